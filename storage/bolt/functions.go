@@ -1,0 +1,120 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// ListFunctions returns every function, oldest first.
+func (s *Store) ListFunctions(ctx context.Context) ([]storage.Function, error) {
+	var out []storage.Function
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFunctions).ForEach(func(_, v []byte) error {
+			var f storage.Function
+			if err := json.Unmarshal(v, &f); err != nil {
+				return err
+			}
+			out = append(out, f)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list functions: %w", err)
+	}
+	return out, nil
+}
+
+// GetFunction returns one function.
+func (s *Store) GetFunction(ctx context.Context, id string) (storage.Function, error) {
+	k, err := key(id)
+	if err != nil {
+		return storage.Function{}, fmt.Errorf("function %w", err)
+	}
+	var f storage.Function
+	err = s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketFunctions), k, &f) })
+	if err != nil {
+		return storage.Function{}, fmt.Errorf("function %s: %w", id, err)
+	}
+	return f, nil
+}
+
+func providerExists(tx *bolt.Tx, id string) error {
+	k, err := key(id)
+	if err == nil && tx.Bucket(bucketProviders).Get(k) != nil {
+		return nil
+	}
+	return fmt.Errorf("%w: provider_id %q names no provider", storage.ErrInvalid, id)
+}
+
+// CreateFunction stores f with a new id.
+func (s *Store) CreateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
+	id, k, err := newID()
+	if err != nil {
+		return storage.Function{}, err
+	}
+	now := s.now().UTC()
+	f.ID, f.Version, f.CreatedAt, f.UpdatedAt = id, 1, now, now
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		if err := providerExists(tx, f.ProviderID); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketFunctions), k, f)
+	})
+	if err != nil {
+		return storage.Function{}, fmt.Errorf("create function: %w", err)
+	}
+	return f, nil
+}
+
+// UpdateFunction replaces the editable fields. Version goes up when the
+// script changes.
+func (s *Store) UpdateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
+	k, err := key(f.ID)
+	if err != nil {
+		return storage.Function{}, fmt.Errorf("function %w", err)
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFunctions)
+		var old storage.Function
+		if err := getJSON(b, k, &old); err != nil {
+			return err
+		}
+		if err := providerExists(tx, f.ProviderID); err != nil {
+			return err
+		}
+		f.CreatedAt, f.Version = old.CreatedAt, old.Version
+		if f.Script != old.Script {
+			f.Version++
+		}
+		f.UpdatedAt = s.now().UTC()
+		return putJSON(b, k, f)
+	})
+	if err != nil {
+		return storage.Function{}, fmt.Errorf("update function %s: %w", f.ID, err)
+	}
+	return f, nil
+}
+
+// DeleteFunction removes a function.
+func (s *Store) DeleteFunction(ctx context.Context, id string) error {
+	k, err := key(id)
+	if err != nil {
+		return fmt.Errorf("function %w", err)
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFunctions)
+		if b.Get(k) == nil {
+			return storage.ErrNotFound
+		}
+		return b.Delete(k)
+	})
+	if err != nil {
+		return fmt.Errorf("delete function %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// maxScan bounds how many messages one list page reads, so a selective
+// filter over a large log never holds a read transaction open for long.
+const maxScan = 5000
+
+// appendFill: message keys are time-ordered, so pages fill from the right.
+const appendFill = 0.95
+
+type detailRecord struct {
+	Logs       []storage.LogLine   `json:"logs,omitempty"`
+	Executions []storage.Execution `json:"executions,omitempty"`
+}
+
+// AppendMessage durably records m (status PENDING) and its body.
+func (s *Store) AppendMessage(ctx context.Context, m storage.Message, payload []byte) error {
+	k, err := key(m.ID)
+	if err != nil {
+		return fmt.Errorf("append message: %w", err)
+	}
+	m.Status = storage.StatusPending
+	m.Size = len(payload)
+	meta, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("append message: %w", err)
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		mb, pb := tx.Bucket(bucketMessages), tx.Bucket(bucketPayloads)
+		mb.FillPercent, pb.FillPercent = appendFill, appendFill
+		if err := mb.Put(k, meta); err != nil {
+			return err
+		}
+		if err := pb.Put(k, payload); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPending).Put(k, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("append message %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// CompleteMessage records the outcome. Completing a message twice (it was
+// processed again after a crash) keeps the later outcome.
+func (s *Store) CompleteMessage(ctx context.Context, id string, o storage.Outcome) error {
+	k, err := key(id)
+	if err != nil {
+		return fmt.Errorf("complete message: %w", err)
+	}
+	detail, err := json.Marshal(detailRecord{Logs: o.Logs, Executions: o.Executions})
+	if err != nil {
+		return fmt.Errorf("complete message %s: %w", id, err)
+	}
+	completed := o.CompletedAt.UTC()
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		mb := tx.Bucket(bucketMessages)
+		var m storage.Message
+		if err := getJSON(mb, k, &m); err != nil {
+			return err
+		}
+		m.Status, m.ProviderID, m.ProviderName, m.Summary = o.Status, o.ProviderID, o.ProviderName, o.Summary
+		m.CompletedAt, m.DurationMS = &completed, o.DurationMS
+		if err := putJSON(mb, k, m); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketDetails).Put(k, detail); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketPending).Delete(k)
+	})
+	if err != nil {
+		return fmt.Errorf("complete message %s: %w", id, err)
+	}
+	return nil
+}
+
+// GetMessage returns a message with its logs and executions.
+func (s *Store) GetMessage(ctx context.Context, id string) (storage.MessageDetail, error) {
+	k, err := key(id)
+	if err != nil {
+		return storage.MessageDetail{}, fmt.Errorf("message %w", err)
+	}
+	var d storage.MessageDetail
+	var det detailRecord
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		if err := getJSON(tx.Bucket(bucketMessages), k, &d.Message); err != nil {
+			return err
+		}
+		if raw := tx.Bucket(bucketDetails).Get(k); raw != nil {
+			return json.Unmarshal(raw, &det)
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.MessageDetail{}, fmt.Errorf("message %s: %w", id, err)
+	}
+	d.Logs, d.Executions = det.Logs, det.Executions
+	if d.Logs == nil {
+		d.Logs = []storage.LogLine{}
+	}
+	if d.Executions == nil {
+		d.Executions = []storage.Execution{}
+	}
+	return d, nil
+}
+
+// GetPayload returns a copy of the raw body.
+func (s *Store) GetPayload(ctx context.Context, id string) ([]byte, error) {
+	k, err := key(id)
+	if err != nil {
+		return nil, fmt.Errorf("payload %w", err)
+	}
+	var out []byte
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketPayloads).Get(k)
+		if v == nil {
+			return storage.ErrNotFound
+		}
+		out = bytes.Clone(v)
+		if out == nil {
+			out = []byte{}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("payload %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func matches(m *storage.Message, f *storage.MessageFilter) bool {
+	return (f.Status == "" || m.Status == f.Status) &&
+		(f.ProviderID == "" || m.ProviderID == f.ProviderID) &&
+		(f.URI == "" || m.URI == f.URI)
+}
+
+// ListMessages pages newest first. See storage.Store.
+func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]storage.Message, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var upper, lower []byte // upper exclusive, lower inclusive
+	if !f.Until.IsZero() {
+		upper = timeKey(f.Until)
+	}
+	if f.Cursor != "" {
+		ck, err := key(f.Cursor)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: bad cursor", storage.ErrInvalid)
+		}
+		if upper == nil || bytes.Compare(ck, upper) < 0 {
+			upper = ck
+		}
+	}
+	if !f.Since.IsZero() {
+		lower = timeKey(f.Since)
+	}
+	items := []storage.Message{}
+	next := ""
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketMessages).Cursor()
+		var k, v []byte
+		if upper == nil {
+			k, v = c.Last()
+		} else if k, _ = c.Seek(upper); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		// The cursor is the last key looked at; the next page starts
+		// strictly below it.
+		var last []byte
+		for scanned := 0; k != nil; k, v = c.Prev() {
+			if lower != nil && bytes.Compare(k, lower) < 0 {
+				return nil
+			}
+			if len(items) == f.Limit || scanned == maxScan {
+				next = idOf(last)
+				return nil
+			}
+			scanned++
+			last = k
+			var m storage.Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("message %s: %w", idOf(k), err)
+			}
+			if matches(&m, &f) {
+				m.Headers, m.Query = nil, nil // lists carry metadata only
+				items = append(items, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list messages: %w", err)
+	}
+	return items, next, nil
+}
+
+// PendingMessages returns PENDING messages after `after`, oldest first.
+func (s *Store) PendingMessages(ctx context.Context, after string, limit int) ([]storage.Message, error) {
+	var start []byte
+	if after != "" {
+		k, err := key(after)
+		if err != nil {
+			return nil, fmt.Errorf("pending messages: %w", err)
+		}
+		start = k
+	}
+	var out []storage.Message
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		mb := tx.Bucket(bucketMessages)
+		c := tx.Bucket(bucketPending).Cursor()
+		var k []byte
+		if start == nil {
+			k, _ = c.First()
+		} else if k, _ = c.Seek(start); k != nil && bytes.Equal(k, start) {
+			k, _ = c.Next()
+		}
+		for ; k != nil && len(out) < limit; k, _ = c.Next() {
+			var m storage.Message
+			if err := getJSON(mb, k, &m); err != nil {
+				continue // purged underneath its index entry
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending messages: %w", err)
+	}
+	return out, nil
+}
+
+// PurgeMessages deletes up to limit messages received before cutoff.
+func (s *Store) PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	bound := timeKey(cutoff)
+	var keys [][]byte
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketMessages).Cursor()
+		for k, _ := c.First(); k != nil && len(keys) < limit && bytes.Compare(k, bound) < 0; k, _ = c.Next() {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMessages, bucketPayloads, bucketDetails, bucketPending} {
+			b := tx.Bucket(name)
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge messages: %w", err)
+	}
+	return len(keys), nil
+}

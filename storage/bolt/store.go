@@ -1,0 +1,160 @@
+// Package bolt is the embedded, single-file storage backend (bbolt), the
+// default. Every write goes through one group-commit writer (writer.go).
+//
+// Layout: one bucket per record kind, keyed by the 16 bytes of the record's
+// UUIDv7 id, so key order is time order.
+//
+//	providers  id -> providerRecord (JSON, secrets sealed)
+//	functions  id -> Function (JSON)
+//	messages   id -> Message (JSON, metadata only)
+//	payloads   id -> raw body
+//	details    id -> detailRecord (JSON: logs and executions)
+//	pending    id -> empty (index of PENDING messages)
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/switchyard-dev/switchyard/storage"
+	"github.com/switchyard-dev/switchyard/storage/seal"
+)
+
+var (
+	bucketProviders = []byte("providers")
+	bucketFunctions = []byte("functions")
+	bucketMessages  = []byte("messages")
+	bucketPayloads  = []byte("payloads")
+	bucketDetails   = []byte("details")
+	bucketPending   = []byte("pending")
+
+	allBuckets = [][]byte{bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketDetails, bucketPending}
+)
+
+// Store implements storage.Store on one bbolt file.
+type Store struct {
+	db     *bolt.DB
+	sealer *seal.Sealer
+	now    func() time.Time
+
+	mu         sync.RWMutex // guards closed against sends on writes
+	closed     bool
+	writes     chan *writeOp
+	writerDone chan struct{}
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the bbolt file at path. Secrets are sealed
+// with sealer. It gives up after a second if another process holds the file.
+func Open(path string, sealer *seal.Sealer) (*Store, error) {
+	if sealer == nil {
+		return nil, fmt.Errorf("bolt: a sealer is required")
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        time.Second,
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: create buckets: %w", err)
+	}
+	s := &Store{
+		db:         db,
+		sealer:     sealer,
+		now:        time.Now,
+		writes:     make(chan *writeOp, maxGroup),
+		writerDone: make(chan struct{}),
+	}
+	go s.writer()
+	return s, nil
+}
+
+// Close waits for queued writes to commit, then closes the file.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.writes)
+	s.mu.Unlock()
+	<-s.writerDone
+	return s.db.Close()
+}
+
+// key turns an id into its 16-byte key; a malformed id cannot exist.
+func key(id string) ([]byte, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return nil, fmt.Errorf("id %q: %w", id, storage.ErrNotFound)
+	}
+	return u[:], nil
+}
+
+// idOf turns a key back into its id.
+func idOf(k []byte) string {
+	var u uuid.UUID
+	copy(u[:], k)
+	return u.String()
+}
+
+// timeKey is the smallest UUIDv7 key at or after t's millisecond.
+func timeKey(t time.Time) []byte {
+	ms := uint64(t.UnixMilli())
+	k := make([]byte, 16)
+	for i := 0; i < 6; i++ {
+		k[i] = byte(ms >> (40 - 8*i))
+	}
+	return k
+}
+
+func newID() (string, []byte, error) {
+	u, err := uuid.NewV7()
+	if err != nil {
+		return "", nil, fmt.Errorf("new id: %w", err)
+	}
+	return u.String(), u[:], nil
+}
+
+func getJSON(b *bolt.Bucket, k []byte, v any) error {
+	raw := b.Get(k)
+	if raw == nil {
+		return storage.ErrNotFound
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, raw)
+}
+
+func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}

@@ -1,0 +1,187 @@
+// Package storage declares Switchyard's domain records and the Store
+// interface every backend implements. Backends live in subpackages
+// (storage/bolt today, storage/postgres later) and all pass the conformance
+// suite in storage/storagetest.
+//
+// The interface speaks the domain (AppendMessage, CompleteMessage,
+// PendingMessages...) rather than buckets or tables, so each backend can use
+// its native shape.
+package storage
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"time"
+)
+
+// Sentinel errors. The server maps them to HTTP statuses in one place.
+var (
+	// ErrNotFound: no record with that id.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the change contradicts the stored state (e.g. deleting a
+	// provider that still has functions).
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: the input is not acceptable (bad field, bad script).
+	ErrInvalid = errors.New("invalid")
+	// ErrClosed: the store has been closed.
+	ErrClosed = errors.New("store closed")
+)
+
+// Message statuses.
+const (
+	StatusPending   = "PENDING"
+	StatusSuccess   = "SUCCESS"
+	StatusFailed    = "FAILED"
+	StatusUnmatched = "UNMATCHED"
+)
+
+// Provider decides, with its match script, whether it sent a webhook.
+// Providers are tried in ascending Sequence; the first match wins.
+type Provider struct {
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	Description    string            `json:"description"`
+	Sequence       int               `json:"sequence"`
+	Active         bool              `json:"active"`
+	MatchScript    string            `json:"match_script"`
+	Properties     map[string]string `json:"properties"`
+	Secrets        map[string]string `json:"-"` // plaintext in memory, sealed at rest, never serialised to clients
+	MatchTimeoutMS int               `json:"match_timeout_ms"`
+	Version        int               `json:"version"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+// Function is a script bound to a provider and a URI.
+type Function struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	ProviderID  string    `json:"provider_id"`
+	URI         string    `json:"uri"`
+	Active      bool      `json:"active"`
+	Script      string    `json:"script"`
+	TimeoutMS   int       `json:"timeout_ms"`
+	Version     int       `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Message is the metadata of one received webhook. Its body is stored apart
+// (see Store.GetPayload) so that lists never read bodies.
+type Message struct {
+	ID           string            `json:"id"`
+	ReceivedAt   time.Time         `json:"received_at"`
+	Method       string            `json:"method"`
+	URI          string            `json:"uri"`
+	Headers      map[string]string `json:"headers,omitempty"`
+	Query        url.Values        `json:"query,omitempty"`
+	RemoteAddr   string            `json:"remote_addr"`
+	RemoteHost   string            `json:"remote_host"`
+	ContentType  string            `json:"content_type,omitempty"`
+	Size         int               `json:"size"`
+	Status       string            `json:"status"`
+	ProviderID   string            `json:"provider_id,omitempty"`
+	ProviderName string            `json:"provider_name,omitempty"`
+	Summary      string            `json:"message,omitempty"` // set by LOG.setMessage
+	ResubmitOf   string            `json:"resubmit_of,omitempty"`
+	CompletedAt  *time.Time        `json:"completed_at,omitempty"`
+	DurationMS   float64           `json:"duration_ms,omitempty"`
+}
+
+// LogLine is one line a script logged.
+type LogLine struct {
+	Time   time.Time `json:"time"`
+	Level  string    `json:"level"`
+	Text   string    `json:"text"`
+	Source string    `json:"source,omitempty"` // e.g. "provider:GitHub" for match-script lines
+}
+
+// Execution records one function run for one message.
+type Execution struct {
+	FunctionID   string    `json:"function_id"`
+	FunctionName string    `json:"function_name"`
+	Version      int       `json:"version"`
+	Status       string    `json:"status"` // SUCCESS or FAILED
+	Error        string    `json:"error,omitempty"`
+	StartedAt    time.Time `json:"started_at"`
+	DurationMS   float64   `json:"duration_ms"`
+	Logs         []LogLine `json:"logs"`
+}
+
+// Outcome is what processing a message decided; CompleteMessage records it.
+type Outcome struct {
+	Status       string
+	ProviderID   string
+	ProviderName string
+	Summary      string
+	CompletedAt  time.Time
+	DurationMS   float64
+	Logs         []LogLine // message-level lines (match scripts, router notes)
+	Executions   []Execution
+}
+
+// MessageDetail is a message with everything recorded about its processing.
+type MessageDetail struct {
+	Message
+	Logs       []LogLine   `json:"logs"`
+	Executions []Execution `json:"executions"`
+}
+
+// MessageFilter selects messages for a list, newest first.
+type MessageFilter struct {
+	Status     string
+	ProviderID string
+	URI        string
+	Since      time.Time // inclusive; zero means unbounded
+	Until      time.Time // exclusive; zero means unbounded
+	Cursor     string    // the next_cursor of the previous page
+	Limit      int
+}
+
+// Store is the durable state of one Switchyard installation.
+//
+// Writes that return nil are durable (committed and fsync'd). Implementations
+// must be safe for concurrent use.
+type Store interface {
+	ListProviders(ctx context.Context) ([]Provider, error) // ascending Sequence
+	GetProvider(ctx context.Context, id string) (Provider, error)
+	// CreateProvider stores p with a new id, Version 1 and the next Sequence.
+	CreateProvider(ctx context.Context, p Provider) (Provider, error)
+	// UpdateProvider replaces the editable fields of p.ID and bumps Version
+	// when the match script changes. A nil Secrets keeps the stored ones.
+	UpdateProvider(ctx context.Context, p Provider) (Provider, error)
+	// DeleteProvider fails with ErrConflict while functions refer to it.
+	DeleteProvider(ctx context.Context, id string) error
+	// ReorderProviders sets Sequence by position; ids must name every
+	// provider exactly once (ErrInvalid otherwise).
+	ReorderProviders(ctx context.Context, ids []string) ([]Provider, error)
+
+	ListFunctions(ctx context.Context) ([]Function, error)
+	GetFunction(ctx context.Context, id string) (Function, error)
+	// CreateFunction fails with ErrInvalid if the provider does not exist.
+	CreateFunction(ctx context.Context, f Function) (Function, error)
+	UpdateFunction(ctx context.Context, f Function) (Function, error)
+	DeleteFunction(ctx context.Context, id string) error
+
+	// AppendMessage durably records a received message and its raw body
+	// with status PENDING.
+	AppendMessage(ctx context.Context, m Message, payload []byte) error
+	// CompleteMessage records the outcome of processing a PENDING message.
+	CompleteMessage(ctx context.Context, id string, o Outcome) error
+	GetMessage(ctx context.Context, id string) (MessageDetail, error)
+	GetPayload(ctx context.Context, id string) ([]byte, error)
+	// ListMessages returns one page, newest first, and the cursor of the
+	// next page ("" at the end). A page may hold fewer than Limit items
+	// while a cursor is still returned: backends bound the work per page.
+	ListMessages(ctx context.Context, f MessageFilter) ([]Message, string, error)
+	// PendingMessages returns PENDING messages with ids after `after`,
+	// oldest first.
+	PendingMessages(ctx context.Context, after string, limit int) ([]Message, error)
+	// PurgeMessages deletes up to limit messages received before cutoff,
+	// oldest first, and says how many it deleted.
+	PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error)
+
+	Close() error
+}
