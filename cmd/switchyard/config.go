@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+// parseServe reads the serve flags, then fills each one not given on the
+// command line from SWITCHYARD_<NAME>, then from the --config file.
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (server.Options, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		configFile     = fs.String("config", "", "YAML file with any of these settings (keys are the flag names)")
+		listen         = fs.String("listen", server.DefaultListen, "address to listen on")
+		data           = fs.String("data", server.DefaultDataDir, "data directory (bbolt file, instance key, admin token)")
+		store          = fs.String("store", "", "store URL (default bolt:<data>/switchyard.db)")
+		retention      = fs.Duration("retention", server.DefaultRetention, "purge messages older than this")
+		maxBody        = fs.String("max-body", "5MiB", "largest accepted request body (e.g. 512KiB, 5MiB)")
+		allowPrivate   = fs.Bool("allow-private-targets", false, "let outbound HTTP reach loopback, private and link-local addresses")
+		trustedProxies = fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
+		workers        = fs.Int("workers", server.DefaultWorkers, "messages processed at once")
+	)
+	if err := fs.Parse(args); err != nil {
+		return server.Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return server.Options{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	// Environment, then the config file, for every flag not given.
+	if !given["config"] {
+		if v := getenv(envName("config")); v != "" {
+			*configFile = v
+		}
+	}
+	fileValues, err := readConfig(*configFile)
+	if err != nil {
+		return server.Options{}, err
+	}
+	var setErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || f.Name == "config" || setErr != nil {
+			return
+		}
+		source, v := envName(f.Name), getenv(envName(f.Name))
+		if v == "" {
+			fv, ok := fileValues[f.Name]
+			if !ok {
+				return
+			}
+			source, v = *configFile+": "+f.Name, fv
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			setErr = fmt.Errorf("%s: %w", source, err)
+		}
+	})
+	if setErr != nil {
+		return server.Options{}, setErr
+	}
+
+	opts := server.Options{
+		Listen:              *listen,
+		DataDir:             *data,
+		Store:               *store,
+		Retention:           *retention,
+		AllowPrivateTargets: *allowPrivate,
+		Workers:             *workers,
+		AdminToken:          getenv("SWITCHYARD_ADMIN_TOKEN"),
+		InstanceKey:         getenv("SWITCHYARD_INSTANCE_KEY"),
+	}
+	if opts.Retention <= 0 {
+		return opts, errors.New("retention must be positive")
+	}
+	if opts.MaxBody, err = parseSize(*maxBody); err != nil {
+		return opts, fmt.Errorf("max-body: %w", err)
+	}
+	if opts.TrustedProxies, err = parsePrefixes(*trustedProxies); err != nil {
+		return opts, fmt.Errorf("trusted-proxies: %w", err)
+	}
+	return opts, nil
+}
+
+// envName: max-body -> SWITCHYARD_MAX_BODY.
+func envName(flagName string) string {
+	return "SWITCHYARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// readConfig reads a flat YAML map of flag names to values.
+func readConfig(path string) (map[string]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	out := make(map[string]string, len(doc))
+	for k, v := range doc {
+		switch v := v.(type) {
+		case []any: // trusted-proxies as a YAML list
+			parts := make([]string, len(v))
+			for i, p := range v {
+				parts[i] = fmt.Sprint(p)
+			}
+			out[k] = strings.Join(parts, ",")
+		case map[string]any:
+			return nil, fmt.Errorf("config %s: %q must be a single value", path, k)
+		case nil:
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out, nil
+}
+
+// parseSize reads 5MiB, 512KiB, 1MB, 1048576...
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{
+		{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
+		{"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"kB", 1e3}, {"B", 1},
+	}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive size such as 5MiB", s)
+	}
+	if n > (1<<40)/mult {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return n * mult, nil
+}
+
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") { // a single address
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR or an IP address", part)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+

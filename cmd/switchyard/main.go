@@ -1,0 +1,87 @@
+// Command switchyard runs the Switchyard webhook router.
+//
+//	switchyard serve [flags]   run everything on one port
+//	switchyard version         print the version
+//
+// Every flag can also come from an environment variable (SWITCHYARD_ and
+// the flag's name in upper snake case) or from a YAML file named by
+// --config. A flag on the command line wins over the environment, which
+// wins over the file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/switchyard-dev/switchyard/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `usage: switchyard <command> [flags]
+
+commands:
+  serve     run the webhook router, workers, admin API and UI on one port
+  version   print the version
+
+Run 'switchyard serve -h' for the flags.
+`
+
+// run is main without the process: arguments, environment and output come
+// in, an exit code goes out.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "switchyard", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "switchyard: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	opts, err := parseServe(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "switchyard serve: %v\n", err)
+		return 2
+	}
+	opts.Logger = logger
+	srv, err := server.New(opts)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Run(ctx); err != nil {
+		logger.Error("stopped with an error", "err", err)
+		return 1
+	}
+	return 0
+}

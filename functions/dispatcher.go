@@ -1,0 +1,315 @@
+package functions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/providers"
+	"github.com/switchyard-dev/switchyard/scripting"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Observer is told about every processed message (the server's metrics).
+type Observer interface {
+	Processed(status string, elapsed time.Duration)
+}
+
+// Options configure a Dispatcher. Store and Engine are required.
+type Options struct {
+	Store  storage.Store
+	Engine *scripting.Engine
+	Logger *slog.Logger // default: slog.Default()
+	// Workers is how many messages are processed at once (default 16).
+	Workers int
+	// QueueSize bounds the in-memory queue (default 1024). When it is full,
+	// messages wait in the store as PENDING and are swept in later.
+	QueueSize int
+	// InlinePayload: bodies up to this size ride the queue with their
+	// message; larger ones are read back from the store (default 64 KiB).
+	InlinePayload int
+	Observer      Observer
+}
+
+// Dispatcher takes received messages through matching and functions and
+// records the outcome. The durable queue is the set of PENDING messages: the
+// in-memory queue only speeds up the common case, and whatever it cannot
+// hold (or a crash lost) is swept in from the store.
+type Dispatcher struct {
+	opts   Options
+	log    *slog.Logger
+	store  storage.Store
+	engine *scripting.Engine
+
+	catalog  atomic.Pointer[catalog]
+	reloadMu sync.Mutex
+
+	queue       chan job
+	sweep       chan struct{} // a token asks the sweeper to look at the store
+	stopSweep   chan struct{}
+	sweeperDone chan struct{}
+	backlog     atomic.Int64 // messages known to wait in the store only
+	mu          sync.Mutex
+	inflight    map[string]struct{} // queued or running
+	stopping    bool
+
+	ctx    context.Context // ends when the dispatcher must stop scripts
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// catalog is one consistent view of providers and routes.
+type catalog struct {
+	providers *providers.Set
+	routes    *Routes
+}
+
+type job struct {
+	msg     storage.Message
+	payload []byte // nil: read it from the store
+	swept   bool   // from the store: check it is still PENDING first
+}
+
+// New returns a Dispatcher; Start begins processing.
+func New(opts Options) (*Dispatcher, error) {
+	if opts.Store == nil || opts.Engine == nil {
+		return nil, errors.New("functions: Store and Engine are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 16
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 1024
+	}
+	if opts.InlinePayload <= 0 {
+		opts.InlinePayload = 64 << 10
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Dispatcher{
+		opts:        opts,
+		log:         opts.Logger,
+		store:       opts.Store,
+		engine:      opts.Engine,
+		queue:       make(chan job, opts.QueueSize),
+		sweep:       make(chan struct{}, 1),
+		stopSweep:   make(chan struct{}),
+		sweeperDone: make(chan struct{}),
+		inflight:    map[string]struct{}{},
+		ctx:         ctx,
+		cancel:      cancel,
+	}, nil
+}
+
+// Start loads providers and functions, starts the workers, and sweeps in
+// the messages a previous run left PENDING.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	if err := d.Reload(ctx); err != nil {
+		return err
+	}
+	for range d.opts.Workers {
+		d.wg.Go(d.worker)
+	}
+	go d.sweeper()
+	d.sweep <- struct{}{}
+	return nil
+}
+
+// Reload rebuilds the catalog from the store. Call it after every change to
+// providers or functions.
+func (d *Dispatcher) Reload(ctx context.Context) error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	plist, err := d.store.ListProviders(ctx)
+	if err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	flist, err := d.store.ListFunctions(ctx)
+	if err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	prev := d.catalog.Load()
+	var prevSet *providers.Set
+	var prevRoutes *Routes
+	if prev != nil {
+		prevSet, prevRoutes = prev.providers, prev.routes
+	}
+	set, err := providers.Build(plist, prevSet)
+	if err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	routes, err := BuildRoutes(flist, prevRoutes)
+	if err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	d.catalog.Store(&catalog{providers: set, routes: routes})
+	return nil
+}
+
+// Enqueue hands a message that AppendMessage recorded to the workers. It
+// never blocks: when the queue is full the message stays PENDING in the
+// store and the sweeper brings it in later.
+func (d *Dispatcher) Enqueue(m storage.Message, payload []byte) {
+	if len(payload) > d.opts.InlinePayload {
+		payload = nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopping {
+		return
+	}
+	if _, busy := d.inflight[m.ID]; busy {
+		return
+	}
+	select {
+	case d.queue <- job{msg: m, payload: payload}:
+		d.inflight[m.ID] = struct{}{}
+	default:
+		d.backlog.Add(1)
+		select {
+		case d.sweep <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// QueueDepth is how many accepted messages wait to be processed.
+func (d *Dispatcher) QueueDepth() int { return len(d.queue) + int(d.backlog.Load()) }
+
+// ErrStopping: the dispatcher is shutting down; the message stays PENDING
+// and is processed after the next start.
+var ErrStopping = errors.New("dispatcher is stopping")
+
+// Process runs a recorded message now, in the caller's goroutine, and
+// records the outcome (the synchronous path). The caller's ctx does not
+// cancel the processing: a message that was accepted is finished.
+func (d *Dispatcher) Process(m storage.Message, payload []byte) (storage.Outcome, error) {
+	if !d.claim(m.ID) {
+		return storage.Outcome{}, ErrStopping
+	}
+	defer d.release(m.ID)
+	return d.processAndRecord(job{msg: m, payload: payload})
+}
+
+// Close stops taking work and lets running messages finish until ctx
+// ends, then interrupts the scripts still running. Messages not finished,
+// queued ones included, stay PENDING and run after the next start.
+func (d *Dispatcher) Close(ctx context.Context) error {
+	d.mu.Lock()
+	if d.stopping {
+		d.mu.Unlock()
+		return nil
+	}
+	d.stopping = true // from here on nothing is sent on d.queue but by the sweeper
+	d.mu.Unlock()
+	close(d.stopSweep)
+	<-d.sweeperDone
+	close(d.queue)
+	stop := context.AfterFunc(ctx, d.cancel)
+	defer stop()
+	d.wg.Wait()
+	d.cancel()
+	return ctx.Err()
+}
+
+// claim marks id in flight; false if it already is or the dispatcher stops.
+func (d *Dispatcher) claim(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopping {
+		return false
+	}
+	if _, busy := d.inflight[id]; busy {
+		return false
+	}
+	d.inflight[id] = struct{}{}
+	return true
+}
+
+func (d *Dispatcher) release(id string) {
+	d.mu.Lock()
+	delete(d.inflight, id)
+	d.mu.Unlock()
+}
+
+func (d *Dispatcher) worker() {
+	for j := range d.queue {
+		if d.isStopping() {
+			d.release(j.msg.ID) // left PENDING for the next start
+			continue
+		}
+		if _, err := d.processAndRecord(j); err != nil && !errors.Is(err, ErrStopping) {
+			d.log.Error("processing failed; the message stays PENDING", "message_id", j.msg.ID, "err", err)
+		}
+		d.release(j.msg.ID)
+	}
+}
+
+func (d *Dispatcher) isStopping() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stopping
+}
+
+// sweeper brings PENDING messages from the store into the queue, oldest
+// first, when asked (at start, after an overflow) and once a minute.
+func (d *Dispatcher) sweeper() {
+	defer close(d.sweeperDone)
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.sweep:
+		case <-tick.C:
+		case <-d.stopSweep:
+			return
+		}
+		d.sweepOnce()
+	}
+}
+
+func (d *Dispatcher) sweepOnce() {
+	after := ""
+	for {
+		page, err := d.store.PendingMessages(d.ctx, after, 256)
+		if err != nil {
+			if !d.isStopping() {
+				d.log.Error("sweeping pending messages", "err", err)
+			}
+			return
+		}
+		if len(page) == 0 {
+			d.backlog.Store(0)
+			return
+		}
+		for _, m := range page {
+			after = m.ID
+			if !d.claim(m.ID) {
+				continue
+			}
+			if !d.enqueueSwept(m) {
+				d.release(m.ID)
+				return
+			}
+			if d.backlog.Load() > 0 {
+				d.backlog.Add(-1)
+			}
+		}
+	}
+}
+
+// enqueueSwept waits for room in the queue; false when stopping.
+func (d *Dispatcher) enqueueSwept(m storage.Message) bool {
+	select {
+	case d.queue <- job{msg: m, swept: true}:
+		return true
+	case <-d.stopSweep:
+		return false
+	}
+}

@@ -1,0 +1,113 @@
+// Package functions owns the function model, URI routing, and the
+// dispatcher that takes each received message through matching and the
+// functions it routes to, recording what happened.
+package functions
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/scripting"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Function script time limits.
+const (
+	DefaultTimeout = 30 * time.Second
+	MaxTimeout     = 5 * time.Minute
+)
+
+// NormalizeURI turns a user's URI into the form routing compares: no
+// leading or trailing slash, no query string.
+func NormalizeURI(uri string) string {
+	if i := strings.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	return strings.Trim(strings.TrimSpace(uri), "/")
+}
+
+// Normalize fills defaults and checks a function before it is saved. Its
+// errors wrap storage.ErrInvalid; a script that does not compile is refused
+// with the compiler's message and line.
+func Normalize(f *storage.Function) error {
+	f.Name = strings.TrimSpace(f.Name)
+	if f.Name == "" {
+		return fmt.Errorf("%w: name is required", storage.ErrInvalid)
+	}
+	if len(f.Name) > 200 {
+		return fmt.Errorf("%w: name is longer than 200 characters", storage.ErrInvalid)
+	}
+	if f.ProviderID == "" {
+		return fmt.Errorf("%w: provider_id is required", storage.ErrInvalid)
+	}
+	f.URI = NormalizeURI(f.URI)
+	if f.URI == "" {
+		return fmt.Errorf("%w: uri is required (the part after /webhooks/v1/, e.g. \"git/push\")", storage.ErrInvalid)
+	}
+	if f.TimeoutMS == 0 {
+		f.TimeoutMS = int(DefaultTimeout / time.Millisecond)
+	}
+	if f.TimeoutMS < 1 || time.Duration(f.TimeoutMS)*time.Millisecond > MaxTimeout {
+		return fmt.Errorf("%w: timeout_ms must be between 1 and %d", storage.ErrInvalid, MaxTimeout.Milliseconds())
+	}
+	if strings.TrimSpace(f.Script) == "" {
+		return fmt.Errorf("%w: script is required", storage.ErrInvalid)
+	}
+	if _, err := scripting.Compile(f.Name, f.Script); err != nil {
+		return fmt.Errorf("%w: script: %w", storage.ErrInvalid, err)
+	}
+	return nil
+}
+
+// Compiled is an active function ready to run.
+type Compiled struct {
+	storage.Function
+	Program *scripting.Program
+	Timeout time.Duration
+}
+
+// Routes maps a provider and a URI to the active functions bound to them.
+type Routes struct{ byKey map[string][]*Compiled }
+
+func routeKey(providerID, uri string) string { return providerID + "\x00" + uri }
+
+// BuildRoutes compiles the active functions of list, reusing the programs
+// of prev for unchanged versions.
+func BuildRoutes(list []storage.Function, prev *Routes) (*Routes, error) {
+	old := map[string]*Compiled{}
+	if prev != nil {
+		for _, fs := range prev.byKey {
+			for _, c := range fs {
+				old[c.ID] = c
+			}
+		}
+	}
+	r := &Routes{byKey: map[string][]*Compiled{}}
+	for _, f := range list {
+		if !f.Active {
+			continue
+		}
+		c := &Compiled{Function: f, Timeout: time.Duration(f.TimeoutMS) * time.Millisecond}
+		if c.Timeout <= 0 {
+			c.Timeout = DefaultTimeout
+		}
+		if o := old[f.ID]; o != nil && o.Version == f.Version && o.Script == f.Script {
+			c.Program = o.Program
+		} else {
+			prog, err := scripting.Compile("function:"+f.Name, f.Script)
+			if err != nil {
+				return nil, fmt.Errorf("function %s (%s): %w", f.Name, f.ID, err)
+			}
+			c.Program = prog
+		}
+		k := routeKey(f.ProviderID, f.URI)
+		r.byKey[k] = append(r.byKey[k], c)
+	}
+	return r, nil
+}
+
+// For returns the active functions of providerID bound to uri.
+func (r *Routes) For(providerID, uri string) []*Compiled {
+	return r.byKey[routeKey(providerID, uri)]
+}

@@ -1,0 +1,147 @@
+package functions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/providers"
+	"github.com/switchyard-dev/switchyard/scripting"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// completeTimeout bounds the write of an outcome; it does not end with the
+// dispatcher's context, so a finished message is recorded during shutdown.
+const completeTimeout = 30 * time.Second
+
+// processAndRecord runs one message and records its outcome. When the
+// dispatcher stops mid-way the message is left PENDING (ErrStopping).
+func (d *Dispatcher) processAndRecord(j job) (storage.Outcome, error) {
+	if j.swept {
+		cur, err := d.store.GetMessage(d.ctx, j.msg.ID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return storage.Outcome{}, nil // purged meanwhile
+		}
+		if err != nil {
+			return storage.Outcome{}, err
+		}
+		if cur.Status != storage.StatusPending {
+			return storage.Outcome{}, nil // finished while we looked
+		}
+	}
+	if j.payload == nil && j.msg.Size > 0 {
+		p, err := d.store.GetPayload(d.ctx, j.msg.ID)
+		if err != nil {
+			return storage.Outcome{}, fmt.Errorf("read payload: %w", err)
+		}
+		j.payload = p
+	}
+	start := time.Now()
+	o, err := d.run(d.ctx, j.msg, j.payload)
+	if err != nil {
+		return o, err
+	}
+	o.CompletedAt = time.Now().UTC()
+	o.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
+	defer cancel()
+	if err := d.store.CompleteMessage(ctx, j.msg.ID, o); err != nil {
+		return o, fmt.Errorf("record outcome: %w", err)
+	}
+	if d.opts.Observer != nil {
+		d.opts.Observer.Processed(o.Status, time.Since(start))
+	}
+	return o, nil
+}
+
+// Request builds the scripts' view of a message.
+func Request(m storage.Message, payload []byte) scripting.Request {
+	return scripting.Request{
+		MessageID:  m.ID,
+		Method:     m.Method,
+		URI:        m.URI,
+		RemoteAddr: m.RemoteAddr,
+		RemoteHost: m.RemoteHost,
+		Headers:    m.Headers,
+		Query:      m.Query,
+		Body:       payload,
+	}
+}
+
+// run matches the message and runs its functions. It fails only when ctx
+// ends, which leaves the message PENDING.
+func (d *Dispatcher) run(ctx context.Context, m storage.Message, payload []byte) (storage.Outcome, error) {
+	cat := d.catalog.Load()
+	req := Request(m, payload)
+	match, err := cat.providers.Match(ctx, d.engine, req)
+	if err != nil {
+		return storage.Outcome{}, ErrStopping
+	}
+	o := storage.Outcome{Logs: match.Logs, Summary: match.Summary}
+	if match.Provider == nil {
+		o.Status = storage.StatusUnmatched
+		o.Logs = append(o.Logs, note(fmt.Sprintf("no provider matched (%d active)", cat.providers.Len())))
+		return o, nil
+	}
+	o.ProviderID, o.ProviderName = match.Provider.ID, match.Provider.Name
+	fns := cat.routes.For(match.Provider.ID, m.URI)
+	if len(fns) == 0 {
+		o.Status = storage.StatusUnmatched
+		o.Logs = append(o.Logs, note(fmt.Sprintf("provider %q matched, but no active function of it has uri %q", match.Provider.Name, m.URI)))
+		return o, nil
+	}
+	req.Properties = match.Provider.Env
+	o.Executions = make([]storage.Execution, len(fns))
+	summaries := make([]string, len(fns))
+	if len(fns) == 1 {
+		o.Executions[0], summaries[0] = d.execute(ctx, fns[0], req)
+	} else {
+		var wg sync.WaitGroup
+		for i, f := range fns {
+			wg.Go(func() { o.Executions[i], summaries[i] = d.execute(ctx, f, req) })
+		}
+		wg.Wait()
+	}
+	if ctx.Err() != nil {
+		return storage.Outcome{}, ErrStopping
+	}
+	o.Status = storage.StatusSuccess
+	for i, e := range o.Executions {
+		if e.Status == storage.StatusFailed {
+			o.Status = storage.StatusFailed
+		}
+		if summaries[i] != "" {
+			o.Summary = summaries[i]
+		}
+	}
+	return o, nil
+}
+
+// execute runs one function script.
+func (d *Dispatcher) execute(ctx context.Context, f *Compiled, req scripting.Request) (storage.Execution, string) {
+	started := time.Now()
+	r := d.engine.Run(ctx, f.Program, &req, f.Timeout)
+	e := storage.Execution{
+		FunctionID:   f.ID,
+		FunctionName: f.Name,
+		Version:      f.Version,
+		Status:       storage.StatusSuccess,
+		StartedAt:    started.UTC(),
+		DurationMS:   float64(r.Duration.Microseconds()) / 1000,
+		Logs:         providers.Lines("", r.Logs),
+	}
+	if e.Logs == nil {
+		e.Logs = []storage.LogLine{}
+	}
+	if r.Err != nil {
+		e.Status, e.Error = storage.StatusFailed, r.Err.Error()
+	}
+	return e, r.Summary
+}
+
+// note is a line the router itself writes into a message's log.
+func note(text string) storage.LogLine {
+	return storage.LogLine{Time: time.Now().UTC(), Level: "INFO", Source: "router", Text: text}
+}

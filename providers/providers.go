@@ -1,0 +1,148 @@
+// Package providers owns the provider model's rules and ordered matching:
+// providers are tried in ascending sequence, inactive ones skipped, and the
+// first match script that returns a truthy value wins.
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/scripting"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Match script time limits.
+const (
+	DefaultMatchTimeout = time.Second
+	MaxMatchTimeout     = 10 * time.Second
+)
+
+// Normalize fills defaults and checks a provider before it is saved. Its
+// errors wrap storage.ErrInvalid and say what to fix; a script that does not
+// compile is refused with the compiler's message and line.
+func Normalize(p *storage.Provider) error {
+	p.Name = strings.TrimSpace(p.Name)
+	if p.Name == "" {
+		return fmt.Errorf("%w: name is required", storage.ErrInvalid)
+	}
+	if len(p.Name) > 200 {
+		return fmt.Errorf("%w: name is longer than 200 characters", storage.ErrInvalid)
+	}
+	if p.MatchTimeoutMS == 0 {
+		p.MatchTimeoutMS = int(DefaultMatchTimeout / time.Millisecond)
+	}
+	if p.MatchTimeoutMS < 1 || time.Duration(p.MatchTimeoutMS)*time.Millisecond > MaxMatchTimeout {
+		return fmt.Errorf("%w: match_timeout_ms must be between 1 and %d", storage.ErrInvalid, MaxMatchTimeout.Milliseconds())
+	}
+	if strings.TrimSpace(p.MatchScript) == "" {
+		return fmt.Errorf("%w: match_script is required", storage.ErrInvalid)
+	}
+	if _, err := scripting.Compile(p.Name, p.MatchScript); err != nil {
+		return fmt.Errorf("%w: match_script: %w", storage.ErrInvalid, err)
+	}
+	for name := range p.Secrets {
+		if _, clash := p.Properties[name]; clash {
+			return fmt.Errorf("%w: %q is both a property and a secret", storage.ErrInvalid, name)
+		}
+	}
+	return nil
+}
+
+// Compiled is an active provider ready to run.
+type Compiled struct {
+	storage.Provider
+	Program *scripting.Program
+	Timeout time.Duration
+	// Env is what scripts see as PROPERTIES: properties and opened secrets.
+	Env map[string]string
+}
+
+// Set is an immutable, ordered list of the active providers.
+type Set struct{ list []*Compiled }
+
+// Build compiles the active providers of list (already in sequence order).
+// Programs of prev are reused when a provider's id and version are the same,
+// so a script is compiled once per saved version.
+func Build(list []storage.Provider, prev *Set) (*Set, error) {
+	old := map[string]*Compiled{}
+	if prev != nil {
+		for _, c := range prev.list {
+			old[c.ID] = c
+		}
+	}
+	s := &Set{}
+	for _, p := range list {
+		if !p.Active {
+			continue
+		}
+		env := make(map[string]string, len(p.Properties)+len(p.Secrets))
+		maps.Copy(env, p.Properties)
+		maps.Copy(env, p.Secrets)
+		c := &Compiled{Provider: p, Env: env, Timeout: time.Duration(p.MatchTimeoutMS) * time.Millisecond}
+		if c.Timeout <= 0 {
+			c.Timeout = DefaultMatchTimeout
+		}
+		if o := old[p.ID]; o != nil && o.Version == p.Version && o.MatchScript == p.MatchScript {
+			c.Program = o.Program
+		} else {
+			prog, err := scripting.Compile("provider:"+p.Name, p.MatchScript)
+			if err != nil {
+				return nil, fmt.Errorf("provider %s (%s): %w", p.Name, p.ID, err)
+			}
+			c.Program = prog
+		}
+		s.list = append(s.list, c)
+	}
+	return s, nil
+}
+
+// Len is the number of active providers.
+func (s *Set) Len() int { return len(s.list) }
+
+// Result is what matching decided.
+type Result struct {
+	Provider *Compiled         // nil: no provider matched
+	Summary  string            // LOG.setMessage of the winning match script
+	Logs     []storage.LogLine // lines of every match script that ran, and its failures
+}
+
+// Match runs the match scripts in order until one returns a truthy value.
+// A match script that throws or times out does not match; its error is
+// logged in Result.Logs. Match returns an error only when ctx ends.
+func (s *Set) Match(ctx context.Context, eng *scripting.Engine, req scripting.Request) (Result, error) {
+	var res Result
+	for _, c := range s.list {
+		req.Properties = c.Env
+		r := eng.Run(ctx, c.Program, &req, c.Timeout)
+		source := "provider:" + c.Name
+		res.Logs = append(res.Logs, Lines(source, r.Logs)...)
+		if r.Err != nil {
+			if ctx.Err() != nil && errors.Is(r.Err, ctx.Err()) {
+				return res, ctx.Err()
+			}
+			res.Logs = append(res.Logs, storage.LogLine{Time: time.Now().UTC(), Level: "SEVERE", Source: source, Text: "match script failed: " + r.Err.Error()})
+			continue
+		}
+		if r.Truthy {
+			res.Provider, res.Summary = c, r.Summary
+			return res, nil
+		}
+	}
+	return res, nil
+}
+
+// Lines converts script log lines into stored ones, tagged with source.
+func Lines(source string, in []scripting.LogLine) []storage.LogLine {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]storage.LogLine, len(in))
+	for i, l := range in {
+		out[i] = storage.LogLine{Time: l.Time, Level: l.Level, Text: l.Text, Source: source}
+	}
+	return out
+}

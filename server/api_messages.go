@@ -1,0 +1,126 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+var messageStatuses = []string{storage.StatusPending, storage.StatusSuccess, storage.StatusFailed, storage.StatusUnmatched}
+
+// listMessages: GET /messages?status=&provider_id=&uri=&since=&until=&limit=&cursor=
+func (s *Server) listMessages(c echo.Context) error {
+	f := storage.MessageFilter{
+		ProviderID: c.QueryParam("provider_id"),
+		Cursor:     c.QueryParam("cursor"),
+	}
+	if st := c.QueryParam("status"); st != "" {
+		f.Status = strings.ToUpper(st)
+		if !contains(messageStatuses, f.Status) {
+			return fmt.Errorf("%w: status must be one of %s", storage.ErrInvalid, strings.Join(messageStatuses, ", "))
+		}
+	}
+	if uri := c.QueryParam("uri"); uri != "" {
+		f.URI = functions.NormalizeURI(uri)
+	}
+	var err error
+	if f.Since, err = queryTime(c, "since"); err != nil {
+		return err
+	}
+	if f.Until, err = queryTime(c, "until"); err != nil {
+		return err
+	}
+	if f.Limit, err = queryLimit(c); err != nil {
+		return err
+	}
+	items, next, err := s.store.ListMessages(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list[storage.Message]{Items: items, NextCursor: next})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// queryTime reads an RFC 3339 time, or a Unix time in seconds.
+func queryTime(c echo.Context, name string) (time.Time, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	var sec int64
+	if _, err := fmt.Sscanf(v, "%d", &sec); err == nil && fmt.Sprint(sec) == v {
+		return time.Unix(sec, 0), nil
+	}
+	return time.Time{}, fmt.Errorf("%w: %s must be an RFC 3339 time (2026-01-02T15:04:05Z) or Unix seconds", storage.ErrInvalid, name)
+}
+
+func (s *Server) getMessage(c echo.Context) error {
+	d, err := s.store.GetMessage(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if d.Headers == nil {
+		d.Headers = map[string]string{}
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// getPayload answers the raw body byte for byte, with its original type.
+func (s *Server) getPayload(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := s.store.GetMessage(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	body, err := s.store.GetPayload(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	ct := d.ContentType
+	if ct == "" {
+		ct = echo.MIMEOctetStream
+	}
+	h := c.Response().Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox")
+	return c.Blob(http.StatusOK, ct, body)
+}
+
+// resubmit: POST /messages/{id}/resubmit[?sync=true] sends a stored message
+// through again as a new message with resubmit_of set.
+func (s *Server) resubmit(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := s.store.GetMessage(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	body, err := s.store.GetPayload(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	m := d.Message
+	m.ID = uuid.Must(uuid.NewV7()).String()
+	m.ReceivedAt = time.Now().UTC()
+	m.ResubmitOf = d.ID
+	m.Status, m.ProviderID, m.ProviderName, m.Summary = storage.StatusPending, "", "", ""
+	m.CompletedAt, m.DurationMS = nil, 0
+	return s.ingest(c, m, body, strings.EqualFold(c.QueryParam("sync"), "true"))
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the instance's Prometheus series, on its own registry so that
+// several instances can live in one process (tests).
+type metrics struct {
+	received   prometheus.Counter
+	processed  *prometheus.CounterVec
+	latency    prometheus.Histogram
+	purged     prometheus.Counter
+	ingestFail prometheus.Counter
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		received: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchyard_messages_received_total",
+			Help: "Webhook messages received and recorded.",
+		}),
+		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_messages_processed_total",
+			Help: "Messages processed, by final status.",
+		}, []string{"status"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "switchyard_processing_seconds",
+			Help:    "Time to process one message: matching, functions and recording.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10), // 100µs .. 26s
+		}),
+		purged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchyard_messages_purged_total",
+			Help: "Messages deleted because they were older than the retention.",
+		}),
+		ingestFail: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchyard_messages_rejected_total",
+			Help: "Webhook requests answered with an error before being recorded (too large, store failure).",
+		}),
+	}
+	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// watchQueue exports the dispatcher's queue depth as a gauge.
+func (m *metrics) watchQueue(reg *prometheus.Registry, depth func() int) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "switchyard_queue_depth",
+		Help: "Accepted messages waiting to be processed.",
+	}, func() float64 { return float64(depth()) }))
+}
+
+// Processed implements functions.Observer.
+func (m *metrics) Processed(status string, elapsed time.Duration) {
+	m.processed.WithLabelValues(status).Inc()
+	m.latency.Observe(elapsed.Seconds())
+}

@@ -1,0 +1,218 @@
+// Package server wires Switchyard together behind one HTTP port: inbound
+// webhooks (/webhooks/v1/*), the admin API (/api/v1), the UI (/ui/),
+// /healthz and /metrics. Tests start a whole instance in-process with
+// New + Run.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/providers"
+	"github.com/switchyard-dev/switchyard/scripting"
+	"github.com/switchyard-dev/switchyard/storage"
+	"github.com/switchyard-dev/switchyard/storage/bolt"
+	"github.com/switchyard-dev/switchyard/storage/seal"
+)
+
+// HTTP server timeouts. Echo leaves them at zero, which lets a slow client
+// hold a connection forever. Writes may wait for a synchronous webhook, so
+// WriteTimeout exceeds the longest function timeout.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 2 * time.Minute
+	writeTimeout      = functions.MaxTimeout + providers.MaxMatchTimeout + time.Minute
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 1 << 20
+)
+
+// Server is one Switchyard instance.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	store    storage.Store
+	disp     *functions.Dispatcher
+	echo     *echo.Echo
+	http     *http.Server
+	listener net.Listener
+	metrics  *metrics
+	registry *prometheus.Registry
+	token    tokenCheck
+}
+
+// New validates opts, opens the store and binds the listener. Nothing runs
+// until Run. On error, whatever was set up is released.
+func New(opts Options) (_ *Server, err error) {
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("options: %w", err)
+	}
+	s := &Server{opts: opts, log: opts.Logger}
+	var cleanup []func()
+	defer func() {
+		if err != nil {
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
+		}
+	}()
+
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	key, err := seal.LoadKey(opts.DataDir, opts.InstanceKey)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return nil, err
+	}
+	path, err := boltPath(opts.Store)
+	if err != nil {
+		return nil, err
+	}
+	st, err := bolt.Open(path, sealer)
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	cleanup = append(cleanup, func() { st.Close() })
+
+	if s.token, err = s.adminToken(); err != nil {
+		return nil, err
+	}
+
+	s.registry = prometheus.NewRegistry()
+	s.metrics = newMetrics(s.registry)
+	s.disp, err = functions.New(functions.Options{
+		Store:    st,
+		Engine:   scripting.NewEngine(scripting.Limits{}),
+		Logger:   s.log,
+		Workers:  opts.Workers,
+		Observer: s.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.watchQueue(s.registry, s.disp.QueueDepth)
+
+	s.echo = s.routes()
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s.listener = ln
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.listener.Addr() }
+
+// Handler is the HTTP handler of the whole instance.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Run starts processing (including the messages a previous run left
+// PENDING) and serves until ctx ends, then shuts down gracefully: it stops
+// accepting, finishes the requests in flight (so every 202 it sent is on
+// disk), lets running scripts finish within ShutdownTimeout, and closes the
+// store. Run may be called once.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.disp.Start(ctx); err != nil {
+		s.listener.Close()
+		s.store.Close()
+		return err
+	}
+	runCtx, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	purged := make(chan struct{})
+	go func() {
+		defer close(purged)
+		s.purgeLoop(runCtx)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(s.listener) }()
+	s.log.Info("switchyard listening", "addr", s.Addr().String(), "data", s.opts.DataDir)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("serve: %w", err)
+	}
+	s.log.Info("switchyard shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	if e := s.http.Shutdown(shutCtx); e != nil && !errors.Is(e, http.ErrServerClosed) {
+		s.log.Warn("HTTP shutdown did not finish in time", "err", e)
+	}
+	if e := s.disp.Close(shutCtx); e != nil {
+		s.log.Warn("some messages were still running; they stay PENDING and run after the next start", "err", e)
+	}
+	stopBackground()
+	<-purged
+	if e := s.store.Close(); e != nil && err == nil {
+		err = fmt.Errorf("close store: %w", e)
+	}
+	s.log.Info("switchyard stopped")
+	return err
+}
+
+// purgeLoop deletes messages older than the retention, in small batches so
+// ingest is never paused for long.
+func (s *Server) purgeLoop(ctx context.Context) {
+	t := time.NewTicker(s.opts.PurgeInterval)
+	defer t.Stop()
+	for {
+		s.purgeOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+const purgeBatch = 500
+
+func (s *Server) purgeOnce(ctx context.Context) {
+	cutoff := time.Now().Add(-s.opts.Retention)
+	total := 0
+	for ctx.Err() == nil {
+		n, err := s.store.PurgeMessages(ctx, cutoff, purgeBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("purging old messages", "err", err)
+			}
+			return
+		}
+		total += n
+		if n < purgeBatch {
+			break
+		}
+	}
+	if total > 0 {
+		s.log.Info("purged old messages", "count", total, "older_than", cutoff.UTC().Format(time.RFC3339))
+		s.metrics.purged.Add(float64(total))
+	}
+}
