@@ -180,4 +180,3 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
-
