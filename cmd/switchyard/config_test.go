@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestServeSettingsPrecedence(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "switchyard.yaml")
+	os.WriteFile(cfg, []byte("listen: 127.0.0.1:9000\nretention: 24h\nmax-body: 1MiB\ntrusted-proxies:\n  - 10.0.0.0/8\n  - 192.0.2.1\nworkers: 3\n"), 0o600)
+
+	// Defaults.
+	o, err := parseServe(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Listen != "127.0.0.1:8080" || o.DataDir != "./data" || o.Retention != 168*time.Hour || o.MaxBody != 5<<20 || len(o.TrustedProxies) != 0 || o.AllowPrivateTargets {
+		t.Fatalf("defaults %+v", o)
+	}
+	// The file.
+	o, err = parseServe([]string{"--config", cfg}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Listen != "127.0.0.1:9000" || o.Retention != 24*time.Hour || o.MaxBody != 1<<20 || len(o.TrustedProxies) != 2 || o.Workers != 3 {
+		t.Fatalf("from file %+v", o)
+	}
+	if o.TrustedProxies[1].String() != "192.0.2.1/32" {
+		t.Fatalf("single address as a prefix: %v", o.TrustedProxies[1])
+	}
+	// The environment beats the file; a flag beats both.
+	e := env(map[string]string{
+		"SWITCHYARD_CONFIG": cfg, "SWITCHYARD_LISTEN": "127.0.0.1:9100", "SWITCHYARD_MAX_BODY": "64KiB",
+		"SWITCHYARD_ALLOW_PRIVATE_TARGETS": "true", "SWITCHYARD_ADMIN_TOKEN": "tok", "SWITCHYARD_DATA": "/var/lib/sy",
+	})
+	o, err = parseServe([]string{"--listen", "127.0.0.1:9200"}, e, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Listen != "127.0.0.1:9200" || o.MaxBody != 64<<10 || !o.AllowPrivateTargets || o.AdminToken != "tok" || o.DataDir != "/var/lib/sy" || o.Retention != 24*time.Hour {
+		t.Fatalf("precedence %+v", o)
+	}
+}
+
+func TestServeSettingsErrors(t *testing.T) {
+	t.Parallel()
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("listen: [unclosed\n"), 0o600)
+	nested := filepath.Join(t.TempDir(), "nested.yaml")
+	os.WriteFile(nested, []byte("listen:\n  a: b\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--max-body", "lots"}, nil, "max-body"},
+		{[]string{"--max-body", "0"}, nil, "max-body"},
+		{[]string{"--trusted-proxies", "10.0.0.0/33"}, nil, "trusted-proxies"},
+		{[]string{"--retention", "-1h"}, nil, "retention"},
+		{nil, map[string]string{"SWITCHYARD_RETENTION": "soon"}, "SWITCHYARD_RETENTION"},
+		{[]string{"--config", "/nonexistent/sy.yaml"}, nil, "config"},
+		{[]string{"--config", bad}, nil, "bad.yaml"},
+		{[]string{"--config", nested}, nil, "single value"},
+		{[]string{"extra"}, nil, "unexpected argument"},
+		{[]string{"--nope"}, nil, "not defined"},
+	} {
+		_, err := parseServe(tc.args, env(tc.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: error %v, want it to mention %q", tc.args, tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int64{"5MiB": 5 << 20, "512KiB": 512 << 10, "1GiB": 1 << 30, "100": 100, "2MB": 2e6, "10 KiB": 10 << 10, "7B": 7} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("%s: %d %v, want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1", "1.5MiB", "MiB", "99999999GiB"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+}
+
+func TestCommands(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, env(nil), &out, &errOut); code != 0 || !strings.Contains(out.String(), "switchyard") {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+	if code := run(context.Background(), nil, env(nil), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage") {
+		t.Fatalf("no command: %d", code)
+	}
+	if code := run(context.Background(), []string{"frobnicate"}, env(nil), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "unknown command") {
+		t.Fatalf("unknown command: %d", code)
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"serve", "--store", "postgres://u:hunter2@db/x", "--data", t.TempDir()}, env(nil), &out, &errOut); code != 1 || strings.Contains(errOut.String(), "hunter2") || !strings.Contains(errOut.String(), "PostgreSQL") {
+		t.Fatalf("postgres store: %d %s", code, errOut.String())
+	}
+}

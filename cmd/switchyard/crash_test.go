@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The crash test re-runs this test binary as a real Switchyard process
+// (TestMain below turns it into `switchyard serve`), kills it with SIGKILL
+// under load, and checks that every acknowledged message survived.
+
+const childEnv = "SWITCHYARD_TEST_CHILD_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childEnv); args != "" {
+		var argv []string
+		if err := json.Unmarshal([]byte(args), &argv); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(run(context.Background(), argv, os.Getenv, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+const crashToken = "crash-test-token"
+
+type child struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *bytes.Buffer
+	mu   *sync.Mutex
+}
+
+// startChild runs `switchyard serve` on dataDir and waits until it listens.
+func startChild(t *testing.T, dataDir string) *child {
+	t.Helper()
+	argv, _ := json.Marshal([]string{"serve", "--listen", "127.0.0.1:0", "--data", dataDir})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(argv), "SWITCHYARD_ADMIN_TOKEN="+crashToken)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := make(chan string, 1)
+	re := regexp.MustCompile(`msg="switchyard listening" addr=(\S+)`)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			c.mu.Lock()
+			c.logs.WriteString(line + "\n")
+			c.mu.Unlock()
+			if m := re.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
+			}
+		}
+		close(addr)
+	}()
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			t.Fatalf("child exited before listening:\n%s", c.log())
+		}
+		c.url = "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatalf("child did not listen within 30s:\n%s", c.log())
+	}
+	return c
+}
+
+func (c *child) log() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.logs.String()
+}
+
+func (c *child) api(t *testing.T, method, path, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, c.url+"/api/v1"+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+crashToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestKill9UnderLoadLosesNoAcknowledgedMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test runs real processes")
+	}
+	dir := t.TempDir()
+	c := startChild(t, dir)
+	code, body := c.api(t, "POST", "/providers", `{"name": "any", "match_script": "return true"}`)
+	if code != 201 {
+		t.Fatalf("create provider: %d %s", code, body)
+	}
+	var p struct{ ID string }
+	json.Unmarshal(body, &p)
+	code, body = c.api(t, "POST", "/functions", fmt.Sprintf(`{"name": "f", "provider_id": %q, "uri": "crash", "script": "LOG.setMessage('n=' + PAYLOAD.n); return PAYLOAD.n"}`, p.ID))
+	if code != 201 {
+		t.Fatalf("create function: %d %s", code, body)
+	}
+
+	// Load from 16 clients; every 202 is an acknowledgement we hold the
+	// server to. Kill the process once enough have been acknowledged, while
+	// requests are still in flight.
+	var (
+		mu    sync.Mutex
+		acked = map[string]int{}
+		wg    sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 10 * time.Second}
+	stop := make(chan struct{})
+	for w := range 16 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := w*100000 + i
+				resp, err := client.Post(c.url+"/webhooks/v1/crash", "application/json", strings.NewReader(fmt.Sprintf(`{"n": %d}`, n)))
+				if err != nil {
+					return // the server is gone
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					continue
+				}
+				var a struct{ ID string }
+				if json.Unmarshal(b, &a) == nil && a.ID != "" {
+					mu.Lock()
+					acked[a.ID] = n
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 600 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d acknowledgements in 30s:\n%s", n, c.log())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := c.cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown code runs
+		t.Fatal(err)
+	}
+	c.cmd.Wait()
+	close(stop)
+	wg.Wait()
+	t.Logf("killed after %d acknowledged messages", len(acked))
+
+	c2 := startChild(t, dir)
+	for id, n := range acked {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			code, body := c2.api(t, "GET", "/messages/"+id, "")
+			if code != 200 {
+				t.Fatalf("acknowledged message %s lost: %d %s", id, code, body)
+			}
+			var d struct{ Status, Message string }
+			json.Unmarshal(body, &d)
+			if d.Status == "SUCCESS" {
+				if d.Message != fmt.Sprintf("n=%d", n) {
+					t.Fatalf("message %s summary %q, want n=%d", id, d.Message, n)
+				}
+				break
+			}
+			if d.Status != "PENDING" || time.Now().After(deadline) {
+				t.Fatalf("message %s: %s after restart", id, d.Status)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
