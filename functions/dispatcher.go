@@ -152,31 +152,39 @@ func (d *Dispatcher) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Enqueue hands a message that AppendMessage recorded to the workers. It
-// never blocks: when the queue is full the message stays PENDING in the
-// store and the sweeper brings it in later.
-func (d *Dispatcher) Enqueue(m storage.Message, payload []byte) {
+// Accept records a received message durably (status PENDING) and hands it
+// to the workers; when it returns nil the message will be processed, even
+// across a crash. It never waits for a worker: when the queue is full the
+// message waits in the store and the sweeper brings it in later.
+func (d *Dispatcher) Accept(ctx context.Context, m storage.Message, payload []byte) error {
+	if !d.claim(m.ID) {
+		return ErrStopping
+	}
+	m.Status, m.Size = storage.StatusPending, len(payload)
+	if err := d.store.AppendMessage(ctx, m, payload); err != nil {
+		d.release(m.ID)
+		return err
+	}
 	if len(payload) > d.opts.InlinePayload {
 		payload = nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.stopping {
-		return
-	}
-	if _, busy := d.inflight[m.ID]; busy {
-		return
+		delete(d.inflight, m.ID) // recorded: it runs after the next start
+		return nil
 	}
 	select {
 	case d.queue <- job{msg: m, payload: payload}:
-		d.inflight[m.ID] = struct{}{}
 	default:
+		delete(d.inflight, m.ID)
 		d.backlog.Add(1)
 		select {
 		case d.sweep <- struct{}{}:
 		default:
 		}
 	}
+	return nil
 }
 
 // QueueDepth is how many accepted messages wait to be processed.
@@ -186,15 +194,21 @@ func (d *Dispatcher) QueueDepth() int { return len(d.queue) + int(d.backlog.Load
 // and is processed after the next start.
 var ErrStopping = errors.New("dispatcher is stopping")
 
-// Process runs a recorded message now, in the caller's goroutine, and
-// records the outcome (the synchronous path). The caller's ctx does not
-// cancel the processing: a message that was accepted is finished.
-func (d *Dispatcher) Process(m storage.Message, payload []byte) (storage.Outcome, error) {
+// AcceptAndProcess records a received message durably, then processes it
+// in the caller's goroutine and records the outcome (the synchronous
+// path). The caller's ctx bounds only the recording: once accepted, the
+// message is finished. ErrStopping after the message was recorded means it
+// runs after the next start; recorded tells which case it is.
+func (d *Dispatcher) AcceptAndProcess(ctx context.Context, m storage.Message, payload []byte) (o storage.Outcome, recorded bool, err error) {
 	if !d.claim(m.ID) {
-		return storage.Outcome{}, ErrStopping
+		return o, false, ErrStopping
 	}
 	defer d.release(m.ID)
-	return d.processAndRecord(job{msg: m, payload: payload})
+	if err := d.store.AppendMessage(ctx, m, payload); err != nil {
+		return o, false, err
+	}
+	o, err = d.processAndRecord(job{msg: m, payload: payload})
+	return o, true, err
 }
 
 // Close stops taking work and lets running messages finish until ctx

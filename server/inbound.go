@@ -98,20 +98,19 @@ func (s *Server) newMessage(r *http.Request, client string, body []byte) storage
 
 // ingest records m and answers, asynchronously or not.
 func (s *Server) ingest(c echo.Context, m storage.Message, body []byte, sync bool) error {
-	if err := s.store.AppendMessage(c.Request().Context(), m, body); err != nil {
-		s.metrics.ingestFail.Inc()
-		if errors.Is(err, storage.ErrClosed) {
-			return err
-		}
-		s.log.Error("could not record a message", "message_id", m.ID, "err", err)
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "the message could not be recorded; nothing was accepted, send it again")
-	}
-	s.metrics.received.Inc()
+	ctx := c.Request().Context()
 	if !sync {
-		s.disp.Enqueue(m, body)
+		if err := s.disp.Accept(ctx, m, body); err != nil {
+			return s.notRecorded(m, err)
+		}
+		s.metrics.received.Inc()
 		return c.JSON(http.StatusAccepted, acceptedBody{ID: m.ID, Status: storage.StatusPending})
 	}
-	o, err := s.disp.Process(m, body)
+	o, recorded, err := s.disp.AcceptAndProcess(ctx, m, body)
+	if !recorded {
+		return s.notRecorded(m, err)
+	}
+	s.metrics.received.Inc()
 	if err != nil {
 		// Recorded, so not lost: it runs after the next start.
 		if !errors.Is(err, functions.ErrStopping) {
@@ -134,4 +133,15 @@ func (s *Server) ingest(c echo.Context, m storage.Message, body []byte, sync boo
 		code = http.StatusInternalServerError
 	}
 	return c.JSON(code, out)
+}
+
+// notRecorded answers a webhook that could not be recorded: nothing was
+// accepted, so the sender must send it again.
+func (s *Server) notRecorded(m storage.Message, err error) error {
+	s.metrics.ingestFail.Inc()
+	if errors.Is(err, functions.ErrStopping) || errors.Is(err, storage.ErrClosed) {
+		return err // 503
+	}
+	s.log.Error("could not record a message", "message_id", m.ID, "err", err)
+	return echo.NewHTTPError(http.StatusServiceUnavailable, "the message could not be recorded; nothing was accepted, send it again")
 }
