@@ -1,0 +1,204 @@
+// Package scripting runs user-written JavaScript: match scripts, which decide
+// which provider sent a webhook, and function scripts, which act on it.
+//
+// A script is compiled once into a Program and run many times. Every run gets
+// a fresh goja runtime with the FlexDeploy-style globals (FLX_MESSAGE_ID,
+// HTTP_HEADERS, PAYLOAD, LOG, HMAC, ...), so no state survives from one run to
+// the next. A run is bounded by a timeout, the caller's context, a maximum
+// call depth and log limits, and a request nested deep enough to exhaust the
+// stack of goja's JSON parser is refused. The timeout interrupts JavaScript
+// code; it cannot cut short a single call into a goja built-in written in Go
+// (a catastrophic regular expression, JSON.stringify of a huge structure the
+// script built), which ends when that call returns.
+package scripting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
+)
+
+// Defaults for zero Limits fields and a zero timeout.
+const (
+	DefaultMaxLogLines  = 1000
+	DefaultMaxLogLine   = 8192
+	DefaultMaxCallStack = 1024
+	DefaultTimeout      = time.Second
+)
+
+// Request is the webhook request a script sees through its globals. Body
+// must not change while Run runs.
+type Request struct {
+	MessageID  string
+	Method     string // "POST"
+	URI        string // "git/push" (no query)
+	RemoteAddr string
+	RemoteHost string
+	Headers    map[string]string // lower-case names, multiple values already joined by ", "
+	Query      url.Values
+	Body       []byte            // raw body, byte for byte
+	Properties map[string]string // provider properties and decrypted secrets
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	Value    any    // the script's return value exported to Go (nil for undefined)
+	Truthy   bool   // JS truthiness of the return value
+	Summary  string // last LOG.setMessage(text), "" if never called
+	Logs     []LogLine
+	Err      error // nil, *ScriptError, or an error wrapping ErrTimeout or the caller's ctx.Err()
+	Duration time.Duration
+}
+
+// Limits bound what one run may do. Zero (or negative) fields take the
+// defaults.
+type Limits struct {
+	MaxLogLines  int // lines per run, default 1000; past it one final "log truncated" line, then nothing
+	MaxLogLine   int // bytes per line, default 8192; longer text is cut and ends with "…"
+	MaxCallStack int // maximum call depth, default 1024
+}
+
+// Engine runs programs. It is safe for concurrent use.
+type Engine struct {
+	limits Limits
+
+	decodeHook func() // tests: called whenever a run decodes PAYLOAD
+}
+
+// NewEngine returns an engine with the given limits; zero fields take the
+// defaults.
+func NewEngine(l Limits) *Engine {
+	if l.MaxLogLines <= 0 {
+		l.MaxLogLines = DefaultMaxLogLines
+	}
+	if l.MaxLogLine <= 0 {
+		l.MaxLogLine = DefaultMaxLogLine
+	}
+	if l.MaxCallStack <= 0 {
+		l.MaxCallStack = DefaultMaxCallStack
+	}
+	return &Engine{limits: l}
+}
+
+// run is the state of one execution.
+type run struct {
+	rt     *goja.Runtime
+	req    *Request
+	limits *Limits
+
+	logs    []LogLine
+	summary string
+
+	pristine   goja.Value    // FLX_PRISTINE_PAYLOAD as set
+	payload    goja.Value    // decoded PAYLOAD, nil until first read
+	stringify  goja.Callable // JSON.stringify, looked up on first use
+	decodeHook func()
+}
+
+// errInterrupted is the value runs are interrupted with.
+var errInterrupted = errors.New("script interrupted")
+
+// errNotCallable is returned by run.call for a missing function.
+var errNotCallable = errors.New("not a function")
+
+// Run executes p in a fresh runtime against req, bounded by timeout (1 s
+// when zero or negative) and by ctx. It never panics: every failure is
+// reported in Result.Err.
+func (e *Engine) Run(ctx context.Context, p *Program, req *Request, timeout time.Duration) (res Result) {
+	start := time.Now()
+	var r *run
+	defer func() {
+		if x := recover(); x != nil {
+			res.Value, res.Truthy = nil, false
+			res.Err = fmt.Errorf("script engine failure: %v", x)
+		}
+		if r != nil {
+			res.Logs, res.Summary = r.logs, strings.Clone(r.summary)
+		}
+		res.Duration = time.Since(start)
+	}()
+	if p == nil || p.prog == nil {
+		res.Err = errors.New("scripting: no program to run")
+		return res
+	}
+	if err := ctx.Err(); err != nil {
+		res.Err = fmt.Errorf("script not started: %w", err)
+		return res
+	}
+	if req == nil {
+		req = &Request{}
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+
+	rt := goja.New()
+	rt.SetParserOptions(parser.WithDisableSourceMaps)
+	rt.SetMaxCallStackSize(e.limits.MaxCallStack)
+	r = &run{rt: rt, req: req, limits: &e.limits, decodeHook: e.decodeHook}
+	r.installGlobals()
+
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stop := context.AfterFunc(runCtx, func() { rt.Interrupt(errInterrupted) })
+	defer stop()
+
+	val, err := rt.RunProgram(p.prog)
+	// Converting the outcome may run user code (getters, toString), so it
+	// happens while the interrupt is still armed.
+	if err == nil {
+		res.Truthy = val != nil && val.ToBoolean()
+		res.Value, err = export(val)
+	}
+	if err != nil {
+		res.Value, res.Truthy = nil, false
+		res.Err = e.runError(ctx, p, err, timeout)
+	}
+	return res
+}
+
+// export converts the script's result to Go, catching what a getter may
+// throw (or an interrupt raised meanwhile).
+func export(v goja.Value) (out any, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			if e, ok := x.(error); ok {
+				err = e
+			} else {
+				err = fmt.Errorf("exporting the result: %v", x)
+			}
+		}
+	}()
+	if v == nil {
+		return nil, nil
+	}
+	return v.Export(), nil
+}
+
+// runError classifies an error from a run.
+func (e *Engine) runError(ctx context.Context, p *Program, err error, timeout time.Duration) error {
+	var intr *goja.InterruptedError
+	var overflow *goja.StackOverflowError
+	var ex *goja.Exception
+	switch {
+	case errors.As(err, &intr):
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("script stopped: %w", cerr)
+		}
+		return fmt.Errorf("%w after %s", ErrTimeout, timeout)
+	case errors.As(err, &overflow):
+		return p.scriptError(&overflow.Exception, true)
+	case errors.As(err, &ex):
+		if err := p.scriptError(ex, false); !errors.As(err, &intr) {
+			return err
+		}
+		return e.runError(ctx, p, intr, timeout) // interrupted while rendering
+	}
+	return fmt.Errorf("script failed: %w", err)
+}

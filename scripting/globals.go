@@ -1,0 +1,90 @@
+package scripting
+
+import (
+	"sort"
+
+	"github.com/dop251/goja"
+)
+
+// installGlobals defines the globals every script sees. Values are plain
+// JavaScript objects, never reflective wrappers over Go maps.
+func (r *run) installGlobals() {
+	rt, req := r.rt, r.req
+	g := rt.GlobalObject()
+	if needsJSONGuard(req) {
+		r.guardJSONParse()
+	}
+
+	r.pristine = rt.ToValue(string(req.Body))
+	g.Set("FLX_MESSAGE_ID", req.MessageID)
+	g.Set("FLX_REMOTE_ADDR", req.RemoteAddr)
+	g.Set("FLX_REMOTE_HOST", req.RemoteHost)
+	g.Set("URI", req.URI)
+	g.Set("METHOD", req.Method)
+	g.Set("FLX_PRISTINE_PAYLOAD", r.pristine)
+	g.Set("HTTP_HEADERS", r.stringMap(req.Headers))
+	g.Set("QUERY_PARAMS", r.firstValues(req.Query))
+	g.Set("PROPERTIES", r.stringMap(req.Properties))
+	getter := r.fn(r.payloadGetter)
+	getter.DefineDataProperty("name", rt.ToValue("get PAYLOAD"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	g.DefineAccessorProperty("PAYLOAD", getter, nil, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	g.Set("LOG", r.newMethods(logMethods, logNames))
+	g.Set("HMAC", r.newMethods(hmacMethods, hmacNames))
+}
+
+// stringMap builds a plain object from m, keys in sorted order.
+func (r *run) stringMap(m map[string]string) *goja.Object {
+	o := r.rt.NewObject()
+	switch len(m) {
+	case 0:
+		return o
+	case 1:
+		for k, v := range m {
+			r.putString(o, k, v)
+		}
+		return o
+	}
+	var buf [32]string
+	keys := buf[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r.putString(o, k, m[k])
+	}
+	return o
+}
+
+// fn wraps a Go function as a JavaScript function.
+func (r *run) fn(f func(goja.FunctionCall) goja.Value) *goja.Object {
+	return r.rt.ToValue(f).(*goja.Object)
+}
+
+// jsonFunc returns the runtime's JSON.parse or JSON.stringify, nil if the
+// script replaced them with something not callable.
+func (r *run) jsonFunc(name string) goja.Callable {
+	j, ok := r.rt.Get("JSON").(*goja.Object)
+	if !ok {
+		return nil
+	}
+	f, _ := goja.AssertFunction(j.Get(name))
+	return f
+}
+
+// call calls a JavaScript function from Go code that runs inside the
+// script. An interrupt or a stack overflow is raised again so that the
+// script stops; an ordinary exception is returned for the caller to handle.
+func (r *run) call(f goja.Callable, args ...goja.Value) (goja.Value, error) {
+	if f == nil {
+		return nil, errNotCallable
+	}
+	v, err := f(goja.Undefined(), args...)
+	if err != nil {
+		switch err.(type) {
+		case *goja.InterruptedError, *goja.StackOverflowError:
+			panic(err)
+		}
+	}
+	return v, err
+}

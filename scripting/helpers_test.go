@@ -1,0 +1,34 @@
+package scripting
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// runScript compiles src and runs it once against req with a 2 s timeout.
+func runScript(t *testing.T, src string, req *Request) Result {
+	t.Helper()
+	return runWith(t, NewEngine(Limits{}), src, req)
+}
+
+// runWith is runScript on a given engine.
+func runWith(t *testing.T, e *Engine, src string, req *Request) Result {
+	t.Helper()
+	p := mustCompile(t, t.Name(), src)
+	if req == nil {
+		req = &Request{}
+	}
+	return e.Run(context.Background(), p, req, 2*time.Second)
+}
+
+// mustValue runs src and fails the test unless it succeeds; it returns the
+// exported result.
+func mustValue(t *testing.T, src string, req *Request) any {
+	t.Helper()
+	res := runScript(t, src, req)
+	if res.Err != nil {
+		t.Fatalf("script %q: %v", src, res.Err)
+	}
+	return res.Value
+}

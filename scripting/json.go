@@ -1,0 +1,468 @@
+package scripting
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/dop251/goja"
+)
+
+// maxJSONDepth is the deepest nesting of arrays and objects decoded, that of
+// encoding/json. goja's JSON.parse has no limit and recurses in Go for each
+// level: a few megabytes of "[" exhaust the goroutine stack, which kills
+// the process. A deeper document is therefore not treated as JSON by
+// PAYLOAD, and the runtime's JSON.parse is guarded (guardJSONParse).
+const maxJSONDepth = 10000
+
+// Errors of decodeJSON.
+var (
+	// errJSONSyntax: the document is not JSON; JSON.parse would throw.
+	errJSONSyntax = errors.New("json: syntax error")
+	// errJSONSlowPath: the document holds something this decoder leaves to
+	// the runtime's JSON.parse (invalid UTF-8, a lone surrogate escape, a
+	// number out of range).
+	errJSONSlowPath = errors.New("json: left to JSON.parse")
+)
+
+// jsonDecoder turns a JSON document into plain JavaScript values, the same
+// values the runtime's JSON.parse gives, several times faster: goja's
+// JSON.parse goes token by token through encoding/json. It accepts only
+// what JSON.parse accepts (FuzzDecodeJSON checks both agree); what it does
+// not handle itself is handed back with errJSONSlowPath.
+type jsonDecoder struct {
+	rt    *goja.Runtime
+	data  []byte
+	pos   int
+	depth int
+	buf   []byte
+	items []any
+}
+
+// decodeJSON decodes data; errJSONSyntax when it is not JSON (or nested
+// deeper than maxJSONDepth), errJSONSlowPath when JSON.parse must decide
+// (the caller must then check jsonTooDeep first).
+func decodeJSON(rt *goja.Runtime, data []byte) (v goja.Value, err error) {
+	if !utf8.Valid(data) {
+		return nil, errJSONSlowPath
+	}
+	d := &jsonDecoder{rt: rt, data: data}
+	v, err = d.value()
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, errJSONSyntax
+	}
+	return v, nil
+}
+
+func (d *jsonDecoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value() (goja.Value, error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return nil, errJSONSyntax
+	}
+	switch c := d.data[d.pos]; c {
+	case '{':
+		return d.object()
+	case '[':
+		return d.array()
+	case '"':
+		s, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		return d.rt.ToValue(s), nil
+	case 't':
+		return d.literal("true", goja.Value(d.rt.ToValue(true)))
+	case 'f':
+		return d.literal("false", goja.Value(d.rt.ToValue(false)))
+	case 'n':
+		return d.literal("null", goja.Null())
+	default:
+		if c == '-' || c >= '0' && c <= '9' {
+			return d.number()
+		}
+	}
+	return nil, errJSONSyntax
+}
+
+func (d *jsonDecoder) literal(word string, v goja.Value) (goja.Value, error) {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		return nil, errJSONSyntax
+	}
+	d.pos += len(word)
+	return v, nil
+}
+
+func (d *jsonDecoder) object() (goja.Value, error) {
+	if d.depth++; d.depth > maxJSONDepth {
+		return nil, errJSONSyntax
+	}
+	d.pos++ // '{'
+	o := d.rt.NewObject()
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return o, nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, errJSONSyntax
+		}
+		key, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, errJSONSyntax
+		}
+		d.pos++
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		if err := d.put(o, key, v); err != nil {
+			return nil, errJSONSlowPath
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, errJSONSyntax
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			d.depth--
+			return o, nil
+		default:
+			return nil, errJSONSyntax
+		}
+	}
+}
+
+// put adds a member to an object. JSON.parse defines members rather than
+// assigning them; assigning is much cheaper in goja and the same on a fresh
+// runtime, where the only setter on Object.prototype is __proto__, which is
+// therefore defined. (A script that adds setters to Object.prototype before
+// reading PAYLOAD would see them called.)
+func (d *jsonDecoder) put(o *goja.Object, key string, v goja.Value) error {
+	if key == "__proto__" {
+		return o.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	}
+	return o.Set(key, v)
+}
+
+func (d *jsonDecoder) array() (goja.Value, error) {
+	if d.depth++; d.depth > maxJSONDepth {
+		return nil, errJSONSyntax
+	}
+	d.pos++ // '['
+	// Elements of nested arrays share d.items as a stack.
+	base := len(d.items)
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		d.depth--
+		return d.rt.NewArray(), nil
+	}
+	for {
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		d.items = append(d.items, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, errJSONSyntax
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			d.depth--
+			a := d.rt.NewArray(d.items[base:]...)
+			clear(d.items[base:])
+			d.items = d.items[:base]
+			return a, nil
+		default:
+			return nil, errJSONSyntax
+		}
+	}
+}
+
+// string decodes the string starting at the opening quote.
+func (d *jsonDecoder) string() (string, error) {
+	d.pos++ // '"'
+	start := d.pos
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			s := string(d.data[start:d.pos])
+			d.pos++
+			return s, nil
+		case c == '\\':
+			return d.escapedString(start)
+		case c < 0x20:
+			return "", errJSONSyntax
+		}
+		d.pos++
+	}
+	return "", errJSONSyntax
+}
+
+// escapedString finishes a string that holds escapes.
+func (d *jsonDecoder) escapedString(start int) (string, error) {
+	b := append(d.buf[:0], d.data[start:d.pos]...)
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			d.buf = b
+			return string(b), nil
+		case c < 0x20:
+			return "", errJSONSyntax
+		case c != '\\':
+			b = append(b, c)
+			d.pos++
+			continue
+		}
+		if d.pos+1 >= len(d.data) {
+			return "", errJSONSyntax
+		}
+		e := d.data[d.pos+1]
+		d.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", errJSONSyntax
+			}
+			if utf16.IsSurrogate(r) {
+				// Only a proper pair is handled here; a lone surrogate
+				// (legal in a JavaScript string) is left to JSON.parse.
+				if r >= 0xdc00 || len(d.data)-d.pos < 6 || d.data[d.pos] != '\\' || d.data[d.pos+1] != 'u' {
+					return "", errJSONSlowPath
+				}
+				d.pos += 2
+				r2, ok := d.hex4()
+				if !ok || r2 < 0xdc00 || r2 > 0xdfff {
+					return "", errJSONSlowPath
+				}
+				r = utf16.DecodeRune(r, r2)
+			}
+			b = utf8.AppendRune(b, r)
+		default:
+			return "", errJSONSyntax
+		}
+	}
+	return "", errJSONSyntax
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func (d *jsonDecoder) hex4() (rune, bool) {
+	if len(d.data)-d.pos < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.data[d.pos : d.pos+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	d.pos += 4
+	return r, true
+}
+
+// number decodes -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *jsonDecoder) number() (goja.Value, error) {
+	start := d.pos
+	data := d.data
+	if data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := func() int {
+		n := 0
+		for d.pos < len(data) && data[d.pos] >= '0' && data[d.pos] <= '9' {
+			d.pos++
+			n++
+		}
+		return n
+	}
+	intStart := d.pos
+	n := digits()
+	if n == 0 || n > 1 && data[intStart] == '0' {
+		return nil, errJSONSyntax
+	}
+	integer := true
+	if d.pos < len(data) && data[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			return nil, errJSONSyntax
+		}
+		integer = false
+	}
+	if d.pos < len(data) && (data[d.pos] == 'e' || data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(data) && (data[d.pos] == '+' || data[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			return nil, errJSONSyntax
+		}
+		integer = false
+	}
+	text := string(data[start:d.pos])
+	if integer && n <= 15 {
+		i, err := strconv.ParseInt(text, 10, 64)
+		if err == nil && !(i == 0 && data[start] == '-') { // -0 is a float
+			return d.rt.ToValue(i), nil
+		}
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return nil, errJSONSlowPath // out of range: JSON.parse decides
+	}
+	return d.rt.ToValue(f), nil
+}
+
+// jsonTooDeep reports whether a document nests arrays and objects deeper
+// than maxJSONDepth (brackets inside strings do not count).
+func jsonTooDeep[T string | []byte](s T) bool {
+	depth, inString, escaped := 0, false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			if depth++; depth > maxJSONDepth {
+				return true
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return false
+}
+
+// needsJSONGuard reports whether the request could hand a script a string
+// nested deeper than maxJSONDepth: only if the body, a header or the query
+// holds that many brackets, or escapes ("\u005b", "%5B") that decode to
+// brackets. Guarding JSON.parse costs more than the rest of a match
+// script's setup, so it is done only when needed.
+func needsJSONGuard(req *Request) bool {
+	n := countJSONRisk(req.Body)
+	for _, v := range req.Headers {
+		n += countJSONRisk(v)
+	}
+	for _, vs := range req.Query {
+		for _, v := range vs {
+			n += countJSONRisk(v)
+		}
+	}
+	return n > maxJSONDepth
+}
+
+// countJSONRisk counts the bytes of s that are, or may decode to, brackets.
+func countJSONRisk[T string | []byte](s T) int {
+	if len(s) <= maxJSONDepth/4 {
+		return len(s) // too short to matter alone; not worth scanning
+	}
+	b := []byte(s)
+	n := 0
+	for _, c := range []byte("[{\\%") {
+		n += bytes.Count(b, []byte{c})
+	}
+	return n
+}
+
+// guardJSONParse replaces the runtime's JSON.parse with one that refuses
+// (with a SyntaxError) a document nested deeper than maxJSONDepth before
+// goja's parser could exhaust the stack on it; see maxJSONDepth.
+func (r *run) guardJSONParse() {
+	j, ok := r.rt.Get("JSON").(*goja.Object)
+	if !ok {
+		return
+	}
+	orig, ok := goja.AssertFunction(j.Get("parse"))
+	if !ok {
+		return
+	}
+	guarded := r.rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		if jsonTooDeep(call.Argument(0).String()) {
+			panic(r.newError("SyntaxError", "JSON.parse: nesting deeper than "+strconv.Itoa(maxJSONDepth)+" levels"))
+		}
+		v, err := orig(call.This, call.Arguments...)
+		if err != nil {
+			panic(err) // re-thrown as it was: exception, interrupt or stack overflow
+		}
+		return v
+	}).(*goja.Object)
+	guarded.DefineDataProperty("name", r.rt.ToValue("parse"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	guarded.DefineDataProperty("length", r.rt.ToValue(2), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	j.DefineDataProperty("parse", guarded, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+}
+
+// newError creates a JavaScript error of the named built-in constructor.
+func (r *run) newError(ctor, msg string) *goja.Object {
+	c, ok := r.rt.Get(ctor).(*goja.Object)
+	if ok {
+		if o, err := r.rt.New(c, r.rt.ToValue(msg)); err == nil {
+			return o
+		}
+	}
+	return r.rt.NewTypeError("%s", msg)
+}
