@@ -382,8 +382,7 @@ func TestNewEngineDefaults(t *testing.T) {
 }
 
 // TestResultDetachedFromBody checks that nothing in a Result shares memory
-// with Request.Body, which the runtime reads without copying: changing the
-// body after Run changes no result.
+// with Request.Body: changing the body after Run changes no result.
 func TestResultDetachedFromBody(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
