@@ -85,12 +85,7 @@ func (s *Server) getMessage(c echo.Context) error {
 
 // getPayload answers the raw body byte for byte, with its original type.
 func (s *Server) getPayload(c echo.Context) error {
-	ctx := c.Request().Context()
-	d, err := s.store.GetMessage(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	body, err := s.store.GetPayload(ctx, d.ID)
+	d, body, err := s.loadMessage(c)
 	if err != nil {
 		return err
 	}
@@ -107,12 +102,7 @@ func (s *Server) getPayload(c echo.Context) error {
 // resubmit: POST /messages/{id}/resubmit[?sync=true] sends a stored message
 // through again as a new message with resubmit_of set.
 func (s *Server) resubmit(c echo.Context) error {
-	ctx := c.Request().Context()
-	d, err := s.store.GetMessage(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	body, err := s.store.GetPayload(ctx, d.ID)
+	d, body, err := s.loadMessage(c)
 	if err != nil {
 		return err
 	}
@@ -123,4 +113,15 @@ func (s *Server) resubmit(c echo.Context) error {
 	m.Status, m.ProviderID, m.ProviderName, m.Summary = storage.StatusPending, "", "", ""
 	m.CompletedAt, m.DurationMS = nil, 0
 	return s.ingest(c, m, body, strings.EqualFold(c.QueryParam("sync"), "true"))
+}
+
+// loadMessage reads the message named by the path and its raw body.
+func (s *Server) loadMessage(c echo.Context) (storage.MessageDetail, []byte, error) {
+	ctx := c.Request().Context()
+	d, err := s.store.GetMessage(ctx, c.Param("id"))
+	if err != nil {
+		return d, nil, err
+	}
+	body, err := s.store.GetPayload(ctx, d.ID)
+	return d, body, err
 }
