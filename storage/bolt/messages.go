@@ -36,7 +36,15 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message, payload []
 	if err != nil {
 		return fmt.Errorf("append message: %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	if err := s.update(ctx, appendOp(k, meta, payload)); err != nil {
+		return fmt.Errorf("append message %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// appendOp writes a new message's records.
+func appendOp(k, meta, payload []byte) func(*bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
 		mb, pb := tx.Bucket(bucketMessages), tx.Bucket(bucketPayloads)
 		mb.FillPercent, pb.FillPercent = appendFill, appendFill
 		if err := mb.Put(k, meta); err != nil {
@@ -46,11 +54,7 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message, payload []
 			return err
 		}
 		return tx.Bucket(bucketPending).Put(k, nil)
-	})
-	if err != nil {
-		return fmt.Errorf("append message %s: %w", m.ID, err)
 	}
-	return nil
 }
 
 // CompleteMessage records the outcome. Completing a message twice (it was
