@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,14 +27,22 @@ type Options struct {
 	Logger *slog.Logger // default: slog.Default()
 	// Workers is how many messages are processed at once (default 16).
 	Workers int
-	// QueueSize bounds the in-memory queue (default 1024). When it is full,
-	// messages wait in the store as PENDING and are swept in later.
+	// QueueSize bounds the in-memory queue (default 16384). When it is
+	// full, messages wait in the store as PENDING and are swept in later.
 	QueueSize int
 	// InlinePayload: bodies up to this size ride the queue with their
 	// message; larger ones are read back from the store (default 64 KiB).
 	InlinePayload int
-	Observer      Observer
+	// QueueBytes bounds the bodies held by the queue (default 64 MiB);
+	// past it, bodies are read back from the store.
+	QueueBytes int64
+	Observer   Observer
 }
+
+// DefaultWorkers is the default number of messages processed at once: a
+// few per core. Scripts are CPU-bound; more workers than that only take CPU
+// from the handlers that accept webhooks (measured in bench/ingest.sh).
+func DefaultWorkers() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // Dispatcher takes received messages through matching and functions and
 // records the outcome. The durable queue is the set of PENDING messages: the
@@ -53,6 +62,7 @@ type Dispatcher struct {
 	stopSweep   chan struct{}
 	sweeperDone chan struct{}
 	backlog     atomic.Int64 // messages known to wait in the store only
+	queued      atomic.Int64 // bytes of bodies in the queue
 	mu          sync.Mutex
 	inflight    map[string]struct{} // queued or running
 	stopping    bool
@@ -83,10 +93,13 @@ func New(opts Options) (*Dispatcher, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 16
+		opts.Workers = DefaultWorkers()
 	}
 	if opts.QueueSize <= 0 {
-		opts.QueueSize = 1024
+		opts.QueueSize = 16384
+	}
+	if opts.QueueBytes <= 0 {
+		opts.QueueBytes = 64 << 20
 	}
 	if opts.InlinePayload <= 0 {
 		opts.InlinePayload = 64 << 10
@@ -165,7 +178,7 @@ func (d *Dispatcher) Accept(ctx context.Context, m storage.Message, payload []by
 		d.release(m.ID)
 		return err
 	}
-	if len(payload) > d.opts.InlinePayload {
+	if len(payload) > d.opts.InlinePayload || d.queued.Load()+int64(len(payload)) > d.opts.QueueBytes {
 		payload = nil
 	}
 	d.mu.Lock()
@@ -176,6 +189,7 @@ func (d *Dispatcher) Accept(ctx context.Context, m storage.Message, payload []by
 	}
 	select {
 	case d.queue <- job{msg: m, payload: payload}:
+		d.queued.Add(int64(len(payload)))
 	default:
 		delete(d.inflight, m.ID)
 		d.backlog.Add(1)
@@ -254,6 +268,7 @@ func (d *Dispatcher) release(id string) {
 
 func (d *Dispatcher) worker() {
 	for j := range d.queue {
+		d.queued.Add(-int64(len(j.payload)))
 		if d.isStopping() {
 			d.release(j.msg.ID) // left PENDING for the next start
 			continue

@@ -38,7 +38,8 @@ type Options struct {
 	// (SWITCHYARD_INSTANCE_KEY). When empty, <DataDir>/instance.key is used,
 	// created on first start.
 	InstanceKey string
-	// Workers is how many messages are processed at once (default 16).
+	// Workers is how many messages are processed at once (default: two per
+	// core, functions.DefaultWorkers).
 	Workers int
 	// PurgeInterval is how often old messages are purged (default 1m).
 	PurgeInterval time.Duration
@@ -54,7 +55,6 @@ const (
 	DefaultDataDir         = "./data"
 	DefaultRetention       = 168 * time.Hour
 	DefaultMaxBody         = 5 << 20
-	DefaultWorkers         = 16
 	DefaultPurgeInterval   = time.Minute
 	DefaultShutdownTimeout = 30 * time.Second
 )
@@ -82,9 +82,6 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxBody < 0 {
 		return o, errors.New("max-body must be positive")
-	}
-	if o.Workers == 0 {
-		o.Workers = DefaultWorkers
 	}
 	if o.Workers < 0 {
 		return o, errors.New("workers must be positive")

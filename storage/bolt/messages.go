@@ -19,6 +19,47 @@ const maxScan = 5000
 // appendFill: message keys are time-ordered, so pages fill from the right.
 const appendFill = 0.95
 
+// outcomeRecord is what processing decided about a message.
+type outcomeRecord struct {
+	Status       string    `json:"status"`
+	ProviderID   string    `json:"provider_id,omitempty"`
+	ProviderName string    `json:"provider_name,omitempty"`
+	Summary      string    `json:"message,omitempty"`
+	CompletedAt  time.Time `json:"completed_at"`
+	DurationMS   float64   `json:"duration_ms"`
+}
+
+// apply overlays the outcome on m.
+func (o *outcomeRecord) apply(m *storage.Message) {
+	completed := o.CompletedAt
+	m.Status, m.ProviderID, m.ProviderName, m.Summary = o.Status, o.ProviderID, o.ProviderName, o.Summary
+	m.CompletedAt, m.DurationMS = &completed, o.DurationMS
+}
+
+// readMessage decodes the message at k with its outcome, if any.
+func readMessage(tx *bolt.Tx, k []byte, m *storage.Message) error {
+	if err := getJSON(tx.Bucket(bucketMessages), k, m); err != nil {
+		return err
+	}
+	return overlayOutcome(tx.Bucket(bucketOutcomes), k, m)
+}
+
+// overlayOutcome sets m's status from the outcomes bucket: PENDING when
+// there is no outcome yet.
+func overlayOutcome(outcomes *bolt.Bucket, k []byte, m *storage.Message) error {
+	m.Status = storage.StatusPending
+	raw := outcomes.Get(k)
+	if raw == nil {
+		return nil
+	}
+	var o outcomeRecord
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return fmt.Errorf("outcome %s: %w", idOf(k), err)
+	}
+	o.apply(m)
+	return nil
+}
+
 type detailRecord struct {
 	Logs       []storage.LogLine   `json:"logs,omitempty"`
 	Executions []storage.Execution `json:"executions,omitempty"`
@@ -58,29 +99,34 @@ func appendOp(k, meta, payload []byte) func(*bolt.Tx) error {
 }
 
 // CompleteMessage records the outcome. Completing a message twice (it was
-// processed again after a crash) keeps the later outcome.
+// processed again after a crash) keeps the later outcome; a message purged
+// meanwhile stays purged (ErrNotFound).
 func (s *Store) CompleteMessage(ctx context.Context, id string, o storage.Outcome) error {
 	k, err := key(id)
 	if err != nil {
 		return fmt.Errorf("complete message: %w", err)
 	}
+	outcome, err := json.Marshal(outcomeRecord{
+		Status: o.Status, ProviderID: o.ProviderID, ProviderName: o.ProviderName, Summary: o.Summary,
+		CompletedAt: o.CompletedAt.UTC(), DurationMS: o.DurationMS,
+	})
+	if err != nil {
+		return fmt.Errorf("complete message %s: %w", id, err)
+	}
 	detail, err := json.Marshal(detailRecord{Logs: o.Logs, Executions: o.Executions})
 	if err != nil {
 		return fmt.Errorf("complete message %s: %w", id, err)
 	}
-	completed := o.CompletedAt.UTC()
 	err = s.update(ctx, func(tx *bolt.Tx) error {
-		mb := tx.Bucket(bucketMessages)
-		var m storage.Message
-		if err := getJSON(mb, k, &m); err != nil {
+		if tx.Bucket(bucketMessages).Get(k) == nil {
+			return storage.ErrNotFound
+		}
+		ob, db := tx.Bucket(bucketOutcomes), tx.Bucket(bucketDetails)
+		ob.FillPercent, db.FillPercent = appendFill, appendFill
+		if err := ob.Put(k, outcome); err != nil {
 			return err
 		}
-		m.Status, m.ProviderID, m.ProviderName, m.Summary = o.Status, o.ProviderID, o.ProviderName, o.Summary
-		m.CompletedAt, m.DurationMS = &completed, o.DurationMS
-		if err := putJSON(mb, k, m); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketDetails).Put(k, detail); err != nil {
+		if err := db.Put(k, detail); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketPending).Delete(k)
@@ -100,7 +146,7 @@ func (s *Store) GetMessage(ctx context.Context, id string) (storage.MessageDetai
 	var d storage.MessageDetail
 	var det detailRecord
 	err = s.view(ctx, func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketMessages), k, &d.Message); err != nil {
+		if err := readMessage(tx, k, &d.Message); err != nil {
 			return err
 		}
 		if raw := tx.Bucket(bucketDetails).Get(k); raw != nil {
@@ -176,6 +222,7 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 	next := ""
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketMessages).Cursor()
+		ob := tx.Bucket(bucketOutcomes)
 		var k, v []byte
 		if upper == nil {
 			k, v = c.Last()
@@ -200,6 +247,9 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 			var m storage.Message
 			if err := json.Unmarshal(v, &m); err != nil {
 				return fmt.Errorf("message %s: %w", idOf(k), err)
+			}
+			if err := overlayOutcome(ob, k, &m); err != nil {
+				return err
 			}
 			if matches(&m, &f) {
 				m.Headers, m.Query = nil, nil // lists carry metadata only
@@ -264,7 +314,7 @@ func (s *Store) PurgeMessages(ctx context.Context, cutoff time.Time, limit int) 
 		return 0, err
 	}
 	err = s.update(ctx, func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMessages, bucketPayloads, bucketDetails, bucketPending} {
+		for _, name := range [][]byte{bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending} {
 			b := tx.Bucket(name)
 			for _, k := range keys {
 				if err := b.Delete(k); err != nil {

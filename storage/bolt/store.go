@@ -6,10 +6,17 @@
 //
 //	providers  id -> providerRecord (JSON, secrets sealed)
 //	functions  id -> Function (JSON)
-//	messages   id -> Message (JSON, metadata only)
-//	payloads   id -> raw body
+//	messages   id -> Message (JSON: the request's metadata, written once)
+//	payloads   id -> raw body (written once)
+//	outcomes   id -> outcomeRecord (JSON: status, provider, summary; written
+//	           once, on completion, so a message record is never rewritten)
 //	details    id -> detailRecord (JSON: logs and executions)
 //	pending    id -> empty (index of PENDING messages)
+//
+// Completions arrive in roughly the order messages were received, so the
+// outcomes and details buckets grow at their right edge like the others;
+// rewriting message records in place would dirty an old leaf page per
+// completion instead.
 package bolt
 
 import (
@@ -31,10 +38,21 @@ var (
 	bucketFunctions = []byte("functions")
 	bucketMessages  = []byte("messages")
 	bucketPayloads  = []byte("payloads")
+	bucketOutcomes  = []byte("outcomes")
 	bucketDetails   = []byte("details")
 	bucketPending   = []byte("pending")
 
-	allBuckets = [][]byte{bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketDetails, bucketPending}
+	allBuckets = [][]byte{bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending}
+)
+
+// File layout settings, fixed when the file is created. Larger pages mean
+// fewer pages (and write calls) per message: a typical webhook body fits in
+// one leaf page instead of a chain of overflow pages. Measured with
+// BenchmarkAppendGroupCommit: 16 KiB pages gave about 1.2 times the writes/s
+// of 4 KiB pages; 64 KiB pages were slower.
+const (
+	pageSize    = 16 << 10
+	initialMmap = 1 << 30
 )
 
 // Store implements storage.Store on one bbolt file.
@@ -58,9 +76,13 @@ func Open(path string, sealer *seal.Sealer) (*Store, error) {
 		return nil, fmt.Errorf("bolt: a sealer is required")
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        time.Second,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		Timeout:  time.Second,
+		PageSize: pageSize,
+		// Map a large range up front: growing the map means waiting for
+		// every reader and remapping, a stall under load.
+		InitialMmapSize: initialMmap,
+		NoFreelistSync:  true,
+		FreelistType:    bolt.FreelistMapType,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
