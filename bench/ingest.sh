@@ -260,6 +260,8 @@ snapshot() {
 	printf -v "${p}_received" '%s' "$(metric switchyard_messages_received_total "$f")"
 	printf -v "${p}_rejected" '%s' "$(metric switchyard_messages_rejected_total "$f")"
 	printf -v "${p}_queue" '%s' "$(metric switchyard_queue_depth "$f")"
+	printf -v "${p}_commits" '%s' "$(metric switchyard_store_commits_total "$f")"
+	printf -v "${p}_writes" '%s' "$(metric switchyard_store_writes_total "$f")"
 }
 
 # wait_drain: poll until every received message is processed and the queue
@@ -462,6 +464,9 @@ mkdir -p "$OUT_DIR"
 		"$e2e_success" "$e2e_failed" "$e2e_unmatched" "$e2e_received" "$load_seconds" "$e2e_seconds"
 	printf -- '- (b) split: %d processed while the load ran (%s msg/s; queue depth %d at its end), the rest at %s msg/s once the load stopped (processing alone)\n' \
 		"$during_load" "$during_rate" "$loadend_queue" "$drain_rate"
+	printf -- '- store, async phase to drain: %d commits carrying %d writes (%s writes per commit)\n' \
+		"$((after_commits - before_commits))" "$((after_writes - before_writes))" \
+		"$(awk -v c="$((after_commits - before_commits))" -v w="$((after_writes - before_writes))" 'BEGIN {printf "%.1f", c ? w / c : 0}')"
 	printf -- '- wrk answers: %s async requests, %s sync requests; socket errors: switchyard async %s, sync %s\n' \
 		"$sy_async_requests" "$(wrk_field switchyard-sync requests)" "$(wrk_field switchyard-async errors)" "$(wrk_field switchyard-sync errors)"
 	printf -- '- server CPU per message: user+system CPU of the server process divided by messages (switchyard: from load start to drain, ingest and processing; ceiling: its async run). Cores used: server CPU time / wall time of the wrk run. Machine busy: all CPUs, wrk included, during the wrk run\n'

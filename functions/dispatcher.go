@@ -39,6 +39,9 @@ type Options struct {
 	Observer   Observer
 }
 
+// maxRecording bounds the outcomes waiting to be written.
+const maxRecording = 4096
+
 // DefaultWorkers is the default number of messages processed at once: a
 // few per core. Scripts are CPU-bound; more workers than that only take CPU
 // from the handlers that accept webhooks (measured in bench/ingest.sh).
@@ -67,9 +70,11 @@ type Dispatcher struct {
 	inflight    map[string]struct{} // queued or running
 	stopping    bool
 
-	ctx    context.Context // ends when the dispatcher must stop scripts
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx       context.Context // ends when the dispatcher must stop scripts
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // workers
+	records   sync.WaitGroup // outcomes being recorded
+	recording chan struct{}  // bounds records in flight
 }
 
 // catalog is one consistent view of providers and routes.
@@ -117,6 +122,7 @@ func New(opts Options) (*Dispatcher, error) {
 		inflight:    map[string]struct{}{},
 		ctx:         ctx,
 		cancel:      cancel,
+		recording:   make(chan struct{}, maxRecording),
 	}, nil
 }
 
@@ -242,6 +248,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, d.cancel)
 	defer stop()
 	d.wg.Wait()
+	d.records.Wait()
 	d.cancel()
 	return ctx.Err()
 }
@@ -266,6 +273,11 @@ func (d *Dispatcher) release(id string) {
 	d.mu.Unlock()
 }
 
+// worker processes queued messages. It does not wait for an outcome to be
+// on disk: recording joins the next group commit while the worker goes on
+// (at most maxRecording at once). Until it is recorded the message stays
+// in flight, so the sweeper cannot take it again; if the process dies
+// first, the message is still PENDING and runs again after the restart.
 func (d *Dispatcher) worker() {
 	for j := range d.queue {
 		d.queued.Add(-int64(len(j.payload)))
@@ -273,10 +285,22 @@ func (d *Dispatcher) worker() {
 			d.release(j.msg.ID) // left PENDING for the next start
 			continue
 		}
-		if _, err := d.processAndRecord(j); err != nil && !errors.Is(err, ErrStopping) {
-			d.log.Error("processing failed; the message stays PENDING", "message_id", j.msg.ID, "err", err)
+		o, start, err := d.process(j)
+		if err != nil {
+			if !errors.Is(err, ErrStopping) && !errors.Is(err, errSkip) {
+				d.log.Error("processing failed; the message stays PENDING", "message_id", j.msg.ID, "err", err)
+			}
+			d.release(j.msg.ID)
+			continue
 		}
-		d.release(j.msg.ID)
+		d.recording <- struct{}{}
+		d.records.Go(func() {
+			defer func() { <-d.recording }()
+			defer d.release(j.msg.ID)
+			if err := d.record(j.msg.ID, o, start); err != nil {
+				d.log.Error("could not record an outcome; the message stays PENDING and runs again", "message_id", j.msg.ID, "err", err)
+			}
+		})
 	}
 }
 

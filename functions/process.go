@@ -16,44 +16,63 @@ import (
 // dispatcher's context, so a finished message is recorded during shutdown.
 const completeTimeout = 30 * time.Second
 
-// processAndRecord runs one message and records its outcome. When the
-// dispatcher stops mid-way the message is left PENDING (ErrStopping).
+// errSkip: a swept message needs nothing more (it finished or was purged
+// while it waited).
+var errSkip = errors.New("nothing to do")
+
+// processAndRecord runs one message and records its outcome before it
+// returns (the synchronous path).
 func (d *Dispatcher) processAndRecord(j job) (storage.Outcome, error) {
+	o, start, err := d.process(j)
+	if err != nil {
+		return o, err
+	}
+	return o, d.record(j.msg.ID, o, start)
+}
+
+// process runs one message. When the dispatcher stops mid-way the message
+// is left PENDING (ErrStopping).
+func (d *Dispatcher) process(j job) (storage.Outcome, time.Time, error) {
 	if j.swept {
 		cur, err := d.store.GetMessage(d.ctx, j.msg.ID)
 		if errors.Is(err, storage.ErrNotFound) {
-			return storage.Outcome{}, nil // purged meanwhile
+			return storage.Outcome{}, time.Time{}, errSkip // purged meanwhile
 		}
 		if err != nil {
-			return storage.Outcome{}, err
+			return storage.Outcome{}, time.Time{}, err
 		}
 		if cur.Status != storage.StatusPending {
-			return storage.Outcome{}, nil // finished while we looked
+			return storage.Outcome{}, time.Time{}, errSkip // finished while it waited
 		}
 	}
 	if j.payload == nil && j.msg.Size > 0 {
 		p, err := d.store.GetPayload(d.ctx, j.msg.ID)
 		if err != nil {
-			return storage.Outcome{}, fmt.Errorf("read payload: %w", err)
+			return storage.Outcome{}, time.Time{}, fmt.Errorf("read payload: %w", err)
 		}
 		j.payload = p
 	}
 	start := time.Now()
 	o, err := d.run(d.ctx, j.msg, j.payload)
 	if err != nil {
-		return o, err
+		return o, start, err
 	}
 	o.CompletedAt = time.Now().UTC()
 	o.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return o, start, nil
+}
+
+// record writes an outcome durably.
+func (d *Dispatcher) record(id string, o storage.Outcome, start time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
 	defer cancel()
-	if err := d.store.CompleteMessage(ctx, j.msg.ID, o); err != nil {
-		return o, fmt.Errorf("record outcome: %w", err)
+	if err := d.store.CompleteMessage(ctx, id, o); err != nil {
+		return fmt.Errorf("record outcome: %w", err)
 	}
 	if d.opts.Observer != nil {
 		d.opts.Observer.Processed(o.Status, time.Since(start))
 	}
-	return o, nil
+	return nil
 }
 
 // Request builds the scripts' view of a message.

@@ -378,6 +378,8 @@ func TestHealthAndMetrics(t *testing.T) {
 		`switchyard_messages_processed_total{status="UNMATCHED"} 1`,
 		"switchyard_processing_seconds_bucket",
 		"switchyard_queue_depth 0",
+		"switchyard_store_commits_total",
+		"switchyard_store_writes_total",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)

@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/switchyard-dev/switchyard/storage/bolt"
 )
 
 // metrics are the instance's Prometheus series, on its own registry so that
@@ -52,6 +54,24 @@ func (m *metrics) watchQueue(reg *prometheus.Registry, depth func() int) {
 		Name: "switchyard_queue_depth",
 		Help: "Accepted messages waiting to be processed.",
 	}, func() float64 { return float64(depth()) }))
+}
+
+// watchStore exports the store's group-commit counters.
+func (m *metrics) watchStore(reg *prometheus.Registry, stats func() bolt.WriterStats) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchyard_store_commits_total",
+			Help: "Store transactions committed and fsync'd (each carries every write queued meanwhile).",
+		}, func() float64 { return float64(stats().Commits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchyard_store_writes_total",
+			Help: "Writes carried by the store's commits.",
+		}, func() float64 { return float64(stats().Writes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchyard_store_commit_seconds_total",
+			Help: "Time spent committing, fsync included.",
+		}, func() float64 { return stats().CommitSeconds }),
+	)
 }
 
 // Processed implements functions.Observer.

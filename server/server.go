@@ -106,6 +106,7 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.metrics.watchQueue(s.registry, s.disp.QueueDepth)
+	s.metrics.watchStore(s.registry, st.WriterStats)
 
 	s.echo = s.routes()
 	s.http = &http.Server{

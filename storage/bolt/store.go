@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,6 +66,8 @@ type Store struct {
 	closed     bool
 	writes     chan *writeOp
 	writerDone chan struct{}
+
+	commits, written, commitNanos atomic.Uint64
 }
 
 var _ storage.Store = (*Store)(nil)

@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"errors"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -68,9 +69,30 @@ func (s *Store) writer() {
 
 var errGroupMember = errors.New("a write in the group failed")
 
+// WriterStats count the group commits since Open.
+type WriterStats struct {
+	Commits       uint64  // transactions committed (each one fsync'd)
+	Writes        uint64  // writes they carried
+	CommitSeconds float64 // time spent committing, fsync included
+}
+
+// WriterStats returns the group-commit counters.
+func (s *Store) WriterStats() WriterStats {
+	return WriterStats{
+		Commits:       s.commits.Load(),
+		Writes:        s.written.Load(),
+		CommitSeconds: float64(s.commitNanos.Load()) / 1e9,
+	}
+}
+
 // commit applies the group in one transaction. If one write fails, it is
 // answered with its error and the others are committed without it.
 func (s *Store) commit(group []*writeOp) {
+	start := time.Now()
+	defer func() {
+		s.commits.Add(1)
+		s.commitNanos.Add(uint64(time.Since(start)))
+	}()
 	for len(group) > 0 {
 		failed, ferr := -1, error(nil)
 		err := s.db.Update(func(tx *bolt.Tx) error {
@@ -84,6 +106,7 @@ func (s *Store) commit(group []*writeOp) {
 		})
 		switch {
 		case err == nil:
+			s.written.Add(uint64(len(group)))
 			for _, op := range group {
 				op.done <- nil
 			}
