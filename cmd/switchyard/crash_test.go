@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -199,6 +200,68 @@ func TestKill9UnderLoadLosesNoAcknowledgedMessage(t *testing.T) {
 			}
 			if d.Status != "PENDING" || time.Now().After(deadline) {
 				t.Fatalf("message %s: %s after restart", id, d.Status)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+func TestSIGTERMStopsGracefullyAndKeepsAcceptedWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real processes")
+	}
+	dir := t.TempDir()
+	c := startChild(t, dir)
+	_, body := c.api(t, "POST", "/providers", `{"name": "any", "match_script": "return true"}`)
+	var p struct{ ID string }
+	json.Unmarshal(body, &p)
+	// A function slow enough that messages are still queued at SIGTERM.
+	code, body := c.api(t, "POST", "/functions", fmt.Sprintf(`{"name": "f", "provider_id": %q, "uri": "slow", "script": "var t = Date.now(); while (Date.now() - t < 20) {} return 1"}`, p.ID))
+	if code != 201 {
+		t.Fatalf("create function: %d %s", code, body)
+	}
+	var ids []string
+	for i := range 50 {
+		resp, err := http.Post(c.url+"/webhooks/v1/slow", "application/json", strings.NewReader(fmt.Sprintf(`{"i": %d}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a struct{ ID string }
+		json.NewDecoder(resp.Body).Decode(&a)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		ids = append(ids, a.ID)
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- c.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, c.log())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatalf("no exit within 40s of SIGTERM:\n%s", c.log())
+	}
+	if !strings.Contains(c.log(), "switchyard stopped") {
+		t.Fatalf("no orderly stop in the log:\n%s", c.log())
+	}
+	c2 := startChild(t, dir)
+	for _, id := range ids {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			code, body := c2.api(t, "GET", "/messages/"+id, "")
+			var d struct{ Status string }
+			json.Unmarshal(body, &d)
+			if code == 200 && d.Status == "SUCCESS" {
+				break
+			}
+			if code != 200 || time.Now().After(deadline) {
+				t.Fatalf("message %s after restart: %d %s", id, code, body)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
