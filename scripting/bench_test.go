@@ -104,14 +104,40 @@ func mustCompile(tb testing.TB, name, src string) *Program {
 	return p
 }
 
-// BenchmarkDecodePush compares PAYLOAD's decoder with goja's JSON.parse on
-// testdata/github/push.json, each in a fresh runtime.
+// BenchmarkDecodePush compares PAYLOAD's decoder (lazy: validation and the
+// top-level object; then with every member materialised by JSON.stringify)
+// with goja's JSON.parse on testdata/github/push.json, each in a fresh
+// runtime.
 func BenchmarkDecodePush(b *testing.B) {
 	body := githubPush(b).Body
 	b.Run("decodeJSON", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := decodeJSON(goja.New(), body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decodeJSON+stringify", func(b *testing.B) {
+		// Every member materialised.
+		b.ReportAllocs()
+		for b.Loop() {
+			rt := goja.New()
+			v, err := decodeJSON(rt, body)
+			if err != nil {
+				b.Fatal(err)
+			}
+			stringify, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
+			if _, err := stringify(goja.Undefined(), v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("validateJSON", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := validateJSON(body, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

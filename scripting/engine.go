@@ -178,7 +178,7 @@ func export(v goja.Value) (out any, err error) {
 	if v == nil {
 		return nil, nil
 	}
-	return v.Export(), nil
+	return plainExport(v.Export()), nil
 }
 
 // runError classifies an error from a run.

@@ -1,13 +1,12 @@
 package scripting
 
-import (
-	"sort"
+import "github.com/dop251/goja"
 
-	"github.com/dop251/goja"
-)
-
-// installGlobals defines the globals every script sees. Values are plain
-// JavaScript objects, never reflective wrappers over Go maps.
+// installGlobals defines the globals every script sees. They behave as
+// plain JavaScript objects, never as reflective wrappers over Go maps:
+// HTTP_HEADERS, QUERY_PARAMS and PROPERTIES are DynamicObjects that read the
+// request's maps (see stringMap) and PAYLOAD decodes lazily (see
+// lazyObject).
 func (r *run) installGlobals() {
 	rt, req := r.rt, r.req
 	g := rt.GlobalObject()
@@ -22,38 +21,14 @@ func (r *run) installGlobals() {
 	g.Set("URI", req.URI)
 	g.Set("METHOD", req.Method)
 	g.Set("FLX_PRISTINE_PAYLOAD", r.pristine)
-	g.Set("HTTP_HEADERS", r.stringMap(req.Headers))
-	g.Set("QUERY_PARAMS", r.firstValues(req.Query))
-	g.Set("PROPERTIES", r.stringMap(req.Properties))
+	g.Set("HTTP_HEADERS", r.newStringMap(req.Headers, nil))
+	g.Set("QUERY_PARAMS", r.newStringMap(nil, req.Query))
+	g.Set("PROPERTIES", r.newStringMap(req.Properties, nil))
 	getter := r.fn(r.payloadGetter)
 	getter.DefineDataProperty("name", rt.ToValue("get PAYLOAD"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	g.DefineAccessorProperty("PAYLOAD", getter, nil, goja.FLAG_TRUE, goja.FLAG_TRUE)
 	g.Set("LOG", r.newMethods(logMethods, logNames))
 	g.Set("HMAC", r.newMethods(hmacMethods, hmacNames))
-}
-
-// stringMap builds a plain object from m, keys in sorted order.
-func (r *run) stringMap(m map[string]string) *goja.Object {
-	o := r.rt.NewObject()
-	switch len(m) {
-	case 0:
-		return o
-	case 1:
-		for k, v := range m {
-			r.putString(o, k, v)
-		}
-		return o
-	}
-	var buf [32]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		r.putString(o, k, m[k])
-	}
-	return o
 }
 
 // fn wraps a Go function as a JavaScript function.

@@ -27,37 +27,43 @@ var (
 	errJSONSlowPath = errors.New("json: left to JSON.parse")
 )
 
-// jsonDecoder turns a JSON document into plain JavaScript values, the same
-// values the runtime's JSON.parse gives, several times faster: goja's
-// JSON.parse goes token by token through encoding/json. It accepts only
-// what JSON.parse accepts (FuzzDecodeJSON checks both agree); what it does
-// not handle itself is handed back with errJSONSlowPath.
+// jsonDecoder materialises the values of a JSON document that
+// validateJSON accepted, the same values the runtime's JSON.parse gives,
+// lazily: an object becomes a lazyObject that indexes its members on first
+// use and decodes each member when it is read; an array becomes a real
+// array whose elements are decoded at once (objects in it lazily). It is
+// shared by every lazy object of one document.
 type jsonDecoder struct {
 	rt    *goja.Runtime
 	data  []byte
 	pos   int
-	depth int
 	buf   []byte
 	items []any
+	ends  []containerSpan // from validateJSON
 }
 
 // decodeJSON decodes data; errJSONSyntax when it is not JSON (or nested
 // deeper than maxJSONDepth), errJSONSlowPath when JSON.parse must decide
-// (the caller must then check jsonTooDeep first).
+// (the caller must then check jsonTooDeep first). The whole document is
+// validated before anything is returned; objects are decoded lazily.
 func decodeJSON(rt *goja.Runtime, data []byte) (v goja.Value, err error) {
-	if !utf8.Valid(data) {
-		return nil, errJSONSlowPath
-	}
 	d := &jsonDecoder{rt: rt, data: data}
-	v, err = d.value()
-	if err != nil {
+	if err := validateJSON(data, &d.ends); err != nil {
 		return nil, err
 	}
 	d.skipSpace()
-	if d.pos != len(d.data) {
-		return nil, errJSONSyntax
+	return d.value()
+}
+
+// valueAt materialises the (valid) value starting at pos.
+func (d *jsonDecoder) valueAt(pos int) goja.Value {
+	d.pos = pos
+	v, err := d.value()
+	if err != nil {
+		// validateJSON accepted the document: cannot happen.
+		panic("scripting: lazy JSON decoder: " + err.Error())
 	}
-	return v, nil
+	return v
 }
 
 func (d *jsonDecoder) skipSpace() {
@@ -78,7 +84,9 @@ func (d *jsonDecoder) value() (goja.Value, error) {
 	}
 	switch c := d.data[d.pos]; c {
 	case '{':
-		return d.object()
+		o := &lazyObject{d: d, start: d.pos}
+		d.pos = skipJSONValue(d.data, d.pos, d.ends)
+		return d.rt.NewDynamicObject(o), nil
 	case '[':
 		return d.array()
 	case '"':
@@ -88,9 +96,9 @@ func (d *jsonDecoder) value() (goja.Value, error) {
 		}
 		return d.rt.ToValue(s), nil
 	case 't':
-		return d.literal("true", goja.Value(d.rt.ToValue(true)))
+		return d.literal("true", d.rt.ToValue(true))
 	case 'f':
-		return d.literal("false", goja.Value(d.rt.ToValue(false)))
+		return d.literal("false", d.rt.ToValue(false))
 	case 'n':
 		return d.literal("null", goja.Null())
 	default:
@@ -109,79 +117,13 @@ func (d *jsonDecoder) literal(word string, v goja.Value) (goja.Value, error) {
 	return v, nil
 }
 
-func (d *jsonDecoder) object() (goja.Value, error) {
-	if d.depth++; d.depth > maxJSONDepth {
-		return nil, errJSONSyntax
-	}
-	d.pos++ // '{'
-	o := d.rt.NewObject()
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		d.depth--
-		return o, nil
-	}
-	for {
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, errJSONSyntax
-		}
-		key, err := d.string()
-		if err != nil {
-			return nil, err
-		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, errJSONSyntax
-		}
-		d.pos++
-		v, err := d.value()
-		if err != nil {
-			return nil, err
-		}
-		if err := d.put(o, key, v); err != nil {
-			return nil, errJSONSlowPath
-		}
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, errJSONSyntax
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			d.depth--
-			return o, nil
-		default:
-			return nil, errJSONSyntax
-		}
-	}
-}
-
-// put adds a member to an object. JSON.parse defines members rather than
-// assigning them; assigning is much cheaper in goja and the same on a fresh
-// runtime, where the only setter on Object.prototype is __proto__, which is
-// therefore defined. (A script that adds setters to Object.prototype before
-// reading PAYLOAD would see them called.)
-func (d *jsonDecoder) put(o *goja.Object, key string, v goja.Value) error {
-	if key == "__proto__" {
-		return o.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
-	}
-	return o.Set(key, v)
-}
-
 func (d *jsonDecoder) array() (goja.Value, error) {
-	if d.depth++; d.depth > maxJSONDepth {
-		return nil, errJSONSyntax
-	}
 	d.pos++ // '['
 	// Elements of nested arrays share d.items as a stack.
 	base := len(d.items)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
-		d.depth--
 		return d.rt.NewArray(), nil
 	}
 	for {
@@ -199,7 +141,6 @@ func (d *jsonDecoder) array() (goja.Value, error) {
 			d.pos++
 		case ']':
 			d.pos++
-			d.depth--
 			a := d.rt.NewArray(d.items[base:]...)
 			clear(d.items[base:])
 			d.items = d.items[:base]

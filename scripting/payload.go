@@ -17,8 +17,9 @@ func (r *run) payloadGetter(goja.FunctionCall) goja.Value {
 	return r.payload
 }
 
-// decodePayload decodes the body: JSON (plain JavaScript values, exactly as
-// JSON.parse would give them) when it parses as JSON, else an
+// decodePayload decodes the body: JSON (values that behave as those
+// JSON.parse would give; objects are decoded lazily, member by member, see
+// lazyObject) when the whole body is JSON, else an
 // object of the first value of each key when the content type is
 // application/x-www-form-urlencoded, else the raw body string.
 func (r *run) decodePayload() goja.Value {

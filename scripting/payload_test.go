@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -191,8 +192,73 @@ func checkDecodeJSON(t *testing.T, data []byte) {
 		if g, w := ownKeys(t, rt, got), ownKeys(t, rt, want); g != w {
 			t.Fatalf("%s: own keys %s, JSON.parse %s", short(data), g, w)
 		}
+		// A fresh lazy decode, read member by member before any listing of
+		// keys, then walked with for-in, Object.keys and Object.entries,
+		// then changed the same way as the JSON.parse result.
+		got, err = decodeJSON(rt, data)
+		if err != nil {
+			t.Fatalf("%s: second decodeJSON: %v", short(data), err)
+		}
+		if len(data) > 1<<16 || bytes.Count(data, []byte("["))+bytes.Count(data, []byte("{")) > 200 {
+			return // the walk below is quadratic in the depth
+		}
+		compare, err := rt.RunString(compareJS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := goja.AssertFunction(compare)
+		res, err := f(goja.Undefined(), got, want)
+		if err != nil {
+			t.Fatalf("%s: compare: %v", short(data), err)
+		}
+		if res.String() != "" {
+			t.Fatalf("%s: lazy and JSON.parse results differ: %s", short(data), res)
+		}
 	}
 }
+
+// compareJS compares a lazy PAYLOAD value with JSON.parse's, returning ""
+// when they agree.
+const compareJS = `(function (lazy, want) {
+	function walk(v) {
+		if (v === null || typeof v !== "object") {
+			return typeof v + ":" + (Object.is(v, -0) ? "-0" : String(v));
+		}
+		if (Array.isArray(v)) {
+			return "[" + v.length + ":" + v.map(walk).join(",") + "]";
+		}
+		var parts = [];
+		for (var k in v) parts.push(JSON.stringify(k) + ":" + walk(v[k]));
+		return "{" + JSON.stringify(Object.keys(v)) + "|" + JSON.stringify(Object.entries(v).map(function (e) { return e[0]; })) +
+			"|" + parts.join(",") + "|" + (Object.getPrototypeOf(v) === Object.prototype) +
+			"|" + JSON.stringify(Object.assign({}, v)) + "}";
+	}
+	function touch(l, w) {
+		if (w === null || typeof w !== "object") return;
+		var ks = Object.keys(w);
+		for (var i = ks.length - 1; i >= 0; i--) {
+			if (!(ks[i] in l)) throw new Error("missing key " + ks[i]);
+			touch(l[ks[i]], w[ks[i]]);
+		}
+	}
+	touch(lazy, want);
+	var a = walk(lazy), b = walk(want);
+	if (a !== b) return a + " != " + b;
+	if (lazy !== null && typeof lazy === "object" && !Array.isArray(lazy)) {
+		var ks = Object.keys(want);
+		[lazy, want].forEach(function (o) {
+			o.added = 1;
+			o["7"] = "seven";
+			if (ks.length > 0) { delete o[ks[0]]; o[ks[0]] = "again"; }
+			if (ks.length > 1) o[ks[ks.length - 1]] = "changed";
+			delete o.missing;
+		});
+		a = walk(lazy); b = walk(want);
+		if (a !== b) return "after changes: " + a + " != " + b;
+		if (("added" in lazy) !== true || Object.prototype.hasOwnProperty.call(lazy, "missing")) return "has";
+	}
+	return "";
+})`
 
 // ownKeys lists the own keys of an object (including "__proto__", which
 // JSON.stringify shows but a mistaken assignment would hide).
