@@ -77,7 +77,7 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message, payload []
 	if err != nil {
 		return fmt.Errorf("append message: %w", err)
 	}
-	if err := s.update(ctx, appendOp(k, meta, payload)); err != nil {
+	if err := s.update(ctx, appendOp(k, meta, encodePayload(payload))); err != nil {
 		return fmt.Errorf("append message %s: %w", m.ID, err)
 	}
 	return nil
@@ -179,11 +179,9 @@ func (s *Store) GetPayload(ctx context.Context, id string) ([]byte, error) {
 		if v == nil {
 			return storage.ErrNotFound
 		}
-		out = bytes.Clone(v)
-		if out == nil {
-			out = []byte{}
-		}
-		return nil
+		var err error
+		out, err = decodePayload(v)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("payload %s: %w", id, err)

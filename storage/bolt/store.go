@@ -46,15 +46,9 @@ var (
 	allBuckets = [][]byte{bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending}
 )
 
-// File layout settings, fixed when the file is created. Larger pages mean
-// fewer pages (and write calls) per message: a typical webhook body fits in
-// one leaf page instead of a chain of overflow pages. Measured with
-// BenchmarkAppendGroupCommit: 16 KiB pages gave about 1.2 times the writes/s
-// of 4 KiB pages; 64 KiB pages were slower.
-const (
-	pageSize    = 16 << 10
-	initialMmap = 1 << 30
-)
+// initialMmap is the range mapped up front: growing the map means waiting
+// for every reader and remapping, a stall under load.
+const initialMmap = 1 << 30
 
 // Store implements storage.Store on one bbolt file.
 type Store struct {
@@ -79,10 +73,7 @@ func Open(path string, sealer *seal.Sealer) (*Store, error) {
 		return nil, fmt.Errorf("bolt: a sealer is required")
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:  time.Second,
-		PageSize: pageSize,
-		// Map a large range up front: growing the map means waiting for
-		// every reader and remapping, a stall under load.
+		Timeout:         time.Second,
 		InitialMmapSize: initialMmap,
 		NoFreelistSync:  true,
 		FreelistType:    bolt.FreelistMapType,
