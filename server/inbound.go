@@ -58,7 +58,23 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 	if r.ContentLength > s.opts.MaxBody {
 		return nil, &http.MaxBytesError{Limit: s.opts.MaxBody}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBody))
+	lr := http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBody)
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		// Sized up front: io.ReadAll would grow (and copy) a buffer
+		// step by step. One more read sees the end, or a body longer
+		// than announced.
+		body = make([]byte, r.ContentLength)
+		if _, err = io.ReadFull(lr, body); err == nil {
+			var rest []byte
+			if rest, err = io.ReadAll(lr); err == nil {
+				body = append(body, rest...)
+			}
+		}
+	} else {
+		body, err = io.ReadAll(lr)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
