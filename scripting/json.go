@@ -235,25 +235,11 @@ func (d *jsonDecoder) escapedString(start int) (string, error) {
 
 // hex4 reads the four hex digits of a \u escape.
 func (d *jsonDecoder) hex4() (rune, bool) {
-	if len(d.data)-d.pos < 4 {
-		return 0, false
+	r, ok := hex4At(d.data, d.pos)
+	if ok {
+		d.pos += 4
 	}
-	var r rune
-	for _, c := range d.data[d.pos : d.pos+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	d.pos += 4
-	return r, true
+	return r, ok
 }
 
 // number decodes -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
