@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/switchyard-dev/switchyard/server"
@@ -27,6 +28,13 @@ import (
 var version = "dev"
 
 func main() {
+	// The heap of a busy instance is mostly short-lived request and script
+	// garbage; collecting at twice the live heap instead of once costs a
+	// little memory and saves CPU (about 6 % per message in
+	// bench/ingest.sh). GOGC in the environment still decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
