@@ -75,9 +75,9 @@ func (d *Dispatcher) record(id string, o storage.Outcome, start time.Time) error
 	return nil
 }
 
-// Request builds the scripts' view of a message.
+// Request builds the scripts' view of a message, shared by all its runs.
 func Request(m storage.Message, payload []byte) scripting.Request {
-	return scripting.Request{
+	req := scripting.Request{
 		MessageID:  m.ID,
 		Method:     m.Method,
 		URI:        m.URI,
@@ -87,6 +87,8 @@ func Request(m storage.Message, payload []byte) scripting.Request {
 		Query:      m.Query,
 		Body:       payload,
 	}
+	req.Share()
+	return req
 }
 
 // run matches the message and runs its functions. It fails only when ctx

@@ -95,6 +95,23 @@ func BenchmarkMatchAndPayload(b *testing.B) {
 	}
 }
 
+// BenchmarkMatchAndPayloadShared is BenchmarkMatchAndPayload as the
+// dispatcher runs it: one message, its request shared by both runs
+// (Request.Share).
+func BenchmarkMatchAndPayloadShared(b *testing.B) {
+	e := NewEngine(Limits{})
+	match := mustCompile(b, "github match", githubVerifyScript)
+	fn := mustCompile(b, "push function", `return PAYLOAD.ref === "refs/heads/master" && PAYLOAD.commits.length === 1`)
+	base := githubPush(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := *base
+		req.Share()
+		benchRun(b, e, match, &req, true)
+		benchRun(b, e, fn, &req, true)
+	}
+}
+
 func mustCompile(tb testing.TB, name, src string) *Program {
 	tb.Helper()
 	p, err := Compile(name, src)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -44,6 +45,34 @@ type Request struct {
 	Query      url.Values
 	Body       []byte            // raw body, byte for byte
 	Properties map[string]string // provider properties and decrypted secrets
+
+	shared *shared // see Share
+}
+
+// shared is what every run of one request can reuse, computed once.
+type shared struct {
+	once  sync.Once
+	body  string // Body as a string
+	guard bool   // needsJSONGuard
+}
+
+// Share makes copies of r taken afterwards share the per-request work of
+// their runs (converting the body to a string, scanning it for the JSON
+// guard), so that a match script and the functions of one message do it
+// once. Call it before copying r for several runs; Body, Headers and Query
+// must not change afterwards.
+func (r *Request) Share() { r.shared = &shared{} }
+
+// prepared returns the body as a string and whether runs need the JSON
+// guard, computed once per shared request.
+func (r *Request) prepared() (string, bool) {
+	if r.shared == nil {
+		return string(r.Body), needsJSONGuard(r)
+	}
+	r.shared.once.Do(func() {
+		r.shared.body, r.shared.guard = string(r.Body), needsJSONGuard(r)
+	})
+	return r.shared.body, r.shared.guard
 }
 
 // Result is the outcome of one run.

@@ -10,11 +10,12 @@ import "github.com/dop251/goja"
 func (r *run) installGlobals() {
 	rt, req := r.rt, r.req
 	g := rt.GlobalObject()
-	if needsJSONGuard(req) {
+	body, guard := req.prepared()
+	if guard {
 		r.guardJSONParse()
 	}
 
-	r.pristine = rt.ToValue(string(req.Body))
+	r.pristine = rt.ToValue(body)
 	g.Set("FLX_MESSAGE_ID", req.MessageID)
 	g.Set("FLX_REMOTE_ADDR", req.RemoteAddr)
 	g.Set("FLX_REMOTE_HOST", req.RemoteHost)
