@@ -106,17 +106,12 @@ func (s *Store) CompleteMessage(ctx context.Context, id string, o storage.Outcom
 	if err != nil {
 		return fmt.Errorf("complete message: %w", err)
 	}
-	outcome, err := json.Marshal(outcomeRecord{
+	rec := outcomeRecord{
 		Status: o.Status, ProviderID: o.ProviderID, ProviderName: o.ProviderName, Summary: o.Summary,
 		CompletedAt: o.CompletedAt.UTC(), DurationMS: o.DurationMS,
-	})
-	if err != nil {
-		return fmt.Errorf("complete message %s: %w", id, err)
 	}
-	detail, err := json.Marshal(detailRecord{Logs: o.Logs, Executions: o.Executions})
-	if err != nil {
-		return fmt.Errorf("complete message %s: %w", id, err)
-	}
+	outcome := rec.appendJSON(make([]byte, 0, 256))
+	detail := (&detailRecord{Logs: o.Logs, Executions: o.Executions}).appendJSON(make([]byte, 0, 512))
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMessages).Get(k) == nil {
 			return storage.ErrNotFound

@@ -1,0 +1,164 @@
+package bolt
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Outcomes and execution details are written for every message, and
+// encoding/json's reflection was most of what recording one cost (5 % of
+// all CPU in bench/ingest.sh). These fixed shapes are encoded by hand;
+// encoding/json decodes them (encode_test.go checks that it reads back
+// exactly what went in, and the same as json.Marshal would give).
+
+func (o *outcomeRecord) appendJSON(b []byte) []byte {
+	b = append(b, `{"status":`...)
+	b = appendString(b, o.Status)
+	if o.ProviderID != "" {
+		b = append(b, `,"provider_id":`...)
+		b = appendString(b, o.ProviderID)
+	}
+	if o.ProviderName != "" {
+		b = append(b, `,"provider_name":`...)
+		b = appendString(b, o.ProviderName)
+	}
+	if o.Summary != "" {
+		b = append(b, `,"message":`...)
+		b = appendString(b, o.Summary)
+	}
+	b = append(b, `,"completed_at":`...)
+	b = appendTime(b, o.CompletedAt)
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, o.DurationMS, 'g', -1, 64)
+	return append(b, '}')
+}
+
+func (d *detailRecord) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	if len(d.Logs) > 0 {
+		b = append(b, `"logs":`...)
+		b = appendLogs(b, d.Logs)
+	}
+	if len(d.Executions) > 0 {
+		if len(d.Logs) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"executions":[`...)
+		for i := range d.Executions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendExecution(b, &d.Executions[i])
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+func appendExecution(b []byte, e *storage.Execution) []byte {
+	b = append(b, `{"function_id":`...)
+	b = appendString(b, e.FunctionID)
+	b = append(b, `,"function_name":`...)
+	b = appendString(b, e.FunctionName)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, int64(e.Version), 10)
+	b = append(b, `,"status":`...)
+	b = appendString(b, e.Status)
+	if e.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, e.Error)
+	}
+	b = append(b, `,"started_at":`...)
+	b = appendTime(b, e.StartedAt)
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, e.DurationMS, 'g', -1, 64)
+	b = append(b, `,"logs":`...)
+	return append(appendLogs(b, e.Logs), '}')
+}
+
+func appendLogs(b []byte, logs []storage.LogLine) []byte {
+	if logs == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range logs {
+		l := &logs[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"time":`...)
+		b = appendTime(b, l.Time)
+		b = append(b, `,"level":`...)
+		b = appendString(b, l.Level)
+		b = append(b, `,"text":`...)
+		b = appendString(b, l.Text)
+		if l.Source != "" {
+			b = append(b, `,"source":`...)
+			b = appendString(b, l.Source)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, as encoding/json does: invalid
+// UTF-8 becomes U+FFFD, control characters and <, >, & are escaped, and so
+// are U+2028 and U+2029.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
