@@ -162,3 +162,71 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// appendMessageJSON encodes a message's record as AppendMessage stores it:
+// the request's metadata. Outcome fields are not part of it (they live in
+// the outcomes bucket), so they are left out.
+func appendMessageJSON(b []byte, m *storage.Message) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, m.ID)
+	b = append(b, `,"received_at":`...)
+	b = appendTime(b, m.ReceivedAt)
+	b = append(b, `,"method":`...)
+	b = appendString(b, m.Method)
+	b = append(b, `,"uri":`...)
+	b = appendString(b, m.URI)
+	if len(m.Headers) > 0 {
+		b = append(b, `,"headers":{`...)
+		first := true
+		for k, v := range m.Headers {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(appendString(b, k), ':')
+			b = appendString(b, v)
+		}
+		b = append(b, '}')
+	}
+	if len(m.Query) > 0 {
+		b = append(b, `,"query":{`...)
+		first := true
+		for k, vs := range m.Query {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(appendString(b, k), ':')
+			if vs == nil {
+				b = append(b, "null"...)
+				continue
+			}
+			b = append(b, '[')
+			for i, v := range vs {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, v)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"remote_addr":`...)
+	b = appendString(b, m.RemoteAddr)
+	b = append(b, `,"remote_host":`...)
+	b = appendString(b, m.RemoteHost)
+	if m.ContentType != "" {
+		b = append(b, `,"content_type":`...)
+		b = appendString(b, m.ContentType)
+	}
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, int64(m.Size), 10)
+	b = append(b, `,"status":`...)
+	b = appendString(b, m.Status)
+	if m.ResubmitOf != "" {
+		b = append(b, `,"resubmit_of":`...)
+		b = appendString(b, m.ResubmitOf)
+	}
+	return append(b, '}')
+}

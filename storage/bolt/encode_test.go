@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"testing"
 	"time"
 
@@ -53,6 +54,16 @@ func sampleOutcome(s string) outcomeRecord {
 		CompletedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), DurationMS: 1.25e-7}
 }
 
+// sampleMessage is a message as AppendMessage stores it (no outcome).
+func sampleMessage(s string) storage.Message {
+	return storage.Message{
+		ID: "01a20a0f-c4ad-749f-8139-1ed6a2fe049d", ReceivedAt: time.Date(2026, 11, 23, 1, 2, 3, 4, time.UTC),
+		Method: "POST", URI: s, Headers: map[string]string{s: s, "content-type": "application/json", "x": ""},
+		Query: url.Values{s: {s, "2"}, "empty": {}, "nil": nil}, RemoteAddr: "127.0.0.1", RemoteHost: s,
+		ContentType: s, Size: 8761, Status: storage.StatusPending, ResubmitOf: s,
+	}
+}
+
 var encodeSeeds = []string{
 	"", "plain", `quote " backslash \ slash /`, "tab\tnewline\nreturn\r\x00\x01\x1f\x7f",
 	"<script>&amp;</script>", "café 日本 🎉", "bad \xff\xfe utf8 \xe2\x82", "line\u2028para\u2029",
@@ -66,6 +77,12 @@ func TestHandEncodingMatchesEncodingJSON(t *testing.T) {
 		o := sampleOutcome(s)
 		roundTrip(t, &o, (*outcomeRecord).appendJSON)
 	}
+	for _, s := range encodeSeeds {
+		m := sampleMessage(s)
+		roundTrip(t, &m, func(m *storage.Message, b []byte) []byte { return appendMessageJSON(b, m) })
+	}
+	bareMsg := storage.Message{ID: "x", Status: "PENDING"}
+	roundTrip(t, &bareMsg, func(m *storage.Message, b []byte) []byte { return appendMessageJSON(b, m) })
 	empty := detailRecord{}
 	roundTrip(t, &empty, (*detailRecord).appendJSON)
 	onlyExec := detailRecord{Executions: sampleDetail("x").Executions}
@@ -88,5 +105,7 @@ func FuzzHandEncoding(f *testing.F) {
 		o := sampleOutcome(s)
 		o.DurationMS = ms
 		roundTrip(t, &o, (*outcomeRecord).appendJSON)
+		m := sampleMessage(s)
+		roundTrip(t, &m, func(m *storage.Message, b []byte) []byte { return appendMessageJSON(b, m) })
 	})
 }

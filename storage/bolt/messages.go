@@ -73,10 +73,7 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message, payload []
 	}
 	m.Status = storage.StatusPending
 	m.Size = len(payload)
-	meta, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("append message: %w", err)
-	}
+	meta := appendMessageJSON(make([]byte, 0, 1024), &m)
 	if err := s.update(ctx, appendOp(k, meta, encodePayload(payload))); err != nil {
 		return fmt.Errorf("append message %s: %w", m.ID, err)
 	}
