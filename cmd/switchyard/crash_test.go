@@ -107,22 +107,49 @@ func (c *child) api(t *testing.T, method, path, body string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-func TestKill9UnderLoadLosesNoAcknowledgedMessage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test runs real processes")
-	}
-	dir := t.TempDir()
-	c := startChild(t, dir)
+// route creates a provider that matches everything and one function on uri.
+func (c *child) route(t *testing.T, uri, script string) {
+	t.Helper()
 	code, body := c.api(t, "POST", "/providers", `{"name": "any", "match_script": "return true"}`)
 	if code != 201 {
 		t.Fatalf("create provider: %d %s", code, body)
 	}
 	var p struct{ ID string }
 	json.Unmarshal(body, &p)
-	code, body = c.api(t, "POST", "/functions", fmt.Sprintf(`{"name": "f", "provider_id": %q, "uri": "crash", "script": "LOG.setMessage('n=' + PAYLOAD.n); return PAYLOAD.n"}`, p.ID))
-	if code != 201 {
+	fn, _ := json.Marshal(map[string]string{"name": "f", "provider_id": p.ID, "uri": uri, "script": script})
+	if code, body = c.api(t, "POST", "/functions", string(fn)); code != 201 {
 		t.Fatalf("create function: %d %s", code, body)
 	}
+}
+
+// waitSuccess polls a message until it is SUCCESS and returns its summary.
+func (c *child) waitSuccess(t *testing.T, id string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body := c.api(t, "GET", "/messages/"+id, "")
+		if code != 200 {
+			t.Fatalf("message %s lost: %d %s", id, code, body)
+		}
+		var d struct{ Status, Message string }
+		json.Unmarshal(body, &d)
+		if d.Status == "SUCCESS" {
+			return d.Message
+		}
+		if d.Status != "PENDING" || time.Now().After(deadline) {
+			t.Fatalf("message %s: %s after restart", id, d.Status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestKill9UnderLoadLosesNoAcknowledgedMessage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test runs real processes")
+	}
+	dir := t.TempDir()
+	c := startChild(t, dir)
+	c.route(t, "crash", "LOG.setMessage('n=' + PAYLOAD.n); return PAYLOAD.n")
 
 	// Load from 16 clients; every 202 is an acknowledgement we hold the
 	// server to. Kill the process once enough have been acknowledged, while
@@ -184,24 +211,8 @@ func TestKill9UnderLoadLosesNoAcknowledgedMessage(t *testing.T) {
 
 	c2 := startChild(t, dir)
 	for id, n := range acked {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			code, body := c2.api(t, "GET", "/messages/"+id, "")
-			if code != 200 {
-				t.Fatalf("acknowledged message %s lost: %d %s", id, code, body)
-			}
-			var d struct{ Status, Message string }
-			json.Unmarshal(body, &d)
-			if d.Status == "SUCCESS" {
-				if d.Message != fmt.Sprintf("n=%d", n) {
-					t.Fatalf("message %s summary %q, want n=%d", id, d.Message, n)
-				}
-				break
-			}
-			if d.Status != "PENDING" || time.Now().After(deadline) {
-				t.Fatalf("message %s: %s after restart", id, d.Status)
-			}
-			time.Sleep(20 * time.Millisecond)
+		if got := c2.waitSuccess(t, id); got != fmt.Sprintf("n=%d", n) {
+			t.Fatalf("message %s summary %q, want n=%d", id, got, n)
 		}
 	}
 }
@@ -212,14 +223,8 @@ func TestSIGTERMStopsGracefullyAndKeepsAcceptedWork(t *testing.T) {
 	}
 	dir := t.TempDir()
 	c := startChild(t, dir)
-	_, body := c.api(t, "POST", "/providers", `{"name": "any", "match_script": "return true"}`)
-	var p struct{ ID string }
-	json.Unmarshal(body, &p)
 	// A function slow enough that messages are still queued at SIGTERM.
-	code, body := c.api(t, "POST", "/functions", fmt.Sprintf(`{"name": "f", "provider_id": %q, "uri": "slow", "script": "var t = Date.now(); while (Date.now() - t < 20) {} return 1"}`, p.ID))
-	if code != 201 {
-		t.Fatalf("create function: %d %s", code, body)
-	}
+	c.route(t, "slow", "var t = Date.now(); while (Date.now() - t < 20) {} return 1")
 	var ids []string
 	for i := range 50 {
 		resp, err := http.Post(c.url+"/webhooks/v1/slow", "application/json", strings.NewReader(fmt.Sprintf(`{"i": %d}`, i)))
@@ -252,18 +257,6 @@ func TestSIGTERMStopsGracefullyAndKeepsAcceptedWork(t *testing.T) {
 	}
 	c2 := startChild(t, dir)
 	for _, id := range ids {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			code, body := c2.api(t, "GET", "/messages/"+id, "")
-			var d struct{ Status string }
-			json.Unmarshal(body, &d)
-			if code == 200 && d.Status == "SUCCESS" {
-				break
-			}
-			if code != 200 || time.Now().After(deadline) {
-				t.Fatalf("message %s after restart: %d %s", id, code, body)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		c2.waitSuccess(t, id)
 	}
 }
