@@ -29,6 +29,7 @@ import (
 const (
 	DefaultMaxLogLines  = 1000
 	DefaultMaxLogLine   = 8192
+	DefaultMaxLogBytes  = 256 << 10
 	DefaultMaxCallStack = 1024
 	DefaultTimeout      = time.Second
 )
@@ -90,6 +91,7 @@ type Result struct {
 type Limits struct {
 	MaxLogLines  int // lines per run, default 1000; past it one final "log truncated" line, then nothing
 	MaxLogLine   int // bytes per line, default 8192; longer text is cut and ends with "…"
+	MaxLogBytes  int // bytes of log text per run, default 256 KiB; past it one final "log truncated" line
 	MaxCallStack int // maximum call depth, default 1024
 }
 
@@ -109,6 +111,9 @@ func NewEngine(l Limits) *Engine {
 	if l.MaxLogLine <= 0 {
 		l.MaxLogLine = DefaultMaxLogLine
 	}
+	if l.MaxLogBytes <= 0 {
+		l.MaxLogBytes = DefaultMaxLogBytes
+	}
 	if l.MaxCallStack <= 0 {
 		l.MaxCallStack = DefaultMaxCallStack
 	}
@@ -122,6 +127,8 @@ type run struct {
 	limits *Limits
 
 	logs    []LogLine
+	logSize int  // bytes of log text so far
+	logFull bool // the log was truncated; nothing more is kept
 	summary string
 
 	pristine   goja.Value    // FLX_PRISTINE_PAYLOAD as set

@@ -60,12 +60,11 @@ func (r *run) logFunc(level string) func(goja.FunctionCall) goja.Value {
 // log appends one line built from args, honouring the engine's limits.
 func (r *run) log(level string, args []goja.Value) {
 	maxLines, limit := r.limits.MaxLogLines, r.limits.MaxLogLine
-	if len(r.logs) > maxLines {
+	if r.logFull {
 		return // already truncated
 	}
 	if len(r.logs) == maxLines {
-		r.logs = append(r.logs, LogLine{Time: time.Now(), Level: LevelWarning,
-			Text: "log truncated: more than " + strconv.Itoa(maxLines) + " lines"})
+		r.truncateLog("more than " + strconv.Itoa(maxLines) + " lines")
 		return
 	}
 	var b strings.Builder
@@ -82,7 +81,19 @@ func (r *run) log(level string, args []goja.Value) {
 			break // the rest would be cut off anyway
 		}
 	}
-	r.logs = append(r.logs, LogLine{Time: time.Now(), Level: level, Text: truncateBytes(b.String(), limit)})
+	text := truncateBytes(b.String(), limit)
+	if r.logSize+len(text) > r.limits.MaxLogBytes {
+		r.truncateLog("more than " + strconv.Itoa(r.limits.MaxLogBytes) + " bytes")
+		return
+	}
+	r.logSize += len(text)
+	r.logs = append(r.logs, LogLine{Time: time.Now(), Level: level, Text: text})
+}
+
+// truncateLog ends the run's log with one line saying why.
+func (r *run) truncateLog(why string) {
+	r.logFull = true
+	r.logs = append(r.logs, LogLine{Time: time.Now(), Level: LevelWarning, Text: "log truncated: " + why})
 }
 
 // render turns one LOG argument into text: strings as they are, objects

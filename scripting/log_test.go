@@ -122,6 +122,28 @@ func TestLogLimits(t *testing.T) {
 			t.Errorf("last line %+v", last)
 		}
 	})
+	t.Run("total bytes", func(t *testing.T) {
+		t.Parallel()
+		e := NewEngine(Limits{MaxLogBytes: 25})
+		res := runWith(t, e, `for (var i = 0; i < 10; i++) LOG.info("0123456789"); return true`, nil)
+		if res.Err != nil || len(res.Logs) != 3 {
+			t.Fatalf("got %d lines, want 2 and a truncation notice: %+v %v", len(res.Logs), res.Logs, res.Err)
+		}
+		if last := res.Logs[2]; last.Level != "WARNING" || !strings.Contains(last.Text, "more than 25 bytes") {
+			t.Errorf("last line %+v", last)
+		}
+	})
+	t.Run("default total bytes", func(t *testing.T) {
+		t.Parallel()
+		res := runScript(t, `for (var i = 0; i < 1000; i++) LOG.info("x".repeat(8000))`, nil)
+		total := 0
+		for _, l := range res.Logs {
+			total += len(l.Text)
+		}
+		if total > DefaultMaxLogBytes+100 || !strings.Contains(res.Logs[len(res.Logs)-1].Text, "log truncated") {
+			t.Errorf("kept %d bytes in %d lines", total, len(res.Logs))
+		}
+	})
 	t.Run("default line count", func(t *testing.T) {
 		t.Parallel()
 		res := runScript(t, `for (var i = 0; i < 5000; i++) LOG.fine(i)`, nil)
