@@ -133,7 +133,10 @@ wait_for_line() {
 }
 
 log "starting the ceiling server"
-"$WORK/bin/ceiling" -listen 127.0.0.1:0 >"$WORK/ceiling.log" 2>&1 &
+# The ceiling collects garbage as Switchyard does by default (GOGC=200, set
+# in cmd/switchyard), so the ratio does not credit Switchyard for a GC
+# setting; an explicit GOGC in the environment applies to both.
+GOGC=${GOGC:-200} "$WORK/bin/ceiling" -listen 127.0.0.1:0 >"$WORK/ceiling.log" 2>&1 &
 CEILING_PID=$!
 PIDS+=("$CEILING_PID")
 CEILING_ADDR=$(wait_for_line "$WORK/ceiling.log" 'listening on 127\.0\.0\.1:[0-9]+' "$CEILING_PID" ceiling)
