@@ -47,6 +47,13 @@ type Request struct {
 	Body       []byte            // raw body, byte for byte
 	Properties map[string]string // provider properties and decrypted secrets
 
+	// Effects are what HTTP, DEDUPE and NOTIFY do; nil makes them throw.
+	Effects *Effects
+	// Scope names the script that runs ("provider:<id>", "function:<id>"):
+	// DEDUPE keys are kept apart per scope, so two functions deduplicating
+	// the same delivery id do not see each other's keys.
+	Scope string
+
 	shared *shared // see Share
 }
 
@@ -123,6 +130,7 @@ func NewEngine(l Limits) *Engine {
 // run is the state of one execution.
 type run struct {
 	rt     *goja.Runtime
+	ctx    context.Context // ends at the run's deadline
 	req    *Request
 	limits *Limits
 
@@ -177,11 +185,11 @@ func (e *Engine) Run(ctx context.Context, p *Program, req *Request, timeout time
 	rt := goja.New()
 	rt.SetParserOptions(parser.WithDisableSourceMaps)
 	rt.SetMaxCallStackSize(e.limits.MaxCallStack)
-	r = &run{rt: rt, req: req, limits: &e.limits, decodeHook: e.decodeHook}
-	r.installGlobals()
-
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	r = &run{rt: rt, ctx: runCtx, req: req, limits: &e.limits, decodeHook: e.decodeHook}
+	r.installGlobals()
+
 	stop := context.AfterFunc(runCtx, func() { rt.Interrupt(errInterrupted) })
 	defer stop()
 

@@ -30,6 +30,25 @@ func (r *run) installGlobals() {
 	g.DefineAccessorProperty("PAYLOAD", getter, nil, goja.FLAG_TRUE, goja.FLAG_TRUE)
 	g.Set("LOG", r.newMethods(logMethods, logNames))
 	g.Set("HMAC", r.newMethods(hmacMethods, hmacNames))
+	for _, s := range senders {
+		g.Set(s.name, r.newMethods(s.methods, s.names))
+	}
+	g.Set("HTTP", r.newMethods(httpMethods, httpNames))
+	g.Set("DEDUPE", r.newMethods(dedupeMethods, dedupeNames))
+	g.Set("NOTIFY", r.newMethods(notifyMethods, notifyNames))
+	r.capBuiltins()
+}
+
+// api is a global object of methods.
+type api struct {
+	name    string
+	methods []method
+	names   []string
+}
+
+// newAPI lists a global's methods.
+func newAPI(name string, methods []method) api {
+	return api{name: name, methods: methods, names: methodNames(methods)}
 }
 
 // fn wraps a Go function as a JavaScript function.

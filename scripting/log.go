@@ -81,7 +81,20 @@ func (r *run) log(level string, args []goja.Value) {
 			break // the rest would be cut off anyway
 		}
 	}
-	text := truncateBytes(b.String(), limit)
+	r.logText(level, b.String())
+}
+
+// logText appends one line of text, honouring the engine's limits. The
+// engine's own helpers (HTTP.request) log their calls through it.
+func (r *run) logText(level, text string) {
+	if r.logFull {
+		return
+	}
+	if len(r.logs) == r.limits.MaxLogLines {
+		r.truncateLog("more than " + strconv.Itoa(r.limits.MaxLogLines) + " lines")
+		return
+	}
+	text = truncateBytes(text, r.limits.MaxLogLine)
 	if r.logSize+len(text) > r.limits.MaxLogBytes {
 		r.truncateLog("more than " + strconv.Itoa(r.limits.MaxLogBytes) + " bytes")
 		return

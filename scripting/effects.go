@@ -1,0 +1,57 @@
+package scripting
+
+import (
+	"context"
+	"time"
+)
+
+// Effects are the ways a script reaches outside its run: HTTP requests
+// (HTTP.request), the dedupe store (DEDUPE.first) and outbound events
+// (NOTIFY.send). The caller chooses them per request, so a dry run can
+// record what a script would do instead of doing it. A nil field makes the
+// matching global throw a clear error when a script calls it.
+//
+// Every call receives the run's context, which ends at the script's
+// deadline; implementations must return promptly when it does.
+type Effects struct {
+	HTTP   HTTPClient
+	Dedupe Deduper
+	Notify Publisher
+}
+
+// HTTPClient sends the requests of HTTP.request. The implementation owns
+// the egress policy (which addresses may be reached) and must refuse a
+// response body over its cap rather than buffer it.
+type HTTPClient interface {
+	Do(ctx context.Context, req *HTTPRequest) (*HTTPResponse, error)
+}
+
+// HTTPRequest is one HTTP.request call, after defaults are applied.
+type HTTPRequest struct {
+	URL     string
+	Method  string            // upper case, default GET (POST when a body is given)
+	Headers map[string]string // as the script gave them
+	Body    []byte
+	Timeout time.Duration // the script's own timeout; the run's deadline bounds it too
+}
+
+// HTTPResponse is what HTTP.request returns to the script.
+type HTTPResponse struct {
+	Status  int
+	Headers map[string]string // lower-case names, multiple values joined by ", "
+	Body    []byte
+}
+
+// Deduper backs DEDUPE.first.
+type Deduper interface {
+	// First reports whether key has not been seen within ttl, and records
+	// it if so. Exactly one of several concurrent callers with the same
+	// new key gets true.
+	First(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Publisher backs NOTIFY.send: it publishes an outbound event.
+type Publisher interface {
+	// Publish records the event durably and returns its id.
+	Publish(ctx context.Context, eventType string, fields map[string]any) (string, error)
+}

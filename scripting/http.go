@@ -1,0 +1,6 @@
+package scripting
+
+// httpMethods are the functions of HTTP.
+var httpMethods = []method{}
+
+var httpNames = methodNames(httpMethods)
