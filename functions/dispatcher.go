@@ -37,6 +37,9 @@ type Options struct {
 	// past it, bodies are read back from the store.
 	QueueBytes int64
 	Observer   Observer
+	// Effects are what scripts' HTTP, DEDUPE and NOTIFY do (nil: they
+	// throw when called).
+	Effects *scripting.Effects
 }
 
 // maxRecording bounds the outcomes waiting to be written.

@@ -94,39 +94,63 @@ func Request(m storage.Message, payload []byte) scripting.Request {
 // run matches the message and runs its functions. It fails only when ctx
 // ends, which leaves the message PENDING.
 func (d *Dispatcher) run(ctx context.Context, m storage.Message, payload []byte) (storage.Outcome, error) {
-	cat := d.catalog.Load()
+	ev, err := evaluate(ctx, d.engine, d.catalog.Load(), m, payload, d.effectsFor)
+	return ev.Outcome, err
+}
+
+// effectsFor gives every script of a real run the dispatcher's effects.
+func (d *Dispatcher) effectsFor(string) *scripting.Effects { return d.opts.Effects }
+
+// evaluation is everything one pass of a message through matching and
+// functions decided: the outcome to record, and, for a dry run, the
+// functions' return values.
+type evaluation struct {
+	storage.Outcome
+	Provider *providers.Compiled // nil when no provider matched
+	Results  []any               // per execution, the script's return value
+}
+
+// evaluate matches m against cat and runs the functions it routes to, each
+// script with the effects that effects gives for its scope. It fails only
+// when ctx ends.
+func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storage.Message, payload []byte, effects func(scope string) *scripting.Effects) (evaluation, error) {
 	req := Request(m, payload)
-	match, err := cat.providers.Match(ctx, d.engine, req)
+	match, err := cat.providers.Match(ctx, eng, req, effects)
 	if err != nil {
-		return storage.Outcome{}, ErrStopping
+		return evaluation{}, ErrStopping
 	}
-	o := storage.Outcome{Logs: match.Logs, Summary: match.Summary}
+	ev := evaluation{Outcome: storage.Outcome{Logs: match.Logs, Summary: match.Summary}, Provider: match.Provider}
+	o := &ev.Outcome
 	if match.Provider == nil {
 		o.Status = storage.StatusUnmatched
 		o.Logs = append(o.Logs, note(fmt.Sprintf("no provider matched (%d active)", cat.providers.Len())))
-		return o, nil
+		return ev, nil
 	}
-	o.ProviderID, o.ProviderName = match.Provider.ID, match.Provider.Name
+	o.ProviderID, o.ProviderName, o.ProviderVersion = match.Provider.ID, match.Provider.Name, match.Provider.Version
 	fns := cat.routes.For(match.Provider.ID, m.URI)
 	if len(fns) == 0 {
 		o.Status = storage.StatusUnmatched
 		o.Logs = append(o.Logs, note(fmt.Sprintf("provider %q matched, but no active function of it has uri %q", match.Provider.Name, m.URI)))
-		return o, nil
+		return ev, nil
 	}
 	req.Properties = match.Provider.Env
 	o.Executions = make([]storage.Execution, len(fns))
+	ev.Results = make([]any, len(fns))
 	summaries := make([]string, len(fns))
+	exec := func(i int) {
+		o.Executions[i], ev.Results[i], summaries[i] = execute(ctx, eng, fns[i], req, effects)
+	}
 	if len(fns) == 1 {
-		o.Executions[0], summaries[0] = d.execute(ctx, fns[0], req)
+		exec(0)
 	} else {
 		var wg sync.WaitGroup
-		for i, f := range fns {
-			wg.Go(func() { o.Executions[i], summaries[i] = d.execute(ctx, f, req) })
+		for i := range fns {
+			wg.Go(func() { exec(i) })
 		}
 		wg.Wait()
 	}
 	if ctx.Err() != nil {
-		return storage.Outcome{}, ErrStopping
+		return evaluation{}, ErrStopping
 	}
 	o.Status = storage.StatusSuccess
 	for i, e := range o.Executions {
@@ -137,13 +161,15 @@ func (d *Dispatcher) run(ctx context.Context, m storage.Message, payload []byte)
 			o.Summary = summaries[i]
 		}
 	}
-	return o, nil
+	return ev, nil
 }
 
 // execute runs one function script.
-func (d *Dispatcher) execute(ctx context.Context, f *Compiled, req scripting.Request) (storage.Execution, string) {
+func execute(ctx context.Context, eng *scripting.Engine, f *Compiled, req scripting.Request, effects func(scope string) *scripting.Effects) (storage.Execution, any, string) {
 	started := time.Now()
-	r := d.engine.Run(ctx, f.Program, &req, f.Timeout)
+	req.Scope = "function:" + f.ID
+	req.Effects = effects(req.Scope)
+	r := eng.Run(ctx, f.Program, &req, f.Timeout)
 	e := storage.Execution{
 		FunctionID:   f.ID,
 		FunctionName: f.Name,
@@ -159,7 +185,7 @@ func (d *Dispatcher) execute(ctx context.Context, f *Compiled, req scripting.Req
 	if r.Err != nil {
 		e.Status, e.Error = storage.StatusFailed, r.Err.Error()
 	}
-	return e, r.Summary
+	return e, r.Value, r.Summary
 }
 
 // note is a line the router itself writes into a message's log.

@@ -113,10 +113,17 @@ type Result struct {
 // Match runs the match scripts in order until one returns a truthy value.
 // A match script that throws or times out does not match; its error is
 // logged in Result.Logs. Match returns an error only when ctx ends.
-func (s *Set) Match(ctx context.Context, eng *scripting.Engine, req scripting.Request) (Result, error) {
+//
+// effects gives each match script its Effects by scope ("provider:<id>");
+// nil gives none.
+func (s *Set) Match(ctx context.Context, eng *scripting.Engine, req scripting.Request, effects func(scope string) *scripting.Effects) (Result, error) {
 	var res Result
 	for _, c := range s.list {
 		req.Properties = c.Env
+		req.Scope = "provider:" + c.ID
+		if effects != nil {
+			req.Effects = effects(req.Scope)
+		}
 		r := eng.Run(ctx, c.Program, &req, c.Timeout)
 		source := "provider:" + c.Name
 		res.Logs = append(res.Logs, Lines(source, r.Logs)...)

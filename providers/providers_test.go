@@ -26,8 +26,8 @@ func TestBuildCompilesOncePerVersion(t *testing.T) {
 		t.Fatalf("inactive provider kept: %d", first.Len())
 	}
 	again, _ := providers.Build(list, first)
-	res1, _ := first.Match(context.Background(), scripting.NewEngine(scripting.Limits{}), scripting.Request{})
-	res2, _ := again.Match(context.Background(), scripting.NewEngine(scripting.Limits{}), scripting.Request{})
+	res1, _ := first.Match(context.Background(), scripting.NewEngine(scripting.Limits{}), scripting.Request{}, nil)
+	res2, _ := again.Match(context.Background(), scripting.NewEngine(scripting.Limits{}), scripting.Request{}, nil)
 	if res1.Provider.Program != res2.Provider.Program {
 		t.Fatal("an unchanged version was compiled again")
 	}
@@ -36,7 +36,7 @@ func TestBuildCompilesOncePerVersion(t *testing.T) {
 	}
 	list[2].Version, list[2].MatchScript = 2, "return 1"
 	changed, _ := providers.Build(list, first)
-	res3, _ := changed.Match(context.Background(), scripting.NewEngine(scripting.Limits{}), scripting.Request{})
+	res3, _ := changed.Match(context.Background(), scripting.NewEngine(scripting.Limits{}), scripting.Request{}, nil)
 	if res3.Provider.Program == res1.Provider.Program {
 		t.Fatal("a new version reused the old program")
 	}
@@ -54,7 +54,7 @@ func TestMatchStopsAtFirstTruthyAndWhenContextEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng := scripting.NewEngine(scripting.Limits{})
-	res, err := set.Match(context.Background(), eng, scripting.Request{})
+	res, err := set.Match(context.Background(), eng, scripting.Request{}, nil)
 	if err != nil || res.Provider == nil || res.Provider.ID != "b" || res.Summary != "b won" {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -63,7 +63,7 @@ func TestMatchStopsAtFirstTruthyAndWhenContextEnds(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := set.Match(ctx, eng, scripting.Request{}); !errors.Is(err, context.Canceled) {
+	if _, err := set.Match(ctx, eng, scripting.Request{}, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
 }

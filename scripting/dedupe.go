@@ -41,7 +41,7 @@ func (r *run) dedupeFirst(call goja.FunctionCall) goja.Value {
 	if d == nil {
 		panic(r.newError("Error", fn+": deduplication is not available here"))
 	}
-	first, e := d.First(r.ctx, r.req.Scope+"\x00"+key, ttl)
+	first, e := d.FirstSeen(r.ctx, r.req.Scope+"\x00"+key, ttl)
 	if e != nil {
 		r.checkStopped()
 		panic(r.newError("Error", fn+": "+e.Error()))

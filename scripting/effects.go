@@ -44,10 +44,10 @@ type HTTPResponse struct {
 
 // Deduper backs DEDUPE.first.
 type Deduper interface {
-	// First reports whether key has not been seen within ttl, and records
+	// FirstSeen reports whether key has not been seen within ttl, and records
 	// it if so. Exactly one of several concurrent callers with the same
 	// new key gets true.
-	First(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
 // Publisher backs NOTIFY.send: it publishes an outbound event.

@@ -111,6 +111,7 @@ func (s *Server) resubmit(c echo.Context) error {
 	m.ReceivedAt = time.Now().UTC()
 	m.ResubmitOf = d.ID
 	m.Status, m.ProviderID, m.ProviderName, m.Summary = storage.StatusPending, "", "", ""
+	m.ProviderVersion = 0
 	m.CompletedAt, m.DurationMS = nil, 0
 	return s.ingest(c, m, body, strings.EqualFold(c.QueryParam("sync"), "true"))
 }

@@ -212,6 +212,7 @@ type messageDetail struct {
 	Method       string              `json:"method"`
 	ProviderID   string              `json:"provider_id"`
 	ProviderName string              `json:"provider_name"`
+	ProviderVer  int                 `json:"provider_version"`
 	Message      string              `json:"message"`
 	ResubmitOf   string              `json:"resubmit_of"`
 	RemoteAddr   string              `json:"remote_addr"`

@@ -101,6 +101,7 @@ func New(opts Options) (_ *Server, err error) {
 		Logger:   s.log,
 		Workers:  opts.Workers,
 		Observer: s.metrics,
+		Effects:  &scripting.Effects{Dedupe: st},
 	})
 	if err != nil {
 		return nil, err
@@ -179,13 +180,14 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// purgeLoop deletes messages older than the retention, in small batches so
-// ingest is never paused for long.
+// purgeLoop deletes messages older than the retention and expired DEDUPE
+// keys, in small batches so ingest is never paused for long.
 func (s *Server) purgeLoop(ctx context.Context) {
 	t := time.NewTicker(s.opts.PurgeInterval)
 	defer t.Stop()
 	for {
 		s.purgeOnce(ctx)
+		s.purgeSeen(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -215,5 +217,21 @@ func (s *Server) purgeOnce(ctx context.Context) {
 	if total > 0 {
 		s.log.Info("purged old messages", "count", total, "older_than", cutoff.UTC().Format(time.RFC3339))
 		s.metrics.purged.Add(float64(total))
+	}
+}
+
+// purgeSeen forgets DEDUPE keys whose TTL has ended.
+func (s *Server) purgeSeen(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := s.store.PurgeSeen(ctx, time.Now(), purgeBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("purging expired dedupe keys", "err", err)
+			}
+			return
+		}
+		if n < purgeBatch {
+			return
+		}
 	}
 }

@@ -84,10 +84,12 @@ type Message struct {
 	Status       string            `json:"status"`
 	ProviderID   string            `json:"provider_id,omitempty"`
 	ProviderName string            `json:"provider_name,omitempty"`
-	Summary      string            `json:"message,omitempty"` // set by LOG.setMessage
-	ResubmitOf   string            `json:"resubmit_of,omitempty"`
-	CompletedAt  *time.Time        `json:"completed_at,omitempty"`
-	DurationMS   float64           `json:"duration_ms,omitempty"`
+	// ProviderVersion is the version of the match script that matched.
+	ProviderVersion int        `json:"provider_version,omitempty"`
+	Summary         string     `json:"message,omitempty"` // set by LOG.setMessage
+	ResubmitOf      string     `json:"resubmit_of,omitempty"`
+	CompletedAt     *time.Time `json:"completed_at,omitempty"`
+	DurationMS      float64    `json:"duration_ms,omitempty"`
 }
 
 // LogLine is one line a script logged.
@@ -112,14 +114,24 @@ type Execution struct {
 
 // Outcome is what processing a message decided; CompleteMessage records it.
 type Outcome struct {
-	Status       string
-	ProviderID   string
-	ProviderName string
-	Summary      string
-	CompletedAt  time.Time
-	DurationMS   float64
-	Logs         []LogLine // message-level lines (match scripts, router notes)
-	Executions   []Execution
+	Status          string
+	ProviderID      string
+	ProviderName    string
+	ProviderVersion int
+	Summary         string
+	CompletedAt     time.Time
+	DurationMS      float64
+	Logs            []LogLine // message-level lines (match scripts, router notes)
+	Executions      []Execution
+}
+
+// ScriptVersion is one saved version of a provider's match script or of a
+// function's script. Every save that changes the script adds one; versions
+// are numbered from 1 and never rewritten.
+type ScriptVersion struct {
+	Version int       `json:"version"`
+	Script  string    `json:"script"`
+	SavedAt time.Time `json:"saved_at"`
 }
 
 // MessageDetail is a message with everything recorded about its processing.
@@ -164,6 +176,22 @@ type Store interface {
 	CreateFunction(ctx context.Context, f Function) (Function, error)
 	UpdateFunction(ctx context.Context, f Function) (Function, error)
 	DeleteFunction(ctx context.Context, id string) error
+
+	// ScriptVersions lists the saved scripts of a provider or function,
+	// newest first (ErrNotFound if it does not exist). Creating and
+	// updating providers and functions records them; deleting one deletes
+	// its versions.
+	ScriptVersions(ctx context.Context, id string) ([]ScriptVersion, error)
+	// GetScriptVersion returns one saved version (ErrNotFound if absent).
+	GetScriptVersion(ctx context.Context, id string, version int) (ScriptVersion, error)
+
+	// FirstSeen reports whether key has not been seen within its TTL, and
+	// if so records it (durably) as seen for ttl. Of concurrent callers
+	// with the same new key exactly one gets true.
+	FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// PurgeSeen forgets up to limit keys whose TTL ended before now and
+	// says how many it forgot.
+	PurgeSeen(ctx context.Context, now time.Time, limit int) (int, error)
 
 	// AppendMessage durably records a received message and its raw body
 	// with status PENDING.

@@ -25,6 +25,10 @@ func (o *outcomeRecord) appendJSON(b []byte) []byte {
 		b = append(b, `,"provider_name":`...)
 		b = appendString(b, o.ProviderName)
 	}
+	if o.ProviderVersion != 0 {
+		b = append(b, `,"provider_version":`...)
+		b = strconv.AppendInt(b, int64(o.ProviderVersion), 10)
+	}
 	if o.Summary != "" {
 		b = append(b, `,"message":`...)
 		b = appendString(b, o.Summary)

@@ -50,7 +50,7 @@ func sampleDetail(s string) detailRecord {
 }
 
 func sampleOutcome(s string) outcomeRecord {
-	return outcomeRecord{Status: "SUCCESS", ProviderID: s, ProviderName: s, Summary: s,
+	return outcomeRecord{Status: "SUCCESS", ProviderID: s, ProviderName: s, ProviderVersion: 7, Summary: s,
 		CompletedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), DurationMS: 1.25e-7}
 }
 

@@ -63,6 +63,9 @@ func (s *Store) CreateFunction(ctx context.Context, f storage.Function) (storage
 		if err := providerExists(tx, f.ProviderID); err != nil {
 			return err
 		}
+		if err := putVersion(tx, k, 1, f.Script, now); err != nil {
+			return err
+		}
 		return putJSON(tx.Bucket(bucketFunctions), k, f)
 	})
 	if err != nil {
@@ -78,6 +81,7 @@ func (s *Store) UpdateFunction(ctx context.Context, f storage.Function) (storage
 	if err != nil {
 		return storage.Function{}, fmt.Errorf("function %w", err)
 	}
+	var out storage.Function
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketFunctions)
 		var old storage.Function
@@ -87,17 +91,23 @@ func (s *Store) UpdateFunction(ctx context.Context, f storage.Function) (storage
 		if err := providerExists(tx, f.ProviderID); err != nil {
 			return err
 		}
-		f.CreatedAt, f.Version = old.CreatedAt, old.Version
-		if f.Script != old.Script {
-			f.Version++
+		// out starts from f on every attempt: the writer may run this
+		// function again when another write in its group fails.
+		out = f
+		out.CreatedAt, out.Version = old.CreatedAt, old.Version
+		out.UpdatedAt = s.now().UTC()
+		if out.Script != old.Script {
+			out.Version++
+			if err := putVersion(tx, k, out.Version, out.Script, out.UpdatedAt); err != nil {
+				return err
+			}
 		}
-		f.UpdatedAt = s.now().UTC()
-		return putJSON(b, k, f)
+		return putJSON(b, k, out)
 	})
 	if err != nil {
 		return storage.Function{}, fmt.Errorf("update function %s: %w", f.ID, err)
 	}
-	return f, nil
+	return out, nil
 }
 
 // DeleteFunction removes a function.
@@ -110,6 +120,9 @@ func (s *Store) DeleteFunction(ctx context.Context, id string) error {
 		b := tx.Bucket(bucketFunctions)
 		if b.Get(k) == nil {
 			return storage.ErrNotFound
+		}
+		if err := deleteVersions(tx, k); err != nil {
+			return err
 		}
 		return b.Delete(k)
 	})

@@ -21,18 +21,20 @@ const appendFill = 0.95
 
 // outcomeRecord is what processing decided about a message.
 type outcomeRecord struct {
-	Status       string    `json:"status"`
-	ProviderID   string    `json:"provider_id,omitempty"`
-	ProviderName string    `json:"provider_name,omitempty"`
-	Summary      string    `json:"message,omitempty"`
-	CompletedAt  time.Time `json:"completed_at"`
-	DurationMS   float64   `json:"duration_ms"`
+	Status          string    `json:"status"`
+	ProviderID      string    `json:"provider_id,omitempty"`
+	ProviderName    string    `json:"provider_name,omitempty"`
+	ProviderVersion int       `json:"provider_version,omitempty"`
+	Summary         string    `json:"message,omitempty"`
+	CompletedAt     time.Time `json:"completed_at"`
+	DurationMS      float64   `json:"duration_ms"`
 }
 
 // apply overlays the outcome on m.
 func (o *outcomeRecord) apply(m *storage.Message) {
 	completed := o.CompletedAt
 	m.Status, m.ProviderID, m.ProviderName, m.Summary = o.Status, o.ProviderID, o.ProviderName, o.Summary
+	m.ProviderVersion = o.ProviderVersion
 	m.CompletedAt, m.DurationMS = &completed, o.DurationMS
 }
 
@@ -104,7 +106,7 @@ func (s *Store) CompleteMessage(ctx context.Context, id string, o storage.Outcom
 		return fmt.Errorf("complete message: %w", err)
 	}
 	rec := outcomeRecord{
-		Status: o.Status, ProviderID: o.ProviderID, ProviderName: o.ProviderName, Summary: o.Summary,
+		Status: o.Status, ProviderID: o.ProviderID, ProviderName: o.ProviderName, ProviderVersion: o.ProviderVersion, Summary: o.Summary,
 		CompletedAt: o.CompletedAt.UTC(), DurationMS: o.DurationMS,
 	}
 	outcome := rec.appendJSON(make([]byte, 0, 256))

@@ -118,6 +118,9 @@ func (s *Store) CreateProvider(ctx context.Context, p storage.Provider) (storage
 			r.Sequence = recs[n-1].Sequence + 1
 		}
 		p.Sequence = r.Sequence
+		if err := putVersion(tx, k, 1, p.MatchScript, now); err != nil {
+			return err
+		}
 		return putJSON(tx.Bucket(bucketProviders), k, r)
 	})
 	if err != nil {
@@ -149,10 +152,13 @@ func (s *Store) UpdateProvider(ctx context.Context, p storage.Provider) (storage
 			r.Sealed = old.Sealed
 		}
 		r.Sequence, r.CreatedAt, r.Version = old.Sequence, old.CreatedAt, old.Version
+		r.UpdatedAt = s.now().UTC()
 		if r.MatchScript != old.MatchScript {
 			r.Version++
+			if err := putVersion(tx, k, r.Version, r.MatchScript, r.UpdatedAt); err != nil {
+				return err
+			}
 		}
-		r.UpdatedAt = s.now().UTC()
 		out = r.Provider
 		return putJSON(b, k, r)
 	})
@@ -189,6 +195,9 @@ func (s *Store) DeleteProvider(ctx context.Context, id string) error {
 		}
 		if n > 0 {
 			return fmt.Errorf("%w: %d function(s) still use this provider; delete or move them first", storage.ErrConflict, n)
+		}
+		if err := deleteVersions(tx, k); err != nil {
+			return err
 		}
 		return b.Delete(k)
 	})

@@ -12,6 +12,8 @@
 //	           once, on completion, so a message record is never rewritten)
 //	details    id -> detailRecord (JSON: logs and executions)
 //	pending    id -> empty (index of PENDING messages)
+//	versions   owner id + version -> ScriptVersion (JSON; see versions.go)
+//	seen, seen_exp  DEDUPE keys and their expiry index (see seen.go)
 //
 // Completions arrive in roughly the order messages were received, so the
 // outcomes and details buckets grow at their right edge like the others;
@@ -42,8 +44,11 @@ var (
 	bucketOutcomes  = []byte("outcomes")
 	bucketDetails   = []byte("details")
 	bucketPending   = []byte("pending")
+	bucketVersions  = []byte("versions")
+	bucketSeen      = []byte("seen")
+	bucketSeenExp   = []byte("seen_exp")
 
-	allBuckets = [][]byte{bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending}
+	allBuckets = [][]byte{bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending, bucketVersions, bucketSeen, bucketSeenExp}
 )
 
 // initialMmap is the range mapped up front: growing the map means waiting

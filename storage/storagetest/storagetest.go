@@ -36,6 +36,9 @@ func Run(t *testing.T, open Opener) {
 		{"PurgeMessages", testPurge},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"NotFound", testNotFound},
+		{"ScriptVersions", testScriptVersions},
+		{"FirstSeen", testFirstSeen},
+		{"PurgeSeen", testPurgeSeen},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,291 @@
+package functions
+
+import (
+	"context"
+
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/providers"
+	"github.com/switchyard-dev/switchyard/scripting"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// DryRunOptions are the unsaved changes a dry run tries. All are optional.
+type DryRunOptions struct {
+	// ProviderID with MatchScript replaces that provider's match script.
+	// The provider takes part even if it is inactive.
+	ProviderID  string `json:"provider_id"`
+	MatchScript string `json:"match_script"`
+	// FunctionID with Script replaces that function's script; the function
+	// takes part even if it is inactive. Script without FunctionID runs as
+	// an unsaved function of ProviderID bound to the message's URI.
+	FunctionID string `json:"function_id"`
+	Script     string `json:"script"`
+}
+
+// DryRunResult is what a dry run decided, without recording anything.
+type DryRunResult struct {
+	MessageID  string            `json:"message_id"`
+	Status     string            `json:"status"`
+	Provider   *DryRunProvider   `json:"provider"` // null: no provider matched
+	Summary    string            `json:"message,omitempty"`
+	Logs       []storage.LogLine `json:"logs"` // match scripts and router notes
+	Functions  []DryRunFunction  `json:"functions"`
+	Effects    []Effect          `json:"effects"` // what the scripts would have done
+	DurationMS float64           `json:"duration_ms"`
+}
+
+// DryRunProvider names the provider that matched.
+type DryRunProvider struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Version    int    `json:"version"`
+	Overridden bool   `json:"overridden"` // ran the unsaved match script
+}
+
+// DryRunFunction is one function's execution with the value it returned.
+type DryRunFunction struct {
+	storage.Execution
+	Result     any  `json:"result"`
+	Overridden bool `json:"overridden"` // ran the unsaved script
+}
+
+// Effect is one call a script made to HTTP, NOTIFY or DEDUPE during a dry
+// run: recorded, not performed.
+type Effect struct {
+	Kind  string    `json:"kind"`  // "http", "notify", "dedupe"
+	Scope string    `json:"scope"` // "provider:<id>" or "function:<id>"
+	Time  time.Time `json:"time"`
+
+	// http
+	Method  string            `json:"method,omitempty"`
+	URL     string            `json:"url,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"` // credentials redacted
+	Body    string            `json:"body,omitempty"`    // cut at 64 KiB
+
+	// notify
+	EventType string         `json:"event_type,omitempty"`
+	Fields    map[string]any `json:"fields,omitempty"`
+
+	// dedupe
+	Key        string  `json:"key,omitempty"`
+	TTLSeconds float64 `json:"ttl_seconds,omitempty"`
+}
+
+// unsavedID names the unsaved function of a dry run.
+const unsavedID = "unsaved"
+
+// maxEffectBody bounds the request body kept per recorded HTTP call.
+const maxEffectBody = 64 << 10
+
+// DryRun runs the stored message id through matching and functions as they
+// are now, with opts' unsaved changes, and returns what happened without
+// recording anything: HTTP.request and NOTIFY.send calls are recorded in
+// the result instead of sent (HTTP.request answers 200 with an empty body)
+// and DEDUPE.first answers true without remembering the key. Bad options
+// wrap storage.ErrInvalid; a missing message is storage.ErrNotFound.
+func (d *Dispatcher) DryRun(ctx context.Context, id string, opts DryRunOptions) (DryRunResult, error) {
+	md, err := d.store.GetMessage(ctx, id)
+	if err != nil {
+		return DryRunResult{}, err
+	}
+	payload, err := d.store.GetPayload(ctx, id)
+	if err != nil {
+		return DryRunResult{}, err
+	}
+	cat, err := d.dryRunCatalog(ctx, md.Message, opts)
+	if err != nil {
+		return DryRunResult{}, err
+	}
+	rec := &recorder{}
+	start := time.Now()
+	ev, err := evaluate(ctx, d.engine, cat, md.Message, payload, rec.effectsFor)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return DryRunResult{}, cerr
+		}
+		return DryRunResult{}, err
+	}
+	res := DryRunResult{
+		MessageID:  id,
+		Status:     ev.Status,
+		Summary:    ev.Summary,
+		Logs:       ev.Logs,
+		Functions:  make([]DryRunFunction, len(ev.Executions)),
+		Effects:    rec.effects,
+		DurationMS: float64(time.Since(start).Microseconds()) / 1000,
+	}
+	if res.Logs == nil {
+		res.Logs = []storage.LogLine{}
+	}
+	if res.Effects == nil {
+		res.Effects = []Effect{}
+	}
+	if p := ev.Provider; p != nil {
+		res.Provider = &DryRunProvider{ID: p.ID, Name: p.Name, Version: p.Version, Overridden: p.ID == opts.ProviderID && opts.MatchScript != ""}
+	}
+	for i, e := range ev.Executions {
+		over := opts.Script != "" && (e.FunctionID == opts.FunctionID || e.FunctionID == unsavedID)
+		res.Functions[i] = DryRunFunction{Execution: e, Result: ev.Results[i], Overridden: over}
+	}
+	return res, nil
+}
+
+// dryRunCatalog builds providers and routes from the store with opts
+// applied, reusing the compiled programs of the live catalog.
+func (d *Dispatcher) dryRunCatalog(ctx context.Context, m storage.Message, opts DryRunOptions) (*catalog, error) {
+	plist, err := d.store.ListProviders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	flist, err := d.store.ListFunctions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MatchScript != "" && opts.ProviderID == "" {
+		return nil, fmt.Errorf("%w: match_script needs provider_id", storage.ErrInvalid)
+	}
+	if opts.ProviderID != "" {
+		i := indexOf(plist, func(p storage.Provider) bool { return p.ID == opts.ProviderID })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: provider_id %q names no provider", storage.ErrInvalid, opts.ProviderID)
+		}
+		if opts.MatchScript != "" {
+			if _, err := scripting.Compile(plist[i].Name, opts.MatchScript); err != nil {
+				return nil, fmt.Errorf("%w: match_script: %w", storage.ErrInvalid, err)
+			}
+			plist[i].MatchScript, plist[i].Active = opts.MatchScript, true
+		}
+	}
+	switch {
+	case opts.FunctionID != "":
+		i := indexOf(flist, func(f storage.Function) bool { return f.ID == opts.FunctionID })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: function_id %q names no function", storage.ErrInvalid, opts.FunctionID)
+		}
+		if opts.Script != "" {
+			if _, err := scripting.Compile(flist[i].Name, opts.Script); err != nil {
+				return nil, fmt.Errorf("%w: script: %w", storage.ErrInvalid, err)
+			}
+			flist[i].Script, flist[i].Active = opts.Script, true
+		}
+	case opts.Script != "":
+		if opts.ProviderID == "" {
+			return nil, fmt.Errorf("%w: an unsaved script needs function_id, or provider_id to run as a new function of that provider", storage.ErrInvalid)
+		}
+		if _, err := scripting.Compile("unsaved function", opts.Script); err != nil {
+			return nil, fmt.Errorf("%w: script: %w", storage.ErrInvalid, err)
+		}
+		flist = append(flist, storage.Function{
+			ID: unsavedID, Name: "unsaved function", ProviderID: opts.ProviderID, URI: m.URI,
+			Active: true, Script: opts.Script, TimeoutMS: int(DefaultTimeout / time.Millisecond),
+		})
+	}
+	live := d.catalog.Load()
+	var prevSet *providers.Set
+	var prevRoutes *Routes
+	if live != nil {
+		prevSet, prevRoutes = live.providers, live.routes
+	}
+	set, err := providers.Build(plist, prevSet)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", storage.ErrInvalid, err)
+	}
+	routes, err := BuildRoutes(flist, prevRoutes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", storage.ErrInvalid, err)
+	}
+	return &catalog{providers: set, routes: routes}, nil
+}
+
+func indexOf[T any](list []T, match func(T) bool) int {
+	for i, v := range list {
+		if match(v) {
+			return i
+		}
+	}
+	return -1
+}
+
+// recorder is the Effects of a dry run: it records every call and performs
+// none. Functions run concurrently, so it locks.
+type recorder struct {
+	mu      sync.Mutex
+	effects []Effect
+}
+
+func (r *recorder) add(e Effect) {
+	e.Time = time.Now().UTC()
+	r.mu.Lock()
+	r.effects = append(r.effects, e)
+	r.mu.Unlock()
+}
+
+// effectsFor returns Effects that record calls under scope.
+func (r *recorder) effectsFor(scope string) *scripting.Effects {
+	s := scopedRecorder{r: r, scope: scope}
+	return &scripting.Effects{HTTP: s, Dedupe: s, Notify: s}
+}
+
+type scopedRecorder struct {
+	r     *recorder
+	scope string
+}
+
+// Do records an HTTP request and answers 200 with an empty body.
+func (s scopedRecorder) Do(_ context.Context, req *scripting.HTTPRequest) (*scripting.HTTPResponse, error) {
+	body := string(req.Body)
+	if len(body) > maxEffectBody {
+		body = body[:maxEffectBody] + "…"
+	}
+	s.r.add(Effect{Kind: "http", Scope: s.scope, Method: req.Method, URL: req.URL, Headers: redact(req.Headers), Body: body})
+	return &scripting.HTTPResponse{Status: 200, Headers: map[string]string{"x-switchyard-dry-run": "true"}}, nil
+}
+
+// FirstSeen records the call and answers true, remembering nothing.
+func (s scopedRecorder) FirstSeen(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	if i := strings.IndexByte(key, 0); i >= 0 {
+		key = key[i+1:] // the scope prefix the engine adds
+	}
+	s.r.add(Effect{Kind: "dedupe", Scope: s.scope, Key: key, TTLSeconds: ttl.Seconds()})
+	return true, nil
+}
+
+// Publish records the event and returns a made-up id.
+func (s scopedRecorder) Publish(_ context.Context, eventType string, fields map[string]any) (string, error) {
+	s.r.add(Effect{Kind: "notify", Scope: s.scope, EventType: eventType, Fields: fields})
+	return "dry-run", nil
+}
+
+// redact hides the values of headers that carry credentials.
+func redact(h map[string]string) map[string]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if sensitiveHeader(k) {
+			v = fmt.Sprintf("[redacted, %d bytes]", len(v))
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// sensitiveHeader reports whether a header's value is likely a credential.
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "authorization", "proxy-authorization", "cookie":
+		return true
+	}
+	for _, w := range []string{"token", "secret", "signature", "password", "api-key", "apikey"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
