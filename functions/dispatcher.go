@@ -25,8 +25,14 @@ type Options struct {
 	Store  storage.Store
 	Engine *scripting.Engine
 	Logger *slog.Logger // default: slog.Default()
-	// Workers is how many messages are processed at once (default 16).
+	// Workers is how many messages are processed at once (default
+	// DefaultWorkers). Scripts that wait on HTTP.request hold a worker, so
+	// there are many more of them than cores.
 	Workers int
+	// ScriptSlots is how many scripts run JavaScript at once (default two
+	// per core); a script waiting on HTTP, DEDUPE or NOTIFY gives its slot
+	// up meanwhile.
+	ScriptSlots int
 	// QueueSize bounds the in-memory queue (default 16384). When it is
 	// full, messages wait in the store as PENDING and are swept in later.
 	QueueSize int
@@ -45,10 +51,15 @@ type Options struct {
 // maxRecording bounds the outcomes waiting to be written.
 const maxRecording = 4096
 
-// DefaultWorkers is the default number of messages processed at once: a
-// few per core. Scripts are CPU-bound; more workers than that only take CPU
+// DefaultWorkers is the default number of messages processed at once.
+// Only DefaultScriptSlots of them run JavaScript at any moment; the rest
+// wait on the world (HTTP.request) or for a slot.
+func DefaultWorkers() int { return max(64, 4*DefaultScriptSlots()) }
+
+// DefaultScriptSlots is the default number of scripts running JavaScript
+// at once: two per core. Scripts are CPU work; more at once only take CPU
 // from the handlers that accept webhooks (measured in bench/ingest.sh).
-func DefaultWorkers() int { return 2 * runtime.GOMAXPROCS(0) }
+func DefaultScriptSlots() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // Dispatcher takes received messages through matching and functions and
 // records the outcome. The durable queue is the set of PENDING messages: the
@@ -59,6 +70,9 @@ type Dispatcher struct {
 	log    *slog.Logger
 	store  storage.Store
 	engine *scripting.Engine
+
+	slots   gate               // scripts running JavaScript
+	effects *scripting.Effects // opts.Effects, giving up the slot while they wait
 
 	catalog  atomic.Pointer[catalog]
 	reloadMu sync.Mutex
@@ -103,6 +117,9 @@ func New(opts Options) (*Dispatcher, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = DefaultWorkers()
 	}
+	if opts.ScriptSlots <= 0 {
+		opts.ScriptSlots = DefaultScriptSlots()
+	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 16384
 	}
@@ -113,8 +130,11 @@ func New(opts Options) (*Dispatcher, error) {
 		opts.InlinePayload = 64 << 10
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	slots := newGate(opts.ScriptSlots)
 	return &Dispatcher{
 		opts:        opts,
+		slots:       slots,
+		effects:     gatedEffects(opts.Effects, slots),
 		log:         opts.Logger,
 		store:       opts.Store,
 		engine:      opts.Engine,

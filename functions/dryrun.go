@@ -102,7 +102,7 @@ func (d *Dispatcher) DryRun(ctx context.Context, id string, opts DryRunOptions) 
 	}
 	rec := &recorder{}
 	start := time.Now()
-	ev, err := evaluate(ctx, d.engine, cat, md.Message, payload, rec.effectsFor)
+	ev, err := evaluate(ctx, d.engine, cat, md.Message, payload, nil, rec.effectsFor)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return DryRunResult{}, cerr

@@ -94,12 +94,12 @@ func Request(m storage.Message, payload []byte) scripting.Request {
 // run matches the message and runs its functions. It fails only when ctx
 // ends, which leaves the message PENDING.
 func (d *Dispatcher) run(ctx context.Context, m storage.Message, payload []byte) (storage.Outcome, error) {
-	ev, err := evaluate(ctx, d.engine, d.catalog.Load(), m, payload, d.effectsFor)
+	ev, err := evaluate(ctx, d.engine, d.catalog.Load(), m, payload, d.slots, d.effectsFor)
 	return ev.Outcome, err
 }
 
 // effectsFor gives every script of a real run the dispatcher's effects.
-func (d *Dispatcher) effectsFor(string) *scripting.Effects { return d.opts.Effects }
+func (d *Dispatcher) effectsFor(string) *scripting.Effects { return d.effects }
 
 // evaluation is everything one pass of a message through matching and
 // functions decided: the outcome to record, and, for a dry run, the
@@ -111,11 +111,15 @@ type evaluation struct {
 }
 
 // evaluate matches m against cat and runs the functions it routes to, each
-// script with the effects that effects gives for its scope. It fails only
-// when ctx ends.
-func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storage.Message, payload []byte, effects func(scope string) *scripting.Effects) (evaluation, error) {
+// script with the effects that effects gives for its scope and holding a
+// slot of g while it runs. It fails only when ctx ends.
+func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storage.Message, payload []byte, g gate, effects func(scope string) *scripting.Effects) (evaluation, error) {
 	req := Request(m, payload)
+	if err := g.enter(ctx); err != nil {
+		return evaluation{}, ErrStopping
+	}
 	match, err := cat.providers.Match(ctx, eng, req, effects)
+	g.leave()
 	if err != nil {
 		return evaluation{}, ErrStopping
 	}
@@ -138,6 +142,10 @@ func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storag
 	ev.Results = make([]any, len(fns))
 	summaries := make([]string, len(fns))
 	exec := func(i int) {
+		if g.enter(ctx) != nil {
+			return // stopping: the whole evaluation is dropped below
+		}
+		defer g.leave()
 		o.Executions[i], ev.Results[i], summaries[i] = execute(ctx, eng, fns[i], req, effects)
 	}
 	if len(fns) == 1 {

@@ -124,8 +124,8 @@ func hashFor(alg goja.Value) func() hash.Hash {
 
 // isString reports whether v is a JavaScript string primitive.
 func isString(v goja.Value) bool {
-	if v == nil {
-		return false
+	if _, sym := v.(*goja.Symbol); sym || v == nil {
+		return false // a Symbol exports as a string too
 	}
 	return v.ExportType() == stringType
 }

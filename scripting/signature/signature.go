@@ -5,7 +5,6 @@
 package signature
 
 import (
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -14,7 +13,6 @@ import (
 	"fmt"
 	"hash"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -141,112 +139,18 @@ var expected = map[string]string{
 // Verify applies a scheme's own rule and says why it accepts or refuses.
 // It compares in constant time.
 func Verify(scheme string, h map[string]string, body []byte, secret string, tolerance time.Duration, now time.Time) (bool, string) {
-	switch scheme {
-	case GitHub:
-		if v := h["x-hub-signature-256"]; v != "" {
-			return prefixed(v, "sha256=", sha256.New, secret, body, "X-Hub-Signature-256")
-		}
-		if v := h["x-hub-signature"]; v != "" {
-			return prefixed(v, "sha1=", sha1.New, secret, body, "X-Hub-Signature")
-		}
-		return false, "neither X-Hub-Signature-256 nor X-Hub-Signature is present"
-	case Bitbucket:
-		v := h["x-hub-signature"]
-		if v == "" {
-			return false, "X-Hub-Signature is not present"
-		}
-		return prefixed(v, "sha256=", sha256.New, secret, body, "X-Hub-Signature")
-	case GitLab:
-		v, ok := h["x-gitlab-token"]
-		if !ok {
-			return false, "X-Gitlab-Token is not present"
-		}
-		if !hmac.Equal([]byte(v), []byte(secret)) {
-			return false, "X-Gitlab-Token does not equal the token"
-		}
-		return true, "X-Gitlab-Token equals the token"
-	case Slack:
-		ts, sig := h["x-slack-request-timestamp"], h["x-slack-signature"]
-		if ts == "" || sig == "" {
-			return false, "X-Slack-Signature or X-Slack-Request-Timestamp is not present"
-		}
-		if why := stale(ts, tolerance, now); why != "" {
-			return false, why
-		}
-		want := "v0=" + hex.EncodeToString(sum(sha256.New, []byte(secret), "v0:"+ts+":", body))
-		if !hmac.Equal([]byte(strings.ToLower(sig)), []byte(want)) {
-			return false, "X-Slack-Signature does not match"
-		}
-		return true, "X-Slack-Signature matches"
-	case Stripe:
-		v := h["stripe-signature"]
-		if v == "" {
-			return false, "Stripe-Signature is not present"
-		}
-		t, sigs := ParseStripe(v)
-		if t == "" || len(sigs) == 0 {
-			return false, "Stripe-Signature has no t= or no v1= entry"
-		}
-		if why := stale(t, tolerance, now); why != "" {
-			return false, why
-		}
-		want := hex.EncodeToString(sum(sha256.New, []byte(secret), t+".", body))
-		for _, s := range sigs {
-			if hmac.Equal([]byte(strings.ToLower(s)), []byte(want)) {
-				return true, "a v1 signature of Stripe-Signature matches"
-			}
-		}
-		return false, "no v1 signature of Stripe-Signature matches"
-	case Standard:
-		id, ts, v := h["webhook-id"], h["webhook-timestamp"], h["webhook-signature"]
-		if id == "" || ts == "" || v == "" {
-			return false, "webhook-id, webhook-timestamp or webhook-signature is not present"
-		}
-		if why := stale(ts, tolerance, now); why != "" {
-			return false, why
-		}
-		key, err := StandardKey(secret)
-		if err != nil {
-			return false, err.Error()
-		}
-		want := base64.StdEncoding.EncodeToString(sum(sha256.New, key, id+"."+ts+".", body))
-		for _, s := range ParseStandard(v) {
-			if hmac.Equal([]byte(s), []byte(want)) {
-				return true, "a v1 signature of webhook-signature matches"
-			}
-		}
-		return false, "no v1 signature of webhook-signature matches"
+	sc := Lookup(scheme)
+	if sc == nil {
+		return false, "the generic scheme has no single rule; see the candidates"
 	}
-	return false, "the generic scheme has no single rule; see the candidates"
-}
-
-// prefixed checks a "<alg>=<hex>" header.
-func prefixed(v, prefix string, h func() hash.Hash, secret string, body []byte, header string) (bool, string) {
-	if !strings.HasPrefix(v, prefix) {
-		return false, fmt.Sprintf("%s does not start with %q", header, prefix)
-	}
-	want := hex.EncodeToString(sum(h, []byte(secret), "", body))
-	if !hmac.Equal([]byte(strings.ToLower(v[len(prefix):])), []byte(want)) {
-		return false, header + " does not match"
-	}
-	return true, header + " matches"
-}
-
-// stale says why a Unix-seconds timestamp is unacceptable, "" if it is not.
-func stale(ts string, tolerance time.Duration, now time.Time) string {
-	sec, err := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
+	key, err := sc.KeyOf(secret)
 	if err != nil {
-		return fmt.Sprintf("timestamp %q is not Unix seconds", ts)
+		return false, "the secret " + err.Error()
 	}
-	age := now.Unix() - sec
-	tol := int64(tolerance / time.Second)
-	switch {
-	case age > tol:
-		return fmt.Sprintf("timestamp is %d s old (tolerance %d s): a replay, or the clocks differ", age, tol)
-	case -age > tol:
-		return fmt.Sprintf("timestamp is %d s in the future (tolerance %d s)", -age, tol)
+	if why := sc.Check(&Request{Headers: h, Body: body, Key: key, Now: now, Tolerance: tolerance}); why != "" {
+		return false, why
 	}
-	return ""
+	return true, "signed as " + scheme + " signs"
 }
 
 // ParseStripe splits a Stripe-Signature header into its timestamp and v1
@@ -267,33 +171,9 @@ func ParseStripe(v string) (t string, v1 []string) {
 	return t, v1
 }
 
-// ParseStandard returns the v1 signatures of a webhook-signature header.
-func ParseStandard(v string) []string {
-	var out []string
-	for part := range strings.FieldsSeq(v) {
-		if ver, sig, ok := strings.Cut(part, ","); ok && ver == "v1" {
-			out = append(out, sig)
-		}
-	}
-	return out
-}
-
-// StandardKey decodes a Standard Webhooks secret: base64 after an optional
-// "whsec_" prefix.
-func StandardKey(secret string) ([]byte, error) {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil {
-		return nil, fmt.Errorf("the secret is not base64 after \"whsec_\": Standard Webhooks secrets are")
-	}
-	return key, nil
-}
-
 // sum is the HMAC of prefix followed by body.
 func sum(h func() hash.Hash, key []byte, prefix string, body []byte) []byte {
-	m := hmac.New(h, key)
-	m.Write([]byte(prefix))
-	m.Write(body)
-	return m.Sum(nil)
+	return mac(h, key, signedContent(prefix, body))
 }
 
 // received lists the headers that look like they carry a signature.
@@ -382,7 +262,7 @@ func keyForms(secret string) []keyForm {
 	if t := strings.TrimSpace(secret); t != secret && t != "" {
 		keys = append(keys, keyForm{"secret, trimmed", []byte(t)})
 	}
-	if k, err := StandardKey(secret); err == nil && len(k) > 0 {
+	if k, err := StandardKey(secret); err == nil {
 		keys = append(keys, keyForm{"secret, base64-decoded", k})
 	}
 	return keys
