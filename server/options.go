@@ -38,8 +38,8 @@ type Options struct {
 	// (SWITCHYARD_INSTANCE_KEY). When empty, <DataDir>/instance.key is used,
 	// created on first start.
 	InstanceKey string
-	// Workers is how many messages are processed at once (default: two per
-	// core, functions.DefaultWorkers).
+	// Workers is how many messages are processed at once (default
+	// functions.DefaultWorkers: 64, or 8 per core if more).
 	Workers int
 	// PurgeInterval is how often old messages are purged (default 1m).
 	PurgeInterval time.Duration

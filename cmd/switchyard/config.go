@@ -29,7 +29,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		maxBody        = fs.String("max-body", "5MiB", "largest accepted request body (e.g. 512KiB, 5MiB)")
 		allowPrivate   = fs.Bool("allow-private-targets", false, "let outbound HTTP reach loopback, private and link-local addresses")
 		trustedProxies = fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
-		workers        = fs.Int("workers", 0, "messages processed at once (0: two per core)")
+		workers        = fs.Int("workers", 0, "messages processed at once (0: 64, or 8 per core if more); only two scripts per core run JavaScript at a time")
 	)
 	if err := fs.Parse(args); err != nil {
 		return server.Options{}, err
