@@ -1,0 +1,108 @@
+package scripting
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memDedupe is an in-memory Deduper.
+type memDedupe struct {
+	mu   sync.Mutex
+	seen map[string]time.Duration
+	err  error
+}
+
+func (m *memDedupe) FirstSeen(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return false, m.err
+	}
+	if _, ok := m.seen[key]; ok {
+		return false, nil
+	}
+	m.seen[key] = ttl
+	return true, nil
+}
+
+// memPublisher records published events.
+type memPublisher struct {
+	events []map[string]any
+	types  []string
+}
+
+func (p *memPublisher) Publish(_ context.Context, t string, fields map[string]any) (string, error) {
+	p.types, p.events = append(p.types, t), append(p.events, fields)
+	return "evt_1", nil
+}
+
+func TestDedupeFirst(t *testing.T) {
+	t.Parallel()
+	d := &memDedupe{seen: map[string]time.Duration{}}
+	req := &Request{Effects: &Effects{Dedupe: d}, Scope: "function:f1"}
+	v := mustValue(t, `return [DEDUPE.first("k"), DEDUPE.first("k", 60), DEDUPE.first("other", "3600")]`, req)
+	if got := v.([]any); got[0] != true || got[1] != false || got[2] != true {
+		t.Fatalf("first/again/other: %v", got)
+	}
+	// Keys are kept per scope; the default TTL is a day.
+	if ttl, ok := d.seen["function:f1\x00k"]; !ok || ttl != DefaultDedupeTTL {
+		t.Fatalf("stored keys: %v", d.seen)
+	}
+	if d.seen["function:f1\x00other"] != time.Hour {
+		t.Fatalf("ttl from a numeric string: %v", d.seen)
+	}
+	other := &Request{Effects: req.Effects, Scope: "function:f2"}
+	if v := mustValue(t, `return DEDUPE.first("k")`, other); v != true {
+		t.Fatal("another script's keys must not be seen")
+	}
+
+	for _, src := range []string{
+		`DEDUPE.first("")`, `DEDUPE.first()`, `DEDUPE.first(42)`, `DEDUPE.first(Symbol("k"))`,
+		`DEDUPE.first("k", 0)`, `DEDUPE.first("k", -1)`, `DEDUPE.first("k", NaN)`, `DEDUPE.first("k", 1e12)`,
+		`DEDUPE.first("x".repeat(2000))`,
+	} {
+		res := runScript(t, src, req)
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "TypeError: DEDUPE.first") {
+			t.Errorf("%s: %v", src, res.Err)
+		}
+	}
+	d.err = errors.New("disk full")
+	res := runScript(t, `try { DEDUPE.first("z") } catch (e) { return e.message }`, req)
+	if res.Value != "DEDUPE.first: disk full" {
+		t.Fatalf("store error: %v %v", res.Value, res.Err)
+	}
+	res = runScript(t, `DEDUPE.first("z")`, &Request{})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "not available") {
+		t.Fatalf("without a store: %v", res.Err)
+	}
+}
+
+func TestNotifySend(t *testing.T) {
+	t.Parallel()
+	p := &memPublisher{}
+	req := &Request{Effects: &Effects{Notify: p}}
+	v := mustValue(t, `return NOTIFY.send("build.failed", {title: "Build", data: {n: 1, when: new Date(0), f: function(){}}})`, req)
+	if v != "evt_1" || p.types[0] != "build.failed" {
+		t.Fatalf("id %v, types %v", v, p.types)
+	}
+	data := p.events[0]["data"].(map[string]any)
+	if p.events[0]["title"] != "Build" || data["n"] != float64(1) || data["when"] != "1970-01-01T00:00:00.000Z" || data["f"] != nil {
+		t.Fatalf("fields pass through JSON: %#v", p.events[0])
+	}
+	mustValue(t, `NOTIFY.send("x")`, req)
+	if len(p.events[1]) != 0 {
+		t.Fatalf("no fields: %v", p.events[1])
+	}
+	for _, src := range []string{`NOTIFY.send()`, `NOTIFY.send("")`, `NOTIFY.send("t", 5)`, `var o = {}; o.o = o; NOTIFY.send("t", o)`} {
+		if res := runScript(t, src, req); res.Err == nil || !strings.Contains(res.Err.Error(), "TypeError: NOTIFY.send") {
+			t.Errorf("%s: %v", src, res.Err)
+		}
+	}
+	if res := runScript(t, `NOTIFY.send("t")`, &Request{}); res.Err == nil || !strings.Contains(res.Err.Error(), "not available") {
+		t.Fatalf("without a publisher: %v", res.Err)
+	}
+}
