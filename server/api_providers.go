@@ -107,11 +107,15 @@ func (s *Server) createProvider(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	if in.Template != "" {
-		return echo.NewHTTPError(http.StatusBadRequest, "provider templates are not available in this version; send a match_script")
-	}
 	p := storage.Provider{Active: true}
-	in.apply(&p)
+	if in.Template != "" {
+		var err error
+		if p, err = providerFromTemplate(&in); err != nil {
+			return err
+		}
+	} else {
+		in.apply(&p)
+	}
 	if err := providers.Normalize(&p); err != nil {
 		return err
 	}

@@ -93,6 +93,9 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 
+	if err := providers.TemplatesError(); err != nil {
+		s.log.Error("some provider templates are malformed and left out", "err", err)
+	}
 	s.registry = prometheus.NewRegistry()
 	s.metrics = newMetrics(s.registry)
 	s.disp, err = functions.New(functions.Options{
