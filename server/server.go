@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/notify/egress"
 	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -48,6 +49,7 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 	token    tokenCheck
+	egress   *egress.Client // every outbound request: scripts' HTTP.request, notifications
 }
 
 // New validates opts, opens the store and binds the listener. Nothing runs
@@ -96,6 +98,11 @@ func New(opts Options) (_ *Server, err error) {
 	if err := providers.TemplatesError(); err != nil {
 		s.log.Error("some provider templates are malformed and left out", "err", err)
 	}
+	s.egress, err = egress.New(egress.Options{AllowPrivate: opts.AllowPrivateTargets})
+	if err != nil {
+		return nil, err
+	}
+	cleanup = append(cleanup, s.egress.CloseIdleConnections)
 	s.registry = prometheus.NewRegistry()
 	s.metrics = newMetrics(s.registry)
 	s.disp, err = functions.New(functions.Options{
@@ -104,7 +111,7 @@ func New(opts Options) (_ *Server, err error) {
 		Logger:   s.log,
 		Workers:  opts.Workers,
 		Observer: s.metrics,
-		Effects:  &scripting.Effects{Dedupe: st},
+		Effects:  &scripting.Effects{Dedupe: st, HTTP: s.egress},
 	})
 	if err != nil {
 		return nil, err
