@@ -1,4 +1,316 @@
 package scripting
 
-// capBuiltins replaces the built-ins that can allocate without bound.
-func (r *run) capBuiltins() {}
+import (
+	"math"
+	"strconv"
+
+	"github.com/dop251/goja"
+)
+
+// Caps on what one call of a built-in may build or walk. goja has no
+// memory limit, and its built-ins run as Go loops that the run's deadline
+// cannot interrupt: 'x'.repeat(2**28) allocates 256 MiB in one call,
+// new ArrayBuffer(2**40) asks the Go runtime for a terabyte (a fatal error
+// that kills the process), and Array(1e9).fill(0) runs for minutes past
+// any deadline. capBuiltins wraps the built-ins that can do so with a check
+// of the size they are asked for; past a cap they throw a RangeError, as
+// they do in browsers past the engine's own limits. docs/security.md
+// lists what is capped and what is left to the memory watchdog.
+const (
+	// MaxStringLength is the longest string (in UTF-16 code units) that
+	// repeat, padStart, padEnd and join may build: 32 Mi, six times the
+	// largest webhook body.
+	MaxStringLength = 1 << 25
+	// MaxArrayLength is the most elements that fill, join, concat,
+	// Array(), Array.from and the typed array constructors may walk or
+	// build.
+	MaxArrayLength = 1 << 22
+	// MaxBufferBytes is the largest ArrayBuffer or typed array.
+	MaxBufferBytes = 64 << 20
+	// MaxApplyArguments is the most arguments that Function.prototype.apply,
+	// Reflect.apply and Reflect.construct pass (V8 allows about as many).
+	MaxApplyArguments = 1 << 17
+)
+
+// capped is one built-in to wrap: the object that holds it (a global
+// name, or a global's prototype), its name, and the check of a call.
+type capped struct {
+	global    string
+	prototype bool
+	name      string
+	check     func(r *run, call goja.FunctionCall) string // why the call is refused, "" to go on
+}
+
+// cappedMethods are the built-in methods wrapped in every runtime.
+var cappedMethods = []capped{
+	{"String", true, "repeat", checkRepeat},
+	{"String", true, "padStart", checkPad},
+	{"String", true, "padEnd", checkPad},
+	{"String", true, "concat", checkStringConcat},
+	{"Array", true, "join", checkJoin},
+	{"Array", true, "concat", checkConcat},
+	{"Array", false, "from", checkArrayFrom},
+	{"Function", true, "apply", checkApply(1)},
+	{"Reflect", false, "apply", checkApply(2)},
+	{"Reflect", false, "construct", checkApply(1)},
+}
+
+// arrayWalkers are the Array.prototype methods that walk (or allocate)
+// every index up to this.length, present or not: on a sparse array made
+// with a.length = 2**32-1 they run for minutes, or (sort, reverse) ask for
+// tens of gigabytes. They are capped at MaxArrayLength elements.
+var arrayWalkers = []string{
+	"copyWithin", "every", "fill", "filter", "find", "findIndex", "findLast",
+	"findLastIndex", "flat", "flatMap", "forEach", "includes", "indexOf",
+	"lastIndexOf", "map", "reduce", "reduceRight", "reverse", "slice", "some",
+	"sort", "splice", "toLocaleString", "toReversed", "toSorted", "toSpliced",
+	"unshift", "with",
+}
+
+func init() {
+	for _, name := range arrayWalkers {
+		cappedMethods = append(cappedMethods, capped{"Array", true, name, checkThisLength})
+	}
+}
+
+// cappedConstructors are the built-in constructors replaced by a wrapper
+// that checks the size asked for, then constructs with the original; see
+// capBuiltins for how the wrapper keeps instanceof, from and of working.
+// The number is the bytes per element. (A Proxy would be simpler, but
+// goja's instanceof refuses a Proxy for its right-hand side.)
+var cappedConstructors = []struct {
+	name  string
+	bytes int
+}{
+	{"ArrayBuffer", 1},
+	{"SharedArrayBuffer", 1},
+	{"Int8Array", 1}, {"Uint8Array", 1}, {"Uint8ClampedArray", 1},
+	{"Int16Array", 2}, {"Uint16Array", 2},
+	{"Int32Array", 4}, {"Uint32Array", 4}, {"Float32Array", 4},
+	{"Float64Array", 8}, {"BigInt64Array", 8}, {"BigUint64Array", 8},
+}
+
+// capBuiltins wraps the built-ins of cappedMethods and cappedConstructors
+// that the program can reach (see reach) in this run's runtime.
+func (r *run) capBuiltins() {
+	g := r.rt.GlobalObject()
+	for i := range cappedMethods {
+		c := &cappedMethods[i]
+		if !r.reach.can(c.name) {
+			continue
+		}
+		holder, ok := g.Get(c.global).(*goja.Object)
+		if ok && c.prototype {
+			holder, ok = holder.Get("prototype").(*goja.Object)
+		}
+		if !ok {
+			continue
+		}
+		orig, ok := goja.AssertFunction(holder.Get(c.name))
+		if !ok {
+			continue
+		}
+		f := r.fn(func(call goja.FunctionCall) goja.Value {
+			if why := c.check(r, call); why != "" {
+				panic(r.newError("RangeError", why))
+			}
+			v, err := orig(call.This, call.Arguments...)
+			if err != nil {
+				panic(err) // re-thrown as it was: exception, interrupt or stack overflow
+			}
+			return v
+		})
+		f.DefineDataProperty("name", r.rt.ToValue(c.name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		holder.DefineDataProperty(c.name, f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	}
+	for _, c := range cappedConstructors {
+		if !r.reach.can(c.name) {
+			continue
+		}
+		target, ok := g.Get(c.name).(*goja.Object)
+		if !ok {
+			continue
+		}
+		construct, ok := goja.AssertConstructor(target)
+		if !ok {
+			continue
+		}
+		name, bytes := c.name, c.bytes
+		check := func(args []goja.Value) {
+			if why := r.checkConstruct(name, bytes, args); why != "" {
+				panic(r.newError("RangeError", why))
+			}
+		}
+		w := r.rt.ToValue(func(call goja.ConstructorCall) *goja.Object {
+			check(call.Arguments)
+			o, err := construct(call.NewTarget, call.Arguments...)
+			if err != nil {
+				panic(err)
+			}
+			return o
+		}).(*goja.Object)
+		// The wrapper stands in for the constructor: same prototype (so
+		// instanceof holds), same name, and the original for its
+		// [[Prototype]], so Uint8Array.from and BYTES_PER_ELEMENT are found
+		// (from constructs through the wrapper, hence checked too).
+		proto := target.Get("prototype")
+		w.DefineDataProperty("prototype", proto, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+		w.DefineDataProperty("name", r.rt.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		w.DefineDataProperty("length", target.Get("length"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		if err := w.SetPrototype(target); err != nil {
+			continue
+		}
+		if po, ok := proto.(*goja.Object); ok {
+			po.DefineDataProperty("constructor", w, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+		}
+		g.DefineDataProperty(name, w, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+}
+
+// checkConstruct checks the arguments of a capped constructor: a length
+// (number) times the element size, or the length of an array-like.
+func (r *run) checkConstruct(name string, bytes int, args []goja.Value) string {
+	if len(args) == 0 {
+		return ""
+	}
+	var n float64
+	if o, ok := args[0].(*goja.Object); ok {
+		if isBuffer(o) {
+			return "" // a view over an existing buffer allocates nothing
+		}
+		n = lengthOf(o)
+	} else {
+		n = args[0].ToFloat()
+	}
+	if n*float64(bytes) > MaxBufferBytes {
+		return name + ": " + formatCount(n*float64(bytes)) + " bytes asked for, over Switchyard's limit of " + strconv.Itoa(MaxBufferBytes>>20) + " MiB"
+	}
+	return ""
+}
+
+// isBuffer reports whether o is an ArrayBuffer.
+func isBuffer(o *goja.Object) bool {
+	return o.ExportType() == arrayBufferType
+}
+
+// lengthOf returns an object's length property as a number (0 when it
+// has none); it may run a getter.
+func lengthOf(o *goja.Object) float64 {
+	v := o.Get("length")
+	if v == nil {
+		return 0
+	}
+	f := v.ToFloat()
+	if math.IsNaN(f) || f < 0 {
+		return 0
+	}
+	return f
+}
+
+// thisLength returns the length of a method's this.
+func (r *run) thisLength(call goja.FunctionCall) float64 {
+	if o, ok := call.This.(*goja.Object); ok {
+		return lengthOf(o)
+	}
+	return 0
+}
+
+// stringLength returns the length, in UTF-16 code units, of v as a
+// string; it may run toString.
+func stringLength(v goja.Value) float64 {
+	if s, ok := v.ToString().(goja.String); ok {
+		return float64(s.Length())
+	}
+	return float64(len(v.String()))
+}
+
+func checkRepeat(r *run, call goja.FunctionCall) string {
+	count := call.Argument(0).ToFloat()
+	if count <= 1 || math.IsInf(count, 1) {
+		return "" // repeat throws its own RangeError for Infinity
+	}
+	if n := stringLength(call.This) * math.Trunc(count); n > MaxStringLength {
+		return "String.prototype.repeat: a string of " + formatCount(n) + " characters is over Switchyard's limit of " + strconv.Itoa(MaxStringLength)
+	}
+	return ""
+}
+
+func checkPad(_ *run, call goja.FunctionCall) string {
+	if n := call.Argument(0).ToFloat(); n > MaxStringLength {
+		return "padStart/padEnd: a string of " + formatCount(n) + " characters is over Switchyard's limit of " + strconv.Itoa(MaxStringLength)
+	}
+	return ""
+}
+
+func checkStringConcat(_ *run, call goja.FunctionCall) string {
+	n := stringLength(call.This)
+	for _, a := range call.Arguments {
+		n += stringLength(a)
+	}
+	if n > MaxStringLength {
+		return "String.prototype.concat: a string of " + formatCount(n) + " characters is over Switchyard's limit of " + strconv.Itoa(MaxStringLength)
+	}
+	return ""
+}
+
+func checkThisLength(r *run, call goja.FunctionCall) string {
+	if n := r.thisLength(call); n > MaxArrayLength {
+		return "an array of " + formatCount(n) + " elements is over Switchyard's limit of " + strconv.Itoa(MaxArrayLength) + " for this built-in"
+	}
+	return ""
+}
+
+func checkJoin(r *run, call goja.FunctionCall) string {
+	if why := checkThisLength(r, call); why != "" {
+		return why
+	}
+	sep := 1.0
+	if a := call.Argument(0); !goja.IsUndefined(a) {
+		sep = stringLength(a)
+	}
+	if n := (r.thisLength(call) - 1) * sep; n > MaxStringLength {
+		return "Array.prototype.join: a string of " + formatCount(n) + " characters is over Switchyard's limit of " + strconv.Itoa(MaxStringLength)
+	}
+	return ""
+}
+
+func checkConcat(r *run, call goja.FunctionCall) string {
+	n := r.thisLength(call)
+	for _, a := range call.Arguments {
+		if o, ok := a.(*goja.Object); ok && o.ClassName() == "Array" {
+			n += lengthOf(o)
+		} else {
+			n++
+		}
+	}
+	if n > MaxArrayLength {
+		return "Array.prototype.concat: an array of " + formatCount(n) + " elements is over Switchyard's limit of " + strconv.Itoa(MaxArrayLength)
+	}
+	return ""
+}
+
+func checkArrayFrom(_ *run, call goja.FunctionCall) string {
+	if o, ok := call.Argument(0).(*goja.Object); ok {
+		if n := lengthOf(o); n > MaxArrayLength {
+			return "Array.from: an array of " + formatCount(n) + " elements is over Switchyard's limit of " + strconv.Itoa(MaxArrayLength)
+		}
+	}
+	return ""
+}
+
+// checkApply checks the array of arguments at position i.
+func checkApply(i int) func(*run, goja.FunctionCall) string {
+	return func(_ *run, call goja.FunctionCall) string {
+		if o, ok := call.Argument(i).(*goja.Object); ok {
+			if n := lengthOf(o); n > MaxApplyArguments {
+				return "apply: " + formatCount(n) + " arguments are over Switchyard's limit of " + strconv.Itoa(MaxApplyArguments)
+			}
+		}
+		return ""
+	}
+}
+
+// formatCount renders a count that may be huge or fractional.
+func formatCount(n float64) string {
+	return strconv.FormatFloat(n, 'f', -1, 64)
+}

@@ -100,11 +100,15 @@ type Limits struct {
 	MaxLogLine   int // bytes per line, default 8192; longer text is cut and ends with "…"
 	MaxLogBytes  int // bytes of log text per run, default 256 KiB; past it one final "log truncated" line
 	MaxCallStack int // maximum call depth, default 1024
+	// MaxHeap stops every running script when the process heap passes it
+	// (see watchdog). Default 2 GiB.
+	MaxHeap uint64
 }
 
 // Engine runs programs. It is safe for concurrent use.
 type Engine struct {
-	limits Limits
+	limits   Limits
+	watchdog *watchdog
 
 	decodeHook func() // tests: called whenever a run decodes PAYLOAD
 }
@@ -124,7 +128,10 @@ func NewEngine(l Limits) *Engine {
 	if l.MaxCallStack <= 0 {
 		l.MaxCallStack = DefaultMaxCallStack
 	}
-	return &Engine{limits: l}
+	if l.MaxHeap == 0 {
+		l.MaxHeap = DefaultMaxHeap
+	}
+	return &Engine{limits: l, watchdog: &watchdog{limit: l.MaxHeap}}
 }
 
 // run is the state of one execution.
@@ -133,6 +140,7 @@ type run struct {
 	ctx    context.Context // ends at the run's deadline
 	req    *Request
 	limits *Limits
+	reach  *reach // what the program can get at (see capBuiltins)
 
 	logs    []LogLine
 	logSize int  // bytes of log text so far
@@ -187,11 +195,13 @@ func (e *Engine) Run(ctx context.Context, p *Program, req *Request, timeout time
 	rt.SetMaxCallStackSize(e.limits.MaxCallStack)
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	r = &run{rt: rt, ctx: runCtx, req: req, limits: &e.limits, decodeHook: e.decodeHook}
+	r = &run{rt: rt, ctx: runCtx, req: req, limits: &e.limits, reach: p.reach, decodeHook: e.decodeHook}
 	r.installGlobals()
 
 	stop := context.AfterFunc(runCtx, func() { rt.Interrupt(errInterrupted) })
 	defer stop()
+	e.watchdog.add(rt)
+	defer e.watchdog.remove(rt)
 
 	val, err := rt.RunProgram(p.prog)
 	// Converting the outcome may run user code (getters, toString), so it
@@ -222,7 +232,45 @@ func export(v goja.Value) (out any, err error) {
 	if v == nil {
 		return nil, nil
 	}
+	if err := checkNesting(v); err != nil {
+		return nil, err
+	}
 	return plainExport(v.Export()), nil
+}
+
+// maxResultDepth is the deepest nesting of objects and arrays a result
+// may have, that of encoding/json.
+const maxResultDepth = 10000
+
+// checkNesting refuses a result nested deeper than maxResultDepth before
+// goja's Export and plainExport recurse into it: two million nested
+// objects (a loop of o = {a: o}) exhaust the goroutine stack, a fatal
+// error. The walk is iterative and visits each object once.
+func checkNesting(v goja.Value) error {
+	type item struct {
+		o     *goja.Object
+		depth int
+	}
+	root, ok := v.(*goja.Object)
+	if !ok {
+		return nil
+	}
+	seen := map[*goja.Object]bool{root: true}
+	stack := []item{{root, 1}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if it.depth > maxResultDepth {
+			return fmt.Errorf("the result nests deeper than %d levels", maxResultDepth)
+		}
+		for _, k := range it.o.Keys() {
+			if c, ok := it.o.Get(k).(*goja.Object); ok && !seen[c] {
+				seen[c] = true
+				stack = append(stack, item{c, it.depth + 1})
+			}
+		}
+	}
+	return nil
 }
 
 // runError classifies an error from a run.
@@ -231,6 +279,8 @@ func (e *Engine) runError(ctx context.Context, p *Program, err error, timeout ti
 	var overflow *goja.StackOverflowError
 	var ex *goja.Exception
 	switch {
+	case errors.As(err, &intr) && intr.Value() == errOverHeap:
+		return fmt.Errorf("%w (%s; see docs/security.md)", ErrMemory, formatBytes(e.limits.MaxHeap))
 	case errors.As(err, &intr):
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("script stopped: %w", cerr)

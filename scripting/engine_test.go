@@ -372,11 +372,11 @@ func TestDefaultTimeout(t *testing.T) {
 func TestNewEngineDefaults(t *testing.T) {
 	t.Parallel()
 	e := NewEngine(Limits{MaxLogLines: -1})
-	want := Limits{MaxLogLines: DefaultMaxLogLines, MaxLogLine: DefaultMaxLogLine, MaxLogBytes: DefaultMaxLogBytes, MaxCallStack: DefaultMaxCallStack}
+	want := Limits{MaxLogLines: DefaultMaxLogLines, MaxLogLine: DefaultMaxLogLine, MaxLogBytes: DefaultMaxLogBytes, MaxCallStack: DefaultMaxCallStack, MaxHeap: DefaultMaxHeap}
 	if e.limits != want {
 		t.Errorf("limits = %+v, want %+v", e.limits, want)
 	}
-	if got := NewEngine(Limits{MaxLogLines: 5, MaxLogLine: 6, MaxLogBytes: 8, MaxCallStack: 7}).limits; got != (Limits{MaxLogLines: 5, MaxLogLine: 6, MaxLogBytes: 8, MaxCallStack: 7}) {
+	if got := NewEngine(Limits{MaxLogLines: 5, MaxLogLine: 6, MaxLogBytes: 8, MaxCallStack: 7, MaxHeap: 9}).limits; got != (Limits{MaxLogLines: 5, MaxLogLine: 6, MaxLogBytes: 8, MaxCallStack: 7, MaxHeap: 9}) {
 		t.Errorf("limits = %+v", got)
 	}
 }

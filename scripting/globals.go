@@ -11,8 +11,8 @@ func (r *run) installGlobals() {
 	rt, req := r.rt, r.req
 	g := rt.GlobalObject()
 	body, guard := req.prepared()
-	if guard {
-		r.guardJSONParse()
+	if guard || r.reach.can("parse") {
+		r.guardJSONParse() // a body, or a string the script builds, may nest deep enough to kill the process
 	}
 
 	r.pristine = rt.ToValue(body)

@@ -24,6 +24,7 @@ type Program struct {
 	prog  *goja.Program
 	lines int // number of lines in the user's source
 	last  int // length in bytes of the user's last line
+	reach *reach
 }
 
 // Name returns the name the program was compiled with.
@@ -60,6 +61,7 @@ func Compile(name, src string) (*Program, error) {
 	if err != nil {
 		return nil, p.compileError(err)
 	}
+	p.reach = analyse(ast)
 	prog, err := goja.CompileAST(ast, false)
 	if err != nil {
 		return nil, p.compileError(err)
