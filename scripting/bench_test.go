@@ -170,3 +170,16 @@ func BenchmarkDecodePush(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDynamicScript measures a script that makes member names up at
+// run time (o[k] with a variable k), for which every capped built-in is
+// wrapped; compare with BenchmarkNewRuntime.
+func BenchmarkDynamicScript(b *testing.B) {
+	e := NewEngine(Limits{})
+	p := mustCompile(b, "dynamic", `var k = "ref"; return PAYLOAD[k] !== undefined`)
+	req := githubPush(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		benchRun(b, e, p, req, true)
+	}
+}

@@ -40,7 +40,7 @@ var dynamicNames = []string{
 var stringMaps = map[string]bool{"HTTP_HEADERS": true, "QUERY_PARAMS": true, "PROPERTIES": true}
 
 // can reports whether the script may reach something named name.
-func (re *reach) can(name string) bool { return re.dynamic || re.names[name] }
+func (re *reach) can(name string) bool { return re == nil || re.dynamic || re.names[name] }
 
 // analyse walks a parsed program.
 func analyse(prog *ast.Program) *reach {
