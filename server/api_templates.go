@@ -116,17 +116,10 @@ func providerFromTemplate(in *providerInput) (storage.Provider, error) {
 	if err != nil {
 		return storage.Provider{}, err
 	}
-	if in.Name != nil {
-		p.Name = *in.Name
-	}
-	if in.Description != nil {
-		p.Description = *in.Description
-	}
-	if in.Active != nil {
-		p.Active = *in.Active
-	}
-	if in.MatchTimeoutMS != nil {
-		p.MatchTimeoutMS = *in.MatchTimeoutMS
-	}
+	// The rest of the body as for any provider; the template has made
+	// the script, secrets and properties.
+	meta := *in
+	meta.Properties, meta.Secrets = nil, nil
+	meta.apply(&p)
 	return p, nil
 }
