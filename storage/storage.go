@@ -211,5 +211,52 @@ type Store interface {
 	// oldest first, and says how many it deleted.
 	PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error)
 
+	// Outbound endpoints. Secrets (auth password and token, signing
+	// secrets) are sealed at rest and opened on read. Updates replace
+	// every field but ID and CreatedAt, secrets included: the caller
+	// merges what it keeps.
+	ListEndpoints(ctx context.Context) ([]Endpoint, error) // oldest first
+	GetEndpoint(ctx context.Context, id string) (Endpoint, error)
+	CreateEndpoint(ctx context.Context, e Endpoint) (Endpoint, error)
+	UpdateEndpoint(ctx context.Context, e Endpoint) (Endpoint, error)
+	// DeleteEndpoint removes the endpoint; its deliveries stay, and the
+	// engine fails the PENDING ones when it next picks them.
+	DeleteEndpoint(ctx context.Context, id string) error
+	// SetEndpointHealth records the engine's view of an endpoint (enabled,
+	// failing since) without touching its configuration.
+	SetEndpointHealth(ctx context.Context, id string, h EndpointHealth) (Endpoint, error)
+
+	// AppendEvent durably records an event and its deliveries (PENDING,
+	// due at their NextAt) in one write.
+	AppendEvent(ctx context.Context, ev Event, ds []Delivery) error
+	GetEvent(ctx context.Context, id string) (Event, error)
+	GetDelivery(ctx context.Context, id string) (DeliveryDetail, error)
+	// ListDeliveries returns one page, newest first, like ListMessages.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, string, error)
+	// DueDeliveries returns PENDING deliveries due at or before now. For
+	// every lane that has some, take(lane) says how many of its earliest
+	// to return (0 skips the lane); lanes are visited in key order.
+	DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int) ([]Delivery, error)
+	// RecordAttempt appends an attempt to a delivery (numbered after its
+	// last) and moves it to u's state, all in one write.
+	RecordAttempt(ctx context.Context, id string, a Attempt, u DeliveryUpdate) (Delivery, error)
+	// ReplayDelivery makes a delivery that is not PENDING due now again,
+	// with a fresh retry budget (Base = AttemptCount). ErrConflict if it
+	// is PENDING.
+	ReplayDelivery(ctx context.Context, id string, now time.Time) (Delivery, error)
+	// ReplayFailed does the same for every FAILED delivery of an endpoint
+	// created in [since, until) and says how many it replayed.
+	ReplayFailed(ctx context.Context, endpointID string, since, until, now time.Time) (int, error)
+	// PurgeDeliveries deletes up to limit deliveries created before
+	// cutoff (with their attempts), and events published before cutoff,
+	// oldest first, and says how many records it deleted.
+	PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int) (int, error)
+
+	// Setting and PutSetting keep small named values (e.g. whether
+	// outbound delivery is paused). Setting returns nil for a name never
+	// set.
+	Setting(ctx context.Context, name string) ([]byte, error)
+	PutSetting(ctx context.Context, name string, value []byte) error
+
 	Close() error
 }

@@ -14,6 +14,14 @@
 //	pending    id -> empty (index of PENDING messages)
 //	versions   owner id + version -> ScriptVersion (JSON; see versions.go)
 //	seen, seen_exp  DEDUPE keys and their expiry index (see seen.go)
+//	endpoints  id -> endpointRecord (JSON, secrets sealed; see endpoints.go)
+//	events     id -> Event (JSON, written once)
+//	deliveries id -> deliveryRecord (JSON, callback secrets sealed)
+//	attempts   delivery id + attempt number (uint16) -> Attempt (JSON)
+//	delivery_due  lane + 0x00 + next attempt (Unix nanoseconds) + delivery
+//	           id -> empty (time index of PENDING deliveries, per lane)
+//	delivery_by_endpoint  endpoint id + delivery id -> empty
+//	settings   name -> value
 //
 // Completions arrive in roughly the order messages were received, so the
 // outcomes and details buckets grow at their right edge like the others;
@@ -48,7 +56,18 @@ var (
 	bucketSeen      = []byte("seen")
 	bucketSeenExp   = []byte("seen_exp")
 
-	allBuckets = [][]byte{bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending, bucketVersions, bucketSeen, bucketSeenExp}
+	bucketEndpoints          = []byte("endpoints")
+	bucketEvents             = []byte("events")
+	bucketDeliveries         = []byte("deliveries")
+	bucketAttempts           = []byte("attempts")
+	bucketDeliveryDue        = []byte("delivery_due")
+	bucketDeliveryByEndpoint = []byte("delivery_by_endpoint")
+	bucketSettings           = []byte("settings")
+
+	allBuckets = [][]byte{
+		bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending, bucketVersions, bucketSeen, bucketSeenExp,
+		bucketEndpoints, bucketEvents, bucketDeliveries, bucketAttempts, bucketDeliveryDue, bucketDeliveryByEndpoint, bucketSettings,
+	}
 )
 
 // initialMmap is the range mapped up front: growing the map means waiting

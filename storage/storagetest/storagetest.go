@@ -39,6 +39,15 @@ func Run(t *testing.T, open Opener) {
 		{"ScriptVersions", testScriptVersions},
 		{"FirstSeen", testFirstSeen},
 		{"PurgeSeen", testPurgeSeen},
+		{"EndpointCRUD", testEndpointCRUD},
+		{"AppendEvent", testAppendEvent},
+		{"DueDeliveries", testDueDeliveries},
+		{"RecordAttempt", testRecordAttempt},
+		{"Replay", testReplay},
+		{"ListDeliveries", testListDeliveries},
+		{"PurgeDeliveries", testPurgeDeliveries},
+		{"Settings", testSettings},
+		{"ConcurrentAttempts", testConcurrentAttempts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,235 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Names of an endpoint's sealed secrets (and of a callback's).
+const (
+	secretAuthPassword  = "auth_password"
+	secretAuthToken     = "auth_token"
+	secretSigningSecret = "signing_secret"
+)
+
+// endpointRecord is an endpoint as stored: the secrets (which storage.Endpoint
+// never serialises) sealed one by one, each bound to the endpoint's id and
+// the secret's name.
+type endpointRecord struct {
+	storage.Endpoint
+	Sealed   map[string][]byte `json:"sealed_secrets,omitempty"`
+	Previous []sealedOldSecret `json:"sealed_previous_secrets,omitempty"`
+}
+
+// sealedOldSecret is a rotated-out signing secret, sealed.
+type sealedOldSecret struct {
+	Sealed  []byte    `json:"sealed"`
+	Expires time.Time `json:"expires"`
+}
+
+func endpointAAD(id, name string) []byte { return []byte("endpoint/" + id + "/" + name) }
+
+// previousName names the i-th previous signing secret in its AAD.
+func previousName(i int) string { return "previous_secret/" + strconv.Itoa(i) }
+
+// sealAuth seals an Auth's secrets under aad(name); empty ones are left out.
+func (s *Store) sealAuth(into map[string][]byte, a storage.Auth, aad func(name string) []byte) {
+	if a.Password != "" {
+		into[secretAuthPassword] = s.sealer.Seal([]byte(a.Password), aad(secretAuthPassword))
+	}
+	if a.Token != "" {
+		into[secretAuthToken] = s.sealer.Seal([]byte(a.Token), aad(secretAuthToken))
+	}
+}
+
+// openAuth opens what sealAuth sealed.
+func (s *Store) openAuth(a *storage.Auth, sealed map[string][]byte, aad func(name string) []byte) error {
+	for name, dst := range map[string]*string{secretAuthPassword: &a.Password, secretAuthToken: &a.Token} {
+		v, ok := sealed[name]
+		if !ok {
+			continue
+		}
+		plain, err := s.sealer.Open(v, aad(name))
+		if err != nil {
+			return fmt.Errorf("secret %q: %w", name, err)
+		}
+		*dst = string(plain)
+	}
+	return nil
+}
+
+// sealEndpoint makes e's stored form. It runs outside the write
+// transaction: sealing draws random nonces.
+func (s *Store) sealEndpoint(e storage.Endpoint) endpointRecord {
+	aad := func(name string) []byte { return endpointAAD(e.ID, name) }
+	r := endpointRecord{Endpoint: e, Sealed: map[string][]byte{}}
+	s.sealAuth(r.Sealed, e.Auth, aad)
+	if e.SigningSecret != "" {
+		r.Sealed[secretSigningSecret] = s.sealer.Seal([]byte(e.SigningSecret), aad(secretSigningSecret))
+	}
+	for i, old := range e.PreviousSecrets {
+		r.Previous = append(r.Previous, sealedOldSecret{
+			Sealed:  s.sealer.Seal([]byte(old.Secret), aad(previousName(i))),
+			Expires: old.Expires,
+		})
+	}
+	// Plaintext stays out of the record whatever the JSON tags say.
+	r.Auth.Password, r.Auth.Token, r.SigningSecret, r.PreviousSecrets = "", "", "", nil
+	return r
+}
+
+func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
+	e := r.Endpoint
+	aad := func(name string) []byte { return endpointAAD(e.ID, name) }
+	if err := s.openAuth(&e.Auth, r.Sealed, aad); err != nil {
+		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", e.ID, err)
+	}
+	if v, ok := r.Sealed[secretSigningSecret]; ok {
+		plain, err := s.sealer.Open(v, aad(secretSigningSecret))
+		if err != nil {
+			return storage.Endpoint{}, fmt.Errorf("endpoint %s secret %q: %w", e.ID, secretSigningSecret, err)
+		}
+		e.SigningSecret = string(plain)
+	}
+	e.PreviousSecrets = nil
+	for i, old := range r.Previous {
+		plain, err := s.sealer.Open(old.Sealed, aad(previousName(i)))
+		if err != nil {
+			return storage.Endpoint{}, fmt.Errorf("endpoint %s secret %q: %w", e.ID, previousName(i), err)
+		}
+		e.PreviousSecrets = append(e.PreviousSecrets, storage.OldSecret{Secret: string(plain), Expires: old.Expires})
+	}
+	return e, nil
+}
+
+// ListEndpoints returns every endpoint, oldest first.
+func (s *Store) ListEndpoints(ctx context.Context) ([]storage.Endpoint, error) {
+	var recs []endpointRecord
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEndpoints).ForEach(func(k, v []byte) error {
+			var r endpointRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("endpoint %s: %w", idOf(k), err)
+			}
+			recs = append(recs, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	out := make([]storage.Endpoint, 0, len(recs))
+	for _, r := range recs {
+		e, err := s.openEndpoint(r)
+		if err != nil {
+			return nil, fmt.Errorf("list endpoints: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// GetEndpoint returns one endpoint with its secrets opened.
+func (s *Store) GetEndpoint(ctx context.Context, id string) (storage.Endpoint, error) {
+	k, err := key(id)
+	if err != nil {
+		return storage.Endpoint{}, fmt.Errorf("endpoint %w", err)
+	}
+	var r endpointRecord
+	err = s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketEndpoints), k, &r) })
+	if err != nil {
+		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", id, err)
+	}
+	return s.openEndpoint(r)
+}
+
+// CreateEndpoint stores e with a new id.
+func (s *Store) CreateEndpoint(ctx context.Context, e storage.Endpoint) (storage.Endpoint, error) {
+	id, k, err := newID()
+	if err != nil {
+		return storage.Endpoint{}, fmt.Errorf("create endpoint: %w", err)
+	}
+	now := s.now().UTC()
+	e.ID, e.CreatedAt, e.UpdatedAt = id, now, now
+	r := s.sealEndpoint(e)
+	err = s.update(ctx, func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketEndpoints), k, r) })
+	if err != nil {
+		return storage.Endpoint{}, fmt.Errorf("create endpoint: %w", err)
+	}
+	return e, nil
+}
+
+// UpdateEndpoint replaces every field of e.ID but its creation time,
+// secrets included.
+func (s *Store) UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage.Endpoint, error) {
+	k, err := key(e.ID)
+	if err != nil {
+		return storage.Endpoint{}, fmt.Errorf("update endpoint: %w", err)
+	}
+	e.UpdatedAt = s.now().UTC()
+	r := s.sealEndpoint(e)
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEndpoints)
+		var old endpointRecord
+		if err := getJSON(b, k, &old); err != nil {
+			return err
+		}
+		r.CreatedAt = old.CreatedAt
+		return putJSON(b, k, r)
+	})
+	if err != nil {
+		return storage.Endpoint{}, fmt.Errorf("update endpoint %s: %w", e.ID, err)
+	}
+	e.CreatedAt = r.CreatedAt
+	return e, nil
+}
+
+// DeleteEndpoint removes an endpoint. Its deliveries, and their index
+// entries, stay until purged.
+func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
+	k, err := key(id)
+	if err != nil {
+		return fmt.Errorf("delete endpoint: %w", err)
+	}
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEndpoints)
+		if b.Get(k) == nil {
+			return storage.ErrNotFound
+		}
+		return b.Delete(k)
+	})
+	if err != nil {
+		return fmt.Errorf("delete endpoint %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetEndpointHealth replaces the endpoint's health and nothing else (not
+// even UpdatedAt, which tracks configuration changes).
+func (s *Store) SetEndpointHealth(ctx context.Context, id string, h storage.EndpointHealth) (storage.Endpoint, error) {
+	k, err := key(id)
+	if err != nil {
+		return storage.Endpoint{}, fmt.Errorf("set endpoint health: %w", err)
+	}
+	var r endpointRecord
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEndpoints)
+		r = endpointRecord{}
+		if err := getJSON(b, k, &r); err != nil {
+			return err
+		}
+		r.EndpointHealth = h
+		return putJSON(b, k, r)
+	})
+	if err != nil {
+		return storage.Endpoint{}, fmt.Errorf("set endpoint health %s: %w", id, err)
+	}
+	return s.openEndpoint(r)
+}

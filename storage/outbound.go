@@ -1,0 +1,183 @@
+package storage
+
+import "time"
+
+// Delivery statuses. A delivery is PENDING until an attempt succeeds
+// (SUCCESS) or its retry policy is used up (FAILED); a replay makes it
+// PENDING again.
+const (
+	DeliveryPending = "PENDING"
+	DeliverySuccess = "SUCCESS"
+	DeliveryFailed  = "FAILED"
+)
+
+// Auth is how an outbound request authenticates. Password and Token are
+// secrets: plaintext in memory, sealed at rest, never serialised.
+type Auth struct {
+	Type     string `json:"type"` // "none", "basic" or "bearer"
+	Username string `json:"username,omitempty"`
+	Password string `json:"-"`
+	Token    string `json:"-"`
+}
+
+// RetryPolicy says how often a failing delivery is tried again.
+type RetryPolicy struct {
+	// MaxAttempts counts every attempt, the first one included.
+	MaxAttempts int `json:"max_attempts"`
+	// IntervalMS is the fixed delay, or the first delay of an exponential
+	// backoff; 0 with "exponential" means the default schedule.
+	IntervalMS int    `json:"interval_ms,omitempty"`
+	Backoff    string `json:"backoff"` // "fixed" or "exponential"
+}
+
+// Verify says which answers count as success: by default (Type "") any
+// 2xx; "status" a given status (Value "200"); "contains" a 2xx whose body
+// contains Value.
+type Verify struct {
+	Type  string `json:"type,omitempty"`
+	Value string `json:"value,omitempty"`
+}
+
+// AutoDisable says when a failing endpoint is disabled: when its deliveries
+// have been failing (no success, at least one exhausted delivery) for
+// FailingForHours, or after ConsecutiveFailures exhausted deliveries in a
+// row (0: never by count).
+type AutoDisable struct {
+	FailingForHours     int `json:"failing_for_hours"`
+	ConsecutiveFailures int `json:"consecutive_failures"`
+}
+
+// OldSecret is a signing secret being rotated out: requests are still
+// signed with it, beside the new one, until Expires.
+type OldSecret struct {
+	Secret  string    `json:"-"`
+	Expires time.Time `json:"expires"`
+}
+
+// EndpointHealth is the state the delivery engine keeps about an endpoint.
+type EndpointHealth struct {
+	Enabled        bool       `json:"enabled"`
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+	FailingSince   *time.Time `json:"failing_since,omitempty"`
+	// ConsecutiveFailures counts exhausted deliveries since the last
+	// success.
+	ConsecutiveFailures int `json:"consecutive_failures"`
+}
+
+// Endpoint is an HTTP receiver of outbound events.
+type Endpoint struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	URL         string `json:"url"`
+	Method      string `json:"method"`
+	EndpointHealth
+	EventTypes   []string          `json:"event_types"`
+	Headers      map[string]string `json:"headers,omitempty"` // values are templates
+	Cookies      map[string]string `json:"cookies,omitempty"`
+	Auth         Auth              `json:"auth"`
+	BodyTemplate string            `json:"body_template,omitempty"`
+	MsgKey       string            `json:"msg_key"`
+	ExtraBody    map[string]any    `json:"extra_body,omitempty"`
+	TimeoutMS    int               `json:"timeout_ms"`
+	Retry        RetryPolicy       `json:"retry"`
+	Verify       Verify            `json:"verify"`
+	Language     string            `json:"language"`
+	// Concurrency bounds the requests in flight to this endpoint;
+	// RateLimit bounds requests per second (0: no limit).
+	Concurrency int         `json:"concurrency"`
+	RateLimit   float64     `json:"rate_limit"`
+	AutoDisable AutoDisable `json:"auto_disable"`
+	// SigningSecret ("whsec_...") and PreviousSecrets are secrets.
+	SigningSecret   string      `json:"-"`
+	PreviousSecrets []OldSecret `json:"-"`
+	CreatedAt       time.Time   `json:"created_at"`
+	UpdatedAt       time.Time   `json:"updated_at"`
+}
+
+// Event is one outbound event. ID and Time are set on publish.
+type Event struct {
+	ID       string         `json:"id"`
+	Type     string         `json:"type"`
+	Time     time.Time      `json:"time"`
+	Title    string         `json:"title,omitempty"`
+	SubTitle string         `json:"sub_title,omitempty"`
+	Message  string         `json:"message,omitempty"`
+	Logo     string         `json:"logo,omitempty"`
+	Image    string         `json:"image,omitempty"`
+	Data     map[string]any `json:"data,omitempty"`
+	// Source says who published it: "api", "script:<name>", "system".
+	Source string `json:"source,omitempty"`
+}
+
+// Callback is a one-off request a script asked for with NOTIFY.webhook.
+// Auth secrets are sealed at rest like an endpoint's.
+type Callback struct {
+	URL       string            `json:"url"`
+	Method    string            `json:"method"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	Cookies   map[string]string `json:"cookies,omitempty"`
+	Auth      Auth              `json:"auth"`
+	TimeoutMS int               `json:"timeout_ms"`
+	Body      string            `json:"body,omitempty"`
+}
+
+// Delivery is one event on its way to one endpoint (or one callback). Its
+// ID is the webhook-id the receiver sees on every attempt.
+type Delivery struct {
+	ID         string `json:"id"`
+	EventID    string `json:"event_id"`
+	EventType  string `json:"event_type"`
+	EndpointID string `json:"endpoint_id,omitempty"` // "" for a callback
+	// Lane is the queue the delivery waits in: its endpoint's id, or
+	// "callback:<host>" for a callback. Deliveries of one lane share its
+	// concurrency, rate limit and slow-downs.
+	Lane         string    `json:"lane"`
+	Callback     *Callback `json:"callback,omitempty"`
+	Status       string    `json:"status"`
+	AttemptCount int       `json:"attempt_count"`
+	// Base is the number of attempts made before the latest replay: the
+	// retry policy counts from it.
+	Base       int        `json:"base,omitempty"`
+	NextAt     *time.Time `json:"next_at,omitempty"` // set while PENDING
+	LastStatus int        `json:"last_status,omitempty"`
+	LastError  string     `json:"last_error,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// Attempt is one try of a delivery.
+type Attempt struct {
+	N         int       `json:"n"` // from 1
+	At        time.Time `json:"at"`
+	Status    int       `json:"status,omitempty"` // HTTP status; 0 when no answer came
+	LatencyMS float64   `json:"latency_ms"`
+	Response  string    `json:"response,omitempty"` // the first 16 KiB of the body
+	Error     string    `json:"error,omitempty"`
+}
+
+// DeliveryDetail is a delivery with every attempt, oldest first.
+type DeliveryDetail struct {
+	Delivery
+	Attempts []Attempt `json:"attempts"`
+}
+
+// DeliveryUpdate is the state a delivery moves to after an attempt.
+type DeliveryUpdate struct {
+	Status string     // DeliveryPending, DeliverySuccess or DeliveryFailed
+	NextAt *time.Time // when PENDING: the next attempt's time
+}
+
+// DeliveryFilter selects deliveries for a list, newest first.
+type DeliveryFilter struct {
+	EndpointID string
+	EventID    string
+	Status     string
+	Since      time.Time // created at or after; zero means unbounded
+	Until      time.Time // created before; zero means unbounded
+	Cursor     string
+	Limit      int
+}
+
+// MaxResponseExcerpt bounds Attempt.Response.
+const MaxResponseExcerpt = 16 << 10
