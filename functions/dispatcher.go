@@ -20,6 +20,13 @@ type Observer interface {
 	Processed(status string, elapsed time.Duration)
 }
 
+// Reporter is told about every message that ended FAILED or UNMATCHED,
+// after its outcome is recorded (the outbound engine publishes them as
+// message.failed and message.unmatched events).
+type Reporter interface {
+	Finished(ctx context.Context, m storage.Message, o storage.Outcome)
+}
+
 // Options configure a Dispatcher. Store and Engine are required.
 type Options struct {
 	Store  storage.Store
@@ -43,6 +50,7 @@ type Options struct {
 	// past it, bodies are read back from the store.
 	QueueBytes int64
 	Observer   Observer
+	Reporter   Reporter
 	// Effects are what scripts' HTTP, DEDUPE and NOTIFY do (nil: they
 	// throw when called).
 	Effects *scripting.Effects
@@ -320,7 +328,7 @@ func (d *Dispatcher) worker() {
 		d.records.Go(func() {
 			defer func() { <-d.recording }()
 			defer d.release(j.msg.ID)
-			if err := d.record(j.msg.ID, o, start); err != nil {
+			if err := d.record(j.msg, o, start); err != nil {
 				d.log.Error("could not record an outcome; the message stays PENDING and runs again", "message_id", j.msg.ID, "err", err)
 			}
 		})

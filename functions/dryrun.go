@@ -56,11 +56,11 @@ type DryRunFunction struct {
 // Effect is one call a script made to HTTP, NOTIFY or DEDUPE during a dry
 // run: recorded, not performed.
 type Effect struct {
-	Kind  string    `json:"kind"`  // "http", "notify", "dedupe"
+	Kind  string    `json:"kind"`  // "http", "notify", "webhook", "dedupe"
 	Scope string    `json:"scope"` // "provider:<id>" or "function:<id>"
 	Time  time.Time `json:"time"`
 
-	// http
+	// http, webhook
 	Method  string            `json:"method,omitempty"`
 	URL     string            `json:"url,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"` // credentials redacted
@@ -257,6 +257,16 @@ func (s scopedRecorder) FirstSeen(_ context.Context, key string, ttl time.Durati
 // Publish records the event and returns a made-up id.
 func (s scopedRecorder) Publish(_ context.Context, eventType string, fields map[string]any) (string, error) {
 	s.r.add(Effect{Kind: "notify", Scope: s.scope, EventType: eventType, Fields: fields})
+	return "dry-run", nil
+}
+
+// Webhook records a NOTIFY.webhook callback and returns a made-up id.
+func (s scopedRecorder) Webhook(_ context.Context, req *scripting.WebhookRequest) (string, error) {
+	body := string(req.Body)
+	if len(body) > maxEffectBody {
+		body = body[:maxEffectBody] + "…"
+	}
+	s.r.add(Effect{Kind: "webhook", Scope: s.scope, Method: req.Method, URL: req.URL, Headers: redact(req.Headers), Body: body})
 	return "dry-run", nil
 }
 

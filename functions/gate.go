@@ -97,3 +97,7 @@ type gatedNotify struct {
 func (n gatedNotify) Publish(ctx context.Context, eventType string, fields map[string]any) (string, error) {
 	return wait(n.g, func() (string, error) { return n.inner.Publish(ctx, eventType, fields) })
 }
+
+func (n gatedNotify) Webhook(ctx context.Context, req *scripting.WebhookRequest) (string, error) {
+	return wait(n.g, func() (string, error) { return n.inner.Webhook(ctx, req) })
+}

@@ -27,7 +27,7 @@ func (d *Dispatcher) processAndRecord(j job) (storage.Outcome, error) {
 	if err != nil {
 		return o, err
 	}
-	return o, d.record(j.msg.ID, o, start)
+	return o, d.record(j.msg, o, start)
 }
 
 // process runs one message. When the dispatcher stops mid-way the message
@@ -62,15 +62,19 @@ func (d *Dispatcher) process(j job) (storage.Outcome, time.Time, error) {
 	return o, start, nil
 }
 
-// record writes an outcome durably.
-func (d *Dispatcher) record(id string, o storage.Outcome, start time.Time) error {
+// record writes an outcome durably, then tells the observer and, for a
+// message that failed or matched no provider, the reporter.
+func (d *Dispatcher) record(m storage.Message, o storage.Outcome, start time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
 	defer cancel()
-	if err := d.store.CompleteMessage(ctx, id, o); err != nil {
+	if err := d.store.CompleteMessage(ctx, m.ID, o); err != nil {
 		return fmt.Errorf("record outcome: %w", err)
 	}
 	if d.opts.Observer != nil {
 		d.opts.Observer.Processed(o.Status, time.Since(start))
+	}
+	if d.opts.Reporter != nil && (o.Status == storage.StatusFailed || o.Status == storage.StatusUnmatched) {
+		d.opts.Reporter.Finished(ctx, m, o)
 	}
 	return nil
 }

@@ -50,8 +50,30 @@ type Deduper interface {
 	FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
-// Publisher backs NOTIFY.send: it publishes an outbound event.
+// Publisher backs NOTIFY.send and NOTIFY.webhook.
 type Publisher interface {
-	// Publish records the event durably and returns its id.
+	// Publish records an outbound event durably and returns its id.
+	// fields hold title, sub_title, message, logo, image and data.
 	Publish(ctx context.Context, eventType string, fields map[string]any) (string, error)
+	// Webhook records a one-off callback request durably (delivered with
+	// retries like an event) and returns its delivery id. A request the
+	// engine refuses is an error wrapping ErrBadWebhook.
+	Webhook(ctx context.Context, req *WebhookRequest) (string, error)
+}
+
+// WebhookRequest is one NOTIFY.webhook call, after defaults are applied.
+type WebhookRequest struct {
+	URL     string
+	Method  string // upper case, default POST
+	Headers map[string]string
+	Cookies map[string]string
+	Auth    WebhookAuth
+	Timeout time.Duration // 0: the engine's default
+	Body    []byte
+}
+
+// WebhookAuth is a callback's authentication: Type "", "none", "basic"
+// (Username, Password) or "bearer" (Token).
+type WebhookAuth struct {
+	Type, Username, Password, Token string
 }

@@ -3,6 +3,7 @@ package scripting
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -31,13 +32,19 @@ func (m *memDedupe) FirstSeen(_ context.Context, key string, ttl time.Duration) 
 
 // memPublisher records published events.
 type memPublisher struct {
-	events []map[string]any
-	types  []string
+	events   []map[string]any
+	types    []string
+	webhooks []*WebhookRequest
 }
 
 func (p *memPublisher) Publish(_ context.Context, t string, fields map[string]any) (string, error) {
 	p.types, p.events = append(p.types, t), append(p.events, fields)
 	return "evt_1", nil
+}
+
+func (p *memPublisher) Webhook(_ context.Context, req *WebhookRequest) (string, error) {
+	p.webhooks = append(p.webhooks, req)
+	return "dlv_1", nil
 }
 
 func TestDedupeFirst(t *testing.T) {
@@ -97,12 +104,47 @@ func TestNotifySend(t *testing.T) {
 	if len(p.events[1]) != 0 {
 		t.Fatalf("no fields: %v", p.events[1])
 	}
-	for _, src := range []string{`NOTIFY.send()`, `NOTIFY.send("")`, `NOTIFY.send("t", 5)`, `var o = {}; o.o = o; NOTIFY.send("t", o)`} {
+	for _, src := range []string{`NOTIFY.send()`, `NOTIFY.send("")`, `NOTIFY.send("t", 5)`, `var o = {}; o.o = o; NOTIFY.send("t", o)`, `NOTIFY.send("t", {titel: "typo"})`} {
 		if res := runScript(t, src, req); res.Err == nil || !strings.Contains(res.Err.Error(), "TypeError: NOTIFY.send") {
 			t.Errorf("%s: %v", src, res.Err)
 		}
 	}
 	if res := runScript(t, `NOTIFY.send("t")`, &Request{}); res.Err == nil || !strings.Contains(res.Err.Error(), "not available") {
+		t.Fatalf("without a publisher: %v", res.Err)
+	}
+}
+
+func TestNotifyWebhook(t *testing.T) {
+	t.Parallel()
+	p := &memPublisher{}
+	req := &Request{Effects: &Effects{Notify: p}}
+	v := mustValue(t, `return NOTIFY.webhook({url: "https://ci.example/cb?token=s3cret", headers: {"X-Task": "7"},
+		cookies: {session: "abc"}, auth: {type: "bearer", token: "tok"}, timeout: 2000, body: {ok: true, n: 2}})`, req)
+	if v != "dlv_1" || len(p.webhooks) != 1 {
+		t.Fatalf("id %v, %d webhooks", v, len(p.webhooks))
+	}
+	w := p.webhooks[0]
+	if w.URL != "https://ci.example/cb?token=s3cret" || w.Method != "POST" || w.Timeout != 2*time.Second ||
+		w.Headers["X-Task"] != "7" || w.Headers["Content-Type"] != "application/json" || w.Cookies["session"] != "abc" ||
+		w.Auth != (WebhookAuth{Type: "bearer", Token: "tok"}) || string(w.Body) != `{"ok":true,"n":2}` {
+		t.Fatalf("request: %+v", w)
+	}
+	res := runScript(t, `NOTIFY.webhook({url: "http://h/x", method: "put", body: "plain"})`, req)
+	if res.Err != nil || p.webhooks[1].Method != "PUT" || string(p.webhooks[1].Body) != "plain" || p.webhooks[1].Headers != nil {
+		t.Fatalf("string body: %v %+v", res.Err, p.webhooks[1])
+	}
+	// The log line never shows the query, which often carries a token.
+	if strings.Contains(fmt.Sprint(res.Logs), "s3cret") {
+		t.Fatalf("token in logs: %v", res.Logs)
+	}
+	for _, src := range []string{`NOTIFY.webhook()`, `NOTIFY.webhook({})`, `NOTIFY.webhook({url: "ftp://x"})`,
+		`NOTIFY.webhook({url: "http://h", urll: 1})`, `NOTIFY.webhook({url: "http://h", auth: {type: "digest"}})`,
+		`NOTIFY.webhook({url: "http://h", auth: {type: "basic", password: 5}})`, `NOTIFY.webhook({url: "http://h", method: "TRACE"})`} {
+		if res := runScript(t, src, req); res.Err == nil || !strings.Contains(res.Err.Error(), "TypeError: NOTIFY.webhook") {
+			t.Errorf("%s: %v", src, res.Err)
+		}
+	}
+	if res := runScript(t, `NOTIFY.webhook({url: "http://h"})`, &Request{}); res.Err == nil || !strings.Contains(res.Err.Error(), "not available") {
 		t.Fatalf("without a publisher: %v", res.Err)
 	}
 }

@@ -17,6 +17,8 @@ type metrics struct {
 	latency    prometheus.Histogram
 	purged     prometheus.Counter
 	ingestFail prometheus.Counter
+	attempts   *prometheus.CounterVec
+	attemptDur prometheus.Histogram
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -42,8 +44,17 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "switchyard_messages_rejected_total",
 			Help: "Webhook requests answered with an error before being recorded (too large, store failure).",
 		}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_delivery_attempts_total",
+			Help: "Outbound delivery attempts, by outcome: success, retry (will be tried again), failed (no attempts left).",
+		}, []string{"outcome"}),
+		attemptDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "switchyard_delivery_attempt_seconds",
+			Help:    "Time from sending an outbound request to reading its answer.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms .. 65s
+		}),
 	}
-	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail,
+	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail, m.attempts, m.attemptDur,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -54,6 +65,20 @@ func (m *metrics) watchQueue(reg *prometheus.Registry, depth func() int) {
 		Name: "switchyard_queue_depth",
 		Help: "Accepted messages waiting to be processed.",
 	}, func() float64 { return float64(depth()) }))
+}
+
+// watchOutbound exports the delivery attempts in flight as a gauge.
+func (m *metrics) watchOutbound(reg *prometheus.Registry, inFlight func() int) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "switchyard_delivery_attempts_in_flight",
+		Help: "Outbound delivery attempts waiting for an answer.",
+	}, func() float64 { return float64(inFlight()) }))
+}
+
+// Attempted implements notify.Observer.
+func (m *metrics) Attempted(outcome string, latency time.Duration) {
+	m.attempts.WithLabelValues(outcome).Inc()
+	m.attemptDur.Observe(latency.Seconds())
 }
 
 // watchStore exports the store's group-commit counters.

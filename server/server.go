@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/notify"
 	"github.com/switchyard-dev/switchyard/notify/egress"
 	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/scripting"
@@ -50,6 +51,7 @@ type Server struct {
 	registry *prometheus.Registry
 	token    tokenCheck
 	egress   *egress.Client // every outbound request: scripts' HTTP.request, notifications
+	notify   *notify.Engine
 }
 
 // New validates opts, opens the store and binds the listener. Nothing runs
@@ -105,18 +107,29 @@ func New(opts Options) (_ *Server, err error) {
 	cleanup = append(cleanup, s.egress.CloseIdleConnections)
 	s.registry = prometheus.NewRegistry()
 	s.metrics = newMetrics(s.registry)
+	s.notify, err = notify.New(notify.Options{
+		Store:    st,
+		Client:   s.egress.HTTPClient(),
+		Logger:   s.log,
+		Observer: s.metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
 	s.disp, err = functions.New(functions.Options{
 		Store:    st,
 		Engine:   scripting.NewEngine(scripting.Limits{}),
 		Logger:   s.log,
 		Workers:  opts.Workers,
 		Observer: s.metrics,
-		Effects:  &scripting.Effects{Dedupe: st, HTTP: s.egress},
+		Reporter: s.notify,
+		Effects:  &scripting.Effects{Dedupe: st, HTTP: s.egress, Notify: s.notify.Scripts()},
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.metrics.watchQueue(s.registry, s.disp.QueueDepth)
+	s.metrics.watchOutbound(s.registry, s.notify.InFlight)
 	s.metrics.watchStore(s.registry, st.WriterStats)
 
 	s.echo = s.routes()
@@ -144,12 +157,19 @@ func (s *Server) Addr() net.Addr { return s.listener.Addr() }
 func (s *Server) Handler() http.Handler { return s.echo }
 
 // Run starts processing (including the messages a previous run left
-// PENDING) and serves until ctx ends, then shuts down gracefully: it stops
-// accepting, finishes the requests in flight (so every 202 it sent is on
-// disk), lets running scripts finish within ShutdownTimeout, and closes the
-// store. Run may be called once.
+// PENDING and the deliveries it left due) and serves until ctx ends, then
+// shuts down gracefully: it stops accepting, finishes the requests in
+// flight (so every 202 it sent is on disk), lets running scripts and
+// delivery attempts finish within ShutdownTimeout, and closes the store.
+// Run may be called once.
 func (s *Server) Run(ctx context.Context) error {
+	if err := s.notify.Start(ctx); err != nil {
+		s.listener.Close()
+		s.store.Close()
+		return err
+	}
 	if err := s.disp.Start(ctx); err != nil {
+		_ = s.notify.Close(ctx)
 		s.listener.Close()
 		s.store.Close()
 		return err
@@ -181,6 +201,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if e := s.disp.Close(shutCtx); e != nil {
 		s.log.Warn("some messages were still running; they stay PENDING and run after the next start", "err", e)
 	}
+	if e := s.notify.Close(shutCtx); e != nil {
+		s.log.Warn("some deliveries were still being attempted; they are attempted again after the next start", "err", e)
+	}
 	stopBackground()
 	<-purged
 	if e := s.store.Close(); e != nil && err == nil {
@@ -190,13 +213,14 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// purgeLoop deletes messages older than the retention and expired DEDUPE
-// keys, in small batches so ingest is never paused for long.
+// purgeLoop deletes messages and deliveries older than the retention and
+// expired DEDUPE keys, in small batches so ingest is never paused for long.
 func (s *Server) purgeLoop(ctx context.Context) {
 	t := time.NewTicker(s.opts.PurgeInterval)
 	defer t.Stop()
 	for {
 		s.purgeOnce(ctx)
+		s.purgeDeliveries(ctx)
 		s.purgeSeen(ctx)
 		select {
 		case <-ctx.Done():
@@ -227,6 +251,29 @@ func (s *Server) purgeOnce(ctx context.Context) {
 	if total > 0 {
 		s.log.Info("purged old messages", "count", total, "older_than", cutoff.UTC().Format(time.RFC3339))
 		s.metrics.purged.Add(float64(total))
+	}
+}
+
+// purgeDeliveries deletes deliveries (with their attempts) and events
+// older than the retention.
+func (s *Server) purgeDeliveries(ctx context.Context) {
+	cutoff := time.Now().Add(-s.opts.Retention)
+	total := 0
+	for ctx.Err() == nil {
+		n, err := s.store.PurgeDeliveries(ctx, cutoff, purgeBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("purging old deliveries", "err", err)
+			}
+			return
+		}
+		total += n
+		if n < purgeBatch {
+			break
+		}
+	}
+	if total > 0 {
+		s.log.Info("purged old deliveries and events", "count", total, "older_than", cutoff.UTC().Format(time.RFC3339))
 	}
 }
 

@@ -1,0 +1,344 @@
+package notify
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/notify/template"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Endpoint limits and defaults (contract.md, "Outbound notifications").
+const (
+	MinTimeout         = 500 * time.Millisecond
+	MaxTimeout         = 120 * time.Second
+	DefaultTimeout     = 5 * time.Second
+	DefaultMsgKey      = "Msg"
+	DefaultConcurrency = 8
+	MaxConcurrency     = 256
+	MaxAttempts        = 50
+	// DefaultFailingFor is how long an endpoint's deliveries may keep
+	// failing before it is disabled.
+	DefaultFailingFor = 5 * 24 * time.Hour
+	// RotationGrace is how long a replaced signing secret still signs.
+	RotationGrace = 24 * time.Hour
+	maxEventTypes = 100
+	maxNameLen    = 200
+)
+
+// Methods an endpoint may use.
+var methods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
+
+// Languages of system-generated titles.
+var languages = map[string]bool{"en": true, "zh": true}
+
+// invalid wraps a message in storage.ErrInvalid, which the API answers
+// with 400.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", storage.ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// Normalize fills an endpoint's defaults and checks every field, returning
+// an error (wrapping storage.ErrInvalid) that names the first bad one.
+func Normalize(e *storage.Endpoint) error {
+	e.Name = strings.TrimSpace(e.Name)
+	if e.Name == "" {
+		return invalid("name is required")
+	}
+	if len(e.Name) > maxNameLen {
+		return invalid("name is longer than %d characters", maxNameLen)
+	}
+	if err := checkURL(e.URL); err != nil {
+		return err
+	}
+	e.Method = strings.ToUpper(strings.TrimSpace(e.Method))
+	if e.Method == "" {
+		e.Method = "POST"
+	}
+	if !methods[e.Method] {
+		return invalid("method %q is not one of GET, POST, PUT, PATCH, DELETE", e.Method)
+	}
+	if err := checkEventTypes(e.EventTypes); err != nil {
+		return err
+	}
+	for k, v := range e.Headers {
+		if !validHeaderName(k) {
+			return invalid("header name %q is not a valid HTTP header name", k)
+		}
+		if _, err := template.Parse(v); err != nil {
+			return invalid("header %q: %v", k, err)
+		}
+		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Content-Length") || strings.EqualFold(k, "Transfer-Encoding") {
+			return invalid("header %q is set by Switchyard and cannot be configured", k)
+		}
+	}
+	for k, v := range e.Cookies {
+		if !validCookie(k, v) {
+			return invalid("cookie %q: names must be tokens and values must not hold spaces, quotes, commas, semicolons or backslashes", k)
+		}
+	}
+	if err := checkAuth(&e.Auth); err != nil {
+		return err
+	}
+	if _, err := template.Parse(e.BodyTemplate); err != nil {
+		return invalid("body_template: %v", err)
+	}
+	if e.MsgKey == "" {
+		e.MsgKey = DefaultMsgKey
+	}
+	if _, ok := e.ExtraBody[e.MsgKey]; ok {
+		return invalid("extra_body must not set %q: the message text goes there (msg_key)", e.MsgKey)
+	}
+	for k := range e.ExtraBody {
+		if eventFields[k] {
+			return invalid("extra_body must not set %q: the event's own field has that name", k)
+		}
+	}
+	if e.TimeoutMS == 0 {
+		e.TimeoutMS = int(DefaultTimeout / time.Millisecond)
+	}
+	if t := time.Duration(e.TimeoutMS) * time.Millisecond; t < MinTimeout || t > MaxTimeout {
+		return invalid("timeout_ms must be from %d to %d, got %d", MinTimeout.Milliseconds(), MaxTimeout.Milliseconds(), e.TimeoutMS)
+	}
+	if err := checkRetry(&e.Retry); err != nil {
+		return err
+	}
+	if err := checkVerify(e.Verify); err != nil {
+		return err
+	}
+	if e.Language == "" {
+		e.Language = "en"
+	}
+	if !languages[e.Language] {
+		return invalid("language %q is not one of en, zh", e.Language)
+	}
+	if e.Concurrency == 0 {
+		e.Concurrency = DefaultConcurrency
+	}
+	if e.Concurrency < 1 || e.Concurrency > MaxConcurrency {
+		return invalid("concurrency must be from 1 to %d, got %d", MaxConcurrency, e.Concurrency)
+	}
+	if e.RateLimit < 0 {
+		return invalid("rate_limit must not be negative (0 means no limit)")
+	}
+	if e.AutoDisable.FailingForHours == 0 {
+		e.AutoDisable.FailingForHours = int(DefaultFailingFor / time.Hour)
+	}
+	if e.AutoDisable.FailingForHours < 0 || e.AutoDisable.ConsecutiveFailures < 0 {
+		return invalid("auto_disable values must not be negative")
+	}
+	// A "whsec_" secret signs with Standard Webhooks headers; any other
+	// secret only feeds {{sign}} (DingTalk-style robots).
+	if strings.HasPrefix(e.SigningSecret, "whsec_") {
+		if _, err := secretKey(e.SigningSecret); err != nil {
+			return invalid("signing_secret: %v", err)
+		}
+	}
+	return nil
+}
+
+// eventFields are the keys of an event's default JSON body.
+var eventFields = map[string]bool{"id": true, "type": true, "time": true, "title": true, "sub_title": true, "message": true, "logo": true, "image": true, "data": true}
+
+func checkURL(raw string) error {
+	if raw == "" {
+		return invalid("url is required")
+	}
+	if _, err := template.Parse(raw); err != nil {
+		return invalid("url: %v", err)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return invalid("url %q does not parse: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return invalid("url must start with http:// or https://")
+	}
+	if u.Host == "" {
+		return invalid("url has no host")
+	}
+	if u.User != nil {
+		return invalid("url must not carry credentials; use auth")
+	}
+	return nil
+}
+
+// checkEventTypes accepts exact types and "*" wildcards ("alarm.*", "*").
+func checkEventTypes(types []string) error {
+	if len(types) == 0 {
+		return invalid("event_types is required: list the event types to deliver, e.g. [\"alarm.*\"] or [\"*\"]")
+	}
+	if len(types) > maxEventTypes {
+		return invalid("event_types has more than %d entries", maxEventTypes)
+	}
+	for _, t := range types {
+		if t == "" || strings.TrimSpace(t) != t {
+			return invalid("event type %q is empty or has surrounding spaces", t)
+		}
+		if _, err := path.Match(t, ""); err != nil {
+			return invalid("event type pattern %q is malformed", t)
+		}
+	}
+	return nil
+}
+
+// Subscribed reports whether an event type matches one of the patterns.
+// "*" matches any run of characters, dots included: "alarm.*" matches
+// "alarm.host.lost".
+func Subscribed(patterns []string, eventType string) bool {
+	for _, p := range patterns {
+		if wildcard(p, eventType) {
+			return true
+		}
+	}
+	return false
+}
+
+// wildcard matches s against p where '*' stands for any run of characters.
+func wildcard(p, s string) bool {
+	for {
+		star := strings.IndexByte(p, '*')
+		if star < 0 {
+			return p == s
+		}
+		if !strings.HasPrefix(s, p[:star]) {
+			return false
+		}
+		s, p = s[star:], p[star+1:]
+		if p == "" {
+			return true
+		}
+		for i := 0; i <= len(s); i++ {
+			if wildcard(p, s[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func checkAuth(a *storage.Auth) error {
+	switch a.Type {
+	case "", "none":
+		a.Type, a.Username, a.Password, a.Token = "none", "", "", ""
+	case "basic":
+		if a.Username == "" {
+			return invalid("auth: basic needs a username")
+		}
+		if strings.Contains(a.Username, ":") {
+			return invalid("auth: a basic username cannot contain ':'")
+		}
+		a.Token = ""
+	case "bearer":
+		if a.Token == "" {
+			return invalid("auth: bearer needs a token")
+		}
+		if strings.ContainsAny(a.Token, "\r\n") {
+			return invalid("auth: the token must be one line")
+		}
+		a.Username, a.Password = "", ""
+	default:
+		return invalid("auth type %q is not one of none, basic, bearer", a.Type)
+	}
+	return nil
+}
+
+// Default retry schedule: immediately, then after 5 s, 5 min, 30 min, 2 h,
+// 5 h, 10 h and 10 h (the Standard Webhooks / Svix schedule).
+var defaultSchedule = []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+
+func checkRetry(r *storage.RetryPolicy) error {
+	if r.Backoff == "" {
+		r.Backoff = "exponential"
+	}
+	if r.Backoff != "exponential" && r.Backoff != "fixed" {
+		return invalid("retry.backoff %q is not one of fixed, exponential", r.Backoff)
+	}
+	if r.MaxAttempts == 0 {
+		r.MaxAttempts = len(defaultSchedule)
+	}
+	if r.MaxAttempts < 1 || r.MaxAttempts > MaxAttempts {
+		return invalid("retry.max_attempts must be from 1 to %d, got %d", MaxAttempts, r.MaxAttempts)
+	}
+	if r.Backoff == "fixed" && r.IntervalMS == 0 {
+		r.IntervalMS = int(time.Minute / time.Millisecond)
+	}
+	if r.IntervalMS < 0 || time.Duration(r.IntervalMS)*time.Millisecond > 24*time.Hour {
+		return invalid("retry.interval_ms must be from 0 to 86400000 (24 h), got %d", r.IntervalMS)
+	}
+	if r.IntervalMS > 0 && r.IntervalMS < 100 {
+		return invalid("retry.interval_ms must be at least 100, got %d", r.IntervalMS)
+	}
+	return nil
+}
+
+func checkVerify(v storage.Verify) error {
+	switch v.Type {
+	case "":
+		if v.Value != "" {
+			return invalid("verify.value needs verify.type (status or contains)")
+		}
+	case "status":
+		n, err := strconv.Atoi(v.Value)
+		if err != nil || n < 100 || n > 599 {
+			return invalid("verify.value must be an HTTP status (100-599) for type status, got %q", v.Value)
+		}
+	case "contains":
+		if v.Value == "" {
+			return invalid("verify.value must be the text the response body contains")
+		}
+	default:
+		return invalid("verify.type %q is not one of status, contains", v.Type)
+	}
+	return nil
+}
+
+// secretKey decodes a Standard Webhooks secret: "whsec_" and base64.
+func secretKey(s string) ([]byte, error) {
+	b64, ok := strings.CutPrefix(s, "whsec_")
+	if !ok {
+		return nil, fmt.Errorf("must start with whsec_ followed by base64 (a Standard Webhooks secret)")
+	}
+	key, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, fmt.Errorf("the part after whsec_ is not valid base64")
+	}
+	if len(key) < 24 || len(key) > 64 {
+		return nil, fmt.Errorf("the key must be 24 to 64 bytes, got %d", len(key))
+	}
+	return key, nil
+}
+
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if !isToken(k[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isToken(c byte) bool {
+	return c > 0x20 && c < 0x7f && !strings.ContainsRune("()<>@,;:\\\"/[]?={}", rune(c))
+}
+
+func validCookie(k, v string) bool {
+	if !validHeaderName(k) {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= 0x20 || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

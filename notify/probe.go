@@ -1,0 +1,88 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Test sends a test event to an endpoint now, outside the delivery queue,
+// and returns the attempt. Nothing is recorded.
+func (e *Engine) Test(ctx context.Context, ep storage.Endpoint) (storage.Attempt, error) {
+	ev := systemEvent(TestType, map[string]any{"endpoint_id": ep.ID, "endpoint_name": ep.Name})
+	r, err := e.probe(ctx, ep, ev)
+	return r.attempt, err
+}
+
+// Validate sends the VALIDATE event ({"Msg": "This is a validate
+// message."} under the endpoint's msg_key, or its body template) and
+// returns an error wrapping storage.ErrInvalid unless the endpoint answers
+// 200.
+func (e *Engine) Validate(ctx context.Context, ep storage.Endpoint) error {
+	ev := storage.Event{Type: ValidateType, Message: validateText}
+	r, err := e.probe(ctx, ep, ev)
+	if err != nil {
+		return err
+	}
+	a := r.attempt
+	switch {
+	case a.Status == http.StatusOK:
+		return nil
+	case a.Status == 0:
+		return invalid("validate_on_create: the endpoint did not answer the VALIDATE request: %s", a.Error)
+	default:
+		return invalid("validate_on_create: the endpoint answered the VALIDATE request with %d, want 200", a.Status)
+	}
+}
+
+// probe sends one event to an endpoint synchronously.
+func (e *Engine) probe(ctx context.Context, ep storage.Endpoint, ev storage.Event) (result, error) {
+	now := time.Now()
+	t, err := newTarget(ep, now)
+	if err != nil {
+		return result{}, invalid("%v", err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return result{}, err
+	}
+	ev.ID, ev.Time = id.String(), now.UTC()
+	o, err := t.request(ev, "msg_"+id.String(), now)
+	if err != nil {
+		return result{}, invalid("building the request: %v", err)
+	}
+	return send(ctx, e.client, o, now), nil
+}
+
+// Replay makes one finished delivery due again now, with a fresh retry
+// budget and the same webhook-id.
+func (e *Engine) Replay(ctx context.Context, id string) (storage.Delivery, error) {
+	d, err := e.store.ReplayDelivery(ctx, id, time.Now().UTC())
+	if err != nil {
+		return d, err
+	}
+	e.kick()
+	return d, nil
+}
+
+// ReplayFailed replays every FAILED delivery of an endpoint created in
+// [since, until) and says how many.
+func (e *Engine) ReplayFailed(ctx context.Context, endpointID string, since, until time.Time) (int, error) {
+	if _, err := e.store.GetEndpoint(ctx, endpointID); err != nil {
+		return 0, err
+	}
+	if !until.IsZero() && !since.Before(until) {
+		return 0, invalid("since must be before until")
+	}
+	n, err := e.store.ReplayFailed(ctx, endpointID, since, until, time.Now().UTC())
+	if err != nil {
+		return 0, fmt.Errorf("replay: %w", err)
+	}
+	e.kick()
+	return n, nil
+}

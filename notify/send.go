@@ -1,0 +1,354 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchyard-dev/switchyard/notify/egress"
+	"github.com/switchyard-dev/switchyard/notify/template"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Response reading: enough of the body for "contains" verification; the
+// stored excerpt is the first storage.MaxResponseExcerpt bytes of it. The
+// rest is drained (up to drainLimit) so the connection can be reused.
+const (
+	verifyRead = 64 << 10
+	drainLimit = 256 << 10
+)
+
+// target is an endpoint ready to send to: templates parsed, signing keys
+// decoded. It is rebuilt whenever the endpoint changes.
+type target struct {
+	ep      storage.Endpoint
+	url     *template.Template
+	body    *template.Template // nil without body_template
+	headers map[string]*template.Template
+	keys    [][]byte // Standard Webhooks keys: the current one first
+}
+
+// newTarget prepares an endpoint (already normalised). Secrets rotated out
+// before now are dropped.
+func newTarget(ep storage.Endpoint, now time.Time) (*target, error) {
+	t := &target{ep: ep, headers: make(map[string]*template.Template, len(ep.Headers))}
+	var err error
+	if t.url, err = template.Parse(ep.URL); err != nil {
+		return nil, fmt.Errorf("url: %w", err)
+	}
+	if ep.BodyTemplate != "" {
+		if t.body, err = template.Parse(ep.BodyTemplate); err != nil {
+			return nil, fmt.Errorf("body_template: %w", err)
+		}
+	}
+	for k, v := range ep.Headers {
+		if t.headers[k], err = template.Parse(v); err != nil {
+			return nil, fmt.Errorf("header %q: %w", k, err)
+		}
+	}
+	if strings.HasPrefix(ep.SigningSecret, "whsec_") {
+		k, err := secretKey(ep.SigningSecret)
+		if err != nil {
+			return nil, fmt.Errorf("signing_secret: %w", err)
+		}
+		t.keys = append(t.keys, k)
+		for _, old := range ep.PreviousSecrets {
+			if old.Expires.After(now) {
+				if k, err := secretKey(old.Secret); err == nil {
+					t.keys = append(t.keys, k)
+				}
+			}
+		}
+	}
+	return t, nil
+}
+
+// outgoing is one HTTP request ready to send.
+type outgoing struct {
+	method  string
+	url     string
+	header  http.Header
+	body    []byte
+	timeout time.Duration
+	verify  storage.Verify
+}
+
+// request builds the request of one attempt at delivering ev with
+// webhook-id msgID.
+func (t *target) request(ev storage.Event, msgID string, now time.Time) (*outgoing, error) {
+	ev = localize(ev, t.ep.Language)
+	ts := strconv.FormatInt(now.UnixMilli(), 10)
+	v := vars(ev, ts)
+	if t.ep.SigningSecret != "" {
+		v.Sign = robotSign(t.ep.SigningSecret, ts)
+	}
+	o := &outgoing{
+		method:  t.ep.Method,
+		url:     t.url.URL(v),
+		header:  make(http.Header, len(t.headers)+6),
+		timeout: time.Duration(t.ep.TimeoutMS) * time.Millisecond,
+		verify:  t.ep.Verify,
+	}
+	for _, k := range slices.Sorted(maps.Keys(t.headers)) {
+		o.header.Set(k, t.headers[k].Text(v))
+	}
+	if o.header.Get("Content-Type") == "" {
+		o.header.Set("Content-Type", "application/json")
+	}
+	var err error
+	switch {
+	case ev.Type == ValidateType && t.body == nil:
+		o.body, err = json.Marshal(map[string]string{t.ep.MsgKey: ev.Message})
+	case t.body == nil:
+		o.body, err = defaultBody(ev, t.ep)
+	case isJSON(o.header.Get("Content-Type")):
+		o.body, err = t.body.JSON(v)
+	default:
+		o.body = []byte(t.body.Raw(v))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.method == http.MethodGet {
+		o.body = nil
+	}
+	setCookies(o.header, t.ep.Cookies)
+	setAuth(o.header, t.ep.Auth)
+	o.header.Set("X-Switchyard-Event", ev.Type)
+	if len(t.keys) > 0 {
+		o.header.Set("webhook-id", msgID)
+		o.header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+		o.header.Set("webhook-signature", signature(t.keys, msgID, now, o.body))
+	}
+	return o, nil
+}
+
+// callbackRequest builds the request of a NOTIFY.webhook callback.
+func callbackRequest(cb *storage.Callback, ev storage.Event, msgID string) *outgoing {
+	o := &outgoing{
+		method:  cb.Method,
+		url:     cb.URL,
+		header:  make(http.Header, len(cb.Headers)+4),
+		timeout: time.Duration(cb.TimeoutMS) * time.Millisecond,
+	}
+	for k, v := range cb.Headers {
+		o.header.Set(k, v)
+	}
+	if cb.Body != "" && o.method != http.MethodGet {
+		o.body = []byte(cb.Body)
+		if o.header.Get("Content-Type") == "" {
+			o.header.Set("Content-Type", "application/json")
+		}
+	}
+	setCookies(o.header, cb.Cookies)
+	setAuth(o.header, cb.Auth)
+	o.header.Set("X-Switchyard-Event", ev.Type)
+	o.header.Set("webhook-id", msgID)
+	return o
+}
+
+func vars(ev storage.Event, ts string) template.Vars {
+	return template.Vars{
+		ID: ev.ID, Type: ev.Type, Title: ev.Title, SubTitle: ev.SubTitle, Message: ev.Message,
+		Logo: ev.Logo, Image: ev.Image, Time: ev.Time.UTC().Format(time.RFC3339), Timestamp: ts,
+		Data: ev.Data,
+	}
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return strings.Contains(contentType, "json")
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// defaultBody is the body without a template: the event as JSON, the
+// endpoint's extra_body, and the text under msg_key.
+func defaultBody(ev storage.Event, ep storage.Endpoint) ([]byte, error) {
+	m := make(map[string]any, 10+len(ep.ExtraBody))
+	maps.Copy(m, ep.ExtraBody)
+	m["id"], m["type"], m["time"] = ev.ID, ev.Type, ev.Time.UTC().Format(time.RFC3339Nano)
+	m["title"], m["sub_title"], m["message"] = ev.Title, ev.SubTitle, ev.Message
+	m["logo"], m["image"] = ev.Logo, ev.Image
+	if ev.Data != nil {
+		m["data"] = ev.Data
+	} else {
+		m["data"] = map[string]any{}
+	}
+	m[ep.MsgKey] = text(ev)
+	return json.Marshal(m)
+}
+
+// text is an event's readable text: title, sub title and message, one a
+// line.
+func text(ev storage.Event) string {
+	parts := make([]string, 0, 3)
+	for _, s := range []string{ev.Title, ev.SubTitle, ev.Message} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+func setCookies(h http.Header, cookies map[string]string) {
+	if len(cookies) == 0 {
+		return
+	}
+	var sb strings.Builder
+	for i, k := range slices.Sorted(maps.Keys(cookies)) {
+		if i > 0 {
+			sb.WriteString("; ")
+		}
+		sb.WriteString(k + "=" + cookies[k])
+	}
+	h.Set("Cookie", sb.String())
+}
+
+func setAuth(h http.Header, a storage.Auth) {
+	switch a.Type {
+	case "basic":
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password)))
+	case "bearer":
+		h.Set("Authorization", "Bearer "+a.Token)
+	}
+}
+
+// result is what one attempt found out.
+type result struct {
+	attempt    storage.Attempt
+	ok         bool          // verified success
+	retryAfter time.Duration // the receiver's Retry-After on 429 or 503
+	gone       bool          // 410: the receiver does not want more
+	slow       bool          // 429, 502, 503 or 504: the receiver is overloaded
+}
+
+// send makes one HTTP attempt and judges the answer.
+func send(ctx context.Context, hc *http.Client, o *outgoing, start time.Time) result {
+	r := result{attempt: storage.Attempt{At: start.UTC()}}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, o.method, o.url, bytes.NewReader(o.body))
+	if err != nil {
+		r.attempt.Error = "bad request: " + cleanURLError(err)
+		return r
+	}
+	req.Header = o.header
+	if len(o.body) == 0 {
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		r.attempt.LatencyMS = ms(time.Since(start))
+		r.attempt.Error = attemptError(ctx, err, o.timeout)
+		return r
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, verifyRead))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+	resp.Body.Close()
+	r.attempt.LatencyMS = ms(time.Since(start))
+	r.attempt.Status = resp.StatusCode
+	r.attempt.Response = excerpt(body)
+	if rerr != nil && !errors.Is(rerr, egress.ErrResponseTooLarge) {
+		r.attempt.Error = "reading the response: " + attemptError(ctx, rerr, o.timeout)
+	}
+	r.ok = r.attempt.Error == "" && verified(o.verify, resp.StatusCode, body)
+	switch resp.StatusCode {
+	case http.StatusGone:
+		r.gone = !r.ok
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		r.retryAfter = retryAfter(resp.Header, time.Now())
+		r.slow = true
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		r.slow = true
+	}
+	if !r.ok && r.attempt.Error == "" {
+		r.attempt.Error = failure(o.verify, resp.StatusCode)
+	}
+	return r
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// verified applies an endpoint's success rule.
+func verified(v storage.Verify, status int, body []byte) bool {
+	switch v.Type {
+	case "status":
+		return strconv.Itoa(status) == v.Value
+	case "contains":
+		return status >= 200 && status < 300 && bytes.Contains(body, []byte(v.Value))
+	default:
+		return status >= 200 && status < 300
+	}
+}
+
+func failure(v storage.Verify, status int) string {
+	switch {
+	case v.Type == "status":
+		return fmt.Sprintf("answered %d, want %s", status, v.Value)
+	case v.Type == "contains" && status >= 200 && status < 300:
+		return fmt.Sprintf("the response body does not contain %q", v.Value)
+	case status >= 300 && status < 400:
+		return fmt.Sprintf("answered %d (redirects are not followed)", status)
+	default:
+		return fmt.Sprintf("answered %d", status)
+	}
+}
+
+// excerpt keeps the first storage.MaxResponseExcerpt bytes of a body, cut
+// on a UTF-8 boundary.
+func excerpt(b []byte) string {
+	if len(b) <= storage.MaxResponseExcerpt {
+		return string(b)
+	}
+	b = b[:storage.MaxResponseExcerpt]
+	// Drop a rune cut in half.
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				b = b[:i]
+			}
+			break
+		}
+	}
+	return string(b)
+}
+
+// attemptError describes a failed request without its URL (which may
+// carry tokens).
+func attemptError(ctx context.Context, err error, timeout time.Duration) string {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Sprintf("timed out after %s", timeout)
+	case errors.Is(err, egress.ErrRefused):
+		var re *egress.RefusedError
+		if errors.As(err, &re) {
+			return re.Error()
+		}
+		return "refused by the egress guard"
+	}
+	return cleanURLError(err)
+}
+
+// cleanURLError drops the method and URL that *url.Error puts in front.
+func cleanURLError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}

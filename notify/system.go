@@ -1,0 +1,156 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/switchyard-dev/switchyard/scripting"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Event types Switchyard publishes itself.
+const (
+	MessageFailed    = "message.failed"
+	MessageUnmatched = "message.unmatched"
+	EndpointDisabled = "endpoint.disabled"
+	// TestType is the event of POST /endpoints/{id}/test.
+	TestType = "switchyard.test"
+	// ValidateType is the event validate_on_create sends.
+	ValidateType = "VALIDATE"
+	// CallbackType is the event type of a NOTIFY.webhook callback.
+	CallbackType = "callback"
+	validateText = "This is a validate message."
+)
+
+// texts are the system-generated title and message of a system event in
+// one language. data holds the event's data.
+type texts func(data map[string]any) (title, message string)
+
+// systemTexts: for each system event type and language, its texts.
+var systemTexts = map[string]map[string]texts{
+	MessageFailed: {
+		"en": func(d map[string]any) (string, string) {
+			return "Webhook failed", fmt.Sprintf("A webhook to %s from %s failed: %s", str(d, "uri"), orUnknown(str(d, "provider_name"), "an unknown sender"), str(d, "error"))
+		},
+		"zh": func(d map[string]any) (string, string) {
+			return "Webhook 处理失败", fmt.Sprintf("来自 %s 的 Webhook（%s）处理失败：%s", orUnknown(str(d, "provider_name"), "未知来源"), str(d, "uri"), str(d, "error"))
+		},
+	},
+	MessageUnmatched: {
+		"en": func(d map[string]any) (string, string) {
+			return "Webhook not recognised", fmt.Sprintf("No provider matched a webhook to %s from %s.", str(d, "uri"), str(d, "remote_addr"))
+		},
+		"zh": func(d map[string]any) (string, string) {
+			return "Webhook 未匹配", fmt.Sprintf("来自 %s 的 Webhook（%s）没有匹配任何提供方。", str(d, "remote_addr"), str(d, "uri"))
+		},
+	},
+	EndpointDisabled: {
+		"en": func(d map[string]any) (string, string) {
+			return "Endpoint disabled", fmt.Sprintf("Outbound endpoint %q was disabled: %s", str(d, "endpoint_name"), str(d, "reason"))
+		},
+		"zh": func(d map[string]any) (string, string) {
+			return "推送地址已停用", fmt.Sprintf("推送地址“%s”已停用：%s", str(d, "endpoint_name"), str(d, "reason"))
+		},
+	},
+	TestType: {
+		"en": func(map[string]any) (string, string) {
+			return "Test event", "This is a test event from Switchyard."
+		},
+		"zh": func(map[string]any) (string, string) {
+			return "测试事件", "这是一条来自 Switchyard 的测试消息。"
+		},
+	},
+}
+
+// systemEvent builds a system event with its English texts.
+func systemEvent(eventType string, data map[string]any) storage.Event {
+	ev := storage.Event{Type: eventType, Data: data, Source: "system"}
+	ev.Title, ev.Message = systemTexts[eventType]["en"](data)
+	return ev
+}
+
+// localize gives a system event its texts in lang; other events are
+// returned as they are.
+func localize(ev storage.Event, lang string) storage.Event {
+	if ev.Source != "system" || lang == "en" {
+		return ev
+	}
+	if f, ok := systemTexts[ev.Type][lang]; ok {
+		ev.Title, ev.Message = f(ev.Data)
+	}
+	return ev
+}
+
+func str(d map[string]any, k string) string {
+	if v, ok := d[k]; ok && v != nil {
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+func orUnknown(s, unknown string) string {
+	if s == "" {
+		return unknown
+	}
+	return s
+}
+
+// Finished publishes message.failed or message.unmatched for a message
+// that ended so (it implements functions.Reporter). Nothing is built or
+// written unless an endpoint subscribes.
+func (e *Engine) Finished(ctx context.Context, m storage.Message, o storage.Outcome) {
+	typ := MessageFailed
+	if o.Status == storage.StatusUnmatched {
+		typ = MessageUnmatched
+	}
+	if !e.wanted(typ) {
+		return
+	}
+	data := map[string]any{
+		"message_id": m.ID, "uri": m.URI, "method": m.Method, "remote_addr": m.RemoteAddr,
+		"status": o.Status, "provider_id": o.ProviderID, "provider_name": o.ProviderName,
+	}
+	if o.Summary != "" {
+		data["summary"] = o.Summary
+	}
+	var failed []map[string]any
+	for _, x := range o.Executions {
+		if x.Status == storage.StatusFailed {
+			failed = append(failed, map[string]any{"function_id": x.FunctionID, "function_name": x.FunctionName, "error": x.Error})
+			if _, ok := data["error"]; !ok {
+				data["error"] = x.FunctionName + ": " + x.Error
+			}
+		}
+	}
+	if failed != nil {
+		data["failed_functions"] = failed
+	}
+	if _, ok := data["error"]; !ok && typ == MessageFailed {
+		data["error"] = lastError(o.Logs)
+	}
+	if _, _, err := e.Publish(ctx, systemEvent(typ, data)); err != nil {
+		e.log.Error("publishing a system event", "type", typ, "message", m.ID, "err", err)
+	}
+}
+
+// lastError is the text of the last error line of a message's own log.
+func lastError(logs []storage.LogLine) string {
+	for i := len(logs) - 1; i >= 0; i-- {
+		if logs[i].Level == scripting.LevelSevere {
+			return logs[i].Text
+		}
+	}
+	return "see the message's log"
+}
+
+// wanted reports whether some enabled endpoint subscribes to eventType.
+func (e *Engine) wanted(eventType string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, t := range e.targets {
+		if t.ep.Enabled && Subscribed(t.ep.EventTypes, eventType) {
+			return true
+		}
+	}
+	return false
+}

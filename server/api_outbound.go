@@ -1,0 +1,458 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard-dev/switchyard/notify"
+	"github.com/switchyard-dev/switchyard/notify/template"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// endpointInput is the body of POST and PUT /endpoints. On PUT, a field
+// left out keeps its stored value; so do auth secrets left out of an auth
+// of the same type.
+type endpointInput struct {
+	Template         *string              `json:"template"` // a preset's name, on create
+	Name             *string              `json:"name"`
+	Description      *string              `json:"description"`
+	URL              *string              `json:"url"`
+	Method           *string              `json:"method"`
+	Enabled          *bool                `json:"enabled"`
+	EventTypes       *[]string            `json:"event_types"`
+	Headers          *map[string]string   `json:"headers"`
+	Cookies          *map[string]string   `json:"cookies"`
+	Auth             *authInput           `json:"auth"`
+	BodyTemplate     *string              `json:"body_template"`
+	MsgKey           *string              `json:"msg_key"`
+	ExtraBody        *map[string]any      `json:"extra_body"`
+	TimeoutMS        *int                 `json:"timeout_ms"`
+	Retry            *storage.RetryPolicy `json:"retry"`
+	Verify           *storage.Verify      `json:"verify"`
+	SigningSecret    *string              `json:"signing_secret"`
+	ValidateOnCreate bool                 `json:"validate_on_create"`
+	Language         *string              `json:"language"`
+	Concurrency      *int                 `json:"concurrency"`
+	RateLimit        *float64             `json:"rate_limit"`
+	AutoDisable      *storage.AutoDisable `json:"auto_disable"`
+}
+
+type authInput struct {
+	Type     string  `json:"type"`
+	Username string  `json:"username"`
+	Password *string `json:"password"`
+	Token    *string `json:"token"`
+}
+
+// apply overlays the input on e. now dates a rotated-out signing secret.
+func (in *endpointInput) apply(e *storage.Endpoint, now time.Time) {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&e.Name, in.Name)
+	set(&e.Description, in.Description)
+	set(&e.URL, in.URL)
+	set(&e.Method, in.Method)
+	set(&e.BodyTemplate, in.BodyTemplate)
+	set(&e.MsgKey, in.MsgKey)
+	set(&e.Language, in.Language)
+	if in.Enabled != nil {
+		e.Enabled = *in.Enabled
+		if e.Enabled {
+			// Turning an endpoint back on clears what disabled it.
+			e.DisabledReason, e.FailingSince, e.ConsecutiveFailures = "", nil, 0
+		} else if e.DisabledReason == "" {
+			e.DisabledReason = "disabled by an operator"
+		}
+	}
+	if in.EventTypes != nil {
+		e.EventTypes = *in.EventTypes
+	}
+	if in.Headers != nil {
+		e.Headers = *in.Headers
+	}
+	if in.Cookies != nil {
+		e.Cookies = *in.Cookies
+	}
+	if in.ExtraBody != nil {
+		e.ExtraBody = *in.ExtraBody
+	}
+	if in.TimeoutMS != nil {
+		e.TimeoutMS = *in.TimeoutMS
+	}
+	if in.Retry != nil {
+		e.Retry = *in.Retry
+	}
+	if in.Verify != nil {
+		e.Verify = *in.Verify
+	}
+	if in.Concurrency != nil {
+		e.Concurrency = *in.Concurrency
+	}
+	if in.RateLimit != nil {
+		e.RateLimit = *in.RateLimit
+	}
+	if in.AutoDisable != nil {
+		e.AutoDisable = *in.AutoDisable
+	}
+	if a := in.Auth; a != nil {
+		old := e.Auth
+		e.Auth = storage.Auth{Type: a.Type, Username: a.Username}
+		if a.Type == old.Type {
+			e.Auth.Password, e.Auth.Token = old.Password, old.Token
+		}
+		set(&e.Auth.Password, a.Password)
+		set(&e.Auth.Token, a.Token)
+	}
+	if in.SigningSecret != nil && *in.SigningSecret != e.SigningSecret {
+		// Rotation: the old secret keeps signing, beside the new one, for
+		// a grace period, so receivers can switch without dropping any.
+		kept := e.PreviousSecrets[:0:0]
+		for _, old := range e.PreviousSecrets {
+			if old.Expires.After(now) {
+				kept = append(kept, old)
+			}
+		}
+		if e.SigningSecret != "" && *in.SigningSecret != "" {
+			kept = append(kept, storage.OldSecret{Secret: e.SigningSecret, Expires: now.Add(notify.RotationGrace)})
+		}
+		if *in.SigningSecret == "" {
+			kept = nil
+		}
+		e.SigningSecret, e.PreviousSecrets = *in.SigningSecret, kept
+	}
+}
+
+// endpointView is an endpoint as the API shows it: secrets as flags.
+type endpointView struct {
+	storage.Endpoint
+	Auth    authView    `json:"auth"`
+	Signing signingView `json:"signing"`
+}
+
+type authView struct {
+	Type        string `json:"type"`
+	Username    string `json:"username,omitempty"`
+	PasswordSet bool   `json:"password_set,omitempty"`
+	TokenSet    bool   `json:"token_set,omitempty"`
+}
+
+type signingView struct {
+	// Secret says whether a signing secret is set; StandardWebhooks
+	// whether it is a "whsec_" secret (webhook-* headers).
+	Secret           bool       `json:"secret"`
+	StandardWebhooks bool       `json:"standard_webhooks"`
+	RotatingUntil    *time.Time `json:"rotating_until,omitempty"`
+}
+
+func viewEndpoint(e storage.Endpoint) endpointView {
+	v := endpointView{Endpoint: e}
+	v.Auth = authView{Type: e.Auth.Type, Username: e.Auth.Username, PasswordSet: e.Auth.Password != "", TokenSet: e.Auth.Token != ""}
+	v.Signing = signingView{Secret: e.SigningSecret != "", StandardWebhooks: strings.HasPrefix(e.SigningSecret, "whsec_")}
+	now := time.Now()
+	for _, old := range e.PreviousSecrets {
+		if old.Expires.After(now) && (v.Signing.RotatingUntil == nil || old.Expires.After(*v.Signing.RotatingUntil)) {
+			until := old.Expires
+			v.Signing.RotatingUntil = &until
+		}
+	}
+	if v.EventTypes == nil {
+		v.EventTypes = []string{}
+	}
+	return v
+}
+
+func (s *Server) listEndpoints(c echo.Context) error {
+	all, err := s.store.ListEndpoints(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	views := make([]endpointView, len(all))
+	for i, e := range all {
+		views[i] = viewEndpoint(e)
+	}
+	out, err := page(c, views)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getEndpoint(c echo.Context) error {
+	e, err := s.store.GetEndpoint(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, viewEndpoint(e))
+}
+
+func (s *Server) createEndpoint(c echo.Context) error {
+	var in endpointInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	e := storage.Endpoint{EndpointHealth: storage.EndpointHealth{Enabled: true}}
+	if in.Template != nil {
+		p, ok := template.PresetByName(*in.Template)
+		if !ok {
+			return fmt.Errorf("%w: no endpoint template named %q; GET /api/v1/endpoint-templates lists them", storage.ErrInvalid, *in.Template)
+		}
+		e.BodyTemplate, e.Verify, e.Headers = p.Body, p.Verify, p.Headers
+	}
+	ctx := c.Request().Context()
+	in.apply(&e, time.Now())
+	if err := notify.Normalize(&e); err != nil {
+		return err
+	}
+	if in.ValidateOnCreate {
+		if err := s.notify.Validate(ctx, e); err != nil {
+			return err
+		}
+	}
+	e, err := s.store.CreateEndpoint(ctx, e)
+	if err != nil {
+		return err
+	}
+	if err := s.notify.Reload(ctx); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, viewEndpoint(e))
+}
+
+func (s *Server) updateEndpoint(c echo.Context) error {
+	var in endpointInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Template != nil {
+		return fmt.Errorf("%w: template applies on create only; set body_template and verify instead", storage.ErrInvalid)
+	}
+	ctx := c.Request().Context()
+	e, err := s.store.GetEndpoint(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	in.apply(&e, time.Now())
+	if err := notify.Normalize(&e); err != nil {
+		return err
+	}
+	if in.ValidateOnCreate {
+		if err := s.notify.Validate(ctx, e); err != nil {
+			return err
+		}
+	}
+	if e, err = s.store.UpdateEndpoint(ctx, e); err != nil {
+		return err
+	}
+	if err := s.notify.Reload(ctx); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, viewEndpoint(e))
+}
+
+func (s *Server) deleteEndpoint(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := s.store.DeleteEndpoint(ctx, c.Param("id")); err != nil {
+		return err
+	}
+	if err := s.notify.Reload(ctx); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// testEndpoint: POST /endpoints/{id}/test sends a test event now and
+// answers with the attempt.
+func (s *Server) testEndpoint(c echo.Context) error {
+	ctx := c.Request().Context()
+	e, err := s.store.GetEndpoint(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	a, err := s.notify.Test(ctx, e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+// replayEndpoint: POST /endpoints/{id}/replay {"since", "until"} replays
+// the endpoint's FAILED deliveries created in that range.
+func (s *Server) replayEndpoint(c echo.Context) error {
+	var in struct {
+		Since *time.Time `json:"since"`
+		Until *time.Time `json:"until"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	var since, until time.Time
+	if in.Since != nil {
+		since = *in.Since
+	}
+	if in.Until != nil {
+		until = *in.Until
+	}
+	n, err := s.notify.ReplayFailed(c.Request().Context(), c.Param("id"), since, until)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]int{"replayed": n})
+}
+
+func (s *Server) listEndpointTemplates(c echo.Context) error {
+	return c.JSON(http.StatusOK, list[template.Preset]{Items: template.Presets()})
+}
+
+// eventInput is the body of POST /events.
+type eventInput struct {
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	SubTitle string         `json:"sub_title"`
+	Message  string         `json:"message"`
+	Logo     string         `json:"logo"`
+	Image    string         `json:"image"`
+	Data     map[string]any `json:"data"`
+}
+
+// publishEvent: POST /events records the event and its deliveries, then
+// answers 202 with the event and how many deliveries it made.
+func (s *Server) publishEvent(c echo.Context) error {
+	var in eventInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.Type) != in.Type || in.Type == "" {
+		return fmt.Errorf("%w: type is required, without surrounding spaces", storage.ErrInvalid)
+	}
+	ev := storage.Event{Type: in.Type, Title: in.Title, SubTitle: in.SubTitle, Message: in.Message,
+		Logo: in.Logo, Image: in.Image, Data: in.Data, Source: "api"}
+	ev, n, err := s.notify.Publish(c.Request().Context(), ev)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, struct {
+		storage.Event
+		Deliveries int `json:"deliveries"`
+	}{ev, n})
+}
+
+var deliveryStatuses = []string{storage.DeliveryPending, storage.DeliverySuccess, storage.DeliveryFailed}
+
+// listDeliveries: GET /deliveries?endpoint_id=&event_id=&status=&since=&until=&limit=&cursor=
+func (s *Server) listDeliveries(c echo.Context) error {
+	f := storage.DeliveryFilter{
+		EndpointID: c.QueryParam("endpoint_id"),
+		EventID:    c.QueryParam("event_id"),
+		Cursor:     c.QueryParam("cursor"),
+	}
+	if st := c.QueryParam("status"); st != "" {
+		f.Status = strings.ToUpper(st)
+		if !contains(deliveryStatuses, f.Status) {
+			return fmt.Errorf("%w: status must be one of %s", storage.ErrInvalid, strings.Join(deliveryStatuses, ", "))
+		}
+	}
+	var err error
+	if f.Since, err = queryTime(c, "since"); err != nil {
+		return err
+	}
+	if f.Until, err = queryTime(c, "until"); err != nil {
+		return err
+	}
+	if f.Limit, err = queryLimit(c); err != nil {
+		return err
+	}
+	items, next, err := s.store.ListDeliveries(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		items[i].Callback = redactCallback(items[i].Callback)
+	}
+	return c.JSON(http.StatusOK, list[storage.Delivery]{Items: items, NextCursor: next})
+}
+
+// getDelivery: GET /deliveries/{id} with every attempt and its event.
+func (s *Server) getDelivery(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := s.store.GetDelivery(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	d.Callback = redactCallback(d.Callback)
+	if d.Attempts == nil {
+		d.Attempts = []storage.Attempt{}
+	}
+	out := struct {
+		storage.DeliveryDetail
+		Event *storage.Event `json:"event,omitempty"`
+	}{DeliveryDetail: d}
+	if ev, err := s.store.GetEvent(ctx, d.EventID); err == nil {
+		out.Event = &ev
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// redactCallback hides the values of a callback's credential headers.
+func redactCallback(cb *storage.Callback) *storage.Callback {
+	if cb == nil {
+		return nil
+	}
+	out := *cb
+	out.Headers = make(map[string]string, len(cb.Headers))
+	for k, v := range cb.Headers {
+		switch strings.ToLower(k) {
+		case "authorization", "proxy-authorization", "cookie", "x-api-key":
+			v = "[redacted]"
+		}
+		out.Headers[k] = v
+	}
+	if len(cb.Cookies) > 0 {
+		out.Cookies = make(map[string]string, len(cb.Cookies))
+		for k := range cb.Cookies {
+			out.Cookies[k] = "[redacted]"
+		}
+	}
+	return &out
+}
+
+// retryDelivery: POST /deliveries/{id}/retry replays one delivery now.
+func (s *Server) retryDelivery(c echo.Context) error {
+	d, err := s.notify.Replay(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, d)
+}
+
+// outboundState is GET and PUT /outbound: the global pause switch.
+type outboundState struct {
+	Paused   bool `json:"paused"`
+	InFlight int  `json:"in_flight"`
+}
+
+func (s *Server) getOutbound(c echo.Context) error {
+	return c.JSON(http.StatusOK, outboundState{Paused: s.notify.Paused(), InFlight: s.notify.InFlight()})
+}
+
+func (s *Server) putOutbound(c echo.Context) error {
+	var in struct {
+		Paused *bool `json:"paused"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Paused == nil {
+		return fmt.Errorf("%w: paused (true or false) is required", storage.ErrInvalid)
+	}
+	if err := s.notify.SetPaused(c.Request().Context(), *in.Paused); err != nil {
+		return err
+	}
+	return s.getOutbound(c)
+}
