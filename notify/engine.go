@@ -477,6 +477,11 @@ func (e *Engine) done(id string, l *lane, r *result, now time.Time) {
 	if r != nil {
 		l.feedback(*r, now)
 	}
+	if l.inflight == 0 && l.target == nil && !now.Before(l.coolUntil) {
+		// An idle callback (or deleted endpoint) lane holds nothing worth
+		// keeping; dropping it keeps the map from growing with every host.
+		delete(e.lanes, l.key)
+	}
 	e.mu.Unlock()
 	e.kick()
 }

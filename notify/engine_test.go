@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -46,7 +47,8 @@ func newEnv(t *testing.T, allowPrivate bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := notify.New(notify.Options{Store: st, Client: eg.HTTPClient(), PollInterval: 20 * time.Millisecond})
+	eng, err := notify.New(notify.Options{Store: st, Client: eg.HTTPClient(), PollInterval: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,8 +403,12 @@ func TestConsecutiveFailuresDisable(t *testing.T) {
 		AutoDisable: storage.AutoDisable{ConsecutiveFailures: 2}})
 	e.publish(t, storage.Event{Type: "x"})
 	e.settled(t, ep.ID, 1)
-	got, _ := e.store.GetEndpoint(t.Context(), ep.ID)
-	if !got.Enabled || got.ConsecutiveFailures != 1 || got.FailingSince == nil {
+	var got storage.Endpoint
+	eventually(t, func() bool {
+		got, _ = e.store.GetEndpoint(t.Context(), ep.ID)
+		return got.ConsecutiveFailures == 1
+	}, "the failure to be counted")
+	if !got.Enabled || got.FailingSince == nil {
 		t.Fatalf("after one failure: %+v", got.EndpointHealth)
 	}
 	e.publish(t, storage.Event{Type: "x"})
@@ -578,5 +584,42 @@ func TestTestAndValidate(t *testing.T) {
 	}
 	if got := rc.requests()[1]; string(got.Body) != `{"Msg":"This is a validate message."}` {
 		t.Fatalf("validate body: %s", got.Body)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	rc := newReceiver(t, nil)
+	ep := e.endpoint(t, storage.Endpoint{URL: rc.URL, RateLimit: 5})
+	start := time.Now()
+	for range 10 {
+		e.publish(t, storage.Event{Type: "x"})
+	}
+	e.settled(t, ep.ID, 10)
+	// A burst of 5, then 5 per second: the last request cannot come
+	// before ~1 s.
+	got := rc.requests()
+	if took := got[len(got)-1].At.Sub(start); took < 800*time.Millisecond {
+		t.Fatalf("10 requests at 5/s took %v", took)
+	}
+}
+
+func TestBadGatewaySlowsTheLane(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	})
+	ep := e.endpoint(t, storage.Endpoint{URL: rc.URL, Retry: storage.RetryPolicy{MaxAttempts: 3, IntervalMS: 100, Backoff: "fixed"}})
+	e.publish(t, storage.Event{Type: "x"})
+	e.settled(t, ep.ID, 1)
+	got := rc.requests()
+	// The retry interval is 100 ms, but a 502 pauses the whole lane for
+	// at least a second.
+	if len(got) != 2 || got[1].At.Sub(got[0].At) < 950*time.Millisecond {
+		t.Fatalf("requests %d, gap %v", len(got), got[len(got)-1].At.Sub(got[0].At))
 	}
 }

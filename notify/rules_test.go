@@ -1,0 +1,117 @@
+package notify
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+func TestSubscribed(t *testing.T) {
+	cases := []struct {
+		patterns []string
+		typ      string
+		want     bool
+	}{
+		{[]string{"*"}, "anything.at.all", true},
+		{[]string{"alarm.*"}, "alarm.host_lost", true},
+		{[]string{"alarm.*"}, "alarm.host.lost", true},
+		{[]string{"alarm.*"}, "alarms.x", false},
+		{[]string{"alarm.*"}, "alarm", false},
+		{[]string{"*.failed"}, "message.failed", true},
+		{[]string{"*.failed"}, "message.failed.not", false},
+		{[]string{"a*b*c"}, "aXbYc", true},
+		{[]string{"a*b*c"}, "aXbY", false},
+		{[]string{"message.failed"}, "message.failed", true},
+		{[]string{"message.failed"}, "message.failedx", false},
+		{[]string{"x", "y.*"}, "y.z", true},
+	}
+	for _, c := range cases {
+		if got := Subscribed(c.patterns, c.typ); got != c.want {
+			t.Errorf("Subscribed(%q, %q) = %v", c.patterns, c.typ, got)
+		}
+	}
+}
+
+func TestNextDelay(t *testing.T) {
+	def := storage.RetryPolicy{MaxAttempts: 8, Backoff: "exponential"}
+	within := func(d, want time.Duration) bool {
+		return d >= want*9/10 && d <= want*11/10
+	}
+	for made, want := range []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour} {
+		d, more := nextDelay(def, made+1)
+		if !more || !within(d, want) {
+			t.Errorf("default schedule after attempt %d: %v %v, want %v ±10%%", made+1, d, more, want)
+		}
+	}
+	if _, more := nextDelay(def, 8); more {
+		t.Error("the default policy allows a 9th attempt")
+	}
+	exp := storage.RetryPolicy{MaxAttempts: 50, Backoff: "exponential", IntervalMS: 1000}
+	if d, _ := nextDelay(exp, 3); !within(d, 4*time.Second) {
+		t.Errorf("exponential 1s, after 3 attempts: %v, want 4s", d)
+	}
+	if d, _ := nextDelay(exp, 40); !within(d, maxExpDelay) {
+		t.Errorf("exponential is capped: %v", d)
+	}
+	fixed := storage.RetryPolicy{MaxAttempts: 3, Backoff: "fixed", IntervalMS: 250}
+	if d, more := nextDelay(fixed, 2); !more || d != 250*time.Millisecond {
+		t.Errorf("fixed: %v %v", d, more)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	cases := map[string]time.Duration{
+		"":                              0,
+		"7":                             7 * time.Second,
+		"-3":                            0,
+		"soon":                          0,
+		"999999999":                     maxRetryAfter,
+		"Tue, 01 Dec 2026 10:00:30 GMT": 30 * time.Second,
+		"Tue, 01 Dec 2026 09:00:00 GMT": 0,
+	}
+	for v, want := range cases {
+		h := http.Header{}
+		if v != "" {
+			h.Set("Retry-After", v)
+		}
+		if got := retryAfter(h, now); got != want {
+			t.Errorf("Retry-After %q: %v, want %v", v, got, want)
+		}
+	}
+}
+
+func TestNormalizeDefaults(t *testing.T) {
+	e := storage.Endpoint{Name: " n ", URL: "https://example.com", EventTypes: []string{"*"}}
+	if err := Normalize(&e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Name != "n" || e.Method != "POST" || e.TimeoutMS != 5000 || e.MsgKey != "Msg" || e.Language != "en" || e.Concurrency != 8 ||
+		e.Retry != (storage.RetryPolicy{MaxAttempts: 8, Backoff: "exponential"}) || e.Auth.Type != "none" || e.AutoDisable.FailingForHours != 120 {
+		t.Fatalf("defaults: %+v", e)
+	}
+	// A non-whsec secret is allowed: it only feeds {{sign}}.
+	e.SigningSecret = "SECabc"
+	if err := Normalize(&e); err != nil {
+		t.Fatal(err)
+	}
+	e.Headers = map[string]string{"Host": "evil"}
+	if err := Normalize(&e); err == nil || !strings.Contains(err.Error(), "set by Switchyard") {
+		t.Fatalf("a Host header: %v", err)
+	}
+}
+
+func TestExcerptCutsOnARuneBoundary(t *testing.T) {
+	b := []byte(strings.Repeat("a", storage.MaxResponseExcerpt-1) + "é and more")
+	got := excerpt(b)
+	if !utf8.ValidString(got) || len(got) != storage.MaxResponseExcerpt-1 {
+		t.Fatalf("excerpt: %d bytes, valid %v", len(got), utf8.ValidString(got))
+	}
+	if excerpt([]byte("short")) != "short" {
+		t.Fatal("a short body is kept whole")
+	}
+}
