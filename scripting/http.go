@@ -98,15 +98,7 @@ func (r *run) httpArgs(fn string, arg goja.Value) (*HTTPRequest, *url.URL) {
 	req := &HTTPRequest{}
 	u := r.httpURL(fn, option(o, "url"))
 	req.URL = u.String()
-	req.Headers = r.httpHeaders(fn, option(o, "headers"))
-	var isJSON bool
-	req.Body, isJSON = r.httpBody(fn, option(o, "body"))
-	if isJSON && !hasHeader(req.Headers, "content-type") {
-		if req.Headers == nil {
-			req.Headers = map[string]string{}
-		}
-		req.Headers["Content-Type"] = "application/json"
-	}
+	req.Body, req.Headers = r.httpBodyHeaders(fn, o)
 	req.Method = r.httpMethod(fn, option(o, "method"), req.Body != nil)
 	req.Timeout = r.httpTimeout(fn, option(o, "timeout"))
 	return req, u
@@ -206,6 +198,20 @@ func (r *run) httpHeaders(fn string, v goja.Value) map[string]string {
 		h[k] = s
 	}
 	return h
+}
+
+// httpBodyHeaders reads the headers and body options; a body sent as JSON
+// gets Content-Type: application/json unless the headers set one.
+func (r *run) httpBodyHeaders(fn string, o *goja.Object) ([]byte, map[string]string) {
+	headers := r.httpHeaders(fn, option(o, "headers"))
+	body, isJSON := r.httpBody(fn, option(o, "body"))
+	if isJSON && !hasHeader(headers, "content-type") {
+		if headers == nil {
+			headers = map[string]string{}
+		}
+		headers["Content-Type"] = "application/json"
+	}
+	return body, headers
 }
 
 // httpBody checks the body option: a string (sent as UTF-8), an

@@ -81,16 +81,8 @@ func (r *run) notifyWebhook(call goja.FunctionCall) goja.Value {
 	req := &WebhookRequest{Method: "POST"}
 	u := r.httpURL(fn, option(o, "url"))
 	req.URL = u.String()
-	req.Headers = r.httpHeaders(fn, option(o, "headers"))
+	req.Body, req.Headers = r.httpBodyHeaders(fn, o)
 	req.Cookies = r.httpHeaders(fn+" cookies", option(o, "cookies"))
-	var isJSON bool
-	req.Body, isJSON = r.httpBody(fn, option(o, "body"))
-	if isJSON && !hasHeader(req.Headers, "content-type") {
-		if req.Headers == nil {
-			req.Headers = map[string]string{}
-		}
-		req.Headers["Content-Type"] = "application/json"
-	}
 	if m := option(o, "method"); !goja.IsUndefined(m) && !goja.IsNull(m) {
 		req.Method = r.httpMethod(fn, m, true)
 	}

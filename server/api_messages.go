@@ -17,34 +17,55 @@ var messageStatuses = []string{storage.StatusPending, storage.StatusSuccess, sto
 
 // listMessages: GET /messages?status=&provider_id=&uri=&since=&until=&limit=&cursor=
 func (s *Server) listMessages(c echo.Context) error {
-	f := storage.MessageFilter{
-		ProviderID: c.QueryParam("provider_id"),
-		Cursor:     c.QueryParam("cursor"),
+	q, err := readListQuery(c, messageStatuses)
+	if err != nil {
+		return err
 	}
-	if st := c.QueryParam("status"); st != "" {
-		f.Status = strings.ToUpper(st)
-		if !contains(messageStatuses, f.Status) {
-			return fmt.Errorf("%w: status must be one of %s", storage.ErrInvalid, strings.Join(messageStatuses, ", "))
-		}
+	f := storage.MessageFilter{
+		Status:     q.status,
+		ProviderID: c.QueryParam("provider_id"),
+		Since:      q.since,
+		Until:      q.until,
+		Cursor:     c.QueryParam("cursor"),
+		Limit:      q.limit,
 	}
 	if uri := c.QueryParam("uri"); uri != "" {
 		f.URI = functions.NormalizeURI(uri)
-	}
-	var err error
-	if f.Since, err = queryTime(c, "since"); err != nil {
-		return err
-	}
-	if f.Until, err = queryTime(c, "until"); err != nil {
-		return err
-	}
-	if f.Limit, err = queryLimit(c); err != nil {
-		return err
 	}
 	items, next, err := s.store.ListMessages(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, list[storage.Message]{Items: items, NextCursor: next})
+}
+
+// listQuery holds the query parameters the message and delivery lists
+// share.
+type listQuery struct {
+	status       string
+	since, until time.Time
+	limit        int
+}
+
+// readListQuery reads status (one of statuses, any case), since, until and
+// limit.
+func readListQuery(c echo.Context, statuses []string) (listQuery, error) {
+	var q listQuery
+	if st := c.QueryParam("status"); st != "" {
+		q.status = strings.ToUpper(st)
+		if !contains(statuses, q.status) {
+			return q, fmt.Errorf("%w: status must be one of %s", storage.ErrInvalid, strings.Join(statuses, ", "))
+		}
+	}
+	var err error
+	if q.since, err = queryTime(c, "since"); err != nil {
+		return q, err
+	}
+	if q.until, err = queryTime(c, "until"); err != nil {
+		return q, err
+	}
+	q.limit, err = queryLimit(c)
+	return q, err
 }
 
 func contains(list []string, s string) bool {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -205,24 +206,7 @@ func (s *Server) createEndpoint(c echo.Context) error {
 		}
 		e.BodyTemplate, e.Verify, e.Headers = p.Body, p.Verify, p.Headers
 	}
-	ctx := c.Request().Context()
-	in.apply(&e, time.Now())
-	if err := notify.Normalize(&e); err != nil {
-		return err
-	}
-	if in.ValidateOnCreate {
-		if err := s.notify.Validate(ctx, e); err != nil {
-			return err
-		}
-	}
-	e, err := s.store.CreateEndpoint(ctx, e)
-	if err != nil {
-		return err
-	}
-	if err := s.notify.Reload(ctx); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, viewEndpoint(e))
+	return s.saveEndpoint(c, &in, e, s.store.CreateEndpoint, http.StatusCreated)
 }
 
 func (s *Server) updateEndpoint(c echo.Context) error {
@@ -233,11 +217,19 @@ func (s *Server) updateEndpoint(c echo.Context) error {
 	if in.Template != nil {
 		return fmt.Errorf("%w: template applies on create only; set body_template and verify instead", storage.ErrInvalid)
 	}
-	ctx := c.Request().Context()
-	e, err := s.store.GetEndpoint(ctx, c.Param("id"))
+	e, err := s.store.GetEndpoint(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
+	return s.saveEndpoint(c, &in, e, s.store.UpdateEndpoint, http.StatusOK)
+}
+
+// saveEndpoint applies the input to e, checks the result (sending it the
+// VALIDATE request when asked), saves it with save, reloads the engine and
+// answers with code.
+func (s *Server) saveEndpoint(c echo.Context, in *endpointInput, e storage.Endpoint,
+	save func(context.Context, storage.Endpoint) (storage.Endpoint, error), code int) error {
+	ctx := c.Request().Context()
 	in.apply(&e, time.Now())
 	if err := notify.Normalize(&e); err != nil {
 		return err
@@ -247,13 +239,14 @@ func (s *Server) updateEndpoint(c echo.Context) error {
 			return err
 		}
 	}
-	if e, err = s.store.UpdateEndpoint(ctx, e); err != nil {
+	e, err := save(ctx, e)
+	if err != nil {
 		return err
 	}
 	if err := s.notify.Reload(ctx); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewEndpoint(e))
+	return c.JSON(code, viewEndpoint(e))
 }
 
 func (s *Server) deleteEndpoint(c echo.Context) error {
@@ -347,26 +340,18 @@ var deliveryStatuses = []string{storage.DeliveryPending, storage.DeliverySuccess
 
 // listDeliveries: GET /deliveries?endpoint_id=&event_id=&status=&since=&until=&limit=&cursor=
 func (s *Server) listDeliveries(c echo.Context) error {
+	q, err := readListQuery(c, deliveryStatuses)
+	if err != nil {
+		return err
+	}
 	f := storage.DeliveryFilter{
 		EndpointID: c.QueryParam("endpoint_id"),
 		EventID:    c.QueryParam("event_id"),
+		Status:     q.status,
+		Since:      q.since,
+		Until:      q.until,
 		Cursor:     c.QueryParam("cursor"),
-	}
-	if st := c.QueryParam("status"); st != "" {
-		f.Status = strings.ToUpper(st)
-		if !contains(deliveryStatuses, f.Status) {
-			return fmt.Errorf("%w: status must be one of %s", storage.ErrInvalid, strings.Join(deliveryStatuses, ", "))
-		}
-	}
-	var err error
-	if f.Since, err = queryTime(c, "since"); err != nil {
-		return err
-	}
-	if f.Until, err = queryTime(c, "until"); err != nil {
-		return err
-	}
-	if f.Limit, err = queryLimit(c); err != nil {
-		return err
+		Limit:      q.limit,
 	}
 	items, next, err := s.store.ListDeliveries(c.Request().Context(), f)
 	if err != nil {
