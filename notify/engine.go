@@ -284,14 +284,22 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 
 // enqueue stores an event with its deliveries and wakes the loop.
 func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
-	if err := e.store.AppendEvent(ctx, ev, ds); err != nil {
-		return fmt.Errorf("notify: record event: %w", err)
-	}
+	// Cache first: once the write commits, a loop round may pick the
+	// deliveries up (and finish them) before this function goes on.
 	e.mu.Lock()
-	if len(e.events) < maxCachedEvents {
+	cached := len(e.events) < maxCachedEvents
+	if cached {
 		e.events[ev.ID] = &cachedEvent{ev: ev, refs: len(ds)}
 	}
 	e.mu.Unlock()
+	if err := e.store.AppendEvent(ctx, ev, ds); err != nil {
+		if cached {
+			e.mu.Lock()
+			delete(e.events, ev.ID)
+			e.mu.Unlock()
+		}
+		return fmt.Errorf("notify: record event: %w", err)
+	}
 	e.kick()
 	return nil
 }

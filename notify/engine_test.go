@@ -623,3 +623,23 @@ func TestBadGatewaySlowsTheLane(t *testing.T) {
 		t.Fatalf("requests %d, gap %v", len(got), got[len(got)-1].At.Sub(got[0].At))
 	}
 }
+
+func TestEventCacheEmptiesWhenDeliveriesFinish(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	rc := newReceiver(t, nil)
+	ep := e.endpoint(t, storage.Endpoint{URL: rc.URL, Concurrency: 64})
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for range 20 {
+				if _, _, err := e.eng.Publish(context.Background(), storage.Event{Type: "x"}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	e.settled(t, ep.ID, 200)
+	eventually(t, func() bool { return notify.CachedEvents(e.eng) == 0 }, "the event cache to empty")
+}

@@ -3,3 +3,10 @@ package notify
 // Rounds is how many times the delivery loop has looked for due
 // deliveries.
 func Rounds(e *Engine) uint64 { return e.rounds.Load() }
+
+// CachedEvents is how many events the engine holds in memory.
+func CachedEvents(e *Engine) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.events)
+}
