@@ -81,6 +81,12 @@ type Engine struct {
 	lanes    map[string]*lane
 	inflight map[string]struct{} // deliveries being attempted
 	busy     int
+	// A round reads due deliveries from a snapshot; an attempt that ends
+	// while the round runs may have been read before its outcome was
+	// written. round numbers the rounds, and ended notes the round during
+	// which each attempt ended, so that a round skips those.
+	round uint64
+	ended map[string]uint64
 	events   map[string]*cachedEvent
 
 	healthMu sync.Mutex // serialises endpoint health changes
@@ -127,6 +133,7 @@ func New(o Options) (*Engine, error) {
 		targets:  map[string]*target{},
 		lanes:    map[string]*lane{},
 		inflight: map[string]struct{}{},
+		ended:    map[string]uint64{},
 		events:   map[string]*cachedEvent{},
 		wake:     make(chan struct{}, 1),
 	}, nil
@@ -327,6 +334,15 @@ func (e *Engine) fill(ctx context.Context) {
 	if e.paused.Load() {
 		return
 	}
+	e.mu.Lock()
+	e.round++
+	round := e.round
+	for id, r := range e.ended {
+		if r < round-1 {
+			delete(e.ended, id) // ended before the previous round: this snapshot sees its outcome
+		}
+	}
+	e.mu.Unlock()
 	now := time.Now()
 	ds, err := e.store.DueDeliveries(ctx, now, func(key string) int {
 		e.mu.Lock()
@@ -351,8 +367,10 @@ func (e *Engine) fill(ctx context.Context) {
 	for _, d := range ds {
 		e.mu.Lock()
 		_, running := e.inflight[d.ID]
+		r, ended := e.ended[d.ID]
+		stale := ended && r >= round // ended after this round's snapshot may have been taken
 		l := e.lane(d.Lane)
-		if running || e.busy >= e.maxBusy || !l.start(now) {
+		if running || stale || e.busy >= e.maxBusy || !l.start(now) {
 			e.mu.Unlock()
 			continue
 		}
@@ -480,6 +498,7 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 func (e *Engine) done(id string, l *lane, r *result, now time.Time) {
 	e.mu.Lock()
 	delete(e.inflight, id)
+	e.ended[id] = e.round
 	e.busy--
 	l.inflight--
 	if r != nil {

@@ -624,15 +624,15 @@ func TestBadGatewaySlowsTheLane(t *testing.T) {
 	}
 }
 
-func TestEventCacheEmptiesWhenDeliveriesFinish(t *testing.T) {
+func TestConcurrentPublishDeliversEachOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, true)
 	rc := newReceiver(t, nil)
-	ep := e.endpoint(t, storage.Endpoint{URL: rc.URL, Concurrency: 64})
+	ep := e.endpoint(t, storage.Endpoint{URL: rc.URL, Concurrency: 64, SigningSecret: testSecret})
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Go(func() {
-			for range 20 {
+			for range 30 {
 				if _, _, err := e.eng.Publish(context.Background(), storage.Event{Type: "x"}); err != nil {
 					t.Error(err)
 				}
@@ -640,6 +640,22 @@ func TestEventCacheEmptiesWhenDeliveriesFinish(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	e.settled(t, ep.ID, 200)
+	e.settled(t, ep.ID, 300)
+	// Every delivery succeeded at its first attempt, so each webhook-id
+	// must have come exactly once: a round that read a delivery before
+	// its outcome was written must not send it again.
+	seen := map[string]int{}
+	for _, r := range rc.requests() {
+		seen[r.Header.Get("webhook-id")]++
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %s sent %d times", id, n)
+		}
+	}
+	if len(seen) != 300 {
+		t.Fatalf("%d distinct deliveries received, want 300", len(seen))
+	}
+	// And the events they held in memory are let go.
 	eventually(t, func() bool { return notify.CachedEvents(e.eng) == 0 }, "the event cache to empty")
 }

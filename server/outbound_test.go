@@ -402,10 +402,10 @@ func TestScriptsNotifyAndCallBack(t *testing.T) {
 			t.Fatalf("unexpected path %s", p)
 		}
 	}
-	cbs := in.deliveries("status=SUCCESS")
-	if len(cbs) != 2 {
-		t.Fatalf("deliveries: %+v", cbs)
-	}
+	// The callback is recorded once its answer is in.
+	eventually(t, "both deliveries recorded as SUCCESS", func() bool {
+		return len(in.deliveries("status=SUCCESS")) == 2
+	})
 }
 
 func TestFailedWebhookNotifiesSlack(t *testing.T) {
