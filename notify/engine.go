@@ -85,9 +85,9 @@ type Engine struct {
 	// while the round runs may have been read before its outcome was
 	// written. round numbers the rounds, and ended notes the round during
 	// which each attempt ended, so that a round skips those.
-	round uint64
-	ended map[string]uint64
-	events   map[string]*cachedEvent
+	round  uint64
+	ended  map[string]uint64
+	events map[string]*cachedEvent
 
 	healthMu sync.Mutex // serialises endpoint health changes
 
