@@ -79,8 +79,8 @@ type Engine struct {
 	mu       sync.Mutex
 	targets  map[string]*target // every endpoint, by id
 	lanes    map[string]*lane
-	inflight map[string]struct{} // deliveries being attempted
-	busy     int
+	inflight map[string]struct{} // deliveries being attempted or recorded
+	busy     int                 // attempts waiting for an answer
 	// A round reads due deliveries from a snapshot; an attempt that ends
 	// while the round runs may have been read before its outcome was
 	// written. round numbers the rounds, and ended notes the round during
@@ -338,8 +338,8 @@ func (e *Engine) fill(ctx context.Context) {
 	e.round++
 	round := e.round
 	for id, r := range e.ended {
-		if r < round-1 {
-			delete(e.ended, id) // ended before the previous round: this snapshot sees its outcome
+		if r < round {
+			delete(e.ended, id) // ended before this round began: its snapshot sees the outcome
 		}
 	}
 	e.mu.Unlock()
@@ -347,16 +347,11 @@ func (e *Engine) fill(ctx context.Context) {
 	ds, err := e.store.DueDeliveries(ctx, now, func(key string) int {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		room := e.maxBusy - e.busy
-		if room <= 0 {
-			return 0
-		}
-		l := e.lane(key)
-		free := min(l.free(now), room)
-		if free == 0 {
-			return 0
-		}
-		return free + l.inflight // the in-flight ones are still in the index
+		return min(e.lane(key).free(now), e.room())
+	}, func(id string) bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.held(id, round)
 	})
 	if err != nil {
 		if ctx.Err() == nil {
@@ -366,11 +361,8 @@ func (e *Engine) fill(ctx context.Context) {
 	}
 	for _, d := range ds {
 		e.mu.Lock()
-		_, running := e.inflight[d.ID]
-		r, ended := e.ended[d.ID]
-		stale := ended && r >= round // ended after this round's snapshot may have been taken
 		l := e.lane(d.Lane)
-		if running || stale || e.busy >= e.maxBusy || !l.start(now) {
+		if e.held(d.ID, round) || e.room() == 0 || !l.start(now) {
 			e.mu.Unlock()
 			continue
 		}
@@ -380,6 +372,24 @@ func (e *Engine) fill(ctx context.Context) {
 		e.attempts.Add(1)
 		go e.attempt(d, l)
 	}
+}
+
+// room is how many more attempts may start: at most maxBusy waiting for
+// an answer, and as many again waiting for their outcome to be written.
+// Called with e.mu held.
+func (e *Engine) room() int {
+	return max(0, min(e.maxBusy-e.busy, 2*e.maxBusy-len(e.inflight)))
+}
+
+// held reports whether the loop must leave a due delivery alone: it is
+// being attempted or recorded, or its attempt ended during this round, so
+// the round's snapshot may predate its outcome. Called with e.mu held.
+func (e *Engine) held(id string, round uint64) bool {
+	if _, ok := e.inflight[id]; ok {
+		return true
+	}
+	r, ok := e.ended[id]
+	return ok && r >= round
 }
 
 // lane returns the lane of key, creating it. Called with e.mu held.
@@ -456,14 +466,18 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 			r = send(ctx, e.client, o, start)
 		}
 	}
+	now := time.Now()
 	if ctx.Err() != nil {
 		// Shutting down: the attempt did not really happen; the delivery
 		// stays due and is made again after the next start.
-		e.done(d.ID, l, nil, start)
+		e.answered(l, nil, now)
+		e.recorded(d.ID)
 		return
 	}
+	// The lane's slot is free once the answer is in; the delivery stays
+	// held until its outcome is written.
+	e.answered(l, &r, now)
 
-	now := time.Now()
 	u := storage.DeliveryUpdate{Status: storage.DeliveryFailed}
 	outcome := "failed"
 	switch {
@@ -491,14 +505,13 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	if t != nil && !deleted {
 		e.health(rctx, t.ep.ID, d, r, u.Status)
 	}
-	e.done(d.ID, l, &r, now)
+	e.recorded(d.ID)
 }
 
-// done releases an attempt's slot and wakes the loop.
-func (e *Engine) done(id string, l *lane, r *result, now time.Time) {
+// answered frees an attempt's lane slot, adjusts the lane to the answer
+// (nil when there was none), and wakes the loop.
+func (e *Engine) answered(l *lane, r *result, now time.Time) {
 	e.mu.Lock()
-	delete(e.inflight, id)
-	e.ended[id] = e.round
 	e.busy--
 	l.inflight--
 	if r != nil {
@@ -509,6 +522,16 @@ func (e *Engine) done(id string, l *lane, r *result, now time.Time) {
 		// keeping; dropping it keeps the map from growing with every host.
 		delete(e.lanes, l.key)
 	}
+	e.mu.Unlock()
+	e.kick()
+}
+
+// recorded lets go of a delivery whose outcome is written (or, at
+// shutdown, abandoned), and wakes the loop.
+func (e *Engine) recorded(id string) {
+	e.mu.Lock()
+	delete(e.inflight, id)
+	e.ended[id] = e.round
 	e.mu.Unlock()
 	e.kick()
 }

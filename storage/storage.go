@@ -236,7 +236,10 @@ type Store interface {
 	// DueDeliveries returns PENDING deliveries due at or before now. For
 	// every lane that has some, take(lane) says how many of its earliest
 	// to return (0 skips the lane); lanes are visited in key order.
-	DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int) ([]Delivery, error)
+	// Deliveries for which skip(id) is true (the caller already has them
+	// in hand) are passed over without being read or counted; skip may be
+	// nil.
+	DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]Delivery, error)
 	// RecordAttempt appends an attempt to a delivery (numbered after its
 	// last) and moves it to u's state, all in one write.
 	RecordAttempt(ctx context.Context, id string, a Attempt, u DeliveryUpdate) (Delivery, error)

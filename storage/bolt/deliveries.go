@@ -363,7 +363,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 // DueDeliveries walks the due index lane by lane in one read transaction.
 // A lane whose earliest delivery is not due yet is passed over without
 // asking take.
-func (s *Store) DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int) ([]storage.Delivery, error) {
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error) {
 	limit := now.UnixNano()
 	var out []storage.Delivery
 	err := s.view(ctx, func(tx *bolt.Tx) error {
@@ -384,6 +384,9 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, take func(lane
 					l, at, id, ok := splitDue(k)
 					if !ok || !bytes.Equal(l, lane) || at > limit {
 						break
+					}
+					if skip != nil && skip(idOf(id)) {
+						continue
 					}
 					v := db.Get(id)
 					if v == nil {

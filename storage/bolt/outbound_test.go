@@ -76,7 +76,7 @@ func TestOutboundSecretsSealedAtRest(t *testing.T) {
 	if err != nil || got.Auth.Password != secrets[0] || got.Auth.Token != secrets[1] || got.SigningSecret != secrets[2] || got.PreviousSecrets[0].Secret != secrets[3] {
 		t.Fatalf("endpoint after reopen: %+v %v", got, err)
 	}
-	due, err := s.DueDeliveries(ctx, next, func(string) int { return 10 })
+	due, err := s.DueDeliveries(ctx, next, func(string) int { return 10 }, nil)
 	if err != nil || len(due) != 1 || due[0].Callback.Auth.Password != secrets[4] || due[0].Callback.Auth.Token != secrets[5] {
 		t.Fatalf("due callback after reopen: %+v %v", due, err)
 	}

@@ -253,7 +253,7 @@ func testDueDeliveries(t *testing.T, s storage.Store) {
 	got := must(s.DueDeliveries(ctx(t), now, func(lane string) int {
 		asked = append(asked, lane)
 		return map[string]int{"a": 2, "ab": 5, "c": 0}[lane]
-	}))
+	}, nil))
 	if fmt.Sprint(asked) != "[a ab c]" {
 		t.Fatalf("take asked for %v, want [a ab c] (b has nothing due)", asked)
 	}
@@ -264,14 +264,20 @@ func testDueDeliveries(t *testing.T, s storage.Store) {
 		t.Fatalf("due delivery: %+v", got[0])
 	}
 	all := func(string) int { return 100 }
-	if got := must(s.DueDeliveries(ctx(t), now, all)); !sameIDs(got, a1.ID, a3.ID, a2.ID, ab.ID, c2.ID, c1.ID) {
+	if got := must(s.DueDeliveries(ctx(t), now, all, nil)); !sameIDs(got, a1.ID, a3.ID, a2.ID, ab.ID, c2.ID, c1.ID) {
 		t.Fatalf("all due now: %v", ids(got))
 	}
-	if got := must(s.DueDeliveries(ctx(t), at(time.Hour), all)); !sameIDs(got, a1.ID, a3.ID, a2.ID, a4.ID, ab.ID, b1.ID, c2.ID, c1.ID) {
+	if got := must(s.DueDeliveries(ctx(t), at(time.Hour), all, nil)); !sameIDs(got, a1.ID, a3.ID, a2.ID, a4.ID, ab.ID, b1.ID, c2.ID, c1.ID) {
 		t.Fatalf("all due in an hour: %v", ids(got))
 	}
+	// Skipped deliveries are passed over and not counted: the lane's next
+	// ones fill the take.
+	skip := func(id string) bool { return id == a1.ID || id == ab.ID }
+	if got := must(s.DueDeliveries(ctx(t), now, func(string) int { return 2 }, skip)); !sameIDs(got, a3.ID, a2.ID, c2.ID, c1.ID) {
+		t.Fatalf("due with a1 and ab skipped, 2 a lane: %v", ids(got))
+	}
 	asked = nil
-	if got := must(s.DueDeliveries(ctx(t), at(-2*time.Hour), func(l string) int { asked = append(asked, l); return 1 })); len(got) != 0 || len(asked) != 0 {
+	if got := must(s.DueDeliveries(ctx(t), at(-2*time.Hour), func(l string) int { asked = append(asked, l); return 1 }, nil)); len(got) != 0 || len(asked) != 0 {
 		t.Fatalf("nothing is due two hours ago: %v, asked %v", ids(got), asked)
 	}
 }
@@ -295,10 +301,10 @@ func testRecordAttempt(t *testing.T, s storage.Store) {
 		got.NextAt == nil || !got.NextAt.Equal(next) || !got.UpdatedAt.Equal(now) {
 		t.Fatalf("after a retryable failure: %+v", got)
 	}
-	if due := must(s.DueDeliveries(ctx(t), now, all)); !sameIDs(due, done.ID, failed.ID) {
+	if due := must(s.DueDeliveries(ctx(t), now, all, nil)); !sameIDs(due, done.ID, failed.ID) {
 		t.Fatalf("a delivery to retry later is due now: %v", ids(due))
 	}
-	if due := must(s.DueDeliveries(ctx(t), next, all)); !sameIDs(due, done.ID, failed.ID, d.ID) {
+	if due := must(s.DueDeliveries(ctx(t), next, all, nil)); !sameIDs(due, done.ID, failed.ID, d.ID) {
 		t.Fatalf("due at its next attempt (once): %v", ids(due))
 	}
 
@@ -324,7 +330,7 @@ func testRecordAttempt(t *testing.T, s storage.Store) {
 	if got.Status != storage.DeliveryFailed || got.NextAt != nil || got.LastStatus != 500 {
 		t.Fatalf("after exhausting: %+v", got)
 	}
-	if due := must(s.DueDeliveries(ctx(t), now.Add(24*time.Hour), all)); len(due) != 0 {
+	if due := must(s.DueDeliveries(ctx(t), now.Add(24*time.Hour), all, nil)); len(due) != 0 {
 		t.Fatalf("finished deliveries still due: %v", ids(due))
 	}
 	for _, id := range []string{d.ID, failed.ID} {
@@ -383,7 +389,7 @@ func testReplay(t *testing.T, s storage.Store) {
 		t.Fatalf("replayed: %+v", got)
 	}
 	all := func(string) int { return 100 }
-	if due := must(s.DueDeliveries(ctx(t), now, all)); !sameIDs(due, d1[5].ID, d1[4].ID) {
+	if due := must(s.DueDeliveries(ctx(t), now, all, nil)); !sameIDs(due, d1[5].ID, d1[4].ID) {
 		t.Fatalf("due after replay: %v", ids(due))
 	}
 
@@ -401,7 +407,7 @@ func testReplay(t *testing.T, s storage.Store) {
 			t.Fatalf("replayed delivery: %+v", d)
 		}
 	}
-	if due := must(s.DueDeliveries(ctx(t), now, all)); len(due) != 4 {
+	if due := must(s.DueDeliveries(ctx(t), now, all, nil)); len(due) != 4 {
 		t.Fatalf("due after range replay: %v", ids(due))
 	}
 	// Zero bounds: every remaining FAILED one of e1, and nothing twice.
@@ -555,7 +561,7 @@ func testPurgeDeliveries(t *testing.T, s storage.Store) {
 		t.Fatalf("purged event still there: %v", err)
 	}
 	must(s.GetEvent(ctx(t), freshEv.ID))
-	if due := must(s.DueDeliveries(ctx(t), now.Add(time.Hour), func(string) int { return 100 })); !sameIDs(due, fresh.ID) {
+	if due := must(s.DueDeliveries(ctx(t), now.Add(time.Hour), func(string) int { return 100 }, nil)); !sameIDs(due, fresh.ID) {
 		t.Fatalf("due index after purge: %v", ids(due))
 	}
 	if items, _ := must2(s.ListDeliveries(ctx(t), storage.DeliveryFilter{EndpointID: ep})); !sameIDs(items, fresh.ID) {
@@ -644,7 +650,7 @@ func testConcurrentAttempts(t *testing.T, s storage.Store) {
 			}
 		}
 	}
-	if due := must(s.DueDeliveries(ctx(t), now.Add(time.Hour), func(string) int { return 1000 })); len(due) != 0 {
+	if due := must(s.DueDeliveries(ctx(t), now.Add(time.Hour), func(string) int { return 1000 }, nil)); len(due) != 0 {
 		t.Fatalf("%d deliveries still due", len(due))
 	}
 }
