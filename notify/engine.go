@@ -36,6 +36,9 @@ const (
 	// maxCachedEvents bounds the events kept in memory for their pending
 	// deliveries; past it, attempts read the event from the store.
 	maxCachedEvents = 10000
+	// maxFresh bounds the just-published deliveries kept in memory to be
+	// started without reading them back; past it, they wait in the store.
+	maxFresh = 20000
 	// recordTimeout bounds writing an attempt's outcome.
 	recordTimeout = 30 * time.Second
 )
@@ -85,9 +88,14 @@ type Engine struct {
 	// while the round runs may have been read before its outcome was
 	// written. round numbers the rounds, and ended notes the round during
 	// which each attempt ended, so that a round skips those.
-	round  uint64
-	ended  map[string]uint64
-	events map[string]*cachedEvent
+	round uint64
+	ended map[string]uint64
+	// fresh holds deliveries just published, by lane, so the loop can
+	// start them without reading them back from the store. They are in
+	// the store's due index too, and are skipped there while held here.
+	fresh    map[string][]storage.Delivery
+	freshIDs map[string]struct{}
+	events   map[string]*cachedEvent
 
 	healthMu sync.Mutex // serialises endpoint health changes
 
@@ -134,6 +142,8 @@ func New(o Options) (*Engine, error) {
 		lanes:    map[string]*lane{},
 		inflight: map[string]struct{}{},
 		ended:    map[string]uint64{},
+		fresh:    map[string][]storage.Delivery{},
+		freshIDs: map[string]struct{}{},
 		events:   map[string]*cachedEvent{},
 		wake:     make(chan struct{}, 1),
 	}, nil
@@ -291,20 +301,40 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 
 // enqueue stores an event with its deliveries and wakes the loop.
 func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
-	// Cache first: once the write commits, a loop round may pick the
-	// deliveries up (and finish them) before this function goes on.
+	// Before the write: once it commits, a loop round could read the
+	// deliveries from the store. Claiming their ids as fresh makes the
+	// round pass them over, so each is started once, from memory; the
+	// event is cached for the same reason.
 	e.mu.Lock()
 	cached := len(e.events) < maxCachedEvents
 	if cached {
 		e.events[ev.ID] = &cachedEvent{ev: ev, refs: len(ds)}
 	}
-	e.mu.Unlock()
-	if err := e.store.AppendEvent(ctx, ev, ds); err != nil {
-		if cached {
-			e.mu.Lock()
-			delete(e.events, ev.ID)
-			e.mu.Unlock()
+	fresh := len(e.freshIDs)+len(ds) <= maxFresh
+	if fresh {
+		for _, d := range ds {
+			e.freshIDs[d.ID] = struct{}{}
 		}
+	}
+	e.mu.Unlock()
+	err := e.store.AppendEvent(ctx, ev, ds)
+	e.mu.Lock()
+	switch {
+	case err != nil:
+		if cached {
+			delete(e.events, ev.ID)
+		}
+		for _, d := range ds {
+			delete(e.freshIDs, d.ID)
+		}
+	case fresh:
+		// Durable now: they may start.
+		for _, d := range ds {
+			e.fresh[d.Lane] = append(e.fresh[d.Lane], d)
+		}
+	}
+	e.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("notify: record event: %w", err)
 	}
 	e.kick()
@@ -342,8 +372,32 @@ func (e *Engine) fill(ctx context.Context) {
 			delete(e.ended, id) // ended before this round began: its snapshot sees the outcome
 		}
 	}
-	e.mu.Unlock()
 	now := time.Now()
+	// Just-published deliveries first, from memory.
+	type start struct {
+		d storage.Delivery
+		l *lane
+	}
+	var starts []start
+	for key, q := range e.fresh {
+		l, i := e.lane(key), 0
+		for ; i < len(q) && e.room() > 0 && l.start(now); i++ {
+			delete(e.freshIDs, q[i].ID)
+			e.inflight[q[i].ID] = struct{}{}
+			e.busy++
+			starts = append(starts, start{q[i], l})
+		}
+		if i == len(q) {
+			delete(e.fresh, key)
+		} else {
+			e.fresh[key] = q[i:]
+		}
+	}
+	e.mu.Unlock()
+	for _, st := range starts {
+		e.attempts.Add(1)
+		go e.attempt(st.d, st.l)
+	}
 	ds, err := e.store.DueDeliveries(ctx, now, func(key string) int {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -351,7 +405,8 @@ func (e *Engine) fill(ctx context.Context) {
 	}, func(id string) bool {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		return e.held(id, round)
+		_, fresh := e.freshIDs[id]
+		return fresh || e.held(id, round)
 	})
 	if err != nil {
 		if ctx.Err() == nil {
