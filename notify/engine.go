@@ -95,6 +95,8 @@ type Engine struct {
 	// the store's due index too, and are skipped there while held here.
 	fresh    map[string][]storage.Delivery
 	freshIDs map[string]struct{}
+	freshN   map[string]int // fresh ids claimed, by lane
+	scan     atomic.Bool    // the store may hold due deliveries not yet read
 	events   map[string]*cachedEvent
 
 	healthMu sync.Mutex // serialises endpoint health changes
@@ -144,6 +146,7 @@ func New(o Options) (*Engine, error) {
 		ended:    map[string]uint64{},
 		fresh:    map[string][]storage.Delivery{},
 		freshIDs: map[string]struct{}{},
+		freshN:   map[string]int{},
 		events:   map[string]*cachedEvent{},
 		wake:     make(chan struct{}, 1),
 	}, nil
@@ -225,7 +228,7 @@ func (e *Engine) Reload(ctx context.Context) error {
 		}
 	}
 	e.mu.Unlock()
-	e.kick()
+	e.rescan()
 	return nil
 }
 
@@ -239,7 +242,7 @@ func (e *Engine) SetPaused(ctx context.Context, paused bool) error {
 		return fmt.Errorf("notify: save the pause switch: %w", err)
 	}
 	e.paused.Store(paused)
-	e.kick()
+	e.rescan()
 	return nil
 }
 
@@ -297,154 +300,6 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 		return ev, 0, err
 	}
 	return ev, len(ds), nil
-}
-
-// enqueue stores an event with its deliveries and wakes the loop.
-func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
-	// Before the write: once it commits, a loop round could read the
-	// deliveries from the store. Claiming their ids as fresh makes the
-	// round pass them over, so each is started once, from memory; the
-	// event is cached for the same reason.
-	e.mu.Lock()
-	cached := len(e.events) < maxCachedEvents
-	if cached {
-		e.events[ev.ID] = &cachedEvent{ev: ev, refs: len(ds)}
-	}
-	fresh := len(e.freshIDs)+len(ds) <= maxFresh
-	if fresh {
-		for _, d := range ds {
-			e.freshIDs[d.ID] = struct{}{}
-		}
-	}
-	e.mu.Unlock()
-	err := e.store.AppendEvent(ctx, ev, ds)
-	e.mu.Lock()
-	switch {
-	case err != nil:
-		if cached {
-			delete(e.events, ev.ID)
-		}
-		for _, d := range ds {
-			delete(e.freshIDs, d.ID)
-		}
-	case fresh:
-		// Durable now: they may start.
-		for _, d := range ds {
-			e.fresh[d.Lane] = append(e.fresh[d.Lane], d)
-		}
-	}
-	e.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("notify: record event: %w", err)
-	}
-	e.kick()
-	return nil
-}
-
-// loop picks due deliveries whenever something may have come due.
-func (e *Engine) loop(ctx context.Context) {
-	defer close(e.loopDone)
-	t := time.NewTicker(e.poll)
-	defer t.Stop()
-	for {
-		e.fill(ctx)
-		e.rounds.Add(1)
-		select {
-		case <-ctx.Done():
-			return
-		case <-e.wake:
-		case <-t.C:
-		}
-	}
-}
-
-// fill starts attempts for due deliveries, as many as each lane has room
-// for.
-func (e *Engine) fill(ctx context.Context) {
-	if e.paused.Load() {
-		return
-	}
-	e.mu.Lock()
-	e.round++
-	round := e.round
-	for id, r := range e.ended {
-		if r < round {
-			delete(e.ended, id) // ended before this round began: its snapshot sees the outcome
-		}
-	}
-	now := time.Now()
-	// Just-published deliveries first, from memory.
-	type start struct {
-		d storage.Delivery
-		l *lane
-	}
-	var starts []start
-	for key, q := range e.fresh {
-		l, i := e.lane(key), 0
-		for ; i < len(q) && e.room() > 0 && l.start(now); i++ {
-			delete(e.freshIDs, q[i].ID)
-			e.inflight[q[i].ID] = struct{}{}
-			e.busy++
-			starts = append(starts, start{q[i], l})
-		}
-		if i == len(q) {
-			delete(e.fresh, key)
-		} else {
-			e.fresh[key] = q[i:]
-		}
-	}
-	e.mu.Unlock()
-	for _, st := range starts {
-		e.attempts.Add(1)
-		go e.attempt(st.d, st.l)
-	}
-	ds, err := e.store.DueDeliveries(ctx, now, func(key string) int {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		return min(e.lane(key).free(now), e.room())
-	}, func(id string) bool {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		_, fresh := e.freshIDs[id]
-		return fresh || e.held(id, round)
-	})
-	if err != nil {
-		if ctx.Err() == nil {
-			e.log.Error("reading due deliveries", "err", err)
-		}
-		return
-	}
-	for _, d := range ds {
-		e.mu.Lock()
-		l := e.lane(d.Lane)
-		if e.held(d.ID, round) || e.room() == 0 || !l.start(now) {
-			e.mu.Unlock()
-			continue
-		}
-		e.inflight[d.ID] = struct{}{}
-		e.busy++
-		e.mu.Unlock()
-		e.attempts.Add(1)
-		go e.attempt(d, l)
-	}
-}
-
-// room is how many more attempts may start: at most maxBusy waiting for
-// an answer, and as many again waiting for their outcome to be written.
-// Called with e.mu held.
-func (e *Engine) room() int {
-	return max(0, min(e.maxBusy-e.busy, 2*e.maxBusy-len(e.inflight)))
-}
-
-// held reports whether the loop must leave a due delivery alone: it is
-// being attempted or recorded, or its attempt ended during this round, so
-// the round's snapshot may predate its outcome. Called with e.mu held.
-func (e *Engine) held(id string, round uint64) bool {
-	if _, ok := e.inflight[id]; ok {
-		return true
-	}
-	r, ok := e.ended[id]
-	return ok && r >= round
 }
 
 // lane returns the lane of key, creating it. Called with e.mu held.
@@ -561,34 +416,6 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 		e.health(rctx, t.ep.ID, d, r, u.Status)
 	}
 	e.recorded(d.ID)
-}
-
-// answered frees an attempt's lane slot, adjusts the lane to the answer
-// (nil when there was none), and wakes the loop.
-func (e *Engine) answered(l *lane, r *result, now time.Time) {
-	e.mu.Lock()
-	e.busy--
-	l.inflight--
-	if r != nil {
-		l.feedback(*r, now)
-	}
-	if l.inflight == 0 && l.target == nil && !now.Before(l.coolUntil) {
-		// An idle callback (or deleted endpoint) lane holds nothing worth
-		// keeping; dropping it keeps the map from growing with every host.
-		delete(e.lanes, l.key)
-	}
-	e.mu.Unlock()
-	e.kick()
-}
-
-// recorded lets go of a delivery whose outcome is written (or, at
-// shutdown, abandoned), and wakes the loop.
-func (e *Engine) recorded(id string) {
-	e.mu.Lock()
-	delete(e.inflight, id)
-	e.ended[id] = e.round
-	e.mu.Unlock()
-	e.kick()
 }
 
 // health updates an endpoint's failure record after an attempt: a 410

@@ -66,7 +66,7 @@ func (e *Engine) Replay(ctx context.Context, id string) (storage.Delivery, error
 	if err != nil {
 		return d, err
 	}
-	e.kick()
+	e.rescan()
 	return d, nil
 }
 
@@ -83,6 +83,6 @@ func (e *Engine) ReplayFailed(ctx context.Context, endpointID string, since, unt
 	if err != nil {
 		return 0, fmt.Errorf("replay: %w", err)
 	}
-	e.kick()
+	e.rescan()
 	return n, nil
 }
