@@ -1,7 +1,9 @@
 package notify
 
 import (
+	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +115,36 @@ func TestExcerptCutsOnARuneBoundary(t *testing.T) {
 	}
 	if excerpt([]byte("short")) != "short" {
 		t.Fatal("a short body is kept whole")
+	}
+}
+
+func TestDefaultBody(t *testing.T) {
+	ev := storage.Event{ID: "id1", Type: "a.b", Time: time.Date(2026, 12, 1, 10, 0, 0, 5, time.UTC), Title: "T \"q\"\n",
+		Message: "m\u2028\\", Data: map[string]any{"k": []any{1.5, "x", nil}}}
+	for _, msgKey := range []string{"Msg", "message", "data", "text"} {
+		ep := storage.Endpoint{Name: "n", URL: "https://example.com", EventTypes: []string{"*"}, MsgKey: msgKey,
+			ExtraBody: map[string]any{"team": "ops", "n": 2, "nested": map[string]any{"<": ">"}}}
+		if err := Normalize(&ep); err != nil {
+			t.Fatal(err)
+		}
+		tg, err := newTarget(ep, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := tg.defaultBody(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%s: %s: %v", msgKey, b, err)
+		}
+		want := map[string]any{"id": "id1", "type": "a.b", "time": "2026-12-01T10:00:00.000000005Z", "title": "T \"q\"\n",
+			"sub_title": "", "message": "m\u2028\\", "logo": "", "image": "", "data": map[string]any{"k": []any{1.5, "x", nil}},
+			"team": "ops", "n": float64(2), "nested": map[string]any{"<": ">"}}
+		want[msgKey] = "T \"q\"\n\nm\u2028\\"
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("msg_key %s:\n got %v\nwant %v", msgKey, got, want)
+		}
 	}
 }

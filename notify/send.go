@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/switchyard-dev/switchyard/internal/jsonesc"
 	"github.com/switchyard-dev/switchyard/notify/egress"
 	"github.com/switchyard-dev/switchyard/notify/template"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -38,7 +39,12 @@ type target struct {
 	url     *template.Template
 	body    *template.Template // nil without body_template
 	headers map[string]*template.Template
+	names   []string // header names, sorted
 	keys    [][]byte // Standard Webhooks keys: the current one first
+	// usesSign: some template names {{sign}}, so it is computed.
+	usesSign bool
+	// extra is extra_body encoded once: `"k":v,` for each key, sorted.
+	extra []byte
 }
 
 // newTarget prepares an endpoint (already normalised). Secrets rotated out
@@ -58,6 +64,19 @@ func newTarget(ep storage.Endpoint, now time.Time) (*target, error) {
 		if t.headers[k], err = template.Parse(v); err != nil {
 			return nil, fmt.Errorf("header %q: %w", k, err)
 		}
+		t.usesSign = t.usesSign || slices.Contains(t.headers[k].Names(), "sign")
+	}
+	t.names = slices.Sorted(maps.Keys(t.headers))
+	t.usesSign = t.usesSign || slices.Contains(t.url.Names(), "sign") || (t.body != nil && slices.Contains(t.body.Names(), "sign"))
+	for _, k := range slices.Sorted(maps.Keys(ep.ExtraBody)) {
+		v, err := json.Marshal(ep.ExtraBody[k])
+		if err != nil {
+			return nil, fmt.Errorf("extra_body %q: %w", k, err)
+		}
+		t.extra = appendString(t.extra, k)
+		t.extra = append(t.extra, ':')
+		t.extra = append(t.extra, v...)
+		t.extra = append(t.extra, ',')
 	}
 	if strings.HasPrefix(ep.SigningSecret, "whsec_") {
 		k, err := secretKey(ep.SigningSecret)
@@ -92,7 +111,7 @@ func (t *target) request(ev storage.Event, msgID string, now time.Time) (*outgoi
 	ev = localize(ev, t.ep.Language)
 	ts := strconv.FormatInt(now.UnixMilli(), 10)
 	v := vars(ev, ts)
-	if t.ep.SigningSecret != "" {
+	if t.usesSign && t.ep.SigningSecret != "" {
 		v.Sign = robotSign(t.ep.SigningSecret, ts)
 	}
 	o := &outgoing{
@@ -102,7 +121,7 @@ func (t *target) request(ev storage.Event, msgID string, now time.Time) (*outgoi
 		timeout: time.Duration(t.ep.TimeoutMS) * time.Millisecond,
 		verify:  t.ep.Verify,
 	}
-	for _, k := range slices.Sorted(maps.Keys(t.headers)) {
+	for _, k := range t.names {
 		o.header.Set(k, t.headers[k].Text(v))
 	}
 	if o.header.Get("Content-Type") == "" {
@@ -113,7 +132,7 @@ func (t *target) request(ev storage.Event, msgID string, now time.Time) (*outgoi
 	case ev.Type == ValidateType && t.body == nil:
 		o.body, err = json.Marshal(map[string]string{t.ep.MsgKey: ev.Message})
 	case t.body == nil:
-		o.body, err = defaultBody(ev, t.ep)
+		o.body, err = t.defaultBody(ev)
 	case isJSON(o.header.Get("Content-Type")):
 		o.body, err = t.body.JSON(v)
 	default:
@@ -177,20 +196,49 @@ func isJSON(contentType string) bool {
 }
 
 // defaultBody is the body without a template: the event as JSON, the
-// endpoint's extra_body, and the text under msg_key.
-func defaultBody(ev storage.Event, ep storage.Endpoint) ([]byte, error) {
-	m := make(map[string]any, 10+len(ep.ExtraBody))
-	maps.Copy(m, ep.ExtraBody)
-	m["id"], m["type"], m["time"] = ev.ID, ev.Type, ev.Time.UTC().Format(time.RFC3339Nano)
-	m["title"], m["sub_title"], m["message"] = ev.Title, ev.SubTitle, ev.Message
-	m["logo"], m["image"] = ev.Logo, ev.Image
+// endpoint's extra_body, and the text under msg_key. It is written by
+// hand (it is made for every attempt); only data goes through
+// encoding/json.
+func (t *target) defaultBody(ev storage.Event) ([]byte, error) {
+	data := []byte("{}")
 	if ev.Data != nil {
-		m["data"] = ev.Data
-	} else {
-		m["data"] = map[string]any{}
+		var err error
+		if data, err = json.Marshal(ev.Data); err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
 	}
-	m[ep.MsgKey] = text(ev)
-	return json.Marshal(m)
+	b := make([]byte, 0, 192+len(ev.Title)+len(ev.SubTitle)+2*len(ev.Message)+len(data)+len(t.extra))
+	b = append(b, '{')
+	for _, f := range [...]struct{ k, v string }{
+		{"id", ev.ID}, {"type", ev.Type}, {"time", ev.Time.UTC().Format(time.RFC3339Nano)},
+		{"title", ev.Title}, {"sub_title", ev.SubTitle}, {"message", ev.Message},
+		{"logo", ev.Logo}, {"image", ev.Image},
+	} {
+		if f.k == t.ep.MsgKey {
+			continue // msg_key names an event field: the text takes its place
+		}
+		b = appendString(b, f.k)
+		b = append(b, ':')
+		b = appendString(b, f.v)
+		b = append(b, ',')
+	}
+	if t.ep.MsgKey != "data" {
+		b = append(b, `"data":`...)
+		b = append(b, data...)
+		b = append(b, ',')
+	}
+	b = append(b, t.extra...)
+	b = appendString(b, t.ep.MsgKey)
+	b = append(b, ':')
+	b = appendString(b, text(ev))
+	return append(b, '}'), nil
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = jsonesc.Append(b, s, false)
+	return append(b, '"')
 }
 
 // text is an event's readable text: title, sub title and message, one a
