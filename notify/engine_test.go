@@ -249,7 +249,7 @@ func TestTemplatesHeadersAuthCookies(t *testing.T) {
 	ep := e.endpoint(t, storage.Endpoint{
 		URL: rc.URL + "/robot?host={{data.host}}", Method: "PUT",
 		BodyTemplate: `{"text": "{{title}}: {{message}}", "n": {{data.n}}}`,
-		Headers:      map[string]string{"X-Title": "{{title}}"},
+		Headers:      map[string]string{"X-Title": "{{title}}", "user-agent": "Bot/1", "X-Static": "v"},
 		Cookies:      map[string]string{"session": "abc"},
 		Auth:         storage.Auth{Type: "basic", Username: "u", Password: "p w"},
 	})
@@ -268,6 +268,9 @@ func TestTemplatesHeadersAuthCookies(t *testing.T) {
 	}
 	if r.Header.Get("X-Title") != "Say \"hi\"X-Evil: 1" || r.Header.Get("X-Evil") != "" {
 		t.Fatalf("header template: %q", r.Header.Get("X-Title"))
+	}
+	if r.Header.Get("User-Agent") != "Bot/1" || r.Header.Get("X-Static") != "v" || r.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("static headers: %v", r.Header)
 	}
 	if r.Header.Get("Cookie") != "session=abc" || r.Header.Get("Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte("u:p w")) {
 		t.Fatalf("cookie/auth: %v", r.Header)

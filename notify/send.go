@@ -37,10 +37,13 @@ const (
 type target struct {
 	ep      storage.Endpoint
 	url     *template.Template
-	body    *template.Template // nil without body_template
-	headers map[string]*template.Template
-	names   []string // header names, sorted
-	keys    [][]byte // Standard Webhooks keys: the current one first
+	body    *template.Template            // nil without body_template
+	headers map[string]*template.Template // the headers with placeholders
+	names   []string                      // their names, sorted
+	// static holds what every request carries: headers without
+	// placeholders, the defaults, cookies and auth.
+	static http.Header
+	keys   [][]byte // Standard Webhooks keys: the current one first
 	// usesSign: some template names {{sign}}, so it is computed.
 	usesSign bool
 	// extra is extra_body encoded once: `"k":v,` for each key, sorted.
@@ -66,7 +69,29 @@ func newTarget(ep storage.Endpoint, now time.Time) (*target, error) {
 		}
 		t.usesSign = t.usesSign || slices.Contains(t.headers[k].Names(), "sign")
 	}
+	t.static = make(http.Header, len(ep.Headers)+4)
+	for k, h := range t.headers {
+		if len(h.Names()) == 0 {
+			t.static.Set(k, h.Text(template.Vars{}))
+			delete(t.headers, k)
+		}
+	}
 	t.names = slices.Sorted(maps.Keys(t.headers))
+	// Defaults, unless configured. User-Agent is set here so the egress
+	// client need not copy every request to add it.
+	for _, d := range [...]struct{ k, v string }{{"Content-Type", "application/json"}, {"User-Agent", egress.DefaultUserAgent}} {
+		if !hasHeader(ep.Headers, d.k) {
+			t.static.Set(d.k, d.v)
+		}
+	}
+	setCookies(t.static, ep.Cookies)
+	setAuth(t.static, ep.Auth)
+	for _, k := range []string{"Cookie", "Authorization"} {
+		if t.static.Get(k) != "" && hasHeader(ep.Headers, k) {
+			delete(t.headers, headerName(ep.Headers, k)) // cookies and auth win over a header of that name
+			t.names = slices.Sorted(maps.Keys(t.headers))
+		}
+	}
 	t.usesSign = t.usesSign || slices.Contains(t.url.Names(), "sign") || (t.body != nil && slices.Contains(t.body.Names(), "sign"))
 	for _, k := range slices.Sorted(maps.Keys(ep.ExtraBody)) {
 		v, err := json.Marshal(ep.ExtraBody[k])
@@ -117,15 +142,12 @@ func (t *target) request(ev storage.Event, msgID string, now time.Time) (*outgoi
 	o := &outgoing{
 		method:  t.ep.Method,
 		url:     t.url.URL(v),
-		header:  make(http.Header, len(t.headers)+6),
+		header:  t.static.Clone(),
 		timeout: time.Duration(t.ep.TimeoutMS) * time.Millisecond,
 		verify:  t.ep.Verify,
 	}
 	for _, k := range t.names {
 		o.header.Set(k, t.headers[k].Text(v))
-	}
-	if o.header.Get("Content-Type") == "" {
-		o.header.Set("Content-Type", "application/json")
 	}
 	var err error
 	switch {
@@ -144,13 +166,12 @@ func (t *target) request(ev storage.Event, msgID string, now time.Time) (*outgoi
 	if o.method == http.MethodGet {
 		o.body = nil
 	}
-	setCookies(o.header, t.ep.Cookies)
-	setAuth(o.header, t.ep.Auth)
-	o.header.Set("X-Switchyard-Event", ev.Type)
+	// Canonical names, assigned directly: Set would canonicalise again.
+	o.header["X-Switchyard-Event"] = []string{ev.Type}
 	if len(t.keys) > 0 {
-		o.header.Set("webhook-id", msgID)
-		o.header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
-		o.header.Set("webhook-signature", signature(t.keys, msgID, now, o.body))
+		o.header["Webhook-Id"] = []string{msgID}
+		o.header["Webhook-Timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
+		o.header["Webhook-Signature"] = []string{signature(t.keys, msgID, now, o.body)}
 	}
 	return o, nil
 }
@@ -253,6 +274,20 @@ func text(ev storage.Event) string {
 	return strings.Join(parts, "\n")
 }
 
+// hasHeader reports whether h names a header, in any case.
+func hasHeader(h map[string]string, name string) bool { return headerName(h, name) != "" }
+
+// headerName returns the key under which h holds name, in any case.
+func headerName(h map[string]string, name string) string {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			return k
+		}
+	}
+	return ""
+}
+
+// setCookies sends cookies as one Cookie header, sorted by name.
 func setCookies(h http.Header, cookies map[string]string) {
 	if len(cookies) == 0 {
 		return

@@ -948,6 +948,13 @@ func (b *bench) profiled(name string, fn func() error) error {
 	err = fn()
 	pprof.StopCPUProfile()
 	fmt.Fprintln(os.Stderr, "cpu profile written to", path)
+	// The allocations since the start, beside it (go tool pprof
+	// -sample_index=alloc_space).
+	heap := strings.TrimSuffix(path, ".pprof") + ".heap.pprof"
+	if hf, herr := os.Create(heap); herr == nil {
+		_ = pprof.Lookup("allocs").WriteTo(hf, 0)
+		hf.Close()
+	}
 	return err
 }
 
