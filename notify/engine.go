@@ -113,7 +113,8 @@ type Engine struct {
 
 type cachedEvent struct {
 	ev   storage.Event
-	refs int // deliveries not yet finished
+	data []byte // ev.Data as JSON, made once for the default bodies
+	refs int    // deliveries not yet finished
 }
 
 // New returns an engine; Start loads the endpoints and starts delivering.
@@ -321,15 +322,17 @@ func (e *Engine) lane(key string) *lane {
 	return l
 }
 
-// event returns a delivery's event, from memory when it can.
-func (e *Engine) event(ctx context.Context, id string) (storage.Event, error) {
+// event returns a delivery's event, from memory when it can, with its
+// data as JSON when that is known (nil otherwise).
+func (e *Engine) event(ctx context.Context, id string) (storage.Event, []byte, error) {
 	e.mu.Lock()
 	c, ok := e.events[id]
 	e.mu.Unlock()
 	if ok {
-		return c.ev, nil
+		return c.ev, c.data, nil
 	}
-	return e.store.GetEvent(ctx, id)
+	ev, err := e.store.GetEvent(ctx, id)
+	return ev, nil, err
 }
 
 // finished drops a finished delivery's hold on its cached event.
@@ -357,7 +360,7 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	e.mu.Unlock()
 
 	var r result
-	ev, err := e.event(ctx, d.EventID)
+	ev, data, err := e.event(ctx, d.EventID)
 	switch {
 	case err != nil:
 		r.attempt = storage.Attempt{At: start.UTC(), Error: "the event cannot be read: " + err.Error()}
@@ -369,7 +372,7 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 		final = true
 	default:
 		policy = t.ep.Retry
-		o, err := t.request(ev, d.ID, start)
+		o, err := t.request(ev, data, d.ID, start)
 		if err != nil {
 			r.attempt = storage.Attempt{At: start.UTC(), Error: "building the request: " + err.Error()}
 		} else {

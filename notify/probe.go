@@ -52,7 +52,7 @@ func (e *Engine) probe(ctx context.Context, ep storage.Endpoint, ev storage.Even
 		return result{}, err
 	}
 	ev.ID, ev.Time = id.String(), now.UTC()
-	o, err := t.request(ev, "msg_"+id.String(), now)
+	o, err := t.request(ev, nil, "msg_"+id.String(), now)
 	if err != nil {
 		return result{}, invalid("building the request: %v", err)
 	}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -33,7 +34,11 @@ func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Del
 	e.mu.Lock()
 	cached := len(e.events) < maxCachedEvents
 	if cached {
-		e.events[ev.ID] = &cachedEvent{ev: ev, refs: len(ds)}
+		c := &cachedEvent{ev: ev, refs: len(ds)}
+		if ev.Data != nil {
+			c.data, _ = json.Marshal(ev.Data) // on error, each body reports it
+		}
+		e.events[ev.ID] = c
 	}
 	claimed := make([]bool, len(ds))
 	overflow := false

@@ -131,7 +131,7 @@ func TestDefaultBody(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := tg.defaultBody(ev)
+		b, err := tg.defaultBody(ev, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -131,8 +131,8 @@ type outgoing struct {
 }
 
 // request builds the request of one attempt at delivering ev with
-// webhook-id msgID.
-func (t *target) request(ev storage.Event, msgID string, now time.Time) (*outgoing, error) {
+// webhook-id msgID. data is ev.Data as JSON, or nil to encode it here.
+func (t *target) request(ev storage.Event, data []byte, msgID string, now time.Time) (*outgoing, error) {
 	ev = localize(ev, t.ep.Language)
 	ts := strconv.FormatInt(now.UnixMilli(), 10)
 	v := vars(ev, ts)
@@ -154,7 +154,7 @@ func (t *target) request(ev storage.Event, msgID string, now time.Time) (*outgoi
 	case ev.Type == ValidateType && t.body == nil:
 		o.body, err = json.Marshal(map[string]string{t.ep.MsgKey: ev.Message})
 	case t.body == nil:
-		o.body, err = t.defaultBody(ev)
+		o.body, err = t.defaultBody(ev, data)
 	case isJSON(o.header.Get("Content-Type")):
 		o.body, err = t.body.JSON(v)
 	default:
@@ -220,13 +220,16 @@ func isJSON(contentType string) bool {
 // endpoint's extra_body, and the text under msg_key. It is written by
 // hand (it is made for every attempt); only data goes through
 // encoding/json.
-func (t *target) defaultBody(ev storage.Event) ([]byte, error) {
-	data := []byte("{}")
-	if ev.Data != nil {
+func (t *target) defaultBody(ev storage.Event, data []byte) ([]byte, error) {
+	switch {
+	case data != nil:
+	case ev.Data != nil:
 		var err error
 		if data, err = json.Marshal(ev.Data); err != nil {
 			return nil, fmt.Errorf("data: %w", err)
 		}
+	default:
+		data = []byte("{}")
 	}
 	b := make([]byte, 0, 192+len(ev.Title)+len(ev.SubTitle)+2*len(ev.Message)+len(data)+len(t.extra))
 	b = append(b, '{')

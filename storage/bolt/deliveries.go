@@ -254,9 +254,11 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (storage.DeliveryDet
 		c := tx.Bucket(bucketAttempts).Cursor()
 		for ak, v := c.Seek(k); ak != nil && bytes.HasPrefix(ak, k); ak, v = c.Next() {
 			var a storage.Attempt
+			n := int(binary.BigEndian.Uint16(ak[16:]))
 			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("attempt %d: %w", binary.BigEndian.Uint16(ak[16:]), err)
+				return fmt.Errorf("attempt %d: %w", n, err)
 			}
+			a.N = n // the key holds the number
 			attempts = append(attempts, a)
 		}
 		return nil
@@ -426,6 +428,13 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, a storage.Attempt,
 		return storage.Delivery{}, fmt.Errorf("record attempt %s: %w: status %q", id, storage.ErrInvalid, u.Status)
 	}
 	a.Response = excerpt(a.Response, storage.MaxResponseExcerpt)
+	// Encoded before the write, outside the single writer; its number
+	// is its key's, so the record does not need it.
+	a.N = 0
+	attempt, err := json.Marshal(a)
+	if err != nil {
+		return storage.Delivery{}, fmt.Errorf("record attempt %s: %w", id, err)
+	}
 	var r deliveryRecord
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		db, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveryDue)
@@ -436,12 +445,11 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, a storage.Attempt,
 		if r.Status != storage.DeliveryPending {
 			return fmt.Errorf("%w: delivery is %s", storage.ErrConflict, r.Status)
 		}
-		a := a
-		a.N = r.AttemptCount + 1
-		if a.N > math.MaxUint16 {
+		n := r.AttemptCount + 1
+		if n > math.MaxUint16 {
 			return fmt.Errorf("%w: too many attempts", storage.ErrConflict)
 		}
-		if err := putJSON(tx.Bucket(bucketAttempts), attemptKey(k, a.N), a); err != nil {
+		if err := tx.Bucket(bucketAttempts).Put(attemptKey(k, n), attempt); err != nil {
 			return err
 		}
 		if r.NextAt != nil {
@@ -449,7 +457,7 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, a storage.Attempt,
 				return err
 			}
 		}
-		r.AttemptCount = a.N
+		r.AttemptCount = n
 		r.LastStatus, r.LastError, r.UpdatedAt = a.Status, a.Error, a.At
 		r.Status, r.NextAt = u.Status, nil
 		if u.Status == storage.DeliveryPending {
