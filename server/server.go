@@ -233,39 +233,29 @@ func (s *Server) purgeLoop(ctx context.Context) {
 const purgeBatch = 500
 
 func (s *Server) purgeOnce(ctx context.Context) {
-	cutoff := time.Now().Add(-s.opts.Retention)
-	total := 0
-	for ctx.Err() == nil {
-		n, err := s.store.PurgeMessages(ctx, cutoff, purgeBatch)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Error("purging old messages", "err", err)
-			}
-			return
-		}
-		total += n
-		if n < purgeBatch {
-			break
-		}
-	}
-	if total > 0 {
-		s.log.Info("purged old messages", "count", total, "older_than", cutoff.UTC().Format(time.RFC3339))
-		s.metrics.purged.Add(float64(total))
+	if n := s.purgeOld(ctx, "messages", s.store.PurgeMessages); n > 0 {
+		s.metrics.purged.Add(float64(n))
 	}
 }
 
 // purgeDeliveries deletes deliveries (with their attempts) and events
 // older than the retention.
 func (s *Server) purgeDeliveries(ctx context.Context) {
+	s.purgeOld(ctx, "deliveries and events", s.store.PurgeDeliveries)
+}
+
+// purgeOld deletes what is older than the retention with purge, in
+// batches, and says how many records went.
+func (s *Server) purgeOld(ctx context.Context, what string, purge func(context.Context, time.Time, int) (int, error)) int {
 	cutoff := time.Now().Add(-s.opts.Retention)
 	total := 0
 	for ctx.Err() == nil {
-		n, err := s.store.PurgeDeliveries(ctx, cutoff, purgeBatch)
+		n, err := purge(ctx, cutoff, purgeBatch)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.log.Error("purging old deliveries", "err", err)
+				s.log.Error("purging old "+what, "err", err)
 			}
-			return
+			break
 		}
 		total += n
 		if n < purgeBatch {
@@ -273,8 +263,9 @@ func (s *Server) purgeDeliveries(ctx context.Context) {
 		}
 	}
 	if total > 0 {
-		s.log.Info("purged old deliveries and events", "count", total, "older_than", cutoff.UTC().Format(time.RFC3339))
+		s.log.Info("purged old "+what, "count", total, "older_than", cutoff.UTC().Format(time.RFC3339))
 	}
+	return total
 }
 
 // purgeSeen forgets DEDUPE keys whose TTL has ended.
