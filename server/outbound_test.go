@@ -436,3 +436,22 @@ func TestFailedWebhookNotifiesSlack(t *testing.T) {
 		t.Fatalf("slack texts: %q", texts)
 	}
 }
+
+func TestOldDeliveriesArePurged(t *testing.T) {
+	t.Parallel()
+	in := start(t, allowPrivate, func(o *server.Options) {
+		o.Retention = 300 * time.Millisecond
+		o.PurgeInterval = 50 * time.Millisecond
+	})
+	s := newSink(t)
+	e := in.endpoint(map[string]any{"name": "p", "url": s.URL, "event_types": []string{"*"}})
+	in.api("POST", "/events", map[string]any{"type": "x"}, http.StatusAccepted, nil)
+	ds := in.settled(e.ID, 1)
+	eventually(t, "the old delivery purged", func() bool {
+		code, _, _ := in.do("GET", "/api/v1/deliveries/"+ds[0].ID, nil, http.Header{"Authorization": {"Bearer " + testToken}})
+		return code == http.StatusNotFound
+	})
+	if got := in.deliveries("endpoint_id=" + e.ID); len(got) != 0 {
+		t.Fatalf("deliveries after the purge: %+v", got)
+	}
+}
