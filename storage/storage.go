@@ -261,5 +261,37 @@ type Store interface {
 	Setting(ctx context.Context, name string) ([]byte, error)
 	PutSetting(ctx context.Context, name string, value []byte) error
 
+	// Users. Names are unique, case-insensitively (ErrConflict).
+	ListUsers(ctx context.Context) ([]User, error) // oldest first
+	GetUser(ctx context.Context, id string) (User, error)
+	GetUserByName(ctx context.Context, name string) (User, error)
+	CreateUser(ctx context.Context, u User) (User, error)
+	// UpdateUser replaces every field but ID and CreatedAt.
+	UpdateUser(ctx context.Context, u User) (User, error)
+	// DeleteUser deletes the user with its tokens and sessions.
+	DeleteUser(ctx context.Context, id string) error
+
+	// API tokens, found by the SHA-256 of the token.
+	CreateToken(ctx context.Context, t APIToken) (APIToken, error)
+	ListTokens(ctx context.Context, userID string) ([]APIToken, error) // oldest first
+	TokenByHash(ctx context.Context, hash []byte) (APIToken, error)
+	// TouchToken records when a token was last used.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+	DeleteToken(ctx context.Context, id string) error
+
+	// Sessions. The caller makes the ID (a hash of the cookie's secret).
+	CreateSession(ctx context.Context, s Session) error
+	GetSession(ctx context.Context, id string) (Session, error)
+	DeleteSession(ctx context.Context, id string) error
+	// PurgeSessions deletes up to limit sessions that expired before now.
+	PurgeSessions(ctx context.Context, now time.Time, limit int) (int, error)
+
+	// AppendAudit records a change; e.ID must be a UUIDv7 (the caller's).
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// ListAudit returns one page, newest first, like ListMessages.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, string, error)
+	// PurgeAudit deletes up to limit entries older than cutoff.
+	PurgeAudit(ctx context.Context, cutoff time.Time, limit int) (int, error)
+
 	Close() error
 }

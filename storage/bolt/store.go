@@ -22,6 +22,10 @@
 //	           id -> empty (time index of PENDING deliveries, per lane)
 //	delivery_by_endpoint  endpoint id + delivery id -> empty
 //	settings   name -> value
+//	users, user_names  users and their lower-cased names (see access.go)
+//	tokens, token_hashes  API tokens and their hashes (see access.go)
+//	sessions, session_exp  UI sessions and their expiry index (see access.go)
+//	audit      id -> AuditEntry (JSON, written once; see audit.go)
 //
 // Completions arrive in roughly the order messages were received, so the
 // outcomes and details buckets grow at their right edge like the others;
@@ -64,9 +68,18 @@ var (
 	bucketDeliveryByEndpoint = []byte("delivery_by_endpoint")
 	bucketSettings           = []byte("settings")
 
+	bucketUsers       = []byte("users")
+	bucketUserNames   = []byte("user_names")
+	bucketTokens      = []byte("tokens")
+	bucketTokenHashes = []byte("token_hashes")
+	bucketSessions    = []byte("sessions")
+	bucketSessionExp  = []byte("session_exp")
+	bucketAudit       = []byte("audit")
+
 	allBuckets = [][]byte{
 		bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending, bucketVersions, bucketSeen, bucketSeenExp,
 		bucketEndpoints, bucketEvents, bucketDeliveries, bucketAttempts, bucketDeliveryDue, bucketDeliveryByEndpoint, bucketSettings,
+		bucketUsers, bucketUserNames, bucketTokens, bucketTokenHashes, bucketSessions, bucketSessionExp, bucketAudit,
 	}
 )
 

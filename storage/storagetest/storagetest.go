@@ -48,6 +48,14 @@ func Run(t *testing.T, open Opener) {
 		{"PurgeDeliveries", testPurgeDeliveries},
 		{"Settings", testSettings},
 		{"ConcurrentAttempts", testConcurrentAttempts},
+		{"UserCRUD", testUserCRUD},
+		{"UserNames", testUserNames},
+		{"Tokens", testTokens},
+		{"Sessions", testSessions},
+		{"PurgeSessions", testPurgeSessions},
+		{"DeleteUserCascades", testDeleteUserCascades},
+		{"Audit", testAudit},
+		{"PurgeAudit", testPurgeAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,458 @@
+package storagetest
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// NewSessionID returns a session id as the server makes one: the hex
+// SHA-256 of a random cookie value.
+func NewSessionID() string {
+	sum := sha256.Sum256([]byte(rand.Text()))
+	return hex.EncodeToString(sum[:])
+}
+
+// tokenHash returns the SHA-256 of a made-up token.
+func tokenHash(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("%s: want %v, got %v", what, want, err)
+	}
+}
+
+func testUserCRUD(t *testing.T, s storage.Store) {
+	u := must(s.CreateUser(ctx(t), storage.User{Name: "Alice", DisplayName: "Alice A.", Role: storage.RoleAdmin, PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"}))
+	if id, err := uuid.Parse(u.ID); err != nil || id.Version() != 7 {
+		t.Fatalf("id %q is not a UUIDv7", u.ID)
+	}
+	if u.CreatedAt.IsZero() || !u.UpdatedAt.Equal(u.CreatedAt) {
+		t.Fatalf("created times: %v %v", u.CreatedAt, u.UpdatedAt)
+	}
+	got := must(s.GetUser(ctx(t), u.ID))
+	if got.Name != "Alice" || got.DisplayName != "Alice A." || got.Role != storage.RoleAdmin || got.Disabled ||
+		got.PasswordHash != u.PasswordHash || !got.CreatedAt.Equal(u.CreatedAt) || got.LastLoginAt != nil {
+		t.Fatalf("get: %+v", got)
+	}
+	if got := must(s.GetUserByName(ctx(t), "aLICE")); got.ID != u.ID || got.PasswordHash != u.PasswordHash {
+		t.Fatalf("by name, another case: %+v", got)
+	}
+	_, err := s.GetUserByName(ctx(t), "bob")
+	wantErr(t, "unknown name", err, storage.ErrNotFound)
+	for _, name := range []string{"", "  "} {
+		_, err := s.CreateUser(ctx(t), storage.User{Name: name, Role: storage.RoleViewer})
+		wantErr(t, fmt.Sprintf("create with name %q", name), err, storage.ErrInvalid)
+	}
+
+	bob := must(s.CreateUser(ctx(t), storage.User{Name: "bob", Role: storage.RoleViewer}))
+	if list := must(s.ListUsers(ctx(t))); len(list) != 2 || list[0].ID != u.ID || list[1].ID != bob.ID {
+		t.Fatalf("list, oldest first: %+v", list)
+	}
+
+	// An update replaces everything but ID and CreatedAt, the hash included.
+	login := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	upd := storage.User{ID: u.ID, Name: "alice", Role: storage.RoleEditor, Disabled: true, PasswordHash: "new-hash", LastLoginAt: &login, CreatedAt: time.Unix(1, 0)}
+	res := must(s.UpdateUser(ctx(t), upd))
+	if res.ID != u.ID || !res.CreatedAt.Equal(u.CreatedAt) || res.UpdatedAt.Before(u.UpdatedAt) {
+		t.Fatalf("update result: %+v", res)
+	}
+	got = must(s.GetUser(ctx(t), u.ID))
+	if got.Name != "alice" || got.DisplayName != "" || got.Role != storage.RoleEditor || !got.Disabled || got.PasswordHash != "new-hash" ||
+		got.LastLoginAt == nil || !got.LastLoginAt.Equal(login) || !got.CreatedAt.Equal(u.CreatedAt) || !got.UpdatedAt.Equal(res.UpdatedAt) {
+		t.Fatalf("after update: %+v", got)
+	}
+	upd.Name = ""
+	_, err = s.UpdateUser(ctx(t), upd)
+	wantErr(t, "update to an empty name", err, storage.ErrInvalid)
+
+	check(s.DeleteUser(ctx(t), u.ID))
+	for name, fn := range map[string]func() error{
+		"get":           func() error { _, err := s.GetUser(ctx(t), u.ID); return err },
+		"by name":       func() error { _, err := s.GetUserByName(ctx(t), "alice"); return err },
+		"second delete": func() error { return s.DeleteUser(ctx(t), u.ID) },
+		"update":        func() error { _, err := s.UpdateUser(ctx(t), storage.User{ID: u.ID, Name: "x"}); return err },
+		"malformed id":  func() error { _, err := s.GetUser(ctx(t), "../etc"); return err },
+		"unknown id":    func() error { _, err := s.GetUser(ctx(t), uuid.NewString()); return err },
+	} {
+		if err := fn(); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("%s after delete: want ErrNotFound, got %v", name, err)
+		}
+	}
+	if list := must(s.ListUsers(ctx(t))); len(list) != 1 || list[0].ID != bob.ID {
+		t.Fatalf("list after delete: %+v", list)
+	}
+	// The name is free again.
+	must(s.CreateUser(ctx(t), storage.User{Name: "ALICE", Role: storage.RoleViewer}))
+}
+
+func testUserNames(t *testing.T, s storage.Store) {
+	alice := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer}))
+	bob := must(s.CreateUser(ctx(t), storage.User{Name: "Bob", Role: storage.RoleViewer}))
+	_, err := s.CreateUser(ctx(t), storage.User{Name: "ALICE", Role: storage.RoleViewer})
+	wantErr(t, "create with a taken name in another case", err, storage.ErrConflict)
+
+	bob.Name = "Alice"
+	_, err = s.UpdateUser(ctx(t), bob)
+	wantErr(t, "rename to a taken name", err, storage.ErrConflict)
+	if got := must(s.GetUserByName(ctx(t), "bob")); got.ID != bob.ID || got.Name != "Bob" {
+		t.Fatalf("a refused rename changed the user: %+v", got)
+	}
+
+	// Changing only the case of one's own name is no conflict.
+	alice.Name = "Alice"
+	alice = must(s.UpdateUser(ctx(t), alice))
+	if got := must(s.GetUserByName(ctx(t), "alice")); got.ID != alice.ID || got.Name != "Alice" {
+		t.Fatalf("after a change of case: %+v", got)
+	}
+
+	// A rename moves the name: the new one finds the user, the old one is
+	// free.
+	bob.Name = "Robert"
+	must(s.UpdateUser(ctx(t), bob))
+	if got := must(s.GetUserByName(ctx(t), "ROBERT")); got.ID != bob.ID {
+		t.Fatalf("by new name: %+v", got)
+	}
+	_, err = s.GetUserByName(ctx(t), "bob")
+	wantErr(t, "by old name", err, storage.ErrNotFound)
+	must(s.CreateUser(ctx(t), storage.User{Name: "bob", Role: storage.RoleViewer}))
+}
+
+func testTokens(t *testing.T, s storage.Store) {
+	alice := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleEditor}))
+	bob := must(s.CreateUser(ctx(t), storage.User{Name: "bob", Role: storage.RoleViewer}))
+	exp := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	t1 := must(s.CreateToken(ctx(t), storage.APIToken{UserID: alice.ID, Name: "ci", Prefix: "swy_ab", Hash: tokenHash("one"), ExpiresAt: &exp}))
+	if id, err := uuid.Parse(t1.ID); err != nil || id.Version() != 7 || t1.CreatedAt.IsZero() {
+		t.Fatalf("created token: %+v", t1)
+	}
+	t2 := must(s.CreateToken(ctx(t), storage.APIToken{UserID: alice.ID, Name: "laptop", Prefix: "swy_cd", Hash: tokenHash("two")}))
+	tb := must(s.CreateToken(ctx(t), storage.APIToken{UserID: bob.ID, Name: "bob's", Prefix: "swy_ef", Hash: tokenHash("three")}))
+
+	for name, tok := range map[string]storage.APIToken{
+		"unknown user":   {UserID: uuid.NewString(), Name: "x", Hash: tokenHash("four")},
+		"malformed user": {UserID: "nope", Name: "x", Hash: tokenHash("four")},
+		"no user":        {Name: "x", Hash: tokenHash("four")},
+		"empty hash":     {UserID: alice.ID, Name: "x"},
+	} {
+		_, err := s.CreateToken(ctx(t), tok)
+		wantErr(t, name, err, storage.ErrInvalid)
+	}
+	_, err := s.CreateToken(ctx(t), storage.APIToken{UserID: bob.ID, Name: "dup", Hash: tokenHash("one")})
+	wantErr(t, "duplicate hash", err, storage.ErrConflict)
+
+	list := must(s.ListTokens(ctx(t), alice.ID))
+	if len(list) != 2 || list[0].ID != t1.ID || list[1].ID != t2.ID {
+		t.Fatalf("alice's tokens, oldest first: %+v", list)
+	}
+	if list := must(s.ListTokens(ctx(t), bob.ID)); len(list) != 1 || list[0].ID != tb.ID {
+		t.Fatalf("bob's tokens: %+v", list)
+	}
+	if list := must(s.ListTokens(ctx(t), uuid.NewString())); len(list) != 0 {
+		t.Fatalf("an unknown user's tokens: %+v", list)
+	}
+
+	got := must(s.TokenByHash(ctx(t), tokenHash("one")))
+	if got.ID != t1.ID || got.UserID != alice.ID || got.Name != "ci" || got.Prefix != "swy_ab" || string(got.Hash) != string(tokenHash("one")) ||
+		got.ExpiresAt == nil || !got.ExpiresAt.Equal(exp) || !got.CreatedAt.Equal(t1.CreatedAt) || got.LastUsedAt != nil {
+		t.Fatalf("by hash: %+v", got)
+	}
+	_, err = s.TokenByHash(ctx(t), tokenHash("unknown"))
+	wantErr(t, "unknown hash", err, storage.ErrNotFound)
+
+	used := time.Date(2030, 3, 4, 5, 6, 7, 8, time.UTC)
+	check(s.TouchToken(ctx(t), t1.ID, used))
+	if got := must(s.TokenByHash(ctx(t), tokenHash("one"))); got.LastUsedAt == nil || !got.LastUsedAt.Equal(used) || got.Name != "ci" {
+		t.Fatalf("after touch: %+v", got)
+	}
+
+	check(s.DeleteToken(ctx(t), t1.ID))
+	for name, fn := range map[string]func() error{
+		"by hash":       func() error { _, err := s.TokenByHash(ctx(t), tokenHash("one")); return err },
+		"second delete": func() error { return s.DeleteToken(ctx(t), t1.ID) },
+		"touch":         func() error { return s.TouchToken(ctx(t), t1.ID, used) },
+		"malformed id":  func() error { return s.DeleteToken(ctx(t), "../etc") },
+	} {
+		if err := fn(); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("%s after delete: want ErrNotFound, got %v", name, err)
+		}
+	}
+	if list := must(s.ListTokens(ctx(t), alice.ID)); len(list) != 1 || list[0].ID != t2.ID {
+		t.Fatalf("alice's tokens after delete: %+v", list)
+	}
+	// Its hash is free again.
+	must(s.CreateToken(ctx(t), storage.APIToken{UserID: bob.ID, Name: "again", Hash: tokenHash("one")}))
+}
+
+func testSessions(t *testing.T, s storage.Store) {
+	u := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer}))
+	now := time.Now().UTC()
+	created := now.Add(-time.Minute).Truncate(time.Microsecond)
+	live := storage.Session{ID: NewSessionID(), UserID: u.ID, CSRF: "csrf-token-1", CreatedAt: created, ExpiresAt: now.Add(time.Hour)}
+	check(s.CreateSession(ctx(t), live))
+	got := must(s.GetSession(ctx(t), live.ID))
+	if got.ID != live.ID || got.UserID != u.ID || got.CSRF != "csrf-token-1" || !got.CreatedAt.Equal(created) || !got.ExpiresAt.Equal(live.ExpiresAt) {
+		t.Fatalf("get: %+v", got)
+	}
+
+	for name, sess := range map[string]storage.Session{
+		"empty id":       {UserID: u.ID, ExpiresAt: now.Add(time.Hour)},
+		"unknown user":   {ID: NewSessionID(), UserID: uuid.NewString(), ExpiresAt: now.Add(time.Hour)},
+		"malformed user": {ID: NewSessionID(), UserID: "nope", ExpiresAt: now.Add(time.Hour)},
+	} {
+		wantErr(t, name, s.CreateSession(ctx(t), sess), storage.ErrInvalid)
+	}
+	wantErr(t, "same id twice", s.CreateSession(ctx(t), live), storage.ErrConflict)
+
+	expired := storage.Session{ID: NewSessionID(), UserID: u.ID, CSRF: "c", CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}
+	check(s.CreateSession(ctx(t), expired))
+	_, err := s.GetSession(ctx(t), expired.ID)
+	wantErr(t, "expired session", err, storage.ErrNotFound)
+	_, err = s.GetSession(ctx(t), NewSessionID())
+	wantErr(t, "unknown session", err, storage.ErrNotFound)
+
+	// Deleting works on expired sessions too, and only once.
+	check(s.DeleteSession(ctx(t), expired.ID))
+	check(s.DeleteSession(ctx(t), live.ID))
+	_, err = s.GetSession(ctx(t), live.ID)
+	wantErr(t, "deleted session", err, storage.ErrNotFound)
+	wantErr(t, "second delete", s.DeleteSession(ctx(t), live.ID), storage.ErrNotFound)
+	// Their expiry entries went with them.
+	if n := must(s.PurgeSessions(ctx(t), now.Add(48*time.Hour), 100)); n != 0 {
+		t.Fatalf("purge after deleting every session removed %d", n)
+	}
+}
+
+func testPurgeSessions(t *testing.T, s storage.Store) {
+	u := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer}))
+	now := time.Now().UTC()
+	var ids []string
+	for _, d := range []time.Duration{-3 * time.Hour, -2 * time.Hour, -time.Hour, time.Hour} {
+		sess := storage.Session{ID: NewSessionID(), UserID: u.ID, CreatedAt: now.Add(d - time.Hour), ExpiresAt: now.Add(d)}
+		check(s.CreateSession(ctx(t), sess))
+		ids = append(ids, sess.ID)
+	}
+	if n := must(s.PurgeSessions(ctx(t), now, 0)); n != 0 {
+		t.Fatalf("purged %d with limit 0", n)
+	}
+	if n := must(s.PurgeSessions(ctx(t), now, 2)); n != 2 {
+		t.Fatalf("purged %d with limit 2", n)
+	}
+	if n := must(s.PurgeSessions(ctx(t), now, 100)); n != 1 {
+		t.Fatalf("second purge removed %d, want 1", n)
+	}
+	if n := must(s.PurgeSessions(ctx(t), now, 100)); n != 0 {
+		t.Fatalf("third purge removed %d, want 0", n)
+	}
+	for _, id := range ids[:3] {
+		wantErr(t, "purged session delete", s.DeleteSession(ctx(t), id), storage.ErrNotFound)
+	}
+	if got := must(s.GetSession(ctx(t), ids[3])); got.ID != ids[3] {
+		t.Fatalf("live session: %+v", got)
+	}
+}
+
+func testDeleteUserCascades(t *testing.T, s storage.Store) {
+	alice := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleEditor}))
+	bob := must(s.CreateUser(ctx(t), storage.User{Name: "bob", Role: storage.RoleViewer}))
+	now := time.Now().UTC()
+	for i, u := range []storage.User{alice, alice, bob} {
+		must(s.CreateToken(ctx(t), storage.APIToken{UserID: u.ID, Name: "t", Hash: tokenHash(fmt.Sprint("token", i))}))
+	}
+	aliceLive := storage.Session{ID: NewSessionID(), UserID: alice.ID, ExpiresAt: now.Add(time.Hour)}
+	aliceExpired := storage.Session{ID: NewSessionID(), UserID: alice.ID, ExpiresAt: now.Add(-time.Hour)}
+	bobLive := storage.Session{ID: NewSessionID(), UserID: bob.ID, ExpiresAt: now.Add(time.Hour)}
+	for _, sess := range []storage.Session{aliceLive, aliceExpired, bobLive} {
+		check(s.CreateSession(ctx(t), sess))
+	}
+
+	check(s.DeleteUser(ctx(t), alice.ID))
+	if list := must(s.ListTokens(ctx(t), alice.ID)); len(list) != 0 {
+		t.Fatalf("a deleted user's tokens remain: %+v", list)
+	}
+	for i := range 2 {
+		_, err := s.TokenByHash(ctx(t), tokenHash(fmt.Sprint("token", i)))
+		wantErr(t, "a deleted user's token by hash", err, storage.ErrNotFound)
+	}
+	for _, id := range []string{aliceLive.ID, aliceExpired.ID} {
+		wantErr(t, "a deleted user's session", s.DeleteSession(ctx(t), id), storage.ErrNotFound)
+	}
+	// The expired session's expiry entry went too: nothing left to purge.
+	if n := must(s.PurgeSessions(ctx(t), now, 100)); n != 0 {
+		t.Fatalf("purge after the cascade removed %d", n)
+	}
+	// The hashes are free again; bob kept everything.
+	must(s.CreateToken(ctx(t), storage.APIToken{UserID: bob.ID, Name: "t", Hash: tokenHash("token0")}))
+	if got := must(s.TokenByHash(ctx(t), tokenHash("token2"))); got.UserID != bob.ID {
+		t.Fatalf("bob's token: %+v", got)
+	}
+	if got := must(s.GetSession(ctx(t), bobLive.ID)); got.UserID != bob.ID {
+		t.Fatalf("bob's session: %+v", got)
+	}
+}
+
+func auditIDs(es []storage.AuditEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.ID
+	}
+	return out
+}
+
+func testAudit(t *testing.T, s storage.Store) {
+	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond).UTC()
+	actions := []string{"provider.update", "provider.delete", "message.resubmit", "user.login", "provider"}
+	var entries []storage.AuditEntry // oldest first
+	for i := range 20 {
+		at := base.Add(time.Duration(i) * time.Second)
+		e := storage.AuditEntry{
+			ID: NewID(t, at), Time: at, Actor: []string{"alice", "bob"}[i%2], Action: actions[i%len(actions)],
+			Target: fmt.Sprint("target", i%4), Detail: fmt.Sprint("change ", i), IP: "192.0.2.1",
+		}
+		if i == 0 {
+			e.UserID = uuid.NewString()
+		}
+		check(s.AppendAudit(ctx(t), e))
+		entries = append(entries, e)
+	}
+	for name, id := range map[string]string{"empty": "", "malformed": "nope", "v4": uuid.NewString()} {
+		wantErr(t, name+" id", s.AppendAudit(ctx(t), storage.AuditEntry{ID: id, Actor: "x", Action: "y"}), storage.ErrInvalid)
+	}
+	wantErr(t, "same id twice", s.AppendAudit(ctx(t), entries[0]), storage.ErrConflict)
+
+	list := func(f storage.AuditFilter) []storage.AuditEntry {
+		t.Helper()
+		if f.Limit == 0 {
+			f.Limit = 100
+		}
+		page, _, err := s.ListAudit(ctx(t), f)
+		check(err)
+		return page
+	}
+	// Every entry, newest first, as appended.
+	all := list(storage.AuditFilter{})
+	if len(all) != 20 {
+		t.Fatalf("listed %d entries, want 20", len(all))
+	}
+	for i, got := range all {
+		want := entries[19-i]
+		if got.ID != want.ID || !got.Time.Equal(want.Time) || got.Actor != want.Actor || got.UserID != want.UserID || got.Action != want.Action ||
+			got.Target != want.Target || got.Detail != want.Detail || got.IP != want.IP {
+			t.Fatalf("position %d: got %+v, want %+v", i, got, want)
+		}
+	}
+	// Without a limit, a page holds 50.
+	if page, next, err := s.ListAudit(ctx(t), storage.AuditFilter{}); err != nil || len(page) != 20 || next != "" {
+		t.Fatalf("default page: %d entries, next %q, %v", len(page), next, err)
+	}
+
+	want := func(keep func(e storage.AuditEntry) bool) []string {
+		var out []string
+		for i := len(entries) - 1; i >= 0; i-- {
+			if keep(entries[i]) {
+				out = append(out, entries[i].ID)
+			}
+		}
+		return out
+	}
+	for name, tc := range map[string]struct {
+		f    storage.AuditFilter
+		keep func(e storage.AuditEntry) bool
+	}{
+		"actor":          {storage.AuditFilter{Actor: "bob"}, func(e storage.AuditEntry) bool { return e.Actor == "bob" }},
+		"exact action":   {storage.AuditFilter{Action: "provider.update"}, func(e storage.AuditEntry) bool { return e.Action == "provider.update" }},
+		"action no dot":  {storage.AuditFilter{Action: "provider"}, func(e storage.AuditEntry) bool { return e.Action == "provider" }},
+		"action prefix":  {storage.AuditFilter{Action: "provider."}, func(e storage.AuditEntry) bool { return e.Action == "provider.update" || e.Action == "provider.delete" }},
+		"partial action": {storage.AuditFilter{Action: "provider.up"}, func(e storage.AuditEntry) bool { return false }},
+		"target":         {storage.AuditFilter{Target: "target1"}, func(e storage.AuditEntry) bool { return e.Target == "target1" }},
+		"combined": {storage.AuditFilter{Actor: "alice", Action: "provider.", Target: "target2"}, func(e storage.AuditEntry) bool {
+			return e.Actor == "alice" && (e.Action == "provider.update" || e.Action == "provider.delete") && e.Target == "target2"
+		}},
+		"since until": {storage.AuditFilter{Since: base.Add(5 * time.Second), Until: base.Add(12 * time.Second)}, func(e storage.AuditEntry) bool {
+			return !e.Time.Before(base.Add(5*time.Second)) && e.Time.Before(base.Add(12*time.Second))
+		}},
+		"since and actor": {storage.AuditFilter{Since: base.Add(15 * time.Second), Actor: "alice"}, func(e storage.AuditEntry) bool {
+			return !e.Time.Before(base.Add(15*time.Second)) && e.Actor == "alice"
+		}},
+	} {
+		if got, want := auditIDs(list(tc.f)), want(tc.keep); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+	}
+
+	// Paging newest first covers every match exactly once, whatever the
+	// page size; a page may be short while a cursor is still returned.
+	for _, f := range []storage.AuditFilter{{Limit: 3}, {Limit: 4, Actor: "alice"}, {Limit: 1, Action: "provider."}} {
+		var seen []string
+		cursor := ""
+		for range 30 {
+			f.Cursor = cursor
+			page, next, err := s.ListAudit(ctx(t), f)
+			check(err)
+			if len(page) > f.Limit {
+				t.Fatalf("page of %d with limit %d", len(page), f.Limit)
+			}
+			seen = append(seen, auditIDs(page)...)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		f.Cursor, f.Limit = "", 100
+		if want := auditIDs(list(f)); fmt.Sprint(seen) != fmt.Sprint(want) {
+			t.Fatalf("paging %+v: got %v, want %v", f, seen, want)
+		}
+	}
+	_, _, err := s.ListAudit(ctx(t), storage.AuditFilter{Cursor: "nope"})
+	wantErr(t, "bad cursor", err, storage.ErrInvalid)
+
+	// A zero time becomes the time of the append.
+	before := time.Now().Add(-time.Second)
+	e := storage.AuditEntry{ID: NewID(t, time.Now()), Actor: "admin-token", Action: "user.create"}
+	check(s.AppendAudit(ctx(t), e))
+	if got := list(storage.AuditFilter{Actor: "admin-token"}); len(got) != 1 || got[0].Time.Before(before) || got[0].Time.After(time.Now().Add(time.Second)) {
+		t.Fatalf("entry without a time: %+v", got)
+	}
+}
+
+func testPurgeAudit(t *testing.T, s storage.Store) {
+	base := time.Now().Add(-10 * 24 * time.Hour).Truncate(time.Millisecond)
+	var ids []string
+	for i := range 5 {
+		at := base.Add(time.Duration(i) * 24 * time.Hour)
+		e := storage.AuditEntry{ID: NewID(t, at), Time: at, Actor: "alice", Action: "provider.update"}
+		check(s.AppendAudit(ctx(t), e))
+		ids = append(ids, e.ID)
+	}
+	cutoff := base.Add(3 * 24 * time.Hour) // entries 0, 1 and 2 are older
+	if n := must(s.PurgeAudit(ctx(t), cutoff, 0)); n != 0 {
+		t.Fatalf("purged %d with limit 0", n)
+	}
+	if n := must(s.PurgeAudit(ctx(t), cutoff, 2)); n != 2 {
+		t.Fatalf("purged %d with limit 2", n)
+	}
+	if page, _, err := s.ListAudit(ctx(t), storage.AuditFilter{}); err != nil || fmt.Sprint(auditIDs(page)) != fmt.Sprint([]string{ids[4], ids[3], ids[2]}) {
+		t.Fatalf("after purging the 2 oldest: %v %v", auditIDs(page), err)
+	}
+	if n := must(s.PurgeAudit(ctx(t), cutoff, 100)); n != 1 {
+		t.Fatalf("second purge removed %d, want 1", n)
+	}
+	if n := must(s.PurgeAudit(ctx(t), cutoff, 100)); n != 0 {
+		t.Fatalf("third purge removed %d, want 0", n)
+	}
+	if page, _, err := s.ListAudit(ctx(t), storage.AuditFilter{}); err != nil || fmt.Sprint(auditIDs(page)) != fmt.Sprint([]string{ids[4], ids[3]}) {
+		t.Fatalf("after purge: %v %v", auditIDs(page), err)
+	}
+}
