@@ -88,6 +88,7 @@ func (s *Server) createFunction(c echo.Context) error {
 	if err := s.reload(c); err != nil {
 		return err
 	}
+	setAudit(c, "", f.ID, f.Name)
 	return c.JSON(http.StatusCreated, f)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -100,6 +101,15 @@ func (s *Server) getMessage(c echo.Context) error {
 	}
 	if d.Headers == nil {
 		d.Headers = map[string]string{}
+	}
+	if !principal(c).Can(access.Operate) {
+		// Viewers see statuses, not what may carry secrets: no headers,
+		// query, logs or errors.
+		d.Headers, d.Query, d.Logs = map[string]string{}, nil, []storage.LogLine{}
+		for i := range d.Executions {
+			d.Executions[i].Logs, d.Executions[i].Error = []storage.LogLine{}, ""
+		}
+		c.Response().Header().Set("X-Switchyard-Redacted", "headers, query, logs, errors")
 	}
 	return c.JSON(http.StatusOK, d)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/notify"
 	"github.com/switchyard-dev/switchyard/notify/template"
+	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -246,6 +247,11 @@ func (s *Server) saveEndpoint(c echo.Context, in *endpointInput, e storage.Endpo
 	if err := s.notify.Reload(ctx); err != nil {
 		return err
 	}
+	action := ""
+	if in.Enabled != nil && code == http.StatusOK {
+		action = map[bool]string{true: "endpoint.enable", false: "endpoint.disable"}[*in.Enabled]
+	}
+	setAudit(c, action, e.ID, e.Name)
 	return c.JSON(code, viewEndpoint(e))
 }
 
@@ -357,8 +363,12 @@ func (s *Server) listDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	full := principal(c).Can(access.Operate)
 	for i := range items {
 		items[i].Callback = redactCallback(items[i].Callback)
+		if !full {
+			items[i].Callback = nil // viewers see statuses only
+		}
 	}
 	return c.JSON(http.StatusOK, list[storage.Delivery]{Items: items, NextCursor: next})
 }
@@ -380,6 +390,14 @@ func (s *Server) getDelivery(c echo.Context) error {
 	}{DeliveryDetail: d}
 	if ev, err := s.store.GetEvent(ctx, d.EventID); err == nil {
 		out.Event = &ev
+	}
+	if !principal(c).Can(access.Operate) {
+		// Viewers see statuses: not the event, the request or the answers.
+		out.Event, out.Callback = nil, nil
+		for i := range out.Attempts {
+			out.Attempts[i].Response = ""
+		}
+		c.Response().Header().Set("X-Switchyard-Redacted", "event, callback, responses")
 	}
 	return c.JSON(http.StatusOK, out)
 }

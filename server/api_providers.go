@@ -126,6 +126,7 @@ func (s *Server) createProvider(c echo.Context) error {
 	if err := s.reload(c); err != nil {
 		return err
 	}
+	setAudit(c, "", p.ID, p.Name)
 	return c.JSON(http.StatusCreated, viewProvider(p))
 }
 

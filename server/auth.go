@@ -7,13 +7,22 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
+	"github.com/switchyard-dev/switchyard/server/access"
+	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/seal"
 )
 
@@ -56,15 +65,361 @@ func (s *Server) adminToken() (tokenCheck, error) {
 	return sha256.Sum256([]byte(tok)), nil
 }
 
-// requireToken guards the admin API with the bearer token.
-func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+// Sessions.
+const (
+	sessionCookie = "switchyard_session"
+	sessionTTL    = 12 * time.Hour
+	csrfHeader    = "X-CSRF-Token"
+	principalKey  = "principal"
+	// tokenTouchEvery bounds how often a token's last use is written.
+	tokenTouchEvery = 5 * time.Minute
+)
+
+var errUnauthorized = echo.NewHTTPError(http.StatusUnauthorized,
+	"sign in, or send a bearer token (Authorization: Bearer <token>)")
+
+// principal is who makes the request (set by authenticate).
+func principal(c echo.Context) access.Principal {
+	p, _ := c.Get(principalKey).(access.Principal)
+	return p
+}
+
+// authenticate identifies the caller of an admin API route: a bearer
+// token (the admin token, or a personal API token) or a UI session
+// cookie. A session must also carry its CSRF token on every request that
+// changes something.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		auth := c.Request().Header.Get(echo.HeaderAuthorization)
-		scheme, tok, ok := strings.Cut(auth, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || !s.token.ok(strings.TrimSpace(tok)) {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="switchyard"`)
-			return echo.NewHTTPError(http.StatusUnauthorized, "missing or invalid bearer token (Authorization: Bearer <token>)")
+		p, err := s.identify(c)
+		if err != nil {
+			if errors.Is(err, errUnauthorized) {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="switchyard"`)
+			}
+			return err
 		}
+		c.Set(principalKey, p)
 		return next(c)
 	}
+}
+
+func (s *Server) identify(c echo.Context) (access.Principal, error) {
+	req := c.Request()
+	ctx := req.Context()
+	if auth := req.Header.Get(echo.HeaderAuthorization); auth != "" {
+		scheme, tok, ok := strings.Cut(auth, " ")
+		tok = strings.TrimSpace(tok)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			return access.Principal{}, errUnauthorized
+		}
+		if s.token.ok(tok) {
+			return access.Principal{Name: "admin-token", Role: storage.RoleAdmin, Via: "admin-token"}, nil
+		}
+		if !strings.HasPrefix(tok, access.TokenPrefix) {
+			return access.Principal{}, errUnauthorized
+		}
+		t, err := s.store.TokenByHash(ctx, access.HashToken(tok))
+		if err != nil {
+			return access.Principal{}, notFoundIsUnauthorized(err)
+		}
+		now := time.Now()
+		if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+			return access.Principal{}, echo.NewHTTPError(http.StatusUnauthorized, "this API token has expired")
+		}
+		u, err := s.activeUser(c, t.UserID)
+		if err != nil {
+			return access.Principal{}, err
+		}
+		s.touchToken(c, t, now)
+		return access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "token"}, nil
+	}
+	ck, err := req.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return access.Principal{}, errUnauthorized
+	}
+	sess, err := s.store.GetSession(ctx, access.SessionID(ck.Value))
+	if err != nil {
+		return access.Principal{}, notFoundIsUnauthorized(err)
+	}
+	u, err := s.activeUser(c, sess.UserID)
+	if err != nil {
+		return access.Principal{}, err
+	}
+	if changes(req.Method) {
+		if !access.SameSecret(req.Header.Get(csrfHeader), sess.CSRF) {
+			return access.Principal{}, echo.NewHTTPError(http.StatusForbidden, "missing or wrong "+csrfHeader+" header (GET /api/v1/me gives the session's token)")
+		}
+		if o := req.Header.Get("Origin"); o != "" && !sameOrigin(o, req.Host) {
+			return access.Principal{}, echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+		}
+	}
+	return access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", SessionID: sess.ID, CSRF: sess.CSRF}, nil
+}
+
+// activeUser loads a token's or session's user; a deleted or disabled
+// user is unauthorized.
+func (s *Server) activeUser(c echo.Context, id string) (storage.User, error) {
+	u, err := s.store.GetUser(c.Request().Context(), id)
+	if err != nil {
+		return u, notFoundIsUnauthorized(err)
+	}
+	if u.Disabled {
+		return u, echo.NewHTTPError(http.StatusUnauthorized, "this user is disabled")
+	}
+	return u, nil
+}
+
+func notFoundIsUnauthorized(err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return errUnauthorized
+	}
+	return err
+}
+
+// touchToken records a token's use, at most every tokenTouchEvery.
+func (s *Server) touchToken(c echo.Context, t storage.APIToken, now time.Time) {
+	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < tokenTouchEvery {
+		return
+	}
+	if err := s.store.TouchToken(c.Request().Context(), t.ID, now.UTC()); err != nil {
+		s.log.Warn("recording an API token's use", "token", t.ID, "err", err)
+	}
+}
+
+// changes reports whether a method may change state (and so needs CSRF
+// protection when a cookie authenticates it).
+func changes(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// sameOrigin reports whether an Origin header names this host.
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, host)
+}
+
+// authorize checks the route's permission, runs it, and records an audit
+// entry when a change succeeds. A handler may refine the entry with
+// setAudit.
+func (s *Server) authorize(r apiRoute) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p := principal(c)
+			if !p.Can(r.Permission) {
+				return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("the %s role may not do this (it needs the %s permission)", p.Role, r.Permission))
+			}
+			err := next(c)
+			if r.Action != "" && err == nil && c.Response().Status < 400 {
+				e := storage.AuditEntry{Actor: p.Name, UserID: p.UserID, Action: r.Action, Target: c.Param("id")}
+				if a, ok := c.Get(auditKey).(auditNote); ok {
+					e.Action, e.Target, e.Detail = cmpOr(a.action, e.Action), cmpOr(a.target, e.Target), a.detail
+				}
+				s.audit(c, e)
+			}
+			return err
+		}
+	}
+}
+
+const auditKey = "audit"
+
+// auditNote refines the audit entry of a request.
+type auditNote struct{ action, target, detail string }
+
+// setAudit lets a handler name what its change was: the action (when more
+// precise than the route's, e.g. "endpoint.disable"), its target (e.g. the
+// id a create made) and a short detail.
+func setAudit(c echo.Context, action, target, detail string) {
+	c.Set(auditKey, auditNote{action, target, detail})
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// audit records an entry; a failure is logged (the change is made).
+func (s *Server) audit(c echo.Context, e storage.AuditEntry) {
+	id, err := uuid.NewV7()
+	if err == nil {
+		e.ID, e.Time, e.IP = id.String(), time.Now().UTC(), c.RealIP()
+		err = s.store.AppendAudit(c.Request().Context(), e)
+	}
+	if err != nil {
+		s.log.Error("recording an audit entry", "action", e.Action, "actor", e.Actor, "err", err)
+	}
+}
+
+// loginLimiter bounds sign-in attempts per client address and per name.
+type loginLimiter struct {
+	mu sync.Mutex
+	m  map[string]*rate.Limiter
+}
+
+// Sign-in attempts: a burst of 10, then one every 6 s, per address and
+// per name.
+const (
+	loginBurst  = 10
+	loginEvery  = 6 * time.Second
+	maxLimiters = 10000
+)
+
+func (l *loginLimiter) allow(keys ...string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil || len(l.m) > maxLimiters {
+		l.m = map[string]*rate.Limiter{} // forget; a flood of addresses only resets the counts
+	}
+	ok := true
+	for _, k := range keys {
+		lim, found := l.m[k]
+		if !found {
+			lim = rate.NewLimiter(rate.Every(loginEvery), loginBurst)
+			l.m[k] = lim
+		}
+		ok = lim.Allow() && ok
+	}
+	return ok
+}
+
+// login: POST /api/v1/login {"name", "password"} starts a UI session: it
+// sets the session cookie and answers the user and the CSRF token.
+func (s *Server) login(c echo.Context) error {
+	var in struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	name := strings.TrimSpace(in.Name)
+	if !s.logins.allow("ip:"+c.RealIP(), "name:"+strings.ToLower(name)) {
+		c.Response().Header().Set("Retry-After", "60")
+		return echo.NewHTTPError(http.StatusTooManyRequests, "too many sign-in attempts; wait a minute and try again")
+	}
+	ctx := c.Request().Context()
+	u, err := s.store.GetUserByName(ctx, name)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if !access.CheckPassword(u.PasswordHash, in.Password) || err != nil || u.Disabled {
+		s.audit(c, storage.AuditEntry{Actor: name, UserID: u.ID, Action: "user.login_failed"})
+		return echo.NewHTTPError(http.StatusUnauthorized, "wrong name or password")
+	}
+	cookie, id, csrf, err := access.NewSession()
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	sess := storage.Session{ID: id, UserID: u.ID, CSRF: csrf, CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return err
+	}
+	u.LastLoginAt = &now
+	if _, err := s.store.UpdateUser(ctx, u); err != nil {
+		s.log.Warn("recording a sign-in time", "user", u.ID, "err", err)
+	}
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: cookie, Path: "/", Expires: sess.ExpiresAt, MaxAge: int(sessionTTL / time.Second),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(c),
+	})
+	s.audit(c, storage.AuditEntry{Actor: u.Name, UserID: u.ID, Action: "user.login"})
+	return c.JSON(http.StatusOK, meAnswer(access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", CSRF: csrf}, &u, &sess.ExpiresAt))
+}
+
+// secureCookie says whether the session cookie is marked Secure: always,
+// except on plain HTTP to a host that is not loopback (where a browser
+// would drop it); put Switchyard behind TLS for remote use.
+func (s *Server) secureCookie(c echo.Context) bool {
+	req := c.Request()
+	if req.TLS != nil {
+		return true
+	}
+	if req.Header.Get("X-Forwarded-Proto") == "https" && s.trustedPeer(req.RemoteAddr) {
+		return true
+	}
+	host, _, err := net.SplitHostPort(req.Host)
+	if err != nil {
+		host = req.Host
+	}
+	if host == "localhost" {
+		return true
+	}
+	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil && a.IsLoopback() {
+		return true
+	}
+	s.warnInsecureOnce.Do(func() {
+		s.log.Warn("UI sessions over plain HTTP to a non-loopback host: the session cookie is not marked Secure; serve Switchyard behind TLS")
+	})
+	return false
+}
+
+// trustedPeer reports whether the connection's peer is a trusted proxy.
+func (s *Server) trustedPeer(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// logout: POST /api/v1/logout ends the session (a no-op for tokens).
+func (s *Server) logout(c echo.Context) error {
+	p := principal(c)
+	if p.SessionID != "" {
+		if err := s.store.DeleteSession(c.Request().Context(), p.SessionID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(c)})
+	return c.NoContent(http.StatusNoContent)
+}
+
+// me: GET /api/v1/me says who the caller is and what they may do; a UI
+// session also gets its CSRF token back (after a page reload).
+func (s *Server) me(c echo.Context) error {
+	p := principal(c)
+	var u *storage.User
+	if p.UserID != "" {
+		got, err := s.store.GetUser(c.Request().Context(), p.UserID)
+		if err != nil {
+			return err
+		}
+		u = &got
+	}
+	return c.JSON(http.StatusOK, meAnswer(p, u, nil))
+}
+
+type meView struct {
+	Name        string              `json:"name"`
+	Role        string              `json:"role"`
+	Via         string              `json:"via"`
+	Permissions []access.Permission `json:"permissions"`
+	User        *storage.User       `json:"user,omitempty"`
+	CSRFToken   string              `json:"csrf_token,omitempty"`
+	ExpiresAt   *time.Time          `json:"expires_at,omitempty"`
+}
+
+func meAnswer(p access.Principal, u *storage.User, expires *time.Time) meView {
+	v := meView{Name: p.Name, Role: p.Role, Via: p.Via, User: u, CSRFToken: p.CSRF, ExpiresAt: expires, Permissions: []access.Permission{}}
+	for _, perm := range []access.Permission{access.Read, access.Operate, access.Edit, access.Admin} {
+		if p.Can(perm) {
+			v.Permissions = append(v.Permissions, perm)
+		}
+	}
+	return v
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/web"
 )
 
@@ -24,55 +25,94 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
-	api := e.Group("/api/v1", s.requireToken)
-	api.GET("/providers", s.listProviders)
-	api.POST("/providers", s.createProvider)
-	api.PUT("/providers/order", s.reorderProviders)
-	api.GET("/providers/:id", s.getProvider)
-	api.PUT("/providers/:id", s.updateProvider)
-	api.DELETE("/providers/:id", s.deleteProvider)
-	api.GET("/providers/:id/versions", s.listVersions)
-	api.GET("/providers/:id/versions/:version", s.getVersion)
-	api.POST("/providers/:id/versions/:version/rollback", s.rollbackProvider)
-	api.GET("/provider-templates", s.listTemplates)
-	api.GET("/provider-templates/:name", s.getTemplate)
-
-	api.GET("/functions", s.listFunctions)
-	api.POST("/functions", s.createFunction)
-	api.GET("/functions/:id", s.getFunction)
-	api.PUT("/functions/:id", s.updateFunction)
-	api.DELETE("/functions/:id", s.deleteFunction)
-	api.GET("/functions/:id/versions", s.listVersions)
-	api.GET("/functions/:id/versions/:version", s.getVersion)
-	api.POST("/functions/:id/versions/:version/rollback", s.rollbackFunction)
-
-	api.GET("/messages", s.listMessages)
-	api.GET("/messages/:id", s.getMessage)
-	api.GET("/messages/:id/payload", s.getPayload)
-	api.POST("/messages/:id/resubmit", s.resubmit)
-	api.POST("/messages/:id/dry-run", s.dryRun)
-	api.POST("/messages/:id/signature-check", s.signatureCheck)
-
-	api.GET("/endpoints", s.listEndpoints)
-	api.POST("/endpoints", s.createEndpoint)
-	api.GET("/endpoints/:id", s.getEndpoint)
-	api.PUT("/endpoints/:id", s.updateEndpoint)
-	api.DELETE("/endpoints/:id", s.deleteEndpoint)
-	api.POST("/endpoints/:id/test", s.testEndpoint)
-	api.POST("/endpoints/:id/replay", s.replayEndpoint)
-	api.GET("/endpoint-templates", s.listEndpointTemplates)
-	api.POST("/events", s.publishEvent)
-	api.GET("/deliveries", s.listDeliveries)
-	api.GET("/deliveries/:id", s.getDelivery)
-	api.POST("/deliveries/:id/retry", s.retryDelivery)
-	api.GET("/outbound", s.getOutbound)
-	api.PUT("/outbound", s.putOutbound)
+	e.POST("/api/v1/login", s.login)
+	api := e.Group("/api/v1", s.authenticate)
+	for _, r := range s.apiRoutes() {
+		api.Add(r.Method, r.Path, r.handler, s.authorize(r))
+	}
 
 	ui := http.StripPrefix("/ui/", web.Handler())
 	e.GET("/ui/*", echo.WrapHandler(ui))
 	e.GET("/ui", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") })
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") })
 	return e
+}
+
+// apiRoute is one admin API route: who may call it, and the audit
+// action it records when it succeeds ("" for routes that change nothing).
+type apiRoute struct {
+	Method     string
+	Path       string // below /api/v1
+	Permission access.Permission
+	Action     string
+	handler    echo.HandlerFunc
+}
+
+// apiRoutes is every admin API route; the permission tests walk it.
+func (s *Server) apiRoutes() []apiRoute {
+	const (
+		read, operate, edit, admin = access.Read, access.Operate, access.Edit, access.Admin
+	)
+	r := func(method, path string, p access.Permission, action string, h echo.HandlerFunc) apiRoute {
+		return apiRoute{method, path, p, action, h}
+	}
+	return []apiRoute{
+		r("GET", "/me", read, "", s.me),
+		r("POST", "/logout", read, "user.logout", s.logout),
+
+		r("GET", "/providers", read, "", s.listProviders),
+		r("POST", "/providers", edit, "provider.create", s.createProvider),
+		r("PUT", "/providers/order", edit, "providers.reorder", s.reorderProviders),
+		r("GET", "/providers/:id", read, "", s.getProvider),
+		r("PUT", "/providers/:id", edit, "provider.update", s.updateProvider),
+		r("DELETE", "/providers/:id", edit, "provider.delete", s.deleteProvider),
+		r("GET", "/providers/:id/versions", read, "", s.listVersions),
+		r("GET", "/providers/:id/versions/:version", read, "", s.getVersion),
+		r("POST", "/providers/:id/versions/:version/rollback", edit, "provider.rollback", s.rollbackProvider),
+		r("GET", "/provider-templates", read, "", s.listTemplates),
+		r("GET", "/provider-templates/:name", read, "", s.getTemplate),
+
+		r("GET", "/functions", read, "", s.listFunctions),
+		r("POST", "/functions", edit, "function.create", s.createFunction),
+		r("GET", "/functions/:id", read, "", s.getFunction),
+		r("PUT", "/functions/:id", edit, "function.update", s.updateFunction),
+		r("DELETE", "/functions/:id", edit, "function.delete", s.deleteFunction),
+		r("GET", "/functions/:id/versions", read, "", s.listVersions),
+		r("GET", "/functions/:id/versions/:version", read, "", s.getVersion),
+		r("POST", "/functions/:id/versions/:version/rollback", edit, "function.rollback", s.rollbackFunction),
+
+		r("GET", "/messages", read, "", s.listMessages),
+		r("GET", "/messages/:id", read, "", s.getMessage), // details redacted below operate
+		r("GET", "/messages/:id/payload", operate, "", s.getPayload),
+		r("POST", "/messages/:id/resubmit", operate, "message.resubmit", s.resubmit),
+		r("POST", "/messages/:id/dry-run", operate, "", s.dryRun),
+		r("POST", "/messages/:id/signature-check", operate, "", s.signatureCheck),
+
+		r("GET", "/endpoints", read, "", s.listEndpoints),
+		r("POST", "/endpoints", edit, "endpoint.create", s.createEndpoint),
+		r("GET", "/endpoints/:id", read, "", s.getEndpoint),
+		r("PUT", "/endpoints/:id", edit, "endpoint.update", s.updateEndpoint),
+		r("DELETE", "/endpoints/:id", edit, "endpoint.delete", s.deleteEndpoint),
+		r("POST", "/endpoints/:id/test", edit, "endpoint.test", s.testEndpoint),
+		r("POST", "/endpoints/:id/replay", operate, "endpoint.replay", s.replayEndpoint),
+		r("GET", "/endpoint-templates", read, "", s.listEndpointTemplates),
+		r("POST", "/events", edit, "event.publish", s.publishEvent),
+		r("GET", "/deliveries", read, "", s.listDeliveries),
+		r("GET", "/deliveries/:id", read, "", s.getDelivery), // details redacted below operate
+		r("POST", "/deliveries/:id/retry", operate, "delivery.retry", s.retryDelivery),
+		r("GET", "/outbound", read, "", s.getOutbound),
+		r("PUT", "/outbound", edit, "outbound.switch", s.putOutbound),
+
+		r("GET", "/users", admin, "", s.listUsers),
+		r("POST", "/users", admin, "user.create", s.createUser),
+		r("GET", "/users/:id", admin, "", s.getUser),
+		r("PUT", "/users/:id", admin, "user.update", s.updateUser),
+		r("DELETE", "/users/:id", admin, "user.delete", s.deleteUser),
+		r("GET", "/tokens", read, "", s.listTokens), // one's own; admins may ask for another user's
+		r("POST", "/tokens", read, "token.create", s.createToken),
+		r("DELETE", "/tokens/:id", read, "token.delete", s.deleteToken),
+		r("GET", "/audit", admin, "", s.listAudit),
+	}
 }
 
 // recoverPanics turns a panic in a handler into a logged 500.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -52,6 +53,9 @@ type Server struct {
 	token    tokenCheck
 	egress   *egress.Client // every outbound request: scripts' HTTP.request, notifications
 	notify   *notify.Engine
+	logins   loginLimiter
+	// warnInsecureOnce: the warning about session cookies on plain HTTP.
+	warnInsecureOnce sync.Once
 }
 
 // New validates opts, opens the store and binds the listener. Nothing runs
@@ -221,7 +225,7 @@ func (s *Server) purgeLoop(ctx context.Context) {
 	for {
 		s.purgeOnce(ctx)
 		s.purgeDeliveries(ctx)
-		s.purgeSeen(ctx)
+		s.purgeExpired(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -268,18 +272,24 @@ func (s *Server) purgeOld(ctx context.Context, what string, purge func(context.C
 	return total
 }
 
-// purgeSeen forgets DEDUPE keys whose TTL has ended.
-func (s *Server) purgeSeen(ctx context.Context) {
-	for ctx.Err() == nil {
-		n, err := s.store.PurgeSeen(ctx, time.Now(), purgeBatch)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Error("purging expired dedupe keys", "err", err)
+// purgeExpired forgets DEDUPE keys whose TTL has ended and UI sessions
+// that have expired.
+func (s *Server) purgeExpired(ctx context.Context) {
+	for what, purge := range map[string]func(context.Context, time.Time, int) (int, error){
+		"expired dedupe keys": s.store.PurgeSeen,
+		"expired sessions":    s.store.PurgeSessions,
+	} {
+		for ctx.Err() == nil {
+			n, err := purge(ctx, time.Now(), purgeBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("purging "+what, "err", err)
+				}
+				break
 			}
-			return
-		}
-		if n < purgeBatch {
-			return
+			if n < purgeBatch {
+				break
+			}
 		}
 	}
 }
