@@ -32,7 +32,7 @@ func (s *Server) routes() *echo.Echo {
 	}
 
 	ui := http.StripPrefix("/ui/", web.Handler())
-	e.GET("/ui/*", echo.WrapHandler(ui))
+	e.GET("/ui/*", echo.WrapHandler(ui), uiHeaders)
 	e.GET("/ui", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") })
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/ui/") })
 	return e
@@ -58,6 +58,7 @@ func (s *Server) apiRoutes() []apiRoute {
 	}
 	return []apiRoute{
 		r("GET", "/me", read, "", s.me),
+		r("GET", "/stats", read, "", s.stats),
 		r("POST", "/logout", read, "user.logout", s.logout),
 
 		r("GET", "/providers", read, "", s.listProviders),
@@ -112,6 +113,20 @@ func (s *Server) apiRoutes() []apiRoute {
 		r("POST", "/tokens", read, "token.create", s.createToken),
 		r("DELETE", "/tokens/:id", read, "token.delete", s.deleteToken),
 		r("GET", "/audit", admin, "", s.listAudit),
+	}
+}
+
+// uiHeaders are the UI's security headers: its own scripts only (the
+// editor injects its styles, hence 'unsafe-inline' for styles), no
+// framing, no referrer.
+func uiHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		return next(c)
 	}
 }
 

@@ -1,0 +1,347 @@
+// Switchyard admin UI: the shell. Pages live in pages/*.js; each exports
+// `async function render(ctx)` that fills ctx.main (and may return a
+// cleanup function). Everything is built with h(), never innerHTML with
+// data, so values from webhooks cannot inject markup.
+
+// ---------- DOM helpers ----------
+
+// h("tag.class#id", {attr: value, onclick: fn}, ...children)
+export function h(spec, attrs, ...children) {
+  const m = /^([a-z0-9]+)?((?:[.#][\w-]+)*)$/i.exec(spec) || [];
+  const el = document.createElement(m[1] || "div");
+  for (const part of (m[2] || "").match(/[.#][\w-]+/g) || []) {
+    if (part[0] === ".") el.classList.add(part.slice(1));
+    else el.id = part.slice(1);
+  }
+  if (attrs && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "value" && "value" in el) el.value = v;
+    else if (k === "checked") el.checked = !!v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+// ---------- formatting ----------
+
+export function fmtTime(t) {
+  if (!t) return "";
+  const d = new Date(t);
+  if (isNaN(d)) return String(t);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export function fmtAgo(t) {
+  const s = (Date.now() - new Date(t).getTime()) / 1000;
+  if (!isFinite(s)) return "";
+  if (s < 60) return `${Math.max(0, Math.round(s))} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+// A status as a coloured badge: SUCCESS, FAILED, PENDING, UNMATCHED...
+export function badge(status) {
+  return h(`span.badge.st-${String(status || "").toLowerCase()}`, status || "—");
+}
+
+// ---------- API ----------
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const state = { me: null, csrf: "" };
+
+export async function api(method, path, body, { raw = false } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
+  const res = await fetch("/api/v1" + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  if (res.status === 401 && path !== "/login") {
+    state.me = null;
+    if (!location.hash.startsWith("#/login")) navigate("#/login?next=" + encodeURIComponent(location.hash));
+    throw new ApiError(401, "signed out");
+  }
+  if (raw) {
+    if (!res.ok) throw new ApiError(res.status, (await res.text()) || res.statusText);
+    return res;
+  }
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { error: text };
+  }
+  if (!res.ok) throw new ApiError(res.status, (data && data.error) || res.statusText);
+  return data;
+}
+
+export function can(perm) {
+  return !!state.me && state.me.permissions.includes(perm);
+}
+
+export function me() {
+  return state.me;
+}
+
+// ---------- feedback ----------
+
+let toastTimer;
+export function toast(text, kind = "ok") {
+  const el = document.getElementById("toast");
+  clear(el).append(h(`div.toast.${kind}`, text));
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => clear(el), 5000);
+}
+
+// Shows an API error next to the form field it names (the server's
+// messages start with the field: "timeout_ms must be ...", "name is
+// required"), or at the top of the form.
+export function showFormError(form, err) {
+  for (const old of form.querySelectorAll(".field-error")) old.remove();
+  for (const old of form.querySelectorAll("[aria-invalid]")) old.removeAttribute("aria-invalid");
+  const msg = String((err && err.message) || err).replace(/^invalid: /, "");
+  let target = null;
+  for (const input of form.querySelectorAll("[name]")) {
+    const name = input.getAttribute("name");
+    if (msg.startsWith(name + " ") || msg.startsWith(name + ":") || msg.startsWith(name + ".") || msg.includes(`field "${name}"`)) {
+      target = input;
+      break;
+    }
+  }
+  const note = h("p.field-error", { role: "alert" }, msg);
+  if (target) {
+    target.setAttribute("aria-invalid", "true");
+    (target.closest("label") || target).after(note);
+    target.focus();
+  } else {
+    form.prepend(note);
+  }
+}
+
+// ---------- widgets ----------
+
+// A table: columns [{title, cell: row => node|string, cls}], rows; onRow
+// makes rows clickable (and keyboard-activable).
+export function table(columns, rows, { onRow, empty = "Nothing here yet." } = {}) {
+  if (!rows.length) return h("p.muted", empty);
+  return h(
+    "div.table-wrap",
+    h(
+      "table",
+      h("thead", h("tr", columns.map((c) => h("th", { class: c.cls }, c.title)))),
+      h(
+        "tbody",
+        rows.map((r) => {
+          const tr = h("tr", columns.map((c) => h("td", { class: c.cls, "data-label": c.title }, c.cell(r))));
+          if (onRow) {
+            tr.classList.add("clickable");
+            tr.tabIndex = 0;
+            tr.addEventListener("click", (e) => {
+              if (!e.target.closest("a,button,input,select")) onRow(r);
+            });
+            tr.addEventListener("keydown", (e) => {
+              if (e.key === "Enter") onRow(r);
+            });
+          }
+          return tr;
+        }),
+      ),
+    ),
+  );
+}
+
+// A "More" button for cursor-paged lists: load(cursor) returns
+// {items, next_cursor}; render(items) appends them.
+export function pager(load, render) {
+  const btn = h("button.secondary", { type: "button" }, "Load more");
+  const wrap = h("div.pager", btn);
+  let cursor = "";
+  async function more() {
+    btn.disabled = true;
+    try {
+      const page = await load(cursor);
+      render(page.items || []);
+      cursor = page.next_cursor || "";
+      wrap.hidden = !cursor;
+    } catch (e) {
+      toast(e.message, "error");
+    } finally {
+      btn.disabled = false;
+    }
+  }
+  btn.addEventListener("click", more);
+  return { el: wrap, more };
+}
+
+export function field(label, input, hint) {
+  return h("label.field", h("span.label", label), input, hint ? h("span.hint", hint) : null);
+}
+
+export function pageHeader(title, ...actions) {
+  return h("div.page-head", h("h1", title), h("div.actions", actions));
+}
+
+// ---------- routing ----------
+
+const routes = [
+  // [pattern, module, permission]
+  [/^#\/login/, "login", null],
+  [/^#\/?$/, "dashboard", "read"],
+  [/^#\/providers(?:\/([^/?]+))?/, "providers", "read"],
+  [/^#\/functions(?:\/([^/?]+))?/, "functions", "read"],
+  [/^#\/messages(?:\/([^/?]+))?/, "messages", "read"],
+  [/^#\/outbound(?:\/([^/?]+)(?:\/([^/?]+))?)?/, "outbound", "read"],
+  [/^#\/deliveries\/([^/?]+)/, "outbound", "read"],
+  [/^#\/users(?:\/([^/?]+))?/, "users", "admin"],
+  [/^#\/tokens/, "tokens", "read"],
+  [/^#\/audit/, "audit", "admin"],
+];
+
+export function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+export function query() {
+  const i = location.hash.indexOf("?");
+  return new URLSearchParams(i < 0 ? "" : location.hash.slice(i + 1));
+}
+
+let cleanup = null;
+
+async function route() {
+  const hash = location.hash || "#/";
+  const main = document.getElementById("main");
+  if (typeof cleanup === "function") cleanup();
+  cleanup = null;
+  const match = routes.find(([re]) => re.test(hash));
+  if (!match) {
+    clear(main).append(h("h1", "Not found"), h("p", h("a", { href: "#/" }, "Back to the dashboard")));
+    return;
+  }
+  const [re, name, perm] = match;
+  if (name !== "login" && !state.me) {
+    try {
+      await loadMe();
+    } catch {
+      return; // api() went to the login page
+    }
+  }
+  renderHeader();
+  if (perm && !can(perm)) {
+    clear(main).append(h("h1", "Not allowed"), h("p", `Your role (${state.me.role}) cannot open this page.`));
+    return;
+  }
+  const params = re.exec(hash).slice(1);
+  clear(main).append(h("p.muted", "Loading…"));
+  try {
+    const mod = await import(`./pages/${name}.js`);
+    const ctx = { main, params, hash, query: query() };
+    clear(main);
+    cleanup = await mod.render(ctx);
+    main.focus({ preventScroll: true });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;
+    clear(main).append(h("h1", "Something went wrong"), h("p.error", e.message));
+  }
+}
+
+export async function loadMe() {
+  const me = await api("GET", "/me");
+  state.me = me;
+  state.csrf = me.csrf_token || "";
+  return me;
+}
+
+// setSession is called by the login page.
+export function setSession(me) {
+  state.me = me;
+  state.csrf = me.csrf_token || "";
+}
+
+export async function logout() {
+  try {
+    await api("POST", "/logout");
+  } catch {
+    /* signed out anyway */
+  }
+  state.me = null;
+  state.csrf = "";
+  renderHeader();
+  navigate("#/login");
+}
+
+function renderHeader() {
+  const top = clear(document.getElementById("top"));
+  if (!state.me) {
+    top.append(h("div.bar", h("a.brand", { href: "#/" }, "Switchyard")));
+    return;
+  }
+  const links = [
+    ["#/", "Dashboard", "read"],
+    ["#/providers", "Providers", "read"],
+    ["#/messages", "Messages", "read"],
+    ["#/outbound", "Outbound", "read"],
+    ["#/users", "Users", "admin"],
+    ["#/audit", "Audit", "admin"],
+  ].filter(([, , p]) => can(p));
+  const cur = location.hash || "#/";
+  const nav = h(
+    "nav",
+    { "aria-label": "Main" },
+    links.map(([href, label]) => {
+      const active = href === "#/" ? cur === "#/" || cur === "#" : cur.startsWith(href);
+      return h("a", { href, "aria-current": active ? "page" : null }, label);
+    }),
+  );
+  const who = state.me.user ? state.me.user.display_name || state.me.name : state.me.name;
+  top.append(
+    h(
+      "div.bar",
+      h("a.brand", { href: "#/" }, "Switchyard"),
+      nav,
+      h(
+        "div.who",
+        h("span", { title: `signed in ${state.me.via === "session" ? "" : "with a token "}as ${state.me.name}` }, `${who} · ${state.me.role}`),
+        state.me.user ? h("a", { href: "#/tokens" }, "API tokens") : null,
+        state.me.via === "session" ? h("button.link", { type: "button", onclick: logout }, "Sign out") : null,
+      ),
+    ),
+  );
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("DOMContentLoaded", route);
+if (document.readyState !== "loading") route();
