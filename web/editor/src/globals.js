@@ -1,0 +1,85 @@
+// The globals of Switchyard's scripts (docs/scripts.md, scripting/globals.go)
+// and of the JavaScript they are written in, for completion.
+
+const fn = (name, detail, info) => ({ name, detail, info, type: "method" });
+
+export const SCRIPT_GLOBALS = [
+  { name: "FLX_MESSAGE_ID", detail: "string", info: "The message id (a UUIDv7 string)." },
+  { name: "FLX_PRISTINE_PAYLOAD", detail: "string", info: "The raw body as a string; HMACs over it use the exact bytes received." },
+  { name: "FLX_REMOTE_ADDR", detail: "string", info: "The client address." },
+  { name: "FLX_REMOTE_HOST", detail: "string", info: "The client host (the address; no reverse DNS)." },
+  { name: "HTTP_HEADERS", detail: "object", info: "The request headers: lower-case names, repeated headers joined with \", \"." },
+  { name: "QUERY_PARAMS", detail: "object", info: "The query parameters, the first value of each." },
+  { name: "PAYLOAD", detail: "object|string", info: "The body parsed: JSON, a form as an object, else the raw string." },
+  { name: "URI", detail: "string", info: "The request's URI, e.g. git/push." },
+  { name: "METHOD", detail: "string", info: "The request's method, e.g. POST." },
+  { name: "PROPERTIES", detail: "object", info: "The provider's properties and secrets, as strings." },
+  { name: "LOG", detail: "object", info: "Writes log lines.", members: [
+    fn("info", "(...args)", "A line at level INFO."),
+    fn("warning", "(...args)", "A line at level WARNING."),
+    fn("warn", "(...args)", "A line at level WARNING."),
+    fn("severe", "(...args)", "A line at level SEVERE."),
+    fn("error", "(...args)", "A line at level SEVERE."),
+    fn("fine", "(...args)", "A line at level FINE."),
+    fn("debug", "(...args)", "A line at level FINE."),
+    fn("setMessage", "(text)", "Sets the message's one-line summary."),
+  ] },
+  { name: "HMAC", detail: "object", info: "HMACs and constant-time comparison.", members: [
+    fn("generateHmacSHA1", "(data, key)", "Lower-case hex HMAC-SHA1."),
+    fn("generateHmacSHA256", "(data, key)", "Lower-case hex HMAC-SHA256."),
+    fn("generateHmacSHA512", "(data, key)", "Lower-case hex HMAC-SHA512."),
+    fn("sign", "(alg, data, key, encoding)", "alg: sha1, sha256 or sha512; encoding: hex (default) or base64."),
+    fn("equals", "(a, b)", "true when the strings are equal, compared in constant time."),
+  ] },
+  { name: "GITHUB", detail: "object", info: "GitHub's signature and helpers.", members: [
+    fn("verify", "(secret)", "true when X-Hub-Signature-256 (or X-Hub-Signature) is the body's HMAC."),
+    fn("event", "()", "The X-GitHub-Event header, null when absent."),
+    fn("deliveryId", "()", "The X-GitHub-Delivery header, null when absent."),
+    fn("branch", "()", "The payload's ref without refs/heads/ or refs/tags/."),
+    fn("changedFiles", "()", "The paths added, modified or removed by the payload's commits."),
+  ] },
+  { name: "GITLAB", detail: "object", info: "GitLab's token check.", members: [
+    fn("verify", "(token)", "true when X-Gitlab-Token equals the token."),
+  ] },
+  { name: "BITBUCKET", detail: "object", info: "Bitbucket's signature.", members: [
+    fn("verify", "(secret)", "true when X-Hub-Signature: sha256=<hex> is the body's HMAC."),
+  ] },
+  { name: "SLACK", detail: "object", info: "Slack's signature.", members: [
+    fn("verify", "(signingSecret, toleranceSeconds)", "true when X-Slack-Signature is right and the timestamp fresh."),
+  ] },
+  { name: "STRIPE", detail: "object", info: "Stripe's signature.", members: [
+    fn("verify", "(secret, toleranceSeconds)", "true when a Stripe-Signature v1 is right and the timestamp fresh."),
+  ] },
+  { name: "STANDARD", detail: "object", info: "Standard Webhooks' signature.", members: [
+    fn("verify", "(secret, toleranceSeconds)", "true when a webhook-signature v1 is right and the timestamp fresh."),
+  ] },
+  { name: "HTTP", detail: "object", info: "Calls another system.", members: [
+    fn("request", "({url, method, headers, body, timeout})", "Returns {status, headers, body}."),
+  ] },
+  { name: "DEDUPE", detail: "object", info: "Drops repeats.", members: [
+    fn("first", "(key, ttlSeconds)", "true the first time this script sees key within the TTL."),
+  ] },
+  { name: "NOTIFY", detail: "object", info: "Outbound events and webhooks.", members: [
+    fn("send", "(type, fields)", "Publishes an outbound event; returns its id."),
+    fn("webhook", "({url, method, headers, cookies, auth, timeout, body})", "Queues one request; returns the delivery's id."),
+  ] },
+];
+
+const m = (names) => names.split(" ").map((n) => ({ name: n, type: "method" }));
+
+// JS_GLOBALS are the standard JavaScript names a script commonly uses
+// (keywords come from @codemirror/lang-javascript).
+export const JS_GLOBALS = [
+  { name: "JSON", type: "namespace", members: m("parse stringify") },
+  { name: "Math", type: "namespace", members: m("abs ceil floor round trunc max min pow sqrt random sign log") },
+  { name: "Object", type: "class", members: m("keys values entries assign fromEntries freeze") },
+  { name: "Array", type: "class", members: m("isArray from of") },
+  { name: "String", type: "class", members: m("fromCharCode") },
+  { name: "Number", type: "class", members: m("isInteger isFinite isNaN parseFloat parseInt") },
+  { name: "Date", type: "class", members: m("now parse UTC") },
+  ...["Boolean", "RegExp", "Error", "TypeError", "RangeError", "Map", "Set", "Symbol", "Promise",
+    "Uint8Array", "ArrayBuffer"].map((name) => ({ name, type: "class" })),
+  ...["parseInt", "parseFloat", "isNaN", "isFinite", "encodeURIComponent", "decodeURIComponent",
+    "encodeURI", "decodeURI"].map((name) => ({ name, type: "function" })),
+  ...["undefined", "null", "NaN", "Infinity"].map((name) => ({ name, type: "keyword" })),
+];
