@@ -257,3 +257,20 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("viewer reads the audit log: %d", code)
 	}
 }
+
+func TestViewerSeesNoEndpointCredentials(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	_, viewer := in.user("vera", "viewer")
+	in.api("POST", "/endpoints", map[string]any{"name": "slack", "url": "https://hooks.slack.com/services/T0/B0/SECRETPATH",
+		"event_types": []string{"*"}, "headers": map[string]string{"X-Api-Key": "k-999"}, "cookies": map[string]string{"s": "c-888"}}, http.StatusCreated, nil)
+	code, body := in.as(viewer, "GET", "/endpoints", nil, nil)
+	if code != 200 || !strings.Contains(string(body), "hooks.slack.com") {
+		t.Fatalf("viewer list: %d %s", code, body)
+	}
+	for _, secret := range []string{"SECRETPATH", "k-999", "c-888"} {
+		if strings.Contains(string(body), secret) {
+			t.Errorf("viewer sees %q: %s", secret, body)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -153,6 +154,25 @@ type signingView struct {
 	RotatingUntil    *time.Time `json:"rotating_until,omitempty"`
 }
 
+// viewerEndpoint hides from viewers what may carry credentials: header and
+// cookie values, and the URL's path and query (a chat robot's URL is its
+// key).
+func viewerEndpoint(v endpointView) endpointView {
+	hidden := func(m map[string]string) map[string]string {
+		out := make(map[string]string, len(m))
+		for k := range m {
+			out[k] = "[hidden]"
+		}
+		return out
+	}
+	v.Headers, v.Cookies = hidden(v.Headers), hidden(v.Cookies)
+	if u, err := url.Parse(v.URL); err == nil {
+		v.URL = u.Scheme + "://" + u.Host + "/…"
+	}
+	v.ExtraBody = nil
+	return v
+}
+
 func viewEndpoint(e storage.Endpoint) endpointView {
 	v := endpointView{Endpoint: e}
 	v.Auth = authView{Type: e.Auth.Type, Username: e.Auth.Username, PasswordSet: e.Auth.Password != "", TokenSet: e.Auth.Token != ""}
@@ -175,9 +195,13 @@ func (s *Server) listEndpoints(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	full := principal(c).Can(access.Operate)
 	views := make([]endpointView, len(all))
 	for i, e := range all {
 		views[i] = viewEndpoint(e)
+		if !full {
+			views[i] = viewerEndpoint(views[i])
+		}
 	}
 	out, err := page(c, views)
 	if err != nil {
@@ -190,6 +214,9 @@ func (s *Server) getEndpoint(c echo.Context) error {
 	e, err := s.store.GetEndpoint(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
+	}
+	if !principal(c).Can(access.Operate) {
+		return c.JSON(http.StatusOK, viewerEndpoint(viewEndpoint(e)))
 	}
 	return c.JSON(http.StatusOK, viewEndpoint(e))
 }

@@ -25,14 +25,21 @@ export function h(spec, attrs, ...children) {
     else if (k === "checked") el.checked = !!v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  append(el, children);
+  appendAll(el, children);
   return el;
 }
 
-function append(el, children) {
+// append adds children (nodes, strings, arrays; null and false skipped)
+// to el, as h() does: use it instead of el.append for page content.
+export function append(el, ...children) {
+  appendAll(el, children);
+  return el;
+}
+
+function appendAll(el, children) {
   for (const c of children) {
     if (c === undefined || c === null || c === false) continue;
-    if (Array.isArray(c)) append(el, c);
+    if (Array.isArray(c)) appendAll(el, c);
     else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
 }
@@ -143,7 +150,9 @@ export function showFormError(form, err) {
   const note = h("p.field-error", { role: "alert" }, msg);
   if (target) {
     target.setAttribute("aria-invalid", "true");
-    (target.closest("label") || target).after(note);
+    const wrap = target.closest("label");
+    if (wrap) wrap.append(note); // inside the field, so grids keep their shape
+    else target.after(note);
     target.focus();
   } else {
     form.prepend(note);
@@ -160,7 +169,7 @@ export function table(columns, rows, { onRow, empty = "Nothing here yet." } = {}
     "div.table-wrap",
     h(
       "table",
-      h("thead", h("tr", columns.map((c) => h("th", { class: c.cls }, c.title)))),
+      h("thead", h("tr", columns.map((c) => h("th", c.title)))),
       h(
         "tbody",
         rows.map((r) => {
@@ -229,7 +238,11 @@ const routes = [
   [/^#\/audit/, "audit", "admin"],
 ];
 
-export function navigate(hash) {
+let pendingToast = null;
+
+// navigate goes to hash; a toast given is shown on the new page.
+export function navigate(hash, { toast: note } = {}) {
+  pendingToast = note || null;
   if (location.hash === hash) route();
   else location.hash = hash;
 }
@@ -241,11 +254,20 @@ export function query() {
 
 let cleanup = null;
 
+let routeSeq = 0;
+
 async function route() {
+  const seq = ++routeSeq;
   const hash = location.hash || "#/";
   const main = document.getElementById("main");
   if (typeof cleanup === "function") cleanup();
   cleanup = null;
+  clear(document.getElementById("toast"));
+  if (pendingToast) {
+    const note = pendingToast;
+    pendingToast = null;
+    setTimeout(() => toast(note), 0);
+  }
   const match = routes.find(([re]) => re.test(hash));
   if (!match) {
     clear(main).append(h("h1", "Not found"), h("p", h("a", { href: "#/" }, "Back to the dashboard")));
@@ -259,6 +281,7 @@ async function route() {
       return; // api() went to the login page
     }
   }
+  if (seq !== routeSeq) return;
   renderHeader();
   if (perm && !can(perm)) {
     clear(main).append(h("h1", "Not allowed"), h("p", `Your role (${state.me.role}) cannot open this page.`));
@@ -268,9 +291,15 @@ async function route() {
   clear(main).append(h("p.muted", "Loading…"));
   try {
     const mod = await import(`./pages/${name}.js`);
+    if (seq !== routeSeq) return; // a newer navigation took over
     const ctx = { main, params, hash, query: query() };
     clear(main);
-    cleanup = await mod.render(ctx);
+    const done = await mod.render(ctx);
+    if (seq !== routeSeq) {
+      if (typeof done === "function") done();
+      return;
+    }
+    cleanup = done;
     main.focus({ preventScroll: true });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;

@@ -1,0 +1,241 @@
+// Functions: one function (#/functions/:id) with its script, versions and
+// dry run; #/functions alone lists every function.
+import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, ApiError } from "../app.js";
+import { listAll, scriptField, scriptError, clearFormErrors, versionsSection, dryRunSection, checkbox, breadcrumbs, grid } from "./providers.js";
+
+export async function render(ctx) {
+  const id = ctx.params[0];
+  if (!id) return renderAll(ctx.main);
+  return renderDetail(ctx.main, decodeURIComponent(id));
+}
+
+async function renderAll(main) {
+  const [fs, ps] = await Promise.all([listAll("/functions"), listAll("/providers")]);
+  const pname = Object.fromEntries(ps.map((p) => [p.id, p.name]));
+  main.append(
+    pageHeader("Functions"),
+    h("p.muted", "Functions are created from their provider's page."),
+    fs.length
+      ? h(
+          "div.table-wrap",
+          h(
+            "table",
+            h("thead", h("tr", h("th", "Name"), h("th", "Provider"), h("th", "URI"), h("th", "Active"), h("th", "Version"))),
+            h(
+              "tbody",
+              fs.map((f) =>
+                h(
+                  "tr",
+                  h("td", { "data-label": "Name" }, h("a", { href: `#/functions/${encodeURIComponent(f.id)}` }, f.name)),
+                  h("td", { "data-label": "Provider" }, h("a", { href: `#/providers/${encodeURIComponent(f.provider_id)}` }, pname[f.provider_id] || f.provider_id)),
+                  h("td.mono", { "data-label": "URI" }, "/webhooks/v1/" + f.uri),
+                  h("td", { "data-label": "Active" }, f.active ? h("span.badge.st-success", "active") : h("span.badge", "inactive")),
+                  h("td", { "data-label": "Version" }, String(f.version)),
+                ),
+              ),
+            ),
+          ),
+        )
+      : h("p.muted", "No functions yet. ", h("a", { href: "#/providers" }, "Open a provider"), " to add one."),
+  );
+}
+
+async function renderDetail(main, id) {
+  const editable = can("edit");
+  let f;
+  try {
+    f = await api("GET", `/functions/${encodeURIComponent(id)}`);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) {
+      main.append(breadcrumbs(h("a", { href: "#/providers" }, "Providers")), h("h1", "No such function"), h("p", "It may have been deleted."));
+      return;
+    }
+    throw e;
+  }
+  const providers = await listAll("/providers").catch(() => []);
+  const base = `/functions/${encodeURIComponent(f.id)}`;
+  let saved = f;
+  let dirty = false;
+  const providerName = (pid) => (providers.find((p) => p.id === pid) || {}).name || pid;
+
+  const crumbProvider = h("a", { href: `#/providers/${encodeURIComponent(f.provider_id)}` }, providerName(f.provider_id));
+  const crumbName = h("span", f.name);
+  const title = h("h1", f.name);
+  const meta = h("p.muted.meta");
+  const del = editable ? h("button.danger", { type: "button" }, "Delete function") : null;
+  main.append(
+    breadcrumbs(h("a", { href: "#/providers" }, "Providers"), crumbProvider, crumbName),
+    h("div.page-head", title, h("div.actions", del)),
+    meta,
+  );
+
+  const dis = !editable || null;
+  const name = h("input", { name: "name", value: f.name, disabled: dis, autocomplete: "off", required: true });
+  const description = h("input", { name: "description", value: f.description, disabled: dis, autocomplete: "off" });
+  const provider = h(
+    "select",
+    { name: "provider_id", disabled: dis },
+    providers.map((p) => h("option", { value: p.id }, p.name + (p.active ? "" : " (inactive)"))),
+  );
+  if (!providers.some((p) => p.id === f.provider_id)) provider.append(h("option", { value: f.provider_id }, f.provider_id));
+  provider.value = f.provider_id;
+  const uri = h("input", { name: "uri", value: f.uri, disabled: dis, autocomplete: "off", spellcheck: "false" });
+  const uriHint = h("span.hint");
+  const showUrl = () => {
+    const u = uri.value.trim().replace(/^\/+|\/+$/g, "");
+    uriHint.textContent = u ? `The sender posts to ${location.origin}/webhooks/v1/${u}` : "The part after /webhooks/v1/.";
+  };
+  uri.addEventListener("input", showUrl);
+  showUrl();
+  const uriField = field("URI", uri);
+  uriField.append(uriHint);
+  const timeout = h("input", { name: "timeout_ms", type: "number", min: 1, max: 300000, value: f.timeout_ms, disabled: dis });
+  const active = checkbox("active", f.active, "Active: runs for matching webhooks", !editable);
+
+  const save = editable ? h("button", { type: "submit" }, "Save") : null;
+  const dirtyNote = h("span.muted.dirty-note", { "aria-live": "polite" });
+  const form = h("form.card.pf-form.function-form", { novalidate: true });
+  const markDirty = () => {
+    if (!editable) return;
+    dirty = true;
+    dirtyNote.textContent = "Unsaved changes";
+  };
+  const pickedProvider = () => providers.find((p) => p.id === provider.value);
+  const globals = () => {
+    const p = pickedProvider();
+    return p ? [{ name: "PROPERTIES", members: [...Object.keys(p.properties || {}), ...(p.secrets || [])] }] : [];
+  };
+  const editor = await scriptField({
+    label: "Script",
+    name: "script",
+    doc: f.script,
+    readOnly: !editable,
+    globals: globals(),
+    onSave: () => editable && doSave(),
+    onChange: markDirty,
+    hint: "A function body; throwing makes the execution FAILED." + (editable ? " Ctrl/Cmd-S saves." : ""),
+  });
+  form.addEventListener("input", (e) => {
+    if (!e.target.closest(".script-field")) markDirty();
+  });
+  form.addEventListener("change", (e) => {
+    if (!e.target.closest(".script-field")) markDirty();
+  });
+  form.append(
+    grid(field("Name", name), field("Provider", provider, "The function runs for webhooks this provider matches."), uriField, field("Timeout (ms)", timeout, "1 to 300000")),
+    field("Description", description),
+    active.el,
+    editor.el,
+    editable ? h("div.actions.sticky-actions", save, dirtyNote) : h("p.muted", "Read only: your role cannot change functions."),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    doSave();
+  });
+  main.append(form);
+
+  function drawMeta() {
+    title.textContent = saved.name;
+    crumbName.textContent = saved.name;
+    crumbProvider.textContent = providerName(saved.provider_id);
+    crumbProvider.setAttribute("href", `#/providers/${encodeURIComponent(saved.provider_id)}`);
+    clear(meta).append(`Script version ${saved.version} · updated ${fmtTime(saved.updated_at)} · id `, h("span.mono", saved.id));
+  }
+  drawMeta();
+
+  let saving = false;
+  async function doSave() {
+    if (!editable || saving) return;
+    clearFormErrors(form);
+    const body = {
+      name: name.value,
+      description: description.value,
+      provider_id: provider.value,
+      uri: uri.value,
+      active: active.input.checked,
+      timeout_ms: timeout.value === "" ? 0 : Number(timeout.value),
+      script: editor.getValue(),
+    };
+    saving = true;
+    save.disabled = true;
+    try {
+      const before = saved.version;
+      saved = await api("PUT", base, body);
+      uri.value = saved.uri;
+      showUrl();
+      editor.setErrors([]);
+      dirty = false;
+      dirtyNote.textContent = "";
+      drawMeta();
+      toast(saved.version !== before ? `Saved as version ${saved.version}.` : "Saved.");
+      if (saved.version !== before) versions.load();
+    } catch (err) {
+      await scriptError(form, editor, err);
+    } finally {
+      saving = false;
+      save.disabled = false;
+    }
+  }
+
+  if (del) {
+    del.addEventListener("click", async () => {
+      if (!confirm(`Delete the function ${saved.name}? Its versions are deleted too. This cannot be undone.`)) return;
+      try {
+        await api("DELETE", base);
+        toast(`Deleted ${saved.name}.`);
+        navigate(`#/providers/${encodeURIComponent(saved.provider_id)}`);
+      } catch (e) {
+        toast(e.message, "error");
+      }
+    });
+  }
+
+  if (can("operate")) {
+    const tryIt = dryRunSection({
+      intro: "Runs a stored message through matching and functions with the script in the editor (saved or not) in place of this function's; this function takes part even if inactive. Nothing is recorded or sent.",
+      body: () => ({ function_id: f.id, script: editor.getValue() }),
+      onScriptError: async (err) => {
+        if (err) await scriptError(form, editor, err);
+        else {
+          editor.setErrors([]);
+          clearFormErrors(form);
+        }
+      },
+    });
+    main.append(tryIt.el);
+    tryIt.load();
+  }
+
+  const versions = versionsSection({
+    base,
+    getCurrent: () => ({ script: saved.script, version: saved.version }),
+    getDirty: () => dirty,
+    onRolledBack: async (rec) => {
+      saved = rec;
+      editor.setValue(rec.script);
+      editor.setErrors([]);
+      dirty = false;
+      dirtyNote.textContent = "";
+      drawMeta();
+    },
+  });
+  main.append(versions.el);
+  versions.load();
+
+  const beforeUnload = (e) => {
+    if (dirty) e.preventDefault();
+  };
+  window.addEventListener("beforeunload", beforeUnload);
+  // Ctrl/Cmd-S anywhere on the page saves (the editor handles its own).
+  const saveKey = (e) => {
+    if (!editable || e.defaultPrevented || !(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== "s") return;
+    e.preventDefault();
+    doSave();
+  };
+  document.addEventListener("keydown", saveKey);
+  return () => {
+    window.removeEventListener("beforeunload", beforeUnload);
+    document.removeEventListener("keydown", saveKey);
+    editor.destroy();
+  };
+}

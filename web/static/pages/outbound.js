@@ -1,0 +1,1019 @@
+// Outbound notifications: the global pause switch, endpoints (list, create,
+// edit, test, replay), deliveries (list, detail, retry).
+//
+// Routes: #/outbound, #/outbound/endpoints/new, #/outbound/endpoints/:id,
+// #/outbound/deliveries, #/deliveries/:id.
+import {
+  h, clear, api, can, toast, showFormError, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo,
+} from "../app.js";
+
+export async function render(ctx) {
+  if (ctx.hash.startsWith("#/deliveries/")) return renderDelivery(ctx, decodeURIComponent(ctx.params[0]));
+  const [section, id] = ctx.params;
+  if (section === "deliveries") return renderDeliveries(ctx);
+  if (section === "endpoints" && id === "new") return renderNewEndpoint(ctx);
+  if (section === "endpoints" && id) return renderEndpoint(ctx, decodeURIComponent(id));
+  return renderIndex(ctx);
+}
+
+// ---------- helpers ----------
+
+// el.append, skipping null/false and flattening arrays (as h() does).
+function put(el, ...children) {
+  el.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+function subnav(current) {
+  const links = [
+    ["#/outbound", "Endpoints", "endpoints"],
+    ["#/outbound/deliveries", "Deliveries", "deliveries"],
+  ];
+  return h(
+    "nav.ob-subnav",
+    { "aria-label": "Outbound" },
+    links.map(([href, label, key]) => h("a", { href, "aria-current": key === current ? "page" : null }, label)),
+  );
+}
+
+// A <select>; options are [value, label] pairs or plain strings.
+function select(name, options, value, attrs = {}) {
+  const el = h(
+    "select",
+    { name, ...attrs },
+    options.map((o) => (Array.isArray(o) ? h("option", { value: o[0] }, o[1]) : h("option", { value: o }, o))),
+  );
+  if (value !== undefined && value !== null) el.value = String(value);
+  return el;
+}
+
+function hostOf(url) {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+// The shell clears toasts when it routes: toast once the new page starts.
+function navigateThenToast(hash, text) {
+  const same = location.hash === hash;
+  if (!same) window.addEventListener("hashchange", () => toast(text), { once: true });
+  navigate(hash);
+  if (same) toast(text);
+}
+
+// "in 5 min" / "5 min ago".
+function relative(t) {
+  if (!t) return "";
+  const ms = new Date(t).getTime() - Date.now();
+  if (!isFinite(ms)) return "";
+  if (ms <= 0) return fmtAgo(t);
+  const s = ms / 1000;
+  if (s < 1) return "due now";
+  if (s < 60) return `in ${Math.round(s)} s`;
+  if (s < 3600) return `in ${Math.round(s / 60)} min`;
+  if (s < 86400) return `in ${Math.round(s / 3600)} h`;
+  return `in ${Math.round(s / 86400)} d`;
+}
+
+// When a pending delivery's next attempt is due: "in 5 min", or "due now"
+// once the time has passed (it waits for a free slot, or for a resume).
+function due(t) {
+  return new Date(t).getTime() <= Date.now() ? "due now" : relative(t);
+}
+
+function cut(s, n) {
+  s = String(s || "");
+  return s.length > n ? s.slice(0, n - 1) + "…" : s;
+}
+
+function enabledBadge(ep) {
+  return ep.enabled ? h("span.badge.st-success", "Enabled") : h("span.badge.st-failed", "Disabled");
+}
+
+// datetime-local value -> RFC 3339 (the browser's time zone), or "".
+function toRFC3339(v) {
+  if (!v) return "";
+  const d = new Date(v);
+  return isNaN(d) ? "" : d.toISOString();
+}
+
+async function allEndpoints() {
+  const out = [];
+  let cursor = "";
+  do {
+    const page = await api("GET", "/endpoints?limit=500" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    out.push(...(page.items || []));
+    cursor = page.next_cursor || "";
+  } while (cursor);
+  return out;
+}
+
+// Messages whose first words do not name the form field they are about.
+const ERROR_ALIASES = [
+  ["event type", "event_types"],
+  ["header", "headers"],
+  ["cookie", "cookies"],
+  ["auth: basic needs a username", "auth.username"],
+  ["auth: a basic username", "auth.username"],
+  ["auth: bearer needs a token", "auth.token"],
+  ["auth: the token", "auth.token"],
+  ["auth type", "auth"],
+  ["validate_on_create", "validate_on_create"],
+  ["the password", "password"],
+];
+
+// showFormError, plus the aliases above.
+export function formError(form, err) {
+  showFormError(form, err);
+  const msg = String((err && err.message) || err).replace(/^invalid: /, "");
+  const alias = ERROR_ALIASES.find(([prefix]) => msg.startsWith(prefix));
+  if (!alias) return;
+  const target = form.querySelector(`[name="${alias[1]}"]`);
+  const note = form.querySelector(".field-error");
+  if (!target || !note) return;
+  for (const old of form.querySelectorAll("[aria-invalid]")) old.removeAttribute("aria-invalid");
+  target.setAttribute("aria-invalid", "true");
+  const wrap = target.closest("label");
+  if (wrap) wrap.append(note);
+  else target.after(note);
+  const focusable = target.matches("input,select,textarea") ? target : target.querySelector("input,select,textarea,button");
+  if (focusable) focusable.focus();
+}
+
+// ---------- #/outbound ----------
+
+async function renderIndex({ main }) {
+  const [state, endpoints] = await Promise.all([api("GET", "/outbound"), allEndpoints()]);
+  main.append(
+    pageHeader(
+      "Outbound",
+      can("edit") ? h("a.ob-btn", { href: "#/outbound/endpoints/new" }, "New endpoint") : null,
+    ),
+    subnav("endpoints"),
+    pauseCard(state),
+    h("h2", "Endpoints"),
+    table(
+      [
+        { title: "Name", cell: (e) => h("a", { href: `#/outbound/endpoints/${encodeURIComponent(e.id)}` }, e.name) },
+        { title: "Host", cls: "mono", cell: (e) => hostOf(e.url) },
+        {
+          title: "State",
+          cell: (e) => h("span.ob-state", enabledBadge(e), e.disabled_reason ? h("span.muted", e.disabled_reason) : null),
+        },
+        { title: "Event types", cls: "mono", cell: (e) => (e.event_types || []).join(", ") },
+        {
+          title: "Health",
+          cell: (e) =>
+            e.failing_since || e.consecutive_failures
+              ? h(
+                  "span.error",
+                  e.failing_since ? `failing since ${fmtAgo(e.failing_since)}` : "failing",
+                  e.consecutive_failures ? ` · ${e.consecutive_failures} failed in a row` : "",
+                )
+              : h("span.muted", "ok"),
+        },
+      ],
+      endpoints,
+      {
+        onRow: (e) => navigate(`#/outbound/endpoints/${encodeURIComponent(e.id)}`),
+        empty: can("edit")
+          ? "No endpoints yet. Create one to send events to chat tools or your own services."
+          : "No endpoints yet.",
+      },
+    ),
+  );
+}
+
+function pauseCard(state) {
+  const box = h("section.card.ob-pause", { "aria-labelledby": "ob-pause-title" });
+  function draw(s) {
+    const btn = can("edit")
+      ? h(
+          s.paused ? "button" : "button.danger",
+          {
+            type: "button",
+            onclick: async () => {
+              if (!s.paused && !confirm("Pause all outbound delivery? Events are still accepted; their deliveries wait until you resume.")) return;
+              btn.disabled = true;
+              try {
+                draw(await api("PUT", "/outbound", { paused: !s.paused }));
+                toast(s.paused ? "Outbound delivery resumed" : "Outbound delivery paused");
+              } catch (e) {
+                toast(e.message, "error");
+                btn.disabled = false;
+              }
+            },
+          },
+          s.paused ? "Resume delivery" : "Pause all delivery",
+        )
+      : null;
+    clear(box).append(
+      h(
+        "div",
+        h("h2#ob-pause-title", "Delivery ", s.paused ? h("span.badge.st-failed", "Paused") : h("span.badge.st-success", "Running")),
+        h(
+          "p.muted",
+          s.paused
+            ? "No outbound requests are sent. Events are accepted and their deliveries wait."
+            : `Requests in flight: ${s.in_flight}.`,
+        ),
+      ),
+      btn,
+    );
+  }
+  draw(state);
+  return box;
+}
+
+// ---------- the endpoint form ----------
+
+// keyValueRows edits a {name: value} map; returns {el, get()}.
+function keyValueRows(name, legend, map, { keyLabel, valueLabel, addLabel, hint, disabled }) {
+  const rows = h("div.ob-kv-rows");
+  function add(k = "", v = "") {
+    const key = h("input", { value: k, "aria-label": keyLabel, placeholder: keyLabel, autocomplete: "off", spellcheck: "false" });
+    const val = h("input", { value: v, "aria-label": valueLabel, placeholder: valueLabel, autocomplete: "off", spellcheck: "false" });
+    const row = h(
+      "div.ob-kv",
+      key,
+      val,
+      disabled
+        ? null
+        : h(
+            "button.secondary",
+            {
+              type: "button",
+              "aria-label": `Remove ${keyLabel.toLowerCase()} ${k}`.trim(),
+              onclick: () => {
+                row.remove();
+                addBtn.focus();
+              },
+            },
+            "Remove",
+          ),
+    );
+    rows.append(row);
+    return key;
+  }
+  const addBtn = h("button.secondary", { type: "button", onclick: () => add().focus() }, addLabel);
+  for (const [k, v] of Object.entries(map || {})) add(k, v);
+  const el = h(
+    "fieldset.ob-fieldset",
+    { name },
+    h("legend", legend),
+    hint ? h("p.hint.muted", hint) : null,
+    rows,
+    disabled ? null : addBtn,
+  );
+  return {
+    el,
+    set(k, v) {
+      for (const row of rows.children) {
+        const [ki, vi] = row.querySelectorAll("input");
+        if (ki.value.trim().toLowerCase() === k.toLowerCase()) {
+          vi.value = v;
+          return;
+        }
+      }
+      add(k, v);
+    },
+    get() {
+      const out = {};
+      for (const row of rows.children) {
+        const [ki, vi] = row.querySelectorAll("input");
+        if (ki.value.trim()) out[ki.value.trim()] = vi.value;
+      }
+      return out;
+    },
+  };
+}
+
+function numberInput(name, value, attrs = {}) {
+  return h("input", { name, type: "number", inputmode: "numeric", value: value === undefined || value === null ? "" : value, ...attrs });
+}
+
+function readInt(input) {
+  const v = input.value.trim();
+  return v === "" ? 0 : Number(v);
+}
+
+function newSecret() {
+  const b = new Uint8Array(32);
+  crypto.getRandomValues(b);
+  return "whsec_" + btoa(String.fromCharCode(...b));
+}
+
+// endpointForm builds the create/edit form. ep is the stored endpoint (or
+// null to create); onSaved(endpoint) runs after a successful save.
+function endpointForm(ep, { templates = [], onSaved, readOnly = false }) {
+  const creating = !ep;
+  ep = ep || {};
+  const I = (name, value, attrs = {}) => h("input", { name, value: value ?? "", autocomplete: "off", ...attrs });
+
+  const name = I("name", ep.name, { required: true, maxlength: 200 });
+  const description = I("description", ep.description);
+  const url = I("url", ep.url, { required: true, inputmode: "url", spellcheck: "false", placeholder: "https://hooks.example.com/…" });
+  const method = select("method", ["POST", "PUT", "PATCH", "GET", "DELETE"], ep.method || "POST");
+  const eventTypes = h("textarea.ob-short", { name: "event_types", rows: 3, spellcheck: "false", required: true, placeholder: "alarm.*\nmessage.failed" });
+  eventTypes.value = (ep.event_types || []).join("\n");
+
+  const headers = keyValueRows("headers", "Headers", ep.headers, {
+    keyLabel: "Header name",
+    valueLabel: "Header value",
+    addLabel: "Add header",
+    hint: "Values may use placeholders such as {{type}}.",
+    disabled: readOnly,
+  });
+  const cookies = keyValueRows("cookies", "Cookies", ep.cookies, {
+    keyLabel: "Cookie name",
+    valueLabel: "Cookie value",
+    addLabel: "Add cookie",
+    hint: "Sent as one Cookie header.",
+    disabled: readOnly,
+  });
+
+  // auth
+  const auth = ep.auth || { type: "none" };
+  const authType = select("auth", [["none", "None"], ["basic", "Basic (username and password)"], ["bearer", "Bearer token"]], auth.type || "none");
+  const username = I("auth.username", auth.username);
+  const password = I("auth.password", "", { type: "password", autocomplete: "new-password" });
+  const token = I("auth.token", "", { type: "password", autocomplete: "new-password" });
+  const keepNote = (set, what) => (set ? `A ${what} is stored: leave empty to keep it, or type a new one.` : null);
+  const basicFields = h(
+    "div.ob-row",
+    field("Username", username),
+    field("Password", password, !creating && auth.type === "basic" ? keepNote(auth.password_set, "password") : null),
+  );
+  const bearerFields = h(
+    "div.ob-row",
+    field("Token", token, !creating && auth.type === "bearer" ? keepNote(auth.token_set, "token") : null),
+  );
+  function showAuth() {
+    basicFields.hidden = authType.value !== "basic";
+    bearerFields.hidden = authType.value !== "bearer";
+  }
+  authType.addEventListener("change", showAuth);
+  showAuth();
+
+  // body
+  const preset = creating && templates.length
+    ? select("template", [["", "None: the default body"], ...templates.map((t) => [t.name, t.title || t.name])], "")
+    : null;
+  const presetHint = h("span.hint");
+  const bodyTemplate = h("textarea", { name: "body_template", rows: 8, spellcheck: "false", placeholder: '{"text": "{{title}}\\n{{message}}"}' });
+  bodyTemplate.value = ep.body_template || "";
+  const msgKey = I("msg_key", ep.msg_key, { placeholder: "Msg" });
+  const extraBody = h("textarea.ob-short", { name: "extra_body", rows: 3, spellcheck: "false", placeholder: '{"team": "ops"}' });
+  extraBody.value = ep.extra_body && Object.keys(ep.extra_body).length ? JSON.stringify(ep.extra_body, null, 2) : "";
+  const verify = ep.verify || {};
+  const verifyType = select("verify.type", [["", "Any 2xx"], ["status", "Status is"], ["contains", "2xx and body contains"]], verify.type || "");
+  const verifyValue = I("verify.value", verify.value, { placeholder: "200, or \"errcode\":0" });
+
+  if (preset) {
+    preset.addEventListener("change", () => {
+      const t = templates.find((x) => x.name === preset.value);
+      presetHint.textContent = t ? t.description || "" : "";
+      if (!t) return;
+      bodyTemplate.value = t.body_template || "";
+      verifyType.value = (t.verify && t.verify.type) || "";
+      verifyValue.value = (t.verify && t.verify.value) || "";
+      for (const [k, v] of Object.entries(t.headers || {})) headers.set(k, v);
+    });
+  }
+
+  // delivery
+  const retry = ep.retry || {};
+  const timeout = numberInput("timeout_ms", ep.timeout_ms, { min: 500, max: 120000, step: 100, placeholder: "5000" });
+  const maxAttempts = numberInput("retry.max_attempts", retry.max_attempts, { min: 1, placeholder: "8" });
+  const intervalMS = numberInput("retry.interval_ms", retry.interval_ms || "", { min: 0, placeholder: "default schedule" });
+  const backoff = select("retry.backoff", [["exponential", "Exponential"], ["fixed", "Fixed"]], retry.backoff || "exponential");
+  const concurrency = numberInput("concurrency", ep.concurrency, { min: 1, max: 256, placeholder: "8" });
+  const rateLimit = numberInput("rate_limit", ep.rate_limit, { min: 0, step: "any", inputmode: "decimal", placeholder: "0" });
+  const ad = ep.auto_disable || {};
+  const failingFor = numberInput("auto_disable.failing_for_hours", ad.failing_for_hours, { min: 0, placeholder: "120" });
+  const consecutive = numberInput("auto_disable.consecutive_failures", ad.consecutive_failures, { min: 0, placeholder: "0" });
+  const language = select("language", [["en", "English"], ["zh", "中文 (Chinese)"]], ep.language || "en");
+
+  // signing
+  const signing = ep.signing || {};
+  const secret = I("signing_secret", "", { type: "password", autocomplete: "new-password", spellcheck: "false" });
+  const removeSecret = h("input", { type: "checkbox", name: "remove_signing_secret" });
+  const showSecret = h("input", { type: "checkbox" });
+  showSecret.addEventListener("change", () => (secret.type = showSecret.checked ? "text" : "password"));
+  const genBtn = h(
+    "button.secondary",
+    {
+      type: "button",
+      onclick: () => {
+        secret.value = newSecret();
+        secret.type = "text";
+        showSecret.checked = true;
+        removeSecret.checked = false;
+        secret.select();
+      },
+    },
+    "Generate a whsec_ secret",
+  );
+  let signingState;
+  if (creating) signingState = null;
+  else if (signing.secret)
+    signingState = h(
+      "p.ob-note",
+      h("span.badge.st-success", "Set"),
+      " ",
+      signing.standard_webhooks ? "Standard Webhooks (whsec_) secret: requests carry webhook-signature." : "Secret set: it feeds {{sign}} only.",
+      signing.rotating_until ? ` The previous secret also signs until ${fmtTime(signing.rotating_until)} (${relative(signing.rotating_until)}).` : "",
+    );
+  else signingState = h("p.ob-note", h("span.badge", "Not set"), " Requests are not signed.");
+
+  const validate = h("input", { type: "checkbox", name: "validate_on_create" });
+
+  const submit = h("button", { type: "submit" }, creating ? "Create endpoint" : "Save changes");
+  const section = (title, ...body) => h("fieldset.ob-section", h("legend", title), body);
+
+  const content = h(
+    "fieldset.ob-plain",
+    { disabled: readOnly },
+    section(
+      "Basics",
+      h("div.ob-row", field("Name", name), field("Description", description)),
+      h("div.ob-row.ob-url", field("URL", url, "http:// or https://; may hold placeholders such as {{timestamp}} and {{sign}}."), field("Method", method, "GET sends no body.")),
+      field("Event types", eventTypes, "One per line or comma separated; * matches anything: alarm.*, *.failed, *"),
+    ),
+    section(
+      "Request",
+      headers.el,
+      cookies.el,
+      h("div.ob-row", field("Authentication", authType), h("div")),
+      basicFields,
+      bearerFields,
+      h("div.ob-row", field("Timeout (ms)", timeout, "500 to 120000; default 5000.")),
+    ),
+    section(
+      "Body",
+      preset ? field("Start from a preset", preset, presetHint) : null,
+      field("Body template", bodyTemplate, "JSON with placeholders: {{type}} {{title}} {{subTitle}} {{message}} {{time}} {{timestamp}} {{sign}} {{id}} {{data}} {{data.x.y}}. Empty: the default body (the event, extra fields and the text under the message key)."),
+      h("div.ob-row", field("Message key", msgKey, "Where the default body puts the text; default Msg."), h("div")),
+      field("Extra body fields", extraBody, "A JSON object added to the default body."),
+      h("div.ob-row", field("Success when", verifyType), field("Expected value", verifyValue, "For \"status\" an HTTP status; for \"contains\" text the body must hold.")),
+    ),
+    section(
+      "Delivery",
+      h(
+        "div.ob-row3",
+        field("Max attempts", maxAttempts, "First attempt included; default 8."),
+        field("Retry interval (ms)", intervalMS, "Empty with exponential: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h…"),
+        field("Backoff", backoff),
+      ),
+      h(
+        "div.ob-row3",
+        field("Concurrency", concurrency, "Requests in flight at most (1–256); default 8."),
+        field("Rate limit (per second)", rateLimit, "0: no limit."),
+        field("Language", language, "Of Switchyard's own titles."),
+      ),
+      h(
+        "div.ob-row",
+        field("Disable after failing for (hours)", failingFor, "Default 120 (5 days)."),
+        field("…or after failed deliveries in a row", consecutive, "0: never by count."),
+      ),
+    ),
+    section(
+      "Signing",
+      signingState,
+      field(
+        creating ? "Signing secret" : "New signing secret",
+        secret,
+        creating
+          ? "Write-only. A whsec_… secret adds Standard Webhooks signatures; any other string only feeds {{sign}}."
+          : "Write-only: leave empty to keep the current secret. A new secret is rotated in: the old one keeps signing for 24 hours.",
+      ),
+      h(
+        "div.ob-inline",
+        readOnly ? null : genBtn,
+        h("label.ob-check", showSecret, "Show"),
+        !creating && signing.secret ? h("label.ob-check", removeSecret, "Stop signing (remove the secret now)") : null,
+      ),
+    ),
+    creating
+      ? h(
+          "label.ob-check.ob-validate",
+          validate,
+          h("span", h("strong", "Validate before saving: "), "send a VALIDATE request and save only if the endpoint answers 200."),
+        )
+      : null,
+  );
+
+  const form = h("form.card.ob-form", { novalidate: true }, content, readOnly ? null : h("div.actions.ob-submit", submit));
+
+  function body() {
+    const out = {
+      name: name.value.trim(),
+      description: description.value,
+      url: url.value.trim(),
+      method: method.value,
+      event_types: eventTypes.value.split(/[\n,]+/).map((s) => s.trim()).filter(Boolean),
+      headers: headers.get(),
+      cookies: cookies.get(),
+      body_template: bodyTemplate.value,
+      msg_key: msgKey.value.trim(),
+      timeout_ms: readInt(timeout),
+      retry: { max_attempts: readInt(maxAttempts), interval_ms: readInt(intervalMS), backoff: backoff.value },
+      verify: { type: verifyType.value, value: verifyValue.value },
+      language: language.value,
+      concurrency: readInt(concurrency),
+      rate_limit: rateLimit.value.trim() === "" ? 0 : Number(rateLimit.value),
+      auto_disable: { failing_for_hours: readInt(failingFor), consecutive_failures: readInt(consecutive) },
+    };
+    const a = { type: authType.value };
+    if (a.type === "basic") {
+      a.username = username.value;
+      if (password.value) a.password = password.value;
+    } else if (a.type === "bearer") {
+      if (token.value) a.token = token.value;
+    }
+    out.auth = a;
+    const extra = extraBody.value.trim();
+    if (extra) {
+      let parsed;
+      try {
+        parsed = JSON.parse(extra);
+      } catch (e) {
+        throw new Error(`extra_body is not valid JSON: ${e.message}`);
+      }
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("extra_body must be a JSON object, e.g. {\"team\": \"ops\"}");
+      out.extra_body = parsed;
+    } else {
+      out.extra_body = {};
+    }
+    for (const [k, input] of [["timeout_ms", timeout], ["retry.max_attempts", maxAttempts], ["retry.interval_ms", intervalMS], ["concurrency", concurrency], ["auto_disable.failing_for_hours", failingFor], ["auto_disable.consecutive_failures", consecutive]]) {
+      const n = readInt(input);
+      if (!Number.isInteger(n)) throw new Error(`${k} must be a whole number`);
+    }
+    if (!Number.isFinite(out.rate_limit)) throw new Error("rate_limit must be a number");
+    if (removeSecret.checked) out.signing_secret = "";
+    else if (secret.value) out.signing_secret = secret.value.trim();
+    if (creating) {
+      if (preset && preset.value) out.template = preset.value;
+      out.validate_on_create = validate.checked;
+    }
+    return out;
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (readOnly) return;
+    let payload;
+    try {
+      payload = body();
+    } catch (err) {
+      formError(form, err);
+      return;
+    }
+    submit.disabled = true;
+    const label = submit.textContent;
+    if (payload.validate_on_create) submit.textContent = "Validating…";
+    try {
+      const saved = creating ? await api("POST", "/endpoints", payload) : await api("PUT", `/endpoints/${encodeURIComponent(ep.id)}`, payload);
+      for (const old of form.querySelectorAll(".field-error")) old.remove();
+      onSaved(saved);
+    } catch (err) {
+      formError(form, err);
+    } finally {
+      submit.disabled = false;
+      submit.textContent = label;
+    }
+  });
+  return form;
+}
+
+// ---------- #/outbound/endpoints/new ----------
+
+async function renderNewEndpoint({ main }) {
+  if (!can("edit")) {
+    main.append(h("h1", "Not allowed"), h("p", "Creating endpoints needs the editor or admin role."));
+    return;
+  }
+  let templates = [];
+  try {
+    templates = (await api("GET", "/endpoint-templates")).items || [];
+  } catch (e) {
+    toast(`Presets unavailable: ${e.message}`, "error");
+  }
+  put(
+    main,
+    h("p.ob-crumbs", h("a", { href: "#/outbound" }, "Outbound"), " / New endpoint"),
+    pageHeader("New endpoint"),
+    endpointForm(null, {
+      templates,
+      onSaved: (ep) => {
+        navigateThenToast(`#/outbound/endpoints/${encodeURIComponent(ep.id)}`, `Endpoint "${ep.name}" created`);
+      },
+    }),
+  );
+  main.querySelector("input[name=name]").focus();
+}
+
+// ---------- #/outbound/endpoints/:id ----------
+
+async function renderEndpoint(ctx, id) {
+  const { main } = ctx;
+  const ep = await api("GET", `/endpoints/${encodeURIComponent(id)}`);
+  const path = `/endpoints/${encodeURIComponent(ep.id)}`;
+  const rerender = () => {
+    clear(main);
+    return renderEndpoint(ctx, id);
+  };
+
+  const testOut = h("div.ob-test", { "aria-live": "polite" });
+
+  const actions = [];
+  if (can("edit")) {
+    const toggle = h(
+      ep.enabled ? "button.secondary" : "button",
+      {
+        type: "button",
+        onclick: async () => {
+          toggle.disabled = true;
+          try {
+            await api("PUT", path, { enabled: !ep.enabled });
+            toast(ep.enabled ? "Endpoint disabled" : "Endpoint enabled");
+            await rerender();
+          } catch (e) {
+            toast(e.message, "error");
+            toggle.disabled = false;
+          }
+        },
+      },
+      ep.enabled ? "Disable" : "Enable",
+    );
+    const testBtn = h(
+      "button.secondary",
+      {
+        type: "button",
+        onclick: async () => {
+          testBtn.disabled = true;
+          clear(testOut).append(h("p.muted", "Sending a switchyard.test event…"));
+          try {
+            showTest(testOut, await api("POST", `${path}/test`, {}));
+          } catch (e) {
+            clear(testOut).append(h("div.card", h("p.error", `Test failed: ${e.message}`)));
+          } finally {
+            testBtn.disabled = false;
+          }
+        },
+      },
+      "Send test",
+    );
+    const del = h(
+      "button.danger",
+      {
+        type: "button",
+        onclick: async () => {
+          if (!confirm(`Delete the endpoint "${ep.name}"? Its pending deliveries fail.`)) return;
+          del.disabled = true;
+          try {
+            await api("DELETE", path);
+            navigateThenToast("#/outbound", `Endpoint "${ep.name}" deleted`);
+          } catch (e) {
+            toast(e.message, "error");
+            del.disabled = false;
+          }
+        },
+      },
+      "Delete",
+    );
+    actions.push(toggle, testBtn, del);
+  }
+
+  const summary = h(
+    "section.card",
+    { "aria-label": "Status" },
+    h(
+      "dl.kv",
+      h("dt", "State"),
+      h("dd", enabledBadge(ep), ep.disabled_reason ? h("span.muted", " ", ep.disabled_reason) : null),
+      h("dt", "URL"),
+      h("dd.mono", ep.method, " ", ep.url),
+      h("dt", "Event types"),
+      h("dd.mono", (ep.event_types || []).join(", ")),
+      h("dt", "Health"),
+      h(
+        "dd",
+        ep.failing_since || ep.consecutive_failures
+          ? h(
+              "span.error",
+              ep.failing_since ? `Failing since ${fmtTime(ep.failing_since)} (${fmtAgo(ep.failing_since)})` : "Failing",
+              ep.consecutive_failures ? `; ${ep.consecutive_failures} failed deliveries in a row` : "",
+            )
+          : "No failures on record",
+      ),
+      h("dt", "Id"),
+      h("dd.mono", ep.id),
+      h("dt", "Updated"),
+      h("dd", fmtTime(ep.updated_at)),
+    ),
+  );
+
+  // Deliveries of this endpoint.
+  const statusFilter = select("status", [["", "Any status"], "PENDING", "SUCCESS", "FAILED"], ctx.query.get("status") || "");
+  const deliveriesBox = h("div");
+  const loadDeliveries = () => clear(deliveriesBox).append(deliveriesList({ endpoint_id: ep.id, status: statusFilter.value }, {}));
+  statusFilter.addEventListener("change", loadDeliveries);
+  loadDeliveries();
+
+  // Replay.
+  let replay = null;
+  if (can("operate")) {
+    const since = h("input", { type: "datetime-local", name: "since", step: 1 });
+    const until = h("input", { type: "datetime-local", name: "until", step: 1 });
+    const out = h("p.ob-result", { "aria-live": "polite" });
+    const btn = h("button", { type: "submit" }, "Replay failed deliveries");
+    replay = h(
+      "form.card.filters",
+      { novalidate: true, "aria-labelledby": "ob-replay-title" },
+      field("Created since", since),
+      field("Created before", until),
+      btn,
+      out,
+    );
+    replay.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = {};
+      if (since.value) body.since = toRFC3339(since.value);
+      if (until.value) body.until = toRFC3339(until.value);
+      btn.disabled = true;
+      out.textContent = "";
+      try {
+        const r = await api("POST", `${path}/replay`, body);
+        out.textContent = r.replayed === 1 ? "Replayed 1 failed delivery." : `Replayed ${r.replayed} failed deliveries.`;
+        if (r.replayed) loadDeliveries();
+      } catch (err) {
+        showFormError(replay, err);
+      } finally {
+        btn.disabled = false;
+      }
+    });
+  }
+
+  const form = endpointForm(ep, {
+    readOnly: !can("edit"),
+    onSaved: async () => {
+      toast("Endpoint saved");
+      await rerender();
+    },
+  });
+
+  const jump = (target, label) =>
+    h("button.link", {
+      type: "button",
+      onclick: () => {
+        target.scrollIntoView({ behavior: "smooth", block: "start" });
+        target.focus({ preventScroll: true });
+      },
+    }, label);
+  const settingsTitle = h("h2#ob-settings", { tabindex: -1 }, "Settings");
+  const deliveriesTitle = h("h2#ob-deliveries", { tabindex: -1 }, "Deliveries");
+
+  put(
+    main,
+    h("p.ob-crumbs", h("a", { href: "#/outbound" }, "Outbound"), " / ", ep.name),
+    pageHeader(ep.name, actions),
+    ep.description ? h("p.muted", ep.description) : null,
+    testOut,
+    summary,
+    h("p.ob-jump", "Jump to: ", jump(deliveriesTitle, "Deliveries"), " · ", jump(settingsTitle, "Settings")),
+    deliveriesTitle,
+    h("div.filters", field("Status", statusFilter)),
+    deliveriesBox,
+    replay ? [h("h2#ob-replay-title", "Replay failed deliveries"), h("p.muted", "Sends every FAILED delivery of this endpoint created in the range again, with a fresh retry budget. Leave a bound empty for no limit."), replay] : null,
+    settingsTitle,
+    can("edit") ? null : h("p.muted", "Read-only: editing endpoints needs the editor or admin role."),
+    form,
+  );
+}
+
+function showTest(box, a) {
+  const ok = !a.error && a.status >= 200 && a.status < 300;
+  clear(box).append(
+    h(
+      "section.card.ob-test-card",
+      { "aria-label": "Test result" },
+      h(
+        "h2",
+        "Test ",
+        ok ? h("span.badge.st-success", "OK") : h("span.badge.st-failed", "Failed"),
+      ),
+      h(
+        "dl.kv",
+        h("dt", "Status"),
+        h("dd", a.status ? String(a.status) : "no answer"),
+        h("dt", "Latency"),
+        h("dd", a.latency_ms !== undefined ? `${Math.round(a.latency_ms * 10) / 10} ms` : "—"),
+        a.error ? [h("dt", "Error"), h("dd.error", a.error)] : null,
+      ),
+      a.response ? [h("h3.ob-h3", "Response"), h("pre", a.response)] : h("p.muted", "Empty response body."),
+    ),
+  );
+}
+
+// ---------- deliveries ----------
+
+// deliveriesList: a paged table of deliveries. filter has endpoint_id,
+// event_id, status; names maps endpoint ids to names (shows the column).
+function deliveriesList(filter, { names } = {}) {
+  const rows = [];
+  const holder = h("div", h("p.muted", "Loading…"));
+  const columns = [
+    {
+      title: "Created",
+      cell: (d) => h("a", { href: `#/deliveries/${encodeURIComponent(d.id)}`, title: d.id }, fmtTime(d.created_at)),
+    },
+    { title: "Status", cell: (d) => badge(d.status) },
+    { title: "Event", cls: "mono", cell: (d) => d.event_type },
+    names
+      ? {
+          title: "Endpoint",
+          cell: (d) =>
+            d.endpoint_id
+              ? h("a", { href: `#/outbound/endpoints/${encodeURIComponent(d.endpoint_id)}` }, names.get(d.endpoint_id) || cut(d.endpoint_id, 13))
+              : h("span.muted", d.lane || "callback"),
+        }
+      : null,
+    { title: "Attempts", cell: (d) => String(d.attempt_count) },
+    {
+      title: "Last answer",
+      cell: (d) =>
+        h("span", d.last_status ? String(d.last_status) : "", d.last_status && d.last_error ? " · " : "", d.last_error ? h("span.error", cut(d.last_error, 90)) : d.last_status ? "" : "—"),
+    },
+    { title: "Next attempt", cell: (d) => (d.status === "PENDING" && d.next_at ? h("span", { title: fmtTime(d.next_at) }, due(d.next_at)) : "—") },
+  ].filter(Boolean);
+  const p = pager(
+    (cursor) => {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
+      if (cursor) q.set("cursor", cursor);
+      return api("GET", "/deliveries?" + q);
+    },
+    (items) => {
+      rows.push(...items);
+      clear(holder).append(
+        table(columns, rows, {
+          onRow: (d) => navigate(`#/deliveries/${encodeURIComponent(d.id)}`),
+          empty: "No deliveries match.",
+        }),
+      );
+    },
+  );
+  p.el.hidden = true;
+  p.more();
+  return h("div", holder, p.el);
+}
+
+// #/outbound/deliveries?status=&endpoint_id=&event_id=
+async function renderDeliveries({ main, query }) {
+  const endpoints = await allEndpoints();
+  const names = new Map(endpoints.map((e) => [e.id, e.name]));
+  const status = select("status", [["", "Any status"], "PENDING", "SUCCESS", "FAILED"], (query.get("status") || "").toUpperCase());
+  const endpoint = select("endpoint_id", [["", "All endpoints"], ...endpoints.map((e) => [e.id, e.name])], query.get("endpoint_id") || "");
+  const eventId = h("input", { name: "event_id", value: query.get("event_id") || "", spellcheck: "false", autocomplete: "off", placeholder: "0193…" });
+  const filters = h(
+    "form.filters",
+    { role: "search", "aria-label": "Filter deliveries" },
+    field("Status", status),
+    field("Endpoint", endpoint),
+    field("Event id", eventId),
+    h("button", { type: "submit" }, "Apply"),
+    query.toString() ? h("a.ob-btn.secondary", { href: "#/outbound/deliveries" }, "Clear") : null,
+  );
+  filters.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    if (status.value) q.set("status", status.value);
+    if (endpoint.value) q.set("endpoint_id", endpoint.value);
+    if (eventId.value.trim()) q.set("event_id", eventId.value.trim());
+    navigate("#/outbound/deliveries" + (q.toString() ? "?" + q : ""));
+  });
+  main.append(
+    pageHeader("Outbound"),
+    subnav("deliveries"),
+    h("h2.ob-first", "Deliveries"),
+    filters,
+    deliveriesList({ status: status.value, endpoint_id: endpoint.value, event_id: eventId.value.trim() }, { names }),
+  );
+}
+
+// #/deliveries/:id
+async function renderDelivery(ctx, id) {
+  const { main } = ctx;
+  const d = await api("GET", `/deliveries/${encodeURIComponent(id)}`);
+  let endpointName = "";
+  if (d.endpoint_id) {
+    try {
+      endpointName = (await api("GET", `/endpoints/${encodeURIComponent(d.endpoint_id)}`)).name;
+    } catch {
+      endpointName = "";
+    }
+  }
+  const reload = () => {
+    clear(main);
+    return renderDelivery(ctx, id);
+  };
+
+  const actions = [h("button.secondary", { type: "button", onclick: reload }, "Refresh")];
+  if (can("operate")) {
+    const pending = d.status === "PENDING";
+    const retry = h(
+      "button",
+      {
+        type: "button",
+        disabled: pending,
+        "aria-describedby": pending ? "ob-retry-why" : null,
+        onclick: async () => {
+          retry.disabled = true;
+          try {
+            await api("POST", `/deliveries/${encodeURIComponent(d.id)}/retry`, {});
+            toast("Retry queued");
+            await reload();
+          } catch (e) {
+            toast(e.message, "error");
+            retry.disabled = false;
+          }
+        },
+      },
+      "Retry now",
+    );
+    actions.push(retry);
+  }
+
+  const redacted = !can("operate");
+  const ev = d.event;
+  put(
+    main,
+    h("p.ob-crumbs", h("a", { href: "#/outbound/deliveries" }, "Deliveries"), " / ", h("span.mono", cut(d.id, 24))),
+    pageHeader("Delivery", actions),
+    d.status === "PENDING" && can("operate") ? h("p.muted#ob-retry-why", "Retry is available once the delivery has finished (SUCCESS or FAILED); it is still being attempted.") : null,
+    h(
+      "section.card",
+      { "aria-label": "Delivery" },
+      h(
+        "dl.kv",
+        h("dt", "Status"),
+        h("dd", badge(d.status)),
+        h("dt", "Webhook id"),
+        h("dd.mono", d.id),
+        h("dt", "Endpoint"),
+        h(
+          "dd",
+          d.endpoint_id
+            ? h("a", { href: `#/outbound/endpoints/${encodeURIComponent(d.endpoint_id)}` }, endpointName || d.endpoint_id)
+            : h("span", "Script callback ", h("span.mono", d.lane || "")),
+        ),
+        h("dt", "Event type"),
+        h("dd.mono", d.event_type),
+        h("dt", "Event id"),
+        h("dd.mono", h("a", { href: `#/outbound/deliveries?event_id=${encodeURIComponent(d.event_id)}` }, d.event_id)),
+        h("dt", "Attempts"),
+        h("dd", String(d.attempt_count)),
+        d.next_at ? [h("dt", "Next attempt"), h("dd", fmtTime(d.next_at), " (", due(d.next_at), ")")] : null,
+        h("dt", "Last answer"),
+        h("dd", d.last_status ? String(d.last_status) : "—"),
+        d.last_error ? [h("dt", "Last error"), h("dd.error", d.last_error)] : null,
+        h("dt", "Created"),
+        h("dd", fmtTime(d.created_at)),
+        h("dt", "Updated"),
+        h("dd", fmtTime(d.updated_at)),
+      ),
+    ),
+    d.callback
+      ? [
+          h("h2", "Callback request"),
+          h("pre", `${d.callback.method} ${d.callback.url}\n` + Object.entries(d.callback.headers || {}).map(([k, v]) => `${k}: ${v}\n`).join("") + (d.callback.body ? "\n" + d.callback.body : "")),
+        ]
+      : null,
+    h("h2", "Event"),
+    ev
+      ? h("pre", JSON.stringify(ev, null, 2))
+      : h("p.muted", redacted ? "Hidden: seeing events and responses needs the operator role or above." : "The event is no longer stored."),
+    h("h2", `Attempts (${(d.attempts || []).length})`),
+    (d.attempts || []).length
+      ? h(
+          "ol.ob-attempts",
+          d.attempts.map((a) =>
+            h(
+              "li.card",
+              h(
+                "div.ob-attempt-head",
+                h("strong", `Attempt ${a.n}`),
+                h("span", fmtTime(a.at)),
+                a.error ? h("span.badge.st-failed", a.status ? String(a.status) : "no answer") : h("span.badge.st-success", String(a.status || "ok")),
+                h("span.muted", `${Math.round((a.latency_ms || 0) * 10) / 10} ms`),
+              ),
+              a.error ? h("p.error", a.error) : null,
+              a.response ? h("pre", a.response) : redacted ? null : h("p.muted", "Empty response body."),
+            ),
+          ),
+        )
+      : h("p.muted", "No attempts yet."),
+  );
+}
