@@ -13,7 +13,7 @@ export function h(spec, attrs, ...children) {
     if (part[0] === ".") el.classList.add(part.slice(1));
     else el.id = part.slice(1);
   }
-  if (attrs && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
+  if (attrs !== null && attrs !== undefined && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
     children.unshift(attrs);
     attrs = null;
   }
@@ -76,9 +76,11 @@ export function badge(status) {
 // ---------- API ----------
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  // body is the parsed answer (e.g. a failed sync resubmit's message).
+  constructor(status, message, body = null) {
     super(message);
     this.status = status;
+    this.body = body;
   }
 }
 
@@ -110,7 +112,7 @@ export async function api(method, path, body, { raw = false } = {}) {
   } catch {
     data = { error: text };
   }
-  if (!res.ok) throw new ApiError(res.status, (data && data.error) || res.statusText);
+  if (!res.ok) throw new ApiError(res.status, (data && data.error) || res.statusText, data);
   return data;
 }
 
@@ -227,7 +229,7 @@ export function pageHeader(title, ...actions) {
 const routes = [
   // [pattern, module, permission]
   [/^#\/login/, "login", null],
-  [/^#\/?$/, "dashboard", "read"],
+  [/^#\/?(?:\?.*)?$/, "dashboard", "read"],
   [/^#\/providers(?:\/([^/?]+))?/, "providers", "read"],
   [/^#\/functions(?:\/([^/?]+))?/, "functions", "read"],
   [/^#\/messages(?:\/([^/?]+))?/, "messages", "read"],

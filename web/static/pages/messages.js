@@ -1,0 +1,934 @@
+// Messages: the list (#/messages?status=&provider=&function=&uri=&since=&until=,
+// live) and one message (#/messages/:id) with its executions, logs,
+// headers, query and payload, and the operate actions: resubmit, dry run
+// and signature check.
+import { h, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError } from "../app.js";
+
+const STATUSES = ["PENDING", "SUCCESS", "FAILED", "UNMATCHED"];
+const SCHEMES = ["github", "gitlab", "bitbucket", "slack", "stripe", "standard", "hmac"];
+const LIVE_MS = 5000;
+const PAYLOAD_MAX = 1 << 20;
+
+export async function render(ctx) {
+  return ctx.params[0] ? renderDetail(ctx, decodeURIComponent(ctx.params[0])) : renderList(ctx);
+}
+
+// ---------- shared bits ----------
+
+// put(el, ...children): replaces el's children; like h(), it flattens
+// arrays and skips null, undefined and false.
+function put(el, ...children) {
+  clear(el);
+  for (const c of children.flat(Infinity)) {
+    if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+let uid = 0;
+const nextId = (p) => `${p}-${++uid}`;
+
+function fmtMs(ms) {
+  if (ms === undefined || ms === null || ms === "") return "";
+  if (ms < 1) return `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+}
+
+function fmtBytes(n) {
+  if (n < 1024) return `${n} byte${n === 1 ? "" : "s"}`;
+  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+
+function timeOfDay(t) {
+  const d = new Date(t);
+  if (isNaN(d)) return String(t || "");
+  const p = (n, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+// Fetches every page of a list (providers, functions: small lists).
+async function loadAll(path) {
+  const out = [];
+  let cursor = "";
+  for (let i = 0; i < 20; i++) {
+    const sep = path.includes("?") ? "&" : "?";
+    const page = await api("GET", `${path}${sep}limit=500${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
+    out.push(...(page.items || []));
+    cursor = page.next_cursor || "";
+    if (!cursor) break;
+  }
+  return out;
+}
+
+// datetime-local value ("2026-01-02T15:04") <-> RFC 3339.
+function localToRFC3339(v) {
+  if (!v) return "";
+  const d = new Date(v);
+  return isNaN(d) ? "" : d.toISOString();
+}
+function rfc3339ToLocal(v) {
+  if (!v) return "";
+  const d = /^\d+$/.test(v) ? new Date(Number(v) * 1000) : new Date(v);
+  if (isNaN(d)) return "";
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// Log lines: time, level, source, text.
+function logLines(lines, empty = "No log lines.") {
+  if (!lines || !lines.length) return h("p.muted", empty);
+  return h(
+    "ol.dm-log",
+    lines.map((l) =>
+      h(
+        "li",
+        h("time.dm-log-time", { datetime: l.time, title: fmtTime(l.time) }, timeOfDay(l.time)),
+        h(`span.dm-lvl.lvl-${String(l.level || "").toLowerCase()}`, l.level || ""),
+        l.source ? h("span.dm-log-src", l.source) : null,
+        h("span.dm-log-text", l.text),
+      ),
+    ),
+  );
+}
+
+function kvTable(rows, { key = "Name", value = "Value", empty = "None." } = {}) {
+  if (!rows.length) return h("p.muted", empty);
+  return h(
+    "div.table-wrap",
+    h(
+      "table.dm-kvt",
+      h("thead", h("tr", h("th", { scope: "col" }, key), h("th", { scope: "col" }, value))),
+      h(
+        "tbody",
+        rows.map(([k, v]) => h("tr", h("th.mono", { scope: "row", "data-label": key }, k), h("td.mono.dm-break", { "data-label": value }, v))),
+      ),
+    ),
+  );
+}
+
+function dl(pairs) {
+  return h(
+    "dl.kv.dm-kv",
+    pairs.filter((p) => p && p[1] !== undefined && p[1] !== null && p[1] !== "").map(([k, v]) => [h("dt", k), h("dd", v)]),
+  );
+}
+
+function jsonPre(v) {
+  return h("pre", JSON.stringify(v, null, 2));
+}
+
+// Accessible tabs: role=tablist, arrow keys, Home/End. tabs: [{id, label,
+// render: () => node | Promise<node>}]; a tab's panel renders once, when
+// first shown.
+function tabs(list, selected, onSelect) {
+  const bar = h("div.tabs", { role: "tablist", "aria-label": "Message details" });
+  const panels = h("div");
+  const items = list.map((t) => {
+    const tabId = nextId("tab");
+    const panelId = nextId("panel");
+    const btn = h("button", { type: "button", role: "tab", id: tabId, "aria-controls": panelId, "aria-selected": "false", tabindex: "-1" }, t.label);
+    const panel = h("div.dm-panel", { role: "tabpanel", id: panelId, "aria-labelledby": tabId, tabindex: "0", hidden: true });
+    bar.append(btn);
+    panels.append(panel);
+    return { ...t, btn, panel, done: false };
+  });
+  async function show(item, focus) {
+    for (const it of items) {
+      const on = it === item;
+      it.btn.setAttribute("aria-selected", String(on));
+      it.btn.tabIndex = on ? 0 : -1;
+      it.panel.hidden = !on;
+    }
+    if (focus) item.btn.focus();
+    onSelect && onSelect(item.id);
+    if (!item.done) {
+      item.done = true;
+      item.panel.append(h("p.muted", "Loading…"));
+      try {
+        const node = await item.render();
+        put(item.panel, node);
+      } catch (e) {
+        item.done = false;
+        put(item.panel, h("p.error", e.message));
+      }
+    }
+  }
+  items.forEach((it, i) => {
+    it.btn.addEventListener("click", () => show(it, false));
+    it.btn.addEventListener("keydown", (e) => {
+      let j = null;
+      if (e.key === "ArrowRight") j = (i + 1) % items.length;
+      else if (e.key === "ArrowLeft") j = (i - 1 + items.length) % items.length;
+      else if (e.key === "Home") j = 0;
+      else if (e.key === "End") j = items.length - 1;
+      if (j !== null) {
+        e.preventDefault();
+        show(items[j], true);
+      }
+    });
+  });
+  if (items.length) show(items.find((it) => it.id === selected) || items[0], false);
+  return h("div.dm-tabs", bar, panels);
+}
+
+// ---------- list ----------
+
+async function renderList({ main }) {
+  const q = query();
+  const filters = {
+    status: (q.get("status") || "").toUpperCase(),
+    provider: q.get("provider") || "",
+    function: q.get("function") || "",
+    uri: q.get("uri") || "",
+    since: q.get("since") || "",
+    until: q.get("until") || "",
+  };
+  let disposed = false;
+
+  const [providers, fns] = await Promise.all([
+    loadAll("/providers").catch(() => []),
+    loadAll("/functions").catch(() => []),
+  ]);
+  const providerName = new Map(providers.map((p) => [p.id, p.name]));
+  const fnById = new Map(fns.map((f) => [f.id, f]));
+  const selectedFn = fnById.get(filters.function);
+  if (selectedFn && !filters.uri) filters.uri = selectedFn.uri;
+
+  // Filters form.
+  const status = h(
+    "select",
+    { name: "status" },
+    h("option", { value: "" }, "Any status"),
+    STATUSES.map((st) => h("option", { value: st }, st)),
+  );
+  status.value = STATUSES.includes(filters.status) ? filters.status : "";
+  const provider = h(
+    "select",
+    { name: "provider" },
+    h("option", { value: "" }, "Any provider"),
+    providers.map((p) => h("option", { value: p.id }, p.name)),
+  );
+  provider.value = providerName.has(filters.provider) ? filters.provider : "";
+  const fnSelect = h(
+    "select",
+    { name: "function", "aria-describedby": "dm-fn-hint" },
+    h("option", { value: "" }, "Any function"),
+    fns.map((f) => h("option", { value: f.id }, `${f.name} (/${f.uri})`)),
+  );
+  fnSelect.value = selectedFn ? selectedFn.id : "";
+  const uri = h("input", { name: "uri", value: filters.uri, placeholder: "e.g. github/push", autocomplete: "off", spellcheck: "false" });
+  const since = h("input", { name: "since", type: "datetime-local", value: rfc3339ToLocal(filters.since) });
+  const until = h("input", { name: "until", type: "datetime-local", value: rfc3339ToLocal(filters.until) });
+  const fnHint = h(
+    "p.hint.dm-hint#dm-fn-hint",
+    selectedFn
+      ? `Messages are filtered by URI, not by function: this lists every message sent to /webhooks/v1/${selectedFn.uri}, whichever provider matched it.`
+      : "Picking a function filters by its URI (the API has no function filter).",
+  );
+  fnSelect.addEventListener("change", () => {
+    const f = fnById.get(fnSelect.value);
+    if (f) uri.value = f.uri;
+  });
+  uri.addEventListener("input", () => {
+    const f = fnById.get(fnSelect.value);
+    if (f && uri.value.replace(/^\/+|\/+$/g, "") !== f.uri) fnSelect.value = "";
+  });
+
+  const wide = (label, input) => {
+    const f = field(label, input);
+    f.classList.add("dm-wide");
+    return f;
+  };
+  const form = h(
+    "form.filters.dm-filters",
+    { role: "search", "aria-label": "Filter messages" },
+    field("Status", status),
+    field("Provider", provider),
+    wide("Function", fnSelect),
+    wide("URI", uri),
+    wide("Received from", since),
+    wide("Received before", until),
+    h(
+      "div.dm-filter-actions",
+      h("button", { type: "submit" }, "Apply"),
+      h("button.secondary", { type: "button", onclick: () => navigate("#/messages") }, "Clear"),
+    ),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const p = new URLSearchParams();
+    if (status.value) p.set("status", status.value);
+    if (provider.value) p.set("provider", provider.value);
+    const f = fnById.get(fnSelect.value);
+    if (f) p.set("function", f.id);
+    const u = uri.value.trim();
+    if (u && !(f && u.replace(/^\/+|\/+$/g, "") === f.uri)) p.set("uri", u);
+    if (since.value) p.set("since", localToRFC3339(since.value));
+    if (until.value) p.set("until", localToRFC3339(until.value));
+    const s = p.toString();
+    navigate("#/messages" + (s ? "?" + s : ""));
+  });
+
+  // The API query for these filters.
+  function apiQuery(extra = {}) {
+    const p = new URLSearchParams();
+    if (STATUSES.includes(filters.status)) p.set("status", filters.status);
+    if (filters.provider) p.set("provider_id", filters.provider);
+    if (filters.uri) p.set("uri", filters.uri);
+    if (filters.since) p.set("since", filters.since);
+    if (filters.until) p.set("until", filters.until);
+    for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
+    return p.toString();
+  }
+
+  // Table, built here rather than with table() so rows can be prepended,
+  // appended and replaced.
+  const columns = [
+    {
+      title: "Received",
+      cell: (m) =>
+        h(
+          "a",
+          { href: `#/messages/${encodeURIComponent(m.id)}`, title: fmtAgo(m.received_at), "aria-label": `Message received ${fmtTime(m.received_at)}, ${m.status}` },
+          fmtTime(m.received_at),
+        ),
+      cls: "dm-nowrap",
+    },
+    { title: "Status", cell: (m) => badge(m.status) },
+    { title: "Method", cell: (m) => m.method, cls: "mono" },
+    { title: "URI", cell: (m) => "/" + (m.uri || ""), cls: "mono dm-break" },
+    { title: "Provider", cell: (m) => m.provider_name || (m.provider_id ? providerName.get(m.provider_id) || m.provider_id : h("span.muted", "—")) },
+    { title: "Summary", cell: (m) => m.message || "", cls: "dm-break" },
+    { title: "Duration", cell: (m) => fmtMs(m.duration_ms), cls: "dm-num dm-nowrap" },
+  ];
+  const tbody = h("tbody");
+  const tableEl = h(
+    "div.table-wrap",
+    h("table.dm-messages", h("thead", h("tr", columns.map((c) => h("th", { scope: "col", class: c.cls }, c.title)))), tbody),
+  );
+  const empty = h("p.muted", { hidden: true }, "No messages match these filters yet.");
+  const rows = new Map(); // id -> {tr, m}
+  let newest = ""; // received_at of the newest row
+
+  function rowFor(m) {
+    const tr = h(
+      "tr.clickable",
+      { "data-id": m.id },
+      columns.map((c) => h("td", { class: c.cls, "data-label": c.title }, c.cell(m))),
+    );
+    tr.addEventListener("click", (e) => {
+      if (!e.target.closest("a,button,input,select") && !window.getSelection().toString()) navigate(`#/messages/${encodeURIComponent(m.id)}`);
+    });
+    return tr;
+  }
+  function track(m, tr) {
+    rows.set(m.id, { tr, m });
+    if (!newest || m.received_at > newest) newest = m.received_at;
+  }
+  function flash(tr) {
+    tr.classList.add("dm-fresh");
+    setTimeout(() => tr.classList.remove("dm-fresh"), 4000);
+  }
+  function appendRows(items) {
+    for (const m of items) {
+      if (rows.has(m.id)) continue;
+      const tr = rowFor(m);
+      tbody.append(tr);
+      track(m, tr);
+    }
+    tableEl.hidden = rows.size === 0;
+    empty.hidden = rows.size !== 0;
+  }
+
+  const pg = pager(
+    (cursor) => api("GET", `/messages?${apiQuery({ limit: "50", cursor })}`),
+    appendRows,
+  );
+
+  // Live updates.
+  const liveBtn = h("button.secondary", { type: "button", "aria-pressed": "true" }, "Pause live updates");
+  const liveNote = h("span.muted.dm-live", { role: "status" });
+  let live = true;
+  liveBtn.addEventListener("click", () => {
+    live = !live;
+    liveBtn.setAttribute("aria-pressed", String(live));
+    liveBtn.textContent = live ? "Pause live updates" : "Resume live updates";
+    liveNote.textContent = live ? "" : "Live updates paused.";
+  });
+
+  let polling = false;
+  async function poll() {
+    if (disposed || !live || polling || document.hidden) return;
+    polling = true;
+    try {
+      // New messages: since the newest shown (inclusive, so skip known
+      // ids); none can arrive once the "before" filter is past.
+      const ended = filters.until && new Date(filters.until) <= new Date();
+      const page = ended ? { items: [] } : await api("GET", `/messages?${apiQuery({ since: newest || filters.since, limit: "100" })}`);
+      if (disposed) return;
+      const fresh = (page.items || []).filter((m) => !rows.has(m.id));
+      if (fresh.length) {
+        const first = tbody.firstChild;
+        for (const m of fresh) {
+          const tr = rowFor(m);
+          tbody.insertBefore(tr, first);
+          track(m, tr);
+          flash(tr);
+        }
+        tableEl.hidden = false;
+        empty.hidden = true;
+        liveNote.textContent =
+          `${fresh.length} new message${fresh.length === 1 ? "" : "s"} at ${fmtTime(new Date()).slice(11)}` +
+          (page.next_cursor ? " (more arrived than shown: reload to see them all)" : "");
+      }
+      // Rows still PENDING: ask again, a few at a time.
+      const pending = [...rows.values()].filter((r) => r.m.status === "PENDING").slice(0, 20);
+      await Promise.all(
+        pending.map(async (r) => {
+          try {
+            const d = await api("GET", `/messages/${encodeURIComponent(r.m.id)}`);
+            if (disposed || d.status === "PENDING") return;
+            const { headers, query: _q, logs, executions, ...m } = d;
+            const tr = rowFor(m);
+            r.tr.replaceWith(tr);
+            rows.set(m.id, { tr, m });
+            flash(tr);
+          } catch (e) {
+            if (e instanceof ApiError && e.status === 404) {
+              r.tr.remove();
+              rows.delete(r.m.id);
+            }
+          }
+        }),
+      );
+    } catch (e) {
+      if (!disposed && e.status !== 401) liveNote.textContent = `Live update failed: ${e.message}`;
+    } finally {
+      polling = false;
+    }
+  }
+
+  // On a phone the filters fold away unless some are applied.
+  const applied = ["status", "provider", "uri", "since", "until"].filter((k) => filters[k]).length;
+  const filterBox = h(
+    "details.dm-filter-box",
+    { open: applied || !matchMedia("(max-width: 700px)").matches ? true : null },
+    h("summary", applied ? `Filters (${applied} applied)` : "Filters"),
+    form,
+    fnHint,
+  );
+  const phone = matchMedia("(max-width: 700px)");
+  const unfold = (e) => {
+    if (!e.matches) filterBox.open = true;
+  };
+  phone.addEventListener("change", unfold);
+  main.append(
+    h(
+      "div.dm-scope",
+      h("div.page-head", h("h1", "Messages"), h("div.actions", liveNote, liveBtn)),
+      filterBox,
+      tableEl,
+      empty,
+      pg.el,
+    ),
+  );
+  tableEl.hidden = true;
+  await pg.more();
+  if (!rows.size) empty.hidden = false;
+
+  const timer = setInterval(poll, LIVE_MS);
+  return () => {
+    disposed = true;
+    clearInterval(timer);
+    phone.removeEventListener("change", unfold);
+  };
+}
+
+// ---------- detail ----------
+
+async function renderDetail({ main }, id) {
+  let disposed = false;
+  let timer = null;
+  const enc = encodeURIComponent(id);
+  let m;
+  try {
+    m = await api("GET", `/messages/${enc}`);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404) throw e;
+    main.append(h("h1", "No such message"), h("p", "It may have been purged. ", h("a", { href: "#/messages" }, "Back to the messages")));
+    return;
+  }
+  const operate = can("operate");
+  let tab = query().get("tab") || "executions";
+
+  const metaBox = h("div");
+  const actionBox = h("div.dm-action-box");
+  const tabsBox = h("div");
+
+  function meta() {
+    return h(
+      "section.card",
+      { "aria-label": "Message" },
+      dl([
+        ["ID", h("span.mono", m.id)],
+        ["Status", badge(m.status)],
+        ["Received", [fmtTime(m.received_at), " ", h("span.muted", `(${fmtAgo(m.received_at)})`)]],
+        ["Method", h("span.mono", m.method)],
+        ["URI", h("span.mono.dm-break", "/webhooks/v1/" + (m.uri || ""))],
+        ["Remote address", m.remote_addr ? h("span.mono", m.remote_addr) : ""],
+        [
+          "Provider",
+          m.provider_id
+            ? [h("a", { href: `#/providers/${encodeURIComponent(m.provider_id)}` }, m.provider_name || m.provider_id), m.provider_version ? h("span.muted", ` · match script v${m.provider_version}`) : null]
+            : m.status === "PENDING" ? "" : h("span.muted", "none matched"),
+        ],
+        ["Summary", m.message],
+        ["Duration", fmtMs(m.duration_ms)],
+        ["Content type", m.content_type ? h("span.mono", m.content_type) : ""],
+        ["Size", fmtBytes(m.size || 0)],
+        ["Resubmit of", m.resubmit_of ? h("a.mono", { href: `#/messages/${encodeURIComponent(m.resubmit_of)}` }, m.resubmit_of) : ""],
+      ]),
+    );
+  }
+
+  function executions() {
+    const ex = m.executions || [];
+    if (!ex.length) {
+      return h("p.muted", m.status === "PENDING" ? "Not processed yet." : m.status === "UNMATCHED" ? "No provider matched, so no function ran." : "No function ran.");
+    }
+    return h(
+      "div",
+      ex.map((x) =>
+        h(
+          "section.dm-exec",
+          { "aria-label": `Function ${x.function_name}` },
+          h(
+            "div.dm-exec-head",
+            h("h3", h("a", { href: `#/functions/${encodeURIComponent(x.function_id)}` }, x.function_name || x.function_id)),
+            badge(x.status),
+            h("span.muted", [x.version ? `v${x.version}` : "", x.started_at ? ` · started ${fmtTime(x.started_at)}` : "", ` · ${fmtMs(x.duration_ms)}`].join("")),
+          ),
+          x.error ? h("pre.dm-error", x.error) : null,
+          operate ? logLines(x.logs, "The function logged nothing.") : null,
+        ),
+      ),
+    );
+  }
+
+  async function payload() {
+    const res = await api("GET", `/messages/${enc}/payload`, undefined, { raw: true });
+    const ct = res.headers.get("Content-Type") || m.content_type || "";
+    const buf = new Uint8Array(await res.arrayBuffer());
+    const head = h(
+      "p.muted.dm-payload-head",
+      `${fmtBytes(buf.length)}${ct ? " · " + ct : ""} · `,
+      h("a", { href: `/api/v1/messages/${enc}/payload`, download: `payload-${id}` }, "Download raw"),
+    );
+    if (!buf.length) return h("div", head, h("p.muted", "Empty body."));
+    const cut = buf.length > PAYLOAD_MAX;
+    const bytes = cut ? buf.subarray(0, PAYLOAD_MAX) : buf;
+    const texty = /json|^text\/|xml|x-www-form-urlencoded|javascript|yaml|csv|graphql/i.test(ct);
+    let text;
+    try {
+      text = new TextDecoder("utf-8", { fatal: !texty && !cut }).decode(bytes);
+    } catch {
+      text = null;
+    }
+    if (text === null || (!texty && /[\x00-\x08\x0e-\x1f]/.test(text.slice(0, 4096)))) {
+      return h("div", head, h("p", `Binary payload (${fmtBytes(buf.length)}): not shown.`));
+    }
+    const note = cut ? h("p.muted", `Showing the first ${fmtBytes(PAYLOAD_MAX)} of ${fmtBytes(buf.length)}.`) : null;
+    if (/json/i.test(ct) || (!ct && /^\s*[{[]/.test(text))) {
+      if (!cut) {
+        try {
+          return h("div", head, h("pre.dm-payload", { tabindex: "0", "aria-label": "Payload, formatted JSON" }, JSON.stringify(JSON.parse(text), null, 2)));
+        } catch {
+          return h("div", head, h("p.muted", "Not valid JSON; shown as received."), h("pre.dm-payload", { tabindex: "0" }, text));
+        }
+      }
+    }
+    if (/x-www-form-urlencoded/i.test(ct) && !cut) {
+      const p = new URLSearchParams(text);
+      return h("div", head, kvTable([...p.entries()], { empty: "No fields." }), h("details", h("summary", "As received"), h("pre.dm-payload", text)));
+    }
+    return h("div", head, note, h("pre.dm-payload", { tabindex: "0", "aria-label": "Payload" }, text));
+  }
+
+  function buildTabs() {
+    const list = [{ id: "executions", label: `Executions (${(m.executions || []).length})`, render: executions }];
+    if (operate) {
+      const headers = Object.entries(m.headers || {}).sort(([a], [b]) => a.localeCompare(b));
+      const qs = Object.entries(m.query || {}).flatMap(([k, vs]) => (Array.isArray(vs) ? vs : [vs]).map((v) => [k, v]));
+      list.push(
+        { id: "log", label: `Log (${(m.logs || []).length})`, render: () => logLines(m.logs, "No message-level log lines.") },
+        { id: "headers", label: `Headers (${headers.length})`, render: () => kvTable(headers, { key: "Header", empty: "No headers." }) },
+        { id: "query", label: `Query (${qs.length})`, render: () => kvTable(qs, { key: "Parameter", empty: "No query parameters." }) },
+        { id: "payload", label: "Payload", render: payload },
+      );
+    }
+    return tabs(list, tab, (t) => {
+      tab = t;
+      const base = location.hash.split("?")[0];
+      history.replaceState(null, "", t === "executions" ? base : `${base}?tab=${t}`);
+    });
+  }
+
+  // ----- actions (operate) -----
+
+  const actionButtons = [];
+  function actionButton(label, build) {
+    const btn = h("button.secondary", { type: "button", "aria-expanded": "false" }, label);
+    btn.addEventListener("click", () => {
+      const open = btn.getAttribute("aria-expanded") === "true";
+      for (const b of actionButtons) b.setAttribute("aria-expanded", "false");
+      clear(actionBox);
+      if (open) return;
+      btn.setAttribute("aria-expanded", "true");
+      const panel = build(() => {
+        btn.setAttribute("aria-expanded", "false");
+        clear(actionBox);
+        btn.focus();
+      });
+      actionBox.append(panel);
+      const first = panel.querySelector("button, select, input, a");
+      (first || panel).focus();
+    });
+    actionButtons.push(btn);
+    return btn;
+  }
+
+  function panel(title, close, ...body) {
+    const hid = nextId("act");
+    return h(
+      "section.card.dm-action",
+      { "aria-labelledby": hid, tabindex: "-1" },
+      h("div.dm-action-head", h("h2", { id: hid }, title), h("button.link", { type: "button", onclick: close }, "Close")),
+      body,
+    );
+  }
+
+  function resubmitPanel(close) {
+    const out = h("div", { role: "status" });
+    const go = h("button", { type: "button" }, "Resubmit now");
+    go.addEventListener("click", async () => {
+      go.disabled = true;
+      put(out, h("p.muted", "Running…"));
+      let body;
+      try {
+        const res = await api("POST", `/messages/${enc}/resubmit?sync=true`, undefined, { raw: true });
+        body = await res.json();
+      } catch (e) {
+        // 404 (unmatched), 500 (failed) and 503 (still pending) answer the
+        // new message too.
+        try {
+          body = e instanceof ApiError ? JSON.parse(e.message) : null;
+        } catch {
+          body = null;
+        }
+        if (!body || !body.id) {
+          put(out, h("p.error", e.message));
+          go.disabled = false;
+          return;
+        }
+      }
+      put(out, 
+        h(
+          "p",
+          "New message ",
+          h("a.mono", { href: `#/messages/${encodeURIComponent(body.id)}` }, body.id),
+          " ",
+          badge(body.status),
+          body.provider ? ` · provider ${body.provider}` : "",
+        ),
+        (body.functions || []).length
+          ? h(
+              "ul.dm-list",
+              body.functions.map((f) => h("li", h("span", f.name), badge(f.status), f.error ? h("span.error.dm-break", f.error) : null)),
+            )
+          : null,
+      );
+      toast("Resubmitted");
+    });
+    return panel(
+      "Resubmit",
+      close,
+      h("p", "Sends this request through matching and functions again, as a new message (functions run for real: their side effects happen again)."),
+      h("div.actions", go),
+      out,
+    );
+  }
+
+  function effect(e) {
+    const pairs = [
+      ["Scope", e.scope],
+      ["Method", e.method],
+      ["URL", e.url ? h("span.mono.dm-break", e.url) : ""],
+      ["Event type", e.event_type],
+      ["Key", e.key],
+      ["TTL", e.ttl_seconds ? `${e.ttl_seconds} s` : ""],
+    ];
+    return h(
+      "li.dm-effect",
+      h("div", h("strong", e.kind), e.time ? h("span.muted", ` · ${timeOfDay(e.time)}`) : null),
+      dl(pairs),
+      e.headers && Object.keys(e.headers).length ? h("details", h("summary", "Headers"), kvTable(Object.entries(e.headers), { key: "Header" })) : null,
+      e.fields ? h("details", h("summary", "Fields"), jsonPre(e.fields)) : null,
+      e.body ? h("details", h("summary", "Body"), h("pre", e.body)) : null,
+    );
+  }
+
+  function dryRunPanel(close) {
+    const out = h("div", { "aria-live": "polite" });
+    const go = h("button", { type: "button" }, "Run");
+    go.addEventListener("click", async () => {
+      go.disabled = true;
+      put(out, h("p.muted", "Running…"));
+      try {
+        const r = await api("POST", `/messages/${enc}/dry-run`, {});
+        put(out, 
+          dl([
+            ["Would end", badge(r.status)],
+            ["Summary", r.message],
+            [
+              "Provider",
+              r.provider
+                ? [h("a", { href: `#/providers/${encodeURIComponent(r.provider.id)}` }, r.provider.name), h("span.muted", ` · match script v${r.provider.version}`)]
+                : h("span.muted", "none would match"),
+            ],
+            ["Took", fmtMs(r.duration_ms)],
+          ]),
+          h("h3", "Match log"),
+          logLines(r.logs),
+          h("h3", `Functions (${(r.functions || []).length})`),
+          (r.functions || []).length
+            ? r.functions.map((f) =>
+                h(
+                  "section.dm-exec",
+                  h(
+                    "div.dm-exec-head",
+                    h("h4", h("a", { href: `#/functions/${encodeURIComponent(f.function_id)}` }, f.function_name)),
+                    badge(f.status),
+                    h("span.muted", `v${f.version} · ${fmtMs(f.duration_ms)}`),
+                  ),
+                  f.error ? h("pre.dm-error", f.error) : null,
+                  logLines(f.logs, "Logged nothing."),
+                  f.result !== undefined && f.result !== null ? h("details", h("summary", "Result"), jsonPre(f.result)) : null,
+                ),
+              )
+            : h("p.muted", "No function would run."),
+          h("h3", `Effects (${(r.effects || []).length})`),
+          (r.effects || []).length ? h("ul.dm-effects", r.effects.map(effect)) : h("p.muted", "No HTTP requests, notifications, callbacks or dedupe keys."),
+        );
+      } catch (e) {
+        put(out, h("p.error", { role: "alert" }, e.message));
+      } finally {
+        go.disabled = false;
+      }
+    });
+    return panel(
+      "Dry run",
+      close,
+      h("p", "Runs this message through the match scripts and functions as they are saved now, and records nothing: HTTP requests, notifications, callbacks and dedupe keys are listed instead of done."),
+      h("div.actions", go),
+      out,
+    );
+  }
+
+  function signaturePanel(close) {
+    const out = h("div", { "aria-live": "polite" });
+    const name = nextId("sig");
+    const useStored = h("input", { type: "radio", name, value: "stored", checked: true });
+    const useTyped = h("input", { type: "radio", name, value: "typed" });
+    const provider = h("select", { name: "provider_id" }, h("option", { value: "" }, "Loading…"));
+    const secretName = h("select", { name: "secret_name" });
+    const secret = h("input", { name: "secret", type: "password", autocomplete: "off", spellcheck: "false" });
+    const scheme = h("select", { name: "scheme" }, h("option", { value: "" }, "Guess from the headers"), SCHEMES.map((s) => h("option", { value: s }, s)));
+    const tolerance = h("input", { name: "tolerance_seconds", type: "number", min: "0", step: "1", placeholder: "300", inputmode: "numeric" });
+    const storedBox = h("div.dm-row", field("Provider", provider), field("Secret", secretName));
+    const typedBox = h("div", { hidden: true }, field("Secret", secret, "Never stored or echoed back."));
+    const submit = h("button", { type: "submit" }, "Check");
+    let providers = [];
+
+    function fillSecrets() {
+      const p = providers.find((x) => x.id === provider.value);
+      const names = (p && p.secrets) || [];
+      put(secretName, 
+        names.length ? names.map((n) => h("option", { value: n }, n)) : h("option", { value: "" }, "(no stored secrets)"),
+      );
+    }
+    loadAll("/providers").then(
+      (list) => {
+        providers = list;
+        put(provider, providers.map((p) => h("option", { value: p.id }, p.name + (p.secrets && p.secrets.length ? "" : " (no secrets)"))));
+        const withSecret = providers.find((p) => p.id === m.provider_id) || providers.find((p) => (p.secrets || []).length) || providers[0];
+        if (withSecret) provider.value = withSecret.id;
+        fillSecrets();
+        if (!providers.some((p) => (p.secrets || []).length)) {
+          useTyped.checked = true;
+          switchMode();
+        }
+      },
+      (e) => put(provider, h("option", { value: "" }, `Could not load providers: ${e.message}`)),
+    );
+    provider.addEventListener("change", fillSecrets);
+    function switchMode() {
+      storedBox.hidden = !useStored.checked;
+      typedBox.hidden = useStored.checked;
+    }
+    useStored.addEventListener("change", switchMode);
+    useTyped.addEventListener("change", switchMode);
+
+    const form = h(
+      "form.dm-sig",
+      { novalidate: true },
+      h(
+        "fieldset.dm-fieldset",
+        h("legend", "Secret"),
+        h("label.dm-radio", useStored, " A provider's stored secret"),
+        h("label.dm-radio", useTyped, " One I type"),
+      ),
+      storedBox,
+      typedBox,
+      h("div.dm-row", field("Scheme", scheme), field("Timestamp tolerance (s)", tolerance, "Default 300")),
+      h("div.actions", submit),
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = {};
+      if (useStored.checked) {
+        body.provider_id = provider.value;
+        body.secret_name = secretName.value;
+      } else body.secret = secret.value;
+      if (scheme.value) body.scheme = scheme.value;
+      if (tolerance.value !== "") body.tolerance_seconds = Number(tolerance.value);
+      submit.disabled = true;
+      try {
+        const r = await api("POST", `/messages/${enc}/signature-check`, body);
+        for (const old of form.querySelectorAll(".field-error")) old.remove();
+        put(out, signatureResult(r));
+      } catch (err) {
+        clear(out);
+        showFormError(form, err);
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return panel(
+      "Signature check",
+      close,
+      h("p", "Recomputes the HMAC over the stored raw body in every common variant and shows which one matches the signature received."),
+      form,
+      out,
+    );
+  }
+
+  function signatureResult(r) {
+    const c = r.match;
+    return h(
+      "div.dm-sig-result",
+      h(
+        "p.dm-verdict",
+        r.verified ? h("span.badge.st-success", "Verified") : h("span.badge.st-failed", "Not verified"),
+        " ",
+        r.reason,
+      ),
+      dl([
+        ["Scheme", [r.scheme, r.guessed ? h("span.muted", " (guessed from the headers)") : null]],
+        ["Expected", r.expected],
+        ["Received", (r.received || []).length ? h("div", r.received.map((x) => h("div.mono.dm-break", `${x.header}: ${x.value}`))) : h("span.muted", "no signature header")],
+      ]),
+      (r.hints || []).length ? h("div.dm-hints", h("h3", "Hints"), h("ul", r.hints.map((t) => h("li", t)))) : null,
+      h("h3", "Matching variant"),
+      c
+        ? dl([
+            ["Algorithm", `HMAC-${String(c.algorithm).toUpperCase()}`],
+            ["Encoding", c.encoding],
+            ["Signed", h("span.mono", c.signed)],
+            ["Key", c.key],
+            ["Value", h("span.mono.dm-break", c.value)],
+            ["Header", c.matched_header ? h("span.mono", c.matched_header) : ""],
+          ])
+        : h("p.muted", "No variant matches a received signature: the secret is probably wrong, or the body was changed on the way."),
+      (r.candidates || []).length
+        ? h(
+            "details",
+            h("summary", `All ${r.candidates.length} variants`),
+            h(
+              "div.table-wrap",
+              h(
+                "table",
+                h("thead", h("tr", ["Algorithm", "Encoding", "Signed", "Key", "Value", "Matches"].map((t) => h("th", { scope: "col" }, t)))),
+                h(
+                  "tbody",
+                  r.candidates.map((x) =>
+                    h(
+                      "tr",
+                      { class: x.matches ? "dm-match" : null },
+                      h("td", { "data-label": "Algorithm" }, x.algorithm),
+                      h("td", { "data-label": "Encoding" }, x.encoding),
+                      h("td.mono", { "data-label": "Signed" }, x.signed),
+                      h("td", { "data-label": "Key" }, x.key),
+                      h("td.mono.dm-break", { "data-label": "Value" }, x.value),
+                      h("td", { "data-label": "Matches" }, x.matches ? `yes${x.matched_header ? " (" + x.matched_header + ")" : ""}` : "no"),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : null,
+    );
+  }
+
+  const actions = operate
+    ? [
+        actionButton("Resubmit", resubmitPanel),
+        actionButton("Dry run", dryRunPanel),
+        actionButton("Signature check", signaturePanel),
+      ]
+    : [];
+
+  function paint() {
+    put(metaBox, meta());
+    put(tabsBox, buildTabs());
+  }
+
+  main.append(
+    h(
+      "div.dm-scope",
+      h("p.dm-back", h("a", { href: "#/messages" }, "← Messages")),
+      h("div.page-head", h("h1", "Message"), h("div.actions", actions)),
+      metaBox,
+      actionBox,
+      operate ? null : h("p.muted.dm-note", "Your role sees statuses only: headers, query, payload, logs and errors are hidden."),
+      tabsBox,
+    ),
+  );
+  paint();
+
+  // A PENDING message: look again until it is done.
+  async function watch() {
+    if (disposed || m.status !== "PENDING") return;
+    try {
+      const d = await api("GET", `/messages/${enc}`);
+      if (disposed) return;
+      if (d.status !== "PENDING") {
+        m = d;
+        paint();
+        toast(`Message ${d.status.toLowerCase()}`);
+        return;
+      }
+    } catch {
+      /* try again */
+    }
+    timer = setTimeout(watch, 2000);
+  }
+  if (m.status === "PENDING") timer = setTimeout(watch, 2000);
+
+  return () => {
+    disposed = true;
+    clearTimeout(timer);
+  };
+}
