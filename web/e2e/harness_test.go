@@ -163,7 +163,7 @@ func failureShot(t *testing.T, ctx context.Context) string {
 	if dir == "" {
 		return ""
 	}
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		return ""
 	}
@@ -182,7 +182,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if root == "" {
 		return
 	}
-	buf := value(t, ctx, "screenshot "+name, chromedp.FullScreenshot(90))
+	buf := value(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(root, "docs", "screenshots", name+".png"), buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
