@@ -68,16 +68,20 @@ type Options struct {
 	// MaxInFlight bounds the attempts in flight across all lanes
 	// (default 512).
 	MaxInFlight int
+	// OnDisable, when set, is told when the engine disables an endpoint
+	// (the server writes it to the audit log).
+	OnDisable func(ctx context.Context, ep storage.Endpoint, reason string)
 }
 
 // Engine publishes events and delivers them.
 type Engine struct {
-	store    storage.Store
-	client   *http.Client
-	log      *slog.Logger
-	observer Observer
-	poll     time.Duration
-	maxBusy  int
+	store     storage.Store
+	client    *http.Client
+	log       *slog.Logger
+	observer  Observer
+	onDisable func(ctx context.Context, ep storage.Endpoint, reason string)
+	poll      time.Duration
+	maxBusy   int
 
 	mu       sync.Mutex
 	targets  map[string]*target // every endpoint, by id
@@ -135,21 +139,22 @@ func New(o Options) (*Engine, error) {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	hc.Timeout = 0 // each attempt has its endpoint's timeout
 	return &Engine{
-		store:    o.Store,
-		client:   &hc,
-		log:      o.Logger,
-		observer: o.Observer,
-		poll:     o.PollInterval,
-		maxBusy:  o.MaxInFlight,
-		targets:  map[string]*target{},
-		lanes:    map[string]*lane{},
-		inflight: map[string]struct{}{},
-		ended:    map[string]uint64{},
-		fresh:    map[string][]storage.Delivery{},
-		freshIDs: map[string]struct{}{},
-		freshN:   map[string]int{},
-		events:   map[string]*cachedEvent{},
-		wake:     make(chan struct{}, 1),
+		store:     o.Store,
+		client:    &hc,
+		log:       o.Logger,
+		observer:  o.Observer,
+		onDisable: o.OnDisable,
+		poll:      o.PollInterval,
+		maxBusy:   o.MaxInFlight,
+		targets:   map[string]*target{},
+		lanes:     map[string]*lane{},
+		inflight:  map[string]struct{}{},
+		ended:     map[string]uint64{},
+		fresh:     map[string][]storage.Delivery{},
+		freshIDs:  map[string]struct{}{},
+		freshN:    map[string]int{},
+		events:    map[string]*cachedEvent{},
+		wake:      make(chan struct{}, 1),
 	}, nil
 }
 
@@ -472,6 +477,9 @@ func (e *Engine) disable(ctx context.Context, ep storage.Endpoint, h storage.End
 		return
 	}
 	e.log.Warn("outbound endpoint disabled", "endpoint", ep.ID, "name", ep.Name, "reason", reason)
+	if e.onDisable != nil {
+		e.onDisable(ctx, ep, reason)
+	}
 	ev := systemEvent(EndpointDisabled, map[string]any{"endpoint_id": ep.ID, "endpoint_name": ep.Name, "reason": reason})
 	if _, _, err := e.Publish(ctx, ev); err != nil {
 		e.log.Error("publishing endpoint.disabled", "endpoint", ep.ID, "err", err)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -106,13 +107,24 @@ func (s *Server) updateFunction(c echo.Context) error {
 	if err := functions.Normalize(&f); err != nil {
 		return err
 	}
+	before := f.Version
 	if f, err = s.store.UpdateFunction(ctx, f); err != nil {
 		return err
 	}
 	if err := s.reload(c); err != nil {
 		return err
 	}
+	setAudit(c, "", "", scriptSaved(f.Name, before, f.Version))
 	return c.JSON(http.StatusOK, f)
+}
+
+// scriptSaved is the audit detail of an update: the name, and the new
+// script version when the script changed.
+func scriptSaved(name string, before, after int) string {
+	if after != before {
+		return fmt.Sprintf("%s: script saved as version %d", name, after)
+	}
+	return name
 }
 
 func (s *Server) deleteFunction(c echo.Context) error {

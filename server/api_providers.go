@@ -147,12 +147,14 @@ func (s *Server) updateProvider(c echo.Context) error {
 	if err := providers.Normalize(&p); err != nil {
 		return err
 	}
+	before := p.Version
 	if p, err = s.store.UpdateProvider(ctx, p); err != nil {
 		return err
 	}
 	if err := s.reload(c); err != nil {
 		return err
 	}
+	setAudit(c, "", "", scriptSaved(p.Name, before, p.Version))
 	return c.JSON(http.StatusOK, viewProvider(p))
 }
 

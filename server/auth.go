@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -252,6 +253,18 @@ func (s *Server) audit(c echo.Context, e storage.AuditEntry) {
 	}
 	if err != nil {
 		s.log.Error("recording an audit entry", "action", e.Action, "actor", e.Actor, "err", err)
+	}
+}
+
+// auditDisabled records that the outbound engine disabled an endpoint.
+func (s *Server) auditDisabled(ctx context.Context, ep storage.Endpoint, reason string) {
+	id, err := uuid.NewV7()
+	if err == nil {
+		err = s.store.AppendAudit(ctx, storage.AuditEntry{ID: id.String(), Time: time.Now().UTC(), Actor: "system",
+			Action: "endpoint.disable", Target: ep.ID, Detail: ep.Name + ": " + reason})
+	}
+	if err != nil {
+		s.log.Error("recording an audit entry", "action", "endpoint.disable", "actor", "system", "err", err)
 	}
 }
 

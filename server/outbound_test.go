@@ -455,3 +455,31 @@ func TestOldDeliveriesArePurged(t *testing.T) {
 		t.Fatalf("deliveries after the purge: %+v", got)
 	}
 }
+
+func TestEngineDisablingIsAudited(t *testing.T) {
+	t.Parallel()
+	in := start(t, allowPrivate)
+	s := newSink(t)
+	s.setStatus(http.StatusGone)
+	e := in.endpoint(map[string]any{"name": "gone", "url": s.URL, "event_types": []string{"*"}})
+	in.api("POST", "/events", map[string]any{"type": "x"}, http.StatusAccepted, nil)
+	var out struct {
+		Items []struct {
+			Actor, Action, Target, Detail string
+		} `json:"items"`
+	}
+	eventually(t, "the audit entry", func() bool {
+		in.api("GET", "/audit?actor=system", nil, http.StatusOK, &out)
+		return len(out.Items) == 1
+	})
+	if it := out.Items[0]; it.Action != "endpoint.disable" || it.Target != e.ID || !strings.Contains(it.Detail, "410") {
+		t.Fatalf("audit entry: %+v", it)
+	}
+	// A script save names the version it made.
+	p := in.provider("p", "return true")
+	in.api("PUT", "/providers/"+p.ID, map[string]any{"match_script": "return false"}, http.StatusOK, nil)
+	in.api("GET", "/audit?action=provider.update", nil, http.StatusOK, &out)
+	if len(out.Items) != 1 || out.Items[0].Detail != "p: script saved as version 2" {
+		t.Fatalf("provider.update entry: %+v", out.Items)
+	}
+}

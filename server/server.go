@@ -112,10 +112,11 @@ func New(opts Options) (_ *Server, err error) {
 	s.registry = prometheus.NewRegistry()
 	s.metrics = newMetrics(s.registry)
 	s.notify, err = notify.New(notify.Options{
-		Store:    st,
-		Client:   s.egress.HTTPClient(),
-		Logger:   s.log,
-		Observer: s.metrics,
+		Store:     st,
+		Client:    s.egress.HTTPClient(),
+		Logger:    s.log,
+		Observer:  s.metrics,
+		OnDisable: s.auditDisabled,
 	})
 	if err != nil {
 		return nil, err
