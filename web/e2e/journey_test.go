@@ -101,12 +101,32 @@ func TestOperatorJourney(t *testing.T) {
 	)
 	clickText(t, ctx, "Create function")
 	waitJS(t, ctx, "the function page", `/^#\/functions\/[0-9a-f-]{36}$/.test(location.hash) && !!document.querySelector(".cm-content")`)
-	screenshot(t, ctx, "function-editor")
 	var fns struct {
 		Items []struct {
 			Script string `json:"script"`
 			URI    string `json:"uri"`
 		} `json:"items"`
+	}
+	screenshot(t, ctx, "function-editor")
+
+	// A script that does not compile is refused, and the editor marks the
+	// line the server names.
+	js(t, ctx, "focus the function's editor", `document.querySelector(".cm-content").focus()`)
+	run(t, ctx, "break the script",
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent("\b"),
+		chromedp.KeyEvent("var ok = 1;\nreturn ok +;"),
+		chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+	)
+	waitJS(t, ctx, "the error marked at the line the server names", `(() => {
+		const m = /script: line (\d+), column \d+/.exec(document.querySelector("main").textContent);
+		const lines = [...document.querySelectorAll(".cm-line")];
+		const marked = document.querySelector(".cm-lintRange-error");
+		return !!m && !!marked && lines.indexOf(marked.closest(".cm-line")) === Number(m[1]) - 1 && Number(m[1]) > 1;
+	})()`)
+	in.api("GET", "/functions", nil, 200, &fns)
+	if strings.Contains(fns.Items[0].Script, "return ok +") {
+		t.Fatal("a script that does not compile was saved")
 	}
 	in.api("GET", "/functions", nil, 200, &fns)
 	if len(fns.Items) != 1 || fns.Items[0].URI != "github" || !strings.Contains(fns.Items[0].Script, `LOG.setMessage("deployed " + PAYLOAD.ref); return true;`) {
