@@ -1,7 +1,7 @@
 // Functions: one function (#/functions/:id) with its script, versions and
 // dry run; #/functions alone lists every function.
 import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, ApiError } from "../app.js";
-import { listAll, scriptField, scriptError, clearFormErrors, versionsSection, dryRunSection, checkbox, breadcrumbs, grid } from "./providers.js";
+import { listAll, scriptField, scriptError, clearFormErrors, checkbox, breadcrumbs, grid, editorPageTail } from "./providers.js";
 
 export async function render(ctx) {
   const id = ctx.params[0];
@@ -190,52 +190,23 @@ async function renderDetail(main, id) {
     });
   }
 
-  if (can("operate")) {
-    const tryIt = dryRunSection({
-      intro: "Runs a stored message through matching and functions with the script in the editor (saved or not) in place of this function's; this function takes part even if inactive. Nothing is recorded or sent.",
-      body: () => ({ function_id: f.id, script: editor.getValue() }),
-      onScriptError: async (err) => {
-        if (err) await scriptError(form, editor, err);
-        else {
-          editor.setErrors([]);
-          clearFormErrors(form);
-        }
-      },
-    });
-    main.append(tryIt.el);
-    tryIt.load();
-  }
-
-  const versions = versionsSection({
+  return editorPageTail({
+    main,
+    form,
+    editor,
     base,
+    editable,
+    intro: "Runs a stored message through matching and functions with the script in the editor (saved or not) in place of this function's; this function takes part even if inactive. Nothing is recorded or sent.",
+    tryBody: () => ({ function_id: f.id, script: editor.getValue() }),
     getCurrent: () => ({ script: saved.script, version: saved.version }),
     getDirty: () => dirty,
-    onRolledBack: async (rec) => {
+    scriptOf: (rec) => rec.script,
+    onRolledBack: (rec) => {
       saved = rec;
-      editor.setValue(rec.script);
-      editor.setErrors([]);
       dirty = false;
       dirtyNote.textContent = "";
       drawMeta();
     },
+    save: () => doSave(),
   });
-  main.append(versions.el);
-  versions.load();
-
-  const beforeUnload = (e) => {
-    if (dirty) e.preventDefault();
-  };
-  window.addEventListener("beforeunload", beforeUnload);
-  // Ctrl/Cmd-S anywhere on the page saves (the editor handles its own).
-  const saveKey = (e) => {
-    if (!editable || e.defaultPrevented || !(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== "s") return;
-    e.preventDefault();
-    doSave();
-  };
-  document.addEventListener("keydown", saveKey);
-  return () => {
-    window.removeEventListener("beforeunload", beforeUnload);
-    document.removeEventListener("keydown", saveKey);
-    editor.destroy();
-  };
 }

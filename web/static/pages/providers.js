@@ -1102,11 +1102,36 @@ async function renderDetail(main, id) {
   if (editable) fnSection.append(newFunctionForm(p.id));
   loadFunctions();
 
-  // --- try it ---
+  return editorPageTail({
+    main,
+    form,
+    editor,
+    base,
+    editable,
+    intro: "Runs a stored message through matching and functions with the match script in the editor (saved or not). Nothing is recorded or sent.",
+    tryBody: () => ({ provider_id: p.id, match_script: editor.getValue() }),
+    getCurrent: () => ({ script: saved.match_script, version: saved.version }),
+    getDirty: () => dirty,
+    scriptOf: (rec) => rec.match_script,
+    onRolledBack: (rec) => {
+      saved = rec;
+      dirty = false;
+      dirtyNote.textContent = "";
+      drawMeta();
+    },
+    save: () => doSave(),
+  });
+}
+
+// editorPageTail adds what the provider and function editors share below
+// their form: "Try it" (for operators), the version history with
+// rollback, the warning before leaving unsaved edits, and Ctrl/Cmd-S
+// anywhere on the page. It returns the page's cleanup.
+export function editorPageTail({ main, form, editor, base, editable, intro, tryBody, getCurrent, getDirty, scriptOf, onRolledBack, save }) {
   if (can("operate")) {
     const tryIt = dryRunSection({
-      intro: "Runs a stored message through matching and functions with the match script in the editor (saved or not). Nothing is recorded or sent.",
-      body: () => ({ provider_id: p.id, match_script: editor.getValue() }),
+      intro,
+      body: tryBody,
       onScriptError: async (err) => {
         if (err) await scriptError(form, editor, err);
         else {
@@ -1119,32 +1144,28 @@ async function renderDetail(main, id) {
     tryIt.load();
   }
 
-  // --- versions ---
   const versions = versionsSection({
     base,
-    getCurrent: () => ({ script: saved.match_script, version: saved.version }),
-    getDirty: () => dirty,
+    getCurrent,
+    getDirty,
     onRolledBack: async (rec) => {
-      saved = rec;
-      editor.setValue(rec.match_script);
+      editor.setValue(scriptOf(rec));
       editor.setErrors([]);
-      dirty = false;
-      dirtyNote.textContent = "";
-      drawMeta();
+      onRolledBack(rec);
     },
   });
   main.append(versions.el);
   versions.load();
 
   const beforeUnload = (e) => {
-    if (dirty) e.preventDefault();
+    if (getDirty()) e.preventDefault();
   };
   window.addEventListener("beforeunload", beforeUnload);
   // Ctrl/Cmd-S anywhere on the page saves (the editor handles its own).
   const saveKey = (e) => {
     if (!editable || e.defaultPrevented || !(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== "s") return;
     e.preventDefault();
-    doSave();
+    save();
   };
   document.addEventListener("keydown", saveKey);
   return () => {
