@@ -109,6 +109,22 @@ func (in *instance) api(method, path string, body any, want int, out any) {
 	}
 }
 
+// apiAs calls the admin API with another bearer token and checks the
+// status.
+func (in *instance) apiAs(token, method, path string, want int) {
+	in.t.Helper()
+	req, _ := http.NewRequest(method, in.url+"/api/v1"+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		in.t.Fatalf("%s %s with the token: %d, want %d", method, path, resp.StatusCode, want)
+	}
+}
+
 // browser starts a headless Chromium for one test; the context's
 // deadline bounds the whole test.
 func browser(t *testing.T, width, height int) context.Context {

@@ -107,60 +107,69 @@ export async function render({ main }) {
     input.select();
   }
 
-  async function loadList() {
-    try {
-      const page = await api("GET", "/tokens");
-      const now = Date.now();
-      clear(listBox).append(
-        table(
-          [
-            { title: "Name", cell: (t) => t.name },
-            { title: "Prefix", cls: "mono", cell: (t) => t.prefix + "…" },
-            { title: "Created", cell: (t) => fmtTime(t.created_at) },
-            {
-              title: "Expires",
-              cell: (t) =>
-                !t.expires_at
-                  ? "never"
-                  : new Date(t.expires_at).getTime() <= now
-                    ? h("span.badge.st-failed", "expired")
-                    : fmtTime(t.expires_at),
-            },
-            { title: "Last used", cell: (t) => (t.last_used_at ? h("span", { title: fmtTime(t.last_used_at) }, fmtAgo(t.last_used_at)) : h("span.muted", "never")) },
-            {
-              title: "",
-              cell: (t) =>
-                h(
-                  "button.secondary",
-                  {
-                    type: "button",
-                    "aria-label": `Revoke token ${t.name}`,
-                    onclick: async (e) => {
-                      if (!confirm(`Revoke the token "${t.name}"? Anything using it stops working at once.`)) return;
-                      e.target.disabled = true;
-                      try {
-                        await api("DELETE", `/tokens/${encodeURIComponent(t.id)}`);
-                        toast(`Token "${t.name}" revoked`);
-                        loadList();
-                      } catch (err) {
-                        toast(err.message, "error");
-                        e.target.disabled = false;
-                      }
-                    },
-                  },
-                  "Revoke",
-                ),
-            },
-          ],
-          page.items || [],
-          { empty: "You have no API tokens." },
-        ),
-      );
-    } catch (err) {
-      clear(listBox).append(h("p.error", err.message));
-    }
-  }
+  const loadList = () =>
+    tokenList(listBox, "/tokens", {
+      empty: "You have no API tokens.",
+      confirmText: (t) => `Revoke the token "${t.name}"? Anything using it stops working at once.`,
+    });
 
   main.append(reveal, form, h("h2", "Your tokens"), listBox);
   loadList();
+}
+
+// tokenList loads the tokens at path into box, each with a Revoke button
+// (confirmText asks first); used here and on a user's admin page.
+export async function tokenList(box, path, { empty, confirmText }) {
+  const reload = () => tokenList(box, path, { empty, confirmText });
+  try {
+    const page = await api("GET", path);
+    const now = Date.now();
+    clear(box).append(
+      table(
+        [
+          { title: "Name", cell: (t) => t.name },
+          { title: "Prefix", cls: "mono", cell: (t) => t.prefix + "…" },
+          { title: "Created", cell: (t) => fmtTime(t.created_at) },
+          {
+            title: "Expires",
+            cell: (t) =>
+              !t.expires_at
+                ? "never"
+                : new Date(t.expires_at).getTime() <= now
+                  ? h("span.badge.st-failed", "expired")
+                  : fmtTime(t.expires_at),
+          },
+          { title: "Last used", cell: (t) => (t.last_used_at ? h("span", { title: fmtTime(t.last_used_at) }, fmtAgo(t.last_used_at)) : h("span.muted", "never")) },
+          {
+            title: "",
+            cell: (t) =>
+              h(
+                "button.secondary",
+                {
+                  type: "button",
+                  "aria-label": `Revoke token ${t.name}`,
+                  onclick: async (e) => {
+                    if (!confirm(confirmText(t))) return;
+                    e.target.disabled = true;
+                    try {
+                      await api("DELETE", `/tokens/${encodeURIComponent(t.id)}`);
+                      toast(`Token "${t.name}" revoked`);
+                      reload();
+                    } catch (err) {
+                      toast(err.message, "error");
+                      e.target.disabled = false;
+                    }
+                  },
+                },
+                "Revoke",
+              ),
+          },
+        ],
+        page.items || [],
+        { empty },
+      ),
+    );
+  } catch (err) {
+    clear(box).append(h("p.error", err.message));
+  }
 }

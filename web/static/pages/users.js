@@ -3,6 +3,7 @@
 //
 // Routes: #/users, #/users/:id.
 import { h, clear, api, me, toast, showFormError, table, field, pageHeader, navigate, fmtTime, fmtAgo } from "../app.js";
+import { tokenList } from "./tokens.js";
 
 const ROLES = [
   ["admin", "Admin: everything, users and the audit log included"],
@@ -222,48 +223,10 @@ async function renderUser(ctx, id) {
   );
   loadTokens();
 
-  async function loadTokens() {
-    try {
-      const page = await api("GET", `/tokens?user_id=${encodeURIComponent(u.id)}`);
-      clear(tokensBox).append(
-        table(
-          [
-            { title: "Name", cell: (t) => t.name },
-            { title: "Prefix", cls: "mono", cell: (t) => t.prefix + "…" },
-            { title: "Created", cell: (t) => fmtTime(t.created_at) },
-            { title: "Expires", cell: (t) => (t.expires_at ? fmtTime(t.expires_at) : "never") },
-            { title: "Last used", cell: (t) => (t.last_used_at ? fmtAgo(t.last_used_at) : "never") },
-            {
-              title: "",
-              cell: (t) =>
-                h(
-                  "button.secondary",
-                  {
-                    type: "button",
-                    "aria-label": `Revoke token ${t.name}`,
-                    onclick: async (e) => {
-                      if (!confirm(`Revoke the token "${t.name}" of ${u.name}? Anything using it stops working.`)) return;
-                      e.target.disabled = true;
-                      try {
-                        await api("DELETE", `/tokens/${encodeURIComponent(t.id)}`);
-                        toast("Token revoked");
-                        loadTokens();
-                      } catch (err) {
-                        toast(err.message, "error");
-                        e.target.disabled = false;
-                      }
-                    },
-                  },
-                  "Revoke",
-                ),
-            },
-          ],
-          page.items || [],
-          { empty: `${u.name} has no API tokens. Users make their own on their API tokens page.` },
-        ),
-      );
-    } catch (err) {
-      clear(tokensBox).append(h("p.error", err.message));
-    }
+  function loadTokens() {
+    return tokenList(tokensBox, `/tokens?user_id=${encodeURIComponent(u.id)}`, {
+      empty: `${u.name} has no API tokens. Users make their own on their API tokens page.`,
+      confirmText: (t) => `Revoke the token "${t.name}" of ${u.name}? Anything using it stops working.`,
+    });
   }
 }
