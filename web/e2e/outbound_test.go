@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestOutboundEndpoint creates an endpoint from the Slack preset in the
+// UI, sees a server error next to its field, sends a test, and finds a
+// delivery with its attempt.
+func TestOutboundEndpoint(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []map[string]any
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var b map[string]any
+		_ = json.Unmarshal(raw, &b)
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+	}))
+	defer sink.Close()
+	ctx := browser(t, 1280, 900)
+	in := startServer(t)
+	in.api("POST", "/users", map[string]any{"name": "ada", "role": "admin", "password": password}, 201, nil)
+	login(t, ctx, in.url, "ada", password)
+
+	run(t, ctx, "new endpoint",
+		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
+		chromedp.WaitVisible(`input[name="url"]`),
+		chromedp.SendKeys(`input[name="name"]`, "Ops chat"),
+		chromedp.SendKeys(`input[name="url"]`, sink.URL+"/slack"),
+		chromedp.SendKeys(`textarea[name="event_types"]`, "alarm.*"),
+	)
+	js(t, ctx, "the Slack preset", `(() => { const s = document.querySelector('select[name="template"]'); s.value = "slack"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	// A timeout out of range is refused by the server, next to its field.
+	js(t, ctx, "a bad timeout", `(() => { const i = document.querySelector('input[name="timeout_ms"]'); i.value = "100"; i.dispatchEvent(new Event("input", {bubbles: true})); })()`)
+	clickText(t, ctx, "Create endpoint")
+	waitJS(t, ctx, "the error beside the timeout", `(() => { const e = document.querySelector(".field-error"); const i = document.querySelector('input[name="timeout_ms"]'); return !!e && e.textContent.includes("timeout_ms must be from 500 to 120000") && i.getAttribute("aria-invalid") === "true"; })()`)
+	js(t, ctx, "a good timeout", `(() => { const i = document.querySelector('input[name="timeout_ms"]'); i.value = "5000"; i.dispatchEvent(new Event("input", {bubbles: true})); })()`)
+	clickText(t, ctx, "Create endpoint")
+	waitJS(t, ctx, "the endpoint page", `/^#\/outbound\/endpoints\/[0-9a-f-]{36}$/.test(location.hash) && [...document.querySelectorAll("button")].some(b => b.textContent.trim() === "Send test")`)
+
+	clickText(t, ctx, "Send test")
+	waitJS(t, ctx, "the test result", `!!document.querySelector(".ob-test-card") && document.querySelector(".ob-test-card").textContent.includes("200")`)
+	mu.Lock()
+	got := len(bodies) == 1 && bodies[0]["text"] != nil && strings.Contains(bodies[0]["text"].(string), "Test event")
+	mu.Unlock()
+	if !got {
+		t.Fatalf("the sink got %v, want one Slack-shaped test message", bodies)
+	}
+
+	// An event makes a delivery, listed with its attempt.
+	in.api("POST", "/events", map[string]any{"type": "alarm.disk_full", "title": "Disk full"}, 202, nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var ds struct {
+			Items []struct{ Status string } `json:"items"`
+		}
+		in.api("GET", "/deliveries?status=SUCCESS", nil, 200, &ds)
+		if len(ds.Items) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the delivery did not succeed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	run(t, ctx, "deliveries", chromedp.Navigate(in.url+"/ui/#/outbound/deliveries"))
+	waitJS(t, ctx, "a successful delivery", `!!document.querySelector("main table") && document.querySelector("main table").textContent.includes("SUCCESS")`)
+	screenshot(t, ctx, "deliveries")
+}
