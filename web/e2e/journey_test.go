@@ -83,7 +83,7 @@ func TestOperatorJourney(t *testing.T) {
 		chromedp.SendKeys(`input[data-secret="secret"]`, "s3cret-gh"),
 	)
 	clickText(t, ctx, "Create provider")
-	waitJS(t, ctx, "the provider page", `/^#\/providers\/[0-9a-f-]{36}$/.test(location.hash) && !!document.querySelector(".cm-content")`)
+	waitJS(t, ctx, "the provider page", `/^#\/providers\/[0-9a-f-]{36}$/.test(location.hash) && (document.querySelector("main h1") || {}).textContent === "GitHub" && !!document.querySelector(".cm-content")`)
 	screenshot(t, ctx, "provider-editor")
 
 	// A function, written in the editor.
@@ -100,7 +100,7 @@ func TestOperatorJourney(t *testing.T) {
 		chromedp.KeyEvent(`LOG.setMessage("deployed " + PAYLOAD.ref); return true;`),
 	)
 	clickText(t, ctx, "Create function")
-	waitJS(t, ctx, "the function page", `/^#\/functions\/[0-9a-f-]{36}$/.test(location.hash) && !!document.querySelector(".cm-content")`)
+	waitJS(t, ctx, "the function page", `/^#\/functions\/[0-9a-f-]{36}$/.test(location.hash) && (document.querySelector("main h1") || {}).textContent === "deploy" && !!document.querySelector(".cm-content")`)
 	var fns struct {
 		Items []struct {
 			Script string `json:"script"`
@@ -134,7 +134,8 @@ func TestOperatorJourney(t *testing.T) {
 	}
 
 	// The messages page picks up a webhook sent while it is open.
-	run(t, ctx, "messages page", chromedp.Navigate(in.url+"/ui/#/messages"), chromedp.WaitVisible(`main h1`))
+	run(t, ctx, "messages page", chromedp.Navigate(in.url+"/ui/#/messages"))
+	waitJS(t, ctx, "the messages list", `(document.querySelector("main h1") || {}).textContent === "Messages"`)
 	sendGitHubPush(t, in.url, "s3cret-gh")
 	waitJS(t, ctx, "the message appears", `[...document.querySelectorAll("tr[data-id]")].some(tr => tr.textContent.includes("deployed refs/heads/main"))`)
 	screenshot(t, ctx, "messages")
@@ -165,8 +166,9 @@ func TestOperatorJourney(t *testing.T) {
 	}
 	resp.Body.Close()
 	for _, page := range []string{"", "providers", "outbound", "users", "audit"} {
-		run(t, ctx, "page "+page, chromedp.Navigate(in.url+"/ui/#/"+page), chromedp.WaitVisible(`main h1`))
-		waitJS(t, ctx, page+" loaded", `!document.querySelector("main").textContent.includes("Loading")`)
+		title := map[string]string{"": "Dashboard", "providers": "Providers", "outbound": "Outbound", "users": "Users", "audit": "Audit log"}[page]
+		run(t, ctx, "page "+page, chromedp.Navigate(in.url+"/ui/#/"+page))
+		waitJS(t, ctx, page+" loaded", `(document.querySelector("main h1") || {}).textContent === `+quote(title)+` && !document.querySelector("main").textContent.includes("Loading")`)
 		screenshot(t, ctx, cmpOr(page, "dashboard"))
 	}
 
@@ -197,8 +199,9 @@ func TestPhoneWidth(t *testing.T) {
 	in.api("POST", "/providers", map[string]any{"name": "anyone", "match_script": "return true"}, 201, nil)
 	login(t, ctx, in.url, "ada", password)
 	for _, page := range []string{"messages", "providers"} {
-		run(t, ctx, page, chromedp.Navigate(in.url+"/ui/#/"+page), chromedp.WaitVisible(`main h1`))
-		waitJS(t, ctx, page+" loaded", `!document.querySelector("main").textContent.includes("Loading")`)
+		title := map[string]string{"messages": "Messages", "providers": "Providers"}[page]
+		run(t, ctx, page, chromedp.Navigate(in.url+"/ui/#/"+page))
+		waitJS(t, ctx, page+" loaded", `(document.querySelector("main h1") || {}).textContent === `+quote(title)+` && !document.querySelector("main").textContent.includes("Loading")`)
 		overflow := value(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 		if overflow {
 			t.Errorf("%s scrolls sideways at 390 px", page)

@@ -75,6 +75,6 @@ func TestOutboundEndpoint(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	run(t, ctx, "deliveries", chromedp.Navigate(in.url+"/ui/#/outbound/deliveries"))
-	waitJS(t, ctx, "a successful delivery", `!!document.querySelector("main table") && document.querySelector("main table").textContent.includes("SUCCESS")`)
+	waitJS(t, ctx, "a successful delivery", `!!document.querySelector('input[name="event_id"]') && !!document.querySelector("main table") && document.querySelector("main table").textContent.includes("SUCCESS")`)
 	screenshot(t, ctx, "deliveries")
 }
