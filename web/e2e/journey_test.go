@@ -133,6 +133,13 @@ func TestOperatorJourney(t *testing.T) {
 		t.Fatalf("saved function: %+v", fns.Items)
 	}
 
+	// Leaving unsaved edits asks first: refused, the page stays.
+	here := value(t, ctx, "the function's address", chromedp.Evaluate[string](`location.hash`))
+	js(t, ctx, "refuse to leave", `window.confirm = () => false`)
+	js(t, ctx, "try to leave", `location.hash = "#/messages"`)
+	waitJS(t, ctx, "still on the function", `location.hash === `+quote(here)+` && (document.querySelector("main h1") || {}).textContent === "deploy"`)
+	js(t, ctx, "agree to leave", `window.confirm = () => true`)
+
 	// The messages page picks up a webhook sent while it is open.
 	run(t, ctx, "messages page", chromedp.Navigate(in.url+"/ui/#/messages"))
 	waitJS(t, ctx, "the messages list", `(document.querySelector("main h1") || {}).textContent === "Messages"`)

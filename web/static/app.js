@@ -258,7 +258,23 @@ let cleanup = null;
 
 let routeSeq = 0;
 
+// A page with unsaved work registers a guard: leaving asks it first.
+let leaveGuard = null;
+let shownHash = null;
+
+// guardLeaving(fn): before the page is left for another one inside the
+// app, fn() is asked; false keeps the page (and its address).
+export function guardLeaving(fn) {
+  leaveGuard = fn;
+}
+
 async function route() {
+  if (leaveGuard && shownHash !== null && location.hash !== shownHash && !leaveGuard()) {
+    history.replaceState(null, "", shownHash);
+    return;
+  }
+  leaveGuard = null;
+  shownHash = location.hash;
   const seq = ++routeSeq;
   const hash = location.hash || "#/";
   const main = document.getElementById("main");
@@ -343,6 +359,7 @@ function renderHeader() {
   const links = [
     ["#/", "Dashboard", "read"],
     ["#/providers", "Providers", "read"],
+    ["#/functions", "Functions", "read"],
     ["#/messages", "Messages", "read"],
     ["#/outbound", "Outbound", "read"],
     ["#/users", "Users", "admin"],

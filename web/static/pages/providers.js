@@ -2,7 +2,7 @@
 // and one provider (#/providers/:id) with its match script, versions, dry
 // run and functions. The script widgets (editor, versions, dry run) are
 // exported for pages/functions.js.
-import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, badge, ApiError } from "../app.js";
+import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, badge, ApiError, guardLeaving } from "../app.js";
 
 // ---------- shared: fetching every page of a list ----------
 
@@ -1160,6 +1160,7 @@ export function editorPageTail({ main, form, editor, base, editable, intro, tryB
   const beforeUnload = (e) => {
     if (getDirty()) e.preventDefault();
   };
+  guardLeaving(() => !getDirty() || confirm("Leave this page? Your unsaved script changes will be lost."));
   window.addEventListener("beforeunload", beforeUnload);
   // Ctrl/Cmd-S anywhere on the page saves (the editor handles its own).
   const saveKey = (e) => {
