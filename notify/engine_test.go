@@ -662,3 +662,30 @@ func TestConcurrentPublishDeliversEachOnce(t *testing.T) {
 	// And the events they held in memory are let go.
 	eventually(t, func() bool { return notify.CachedEvents(e.eng) == 0 }, "the event cache to empty")
 }
+
+func TestDeletedEndpointFailsItsPendingDeliveries(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	if err := e.eng.SetPaused(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	rc := newReceiver(t, nil)
+	ep := e.endpoint(t, storage.Endpoint{URL: rc.URL})
+	e.publish(t, storage.Event{Type: "x"})
+	if err := e.store.DeleteEndpoint(t.Context(), ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.eng.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.eng.SetPaused(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	ds := e.settled(t, ep.ID, 1)
+	if ds[0].Status != storage.DeliveryFailed || ds[0].LastError != "the endpoint was deleted" {
+		t.Fatalf("delivery to a deleted endpoint: %+v", ds[0])
+	}
+	if len(rc.requests()) != 0 {
+		t.Fatal("a deleted endpoint was called")
+	}
+}
