@@ -267,10 +267,18 @@ func (s *Server) saveEndpoint(c echo.Context, in *endpointInput, e storage.Endpo
 			return err
 		}
 	}
-	e, err := save(ctx, e)
+	saved, err := save(ctx, e)
 	if err != nil {
 		return err
 	}
+	if in.Enabled != nil && code == http.StatusOK {
+		// The health is the engine's; an operator's enable or disable is
+		// the one change to it an edit makes.
+		if saved, err = s.store.SetEndpointHealth(ctx, saved.ID, e.EndpointHealth); err != nil {
+			return err
+		}
+	}
+	e = saved
 	if err := s.notify.Reload(ctx); err != nil {
 		return err
 	}

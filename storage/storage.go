@@ -212,9 +212,11 @@ type Store interface {
 	PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error)
 
 	// Outbound endpoints. Secrets (auth password and token, signing
-	// secrets) are sealed at rest and opened on read. Updates replace
-	// every field but ID and CreatedAt, secrets included: the caller
-	// merges what it keeps.
+	// secrets) are sealed at rest and opened on read. UpdateEndpoint
+	// replaces the configuration (every field but ID, CreatedAt and the
+	// EndpointHealth, secrets included: the caller merges what it keeps);
+	// only SetEndpointHealth changes the health, so an edit never undoes
+	// what the delivery engine recorded meanwhile.
 	ListEndpoints(ctx context.Context) ([]Endpoint, error) // oldest first
 	GetEndpoint(ctx context.Context, id string) (Endpoint, error)
 	CreateEndpoint(ctx context.Context, e Endpoint) (Endpoint, error)

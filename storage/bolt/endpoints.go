@@ -182,12 +182,13 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 			return err
 		}
 		r.CreatedAt = old.CreatedAt
+		r.EndpointHealth = old.EndpointHealth // the engine's, see SetEndpointHealth
 		return putJSON(b, k, r)
 	})
 	if err != nil {
 		return storage.Endpoint{}, fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}
-	e.CreatedAt = r.CreatedAt
+	e.CreatedAt, e.EndpointHealth = r.CreatedAt, r.EndpointHealth
 	return e, nil
 }
 

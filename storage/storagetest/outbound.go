@@ -121,7 +121,8 @@ func testEndpointCRUD(t *testing.T, s storage.Store) {
 		t.Fatalf("endpoint without secrets came back with some: %+v", list[1])
 	}
 
-	// An update replaces everything but ID and CreatedAt, secrets included.
+	// An update replaces everything but ID, CreatedAt and the health,
+	// secrets included.
 	upd := storage.Endpoint{
 		ID: e.ID, Name: "CI2", URL: "https://ci2.example.com", Method: "PUT",
 		Auth:          storage.Auth{Type: "bearer", Token: "new-token"},
@@ -132,7 +133,7 @@ func testEndpointCRUD(t *testing.T, s storage.Store) {
 		t.Fatalf("update result: %+v", res)
 	}
 	got = must(s.GetEndpoint(ctx(t), e.ID))
-	if got.Name != "CI2" || got.Method != "PUT" || got.Headers != nil || got.ExtraBody != nil || got.Retry.MaxAttempts != 0 || got.Enabled ||
+	if got.Name != "CI2" || got.Method != "PUT" || got.Headers != nil || got.ExtraBody != nil || got.Retry.MaxAttempts != 0 || !got.Enabled ||
 		!got.CreatedAt.Equal(e.CreatedAt) || !got.UpdatedAt.Equal(res.UpdatedAt) {
 		t.Fatalf("after update: %+v", got)
 	}
@@ -151,6 +152,15 @@ func testEndpointCRUD(t *testing.T, s storage.Store) {
 		if ep.Name != "CI2" || ep.URL != upd.URL || ep.Auth.Token != "new-token" || ep.SigningSecret != "whsec_new" || !ep.UpdatedAt.Equal(res.UpdatedAt) {
 			t.Fatalf("%s: health change touched the configuration: %+v", name, ep)
 		}
+	}
+	// An edit made from a stale read does not undo the health.
+	stale := upd
+	stale.Name, stale.EndpointHealth = "CI3", storage.EndpointHealth{Enabled: true}
+	if ep := must(s.UpdateEndpoint(ctx(t), stale)); ep.Enabled || ep.ConsecutiveFailures != 3 || ep.Name != "CI3" {
+		t.Fatalf("an update changed the health: %+v", ep)
+	}
+	if ep := must(s.GetEndpoint(ctx(t), e.ID)); ep.Enabled || ep.DisabledReason != h.DisabledReason || ep.Name != "CI3" {
+		t.Fatalf("after a stale update: %+v", ep)
 	}
 	h = storage.EndpointHealth{Enabled: true}
 	if ep := must(s.SetEndpointHealth(ctx(t), e.ID, h)); !ep.Enabled || ep.FailingSince != nil || ep.DisabledReason != "" || ep.ConsecutiveFailures != 0 {
