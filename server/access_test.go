@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -273,4 +274,24 @@ func TestViewerSeesNoEndpointCredentials(t *testing.T) {
 			t.Errorf("viewer sees %q: %s", secret, body)
 		}
 	}
+}
+
+func TestOldAuditEntriesArePurged(t *testing.T) {
+	t.Parallel()
+	in := start(t, func(o *server.Options) {
+		o.AuditRetention = 300 * time.Millisecond
+		o.PurgeInterval = 50 * time.Millisecond
+	})
+	in.provider("p", "return true")
+	var out struct {
+		Items []struct{ Action string } `json:"items"`
+	}
+	in.api("GET", "/audit", nil, http.StatusOK, &out)
+	if len(out.Items) != 1 {
+		t.Fatalf("audit before the purge: %+v", out.Items)
+	}
+	eventually(t, "the entry purged", func() bool {
+		in.api("GET", "/audit", nil, http.StatusOK, &out)
+		return len(out.Items) == 0
+	})
 }

@@ -21,8 +21,12 @@ type Options struct {
 	DataDir string
 	// Store is the store URL (default bolt:<DataDir>/switchyard.db).
 	Store string
-	// Retention: messages older than this are purged (default 168h).
+	// Retention: messages, deliveries and events older than this are
+	// purged (default 168h).
 	Retention time.Duration
+	// AuditRetention: audit log entries older than this are purged
+	// (default DefaultAuditRetention, a year; KeepForever keeps them).
+	AuditRetention time.Duration
 	// MaxBody is the largest accepted request body in bytes (default 5 MiB).
 	MaxBody int64
 	// AllowPrivateTargets lets outbound HTTP reach private addresses.
@@ -51,12 +55,15 @@ type Options struct {
 
 // Defaults.
 const (
-	DefaultListen          = "127.0.0.1:8080"
-	DefaultDataDir         = "./data"
-	DefaultRetention       = 168 * time.Hour
-	DefaultMaxBody         = 5 << 20
-	DefaultPurgeInterval   = time.Minute
-	DefaultShutdownTimeout = 30 * time.Second
+	DefaultListen         = "127.0.0.1:8080"
+	DefaultDataDir        = "./data"
+	DefaultRetention      = 168 * time.Hour
+	DefaultAuditRetention = 365 * 24 * time.Hour
+	// KeepForever as AuditRetention keeps every audit entry.
+	KeepForever            time.Duration = -1
+	DefaultMaxBody                       = 5 << 20
+	DefaultPurgeInterval                 = time.Minute
+	DefaultShutdownTimeout               = 30 * time.Second
 )
 
 // withDefaults returns o with defaults filled in, or an error naming the
@@ -76,6 +83,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Retention < 0 {
 		return o, errors.New("retention must be positive")
+	}
+	if o.AuditRetention == 0 {
+		o.AuditRetention = DefaultAuditRetention
 	}
 	if o.MaxBody == 0 {
 		o.MaxBody = DefaultMaxBody

@@ -226,6 +226,7 @@ func (s *Server) purgeLoop(ctx context.Context) {
 	for {
 		s.purgeOnce(ctx)
 		s.purgeDeliveries(ctx)
+		s.purgeAudit(ctx)
 		s.purgeExpired(ctx)
 		select {
 		case <-ctx.Done():
@@ -249,10 +250,21 @@ func (s *Server) purgeDeliveries(ctx context.Context) {
 	s.purgeOld(ctx, "deliveries and events", s.store.PurgeDeliveries)
 }
 
+// purgeAudit deletes audit entries older than the audit retention.
+func (s *Server) purgeAudit(ctx context.Context) {
+	if s.opts.AuditRetention > 0 {
+		s.purgeBefore(ctx, "audit entries", time.Now().Add(-s.opts.AuditRetention), s.store.PurgeAudit)
+	}
+}
+
 // purgeOld deletes what is older than the retention with purge, in
 // batches, and says how many records went.
 func (s *Server) purgeOld(ctx context.Context, what string, purge func(context.Context, time.Time, int) (int, error)) int {
-	cutoff := time.Now().Add(-s.opts.Retention)
+	return s.purgeBefore(ctx, what, time.Now().Add(-s.opts.Retention), purge)
+}
+
+// purgeBefore deletes what purge finds older than cutoff, in batches.
+func (s *Server) purgeBefore(ctx context.Context, what string, cutoff time.Time, purge func(context.Context, time.Time, int) (int, error)) int {
 	total := 0
 	for ctx.Err() == nil {
 		n, err := purge(ctx, cutoff, purgeBatch)

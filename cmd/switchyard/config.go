@@ -25,7 +25,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		listen         = fs.String("listen", server.DefaultListen, "address to listen on")
 		data           = fs.String("data", server.DefaultDataDir, "data directory (bbolt file, instance key, admin token)")
 		store          = fs.String("store", "", "store URL (default bolt:<data>/switchyard.db)")
-		retention      = fs.Duration("retention", server.DefaultRetention, "purge messages older than this")
+		retention      = fs.Duration("retention", server.DefaultRetention, "purge messages and outbound deliveries older than this")
+		auditRetention = fs.Duration("audit-retention", server.DefaultAuditRetention, "purge audit log entries older than this (0: keep them all)")
 		maxBody        = fs.String("max-body", "5MiB", "largest accepted request body (e.g. 512KiB, 5MiB)")
 		allowPrivate   = fs.Bool("allow-private-targets", false, "let outbound HTTP reach loopback, private and link-local addresses")
 		trustedProxies = fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
@@ -83,6 +84,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if opts.Retention <= 0 {
 		return opts, errors.New("retention must be positive")
+	}
+	switch {
+	case *auditRetention < 0:
+		return opts, errors.New("audit-retention must not be negative (0 keeps every entry)")
+	case *auditRetention == 0:
+		opts.AuditRetention = server.KeepForever
+	default:
+		opts.AuditRetention = *auditRetention
 	}
 	if opts.MaxBody, err = parseSize(*maxBody); err != nil {
 		return opts, fmt.Errorf("max-body: %w", err)

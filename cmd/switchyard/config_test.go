@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/server"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -66,6 +68,7 @@ func TestServeSettingsErrors(t *testing.T) {
 		{[]string{"--max-body", "0"}, nil, "max-body"},
 		{[]string{"--trusted-proxies", "10.0.0.0/33"}, nil, "trusted-proxies"},
 		{[]string{"--retention", "-1h"}, nil, "retention"},
+		{[]string{"--audit-retention", "-1h"}, nil, "audit-retention"},
 		{nil, map[string]string{"SWITCHYARD_RETENTION": "soon"}, "SWITCHYARD_RETENTION"},
 		{[]string{"--config", "/nonexistent/sy.yaml"}, nil, "config"},
 		{[]string{"--config", bad}, nil, "bad.yaml"},
@@ -109,5 +112,21 @@ func TestCommands(t *testing.T) {
 	errOut.Reset()
 	if code := run(context.Background(), []string{"serve", "--store", "postgres://u:hunter2@db/x", "--data", t.TempDir()}, env(nil), &out, &errOut); code != 1 || strings.Contains(errOut.String(), "hunter2") || !strings.Contains(errOut.String(), "PostgreSQL") {
 		t.Fatalf("postgres store: %d %s", code, errOut.String())
+	}
+}
+
+func TestAuditRetention(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, server.DefaultAuditRetention},
+		{[]string{"--audit-retention", "720h"}, 720 * time.Hour},
+		{[]string{"--audit-retention", "0"}, server.KeepForever},
+	} {
+		o, err := parseServe(tc.args, env(nil), io.Discard)
+		if err != nil || o.AuditRetention != tc.want {
+			t.Errorf("%v: %v %v, want %v", tc.args, o.AuditRetention, err, tc.want)
+		}
 	}
 }
