@@ -78,35 +78,21 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 	items := []storage.AuditEntry{}
 	next := ""
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAudit).Cursor()
-		var k, v []byte
-		if k, _ = c.Seek(upper); k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-		// The cursor is the last key looked at; the next page starts
-		// strictly below it.
-		var last []byte
-		for scanned := 0; k != nil; k, v = c.Prev() {
-			if bytes.Compare(k, lower) < 0 {
-				return nil
-			}
-			if len(items) == f.Limit || scanned == maxScan {
-				next = idOf(last)
-				return nil
-			}
-			scanned++
-			last = k
+		last, err := newestFirst(tx.Bucket(bucketAudit).Cursor(), upper, lower, f.Limit, func(k, v []byte) (bool, error) {
 			var e storage.AuditEntry
 			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("audit entry %s: %w", idOf(k), err)
+				return false, fmt.Errorf("audit entry %s: %w", idOf(k), err)
 			}
-			if auditMatches(&e, &f) {
-				items = append(items, e)
+			if !auditMatches(&e, &f) {
+				return false, nil
 			}
+			items = append(items, e)
+			return true, nil
+		})
+		if last != nil {
+			next = idOf(last)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit: %w", err)

@@ -315,46 +315,33 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 		if prefix != nil {
 			b = tx.Bucket(bucketDeliveryByEndpoint)
 		}
-		c := b.Cursor()
-		var k, v []byte
-		if k, _ = c.Seek(upper); k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-		// The cursor is the last delivery looked at; the next page starts
-		// strictly below it.
-		var last []byte
-		for scanned := 0; k != nil; k, v = c.Prev() {
-			if bytes.Compare(k, lower) < 0 {
-				return nil
-			}
-			if len(items) == f.Limit || scanned == maxScan {
-				next = idOf(last)
-				return nil
-			}
-			scanned++
+		// Keys are prefix + delivery key; the cursor of the next page is
+		// the delivery key.
+		last, err := newestFirst(b.Cursor(), upper, lower, f.Limit, func(k, v []byte) (bool, error) {
 			dk := k[len(prefix):]
-			last = dk
 			if prefix != nil {
 				if v = db.Get(dk); v == nil {
-					continue // purged underneath its index entry
+					return false, nil // purged underneath its index entry
 				}
 			}
 			var r deliveryRecord
 			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("delivery %s: %w", idOf(dk), err)
+				return false, fmt.Errorf("delivery %s: %w", idOf(dk), err)
 			}
 			if (f.EventID != "" && r.EventID != f.EventID) || (f.Status != "" && r.Status != f.Status) {
-				continue
+				return false, nil
 			}
 			d, err := s.openDelivery(&r)
 			if err != nil {
-				return err
+				return false, err
 			}
 			items = append(items, d)
+			return true, nil
+		})
+		if last != nil {
+			next = idOf(last[len(prefix):])
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list deliveries: %w", err)

@@ -213,42 +213,26 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 	items := []storage.Message{}
 	next := ""
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketMessages).Cursor()
 		ob := tx.Bucket(bucketOutcomes)
-		var k, v []byte
-		if upper == nil {
-			k, v = c.Last()
-		} else if k, _ = c.Seek(upper); k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-		// The cursor is the last key looked at; the next page starts
-		// strictly below it.
-		var last []byte
-		for scanned := 0; k != nil; k, v = c.Prev() {
-			if lower != nil && bytes.Compare(k, lower) < 0 {
-				return nil
-			}
-			if len(items) == f.Limit || scanned == maxScan {
-				next = idOf(last)
-				return nil
-			}
-			scanned++
-			last = k
+		last, err := newestFirst(tx.Bucket(bucketMessages).Cursor(), upper, lower, f.Limit, func(k, v []byte) (bool, error) {
 			var m storage.Message
 			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("message %s: %w", idOf(k), err)
+				return false, fmt.Errorf("message %s: %w", idOf(k), err)
 			}
 			if err := overlayOutcome(ob, k, &m); err != nil {
-				return err
+				return false, err
 			}
-			if matches(&m, &f) {
-				m.Headers, m.Query = nil, nil // lists carry metadata only
-				items = append(items, m)
+			if !matches(&m, &f) {
+				return false, nil
 			}
+			m.Headers, m.Query = nil, nil // lists carry metadata only
+			items = append(items, m)
+			return true, nil
+		})
+		if last != nil {
+			next = idOf(last)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list messages: %w", err)
