@@ -224,6 +224,9 @@ func TestAuditLog(t *testing.T) {
 	var p struct{ ID string }
 	jsonUnmarshal(body, &p)
 	code, body = in.as(editor, "POST", "/endpoints", jsonBody(t, map[string]any{"name": "e", "url": "https://example.com", "event_types": []string{"*"}}), nil)
+	if code != http.StatusCreated {
+		t.Fatalf("create endpoint: %d %s", code, body)
+	}
 	var e struct{ ID string }
 	jsonUnmarshal(body, &e)
 	in.as(editor, "PUT", "/endpoints/"+e.ID, []byte(`{"enabled": false}`), nil)
