@@ -86,6 +86,17 @@ func TestOperatorJourney(t *testing.T) {
 	waitJS(t, ctx, "the provider page", `/^#\/providers\/[0-9a-f-]{36}$/.test(location.hash) && (document.querySelector("main h1") || {}).textContent === "GitHub" && !!document.querySelector(".cm-content")`)
 	screenshot(t, ctx, "provider-editor")
 
+	// Saving the provider's script makes version 2, current at once in
+	// its history.
+	js(t, ctx, "focus the provider's editor", `document.querySelector(".cm-content").focus()`)
+	run(t, ctx, "add a line and save",
+		chromedp.KeyEvent("\ue010", chromedp.KeyModifiers(chromedp.ModifierCtrl)), // Ctrl-End
+		chromedp.KeyEvent("\n// reviewed"),
+		chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+	)
+	waitJS(t, ctx, "the provider saved as version 2", `document.body.textContent.includes("Saved as version 2.") &&
+		[...document.querySelectorAll("table.versions tbody tr")].some(tr => tr.textContent.startsWith("v2") && tr.textContent.includes("current"))`)
+
 	// A function, written in the editor.
 	clickText(t, ctx, "New function")
 	run(t, ctx, "function fields",
@@ -138,6 +149,23 @@ func TestOperatorJourney(t *testing.T) {
 	js(t, ctx, "refuse to leave", `window.confirm = () => false`)
 	js(t, ctx, "try to leave", `location.hash = "#/messages"`)
 	waitJS(t, ctx, "still on the function", `location.hash === `+quote(here)+` && (document.querySelector("main h1") || {}).textContent === "deploy"`)
+
+	// A good save makes version 2: the toast says so and the history
+	// marks it current at once, with version 1 there to compare (and any
+	// error the save handler throws fails the test through the harness).
+	js(t, ctx, "focus the function's editor again", `document.querySelector(".cm-content").focus()`)
+	run(t, ctx, "mend the script and save",
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent("\b"),
+		chromedp.KeyEvent(`LOG.info("v2"); LOG.setMessage("deployed " + PAYLOAD.ref); return true;`),
+		chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+	)
+	waitJS(t, ctx, "saved as version 2, current in the history", `document.body.textContent.includes("Saved as version 2.") &&
+		[...document.querySelectorAll("table.versions tbody tr")].some(tr => tr.textContent.startsWith("v2") && tr.textContent.includes("current")) &&
+		!!document.querySelector('table.versions button[data-version="1"]')`)
+	if got := value(t, ctx, "error messages on the page", chromedp.Evaluate[string](`[...document.querySelectorAll(".error, .form-error, [role=alert]")].map(e => e.textContent).join(" | ")`)); strings.Contains(got, "not defined") {
+		t.Fatalf("the save showed an error: %s", got)
+	}
 	js(t, ctx, "agree to leave", `window.confirm = () => true`)
 
 	// The messages page picks up a webhook sent while it is open.

@@ -986,6 +986,7 @@ async function renderDetail(main, id) {
   drawProps();
   drawSecrets();
 
+  const tail = {}; // editorPageTail below gives it versionsSaved
   let saving = false;
   async function doSave() {
     if (!editable || saving) return;
@@ -1040,7 +1041,7 @@ async function renderDetail(main, id) {
       drawProps();
       drawSecrets();
       toast(saved.version !== before ? `Saved as version ${saved.version}.` : "Saved.");
-      if (saved.version !== before) versions.load();
+      if (saved.version !== before) tail.versionsSaved();
     } catch (err) {
       await scriptError(form, editor, err);
     } finally {
@@ -1102,7 +1103,7 @@ async function renderDetail(main, id) {
   if (editable) fnSection.append(newFunctionForm(p.id));
   loadFunctions();
 
-  return editorPageTail({
+  return editorPageTail(tail, {
     main,
     form,
     editor,
@@ -1126,8 +1127,9 @@ async function renderDetail(main, id) {
 // editorPageTail adds what the provider and function editors share below
 // their form: "Try it" (for operators), the version history with
 // rollback, the warning before leaving unsaved edits, and Ctrl/Cmd-S
-// anywhere on the page. It returns the page's cleanup.
-export function editorPageTail({ main, form, editor, base, editable, intro, tryBody, getCurrent, getDirty, scriptOf, onRolledBack, save }) {
+// anywhere on the page. It returns the page's cleanup, and tail.versionsSaved
+// for the page's save to call when a save made a new version.
+export function editorPageTail(tail, { main, form, editor, base, editable, intro, tryBody, getCurrent, getDirty, scriptOf, onRolledBack, save }) {
   if (can("operate")) {
     const tryIt = dryRunSection({
       intro,
@@ -1156,6 +1158,7 @@ export function editorPageTail({ main, form, editor, base, editable, intro, tryB
   });
   main.append(versions.el);
   versions.load();
+  tail.versionsSaved = () => versions.load();
 
   const beforeUnload = (e) => {
     if (getDirty()) e.preventDefault();
