@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,8 +115,20 @@ func (s *Server) getMessage(c echo.Context) error {
 	return c.JSON(http.StatusOK, d)
 }
 
-// getPayload answers the raw body byte for byte, with its original type.
+// getPayload answers the raw body byte for byte, with its original type,
+// as a download. The body is whatever an anonymous sender posted, and the
+// route is on the UI's origin: loaded by <script src>, <link
+// rel=stylesheet>, a worker or a frame on a page of the app, it would run
+// as the app's own code (past the CSP's script-src 'self'). So a browser
+// may only fetch it (Sec-Fetch-Dest empty) or download it (document, with
+// Content-Disposition: attachment); every other destination is refused,
+// and the answer carries nosniff, a sandbox CSP that allows nothing to load,
+// and a same-origin resource policy, for browsers that send no
+// Sec-Fetch-Dest. API clients (no Sec-Fetch-Dest) get it as before.
 func (s *Server) getPayload(c echo.Context) error {
+	if dest := c.Request().Header.Get("Sec-Fetch-Dest"); dest != "" && dest != "empty" && dest != "document" {
+		return echo.NewHTTPError(http.StatusForbidden, "the raw payload is served to fetch() and as a download only, not as a "+strconv.Quote(dest)+" (Sec-Fetch-Dest)")
+	}
 	d, body, err := s.loadMessage(c)
 	if err != nil {
 		return err
@@ -126,7 +139,10 @@ func (s *Server) getPayload(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Content-Disposition", `attachment; filename="payload-`+d.ID+`"`)
+	h.Set("Cache-Control", "no-store")
 	return c.Blob(http.StatusOK, ct, body)
 }
 

@@ -341,3 +341,46 @@ func TestConcurrentAsyncWebhooksAllSucceed(t *testing.T) {
 		}
 	}
 }
+
+// A sender's payload is served for fetch() and download only: loaded as a
+// script, a stylesheet, a worker or a frame on the app's origin it would
+// run as the app's own code.
+func TestPayloadIsNotASubresource(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.provider("any", "return true")
+	code, a := in.send("x", []byte(`window.pwned = 1`), false, http.Header{"Content-Type": {"application/javascript"}})
+	if code != http.StatusAccepted {
+		t.Fatalf("send: %d", code)
+	}
+	path := "/api/v1/messages/" + a.ID + "/payload"
+	auth := func(dest string) http.Header {
+		h := http.Header{"Authorization": {"Bearer " + testToken}}
+		if dest != "" {
+			h.Set("Sec-Fetch-Dest", dest)
+		}
+		return h
+	}
+	for _, dest := range []string{"script", "style", "worker", "sharedworker", "serviceworker", "iframe", "frame", "object", "embed", "image"} {
+		c, body, _ := in.do("GET", path, nil, auth(dest))
+		if c != http.StatusForbidden || bytes.Contains(body, []byte("pwned")) || !bytes.Contains(body, []byte("Sec-Fetch-Dest")) {
+			t.Errorf("Sec-Fetch-Dest %s: %d %s", dest, c, body)
+		}
+	}
+	for _, dest := range []string{"", "empty", "document"} {
+		c, body, h := in.do("GET", path, nil, auth(dest))
+		if c != 200 || string(body) != "window.pwned = 1" || h.Get("Content-Type") != "application/javascript" {
+			t.Fatalf("Sec-Fetch-Dest %q: %d %s %s", dest, c, body, h.Get("Content-Type"))
+		}
+		for k, want := range map[string]string{
+			"X-Content-Type-Options":       "nosniff",
+			"Content-Security-Policy":      "sandbox; default-src 'none'",
+			"Cross-Origin-Resource-Policy": "same-origin",
+			"Content-Disposition":          `attachment; filename="payload-` + a.ID + `"`,
+		} {
+			if got := h.Get(k); got != want {
+				t.Errorf("Sec-Fetch-Dest %q: %s: %q, want %q", dest, k, got, want)
+			}
+		}
+	}
+}
