@@ -84,6 +84,7 @@ func TestOperatorJourney(t *testing.T) {
 	)
 	clickText(t, ctx, "Create provider")
 	waitJS(t, ctx, "the provider page", `/^#\/providers\/[0-9a-f-]{36}$/.test(location.hash) && (document.querySelector("main h1") || {}).textContent === "GitHub" && !!document.querySelector(".cm-content")`)
+	waitJS(t, ctx, "the creation's toast, still shown on the new page", `document.getElementById("toast").textContent === "Created GitHub."`)
 	screenshot(t, ctx, "provider-editor")
 
 	// Saving the provider's script makes version 2, current at once in
@@ -112,6 +113,7 @@ func TestOperatorJourney(t *testing.T) {
 	)
 	clickText(t, ctx, "Create function")
 	waitJS(t, ctx, "the function page", `/^#\/functions\/[0-9a-f-]{36}$/.test(location.hash) && (document.querySelector("main h1") || {}).textContent === "deploy" && !!document.querySelector(".cm-content")`)
+	waitJS(t, ctx, "the function's toast", `document.getElementById("toast").textContent === "Created deploy."`)
 	var fns struct {
 		Items []struct {
 			Script string `json:"script"`

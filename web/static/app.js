@@ -240,11 +240,11 @@ const routes = [
   [/^#\/audit/, "audit", "admin"],
 ];
 
-let pendingToast = null;
-
-// navigate goes to hash; a toast given is shown on the new page.
+// navigate goes to hash; a toast given is shown on the new page. (Toasts
+// outlive a change of page: routing never clears them, so
+// toast(...); navigate(...) shows the toast on the page it leads to.)
 export function navigate(hash, { toast: note } = {}) {
-  pendingToast = note || null;
+  if (note) toast(note);
   if (location.hash === hash) route();
   else location.hash = hash;
 }
@@ -280,12 +280,6 @@ async function route() {
   const main = document.getElementById("main");
   if (typeof cleanup === "function") cleanup();
   cleanup = null;
-  clear(document.getElementById("toast"));
-  if (pendingToast) {
-    const note = pendingToast;
-    pendingToast = null;
-    setTimeout(() => toast(note), 0);
-  }
   const match = routes.find(([re]) => re.test(hash));
   if (!match) {
     clear(main).append(h("h1", "Not found"), h("p", h("a", { href: "#/" }, "Back to the dashboard")));
