@@ -68,6 +68,53 @@ export function fmtAgo(t) {
   return `${Math.round(s / 86400)} d ago`;
 }
 
+// A value from outside (a sender, a sign-in form) is shown as what it is:
+// control characters, newlines included, and invisible format characters
+// (bidirectional overrides, zero-width spaces) appear as escapes (\n, \t,
+// \x1b, \u202e) marked as such, so a crafted value cannot read as several
+// lines, a different entry or reversed text.
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const ESCAPES = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0" };
+
+function escapeOf(c) {
+  const n = c.charCodeAt(0);
+  return ESCAPES[c] || (n < 0x100 ? "\\x" + n.toString(16).padStart(2, "0") : "\\u" + n.toString(16).padStart(4, "0"));
+}
+
+// visible(s) is s as text with those characters escaped (for titles).
+export function visible(s) {
+  return String(s ?? "").replace(INVISIBLE, escapeOf);
+}
+
+// visibleNodes(s) is s as nodes, each escape in a span.ctl.
+export function visibleNodes(s) {
+  const text = String(s ?? "");
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(INVISIBLE)) {
+    if (m.index > last) out.push(text.slice(last, m.index));
+    out.push(h("span.ctl", { title: "control character" }, escapeOf(m[0])));
+    last = m.index + 1;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
+// clip(value, max) is a list cell's text: one line, control characters
+// shown, cut at max characters with "…" (and by CSS at the column's
+// width); the title holds more of it, and the detail page the whole value.
+export function clip(value, max = 160) {
+  const raw = String(value ?? "");
+  const cut = raw.length > max;
+  const all = visible(raw);
+  return h(
+    "span.clip",
+    { title: cut || all.length > 30 ? (all.length > 2000 ? all.slice(0, 1999) + "…" : all) : null },
+    visibleNodes(cut ? raw.slice(0, max - 1) : raw),
+    cut ? "…" : null,
+  );
+}
+
 // A status as a coloured badge: SUCCESS, FAILED, PENDING, UNMATCHED...
 export function badge(status) {
   return h(`span.badge.st-${String(status || "").toLowerCase()}`, status || "—");
@@ -175,7 +222,7 @@ export function table(columns, rows, { onRow, empty = "Nothing here yet." } = {}
       h(
         "tbody",
         rows.map((r) => {
-          const tr = h("tr", columns.map((c) => h("td", { class: c.cls, "data-label": c.title }, c.cell(r))));
+          const tr = h("tr", columns.map((c) => h("td", { class: c.cls, "data-label": c.title }, cellOf(c, r))));
           if (onRow) {
             tr.classList.add("clickable");
             tr.tabIndex = 0;
@@ -191,6 +238,13 @@ export function table(columns, rows, { onRow, empty = "Nothing here yet." } = {}
       ),
     ),
   );
+}
+
+// cellOf renders a column's cell: text is clipped (see clip), nodes are
+// the page's own.
+function cellOf(c, r) {
+  const v = c.cell(r);
+  return typeof v === "string" ? clip(v) : v;
 }
 
 // A "More" button for cursor-paged lists: load(cursor) returns

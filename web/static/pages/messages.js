@@ -2,7 +2,7 @@
 // live) and one message (#/messages/:id) with its executions, logs,
 // headers, query and payload, and the operate actions: resubmit, dry run
 // and signature check.
-import { h, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError } from "../app.js";
+import { h, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError, clip, visibleNodes } from "../app.js";
 
 const STATUSES = ["PENDING", "SUCCESS", "FAILED", "UNMATCHED"];
 const SCHEMES = ["github", "gitlab", "bitbucket", "slack", "stripe", "standard", "hmac"];
@@ -298,9 +298,9 @@ async function renderList({ main }) {
     },
     { title: "Status", cell: (m) => badge(m.status) },
     { title: "Method", cell: (m) => m.method, cls: "mono" },
-    { title: "URI", cell: (m) => "/" + (m.uri || ""), cls: "mono dm-break" },
-    { title: "Provider", cell: (m) => m.provider_name || (m.provider_id ? providerName.get(m.provider_id) || m.provider_id : h("span.muted", "—")) },
-    { title: "Summary", cell: (m) => m.message || "", cls: "dm-break" },
+    { title: "URI", cell: (m) => clip("/" + (m.uri || "")), cls: "mono dm-uri" },
+    { title: "Provider", cell: (m) => (m.provider_name || m.provider_id ? clip(m.provider_name || providerName.get(m.provider_id) || m.provider_id, 60) : h("span.muted", "—")), cls: "dm-prov" },
+    { title: "Summary", cell: (m) => clip(m.message || ""), cls: "dm-sum" },
     { title: "Duration", cell: (m) => fmtMs(m.duration_ms), cls: "dm-num dm-nowrap" },
   ];
   const tbody = h("tbody");
@@ -476,7 +476,7 @@ async function renderDetail({ main }, id) {
         ["Status", badge(m.status)],
         ["Received", [fmtTime(m.received_at), " ", h("span.muted", `(${fmtAgo(m.received_at)})`)]],
         ["Method", h("span.mono", m.method)],
-        ["URI", h("span.mono.dm-break", "/webhooks/v1/" + (m.uri || ""))],
+        ["URI", h("span.mono.dm-break", "/webhooks/v1/", visibleNodes(m.uri || ""))],
         ["Remote address", m.remote_addr ? h("span.mono", m.remote_addr) : ""],
         [
           "Provider",
@@ -484,7 +484,7 @@ async function renderDetail({ main }, id) {
             ? [h("a", { href: `#/providers/${encodeURIComponent(m.provider_id)}` }, m.provider_name || m.provider_id), m.provider_version ? h("span.muted", ` · match script v${m.provider_version}`) : null]
             : m.status === "PENDING" ? "" : h("span.muted", "none matched"),
         ],
-        ["Summary", m.message],
+        ["Summary", m.message ? h("span.dm-break", visibleNodes(m.message)) : m.message],
         ["Duration", fmtMs(m.duration_ms)],
         ["Content type", m.content_type ? h("span.mono", m.content_type) : ""],
         ["Size", fmtBytes(m.size || 0)],

@@ -2,7 +2,7 @@
 // and one provider (#/providers/:id) with its match script, versions, dry
 // run and functions. The script widgets (editor, versions, dry run) are
 // exported for pages/functions.js.
-import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, badge, ApiError, guardLeaving } from "../app.js";
+import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, badge, ApiError, guardLeaving, clip } from "../app.js";
 
 // ---------- shared: fetching every page of a list ----------
 
@@ -567,9 +567,9 @@ async function renderList(main) {
         "tr",
         { dataset: { id: p.id }, draggable: editable ? "true" : null },
         h("td.order", { "data-label": "#" }, editable ? h("span.handle", { "aria-hidden": "true", title: "Drag to reorder" }, "⠿ ") : null, String(i + 1)),
-        h("td", { "data-label": "Name" }, h("a", { href: `#/providers/${encodeURIComponent(p.id)}` }, p.name)),
-        h("td", { "data-label": "Description" }, p.description || h("span.muted", "—")),
-        h("td", { "data-label": "Active" }, active),
+        h("td.name", { "data-label": "Name" }, h("a", { href: `#/providers/${encodeURIComponent(p.id)}` }, clip(p.name, 80))),
+        h("td.desc", { "data-label": "Description" }, p.description ? clip(p.description, 120) : h("span.muted", "—")),
+        h("td.active", { "data-label": "Active" }, active),
         h("td.num", { "data-label": "Functions" }, String(counts[p.id] || 0)),
         editable
           ? h(
