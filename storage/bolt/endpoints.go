@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -80,10 +82,31 @@ func (s *Store) sealEndpoint(e storage.Endpoint) endpointRecord {
 			Expires: old.Expires,
 		})
 	}
+	// Secret headers and every cookie: sealed one by one, under their
+	// names, and left out of the record's plain maps.
+	if len(e.SecretHeaders) > 0 && len(e.Headers) > 0 {
+		r.Headers = maps.Clone(e.Headers)
+		for _, name := range e.SecretHeaders {
+			if v, ok := r.Headers[name]; ok {
+				r.Sealed[headerSecret(name)] = s.sealer.Seal([]byte(v), aad(headerSecret(name)))
+				delete(r.Headers, name)
+			}
+		}
+	}
+	for name, v := range e.Cookies {
+		r.Sealed[cookieSecret(name)] = s.sealer.Seal([]byte(v), aad(cookieSecret(name)))
+	}
+	r.Cookies = nil
 	// Plaintext stays out of the record whatever the JSON tags say.
 	r.Auth.Password, r.Auth.Token, r.SigningSecret, r.PreviousSecrets = "", "", "", nil
 	return r
 }
+
+// headerSecret and cookieSecret name a sealed header or cookie value. An
+// endpoint stored before they existed keeps its values in the plain maps,
+// which still load; the next save seals them.
+func headerSecret(name string) string { return "header/" + name }
+func cookieSecret(name string) string { return "cookie/" + name }
 
 func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
 	e := r.Endpoint
@@ -98,6 +121,22 @@ func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
 		}
 		e.SigningSecret = string(plain)
 	}
+	for sealedName, v := range r.Sealed {
+		name, isHeader := strings.CutPrefix(sealedName, "header/")
+		cookie, isCookie := strings.CutPrefix(sealedName, "cookie/")
+		if !isHeader && !isCookie {
+			continue
+		}
+		plain, err := s.sealer.Open(v, aad(sealedName))
+		if err != nil {
+			return storage.Endpoint{}, fmt.Errorf("endpoint %s secret %q: %w", e.ID, sealedName, err)
+		}
+		if isHeader {
+			e.Headers = withValue(e.Headers, name, string(plain))
+		} else {
+			e.Cookies = withValue(e.Cookies, cookie, string(plain))
+		}
+	}
 	e.PreviousSecrets = nil
 	for i, old := range r.Previous {
 		plain, err := s.sealer.Open(old.Sealed, aad(previousName(i)))
@@ -107,6 +146,16 @@ func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
 		e.PreviousSecrets = append(e.PreviousSecrets, storage.OldSecret{Secret: string(plain), Expires: old.Expires})
 	}
 	return e, nil
+}
+
+// withValue sets m[k] = v, making m when it is nil. The maps it is given
+// come from a record just decoded, shared with no one.
+func withValue(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
 }
 
 // ListEndpoints returns every endpoint, oldest first.

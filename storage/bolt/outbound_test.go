@@ -145,3 +145,74 @@ func TestPurgeLeavesNoIndexEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Header values named in secret_headers, and every cookie value, are
+// sealed like the other secrets (issue 10, finding 7); an endpoint stored
+// before that, with them in plain, still loads.
+func TestEndpointSecretHeadersAndCookiesSealedAtRest(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchyard.db")
+	s := openTest(t, path, 7)
+	ctx := context.Background()
+	e, err := s.CreateEndpoint(ctx, storage.Endpoint{
+		Name: "AMMDS", URL: "https://ammds.example.com",
+		Headers:       map[string]string{"Authorization": "Bearer header-token-plain", "X-Custom": "custom-key-plain", "X-Static": "visible"},
+		SecretHeaders: []string{"Authorization", "X-Custom"},
+		Cookies:       map[string]string{"sid": "cookie-value-plain"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetEndpointHealth(ctx, e.ID, storage.EndpointHealth{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	// An endpoint as stored before secret_headers: headers and cookies in plain.
+	oldID := storagetest.NewID(t, time.Now())
+	old := []byte(`{"id":"` + oldID + `","name":"old","url":"https://old.example.com","method":"POST","enabled":true,` +
+		`"headers":{"Authorization":"Bearer old-plain"},"cookies":{"c":"old-cookie"},"auth":{"type":""}}`)
+	k, err := key(oldID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketEndpoints).Put(k, old) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"header-token-plain", "custom-key-plain", "cookie-value-plain"} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("secret %q stored in plain text", secret)
+		}
+	}
+	if !bytes.Contains(raw, []byte("visible")) {
+		t.Error("a header that is not secret should stay readable in the record")
+	}
+
+	s = openTest(t, path, 7)
+	defer s.Close()
+	got, err := s.GetEndpoint(ctx, e.ID)
+	if err != nil || got.Headers["Authorization"] != "Bearer header-token-plain" || got.Headers["X-Custom"] != "custom-key-plain" ||
+		got.Headers["X-Static"] != "visible" || got.Cookies["sid"] != "cookie-value-plain" || len(got.SecretHeaders) != 2 {
+		t.Fatalf("endpoint after reopen: %+v %v", got, err)
+	}
+	prev, err := s.GetEndpoint(ctx, oldID)
+	if err != nil || prev.Headers["Authorization"] != "Bearer old-plain" || prev.Cookies["c"] != "old-cookie" {
+		t.Fatalf("old endpoint: %+v %v", prev, err)
+	}
+	// Saved again, the old endpoint's cookie is sealed too.
+	if _, err := s.UpdateEndpoint(ctx, prev); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if bytes.Contains(tx.Bucket(bucketEndpoints).Get(k), []byte("old-cookie")) {
+			t.Error("the old endpoint's cookie stays in plain after an update")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
