@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,29 +85,58 @@ func (s *Store) sealEndpoint(e storage.Endpoint) endpointRecord {
 	}
 	// Secret headers and every cookie: sealed one by one, under their
 	// names, and left out of the record's plain maps.
-	if len(e.SecretHeaders) > 0 && len(e.Headers) > 0 {
-		r.Headers = maps.Clone(e.Headers)
-		for _, name := range e.SecretHeaders {
-			if v, ok := r.Headers[name]; ok {
-				r.Sealed[headerSecret(name)] = s.sealer.Seal([]byte(v), aad(headerSecret(name)))
-				delete(r.Headers, name)
-			}
-		}
-	}
-	for name, v := range e.Cookies {
-		r.Sealed[cookieSecret(name)] = s.sealer.Seal([]byte(v), aad(cookieSecret(name)))
-	}
-	r.Cookies = nil
+	r.Headers = s.sealValues(r.Sealed, "header/", e.Headers, func(k string) bool { return slices.Contains(e.SecretHeaders, k) }, aad)
+	r.Cookies = s.sealValues(r.Sealed, "cookie/", e.Cookies, func(string) bool { return true }, aad)
 	// Plaintext stays out of the record whatever the JSON tags say.
 	r.Auth.Password, r.Auth.Token, r.SigningSecret, r.PreviousSecrets = "", "", "", nil
 	return r
 }
 
-// headerSecret and cookieSecret name a sealed header or cookie value. An
-// endpoint stored before they existed keeps its values in the plain maps,
-// which still load; the next save seals them.
-func headerSecret(name string) string { return "header/" + name }
-func cookieSecret(name string) string { return "cookie/" + name }
+// sealValues seals the values of m whose names pick chooses into into,
+// under prefix+name, and returns m without them (m itself when none is
+// chosen, nil when none is left). A record stored before headers and
+// cookies were sealed keeps them in its plain maps, which still load; the
+// next save seals them.
+func (s *Store) sealValues(into map[string][]byte, prefix string, m map[string]string, pick func(name string) bool, aad func(name string) []byte) map[string]string {
+	var plain map[string]string
+	for k, v := range m {
+		if !pick(k) {
+			continue
+		}
+		if plain == nil {
+			plain = maps.Clone(m)
+		}
+		into[prefix+k] = s.sealer.Seal([]byte(v), aad(prefix+k))
+		delete(plain, k)
+	}
+	if plain == nil {
+		return m
+	}
+	if len(plain) == 0 {
+		return nil
+	}
+	return plain
+}
+
+// openValues opens what sealValues sealed under prefix into m (made when
+// nil; the maps given come from a record just decoded, shared with no one).
+func (s *Store) openValues(m map[string]string, prefix string, sealed map[string][]byte, aad func(name string) []byte) (map[string]string, error) {
+	for sealedName, v := range sealed {
+		name, ok := strings.CutPrefix(sealedName, prefix)
+		if !ok {
+			continue
+		}
+		plain, err := s.sealer.Open(v, aad(sealedName))
+		if err != nil {
+			return nil, fmt.Errorf("secret %q: %w", sealedName, err)
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[name] = string(plain)
+	}
+	return m, nil
+}
 
 func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
 	e := r.Endpoint
@@ -121,21 +151,12 @@ func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
 		}
 		e.SigningSecret = string(plain)
 	}
-	for sealedName, v := range r.Sealed {
-		name, isHeader := strings.CutPrefix(sealedName, "header/")
-		cookie, isCookie := strings.CutPrefix(sealedName, "cookie/")
-		if !isHeader && !isCookie {
-			continue
-		}
-		plain, err := s.sealer.Open(v, aad(sealedName))
-		if err != nil {
-			return storage.Endpoint{}, fmt.Errorf("endpoint %s secret %q: %w", e.ID, sealedName, err)
-		}
-		if isHeader {
-			e.Headers = withValue(e.Headers, name, string(plain))
-		} else {
-			e.Cookies = withValue(e.Cookies, cookie, string(plain))
-		}
+	var err error
+	if e.Headers, err = s.openValues(e.Headers, "header/", r.Sealed, aad); err != nil {
+		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", e.ID, err)
+	}
+	if e.Cookies, err = s.openValues(e.Cookies, "cookie/", r.Sealed, aad); err != nil {
+		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", e.ID, err)
 	}
 	e.PreviousSecrets = nil
 	for i, old := range r.Previous {
@@ -146,16 +167,6 @@ func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
 		e.PreviousSecrets = append(e.PreviousSecrets, storage.OldSecret{Secret: string(plain), Expires: old.Expires})
 	}
 	return e, nil
-}
-
-// withValue sets m[k] = v, making m when it is nil. The maps it is given
-// come from a record just decoded, shared with no one.
-func withValue(m map[string]string, k, v string) map[string]string {
-	if m == nil {
-		m = map[string]string{}
-	}
-	m[k] = v
-	return m
 }
 
 // ListEndpoints returns every endpoint, oldest first.

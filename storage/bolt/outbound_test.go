@@ -32,7 +32,8 @@ func TestOutboundSecretsSealedAtRest(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switchyard.db")
 	s := openTest(t, path, 7)
 	ctx := context.Background()
-	secrets := []string{"endpoint-password-plain", "endpoint-token-plain", "whsec_signing-plain", "whsec_previous-plain", "callback-password-plain", "callback-token-plain"}
+	secrets := []string{"endpoint-password-plain", "endpoint-token-plain", "whsec_signing-plain", "whsec_previous-plain", "callback-password-plain", "callback-token-plain",
+		"callback-header-plain", "callback-cookie-plain"}
 	e, err := s.CreateEndpoint(ctx, storage.Endpoint{
 		Name: "CI", URL: "https://ci.example.com",
 		Auth:            storage.Auth{Type: "basic", Username: "bot", Password: secrets[0], Token: secrets[1]},
@@ -49,7 +50,8 @@ func TestOutboundSecretsSealedAtRest(t *testing.T) {
 	now := time.Now()
 	d := storage.Delivery{
 		ID: storagetest.NewID(t, now), Lane: "callback:x.example.com", CreatedAt: now,
-		Callback: &storage.Callback{URL: "https://x.example.com", Auth: storage.Auth{Type: "basic", Password: secrets[4], Token: secrets[5]}},
+		Callback: &storage.Callback{URL: "https://x.example.com", Auth: storage.Auth{Type: "basic", Password: secrets[4], Token: secrets[5]},
+			Headers: map[string]string{"X-Auth-Token": secrets[6], "X-Trace": "t"}, Cookies: map[string]string{"sid": secrets[7]}},
 	}
 	if err := s.AppendEvent(ctx, storage.Event{ID: storagetest.NewID(t, now), Type: "t"}, []storage.Delivery{d}); err != nil {
 		t.Fatal(err)
@@ -77,7 +79,8 @@ func TestOutboundSecretsSealedAtRest(t *testing.T) {
 		t.Fatalf("endpoint after reopen: %+v %v", got, err)
 	}
 	due, err := s.DueDeliveries(ctx, next, func(string) int { return 10 }, nil)
-	if err != nil || len(due) != 1 || due[0].Callback.Auth.Password != secrets[4] || due[0].Callback.Auth.Token != secrets[5] {
+	if err != nil || len(due) != 1 || due[0].Callback.Auth.Password != secrets[4] || due[0].Callback.Auth.Token != secrets[5] ||
+		due[0].Callback.Headers["X-Auth-Token"] != secrets[6] || due[0].Callback.Headers["X-Trace"] != "t" || due[0].Callback.Cookies["sid"] != secrets[7] {
 		t.Fatalf("due callback after reopen: %+v %v", due, err)
 	}
 	s.Close()
