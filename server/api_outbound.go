@@ -87,7 +87,7 @@ func (in *endpointInput) apply(e *storage.Endpoint, now time.Time) error {
 		e.EventTypes = *in.EventTypes
 	}
 	if in.Headers != nil {
-		h, err := keepSecrets("header", *in.Headers, e.Headers, e.SecretHeaders)
+		h, err := keepSecrets("header", *in.Headers, e.Headers, notify.SecretHeaders(e.Headers, e.SecretHeaders))
 		if err != nil {
 			return err
 		}
@@ -231,13 +231,12 @@ func viewerEndpoint(v endpointView) endpointView {
 // headers and of its cookies are secretMarker.
 func viewEndpoint(e storage.Endpoint) endpointView {
 	v := endpointView{Endpoint: e}
-	if len(e.SecretHeaders) > 0 {
+	if secret := notify.SecretHeaders(e.Headers, e.SecretHeaders); len(secret) > 0 {
 		v.Headers = maps.Clone(e.Headers)
-		for _, name := range e.SecretHeaders {
-			if _, ok := v.Headers[name]; ok {
-				v.Headers[name] = secretMarker
-			}
+		for _, name := range secret {
+			v.Headers[name] = secretMarker
 		}
+		v.SecretHeaders = secret
 	}
 	if len(e.Cookies) > 0 {
 		v.Cookies = make(map[string]string, len(e.Cookies))

@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -85,7 +86,11 @@ func (s *Store) sealEndpoint(e storage.Endpoint) endpointRecord {
 	}
 	// Secret headers and every cookie: sealed one by one, under their
 	// names, and left out of the record's plain maps.
-	r.Headers = s.sealValues(r.Sealed, "header/", e.Headers, func(k string) bool { return slices.Contains(e.SecretHeaders, k) }, aad)
+	// Credential-like headers are sealed even when a caller left them out
+	// of SecretHeaders.
+	r.Headers = s.sealValues(r.Sealed, "header/", e.Headers, func(k string) bool {
+		return slices.Contains(e.SecretHeaders, k) || redact.CredentialHeader(k)
+	}, aad)
 	r.Cookies = s.sealValues(r.Sealed, "cookie/", e.Cookies, func(string) bool { return true }, aad)
 	// Plaintext stays out of the record whatever the JSON tags say.
 	r.Auth.Password, r.Auth.Token, r.SigningSecret, r.PreviousSecrets = "", "", "", nil
