@@ -2,12 +2,12 @@ package functions
 
 import (
 	"context"
-
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -96,7 +96,7 @@ func (d *Dispatcher) DryRun(ctx context.Context, id string, opts DryRunOptions) 
 	if err != nil {
 		return DryRunResult{}, err
 	}
-	cat, err := d.dryRunCatalog(ctx, md.Message, opts)
+	cat, secrets, err := d.dryRunCatalog(ctx, md.Message, opts)
 	if err != nil {
 		return DryRunResult{}, err
 	}
@@ -131,16 +131,63 @@ func (d *Dispatcher) DryRun(ctx context.Context, id string, opts DryRunOptions) 
 		over := opts.Script != "" && (e.FunctionID == opts.FunctionID || e.FunctionID == unsavedID)
 		res.Functions[i] = DryRunFunction{Execution: e, Result: ev.Results[i], Overridden: over}
 	}
+	redactResult(&res, secrets)
 	return res, nil
 }
 
+// redactResult replaces the values of secrets everywhere in a dry run's
+// answer: the logs, errors and summary (already redacted per provider as
+// they were written), the return values and the recorded calls.
+func redactResult(res *DryRunResult, secrets *redact.Secrets) {
+	if secrets == nil {
+		return
+	}
+	res.Summary = secrets.String(res.Summary)
+	lines := func(ls []storage.LogLine) {
+		for i := range ls {
+			ls[i].Text = secrets.String(ls[i].Text)
+		}
+	}
+	lines(res.Logs)
+	for i := range res.Functions {
+		f := &res.Functions[i]
+		lines(f.Logs)
+		f.Error = secrets.String(f.Error)
+		f.Result = secrets.Value(f.Result)
+	}
+	for i := range res.Effects {
+		e := &res.Effects[i]
+		e.URL, e.Body, e.Key, e.EventType = secrets.String(e.URL), secrets.String(e.Body), secrets.String(e.Key), secrets.String(e.EventType)
+		if e.Headers != nil {
+			e.Headers = secrets.Value(e.Headers).(map[string]string)
+		}
+		if e.Fields != nil {
+			e.Fields = secrets.Value(e.Fields).(map[string]any)
+		}
+	}
+}
+
 // dryRunCatalog builds providers and routes from the store with opts
-// applied, reusing the compiled programs of the live catalog.
-func (d *Dispatcher) dryRunCatalog(ctx context.Context, m storage.Message, opts DryRunOptions) (*catalog, error) {
+// applied, reusing the compiled programs of the live catalog. It returns
+// with them the replacer of every provider's secrets.
+func (d *Dispatcher) dryRunCatalog(ctx context.Context, m storage.Message, opts DryRunOptions) (*catalog, *redact.Secrets, error) {
 	plist, err := d.store.ListProviders(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	all := make([]map[string]string, len(plist))
+	for i, p := range plist {
+		all[i] = p.Secrets
+	}
+	cat, err := d.dryRunRoutes(ctx, m, opts, plist)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, redact.NewSecrets(all...), nil
+}
+
+// dryRunRoutes builds the catalog of dryRunCatalog from plist.
+func (d *Dispatcher) dryRunRoutes(ctx context.Context, m storage.Message, opts DryRunOptions, plist []storage.Provider) (*catalog, error) {
 	flist, err := d.store.ListFunctions(ctx)
 	if err != nil {
 		return nil, err
@@ -241,7 +288,7 @@ func (s scopedRecorder) Do(_ context.Context, req *scripting.HTTPRequest) (*scri
 	if len(body) > maxEffectBody {
 		body = body[:maxEffectBody] + "…"
 	}
-	s.r.add(Effect{Kind: "http", Scope: s.scope, Method: req.Method, URL: req.URL, Headers: redact(req.Headers), Body: body})
+	s.r.add(Effect{Kind: "http", Scope: s.scope, Method: req.Method, URL: req.URL, Headers: redact.Headers(req.Headers), Body: body})
 	return &scripting.HTTPResponse{Status: 200, Headers: map[string]string{"x-switchyard-dry-run": "true"}}, nil
 }
 
@@ -266,36 +313,6 @@ func (s scopedRecorder) Webhook(_ context.Context, req *scripting.WebhookRequest
 	if len(body) > maxEffectBody {
 		body = body[:maxEffectBody] + "…"
 	}
-	s.r.add(Effect{Kind: "webhook", Scope: s.scope, Method: req.Method, URL: req.URL, Headers: redact(req.Headers), Body: body})
+	s.r.add(Effect{Kind: "webhook", Scope: s.scope, Method: req.Method, URL: req.URL, Headers: redact.Headers(req.Headers), Body: body})
 	return "dry-run", nil
-}
-
-// redact hides the values of headers that carry credentials.
-func redact(h map[string]string) map[string]string {
-	if len(h) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		if sensitiveHeader(k) {
-			v = fmt.Sprintf("[redacted, %d bytes]", len(v))
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// sensitiveHeader reports whether a header's value is likely a credential.
-func sensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "authorization", "proxy-authorization", "cookie":
-		return true
-	}
-	for _, w := range []string{"token", "secret", "signature", "password", "api-key", "apikey"} {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
 }

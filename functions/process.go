@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -150,7 +151,7 @@ func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storag
 			return // stopping: the whole evaluation is dropped below
 		}
 		defer g.leave()
-		o.Executions[i], ev.Results[i], summaries[i] = execute(ctx, eng, fns[i], req, effects)
+		o.Executions[i], ev.Results[i], summaries[i] = execute(ctx, eng, fns[i], req, effects, match.Provider.Secrets)
 	}
 	if len(fns) == 1 {
 		exec(0)
@@ -176,8 +177,9 @@ func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storag
 	return ev, nil
 }
 
-// execute runs one function script.
-func execute(ctx context.Context, eng *scripting.Engine, f *Compiled, req scripting.Request, effects func(scope string) *scripting.Effects) (storage.Execution, any, string) {
+// execute runs one function script. What it records (logs, error,
+// summary) has the values of secrets replaced; its return value does not.
+func execute(ctx context.Context, eng *scripting.Engine, f *Compiled, req scripting.Request, effects func(scope string) *scripting.Effects, secrets *redact.Secrets) (storage.Execution, any, string) {
 	started := time.Now()
 	req.Scope = "function:" + f.ID
 	req.Effects = effects(req.Scope)
@@ -189,15 +191,15 @@ func execute(ctx context.Context, eng *scripting.Engine, f *Compiled, req script
 		Status:       storage.StatusSuccess,
 		StartedAt:    started.UTC(),
 		DurationMS:   float64(r.Duration.Microseconds()) / 1000,
-		Logs:         providers.Lines("", r.Logs),
+		Logs:         providers.Lines("", r.Logs, secrets),
 	}
 	if e.Logs == nil {
 		e.Logs = []storage.LogLine{}
 	}
 	if r.Err != nil {
-		e.Status, e.Error = storage.StatusFailed, r.Err.Error()
+		e.Status, e.Error = storage.StatusFailed, secrets.String(r.Err.Error())
 	}
-	return e, r.Value, r.Summary
+	return e, r.Value, secrets.String(r.Summary)
 }
 
 // note is a line the router itself writes into a message's log.

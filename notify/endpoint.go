@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/notify/template"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -77,6 +79,7 @@ func Normalize(e *storage.Endpoint) error {
 			return invalid("header %q is set by Switchyard and cannot be configured", k)
 		}
 	}
+	e.SecretHeaders = SecretHeaders(e.Headers, e.SecretHeaders)
 	for k, v := range e.Cookies {
 		if !validCookie(k, v) {
 			return invalid("cookie %q: names must be tokens and values must not hold spaces, quotes, commas, semicolons or backslashes", k)
@@ -140,6 +143,23 @@ func Normalize(e *storage.Endpoint) error {
 		}
 	}
 	return nil
+}
+
+// SecretHeaders returns the names of the headers of h whose values are
+// secrets, spelt as h spells them and sorted: those named in names (in any
+// case) and every credential-like one (Authorization, X-Api-Key...: see
+// redact.CredentialHeader), whether or not it was named, so that an
+// endpoint saved before secret_headers existed is covered too. Names
+// without a header are dropped (the API refuses them when they are given).
+func SecretHeaders(h map[string]string, names []string) []string {
+	var out []string
+	for k := range h {
+		if redact.CredentialHeader(k) || slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, k) }) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // eventFields are the keys of an event's default JSON body.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -59,6 +60,9 @@ type Compiled struct {
 	Timeout time.Duration
 	// Env is what scripts see as PROPERTIES: properties and opened secrets.
 	Env map[string]string
+	// Secrets replaces the secrets' values in what the provider's scripts
+	// write (logs, errors, summaries): an operator reads those.
+	Secrets *redact.Secrets
 }
 
 // Set is an immutable, ordered list of the active providers.
@@ -82,7 +86,7 @@ func Build(list []storage.Provider, prev *Set) (*Set, error) {
 		env := make(map[string]string, len(p.Properties)+len(p.Secrets))
 		maps.Copy(env, p.Properties)
 		maps.Copy(env, p.Secrets)
-		c := &Compiled{Provider: p, Env: env, Timeout: time.Duration(p.MatchTimeoutMS) * time.Millisecond}
+		c := &Compiled{Provider: p, Env: env, Secrets: redact.NewSecrets(p.Secrets), Timeout: time.Duration(p.MatchTimeoutMS) * time.Millisecond}
 		if c.Timeout <= 0 {
 			c.Timeout = DefaultMatchTimeout
 		}
@@ -126,30 +130,31 @@ func (s *Set) Match(ctx context.Context, eng *scripting.Engine, req scripting.Re
 		}
 		r := eng.Run(ctx, c.Program, &req, c.Timeout)
 		source := "provider:" + c.Name
-		res.Logs = append(res.Logs, Lines(source, r.Logs)...)
+		res.Logs = append(res.Logs, Lines(source, r.Logs, c.Secrets)...)
 		if r.Err != nil {
 			if ctx.Err() != nil && errors.Is(r.Err, ctx.Err()) {
 				return res, ctx.Err()
 			}
-			res.Logs = append(res.Logs, storage.LogLine{Time: time.Now().UTC(), Level: "SEVERE", Source: source, Text: "match script failed: " + r.Err.Error()})
+			res.Logs = append(res.Logs, storage.LogLine{Time: time.Now().UTC(), Level: "SEVERE", Source: source, Text: "match script failed: " + c.Secrets.String(r.Err.Error())})
 			continue
 		}
 		if r.Truthy {
-			res.Provider, res.Summary = c, r.Summary
+			res.Provider, res.Summary = c, c.Secrets.String(r.Summary)
 			return res, nil
 		}
 	}
 	return res, nil
 }
 
-// Lines converts script log lines into stored ones, tagged with source.
-func Lines(source string, in []scripting.LogLine) []storage.LogLine {
+// Lines converts script log lines into stored ones, tagged with source,
+// with the values of secrets replaced.
+func Lines(source string, in []scripting.LogLine, secrets *redact.Secrets) []storage.LogLine {
 	if len(in) == 0 {
 		return nil
 	}
 	out := make([]storage.LogLine, len(in))
 	for i, l := range in {
-		out[i] = storage.LogLine{Time: l.Time, Level: l.Level, Text: l.Text, Source: source}
+		out[i] = storage.LogLine{Time: l.Time, Level: l.Level, Text: secrets.String(l.Text), Source: source}
 	}
 	return out
 }

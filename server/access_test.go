@@ -108,8 +108,10 @@ func TestViewerSeesNoPayloadHeadersOrLogs(t *testing.T) {
 	if code, _ := in.as(viewer, "GET", "/messages/"+a.ID+"/payload", nil, nil); code != http.StatusForbidden {
 		t.Fatalf("viewer payload: %d", code)
 	}
+	// Operators see headers, logs and errors, but no credential's value.
 	code, body = in.as(operator, "GET", "/messages/"+a.ID, nil, nil)
-	if code != 200 || !strings.Contains(string(body), "k-123") || !strings.Contains(string(body), "secret-ish log") {
+	if code != 200 || strings.Contains(string(body), "k-123") || !strings.Contains(string(body), `"x-api-key":"[redacted]"`) ||
+		!strings.Contains(string(body), "secret-ish log") {
 		t.Fatalf("operator detail: %d %s", code, body)
 	}
 	if code, body := in.as(operator, "GET", "/messages/"+a.ID+"/payload", nil, nil); code != 200 || string(body) != `{"card": "4111"}` {

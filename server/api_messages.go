@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -100,6 +101,9 @@ func (s *Server) getMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The values of credential-like headers (X-Gitlab-Token, Authorization:
+	// often a provider's secret itself) are hidden from every role.
+	d.Headers = redact.Headers(d.Headers)
 	if d.Headers == nil {
 		d.Headers = map[string]string{}
 	}

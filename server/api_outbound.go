@@ -3,13 +3,16 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/notify"
 	"github.com/switchyard-dev/switchyard/notify/template"
 	"github.com/switchyard-dev/switchyard/server/access"
@@ -28,6 +31,7 @@ type endpointInput struct {
 	Enabled          *bool                `json:"enabled"`
 	EventTypes       *[]string            `json:"event_types"`
 	Headers          *map[string]string   `json:"headers"`
+	SecretHeaders    *[]string            `json:"secret_headers"`
 	Cookies          *map[string]string   `json:"cookies"`
 	Auth             *authInput           `json:"auth"`
 	BodyTemplate     *string              `json:"body_template"`
@@ -51,8 +55,13 @@ type authInput struct {
 	Token    *string `json:"token"`
 }
 
+// secretMarker stands for a stored secret header or cookie value in the
+// API's answers; given back in headers or cookies, it keeps that value.
+const secretMarker = "[secret]"
+
 // apply overlays the input on e. now dates a rotated-out signing secret.
-func (in *endpointInput) apply(e *storage.Endpoint, now time.Time) {
+// Its errors wrap storage.ErrInvalid.
+func (in *endpointInput) apply(e *storage.Endpoint, now time.Time) error {
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -78,10 +87,26 @@ func (in *endpointInput) apply(e *storage.Endpoint, now time.Time) {
 		e.EventTypes = *in.EventTypes
 	}
 	if in.Headers != nil {
-		e.Headers = *in.Headers
+		h, err := keepSecrets("header", *in.Headers, e.Headers, notify.SecretHeaders(e.Headers, e.SecretHeaders))
+		if err != nil {
+			return err
+		}
+		e.Headers = h
+	}
+	if in.SecretHeaders != nil {
+		for _, name := range *in.SecretHeaders {
+			if !hasHeader(e.Headers, name) {
+				return fmt.Errorf("%w: secret_headers names %q, which is not one of the headers", storage.ErrInvalid, name)
+			}
+		}
+		e.SecretHeaders = *in.SecretHeaders
 	}
 	if in.Cookies != nil {
-		e.Cookies = *in.Cookies
+		c, err := keepSecrets("cookie", *in.Cookies, e.Cookies, slices.Collect(maps.Keys(e.Cookies)))
+		if err != nil {
+			return err
+		}
+		e.Cookies = c
 	}
 	if in.ExtraBody != nil {
 		e.ExtraBody = *in.ExtraBody
@@ -130,6 +155,35 @@ func (in *endpointInput) apply(e *storage.Endpoint, now time.Time) {
 		}
 		e.SigningSecret, e.PreviousSecrets = *in.SigningSecret, kept
 	}
+	return nil
+}
+
+// hasHeader reports whether h holds the header name, in any case.
+func hasHeader(h map[string]string, name string) bool {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// keepSecrets returns the new headers or cookies with every value given as
+// secretMarker replaced by the stored secret value of that name (secret
+// lists the names whose stored values are secrets).
+func keepSecrets(kind string, given, stored map[string]string, secret []string) (map[string]string, error) {
+	out := maps.Clone(given)
+	for k, v := range out {
+		if v != secretMarker {
+			continue
+		}
+		old, ok := stored[k]
+		if !ok || !slices.Contains(secret, k) {
+			return nil, fmt.Errorf("%w: %s %q: %q stands for the stored secret value, and there is none for this name; give the value", storage.ErrInvalid, kind, k, secretMarker)
+		}
+		out[k] = old
+	}
+	return out, nil
 }
 
 // endpointView is an endpoint as the API shows it: secrets as flags.
@@ -173,8 +227,23 @@ func viewerEndpoint(v endpointView) endpointView {
 	return v
 }
 
+// viewEndpoint shows e without its secrets: the values of its secret
+// headers and of its cookies are secretMarker.
 func viewEndpoint(e storage.Endpoint) endpointView {
 	v := endpointView{Endpoint: e}
+	if secret := notify.SecretHeaders(e.Headers, e.SecretHeaders); len(secret) > 0 {
+		v.Headers = maps.Clone(e.Headers)
+		for _, name := range secret {
+			v.Headers[name] = secretMarker
+		}
+		v.SecretHeaders = secret
+	}
+	if len(e.Cookies) > 0 {
+		v.Cookies = make(map[string]string, len(e.Cookies))
+		for k := range e.Cookies {
+			v.Cookies[k] = secretMarker
+		}
+	}
 	v.Auth = authView{Type: e.Auth.Type, Username: e.Auth.Username, PasswordSet: e.Auth.Password != "", TokenSet: e.Auth.Token != ""}
 	v.Signing = signingView{Secret: e.SigningSecret != "", StandardWebhooks: strings.HasPrefix(e.SigningSecret, "whsec_")}
 	now := time.Now()
@@ -258,7 +327,9 @@ func (s *Server) updateEndpoint(c echo.Context) error {
 func (s *Server) saveEndpoint(c echo.Context, in *endpointInput, e storage.Endpoint,
 	save func(context.Context, storage.Endpoint) (storage.Endpoint, error), code int) error {
 	ctx := c.Request().Context()
-	in.apply(&e, time.Now())
+	if err := in.apply(&e, time.Now()); err != nil {
+		return err
+	}
 	if err := notify.Normalize(&e); err != nil {
 		return err
 	}
@@ -437,24 +508,18 @@ func (s *Server) getDelivery(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// redactCallback hides the values of a callback's credential headers.
+// redactCallback hides the values of a callback's credential-like headers
+// (redact.CredentialHeader) and of all its cookies, from every role.
 func redactCallback(cb *storage.Callback) *storage.Callback {
 	if cb == nil {
 		return nil
 	}
 	out := *cb
-	out.Headers = make(map[string]string, len(cb.Headers))
-	for k, v := range cb.Headers {
-		switch strings.ToLower(k) {
-		case "authorization", "proxy-authorization", "cookie", "x-api-key":
-			v = "[redacted]"
-		}
-		out.Headers[k] = v
-	}
+	out.Headers = redact.Headers(cb.Headers)
 	if len(cb.Cookies) > 0 {
 		out.Cookies = make(map[string]string, len(cb.Cookies))
 		for k := range cb.Cookies {
-			out.Cookies[k] = "[redacted]"
+			out.Cookies[k] = redact.Marker
 		}
 	}
 	return &out

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/functions"
 	"github.com/switchyard-dev/switchyard/providers"
+	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -126,12 +127,19 @@ func (s *Server) rollbackFunction(c echo.Context) error {
 
 // dryRun: POST /messages/{id}/dry-run runs a stored message again, with
 // optional unsaved scripts, recording nothing. The body may be empty.
+// Operators may dry-run the saved scripts; an unsaved script is new code
+// run against the provider's secrets, which needs the editor role. The
+// answer never holds a provider secret's value, whoever asks.
 func (s *Server) dryRun(c echo.Context) error {
 	var opts functions.DryRunOptions
 	if c.Request().ContentLength != 0 {
 		if err := decode(c, &opts); err != nil {
 			return err
 		}
+	}
+	if p := principal(c); (opts.MatchScript != "" || opts.Script != "") && !p.Can(access.Edit) {
+		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf(
+			"the %s role may dry-run the saved scripts only: running an unsaved match_script or script needs the editor role", p.Role))
 	}
 	res, err := s.disp.DryRun(c.Request().Context(), c.Param("id"), opts)
 	if err != nil {

@@ -72,17 +72,20 @@ type Endpoint struct {
 	URL         string `json:"url"`
 	Method      string `json:"method"`
 	EndpointHealth
-	EventTypes   []string          `json:"event_types"`
-	Headers      map[string]string `json:"headers,omitempty"` // values are templates
-	Cookies      map[string]string `json:"cookies,omitempty"`
-	Auth         Auth              `json:"auth"`
-	BodyTemplate string            `json:"body_template,omitempty"`
-	MsgKey       string            `json:"msg_key"`
-	ExtraBody    map[string]any    `json:"extra_body,omitempty"`
-	TimeoutMS    int               `json:"timeout_ms"`
-	Retry        RetryPolicy       `json:"retry"`
-	Verify       Verify            `json:"verify"`
-	Language     string            `json:"language"`
+	EventTypes []string          `json:"event_types"`
+	Headers    map[string]string `json:"headers,omitempty"` // values are templates
+	// SecretHeaders names the headers whose values are secrets: sealed at
+	// rest and never returned. Every cookie value is a secret too.
+	SecretHeaders []string          `json:"secret_headers,omitempty"`
+	Cookies       map[string]string `json:"cookies,omitempty"`
+	Auth          Auth              `json:"auth"`
+	BodyTemplate  string            `json:"body_template,omitempty"`
+	MsgKey        string            `json:"msg_key"`
+	ExtraBody     map[string]any    `json:"extra_body,omitempty"`
+	TimeoutMS     int               `json:"timeout_ms"`
+	Retry         RetryPolicy       `json:"retry"`
+	Verify        Verify            `json:"verify"`
+	Language      string            `json:"language"`
 	// Concurrency bounds the requests in flight to this endpoint;
 	// RateLimit bounds requests per second (0: no limit).
 	Concurrency int         `json:"concurrency"`

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/scripting"
 )
 
@@ -242,7 +243,8 @@ func flattenHeaders(h http.Header) map[string]string {
 // On a hop to another host,
 // http.Client already drops Authorization, Cookie and their kin (unless
 // the new host is a subdomain of the first); credential-like custom
-// headers are dropped here too (see credentialHeader).
+// headers are dropped here too (redact.CredentialHeader: X-Api-Key,
+// Private-Token, X-Auth-Token and the like).
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > MaxRedirects {
 		return fmt.Errorf("stopped after %d redirects", MaxRedirects)
@@ -267,27 +269,12 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	if !strings.EqualFold(req.URL.Hostname(), via[0].URL.Hostname()) {
 		for k := range req.Header {
-			if credentialHeader(k) {
+			if redact.CredentialHeader(k) {
 				delete(req.Header, k)
 			}
 		}
 	}
 	return nil
-}
-
-// credentialWords mark a header name that likely carries a credential.
-var credentialWords = []string{"auth", "token", "secret", "password", "passwd", "session", "cookie", "api-key", "apikey", "api_key"}
-
-// credentialHeader reports whether a header is not sent on to another
-// host on a redirect: X-Api-Key, Private-Token, X-Auth-Token and the like.
-func credentialHeader(name string) bool {
-	n := strings.ToLower(name)
-	for _, w := range credentialWords {
-		if strings.Contains(n, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // capTransport sets the default User-Agent and caps response bodies.

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -51,6 +52,10 @@ func (s *Store) sealDelivery(d storage.Delivery) deliveryRecord {
 		cb := *d.Callback
 		sealed := map[string][]byte{}
 		s.sealAuth(sealed, cb.Auth, deliveryAAD(d.ID))
+		// Credential-like headers (the rule the API shows them by) and
+		// every cookie are sealed like the auth.
+		cb.Headers = s.sealValues(sealed, "header/", cb.Headers, redact.CredentialHeader, deliveryAAD(d.ID))
+		cb.Cookies = s.sealValues(sealed, "cookie/", cb.Cookies, func(string) bool { return true }, deliveryAAD(d.ID))
 		if len(sealed) > 0 {
 			r.Sealed = sealed
 		}
@@ -63,9 +68,19 @@ func (s *Store) sealDelivery(d storage.Delivery) deliveryRecord {
 func (s *Store) openDelivery(r *deliveryRecord) (storage.Delivery, error) {
 	d := r.Delivery
 	if d.Callback != nil && len(r.Sealed) > 0 {
-		if err := s.openAuth(&d.Callback.Auth, r.Sealed, deliveryAAD(d.ID)); err != nil {
+		cb := *d.Callback
+		aad := deliveryAAD(d.ID)
+		if err := s.openAuth(&cb.Auth, r.Sealed, aad); err != nil {
 			return storage.Delivery{}, fmt.Errorf("delivery %s: %w", d.ID, err)
 		}
+		var err error
+		if cb.Headers, err = s.openValues(cb.Headers, "header/", r.Sealed, aad); err != nil {
+			return storage.Delivery{}, fmt.Errorf("delivery %s: %w", d.ID, err)
+		}
+		if cb.Cookies, err = s.openValues(cb.Cookies, "cookie/", r.Sealed, aad); err != nil {
+			return storage.Delivery{}, fmt.Errorf("delivery %s: %w", d.ID, err)
+		}
+		d.Callback = &cb
 	}
 	return d, nil
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -80,9 +84,63 @@ func (s *Store) sealEndpoint(e storage.Endpoint) endpointRecord {
 			Expires: old.Expires,
 		})
 	}
+	// Secret headers and every cookie: sealed one by one, under their
+	// names, and left out of the record's plain maps.
+	// Credential-like headers are sealed even when a caller left them out
+	// of SecretHeaders.
+	r.Headers = s.sealValues(r.Sealed, "header/", e.Headers, func(k string) bool {
+		return slices.Contains(e.SecretHeaders, k) || redact.CredentialHeader(k)
+	}, aad)
+	r.Cookies = s.sealValues(r.Sealed, "cookie/", e.Cookies, func(string) bool { return true }, aad)
 	// Plaintext stays out of the record whatever the JSON tags say.
 	r.Auth.Password, r.Auth.Token, r.SigningSecret, r.PreviousSecrets = "", "", "", nil
 	return r
+}
+
+// sealValues seals the values of m whose names pick chooses into into,
+// under prefix+name, and returns m without them (m itself when none is
+// chosen, nil when none is left). A record stored before headers and
+// cookies were sealed keeps them in its plain maps, which still load; the
+// next save seals them.
+func (s *Store) sealValues(into map[string][]byte, prefix string, m map[string]string, pick func(name string) bool, aad func(name string) []byte) map[string]string {
+	var plain map[string]string
+	for k, v := range m {
+		if !pick(k) {
+			continue
+		}
+		if plain == nil {
+			plain = maps.Clone(m)
+		}
+		into[prefix+k] = s.sealer.Seal([]byte(v), aad(prefix+k))
+		delete(plain, k)
+	}
+	if plain == nil {
+		return m
+	}
+	if len(plain) == 0 {
+		return nil
+	}
+	return plain
+}
+
+// openValues opens what sealValues sealed under prefix into m (made when
+// nil; the maps given come from a record just decoded, shared with no one).
+func (s *Store) openValues(m map[string]string, prefix string, sealed map[string][]byte, aad func(name string) []byte) (map[string]string, error) {
+	for sealedName, v := range sealed {
+		name, ok := strings.CutPrefix(sealedName, prefix)
+		if !ok {
+			continue
+		}
+		plain, err := s.sealer.Open(v, aad(sealedName))
+		if err != nil {
+			return nil, fmt.Errorf("secret %q: %w", sealedName, err)
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[name] = string(plain)
+	}
+	return m, nil
 }
 
 func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
@@ -97,6 +155,13 @@ func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
 			return storage.Endpoint{}, fmt.Errorf("endpoint %s secret %q: %w", e.ID, secretSigningSecret, err)
 		}
 		e.SigningSecret = string(plain)
+	}
+	var err error
+	if e.Headers, err = s.openValues(e.Headers, "header/", r.Sealed, aad); err != nil {
+		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", e.ID, err)
+	}
+	if e.Cookies, err = s.openValues(e.Cookies, "cookie/", r.Sealed, aad); err != nil {
+		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", e.ID, err)
 	}
 	e.PreviousSecrets = nil
 	for i, old := range r.Previous {

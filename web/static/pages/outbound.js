@@ -314,14 +314,14 @@ function endpointForm(ep, { templates = [], onSaved, readOnly = false }) {
     keyLabel: "Header name",
     valueLabel: "Header value",
     addLabel: "Add header",
-    hint: "Values may use placeholders such as {{type}}.",
+    hint: "Values may use placeholders such as {{type}}. Credential-like headers (Authorization, X-Api-Key, names with token, secret, auth, password, session, cookie) and those in the API's secret_headers are stored encrypted and shown as [secret]; leave [secret] to keep the stored value.",
     disabled: readOnly,
   });
   const cookies = keyValueRows("cookies", "Cookies", ep.cookies, {
     keyLabel: "Cookie name",
     valueLabel: "Cookie value",
     addLabel: "Add cookie",
-    hint: "Sent as one Cookie header.",
+    hint: "Sent as one Cookie header. Values are stored encrypted and shown as [secret]; leave [secret] to keep the stored value.",
     disabled: readOnly,
   });
 

@@ -1133,7 +1133,16 @@ export function editorPageTail(tail, { main, form, editor, base, editable, intro
   if (can("operate")) {
     const tryIt = dryRunSection({
       intro,
-      body: tryBody,
+      // Below the editor role the editor is read-only and the server runs
+      // only saved scripts: send none.
+      body: () => {
+        const b = tryBody();
+        if (!editable) {
+          delete b.match_script;
+          delete b.script;
+        }
+        return b;
+      },
       onScriptError: async (err) => {
         if (err) await scriptError(form, editor, err);
         else {
