@@ -384,3 +384,41 @@ func TestPayloadIsNotASubresource(t *testing.T) {
 		}
 	}
 }
+
+// When nothing matches, the message's log says for each provider why not:
+// what its match script returned and which headers it looked for and did
+// not find (a correctly signed GitHub webhook without X-GitHub-Event used
+// to say only "no provider matched").
+func TestUnmatchedSaysWhyForEachProvider(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.api("POST", "/providers", map[string]any{"template": "github", "secrets": map[string]string{"secret": "s3cret"}}, 201, nil)
+	in.provider("custom", `return HTTP_HEADERS["x-custom-token"] === "yes" && QUERY_PARAMS.k === "v"`)
+	body := []byte(`{"ref": "refs/heads/main"}`)
+	mac := hmac.New(sha256.New, []byte("s3cret"))
+	mac.Write(body)
+	code, a := in.send("github", body, true, http.Header{"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(mac.Sum(nil))}})
+	if code != 404 {
+		t.Fatalf("status %d", code)
+	}
+	m := in.message(a.ID)
+	why := map[string]string{}
+	for _, l := range m.Logs {
+		why[l.Source] += l.Text + "\n"
+	}
+	if w := why["provider:GitHub"]; !strings.Contains(w, "did not match: the match script returned false; headers it looked for and did not find: x-github-event") {
+		t.Errorf("GitHub's reason: %q (log %+v)", w, m.Logs)
+	}
+	if w := why["provider:custom"]; !strings.Contains(w, "did not match: the match script returned false; headers it looked for and did not find: x-custom-token") {
+		t.Errorf("custom's reason: %q", w)
+	}
+
+	// When one matches, the others' refusals are not logged.
+	in.provider("anyone", "return true")
+	_, b := in.send("github", body, true, nil)
+	for _, l := range in.message(b.ID).Logs {
+		if strings.Contains(l.Text, "did not match") {
+			t.Errorf("a matched message logs a refusal: %+v", l)
+		}
+	}
+}

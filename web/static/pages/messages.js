@@ -695,7 +695,7 @@ async function renderDetail({ main }, id) {
               "Provider",
               r.provider
                 ? [h("a", { href: `#/providers/${encodeURIComponent(r.provider.id)}` }, r.provider.name), h("span.muted", ` · match script v${r.provider.version}`)]
-                : h("span.muted", "none would match"),
+                : h("span.muted", "none would match: the match log below gives each provider's reason"),
             ],
             ["Took", fmtMs(r.duration_ms)],
           ]),

@@ -399,7 +399,7 @@ export function renderDryRun(res) {
     "div.dryrun-result",
     h("h3", "Result ", badge(res.status)),
     kv([
-      ["Provider matched", p ? `${p.name} (version ${p.version}${p.overridden ? ", the script in the editor" : ""})` : "none: no provider matched"],
+      ["Provider matched", p ? `${p.name} (version ${p.version}${p.overridden ? ", the script in the editor" : ""})` : "none: the log below gives each provider's reason"],
       ["Summary", res.message],
       ["Duration", res.duration_ms != null ? `${Number(res.duration_ms).toFixed(1)} ms` : ""],
       ["Message", res.message_id],
