@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -149,8 +150,8 @@ func (s *Server) identify(c echo.Context) (access.Principal, error) {
 		if !access.SameSecret(req.Header.Get(csrfHeader), sess.CSRF) {
 			return access.Principal{}, echo.NewHTTPError(http.StatusForbidden, "missing or wrong "+csrfHeader+" header (GET /api/v1/me gives the session's token)")
 		}
-		if o := req.Header.Get("Origin"); o != "" && !sameOrigin(o, req.Host) {
-			return access.Principal{}, echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+		if err := checkOrigin(req); err != nil {
+			return access.Principal{}, err
 		}
 	}
 	return access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", SessionID: sess.ID, CSRF: sess.CSRF}, nil
@@ -194,6 +195,15 @@ func changes(method string) bool {
 		return false
 	}
 	return true
+}
+
+// checkOrigin refuses a request whose Origin header names another site.
+// Without the header (API clients such as curl) it passes.
+func checkOrigin(req *http.Request) error {
+	if o := req.Header.Get("Origin"); o != "" && !sameOrigin(o, req.Host) {
+		return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+	}
+	return nil
 }
 
 // sameOrigin reports whether an Origin header names this host.
@@ -418,7 +428,19 @@ func (b *bucket) spend(now time.Time) bool {
 
 // login: POST /api/v1/login {"name", "password"} starts a UI session: it
 // sets the session cookie and answers the user and the CSRF token.
+//
+// Login CSRF: a cross-site page may post a form (text/plain, urlencoded,
+// multipart) without asking the browser first, and so sign its visitor
+// in to the attacker's account. Sign-in therefore takes JSON only, and a
+// foreign Origin is refused as on every change.
 func (s *Server) login(c echo.Context) error {
+	req := c.Request()
+	if mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "sign-in takes a JSON body: send Content-Type: application/json")
+	}
+	if err := checkOrigin(req); err != nil {
+		return err
+	}
 	var in struct {
 		Name     string `json:"name"`
 		Password string `json:"password"`

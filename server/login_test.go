@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -100,6 +101,42 @@ func TestLoginLimiterKeysIPv6By64(t *testing.T) {
 	for _, addr := range []string{"2001:db8:1:3::1", "192.0.2.1"} {
 		if code := in.loginFrom(addr, "nobody-11", "wrong password"); code != http.StatusUnauthorized {
 			t.Fatalf("an attempt from %s: %d, want 401", addr, code)
+		}
+	}
+}
+
+// TestLoginTakesOnlySameOriginJSON: a cross-site form cannot sign a
+// browser in (login CSRF): other content types get 415, a foreign Origin
+// 403, and neither sets a cookie. The same origin and API clients that
+// send no Origin sign in as before.
+func TestLoginTakesOnlySameOriginJSON(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.user("lin", "viewer")
+	creds := jsonBody(t, map[string]string{"name": "lin", "password": testPassword})
+	for _, tc := range []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"text/plain", http.Header{"Content-Type": {"text/plain"}}, http.StatusUnsupportedMediaType},
+		{"form", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, http.StatusUnsupportedMediaType},
+		{"multipart", http.Header{"Content-Type": {"multipart/form-data; boundary=x"}}, http.StatusUnsupportedMediaType},
+		{"no content type", http.Header{}, http.StatusUnsupportedMediaType},
+		{"foreign origin", http.Header{"Content-Type": {"application/json"}, "Origin": {"https://evil.example"}}, http.StatusForbidden},
+		{"null origin", http.Header{"Content-Type": {"application/json"}, "Origin": {"null"}}, http.StatusForbidden},
+		{"same origin", http.Header{"Content-Type": {"application/json"}, "Origin": {in.url}}, http.StatusOK},
+		{"no origin", http.Header{"Content-Type": {"application/json; charset=utf-8"}}, http.StatusOK},
+	} {
+		code, body, h := in.do("POST", "/api/v1/login", creds, tc.header)
+		if code != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, code, body, tc.want)
+		}
+		if cookie := h.Get("Set-Cookie"); (code == http.StatusOK) != (cookie != "") {
+			t.Errorf("%s: status %d with Set-Cookie %q", tc.name, code, cookie)
+		}
+		if code == http.StatusUnsupportedMediaType && !strings.Contains(string(body), "application/json") {
+			t.Errorf("%s: the error does not say what to send: %s", tc.name, body)
 		}
 	}
 }
