@@ -475,8 +475,20 @@ func (s *Server) login(c echo.Context) error {
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return err
 	}
+	// An admin may have changed the user since it was read here. The
+	// change ended the sessions it found; this one it may have missed, so
+	// it must not outlive a password, role or disable it predates.
+	if cur, err := s.store.GetUser(ctx, u.ID); err != nil || cur.PasswordHash != u.PasswordHash || cur.Role != u.Role || cur.Disabled {
+		if derr := s.store.DeleteSession(ctx, id); derr != nil && !errors.Is(derr, storage.ErrNotFound) {
+			s.log.Error("ending a session made while its user changed", "user", u.ID, "err", derr)
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		return echo.NewHTTPError(http.StatusUnauthorized, "the user was changed while signing in; sign in again")
+	}
 	u.LastLoginAt = &now
-	if _, err := s.store.UpdateUser(ctx, u); err != nil {
+	if err := s.store.RecordLogin(ctx, u.ID, now); err != nil {
 		s.log.Warn("recording a sign-in time", "user", u.ID, "err", err)
 	}
 	c.SetCookie(&http.Cookie{
