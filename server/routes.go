@@ -109,9 +109,13 @@ func (s *Server) apiRoutes() []apiRoute {
 		r("GET", "/users/:id", admin, "", s.getUser),
 		r("PUT", "/users/:id", admin, "user.update", s.updateUser),
 		r("DELETE", "/users/:id", admin, "user.delete", s.deleteUser),
+		r("DELETE", "/users/:id/sessions", admin, "user.end_sessions", s.endUserSessions),
 		r("GET", "/tokens", read, "", s.listTokens), // one's own; admins may ask for another user's
 		r("POST", "/tokens", read, "token.create", s.createToken),
 		r("DELETE", "/tokens/:id", read, "token.delete", s.deleteToken),
+		r("GET", "/sessions", read, "", s.listSessions), // one's own; admins may ask for another user's
+		r("POST", "/sessions/end-others", read, "session.end_others", s.endOtherSessions),
+		r("DELETE", "/sessions/:id", read, "session.end", s.endSession),
 		r("GET", "/audit", admin, "", s.listAudit),
 	}
 }
