@@ -200,26 +200,32 @@ func Subscribed(patterns []string, eventType string) bool {
 }
 
 // wildcard matches s against p where '*' stands for any run of characters.
+// It remembers only the last star passed (the classic greedy match), so a
+// pattern with many stars costs at most len(p)·len(s) steps, never an
+// exponential backtrack.
 func wildcard(p, s string) bool {
-	for {
-		star := strings.IndexByte(p, '*')
-		if star < 0 {
-			return p == s
-		}
-		if !strings.HasPrefix(s, p[:star]) {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case pi < len(p) && p[pi] == s[si]:
+			pi++
+			si++
+		case star >= 0:
+			// Let the last star take one more character, and retry.
+			mark++
+			pi, si = star+1, mark
+		default:
 			return false
 		}
-		s, p = s[star:], p[star+1:]
-		if p == "" {
-			return true
-		}
-		for i := 0; i <= len(s); i++ {
-			if wildcard(p, s[i:]) {
-				return true
-			}
-		}
-		return false
 	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
 }
 
 func checkAuth(a *storage.Auth) error {
