@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -34,6 +35,9 @@ func (in *userInput) apply(u *storage.User) error {
 	}
 	if in.DisplayName != nil {
 		u.DisplayName = strings.TrimSpace(*in.DisplayName)
+	}
+	if err := field.Line("display_name", u.DisplayName, field.MaxName); err != nil {
+		return err
 	}
 	if in.Role != nil {
 		u.Role = *in.Role
@@ -212,11 +216,14 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 100 {
+	if in.Name == "" {
 		return fmt.Errorf("%w: name is required (up to 100 characters): say what the token is for", storage.ErrInvalid)
 	}
+	if err := field.Line("name", in.Name, 100); err != nil {
+		return err
+	}
 	if in.ExpiresInDays < 0 || in.ExpiresInDays > maxTokenDays {
-		return fmt.Errorf("%w: expires_in_days must be from 0 (never) to %d", storage.ErrInvalid, maxTokenDays)
+		return fmt.Errorf("%w: expires_in_days must be from 0 (never) to %d, got %d", storage.ErrInvalid, maxTokenDays, in.ExpiresInDays)
 	}
 	tok, hash, err := access.NewToken()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,7 +19,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientIP(s.opts.TrustedProxies)
-	e.Use(s.recoverPanics)
+	e.Use(s.recoverPanics, answerHeaders)
 
 	e.Any("/webhooks/v1/*", s.receive)
 
@@ -130,6 +131,20 @@ func uiHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+// answerHeaders marks every answer but the UI's (the API's JSON, the
+// webhook answers, health and metrics) as never to be sniffed as another
+// type nor stored by a cache: they carry operators' data.
+func answerHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if p := c.Request().URL.Path; p != "/ui" && !strings.HasPrefix(p, "/ui/") {
+			h := c.Response().Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Cache-Control", "no-store")
+		}
 		return next(c)
 	}
 }
