@@ -206,7 +206,7 @@ func TestJSONAnswersCarrySafetyHeaders(t *testing.T) {
 		{"GET", "/api/v1/providers/nope", auth, http.StatusNotFound},
 		{"GET", "/api/v1/providers", nil, http.StatusUnauthorized},
 		{"GET", "/api/v1/no-such-route", auth, http.StatusNotFound},
-		{"POST", "/api/v1/login", nil, http.StatusBadRequest},
+		{"POST", "/api/v1/login", nil, http.StatusUnsupportedMediaType}, // JSON only
 		{"GET", "/healthz", nil, http.StatusOK},
 	} {
 		code, body, hdr := in.do(r.method, r.path, nil, r.header)
