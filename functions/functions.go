@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -35,8 +36,11 @@ func Normalize(f *storage.Function) error {
 	if f.Name == "" {
 		return fmt.Errorf("%w: name is required", storage.ErrInvalid)
 	}
-	if len(f.Name) > 200 {
-		return fmt.Errorf("%w: name is longer than 200 characters", storage.ErrInvalid)
+	if err := field.Line("name", f.Name, field.MaxName); err != nil {
+		return err
+	}
+	if err := field.Text("description", f.Description, field.MaxDescription); err != nil {
+		return err
 	}
 	if f.ProviderID == "" {
 		return fmt.Errorf("%w: provider_id is required", storage.ErrInvalid)
@@ -45,11 +49,14 @@ func Normalize(f *storage.Function) error {
 	if f.URI == "" {
 		return fmt.Errorf("%w: uri is required (the part after /webhooks/v1/, e.g. \"git/push\")", storage.ErrInvalid)
 	}
+	if err := field.Line("uri", f.URI, field.MaxURI); err != nil {
+		return err
+	}
 	if f.TimeoutMS == 0 {
 		f.TimeoutMS = int(DefaultTimeout / time.Millisecond)
 	}
-	if f.TimeoutMS < 1 || time.Duration(f.TimeoutMS)*time.Millisecond > MaxTimeout {
-		return fmt.Errorf("%w: timeout_ms must be between 1 and %d", storage.ErrInvalid, MaxTimeout.Milliseconds())
+	if err := field.Int("timeout_ms", f.TimeoutMS, 1, int(MaxTimeout.Milliseconds())); err != nil {
+		return err
 	}
 	if strings.TrimSpace(f.Script) == "" {
 		return fmt.Errorf("%w: script is required", storage.ErrInvalid)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/notify/template"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -30,7 +31,12 @@ const (
 	// RotationGrace is how long a replaced signing secret still signs.
 	RotationGrace = 24 * time.Hour
 	maxEventTypes = 100
-	maxNameLen    = 200
+	// MaxRateLimit bounds rate_limit (deliveries a second).
+	MaxRateLimit = 10000
+	// MaxFailingForHours bounds auto_disable.failing_for_hours (a year).
+	MaxFailingForHours = 24 * 366
+	// MaxConsecutiveFailures bounds auto_disable.consecutive_failures.
+	MaxConsecutiveFailures = 1_000_000
 )
 
 // Methods an endpoint may use.
@@ -52,8 +58,11 @@ func Normalize(e *storage.Endpoint) error {
 	if e.Name == "" {
 		return invalid("name is required")
 	}
-	if len(e.Name) > maxNameLen {
-		return invalid("name is longer than %d characters", maxNameLen)
+	if err := field.Line("name", e.Name, field.MaxName); err != nil {
+		return err
+	}
+	if err := field.Text("description", e.Description, field.MaxDescription); err != nil {
+		return err
 	}
 	if err := checkURL(e.URL); err != nil {
 		return err
@@ -68,7 +77,13 @@ func Normalize(e *storage.Endpoint) error {
 	if err := checkEventTypes(e.EventTypes); err != nil {
 		return err
 	}
+	if len(e.Headers) > field.MaxEntries || len(e.Cookies) > field.MaxEntries {
+		return invalid("headers and cookies may have %d entries each", field.MaxEntries)
+	}
 	for k, v := range e.Headers {
+		if err := checkHeaderValue(k, v); err != nil {
+			return err
+		}
 		if !validHeaderName(k) {
 			return invalid("header name %q is not a valid HTTP header name", k)
 		}
@@ -94,6 +109,9 @@ func Normalize(e *storage.Endpoint) error {
 	if e.MsgKey == "" {
 		e.MsgKey = DefaultMsgKey
 	}
+	if err := field.Line("msg_key", e.MsgKey, field.MaxName); err != nil {
+		return err
+	}
 	if _, ok := e.ExtraBody[e.MsgKey]; ok {
 		return invalid("extra_body must not set %q: the message text goes there (msg_key)", e.MsgKey)
 	}
@@ -105,8 +123,8 @@ func Normalize(e *storage.Endpoint) error {
 	if e.TimeoutMS == 0 {
 		e.TimeoutMS = int(DefaultTimeout / time.Millisecond)
 	}
-	if t := time.Duration(e.TimeoutMS) * time.Millisecond; t < MinTimeout || t > MaxTimeout {
-		return invalid("timeout_ms must be from %d to %d, got %d", MinTimeout.Milliseconds(), MaxTimeout.Milliseconds(), e.TimeoutMS)
+	if err := field.Int("timeout_ms", e.TimeoutMS, int(MinTimeout.Milliseconds()), int(MaxTimeout.Milliseconds())); err != nil {
+		return err
 	}
 	if err := checkRetry(&e.Retry); err != nil {
 		return err
@@ -126,14 +144,20 @@ func Normalize(e *storage.Endpoint) error {
 	if e.Concurrency < 1 || e.Concurrency > MaxConcurrency {
 		return invalid("concurrency must be from 1 to %d, got %d", MaxConcurrency, e.Concurrency)
 	}
-	if e.RateLimit < 0 {
-		return invalid("rate_limit must not be negative (0 means no limit)")
+	if !(e.RateLimit >= 0 && e.RateLimit <= MaxRateLimit) {
+		return invalid("rate_limit must be from 0 (no limit) to %d deliveries a second, got %g", MaxRateLimit, e.RateLimit)
 	}
 	if e.AutoDisable.FailingForHours == 0 {
 		e.AutoDisable.FailingForHours = int(DefaultFailingFor / time.Hour)
 	}
-	if e.AutoDisable.FailingForHours < 0 || e.AutoDisable.ConsecutiveFailures < 0 {
-		return invalid("auto_disable values must not be negative")
+	if err := field.Int("auto_disable.failing_for_hours", e.AutoDisable.FailingForHours, 0, MaxFailingForHours); err != nil {
+		return err
+	}
+	if err := field.Int("auto_disable.consecutive_failures", e.AutoDisable.ConsecutiveFailures, 0, MaxConsecutiveFailures); err != nil {
+		return err
+	}
+	if err := field.Line("signing_secret", e.SigningSecret, field.MaxLine); err != nil {
+		return err
 	}
 	// A "whsec_" secret signs with Standard Webhooks headers; any other
 	// secret only feeds {{sign}} (DingTalk-style robots).
@@ -169,6 +193,9 @@ func checkURL(raw string) error {
 	if raw == "" {
 		return invalid("url is required")
 	}
+	if err := field.Line("url", raw, field.MaxURI); err != nil {
+		return err
+	}
 	if _, err := template.Parse(raw); err != nil {
 		return invalid("url: %v", err)
 	}
@@ -185,6 +212,28 @@ func checkURL(raw string) error {
 	if u.User != nil {
 		return invalid("url must not carry credentials; use auth")
 	}
+	return checkHost(u)
+}
+
+// checkHost checks the url's host name against DNS's limits (253
+// characters, labels of 63) and its port against TCP's (1 to 65535).
+func checkHost(u *url.URL) error {
+	host := u.Hostname()
+	if len(host) > 253 {
+		return invalid("url: the host name must be at most 253 characters, got %d", len(host))
+	}
+	if !strings.Contains(host, ":") { // not an IPv6 address
+		for _, label := range strings.Split(host, ".") {
+			if len(label) > 63 {
+				return invalid("url: each part of the host name must be at most 63 characters, got %d", len(label))
+			}
+		}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return invalid("url: the port must be from 1 to 65535, got %s", field.Quote(p))
+		}
+	}
 	return nil
 }
 
@@ -197,6 +246,9 @@ func checkEventTypes(types []string) error {
 		return invalid("event_types has more than %d entries", maxEventTypes)
 	}
 	for _, t := range types {
+		if err := field.Line("event type "+field.Quote(t), t, MaxEventType); err != nil {
+			return err
+		}
 		if t == "" || strings.TrimSpace(t) != t {
 			return invalid("event type %q is empty or has surrounding spaces", t)
 		}
@@ -220,26 +272,32 @@ func Subscribed(patterns []string, eventType string) bool {
 }
 
 // wildcard matches s against p where '*' stands for any run of characters.
+// It remembers only the last star passed (the classic greedy match), so a
+// pattern with many stars costs at most len(p)·len(s) steps, never an
+// exponential backtrack.
 func wildcard(p, s string) bool {
-	for {
-		star := strings.IndexByte(p, '*')
-		if star < 0 {
-			return p == s
-		}
-		if !strings.HasPrefix(s, p[:star]) {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case pi < len(p) && p[pi] == s[si]:
+			pi++
+			si++
+		case star >= 0:
+			// Let the last star take one more character, and retry.
+			mark++
+			pi, si = star+1, mark
+		default:
 			return false
 		}
-		s, p = s[star:], p[star+1:]
-		if p == "" {
-			return true
-		}
-		for i := 0; i <= len(s); i++ {
-			if wildcard(p, s[i:]) {
-				return true
-			}
-		}
-		return false
 	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
 }
 
 func checkAuth(a *storage.Auth) error {
@@ -253,13 +311,19 @@ func checkAuth(a *storage.Auth) error {
 		if strings.Contains(a.Username, ":") {
 			return invalid("auth: a basic username cannot contain ':'")
 		}
+		if err := field.Line("auth.username", a.Username, field.MaxName); err != nil {
+			return err
+		}
+		if err := field.Line("auth.password", a.Password, field.MaxLine); err != nil {
+			return err
+		}
 		a.Token = ""
 	case "bearer":
 		if a.Token == "" {
 			return invalid("auth: bearer needs a token")
 		}
-		if strings.ContainsAny(a.Token, "\r\n") {
-			return invalid("auth: the token must be one line")
+		if err := field.Line("auth.token", a.Token, field.MaxLine); err != nil {
+			return err
 		}
 		a.Username, a.Password = "", ""
 	default:
@@ -288,8 +352,8 @@ func checkRetry(r *storage.RetryPolicy) error {
 	if r.Backoff == "fixed" && r.IntervalMS == 0 {
 		r.IntervalMS = int(time.Minute / time.Millisecond)
 	}
-	if r.IntervalMS < 0 || time.Duration(r.IntervalMS)*time.Millisecond > 24*time.Hour {
-		return invalid("retry.interval_ms must be from 0 to 86400000 (24 h), got %d", r.IntervalMS)
+	if err := field.Int("retry.interval_ms", r.IntervalMS, 0, int((24 * time.Hour).Milliseconds())); err != nil {
+		return err
 	}
 	if r.IntervalMS > 0 && r.IntervalMS < 100 {
 		return invalid("retry.interval_ms must be at least 100, got %d", r.IntervalMS)
@@ -334,8 +398,15 @@ func secretKey(s string) ([]byte, error) {
 	return key, nil
 }
 
+// checkHeaderValue refuses what would split or end a header: CR, LF, NUL
+// and the other control characters (tab is allowed), and values longer
+// than a server reads.
+func checkHeaderValue(k, v string) error {
+	return field.Line("header "+field.Quote(k), strings.ReplaceAll(v, "\t", " "), field.MaxLine)
+}
+
 func validHeaderName(k string) bool {
-	if k == "" {
+	if k == "" || len(k) > field.MaxName {
 		return false
 	}
 	for i := 0; i < len(k); i++ {

@@ -272,8 +272,10 @@ func (e *Engine) kick() {
 // time) and how many deliveries it made. An event no endpoint wants is
 // not stored.
 func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, int, error) {
-	if ev.Type == "" {
-		return ev, 0, invalid("type is required")
+	if ev.Source != "system" {
+		if err := CheckEvent(ev); err != nil {
+			return ev, 0, err
+		}
 	}
 	id, err := uuid.NewV7()
 	if err != nil {

@@ -30,11 +30,35 @@ func TestSubscribed(t *testing.T) {
 		{[]string{"message.failed"}, "message.failed", true},
 		{[]string{"message.failed"}, "message.failedx", false},
 		{[]string{"x", "y.*"}, "y.z", true},
+		{[]string{"**"}, "", true},
+		{[]string{"a**"}, "a", true},
+		{[]string{"*a*"}, "bab", true},
+		{[]string{"*ab"}, "aab", true},
+		{[]string{"a*"}, "", false},
+		{[]string{""}, "", true},
 	}
 	for _, c := range cases {
 		if got := Subscribed(c.patterns, c.typ); got != c.want {
 			t.Errorf("Subscribed(%q, %q) = %v", c.patterns, c.typ, got)
 		}
+	}
+}
+
+// TestSubscribedManyStars: a pattern with many stars against a long type
+// that almost matches used to backtrack through every way of placing the
+// stars (exponential); it now answers in len(pattern)·len(type) steps.
+func TestSubscribedManyStars(t *testing.T) {
+	pattern := strings.Repeat("*a", 30) + "*b"
+	typ := strings.Repeat("a", 200)
+	done := make(chan bool, 1)
+	go func() { done <- Subscribed([]string{pattern}, typ) }()
+	select {
+	case got := <-done:
+		if got {
+			t.Errorf("Subscribed(%q, a×200) = true, want false", pattern)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Subscribed with 31 stars did not answer within 20s")
 	}
 }
 

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -27,7 +28,9 @@ func (p scriptPublisher) Publish(ctx context.Context, eventType string, fields m
 		return "", err
 	}
 	ev.Source = "script"
-	ev, _, err = p.e.Publish(ctx, ev)
+	if ev, _, err = p.e.Publish(ctx, ev); errors.Is(err, storage.ErrInvalid) {
+		return "", strip(err) // the script sees "type must ...", not "invalid: ..."
+	}
 	return ev.ID, err
 }
 

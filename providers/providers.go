@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -30,17 +31,26 @@ func Normalize(p *storage.Provider) error {
 	if p.Name == "" {
 		return fmt.Errorf("%w: name is required", storage.ErrInvalid)
 	}
-	if len(p.Name) > 200 {
-		return fmt.Errorf("%w: name is longer than 200 characters", storage.ErrInvalid)
+	if err := field.Line("name", p.Name, field.MaxName); err != nil {
+		return err
+	}
+	if err := field.Text("description", p.Description, field.MaxDescription); err != nil {
+		return err
 	}
 	if p.MatchTimeoutMS == 0 {
 		p.MatchTimeoutMS = int(DefaultMatchTimeout / time.Millisecond)
 	}
-	if p.MatchTimeoutMS < 1 || time.Duration(p.MatchTimeoutMS)*time.Millisecond > MaxMatchTimeout {
-		return fmt.Errorf("%w: match_timeout_ms must be between 1 and %d", storage.ErrInvalid, MaxMatchTimeout.Milliseconds())
+	if err := field.Int("match_timeout_ms", p.MatchTimeoutMS, 1, int(MaxMatchTimeout.Milliseconds())); err != nil {
+		return err
 	}
 	if strings.TrimSpace(p.MatchScript) == "" {
 		return fmt.Errorf("%w: match_script is required", storage.ErrInvalid)
+	}
+	if err := checkEnv("properties", p.Properties); err != nil {
+		return err
+	}
+	if err := checkEnv("secrets", p.Secrets); err != nil {
+		return err
 	}
 	if _, err := scripting.Compile(p.Name, p.MatchScript); err != nil {
 		return fmt.Errorf("%w: match_script: %w", storage.ErrInvalid, err)
@@ -48,6 +58,26 @@ func Normalize(p *storage.Provider) error {
 	for name := range p.Secrets {
 		if _, clash := p.Properties[name]; clash {
 			return fmt.Errorf("%w: %q is both a property and a secret", storage.ErrInvalid, name)
+		}
+	}
+	return nil
+}
+
+// checkEnv checks properties or secrets: one-line names, values of text
+// (a PEM key spans lines). Errors name the entry, never show its value.
+func checkEnv(what string, m map[string]string) error {
+	if len(m) > field.MaxEntries {
+		return field.Invalid("%s has %d entries; the limit is %d", what, len(m), field.MaxEntries)
+	}
+	for k, v := range m {
+		if k == "" {
+			return field.Invalid("%s: a name is empty", what)
+		}
+		if err := field.Line(what+" name "+field.Quote(k), k, field.MaxName); err != nil {
+			return err
+		}
+		if err := field.Text(what+"["+field.Quote(k)+"]", v, field.MaxValue); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -32,6 +35,9 @@ func (in *userInput) apply(u *storage.User) error {
 	}
 	if in.DisplayName != nil {
 		u.DisplayName = strings.TrimSpace(*in.DisplayName)
+	}
+	if err := field.Line("display_name", u.DisplayName, field.MaxName); err != nil {
+		return err
 	}
 	if in.Role != nil {
 		u.Role = *in.Role
@@ -120,6 +126,7 @@ func (s *Server) updateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	before := u
 	if err := in.apply(&u); err != nil {
 		return err
 	}
@@ -132,7 +139,22 @@ func (s *Server) updateUser(c echo.Context) error {
 			changed = append(changed, name)
 		}
 	}
-	setAudit(c, "", "", u.Name+": "+strings.Join(slices.Sorted(slices.Values(changed)), ", "))
+	detail := u.Name + ": " + strings.Join(slices.Sorted(slices.Values(changed)), ", ")
+	// A new password, a new role or a disable ends the user's sessions
+	// (so that enabling the user again brings none back). Whoever changes
+	// their own password or role keeps the session they do it from.
+	if u.PasswordHash != before.PasswordHash || u.Role != before.Role || u.Disabled != before.Disabled {
+		keep := ""
+		if p := principal(c); p.UserID == u.ID && !u.Disabled {
+			keep = p.SessionID
+		}
+		n, err := s.store.DeleteSessions(ctx, u.ID, keep)
+		if err != nil {
+			return fmt.Errorf("the user was changed, but ending their sessions failed (try DELETE /users/%s/sessions): %w", u.ID, err)
+		}
+		detail += fmt.Sprintf("; %d sessions ended", n)
+	}
+	setAudit(c, "", "", detail)
 	return c.JSON(http.StatusOK, u)
 }
 
@@ -145,11 +167,15 @@ func (s *Server) deleteUser(c echo.Context) error {
 
 // tokenOwner is whose tokens a request is about: the caller's, or, for an
 // admin, the user_id given.
-func tokenOwner(c echo.Context, given string) (string, error) {
+func tokenOwner(c echo.Context, given string) (string, error) { return owner(c, given, "tokens") }
+
+// owner is whose tokens or sessions (what) a request is about: the
+// caller's, or, for an admin, the user_id given.
+func owner(c echo.Context, given, what string) (string, error) {
 	p := principal(c)
 	if given != "" && given != p.UserID {
 		if !p.Can(access.Admin) {
-			return "", echo.NewHTTPError(http.StatusForbidden, "only an admin may manage another user's tokens")
+			return "", echo.NewHTTPError(http.StatusForbidden, "only an admin may manage another user's "+what)
 		}
 		return given, nil
 	}
@@ -190,11 +216,14 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 100 {
+	if in.Name == "" {
 		return fmt.Errorf("%w: name is required (up to 100 characters): say what the token is for", storage.ErrInvalid)
 	}
+	if err := field.Line("name", in.Name, 100); err != nil {
+		return err
+	}
 	if in.ExpiresInDays < 0 || in.ExpiresInDays > maxTokenDays {
-		return fmt.Errorf("%w: expires_in_days must be from 0 (never) to %d", storage.ErrInvalid, maxTokenDays)
+		return fmt.Errorf("%w: expires_in_days must be from 0 (never) to %d, got %d", storage.ErrInvalid, maxTokenDays, in.ExpiresInDays)
 	}
 	tok, hash, err := access.NewToken()
 	if err != nil {
@@ -236,6 +265,94 @@ func (s *Server) deleteToken(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// sessionView is a session as the API shows it: never its cookie, its
+// CSRF token or its id in the store (the cookie's SHA-256).
+type sessionView struct {
+	ID        string    `json:"id"` // sessionHandle
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Current   bool      `json:"current"` // the session making the request
+}
+
+// sessionHandle is the id the API shows a session by: one-way from the
+// store's id, as that is from the cookie.
+func sessionHandle(id string) string {
+	sum := sha256.Sum256([]byte("switchyard session handle\x00" + id))
+	return hex.EncodeToString(sum[:16])
+}
+
+// listSessions: GET /sessions lists the caller's sessions (admins may
+// pass ?user_id=), oldest first, the current one marked.
+func (s *Server) listSessions(c echo.Context) error {
+	who, err := owner(c, c.QueryParam("user_id"), "sessions")
+	if err != nil {
+		return err
+	}
+	all, err := s.store.ListSessions(c.Request().Context(), who)
+	if err != nil {
+		return err
+	}
+	current := principal(c).SessionID
+	out := make([]sessionView, 0, len(all))
+	for _, sess := range all {
+		out = append(out, sessionView{ID: sessionHandle(sess.ID), CreatedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt, Current: sess.ID == current})
+	}
+	return c.JSON(http.StatusOK, list[sessionView]{Items: out})
+}
+
+// endSession: DELETE /sessions/{id} ends one of the caller's sessions
+// (admins: of the user_id given); another user's is "not found".
+func (s *Server) endSession(c echo.Context) error {
+	who, err := owner(c, c.QueryParam("user_id"), "sessions")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	all, err := s.store.ListSessions(ctx, who)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(all, func(sess storage.Session) bool { return sessionHandle(sess.ID) == c.Param("id") })
+	if i < 0 {
+		return fmt.Errorf("session %s: %w", c.Param("id"), storage.ErrNotFound)
+	}
+	if err := s.store.DeleteSession(ctx, all[i].ID); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// endOtherSessions: POST /sessions/end-others ends every session of the
+// caller but the one making the request (through a token: every one).
+func (s *Server) endOtherSessions(c echo.Context) error {
+	p := principal(c)
+	if p.UserID == "" {
+		return fmt.Errorf("%w: the admin token belongs to no user and has no sessions; use DELETE /users/{id}/sessions", storage.ErrInvalid)
+	}
+	n, err := s.store.DeleteSessions(c.Request().Context(), p.UserID, p.SessionID)
+	if err != nil {
+		return err
+	}
+	setAudit(c, "", p.UserID, fmt.Sprintf("%d sessions ended", n))
+	return c.JSON(http.StatusOK, map[string]int{"ended": n})
+}
+
+// endUserSessions: DELETE /users/{id}/sessions (admin) ends every
+// session of a user.
+func (s *Server) endUserSessions(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, err := s.store.GetUser(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	n, err := s.store.DeleteSessions(ctx, u.ID, "")
+	if err != nil {
+		return err
+	}
+	setAudit(c, "", "", fmt.Sprintf("%s: %d sessions ended", u.Name, n))
+	return c.JSON(http.StatusOK, map[string]int{"ended": n})
 }
 
 // listAudit: GET /audit?actor=&action=&target=&since=&until=&limit=&cursor=

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -67,6 +68,9 @@ func readListQuery(c echo.Context, statuses []string) (listQuery, error) {
 	if q.until, err = queryTime(c, "until"); err != nil {
 		return q, err
 	}
+	if !q.since.IsZero() && !q.until.IsZero() && q.since.After(q.until) {
+		return q, fmt.Errorf("%w: since must not be after until", storage.ErrInvalid)
+	}
 	q.limit, err = queryLimit(c)
 	return q, err
 }
@@ -80,20 +84,25 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// queryTime reads an RFC 3339 time, or a Unix time in seconds.
+// queryTime reads the query parameter name as a time (see parseTime).
 func queryTime(c echo.Context, name string) (time.Time, error) {
 	v := c.QueryParam(name)
 	if v == "" {
 		return time.Time{}, nil
 	}
+	return parseTime(name, v)
+}
+
+// parseTime reads an RFC 3339 time, or a Unix time in seconds, and says
+// which when v is neither.
+func parseTime(name, v string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 		return t, nil
 	}
-	var sec int64
-	if _, err := fmt.Sscanf(v, "%d", &sec); err == nil && fmt.Sprint(sec) == v {
+	if sec, err := strconv.ParseInt(v, 10, 64); err == nil && sec >= 0 && sec < 1<<40 {
 		return time.Unix(sec, 0), nil
 	}
-	return time.Time{}, fmt.Errorf("%w: %s must be an RFC 3339 time (2026-01-02T15:04:05Z) or Unix seconds", storage.ErrInvalid, name)
+	return time.Time{}, fmt.Errorf("%w: %s must be an RFC 3339 time such as 2026-12-03T14:00:00Z, or Unix seconds, got %s", storage.ErrInvalid, name, field.Quote(v))
 }
 
 func (s *Server) getMessage(c echo.Context) error {

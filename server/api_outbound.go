@@ -391,18 +391,26 @@ func (s *Server) testEndpoint(c echo.Context) error {
 // the endpoint's FAILED deliveries created in that range.
 func (s *Server) replayEndpoint(c echo.Context) error {
 	var in struct {
-		Since *time.Time `json:"since"`
-		Until *time.Time `json:"until"`
+		Since string `json:"since"`
+		Until string `json:"until"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
 	}
 	var since, until time.Time
-	if in.Since != nil {
-		since = *in.Since
+	var err error
+	if in.Since != "" {
+		if since, err = parseTime("since", in.Since); err != nil {
+			return err
+		}
 	}
-	if in.Until != nil {
-		until = *in.Until
+	if in.Until != "" {
+		if until, err = parseTime("until", in.Until); err != nil {
+			return err
+		}
+	}
+	if !since.IsZero() && !until.IsZero() && since.After(until) {
+		return fmt.Errorf("%w: since must not be after until", storage.ErrInvalid)
 	}
 	n, err := s.notify.ReplayFailed(c.Request().Context(), c.Param("id"), since, until)
 	if err != nil {
@@ -432,9 +440,6 @@ func (s *Server) publishEvent(c echo.Context) error {
 	var in eventInput
 	if err := decode(c, &in); err != nil {
 		return err
-	}
-	if strings.TrimSpace(in.Type) != in.Type || in.Type == "" {
-		return fmt.Errorf("%w: type is required, without surrounding spaces", storage.ErrInvalid)
 	}
 	ev := storage.Event{Type: in.Type, Title: in.Title, SubTitle: in.SubTitle, Message: in.Message,
 		Logo: in.Logo, Image: in.Image, Data: in.Data, Source: "api"}

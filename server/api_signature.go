@@ -7,9 +7,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/scripting/signature"
 	"github.com/switchyard-dev/switchyard/storage"
 )
+
+// maxToleranceSeconds bounds tolerance_seconds: a day.
+const maxToleranceSeconds = 24 * 60 * 60
 
 // signatureInput is the body of POST /messages/{id}/signature-check. The
 // secret is given either as is, or as the name of a stored provider secret.
@@ -50,8 +54,8 @@ func (s *Server) signatureCheck(c echo.Context) error {
 		}
 		secret = v
 	}
-	if in.ToleranceSeconds < 0 {
-		return fmt.Errorf("%w: tolerance_seconds must be positive", storage.ErrInvalid)
+	if err := field.Int("tolerance_seconds", in.ToleranceSeconds, 0, maxToleranceSeconds); err != nil {
+		return err
 	}
 	d, body, err := s.loadMessage(c)
 	if err != nil {

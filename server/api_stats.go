@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -60,7 +61,7 @@ func (s *Server) stats(c echo.Context) error {
 	if v := c.QueryParam("hours"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > statsMaxHours {
-			return fmt.Errorf("%w: hours must be a whole number from 1 to %d", storage.ErrInvalid, statsMaxHours)
+			return fmt.Errorf("%w: hours must be a whole number from 1 to %d, got %s", storage.ErrInvalid, statsMaxHours, field.Quote(v))
 		}
 		hours = n
 	}

@@ -76,7 +76,7 @@ func TestProviderAndFunctionCRUDAndValidation(t *testing.T) {
 	}{
 		{[]byte(`{"name": "x", "match_script": "return true", "typo": 1}`), "unknown field"},
 		{[]byte(`{"name": 5}`), "name"},
-		{[]byte(`not json`), "malformed JSON"},
+		{[]byte(`not json`), "not valid JSON"},
 		{[]byte(``), "empty"},
 		{map[string]any{"match_script": "return true"}, "name is required"},
 		{map[string]any{"name": "x"}, "match_script is required"},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	linked "container/list"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -20,7 +22,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
 
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -149,8 +150,8 @@ func (s *Server) identify(c echo.Context) (access.Principal, error) {
 		if !access.SameSecret(req.Header.Get(csrfHeader), sess.CSRF) {
 			return access.Principal{}, echo.NewHTTPError(http.StatusForbidden, "missing or wrong "+csrfHeader+" header (GET /api/v1/me gives the session's token)")
 		}
-		if o := req.Header.Get("Origin"); o != "" && !sameOrigin(o, req.Host) {
-			return access.Principal{}, echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+		if err := checkOrigin(req); err != nil {
+			return access.Principal{}, err
 		}
 	}
 	return access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", SessionID: sess.ID, CSRF: sess.CSRF}, nil
@@ -194,6 +195,15 @@ func changes(method string) bool {
 		return false
 	}
 	return true
+}
+
+// checkOrigin refuses a request whose Origin header names another site.
+// Without the header (API clients such as curl) it passes.
+func checkOrigin(req *http.Request) error {
+	if o := req.Header.Get("Origin"); o != "" && !sameOrigin(o, req.Host) {
+		return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+	}
+	return nil
 }
 
 // sameOrigin reports whether an Origin header names this host.
@@ -268,41 +278,169 @@ func (s *Server) auditDisabled(ctx context.Context, ep storage.Endpoint, reason 
 	}
 }
 
-// loginLimiter bounds sign-in attempts per client address and per name.
-type loginLimiter struct {
-	mu sync.Mutex
-	m  map[string]*rate.Limiter
-}
-
-// Sign-in attempts: a burst of 10, then one every 6 s, per address and
-// per name.
+// Sign-in attempts: a burst of 10, then one every 6 s (10 a minute), per
+// client address and per name.
 const (
-	loginBurst  = 10
-	loginEvery  = 6 * time.Second
-	maxLimiters = 10000
+	loginBurst = 10
+	loginEvery = 6 * time.Second
+	// loginKeys bounds each of the limiter's tables (addresses, names).
+	loginKeys = 10000
 )
 
-func (l *loginLimiter) allow(keys ...string) bool {
+// loginLimiter bounds sign-in attempts per client address (an IPv6
+// address by its /64) and per name. Each key has a token bucket; its
+// table is a bounded LRU that forgets a key only once its bucket is full
+// again, which is exactly when forgetting it changes nothing. When the
+// least recently used key still counts attempts, a new key is refused
+// instead: a flood of junk names or addresses can fill a table, but it
+// cannot make it forget a locked name.
+//
+// The tables take any string key, so a name can later be keyed with the
+// address it is tried from.
+type loginLimiter struct {
+	mu       sync.Mutex
+	addrs    bucketTable
+	names    bucketTable
+	capacity int              // keys per table; 0: loginKeys
+	now      func() time.Time // nil: time.Now
+}
+
+// loginVerdict is the limiter's answer to one attempt.
+type loginVerdict int
+
+const (
+	loginAllowed loginVerdict = iota
+	loginLimited              // the address or the name has used its allowance
+	loginBusy                 // a table is full of keys still counting attempts
+)
+
+// allow spends one attempt from addr (as the client sent it) on name. An
+// address over its allowance spends nothing of the name's.
+func (l *loginLimiter) allow(addr, name string) loginVerdict {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.m == nil || len(l.m) > maxLimiters {
-		l.m = map[string]*rate.Limiter{} // forget; a flood of addresses only resets the counts
+	capacity, now := l.capacity, time.Now()
+	if capacity <= 0 {
+		capacity = loginKeys
 	}
-	ok := true
-	for _, k := range keys {
-		lim, found := l.m[k]
-		if !found {
-			lim = rate.NewLimiter(rate.Every(loginEvery), loginBurst)
-			l.m[k] = lim
+	if l.now != nil {
+		now = l.now()
+	}
+	for _, k := range []struct {
+		t   *bucketTable
+		key string
+	}{{&l.addrs, addrKey(addr)}, {&l.names, nameKey(name)}} {
+		b := k.t.get(k.key, now, capacity)
+		switch {
+		case b == nil:
+			return loginBusy
+		case !b.spend(now):
+			return loginLimited
 		}
-		ok = lim.Allow() && ok
 	}
-	return ok
+	return loginAllowed
+}
+
+// addrKey is a client address's key: an IPv4 address as is, an IPv6
+// address by its /64 (what one subscriber gets), an IPv4-mapped IPv6
+// address as the IPv4 address.
+func addrKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	if a = a.Unmap(); a.Is6() {
+		return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+	}
+	return a.String()
+}
+
+// nameKey is a sign-in name's key: names compare case-insensitively, and
+// no user's name is longer than maxUserName, so longer ones are cut.
+func nameKey(name string) string {
+	name = strings.ToLower(name)
+	if len(name) > maxUserName {
+		name = name[:maxUserName+1]
+	}
+	return name
+}
+
+// bucketTable is a bounded LRU of token buckets.
+type bucketTable struct {
+	order *linked.List // of *bucket, most recently used first
+	byKey map[string]*linked.Element
+}
+
+type bucket struct {
+	key    string
+	tokens float64   // attempts left
+	at     time.Time // when tokens was last brought up to date
+}
+
+// get returns key's bucket, made full if new, as the most recently used.
+// It returns nil when the table holds capacity keys and the least
+// recently used one has not refilled yet.
+func (t *bucketTable) get(key string, now time.Time, capacity int) *bucket {
+	if t.byKey == nil {
+		t.order, t.byKey = linked.New(), map[string]*linked.Element{}
+	}
+	if e, ok := t.byKey[key]; ok {
+		t.order.MoveToFront(e)
+		return e.Value.(*bucket)
+	}
+	if t.order.Len() >= capacity {
+		last := t.order.Back()
+		old := last.Value.(*bucket)
+		if !old.full(now) {
+			return nil
+		}
+		t.order.Remove(last)
+		delete(t.byKey, old.key)
+	}
+	b := &bucket{key: key, tokens: loginBurst, at: now}
+	t.byKey[key] = t.order.PushFront(b)
+	return b
+}
+
+func (b *bucket) refill(now time.Time) {
+	if now.After(b.at) {
+		b.tokens = min(loginBurst, b.tokens+float64(now.Sub(b.at))/float64(loginEvery))
+		b.at = now
+	}
+}
+
+// full reports whether the bucket has every attempt back, so that
+// forgetting it changes nothing.
+func (b *bucket) full(now time.Time) bool {
+	b.refill(now)
+	return b.tokens >= loginBurst
+}
+
+// spend takes one attempt, if one is left.
+func (b *bucket) spend(now time.Time) bool {
+	b.refill(now)
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // login: POST /api/v1/login {"name", "password"} starts a UI session: it
 // sets the session cookie and answers the user and the CSRF token.
+//
+// Login CSRF: a cross-site page may post a form (text/plain, urlencoded,
+// multipart) without asking the browser first, and so sign its visitor
+// in to the attacker's account. Sign-in therefore takes JSON only, and a
+// foreign Origin is refused as on every change.
 func (s *Server) login(c echo.Context) error {
+	req := c.Request()
+	if mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "sign-in takes a JSON body: send Content-Type: application/json")
+	}
+	if err := checkOrigin(req); err != nil {
+		return err
+	}
 	var in struct {
 		Name     string `json:"name"`
 		Password string `json:"password"`
@@ -311,9 +449,13 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	name := strings.TrimSpace(in.Name)
-	if !s.logins.allow("ip:"+c.RealIP(), "name:"+strings.ToLower(name)) {
+	switch s.logins.allow(c.RealIP(), name) {
+	case loginLimited:
 		c.Response().Header().Set("Retry-After", "60")
 		return echo.NewHTTPError(http.StatusTooManyRequests, "too many sign-in attempts; wait a minute and try again")
+	case loginBusy:
+		c.Response().Header().Set("Retry-After", "60")
+		return echo.NewHTTPError(http.StatusTooManyRequests, "too many sign-in attempts on this server right now; try again in a minute")
 	}
 	ctx := c.Request().Context()
 	u, err := s.store.GetUserByName(ctx, name)
@@ -333,8 +475,20 @@ func (s *Server) login(c echo.Context) error {
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return err
 	}
+	// An admin may have changed the user since it was read here. The
+	// change ended the sessions it found; this one it may have missed, so
+	// it must not outlive a password, role or disable it predates.
+	if cur, err := s.store.GetUser(ctx, u.ID); err != nil || cur.PasswordHash != u.PasswordHash || cur.Role != u.Role || cur.Disabled {
+		if derr := s.store.DeleteSession(ctx, id); derr != nil && !errors.Is(derr, storage.ErrNotFound) {
+			s.log.Error("ending a session made while its user changed", "user", u.ID, "err", derr)
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		return echo.NewHTTPError(http.StatusUnauthorized, "the user was changed while signing in; sign in again")
+	}
 	u.LastLoginAt = &now
-	if _, err := s.store.UpdateUser(ctx, u); err != nil {
+	if err := s.store.RecordLogin(ctx, u.ID, now); err != nil {
 		s.log.Warn("recording a sign-in time", "user", u.ID, "err", err)
 	}
 	c.SetCookie(&http.Cookie{

@@ -49,6 +49,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var he *echo.HTTPError
 	var mbe *http.MaxBytesError
 	switch {
+	case errors.Is(err, echo.ErrNotFound), errors.Is(err, echo.ErrMethodNotAllowed):
+		// Echo's own "Not Found": no route has this method and path.
+		msg = fmt.Sprintf("there is no %s %s; docs/api.md lists the routes", c.Request().Method, c.Request().URL.Path)
 	case errors.As(err, &he):
 		if m, ok := he.Message.(string); ok {
 			msg = m

@@ -1,7 +1,17 @@
 package server
 
+import "time"
+
 // Route is an admin API route as the permission tests see it.
 type Route = apiRoute
 
 // Routes lists the admin API routes of s.
 func Routes(s *Server) []Route { return s.apiRoutes() }
+
+// SetLoginLimiter bounds the sign-in limiter's tables to capacity keys
+// each (0: the default) and gives it a clock.
+func SetLoginLimiter(s *Server, capacity int, now func() time.Time) {
+	s.logins.mu.Lock()
+	defer s.logins.mu.Unlock()
+	s.logins.capacity, s.logins.now = capacity, now
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,7 +19,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = clientIP(s.opts.TrustedProxies)
-	e.Use(s.recoverPanics)
+	e.Use(s.recoverPanics, answerHeaders)
 
 	e.Any("/webhooks/v1/*", s.receive)
 
@@ -109,9 +110,13 @@ func (s *Server) apiRoutes() []apiRoute {
 		r("GET", "/users/:id", admin, "", s.getUser),
 		r("PUT", "/users/:id", admin, "user.update", s.updateUser),
 		r("DELETE", "/users/:id", admin, "user.delete", s.deleteUser),
+		r("DELETE", "/users/:id/sessions", admin, "user.end_sessions", s.endUserSessions),
 		r("GET", "/tokens", read, "", s.listTokens), // one's own; admins may ask for another user's
 		r("POST", "/tokens", read, "token.create", s.createToken),
 		r("DELETE", "/tokens/:id", read, "token.delete", s.deleteToken),
+		r("GET", "/sessions", read, "", s.listSessions), // one's own; admins may ask for another user's
+		r("POST", "/sessions/end-others", read, "session.end_others", s.endOtherSessions),
+		r("DELETE", "/sessions/:id", read, "session.end", s.endSession),
 		r("GET", "/audit", admin, "", s.listAudit),
 	}
 }
@@ -126,6 +131,20 @@ func uiHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+// answerHeaders marks every answer but the UI's (the API's JSON, the
+// webhook answers, health and metrics) as never to be sniffed as another
+// type nor stored by a cache: they carry operators' data.
+func answerHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if p := c.Request().URL.Path; p != "/ui" && !strings.HasPrefix(p, "/ui/") {
+			h := c.Response().Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Cache-Control", "no-store")
+		}
 		return next(c)
 	}
 }

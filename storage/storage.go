@@ -270,6 +270,9 @@ type Store interface {
 	CreateUser(ctx context.Context, u User) (User, error)
 	// UpdateUser replaces every field but ID and CreatedAt.
 	UpdateUser(ctx context.Context, u User) (User, error)
+	// RecordLogin sets a user's LastLoginAt and nothing else (a sign-in
+	// must not write back a user it read before an admin's change).
+	RecordLogin(ctx context.Context, id string, at time.Time) error
 	// DeleteUser deletes the user with its tokens and sessions.
 	DeleteUser(ctx context.Context, id string) error
 
@@ -285,6 +288,13 @@ type Store interface {
 	CreateSession(ctx context.Context, s Session) error
 	GetSession(ctx context.Context, id string) (Session, error)
 	DeleteSession(ctx context.Context, id string) error
+	// ListSessions returns a user's sessions that have not expired,
+	// oldest first; none for an unknown user.
+	ListSessions(ctx context.Context, userID string) ([]Session, error)
+	// DeleteSessions deletes every session of a user, expired or not,
+	// but the one whose id is keep ("" keeps none), and answers how many
+	// it deleted.
+	DeleteSessions(ctx context.Context, userID, keep string) (int, error)
 	// PurgeSessions deletes up to limit sessions that expired before now.
 	PurgeSessions(ctx context.Context, now time.Time, limit int) (int, error)
 

@@ -3,6 +3,7 @@ package template
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -23,7 +24,7 @@ func fuzzVars(s string, n float64) Vars {
 // is below and in testdata/fuzz/FuzzJSON.
 func FuzzJSON(f *testing.F) {
 	f.Add(`{"t": "{{title}}", "m": {{message}}}`, `"}, "x": 1, "y": {"`, "a\nb", 1.5)
-	f.Add(`{"a": [{{data.l}}, "{{data.o}}", {{data.l.4.k}}, {{timestamp}}]}`, `\`, `\u0000`, -0.0)
+	f.Add(`{"a": [{{data.l}}, "{{data.o}}", {{data.l.4.k}}, {{timestamp}}]}`, `\`, `\u0000`, math.Copysign(0, -1))
 	f.Add(`["{{ data.s }}", {{data.n}}, "\u00e9{{sub_title}}\\"]`, "{{title}}", "\xff", 1e21)
 	f.Add(`{"x": "\{{type}}"}`, `"`, "", 0.0)
 	f.Add(`{{data}}`, "\u2028", "\x00\r\n", 3.0)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -203,6 +204,29 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) (storage.User, e
 	return u, nil
 }
 
+// RecordLogin sets a user's LastLoginAt, leaving every other field as
+// stored.
+func (s *Store) RecordLogin(ctx context.Context, id string, at time.Time) error {
+	k, err := key(id)
+	if err != nil {
+		return fmt.Errorf("record login: %w", err)
+	}
+	at = at.UTC()
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		users := tx.Bucket(bucketUsers)
+		var r userRecord
+		if err := getJSON(users, k, &r); err != nil {
+			return err
+		}
+		r.LastLoginAt = &at
+		return putJSON(users, k, r)
+	})
+	if err != nil {
+		return fmt.Errorf("record login of %s: %w", id, err)
+	}
+	return nil
+}
+
 // DeleteUser removes a user, its name, its tokens and its sessions, with
 // their index entries, in one write.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
@@ -219,7 +243,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if err := deleteUserTokens(tx, id); err != nil {
 			return err
 		}
-		if err := deleteUserSessions(tx, id); err != nil {
+		if _, err := deleteUserSessions(tx, id, ""); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketUserNames).Delete(nameKey(r.Name)); err != nil {
@@ -264,8 +288,10 @@ func deleteUserTokens(tx *bolt.Tx, userID string) error {
 	return nil
 }
 
-// deleteUserSessions deletes every session of a user with its expiry entry.
-func deleteUserSessions(tx *bolt.Tx, userID string) error {
+// deleteUserSessions deletes every session of a user but keep, with its
+// expiry entry, and answers how many. It collects first: deleting while
+// iterating skips keys.
+func deleteUserSessions(tx *bolt.Tx, userID, keep string) (int, error) {
 	sessions := tx.Bucket(bucketSessions)
 	var doomed []sessionRecord
 	err := sessions.ForEach(func(k, v []byte) error {
@@ -273,25 +299,25 @@ func deleteUserSessions(tx *bolt.Tx, userID string) error {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("session record: %w", err)
 		}
-		if r.UserID == userID {
+		if r.UserID == userID && string(k) != keep {
 			r.ID = string(k) // the key is the truth
 			doomed = append(doomed, r)
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	exp := tx.Bucket(bucketSessionExp)
 	for i := range doomed {
 		if err := exp.Delete(sessionExpKey(&doomed[i])); err != nil {
-			return err
+			return 0, err
 		}
 		if err := sessions.Delete([]byte(doomed[i].ID)); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(doomed), nil
 }
 
 // CreateToken stores t with a new id. Its user must exist and its hash be
@@ -491,6 +517,46 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
+}
+
+// ListSessions returns a user's sessions that have not expired, oldest
+// first.
+func (s *Store) ListSessions(ctx context.Context, userID string) ([]storage.Session, error) {
+	out := []storage.Session{}
+	now := s.now()
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			var r sessionRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("session record: %w", err)
+			}
+			if r.UserID == userID && r.ExpiresAt.After(now) {
+				r.ID = string(k)
+				out = append(out, r.session())
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list sessions of %s: %w", userID, err)
+	}
+	slices.SortStableFunc(out, func(a, b storage.Session) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+// DeleteSessions deletes every session of a user but keep, with their
+// expiry entries, in one write.
+func (s *Store) DeleteSessions(ctx context.Context, userID, keep string) (int, error) {
+	var n int
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		var err error
+		n, err = deleteUserSessions(tx, userID, keep)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete sessions of %s: %w", userID, err)
+	}
+	return n, nil
 }
 
 // PurgeSessions deletes up to limit sessions that expired before now,

@@ -65,7 +65,7 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 	if f.Cursor != "" {
 		ck, err := key(f.Cursor)
 		if err != nil {
-			return nil, "", fmt.Errorf("list audit: %w: bad cursor", storage.ErrInvalid)
+			return nil, "", fmt.Errorf("%w: cursor must be the next_cursor of the previous page", storage.ErrInvalid)
 		}
 		if bytes.Compare(ck, upper) < 0 {
 			upper = ck

@@ -313,7 +313,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 	if f.Cursor != "" {
 		ck, err := key(f.Cursor)
 		if err != nil {
-			return nil, "", fmt.Errorf("list deliveries: %w: bad cursor", storage.ErrInvalid)
+			return nil, "", fmt.Errorf("%w: cursor must be the next_cursor of the previous page", storage.ErrInvalid)
 		}
 		if ck := bound(ck); bytes.Compare(ck, upper) < 0 {
 			upper = ck

@@ -201,7 +201,7 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 	if f.Cursor != "" {
 		ck, err := key(f.Cursor)
 		if err != nil {
-			return nil, "", fmt.Errorf("%w: bad cursor", storage.ErrInvalid)
+			return nil, "", fmt.Errorf("%w: cursor must be the next_cursor of the previous page", storage.ErrInvalid)
 		}
 		if upper == nil || bytes.Compare(ck, upper) < 0 {
 			upper = ck

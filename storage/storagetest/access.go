@@ -235,6 +235,72 @@ func testSessions(t *testing.T, s storage.Store) {
 	}
 }
 
+func testSessionsOfUser(t *testing.T, s storage.Store) {
+	alice := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer}))
+	bob := must(s.CreateUser(ctx(t), storage.User{Name: "bob", Role: storage.RoleViewer}))
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	// Made newest first, so that the listing must sort.
+	second := storage.Session{ID: NewSessionID(), UserID: alice.ID, CSRF: "csrf-2", CreatedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}
+	first := storage.Session{ID: NewSessionID(), UserID: alice.ID, CSRF: "csrf-1", CreatedAt: now.Add(-2 * time.Minute), ExpiresAt: now.Add(time.Hour)}
+	expired := storage.Session{ID: NewSessionID(), UserID: alice.ID, CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}
+	bobs := storage.Session{ID: NewSessionID(), UserID: bob.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	for _, sess := range []storage.Session{second, first, expired, bobs} {
+		check(s.CreateSession(ctx(t), sess))
+	}
+
+	list := must(s.ListSessions(ctx(t), alice.ID))
+	if len(list) != 2 || list[0].ID != first.ID || list[1].ID != second.ID || list[0].CSRF != "csrf-1" ||
+		!list[0].CreatedAt.Equal(first.CreatedAt) || !list[0].ExpiresAt.Equal(first.ExpiresAt) || list[0].UserID != alice.ID {
+		t.Fatalf("alice's live sessions, oldest first: %+v", list)
+	}
+	if list := must(s.ListSessions(ctx(t), uuid.NewString())); len(list) != 0 {
+		t.Fatalf("an unknown user's sessions: %+v", list)
+	}
+
+	// All but the one kept, expired ones included.
+	if n := must(s.DeleteSessions(ctx(t), alice.ID, second.ID)); n != 2 {
+		t.Fatalf("deleting all but one of alice's sessions removed %d, want 2", n)
+	}
+	if list := must(s.ListSessions(ctx(t), alice.ID)); len(list) != 1 || list[0].ID != second.ID {
+		t.Fatalf("alice's sessions after deleting the others: %+v", list)
+	}
+	for _, id := range []string{first.ID, expired.ID} {
+		wantErr(t, "a deleted session", s.DeleteSession(ctx(t), id), storage.ErrNotFound)
+	}
+	if n := must(s.DeleteSessions(ctx(t), alice.ID, "")); n != 1 {
+		t.Fatalf("deleting all of alice's sessions removed %d, want 1", n)
+	}
+	_, err := s.GetSession(ctx(t), second.ID)
+	wantErr(t, "the kept session, deleted at last", err, storage.ErrNotFound)
+	if n := must(s.DeleteSessions(ctx(t), uuid.NewString(), "")); n != 0 {
+		t.Fatalf("deleting an unknown user's sessions removed %d", n)
+	}
+	// Bob's session is untouched, and the expiry entries of alice's went
+	// with them: a purge far ahead finds bob's only.
+	if got := must(s.GetSession(ctx(t), bobs.ID)); got.UserID != bob.ID {
+		t.Fatalf("bob's session: %+v", got)
+	}
+	if n := must(s.PurgeSessions(ctx(t), now.Add(48*time.Hour), 100)); n != 1 {
+		t.Fatalf("purge after deleting alice's sessions removed %d, want 1 (bob's)", n)
+	}
+}
+
+func testRecordLogin(t *testing.T, s storage.Store) {
+	u := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer, PasswordHash: "old-hash"}))
+	// An admin changes the user after a sign-in read it...
+	changed := u
+	changed.PasswordHash, changed.Role = "new-hash", storage.RoleEditor
+	must(s.UpdateUser(ctx(t), changed))
+	// ...and the sign-in records its time: only the time changes.
+	at := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	check(s.RecordLogin(ctx(t), u.ID, at))
+	got := must(s.GetUser(ctx(t), u.ID))
+	if got.LastLoginAt == nil || !got.LastLoginAt.Equal(at) || got.PasswordHash != "new-hash" || got.Role != storage.RoleEditor || got.Name != "alice" {
+		t.Fatalf("after RecordLogin: %+v", got)
+	}
+	wantErr(t, "unknown user", s.RecordLogin(ctx(t), uuid.NewString(), at), storage.ErrNotFound)
+}
+
 func testPurgeSessions(t *testing.T, s storage.Store) {
 	u := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer}))
 	now := time.Now().UTC()

@@ -52,6 +52,8 @@ func Run(t *testing.T, open Opener) {
 		{"UserNames", testUserNames},
 		{"Tokens", testTokens},
 		{"Sessions", testSessions},
+		{"SessionsOfUser", testSessionsOfUser},
+		{"RecordLogin", testRecordLogin},
 		{"PurgeSessions", testPurgeSessions},
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"Audit", testAudit},
