@@ -100,6 +100,12 @@ func TestConcurrentBodiesAreCapped(t *testing.T) {
 	if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(string(resp), "too many") {
 		t.Fatalf("past the cap: %d %q Retry-After %q", code, resp, h.Get("Retry-After"))
 	}
+	// A slow sender past the cap gets its answer without sending the rest.
+	third := in.slowBody("capped", 1000)
+	third.SetReadDeadline(time.Now().Add(time.Minute)) // a hang, not a timing: the server's read timeout is 2 min
+	if resp, err := http.ReadResponse(bufio.NewReader(third), nil); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a slow body past the cap: %v %v", resp, err)
+	}
 	// A webhook without a body needs no slot.
 	if code, _, _ := in.do("POST", "/webhooks/v1/capped", nil, nil); code != http.StatusAccepted {
 		t.Fatalf("an empty webhook past the cap: %d", code)

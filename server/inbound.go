@@ -92,6 +92,7 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 		case errors.As(err, &mbe):
 			return nil, mbe
 		case errors.Is(err, os.ErrDeadlineExceeded):
+			c.Response().Header().Set(echo.HeaderConnection, "close")
 			return nil, echo.NewHTTPError(http.StatusRequestTimeout, "the request body did not arrive within "+s.opts.bodyTimeout.String()+"; nothing was recorded")
 		}
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "could not read the request body: "+err.Error())
@@ -110,7 +111,11 @@ func (s *Server) bodySlot(c echo.Context) (func(), error) {
 		select {
 		case s.bodies <- struct{}{}:
 		case <-wait.C:
-			c.Response().Header().Set("Retry-After", bodyRetryAfter)
+			// Closing the connection spares the server reading the rest
+			// of the body before it answers (net/http would, up to
+			// 256 KiB, at the sender's pace).
+			c.Response().Header().Set(echo.HeaderConnection, "close")
+			c.Response().Header().Set(echo.HeaderRetryAfter, bodyRetryAfter)
 			return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "too many webhook bodies are being received at once; nothing was recorded, send it again later")
 		case <-c.Request().Context().Done():
 			return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "the request ended while waiting to be received; nothing was recorded")
