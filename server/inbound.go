@@ -82,8 +82,8 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 		return nil, err
 	}
 	defer release()
-	// The deadline runs from the moment a slot is free; without it, the
-	// server's read timeout (counted from the headers) applies.
+	// The deadline runs from the moment a slot is free; where it cannot
+	// be set, the server's read timeout (from the request's start) holds.
 	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(s.opts.bodyTimeout))
 	body, err := readGrowing(http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBody), r.ContentLength, s.opts.MaxBody)
 	if err != nil {
