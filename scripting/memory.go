@@ -57,7 +57,10 @@ const (
 // that builds and drops strings), so the watchdog forces a collection
 // and judges the live heap. If that is still over, it stops the run that
 // has run longest, waits for it to end, and collects and judges again:
-// one run at a time, until the live heap is under the limit.
+// one run at a time, until the live heap is under the limit. A stopped
+// run may take long to end (a built-in call in progress finishes first);
+// while it has not, the next run is stopped only if the heap has grown
+// by more than an eighth of the limit since the stop.
 //
 // The Go runtime cannot say which goroutine allocated what, so "the one
 // that has run longest" is a guess. It holds for the attack it is made
@@ -78,6 +81,8 @@ type watchdog struct {
 	running bool
 	// tripped counts the runs stopped (tests, metrics).
 	tripped int
+	// held counts the times it waited for a stopped run to end (tests).
+	held int
 }
 
 // watched is one run as the watchdog sees it.
@@ -147,6 +152,11 @@ func (w *watchdog) loop() {
 	t := time.NewTicker(watchInterval)
 	defer t.Stop()
 	var lastGC time.Time
+	// The heap sampled and the live heap when a run was last stopped:
+	// while that run is still ending, another is stopped only if the
+	// heap has grown since by more than slack.
+	var stopSample, stopLive uint64
+	slack := w.limit / 8
 	for range t.C {
 		w.mu.Lock()
 		if len(w.runs) == 0 {
@@ -154,19 +164,50 @@ func (w *watchdog) loop() {
 			w.mu.Unlock()
 			return
 		}
+		ending := w.endingLocked()
 		w.mu.Unlock()
-		if read(heapMetric) <= w.limit || time.Since(lastGC) < minForcedGC {
+		heap := read(heapMetric)
+		if heap <= w.limit || ending && heap <= stopSample+slack {
+			if ending && heap > w.limit {
+				w.holdBack()
+			}
+			continue
+		}
+		if time.Since(lastGC) < minForcedGC {
 			continue
 		}
 		runtime.GC()
 		lastGC = time.Now()
-		if read(liveMetric) <= w.limit {
+		live := read(liveMetric)
+		if live <= w.limit {
+			continue
+		}
+		if ending && live <= stopLive+slack {
+			w.holdBack()
 			continue
 		}
 		if w.stopLongest() {
 			lastGC = time.Time{} // judge again as soon as it has ended
+			stopSample, stopLive = read(heapMetric), live
 		}
 	}
+}
+
+// endingLocked says whether a run the watchdog stopped has not ended yet.
+func (w *watchdog) endingLocked() bool {
+	for r := range w.runs {
+		if r.stopped.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// holdBack counts a time the watchdog waited for a stopped run to end.
+func (w *watchdog) holdBack() {
+	w.mu.Lock()
+	w.held++
+	w.mu.Unlock()
 }
 
 // stopLongest stops the run that has run longest among those not stopped
@@ -209,4 +250,12 @@ func formatBytes(n uint64) string {
 		return strconv.FormatUint(n>>30, 10) + " GiB"
 	}
 	return strconv.FormatUint(n>>20, 10) + " MiB"
+}
+
+// heldBack is how many times the watchdog refrained from stopping
+// another run while a stopped one was still ending (tests).
+func (w *watchdog) heldBack() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.held
 }

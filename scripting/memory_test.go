@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dop251/goja"
 )
 
 // liveHeap is the heap left after a collection.
@@ -105,3 +107,36 @@ func TestWatchdogIgnoresGarbage(t *testing.T) {
 
 // garbage keeps the test's allocations from being optimised away.
 var garbage []byte
+
+// A stopped run that takes long to end (stuck in a built-in call) is
+// waited for: the watchdog does not stop the next run while the heap does
+// not grow. Not parallel: it measures the process heap.
+func TestWatchdogWaitsForAStoppedRunToEnd(t *testing.T) {
+	w := &watchdog{limit: uint64(liveHeap()) + 64<<20}
+	ballast := make([]byte, 128<<20) // held by the first run, as the watchdog sees it
+	first, second := w.begin(), w.begin()
+	w.attach(first, goja.New(), func() {})
+	w.attach(second, goja.New(), func() {})
+	defer w.end(second)
+
+	deadline := time.Now().Add(30 * time.Second)
+	for !first.stopped.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the first run was not stopped within 30 s")
+		}
+		runtime.Gosched()
+	}
+	// The first run does not end; the watchdog holds back (several
+	// times, more than stopGrace after the stop), or stops the second.
+	for w.heldBack() < 10 && !second.stopped.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the watchdog neither held back nor stopped the second run within 30 s")
+		}
+		runtime.Gosched()
+	}
+	if second.stopped.Load() {
+		t.Fatal("the second run was stopped while the first was still ending")
+	}
+	runtime.KeepAlive(ballast)
+	w.end(first)
+}
