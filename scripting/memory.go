@@ -65,8 +65,8 @@ const (
 // The Go runtime cannot say which goroutine allocated what, so "the one
 // that has run longest" is a guess. It holds for the attack it is made
 // for: a script that grows the heap by gigabytes has run for a while,
-// webhook scripts are short, and a run stopped by mistake is stopped
-// only if the live heap is still over once the earlier one has ended.
+// webhook scripts are short, and a second run is stopped only if the
+// live heap is still over once the first has ended.
 // It guesses wrong when a long run (one waiting on a slow HTTP.request)
 // is older than a fast grower: that run is stopped first, then the
 // grower. Memory that no script holds (request bodies, the store) counts
