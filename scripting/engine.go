@@ -105,8 +105,9 @@ type Limits struct {
 	MaxLogLine   int // bytes per line, default 8192; longer text is cut and ends with "…"
 	MaxLogBytes  int // bytes of log text per run, default 256 KiB; past it one final "log truncated" line
 	MaxCallStack int // maximum call depth, default 1024
-	// MaxHeap stops every running script when the process heap passes it
-	// (see watchdog). Default 2 GiB.
+	// MaxHeap: when the live heap of the process passes it, running
+	// scripts are stopped, the longest-running first, until it is under
+	// again (see watchdog). Default 2 GiB.
 	MaxHeap uint64
 }
 
@@ -181,7 +182,17 @@ var errNotCallable = errors.New("not a function")
 // Run executes p in a fresh runtime against req, bounded by timeout (1 s
 // when zero or negative) and by ctx. It never panics: every failure is
 // reported in Result.Err.
-func (e *Engine) Run(ctx context.Context, p *Program, req *Request, timeout time.Duration) (res Result) {
+func (e *Engine) Run(ctx context.Context, p *Program, req *Request, timeout time.Duration) Result {
+	// The watchdog hears that the run is over once execute has returned
+	// and the runtime is out of reach, so that a collection then frees
+	// what the run held.
+	w := e.watchdog.begin()
+	defer e.watchdog.end(w)
+	return e.execute(ctx, p, req, timeout, w)
+}
+
+// execute is Run, watched by the memory watchdog as w.
+func (e *Engine) execute(ctx context.Context, p *Program, req *Request, timeout time.Duration, w *watched) (res Result) {
 	start := time.Now()
 	var r *run
 	defer func() {
@@ -219,8 +230,7 @@ func (e *Engine) Run(ctx context.Context, p *Program, req *Request, timeout time
 
 	stop := context.AfterFunc(runCtx, func() { rt.Interrupt(errInterrupted) })
 	defer stop()
-	e.watchdog.add(rt)
-	defer e.watchdog.remove(rt)
+	e.watchdog.attach(w, rt, cancel)
 
 	val, err := rt.RunProgram(p.prog)
 	// Converting the outcome may run user code (getters, toString), so it
@@ -232,6 +242,11 @@ func (e *Engine) Run(ctx context.Context, p *Program, req *Request, timeout time
 	if err != nil {
 		res.Value, res.Truthy = nil, false
 		res.Err = e.runError(ctx, p, err, timeout)
+		if w.stopped.Load() {
+			// Whatever the run saw last (the interrupt, or its context
+			// cancelled under an HTTP.request), the watchdog stopped it.
+			res.Err = fmt.Errorf("%w (%s; see docs/security.md)", ErrMemory, formatBytes(e.limits.MaxHeap))
+		}
 	}
 	return res
 }
@@ -298,8 +313,6 @@ func (e *Engine) runError(ctx context.Context, p *Program, err error, timeout ti
 	var overflow *goja.StackOverflowError
 	var ex *goja.Exception
 	switch {
-	case errors.As(err, &intr) && intr.Value() == errOverHeap:
-		return fmt.Errorf("%w (%s; see docs/security.md)", ErrMemory, formatBytes(e.limits.MaxHeap))
 	case errors.As(err, &intr):
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("script stopped: %w", cerr)

@@ -165,7 +165,7 @@ func TestMemoryWatchdog(t *testing.T) {
 	metrics.Read(sample)
 	limit := sample[0].Value.Uint64() + 64<<20
 	e := NewEngine(Limits{MaxHeap: limit})
-	p := mustCompile(t, "grow", `var a = []; for (;;) a.push('x'.repeat(1000) + a.length)`)
+	p := mustCompile(t, "grow", `var a = [], s = 'x'.repeat(1000); for (;;) a.push(s + a.length)`)
 	res := e.Run(context.Background(), p, &Request{}, 20*time.Second)
 	if !errors.Is(res.Err, ErrMemory) {
 		t.Fatalf("err = %v, want ErrMemory", res.Err)

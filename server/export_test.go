@@ -15,3 +15,6 @@ func SetLoginLimiter(s *Server, capacity int, now func() time.Time) {
 	defer s.logins.mu.Unlock()
 	s.logins.capacity, s.logins.now = capacity, now
 }
+
+// SetBodyTimeout shortens how long a webhook body may take to arrive.
+func SetBodyTimeout(o *Options, d time.Duration) { o.bodyTimeout = d }

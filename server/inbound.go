@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -52,37 +53,114 @@ func (s *Server) receive(c echo.Context) error {
 	return s.ingest(c, m, body, strings.EqualFold(strings.TrimSpace(r.Header.Get(SyncHeader)), "true"))
 }
 
-// readBody reads the whole body within --max-body (413 past it).
+// Webhook bodies.
+const (
+	// firstBodyBuffer is the most a body's buffer holds ahead of the
+	// bytes that arrived: a Content-Length is a claim, not a payment.
+	firstBodyBuffer = 16 << 10
+	// bodySlotWait is how long a webhook waits for a free slot
+	// (--max-concurrent-bodies) before it gets 503.
+	bodySlotWait = 2 * time.Second
+	// bodyRetryAfter is the Retry-After of that 503, in seconds.
+	bodyRetryAfter = "5"
+)
+
+// readBody reads the whole body within --max-body (413 past it), in one
+// of the --max-concurrent-bodies slots (503 when none frees up in time),
+// within the body timeout (408 past it). Memory grows with the bytes that
+// arrive, not with the Content-Length announced.
 func (s *Server) readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()
 	if r.ContentLength > s.opts.MaxBody {
 		return nil, &http.MaxBytesError{Limit: s.opts.MaxBody}
 	}
-	lr := http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBody)
-	var body []byte
-	var err error
-	if r.ContentLength > 0 {
-		// Sized up front: io.ReadAll would grow (and copy) a buffer
-		// step by step. One more read sees the end, or a body longer
-		// than announced.
-		body = make([]byte, r.ContentLength)
-		if _, err = io.ReadFull(lr, body); err == nil {
-			var rest []byte
-			if rest, err = io.ReadAll(lr); err == nil {
-				body = append(body, rest...)
-			}
-		}
-	} else {
-		body, err = io.ReadAll(lr)
+	if r.ContentLength == 0 {
+		return []byte{}, nil
 	}
+	release, err := s.bodySlot(c)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	// The deadline runs from the moment a slot is free; where it cannot
+	// be set, the server's read timeout (from the request's start) holds.
+	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(s.opts.bodyTimeout))
+	body, err := readGrowing(http.MaxBytesReader(c.Response(), r.Body, s.opts.MaxBody), r.ContentLength, s.opts.MaxBody)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.As(err, &mbe):
 			return nil, mbe
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			c.Response().Header().Set(echo.HeaderConnection, "close")
+			return nil, echo.NewHTTPError(http.StatusRequestTimeout, "the request body did not arrive within "+s.opts.bodyTimeout.String()+"; nothing was recorded")
 		}
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "could not read the request body: "+err.Error())
 	}
 	return body, nil
+}
+
+// bodySlot takes one of the --max-concurrent-bodies slots, waiting up to
+// bodySlotWait for one, and returns its release.
+func (s *Server) bodySlot(c echo.Context) (func(), error) {
+	select {
+	case s.bodies <- struct{}{}:
+	default:
+		wait := time.NewTimer(bodySlotWait)
+		defer wait.Stop()
+		select {
+		case s.bodies <- struct{}{}:
+		case <-wait.C:
+			// Closing the connection spares the server reading the rest
+			// of the body before it answers (net/http would, up to
+			// 256 KiB, at the sender's pace).
+			c.Response().Header().Set(echo.HeaderConnection, "close")
+			c.Response().Header().Set(echo.HeaderRetryAfter, bodyRetryAfter)
+			return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "too many webhook bodies are being received at once; nothing was recorded, send it again later")
+		case <-c.Request().Context().Done():
+			return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "the request ended while waiting to be received; nothing was recorded")
+		}
+	}
+	s.metrics.bodiesReading.Inc()
+	return func() {
+		s.metrics.bodiesReading.Dec()
+		<-s.bodies
+	}, nil
+}
+
+// readGrowing reads r to its end into a buffer that starts at
+// firstBodyBuffer (or the announced size, if smaller) and doubles as
+// bytes arrive, never past the announced size plus one byte (to see the
+// end) nor past max plus one (r, a MaxBytesReader, fails past max).
+func readGrowing(r io.Reader, announced, max int64) ([]byte, error) {
+	limit := max + 1
+	want := limit
+	if announced >= 0 && announced < max {
+		want = announced + 1
+	}
+	buf := make([]byte, 0, min(firstBodyBuffer, want))
+	for {
+		if len(buf) == cap(buf) {
+			next := min(2*int64(cap(buf)), limit)
+			if int64(cap(buf)) < want {
+				next = min(next, want)
+			}
+			if next <= int64(cap(buf)) {
+				return nil, &http.MaxBytesError{Limit: max}
+			}
+			grown := make([]byte, len(buf), next)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // newMessage captures what scripts and operators need of a request.

@@ -17,8 +17,10 @@ type metrics struct {
 	latency    prometheus.Histogram
 	purged     prometheus.Counter
 	ingestFail prometheus.Counter
-	attempts   *prometheus.CounterVec
-	attemptDur prometheus.Histogram
+	// bodiesReading: webhook bodies being received, each in a slot.
+	bodiesReading prometheus.Gauge
+	attempts      *prometheus.CounterVec
+	attemptDur    prometheus.Histogram
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -44,6 +46,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "switchyard_messages_rejected_total",
 			Help: "Webhook requests answered with an error before being recorded (too large, store failure).",
 		}),
+		bodiesReading: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchyard_webhook_bodies_reading",
+			Help: "Webhook bodies being received (at most --max-concurrent-bodies).",
+		}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchyard_delivery_attempts_total",
 			Help: "Outbound delivery attempts, by outcome: success, retry (will be tried again), failed (no attempts left).",
@@ -54,7 +60,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms .. 65s
 		}),
 	}
-	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail, m.attempts, m.attemptDur,
+	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail, m.bodiesReading, m.attempts, m.attemptDur,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -29,6 +29,10 @@ type Options struct {
 	AuditRetention time.Duration
 	// MaxBody is the largest accepted request body in bytes (default 5 MiB).
 	MaxBody int64
+	// MaxConcurrentBodies is how many webhook bodies are read at once
+	// (default DefaultMaxConcurrentBodies). A webhook that finds no free
+	// slot within a short wait gets 503 with Retry-After.
+	MaxConcurrentBodies int
 	// AllowPrivateTargets lets outbound HTTP reach private addresses.
 	AllowPrivateTargets bool
 	// TrustedProxies: only peers inside these may set the client address
@@ -45,12 +49,20 @@ type Options struct {
 	// Workers is how many messages are processed at once (default
 	// functions.DefaultWorkers: 64, or 8 per core if more).
 	Workers int
+	// ScriptMaxHeap is the memory limit of the script watchdog: past it
+	// (live heap of the whole process), running scripts are stopped, the
+	// longest-running first (default scripting.DefaultMaxHeap, 2 GiB).
+	ScriptMaxHeap uint64
 	// PurgeInterval is how often old messages are purged (default 1m).
 	PurgeInterval time.Duration
 	// ShutdownTimeout bounds a graceful stop (default 30s).
 	ShutdownTimeout time.Duration
 	// Logger receives the server's logs (default slog.Default()).
 	Logger *slog.Logger
+
+	// bodyTimeout is how long a webhook body may take to arrive once a
+	// slot is free (default bodyTimeout; tests shorten it).
+	bodyTimeout time.Duration
 }
 
 // Defaults.
@@ -60,10 +72,11 @@ const (
 	DefaultRetention      = 168 * time.Hour
 	DefaultAuditRetention = 365 * 24 * time.Hour
 	// KeepForever as AuditRetention keeps every audit entry.
-	KeepForever            time.Duration = -1
-	DefaultMaxBody                       = 5 << 20
-	DefaultPurgeInterval                 = time.Minute
-	DefaultShutdownTimeout               = 30 * time.Second
+	KeepForever                time.Duration = -1
+	DefaultMaxBody                           = 5 << 20
+	DefaultMaxConcurrentBodies               = 256
+	DefaultPurgeInterval                     = time.Minute
+	DefaultShutdownTimeout                   = 30 * time.Second
 )
 
 // withDefaults returns o with defaults filled in, or an error naming the
@@ -92,6 +105,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxBody < 0 {
 		return o, errors.New("max-body must be positive")
+	}
+	if o.MaxConcurrentBodies == 0 {
+		o.MaxConcurrentBodies = DefaultMaxConcurrentBodies
+	}
+	if o.MaxConcurrentBodies < 0 {
+		return o, errors.New("max-concurrent-bodies must be positive")
+	}
+	if o.bodyTimeout <= 0 {
+		o.bodyTimeout = bodyTimeout
 	}
 	if o.Workers < 0 {
 		return o, errors.New("workers must be positive")

@@ -34,9 +34,12 @@ import (
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 2 * time.Minute
-	writeTimeout      = functions.MaxTimeout + providers.MaxMatchTimeout + time.Minute
-	idleTimeout       = 2 * time.Minute
-	maxHeaderBytes    = 1 << 20
+	// bodyTimeout: a webhook body must have arrived this long after its
+	// reading starts (408 otherwise).
+	bodyTimeout    = readTimeout
+	writeTimeout   = functions.MaxTimeout + providers.MaxMatchTimeout + time.Minute
+	idleTimeout    = 2 * time.Minute
+	maxHeaderBytes = 1 << 20
 )
 
 // Server is one Switchyard instance.
@@ -54,6 +57,9 @@ type Server struct {
 	egress   *egress.Client // every outbound request: scripts' HTTP.request, notifications
 	notify   *notify.Engine
 	logins   loginLimiter
+	// bodies holds a token per webhook body being read
+	// (--max-concurrent-bodies).
+	bodies chan struct{}
 	// warnInsecureOnce: the warning about session cookies on plain HTTP.
 	warnInsecureOnce sync.Once
 }
@@ -65,7 +71,7 @@ func New(opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("options: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger}
+	s := &Server{opts: opts, log: opts.Logger, bodies: make(chan struct{}, opts.MaxConcurrentBodies)}
 	var cleanup []func()
 	defer func() {
 		if err != nil {
@@ -123,7 +129,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	s.disp, err = functions.New(functions.Options{
 		Store:    st,
-		Engine:   scripting.NewEngine(scripting.Limits{}),
+		Engine:   scripting.NewEngine(scripting.Limits{MaxHeap: opts.ScriptMaxHeap}),
 		Logger:   s.log,
 		Workers:  opts.Workers,
 		Observer: s.metrics,

@@ -28,6 +28,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		retention      = fs.Duration("retention", server.DefaultRetention, "purge messages and outbound deliveries older than this")
 		auditRetention = fs.Duration("audit-retention", server.DefaultAuditRetention, "purge audit log entries older than this (0: keep them all)")
 		maxBody        = fs.String("max-body", "5MiB", "largest accepted request body (e.g. 512KiB, 5MiB)")
+		maxBodies      = fs.Int("max-concurrent-bodies", server.DefaultMaxConcurrentBodies, "webhook bodies received at once; past it a webhook waits up to 2s, then gets 503 with Retry-After")
 		allowPrivate   = fs.Bool("allow-private-targets", false, "let outbound HTTP reach loopback, private and link-local addresses")
 		trustedProxies = fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
 		workers        = fs.Int("workers", 0, "messages processed at once (0: 64, or 8 per core if more); only two scripts per core run JavaScript at a time")
@@ -79,8 +80,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		Retention:           *retention,
 		AllowPrivateTargets: *allowPrivate,
 		Workers:             *workers,
+		MaxConcurrentBodies: *maxBodies,
 		AdminToken:          getenv("SWITCHYARD_ADMIN_TOKEN"),
 		InstanceKey:         getenv("SWITCHYARD_INSTANCE_KEY"),
+	}
+	if opts.MaxConcurrentBodies <= 0 {
+		return opts, errors.New("max-concurrent-bodies must be positive")
 	}
 	if opts.Retention <= 0 {
 		return opts, errors.New("retention must be positive")

@@ -18,14 +18,14 @@ func env(m map[string]string) func(string) string { return func(k string) string
 func TestServeSettingsPrecedence(t *testing.T) {
 	t.Parallel()
 	cfg := filepath.Join(t.TempDir(), "switchyard.yaml")
-	os.WriteFile(cfg, []byte("listen: 127.0.0.1:9000\nretention: 24h\nmax-body: 1MiB\ntrusted-proxies:\n  - 10.0.0.0/8\n  - 192.0.2.1\nworkers: 3\n"), 0o600)
+	os.WriteFile(cfg, []byte("listen: 127.0.0.1:9000\nretention: 24h\nmax-body: 1MiB\ntrusted-proxies:\n  - 10.0.0.0/8\n  - 192.0.2.1\nworkers: 3\nmax-concurrent-bodies: 32\n"), 0o600)
 
 	// Defaults.
 	o, err := parseServe(nil, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Listen != "127.0.0.1:8080" || o.DataDir != "./data" || o.Retention != 168*time.Hour || o.MaxBody != 5<<20 || len(o.TrustedProxies) != 0 || o.AllowPrivateTargets {
+	if o.Listen != "127.0.0.1:8080" || o.DataDir != "./data" || o.Retention != 168*time.Hour || o.MaxBody != 5<<20 || len(o.TrustedProxies) != 0 || o.AllowPrivateTargets || o.MaxConcurrentBodies != 256 {
 		t.Fatalf("defaults %+v", o)
 	}
 	// The file.
@@ -33,7 +33,7 @@ func TestServeSettingsPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Listen != "127.0.0.1:9000" || o.Retention != 24*time.Hour || o.MaxBody != 1<<20 || len(o.TrustedProxies) != 2 || o.Workers != 3 {
+	if o.Listen != "127.0.0.1:9000" || o.Retention != 24*time.Hour || o.MaxBody != 1<<20 || len(o.TrustedProxies) != 2 || o.Workers != 3 || o.MaxConcurrentBodies != 32 {
 		t.Fatalf("from file %+v", o)
 	}
 	if o.TrustedProxies[1].String() != "192.0.2.1/32" {
@@ -43,12 +43,13 @@ func TestServeSettingsPrecedence(t *testing.T) {
 	e := env(map[string]string{
 		"SWITCHYARD_CONFIG": cfg, "SWITCHYARD_LISTEN": "127.0.0.1:9100", "SWITCHYARD_MAX_BODY": "64KiB",
 		"SWITCHYARD_ALLOW_PRIVATE_TARGETS": "true", "SWITCHYARD_ADMIN_TOKEN": "tok", "SWITCHYARD_DATA": "/var/lib/sy",
+		"SWITCHYARD_MAX_CONCURRENT_BODIES": "64",
 	})
 	o, err = parseServe([]string{"--listen", "127.0.0.1:9200"}, e, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Listen != "127.0.0.1:9200" || o.MaxBody != 64<<10 || !o.AllowPrivateTargets || o.AdminToken != "tok" || o.DataDir != "/var/lib/sy" || o.Retention != 24*time.Hour {
+	if o.Listen != "127.0.0.1:9200" || o.MaxBody != 64<<10 || !o.AllowPrivateTargets || o.AdminToken != "tok" || o.DataDir != "/var/lib/sy" || o.Retention != 24*time.Hour || o.MaxConcurrentBodies != 64 {
 		t.Fatalf("precedence %+v", o)
 	}
 }
@@ -66,6 +67,8 @@ func TestServeSettingsErrors(t *testing.T) {
 	}{
 		{[]string{"--max-body", "lots"}, nil, "max-body"},
 		{[]string{"--max-body", "0"}, nil, "max-body"},
+		{[]string{"--max-concurrent-bodies", "0"}, nil, "max-concurrent-bodies"},
+		{nil, map[string]string{"SWITCHYARD_MAX_CONCURRENT_BODIES": "many"}, "SWITCHYARD_MAX_CONCURRENT_BODIES"},
 		{[]string{"--trusted-proxies", "10.0.0.0/33"}, nil, "trusted-proxies"},
 		{[]string{"--retention", "-1h"}, nil, "retention"},
 		{[]string{"--audit-retention", "-1h"}, nil, "audit-retention"},
