@@ -86,6 +86,7 @@ func TestOperatorJourney(t *testing.T) {
 	waitJS(t, ctx, "the provider page", `/^#\/providers\/[0-9a-f-]{36}$/.test(location.hash) && (document.querySelector("main h1") || {}).textContent === "GitHub" && !!document.querySelector(".cm-content")`)
 	waitJS(t, ctx, "the creation's toast, still shown on the new page", `document.getElementById("toast").textContent === "Created GitHub."`)
 	screenshot(t, ctx, "provider-editor")
+	checkA11y(t, ctx, "provider-editor")
 
 	// Saving the provider's script makes version 2, current at once in
 	// its history.
@@ -121,6 +122,7 @@ func TestOperatorJourney(t *testing.T) {
 		} `json:"items"`
 	}
 	screenshot(t, ctx, "function-editor")
+	checkA11y(t, ctx, "function-editor")
 
 	// A script that does not compile is refused, and the editor marks the
 	// line the server names.
@@ -176,10 +178,12 @@ func TestOperatorJourney(t *testing.T) {
 	sendGitHubPush(t, in.url, "s3cret-gh")
 	waitJS(t, ctx, "the message appears", `[...document.querySelectorAll("tr[data-id]")].some(tr => tr.textContent.includes("deployed refs/heads/main"))`)
 	screenshot(t, ctx, "messages")
+	checkA11y(t, ctx, "messages")
 
 	js(t, ctx, "open it", `document.querySelector("tr[data-id]").click()`)
 	waitJS(t, ctx, "the message page", `/^#\/messages\/[0-9a-f-]{36}/.test(location.hash) && [...document.querySelectorAll('[role="tab"]')].some(b => b.textContent === "Payload")`)
 	screenshot(t, ctx, "message-detail")
+	checkA11y(t, ctx, "message-detail")
 	clickText(t, ctx, "Resubmit")
 	clickText(t, ctx, "Resubmit now")
 	waitJS(t, ctx, "the resubmitted message", `[...document.querySelectorAll(".dm-action")].some(s => s.textContent.includes("New message") && s.textContent.includes("SUCCESS"))`)
@@ -207,6 +211,7 @@ func TestOperatorJourney(t *testing.T) {
 		run(t, ctx, "page "+page, chromedp.Navigate(in.url+"/ui/#/"+page))
 		waitJS(t, ctx, page+" loaded", `(document.querySelector("main h1") || {}).textContent === `+quote(title)+` && !document.querySelector("main").textContent.includes("Loading")`)
 		screenshot(t, ctx, cmpOr(page, "dashboard"))
+		checkA11y(t, ctx, cmpOr(page, "dashboard"))
 	}
 
 	// A viewer sees the message's status, not its payload.
@@ -244,6 +249,7 @@ func TestPhoneWidth(t *testing.T) {
 			t.Errorf("%s scrolls sideways at 390 px", page)
 		}
 		screenshot(t, ctx, page+"-phone")
+		checkA11y(t, ctx, page+"-phone")
 	}
 }
 

@@ -70,6 +70,7 @@ func TestLongValuesFromOutside(t *testing.T) {
 			t.Errorf("at %d px the header is %.0f px tall", width, header)
 		}
 		screenshot(t, ctx, map[int]string{1280: "messages-long", 390: "messages-long-phone"}[width])
+		checkA11y(t, ctx, map[int]string{1280: "messages-long", 390: "messages-long-phone"}[width])
 		run(t, ctx, "providers", chromedp.Navigate(in.url+"/ui/#/providers"))
 		waitJS(t, ctx, "the providers", `document.querySelectorAll("table.providers tbody tr").length === 31`)
 		if hgt := value(t, ctx, "providers row", chromedp.Evaluate[float64](`Math.max(...[...document.querySelectorAll("table.providers tbody tr")].map(tr => tr.getBoundingClientRect().height))`)); hgt > 90 {
@@ -84,6 +85,7 @@ func TestLongValuesFromOutside(t *testing.T) {
 				t.Errorf("at %d px the move buttons are under 36 px tall", width)
 			}
 			screenshot(t, ctx, "providers-phone")
+			checkA11y(t, ctx, "providers-phone")
 		}
 	}
 }

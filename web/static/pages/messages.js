@@ -170,7 +170,7 @@ function tabs(list, selected, onSelect) {
     });
   });
   if (items.length) show(items.find((it) => it.id === selected) || items[0], false);
-  return h("div.dm-tabs", bar, panels);
+  return h("div.dm-tabs", h("h2.dm-sr", "Message details"), bar, panels);
 }
 
 // ---------- list ----------

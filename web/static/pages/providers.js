@@ -251,7 +251,7 @@ export function versionsSection({ base, getCurrent, getDirty, onRolledBack }) {
         "div.table-wrap",
         h(
           "table.versions",
-          h("thead", h("tr", h("th", "Version"), h("th", "Saved"), h("th", ""))),
+          h("thead", h("tr", h("th", "Version"), h("th", "Saved"), h("th", h("span.dm-sr", "Actions")))),
           h(
             "tbody",
             items.map((v) =>
