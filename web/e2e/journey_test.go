@@ -134,7 +134,7 @@ func TestOperatorJourney(t *testing.T) {
 		chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
 	)
 	waitJS(t, ctx, "the error marked at the line the server names", `(() => {
-		const m = /script: line (\d+), column \d+/.exec(document.querySelector("main").textContent);
+		const m = /line (\d+), column \d+/.exec((document.querySelector(".field-error") || {}).textContent || "");
 		const lines = [...document.querySelectorAll(".cm-line")];
 		const marked = document.querySelector(".cm-lintRange-error");
 		return !!m && !!marked && lines.indexOf(marked.closest(".cm-line")) === Number(m[1]) - 1 && Number(m[1]) > 1;

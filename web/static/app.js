@@ -178,7 +178,7 @@ export function toast(text, kind = "ok") {
   const el = document.getElementById("toast");
   clear(el).append(h(`div.toast.${kind}`, text));
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => clear(el), 5000);
+  toastTimer = setTimeout(() => clear(el), kind === "warn" ? 20000 : 5000);
 }
 
 // Shows an API error next to the form field it names (the server's
@@ -196,7 +196,9 @@ export function showFormError(form, err) {
       break;
     }
   }
-  const note = h("p.field-error", { role: "alert" }, msg);
+  // "password: wrong name or password" is shown beside the password as
+  // "wrong name or password"; "name is required" stays a sentence.
+  const note = h("p.field-error", { role: "alert" }, target && msg.startsWith(target.getAttribute("name") + ": ") ? msg.slice(target.getAttribute("name").length + 2) : msg);
   if (target) {
     target.setAttribute("aria-invalid", "true");
     const wrap = target.closest("label");
@@ -366,9 +368,23 @@ async function route() {
       return;
     }
     cleanup = done;
-    main.focus({ preventScroll: true });
+    // The page's start for keyboard and screen reader users, unless the
+    // page put the focus somewhere itself (the sign-in form's name).
+    if (!main.contains(document.activeElement) || document.activeElement === main) main.focus({ preventScroll: true });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
+    if (seq !== routeSeq) return;
+    if (e instanceof ApiError && e.status === 404) {
+      // A page whose record is gone (purged, deleted) or never was.
+      const what = { messages: "message", providers: "provider", functions: "function", outbound: "endpoint", users: "user" }[name];
+      const back = { messages: "#/messages", providers: "#/providers", functions: "#/functions", outbound: "#/outbound", users: "#/users" }[name] || "#/";
+      const kind = hash.startsWith("#/deliveries/") ? "delivery" : what;
+      clear(main).append(
+        h("h1", kind ? `No such ${kind}` : "Not found"),
+        h("p", kind === "message" || kind === "delivery" ? "It may have been purged after the retention period, or the address is wrong. " : "It may have been deleted, or the address is wrong. ", h("a", { href: kind === "delivery" ? "#/outbound/deliveries" : back }, "Back to the list")),
+      );
+      return;
+    }
     clear(main).append(h("h1", "Something went wrong"), h("p.error", e.message));
   }
 }

@@ -150,7 +150,7 @@ const theme = EditorView.theme({
   ".cm-tooltip": { fontFamily: "system-ui, sans-serif", fontSize: "13px" },
   ".cm-tooltip.cm-tooltip-autocomplete > ul": { fontFamily: "inherit" },
   ".cm-panels": { fontFamily: "system-ui, sans-serif", fontSize: "13px" },
-  "&.sy-readonly": { backgroundColor: "#fafbfc" },
+  "&.sy-readonly": { backgroundColor: "#f1f3f6" },
   "&.sy-readonly .cm-cursor": { display: "none" },
 }, { dark: false });
 
@@ -176,6 +176,9 @@ export function createEditor(parent, { doc = "", onSave, onChange, readOnly = fa
   const readOnlyConf = new Compartment();
   const readOnlyExt = (ro) => [
     EditorState.readOnly.of(ro),
+    // Read only is not editable either: no caret, not in the tab order
+    // (the text can still be selected and copied with the mouse).
+    EditorView.editable.of(!ro),
     ro ? EditorView.editorAttributes.of({ class: "sy-readonly" }) : [],
   ];
   let isReadOnly = !!readOnly;

@@ -648,7 +648,10 @@ async function renderDetail({ main }, id) {
               body.functions.map((f) => h("li", h("span", f.name), badge(f.status), f.error ? h("span.error.dm-break", f.error) : null)),
             )
           : null,
+        h("p.muted", "Resubmitting again makes one more new message, and runs the functions once more."),
       );
+      go.textContent = "Resubmit again";
+      go.disabled = false;
       toast("Resubmitted");
     });
     return panel(

@@ -569,6 +569,8 @@ function endpointForm(ep, { templates = [], onSaved, readOnly = false }) {
       const saved = creating ? await api("POST", "/endpoints", payload) : await api("PUT", `/endpoints/${encodeURIComponent(ep.id)}`, payload);
       for (const old of form.querySelectorAll(".field-error")) old.remove();
       onSaved(saved);
+      // Saved, but it will not work as it is (a URL the egress guard refuses).
+      if (saved.warnings && saved.warnings.length) toast(`Saved, but: ${saved.warnings.join(" ")}`, "warn");
     } catch (err) {
       formError(form, err);
     } finally {

@@ -545,8 +545,15 @@ async function renderList(main) {
       if (editable) {
         const cb = h("input", { type: "checkbox", checked: p.active, "aria-label": `${p.name} active` });
         const text = h("span", p.active ? "active" : "inactive");
+        // While saving, the box is aria-disabled, not disabled: a disabled
+        // element drops the keyboard focus to <body>.
+        let saving = false;
+        cb.addEventListener("click", (e) => {
+          if (saving) e.preventDefault();
+        });
         cb.addEventListener("change", async () => {
-          cb.disabled = true;
+          saving = true;
+          cb.setAttribute("aria-disabled", "true");
           try {
             const upd = await api("PUT", `/providers/${encodeURIComponent(p.id)}`, { active: cb.checked });
             p.active = upd.active;
@@ -556,7 +563,8 @@ async function renderList(main) {
           } finally {
             cb.checked = p.active;
             text.textContent = p.active ? "active" : "inactive";
-            cb.disabled = false;
+            cb.removeAttribute("aria-disabled");
+            saving = false;
           }
         });
         active = h("label.check", cb, " ", text);
@@ -647,7 +655,8 @@ async function renderList(main) {
 // ---------- new provider ----------
 
 const BLANK_SCRIPT = `// Return true when this provider sent the webhook.
-// See docs/scripts.md for the globals (HTTP_HEADERS, PAYLOAD, PROPERTIES, HMAC...).
+// Ctrl-Space lists the globals (HTTP_HEADERS, PAYLOAD, PROPERTIES, HMAC...);
+// Once saved, "Try it" on its page runs it against a stored message.
 return HTTP_HEADERS["x-example-event"] !== undefined;
 `;
 
