@@ -342,10 +342,59 @@ async function renderList({ main }) {
     empty.hidden = rows.size !== 0;
   }
 
+  // How many match: "Showing 50 of 2,340" (or "of more than 100,000"
+  // when the count stopped early).
+  const countNote = h("p.muted.dm-count", { "aria-live": "polite" });
+  let total = null; // {count, exact}
+  function drawCount() {
+    if (!total || !rows.size) {
+      countNote.textContent = "";
+      return;
+    }
+    const n = Math.max(total.count, rows.size);
+    countNote.textContent = `Showing ${rows.size.toLocaleString("en")} of ${total.exact ? "" : "more than "}${n.toLocaleString("en")} message${n === 1 ? "" : "s"}.`;
+  }
+  api("GET", `/messages/count?${apiQuery()}`)
+    .then((c) => {
+      total = c;
+      drawCount();
+    })
+    .catch(() => {});
+
   const pg = pager(
     (cursor) => api("GET", `/messages?${apiQuery({ limit: "50", cursor })}`),
-    appendRows,
+    (items) => {
+      appendRows(items);
+      drawCount();
+    },
   );
+
+  // Jumps in time: the newest of the last hour, day or week, or from any
+  // moment back (the "Received before" filter).
+  const jump = (label, ms) => {
+    const p = query();
+    p.delete("until");
+    if (ms) p.set("since", new Date(Date.now() - ms).toISOString());
+    else p.delete("since");
+    const s = p.toString();
+    return h("a", { href: "#/messages" + (s ? "?" + s : "") }, label);
+  };
+  const jumps = h(
+    "p.dm-jumps",
+    h("span.muted", "Received in: "),
+    jump("the last hour", 3600e3),
+    " · ",
+    jump("the last 24 hours", 86400e3),
+    " · ",
+    jump("the last 7 days", 7 * 86400e3),
+    " · ",
+    jump("any time", 0),
+    h("span.muted", " · to start from an older moment, set “Received before”."),
+  );
+
+  // More new messages than one poll brings: offer to load them rather
+  // than leave a gap.
+  const burst = h("div.dm-burst", { hidden: true, role: "status" });
 
   // Live updates.
   const liveBtn = h("button.secondary", { type: "button", "aria-pressed": "true" }, "Pause live updates");
@@ -369,7 +418,15 @@ async function renderList({ main }) {
       const page = ended ? { items: [] } : await api("GET", `/messages?${apiQuery({ since: newest || filters.since, limit: "100" })}`);
       if (disposed) return;
       const fresh = (page.items || []).filter((m) => !rows.has(m.id));
-      if (fresh.length) {
+      if (page.next_cursor) {
+        // Over a page arrived since the newest shown: inserting this page
+        // would leave the ones between unseen.
+        const more = await api("GET", `/messages/count?${apiQuery({ since: newest || filters.since })}`).catch(() => null);
+        if (disposed) return;
+        const n = more ? `${more.exact ? "" : "more than "}${Math.max(more.count - 1, 1).toLocaleString("en")}` : "over 100";
+        put(burst, h("span", `${n} new messages. `), h("button", { type: "button", onclick: () => navigate(location.hash) }, "Load them"));
+        burst.hidden = false;
+      } else if (fresh.length) {
         const first = tbody.firstChild;
         for (const m of fresh) {
           const tr = rowFor(m);
@@ -379,9 +436,9 @@ async function renderList({ main }) {
         }
         tableEl.hidden = false;
         empty.hidden = true;
-        liveNote.textContent =
-          `${fresh.length} new message${fresh.length === 1 ? "" : "s"} at ${fmtTime(new Date()).slice(11)}` +
-          (page.next_cursor ? " (more arrived than shown: reload to see them all)" : "");
+        liveNote.textContent = `${fresh.length} new message${fresh.length === 1 ? "" : "s"} at ${fmtTime(new Date()).slice(11)}`;
+        if (total) total.count += fresh.length;
+        drawCount();
       }
       // Rows still PENDING: ask again, a few at a time.
       const pending = [...rows.values()].filter((r) => r.m.status === "PENDING").slice(0, 20);
@@ -429,8 +486,11 @@ async function renderList({ main }) {
       "div.dm-scope",
       h("div.page-head", h("h1", "Messages"), h("div.actions", liveNote, liveBtn)),
       filterBox,
+      jumps,
+      burst,
       tableEl,
       empty,
+      countNote,
       pg.el,
     ),
   );
