@@ -422,3 +422,23 @@ func TestUnmatchedSaysWhyForEachProvider(t *testing.T) {
 		}
 	}
 }
+
+// A URI longer than any function's may be is refused before its body is
+// read, and nothing is recorded: an anonymous sender cannot store one.
+func TestOverlongURIIsNotRecorded(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.provider("any", "return true")
+	code, body, _ := in.do("POST", "/webhooks/v1/"+strings.Repeat("a", 2049), []byte(`{}`), nil)
+	if code != http.StatusRequestURITooLong || !strings.Contains(string(body), "nothing was recorded") {
+		t.Fatalf("overlong URI: %d %s", code, body)
+	}
+	if code, _, _ := in.do("POST", "/webhooks/v1/"+strings.Repeat("a", 2048), []byte(`{}`), nil); code != http.StatusAccepted {
+		t.Fatalf("a URI of 2048: %d", code)
+	}
+	var l struct{ Items []struct{ URI string } }
+	in.api("GET", "/messages", nil, 200, &l)
+	if len(l.Items) != 1 || len(l.Items[0].URI) != 2048 {
+		t.Fatalf("recorded: %d messages", len(l.Items))
+	}
+}

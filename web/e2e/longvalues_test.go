@@ -23,7 +23,7 @@ func TestLongValuesFromOutside(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		in.api("POST", "/providers", map[string]any{"name": "p" + strings.Repeat("x", i), "description": strings.Repeat("a long description ", 10), "match_script": "return false", "active": false}, 201, nil)
 	}
-	long := strings.Repeat("segment-", 375) // 3,000 characters
+	long := strings.Repeat("segment-", 250) // 2,000 characters
 	send := func(uri, body string) {
 		resp, err := http.Post(in.url+"/webhooks/v1/"+uri+"?sync", "application/json", strings.NewReader(body))
 		if err != nil {
