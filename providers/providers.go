@@ -152,6 +152,7 @@ type Result struct {
 // nil gives none.
 func (s *Set) Match(ctx context.Context, eng *scripting.Engine, req scripting.Request, effects func(scope string) *scripting.Effects) (Result, error) {
 	var res Result
+	var refusals []storage.LogLine // why each provider said no; logged only if none matched
 	for _, c := range s.list {
 		req.Properties = c.Env
 		req.Scope = "provider:" + c.ID
@@ -172,8 +173,34 @@ func (s *Set) Match(ctx context.Context, eng *scripting.Engine, req scripting.Re
 			res.Provider, res.Summary = c, c.Secrets.String(r.Summary)
 			return res, nil
 		}
+		refusals = append(refusals, storage.LogLine{Time: time.Now().UTC(), Level: "INFO", Source: source, Text: refusal(r)})
 	}
+	res.Logs = append(res.Logs, refusals...)
 	return res, nil
+}
+
+// refusal says why a match script did not match: what it returned (its
+// type, never its value) and the request headers it looked for and did
+// not find, the usual cause (a sender's event header missing).
+func refusal(r scripting.Result) string {
+	var got string
+	switch v := r.Value.(type) {
+	case nil:
+		got = "null or undefined"
+	case bool:
+		got = "false"
+	case string:
+		got = "an empty string"
+	case float64, int64:
+		got = fmt.Sprint(v)
+	default:
+		got = "a falsy value"
+	}
+	text := "did not match: the match script returned " + got
+	if len(r.MissingHeaders) > 0 {
+		text += "; headers it looked for and did not find: " + strings.Join(r.MissingHeaders, ", ")
+	}
+	return text
 }
 
 // Lines converts script log lines into stored ones, tagged with source,

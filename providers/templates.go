@@ -225,10 +225,10 @@ func (t Template) Provider(secrets, properties map[string]string) (storage.Provi
 		need("property", prm, p.Properties[prm.Name] != "")
 	}
 	if len(missing) > 0 {
-		problems = append(problems, "missing "+strings.Join(missing, ", "))
+		problems = append(problems, "needs "+strings.Join(missing, ", "))
 	}
 	if len(problems) > 0 {
-		return storage.Provider{}, fmt.Errorf("%w: template %q: %s", storage.ErrInvalid, t.Name, strings.Join(problems, "; "))
+		return storage.Provider{}, fmt.Errorf("%w: the %s template: %s", storage.ErrInvalid, t.Title, strings.Join(problems, "; "))
 	}
 	return p, nil
 }

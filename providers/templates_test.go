@@ -148,16 +148,16 @@ func TestTemplateProvider(t *testing.T) {
 		props       map[string]string
 		want, avoid []string
 	}{
-		{"missing", "github", nil, nil, []string{`missing secret "secret" (the webhook's Secret, as typed in GitHub)`}, nil},
-		{"empty counts as missing", "github", map[string]string{"secret": ""}, nil, []string{`missing secret "secret"`}, nil},
+		{"missing", "github", nil, nil, []string{`needs secret "secret" (the webhook's Secret, as typed in GitHub)`}, nil},
+		{"empty counts as missing", "github", map[string]string{"secret": ""}, nil, []string{`needs secret "secret"`}, nil},
 		{"unknown secret", "github", map[string]string{"secret": "s", "token": "t"}, nil, []string{`unknown secret "token" (this template takes secret)`}, nil},
 		{"unknown property", "github", map[string]string{"secret": "s"}, map[string]string{"branch": "main"}, []string{`unknown property "branch" (this template takes none)`}, nil},
-		{"secret sent as property", "github", nil, map[string]string{"secret": "s"}, []string{`"secret" is a secret of this template, not a property`, `missing secret "secret"`}, []string{`"s"`}},
+		{"secret sent as property", "github", nil, map[string]string{"secret": "s"}, []string{`"secret" is a secret of this template, not a property`, `needs secret "secret"`}, []string{`"s"`}},
 		{"property sent as secret", "generic-hmac", map[string]string{"secret": "s", "header": "X-Sig"}, nil, []string{`"header" is a property of this template, not a secret`}, nil},
 		{"not one of", "generic-hmac", map[string]string{"secret": "s"}, map[string]string{"algorithm": "md5"}, []string{`property "algorithm" must be one of sha1, sha256, sha512, not "md5"`}, nil},
-		{"conditional by default", "azure-devops", nil, nil, []string{`missing secret "username"`, `secret "password"`, "required when auth is basic"}, []string{"header_value"}},
-		{"conditional", "azure-devops", map[string]string{"username": "u", "password": "p"}, map[string]string{"auth": "header"}, []string{`missing secret "header_value"`, "required when auth is header"}, nil},
-		{"gitlab signing", "gitlab", map[string]string{"token": "t"}, map[string]string{"auth": "signing"}, []string{`missing secret "signing_token"`}, nil},
+		{"conditional by default", "azure-devops", nil, nil, []string{`needs secret "username"`, `secret "password"`, "required when auth is basic"}, []string{"header_value"}},
+		{"conditional", "azure-devops", map[string]string{"username": "u", "password": "p"}, map[string]string{"auth": "header"}, []string{`needs secret "header_value"`, "required when auth is header"}, nil},
+		{"gitlab signing", "gitlab", map[string]string{"token": "t"}, map[string]string{"auth": "signing"}, []string{`needs secret "signing_token"`}, nil},
 	} {
 		tmpl, _ := providers.TemplateByName(c.tmpl)
 		_, err := tmpl.Provider(c.secrets, c.props)

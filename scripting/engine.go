@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,12 +86,16 @@ func (r *Request) prepared() (string, bool) {
 
 // Result is the outcome of one run.
 type Result struct {
-	Value    any    // the script's return value exported to Go (nil for undefined)
-	Truthy   bool   // JS truthiness of the return value
-	Summary  string // last LOG.setMessage(text), "" if never called
-	Logs     []LogLine
-	Err      error // nil, *ScriptError, or an error wrapping ErrTimeout or the caller's ctx.Err()
-	Duration time.Duration
+	Value   any    // the script's return value exported to Go (nil for undefined)
+	Truthy  bool   // JS truthiness of the return value
+	Summary string // last LOG.setMessage(text), "" if never called
+	Logs    []LogLine
+	// MissingHeaders are the request headers the script asked for (through
+	// HTTP_HEADERS or a sender helper) and did not find, the first
+	// maxMissingHeaders in order: why a match script said no.
+	MissingHeaders []string
+	Err            error // nil, *ScriptError, or an error wrapping ErrTimeout or the caller's ctx.Err()
+	Duration       time.Duration
 }
 
 // Limits bound what one run may do. Zero (or negative) fields take the
@@ -148,10 +153,24 @@ type run struct {
 	logFull bool // the log was truncated; nothing more is kept
 	summary string
 
+	missingHeaders []string // see Result.MissingHeaders
+
 	pristine   goja.Value    // FLX_PRISTINE_PAYLOAD as set
 	payload    goja.Value    // decoded PAYLOAD, nil until first read
 	stringify  goja.Callable // JSON.stringify, looked up on first use
 	decodeHook func()
+}
+
+// maxMissingHeaders bounds Result.MissingHeaders.
+const maxMissingHeaders = 8
+
+// missingHeader notes that the script asked for a request header that is
+// not there.
+func (r *run) missingHeader(name string) {
+	if len(r.missingHeaders) >= maxMissingHeaders || slices.Contains(r.missingHeaders, name) {
+		return
+	}
+	r.missingHeaders = append(r.missingHeaders, strings.Clone(name))
 }
 
 // errInterrupted is the value runs are interrupted with.
@@ -182,7 +201,7 @@ func (e *Engine) execute(ctx context.Context, p *Program, req *Request, timeout 
 			res.Err = fmt.Errorf("script engine failure: %v", x)
 		}
 		if r != nil {
-			res.Logs, res.Summary = r.logs, strings.Clone(r.summary)
+			res.Logs, res.Summary, res.MissingHeaders = r.logs, strings.Clone(r.summary), r.missingHeaders
 		}
 		res.Duration = time.Since(start)
 	}()

@@ -22,7 +22,7 @@ func (r *run) installGlobals() {
 	g.Set("URI", req.URI)
 	g.Set("METHOD", req.Method)
 	g.Set("FLX_PRISTINE_PAYLOAD", r.pristine)
-	g.Set("HTTP_HEADERS", r.newStringMap(req.Headers, nil))
+	g.Set("HTTP_HEADERS", r.newHeaderMap(req.Headers))
 	g.Set("QUERY_PARAMS", r.newStringMap(nil, req.Query))
 	g.Set("PROPERTIES", r.newStringMap(req.Properties, nil))
 	getter := r.fn(r.payloadGetter)

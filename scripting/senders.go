@@ -131,6 +131,7 @@ func headerMethod(name string) func(r *run) func(goja.FunctionCall) goja.Value {
 			if v := r.req.Headers[name]; v != "" {
 				return r.rt.ToValue(v)
 			}
+			r.missingHeader(name)
 			return goja.Null()
 		}
 	}

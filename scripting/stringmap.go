@@ -20,10 +20,18 @@ type stringMap struct {
 
 	keys []string              // sorted keys of m or q, or the current keys once owned
 	vals map[string]goja.Value // non-nil once owned: the members
+
+	missing func(key string) // called for a key asked for and absent (HTTP_HEADERS), or nil
 }
 
 func (r *run) newStringMap(m map[string]string, q url.Values) *goja.Object {
 	return r.rt.NewDynamicObject(&stringMap{rt: r.rt, m: m, q: q})
+}
+
+// newHeaderMap is HTTP_HEADERS: a stringMap that notes the headers asked
+// for and absent (see Result.MissingHeaders).
+func (r *run) newHeaderMap(m map[string]string) *goja.Object {
+	return r.rt.NewDynamicObject(&stringMap{rt: r.rt, m: m, missing: r.missingHeader})
 }
 
 func (s *stringMap) lookup(key string) (string, bool) {
@@ -79,6 +87,9 @@ func (s *stringMap) Get(key string) goja.Value {
 	}
 	v, ok := s.lookup(key)
 	if !ok {
+		if s.missing != nil {
+			s.missing(key)
+		}
 		return nil
 	}
 	return s.rt.ToValue(v)
@@ -105,6 +116,9 @@ func (s *stringMap) Has(key string) bool {
 		return ok
 	}
 	_, ok := s.lookup(key)
+	if !ok && s.missing != nil {
+		s.missing(key)
+	}
 	return ok
 }
 

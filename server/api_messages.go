@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -21,9 +22,61 @@ var messageStatuses = []string{storage.StatusPending, storage.StatusSuccess, sto
 
 // listMessages: GET /messages?status=&provider_id=&uri=&since=&until=&limit=&cursor=
 func (s *Server) listMessages(c echo.Context) error {
-	q, err := readListQuery(c, messageStatuses)
+	f, err := messageFilter(c)
 	if err != nil {
 		return err
+	}
+	items, next, err := s.store.ListMessages(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list[storage.Message]{Items: items, NextCursor: next})
+}
+
+// How much one count may read: past either, the answer is "at least".
+const (
+	maxCountScan = 100_000
+	maxCountTime = 2 * time.Second
+)
+
+// countMessages: GET /messages/count with the list's filters answers
+// {"count", "exact"}: the messages that match, counted by reading their
+// metadata newest first, at most maxCountScan of them for at most
+// maxCountTime; past that, exact is false and count is what was read.
+func (s *Server) countMessages(c echo.Context) error {
+	f, err := messageFilter(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), maxCountTime)
+	defer cancel()
+	f.Limit, f.Cursor = 1000, ""
+	n := 0
+	for {
+		items, next, err := s.store.ListMessages(ctx, f)
+		if err != nil {
+			if ctx.Err() != nil && c.Request().Context().Err() == nil {
+				break // out of time: an estimate
+			}
+			return err
+		}
+		n += len(items)
+		if next == "" {
+			return c.JSON(http.StatusOK, map[string]any{"count": n, "exact": true})
+		}
+		if n >= maxCountScan || ctx.Err() != nil {
+			break
+		}
+		f.Cursor = next
+	}
+	return c.JSON(http.StatusOK, map[string]any{"count": n, "exact": false})
+}
+
+// messageFilter reads the list's query parameters.
+func messageFilter(c echo.Context) (storage.MessageFilter, error) {
+	q, err := readListQuery(c, messageStatuses)
+	if err != nil {
+		return storage.MessageFilter{}, err
 	}
 	f := storage.MessageFilter{
 		Status:     q.status,
@@ -36,11 +89,7 @@ func (s *Server) listMessages(c echo.Context) error {
 	if uri := c.QueryParam("uri"); uri != "" {
 		f.URI = functions.NormalizeURI(uri)
 	}
-	items, next, err := s.store.ListMessages(c.Request().Context(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, list[storage.Message]{Items: items, NextCursor: next})
+	return f, nil
 }
 
 // listQuery holds the query parameters the message and delivery lists
@@ -128,8 +177,20 @@ func (s *Server) getMessage(c echo.Context) error {
 	return c.JSON(http.StatusOK, d)
 }
 
-// getPayload answers the raw body byte for byte, with its original type.
+// getPayload answers the raw body byte for byte, with its original type,
+// as a download. The body is whatever an anonymous sender posted, and the
+// route is on the UI's origin: loaded by <script src>, <link
+// rel=stylesheet>, a worker or a frame on a page of the app, it would run
+// as the app's own code (past the CSP's script-src 'self'). So a browser
+// may only fetch it (Sec-Fetch-Dest empty) or download it (document, with
+// Content-Disposition: attachment); every other destination is refused,
+// and the answer carries nosniff, a sandbox CSP that allows nothing to load,
+// and a same-origin resource policy, for browsers that send no
+// Sec-Fetch-Dest. API clients (no Sec-Fetch-Dest) get it as before.
 func (s *Server) getPayload(c echo.Context) error {
+	if dest := c.Request().Header.Get("Sec-Fetch-Dest"); dest != "" && dest != "empty" && dest != "document" {
+		return echo.NewHTTPError(http.StatusForbidden, "the raw payload is served to fetch() and as a download only, not as a "+strconv.Quote(dest)+" (Sec-Fetch-Dest)")
+	}
 	d, body, err := s.loadMessage(c)
 	if err != nil {
 		return err
@@ -140,7 +201,10 @@ func (s *Server) getPayload(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "sandbox")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Content-Disposition", `attachment; filename="payload-`+d.ID+`"`)
+	h.Set("Cache-Control", "no-store")
 	return c.Blob(http.StatusOK, ct, body)
 }
 

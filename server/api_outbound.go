@@ -358,7 +358,30 @@ func (s *Server) saveEndpoint(c echo.Context, in *endpointInput, e storage.Endpo
 		action = map[bool]string{true: "endpoint.enable", false: "endpoint.disable"}[*in.Enabled]
 	}
 	setAudit(c, action, e.ID, e.Name)
-	return c.JSON(code, viewEndpoint(e))
+	return c.JSON(code, savedEndpoint{endpointView: viewEndpoint(e), Warnings: s.endpointWarnings(ctx, e)})
+}
+
+// savedEndpoint is the answer to a create or an edit: the endpoint, and
+// what will keep it from working that is not an error in it.
+type savedEndpoint struct {
+	endpointView
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// endpointWarnings warns when the egress guard will refuse the
+// endpoint's host (a loopback or private address, without
+// --allow-private-targets): saved, its deliveries would all fail.
+func (s *Server) endpointWarnings(ctx context.Context, e storage.Endpoint) []string {
+	u, err := url.Parse(e.URL)
+	if err != nil || u.Hostname() == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if why := s.egress.Refuses(ctx, u.Hostname()); why != "" {
+		return []string{fmt.Sprintf("url: deliveries to %s will be refused (%s): outbound HTTP to private addresses is off; start Switchyard with --allow-private-targets to allow it", u.Hostname(), why)}
+	}
+	return nil
 }
 
 func (s *Server) deleteEndpoint(c echo.Context) error {

@@ -392,3 +392,31 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Fatalf("ui %d", code)
 	}
 }
+
+// GET /messages/count counts with the list's filters.
+func TestCountMessages(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	p := in.provider("any", "return true")
+	in.function(p.ID, "f", "a", "return 1")
+	for i := 0; i < 12; i++ {
+		uri := "a"
+		if i%3 == 0 {
+			uri = "b" // no function: UNMATCHED
+		}
+		if code, _ := in.send(uri, []byte(`{}`), true, nil); code != 200 && code != 404 {
+			t.Fatalf("send: %d", code)
+		}
+	}
+	for q, want := range map[string]int{"": 12, "?status=success": 8, "?status=UNMATCHED": 4, "?uri=b": 4, "?provider_id=" + p.ID + "&uri=a": 8, "?until=2000-01-01T00:00:00Z": 0} {
+		var got struct {
+			Count int  `json:"count"`
+			Exact bool `json:"exact"`
+		}
+		in.api("GET", "/messages/count"+q, nil, 200, &got)
+		if got.Count != want || !got.Exact {
+			t.Errorf("count%s: %+v, want %d exact", q, got, want)
+		}
+	}
+	in.api("GET", "/messages/count?status=nope", nil, 400, nil)
+}

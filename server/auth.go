@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/seal"
@@ -278,31 +280,45 @@ func (s *Server) auditDisabled(ctx context.Context, ep storage.Endpoint, reason 
 	}
 }
 
-// Sign-in attempts: a burst of 10, then one every 6 s (10 a minute), per
-// client address and per name.
+// Failed sign-ins are limited three ways, each a token bucket that
+// refills one attempt every 6 s (10 a minute):
+//
+//   - per client address: 10 failures, whatever the names (one address
+//     guessing many users' passwords);
+//   - per name from one address: 10 failures (one address guessing one
+//     user's password); this is the lock a user meets who mistypes;
+//   - per name from everywhere: 30 failures (many addresses guessing one
+//     user's password). Past it, the name is locked for every address
+//     except those it has signed in from before (the last few, kept in
+//     memory): a stranger can lock a name for strangers, never for its
+//     user at a known address.
+//
+// Only failures are counted: a user who signs in many times is never
+// refused for it.
 const (
-	loginBurst = 10
-	loginEvery = 6 * time.Second
-	// loginKeys bounds each of the limiter's tables (addresses, names).
+	loginBurst     = 10
+	loginNameBurst = 30
+	loginEvery     = 6 * time.Second
+	// loginKeys bounds each of the limiter's tables.
 	loginKeys = 10000
+	// loginKnownAddrs is how many addresses a name is remembered to have
+	// signed in from.
+	loginKnownAddrs = 8
 )
 
-// loginLimiter bounds sign-in attempts per client address (an IPv6
-// address by its /64) and per name. Each key has a token bucket; its
-// table is a bounded LRU that forgets a key only once its bucket is full
-// again, which is exactly when forgetting it changes nothing. When the
-// least recently used key still counts attempts, a new key is refused
-// instead: a flood of junk names or addresses can fill a table, but it
-// cannot make it forget a locked name.
-//
-// The tables take any string key, so a name can later be keyed with the
-// address it is tried from.
+// loginLimiter keeps the buckets above. Each table is a bounded LRU that
+// forgets a key only once its bucket is full again, which is exactly when
+// forgetting it changes nothing. When the least recently used key still
+// counts failures, a new key is refused instead: a flood of junk names or
+// addresses can fill a table, but it cannot make it forget a locked name.
 type loginLimiter struct {
 	mu       sync.Mutex
-	addrs    bucketTable
-	names    bucketTable
-	capacity int              // keys per table; 0: loginKeys
-	now      func() time.Time // nil: time.Now
+	addrs    bucketTable         // failures per address
+	pairs    bucketTable         // failures per name from one address
+	names    bucketTable         // failures per name
+	known    map[string][]string // name key -> address keys it signed in from, newest first
+	capacity int                 // keys per table; 0: loginKeys
+	now      func() time.Time    // nil: time.Now
 }
 
 // loginVerdict is the limiter's answer to one attempt.
@@ -310,15 +326,12 @@ type loginVerdict int
 
 const (
 	loginAllowed loginVerdict = iota
-	loginLimited              // the address or the name has used its allowance
-	loginBusy                 // a table is full of keys still counting attempts
+	loginLimited              // the address, the pair or the name has used its allowance
+	loginBusy                 // a table is full of keys still counting failures
 )
 
-// allow spends one attempt from addr (as the client sent it) on name. An
-// address over its allowance spends nothing of the name's.
-func (l *loginLimiter) allow(addr, name string) loginVerdict {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// clock returns the time and the capacity of each table.
+func (l *loginLimiter) clock() (time.Time, int) {
 	capacity, now := l.capacity, time.Now()
 	if capacity <= 0 {
 		capacity = loginKeys
@@ -326,19 +339,64 @@ func (l *loginLimiter) allow(addr, name string) loginVerdict {
 	if l.now != nil {
 		now = l.now()
 	}
-	for _, k := range []struct {
-		t   *bucketTable
-		key string
-	}{{&l.addrs, addrKey(addr)}, {&l.names, nameKey(name)}} {
-		b := k.t.get(k.key, now, capacity)
-		switch {
-		case b == nil:
-			return loginBusy
-		case !b.spend(now):
-			return loginLimited
-		}
+	return now, capacity
+}
+
+// buckets returns the three buckets of an attempt (nil when a table is
+// full of keys still counting).
+func (l *loginLimiter) buckets(addr, name string, now time.Time, capacity int) (a, p, n *bucket) {
+	ak, nk := addrKey(addr), nameKey(name)
+	a = l.addrs.get(ak, now, capacity, loginBurst)
+	p = l.pairs.get(nk+"\x00"+ak, now, capacity, loginBurst)
+	n = l.names.get(nk, now, capacity, loginNameBurst)
+	return a, p, n
+}
+
+// allow says whether name may be tried from addr (as the client sent it)
+// now. It spends nothing: failed does.
+func (l *loginLimiter) allow(addr, name string) loginVerdict {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now, capacity := l.clock()
+	a, p, n := l.buckets(addr, name, now, capacity)
+	switch {
+	case a == nil || p == nil || n == nil:
+		return loginBusy
+	case !a.has(now) || !p.has(now):
+		return loginLimited
+	case !n.has(now) && !slices.Contains(l.known[nameKey(name)], addrKey(addr)):
+		return loginLimited
 	}
 	return loginAllowed
+}
+
+// failed spends one attempt of name from addr in each bucket.
+func (l *loginLimiter) failed(addr, name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now, capacity := l.clock()
+	a, p, n := l.buckets(addr, name, now, capacity)
+	for _, b := range []*bucket{a, p, n} {
+		if b != nil {
+			b.spend(now)
+		}
+	}
+}
+
+// succeeded remembers that name signed in from addr.
+func (l *loginLimiter) succeeded(addr, name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	nk, ak := nameKey(name), addrKey(addr)
+	if l.known == nil {
+		l.known = map[string][]string{}
+	}
+	list := slices.DeleteFunc(l.known[nk], func(k string) bool { return k == ak })
+	list = slices.Insert(list, 0, ak)
+	if len(list) > loginKnownAddrs {
+		list = list[:loginKnownAddrs]
+	}
+	l.known[nk] = list
 }
 
 // addrKey is a client address's key: an IPv4 address as is, an IPv6
@@ -373,14 +431,15 @@ type bucketTable struct {
 
 type bucket struct {
 	key    string
-	tokens float64   // attempts left
+	burst  float64   // attempts when full
+	tokens float64   // attempts left; below zero after failures that raced
 	at     time.Time // when tokens was last brought up to date
 }
 
-// get returns key's bucket, made full if new, as the most recently used.
-// It returns nil when the table holds capacity keys and the least
-// recently used one has not refilled yet.
-func (t *bucketTable) get(key string, now time.Time, capacity int) *bucket {
+// get returns key's bucket, made full (burst attempts) if new, as the
+// most recently used. It returns nil when the table holds capacity keys
+// and the least recently used one has not refilled yet.
+func (t *bucketTable) get(key string, now time.Time, capacity, burst int) *bucket {
 	if t.byKey == nil {
 		t.order, t.byKey = linked.New(), map[string]*linked.Element{}
 	}
@@ -397,14 +456,14 @@ func (t *bucketTable) get(key string, now time.Time, capacity int) *bucket {
 		t.order.Remove(last)
 		delete(t.byKey, old.key)
 	}
-	b := &bucket{key: key, tokens: loginBurst, at: now}
+	b := &bucket{key: key, burst: float64(burst), tokens: float64(burst), at: now}
 	t.byKey[key] = t.order.PushFront(b)
 	return b
 }
 
 func (b *bucket) refill(now time.Time) {
 	if now.After(b.at) {
-		b.tokens = min(loginBurst, b.tokens+float64(now.Sub(b.at))/float64(loginEvery))
+		b.tokens = min(b.burst, b.tokens+float64(now.Sub(b.at))/float64(loginEvery))
 		b.at = now
 	}
 }
@@ -413,17 +472,21 @@ func (b *bucket) refill(now time.Time) {
 // forgetting it changes nothing.
 func (b *bucket) full(now time.Time) bool {
 	b.refill(now)
-	return b.tokens >= loginBurst
+	return b.tokens >= b.burst
 }
 
-// spend takes one attempt, if one is left.
-func (b *bucket) spend(now time.Time) bool {
+// has reports whether an attempt is left.
+func (b *bucket) has(now time.Time) bool {
 	b.refill(now)
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b.tokens >= 1
+}
+
+// spend takes one attempt. Attempts checked at once and failed together
+// may take it below zero, down to minus a burst: those cost their
+// sender the wait.
+func (b *bucket) spend(now time.Time) {
+	b.refill(now)
+	b.tokens = max(b.tokens-1, -b.burst)
 }
 
 // login: POST /api/v1/login {"name", "password"} starts a UI session: it
@@ -463,7 +526,8 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	if !access.CheckPassword(u.PasswordHash, in.Password) || err != nil || u.Disabled {
-		s.audit(c, storage.AuditEntry{Actor: name, UserID: u.ID, Action: "user.login_failed"})
+		s.logins.failed(c.RealIP(), name)
+		s.audit(c, storage.AuditEntry{Actor: field.Clip(name, maxUserName+1), UserID: u.ID, Action: "user.login_failed"})
 		return echo.NewHTTPError(http.StatusUnauthorized, "wrong name or password")
 	}
 	cookie, id, csrf, err := access.NewSession()
@@ -495,6 +559,7 @@ func (s *Server) login(c echo.Context) error {
 		Name: sessionCookie, Value: cookie, Path: "/", Expires: sess.ExpiresAt, MaxAge: int(sessionTTL / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(c),
 	})
+	s.logins.succeeded(c.RealIP(), name)
 	s.audit(c, storage.AuditEntry{Actor: u.Name, UserID: u.ID, Action: "user.login"})
 	return c.JSON(http.StatusOK, meAnswer(access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", CSRF: csrf}, &u, &sess.ExpiresAt))
 }

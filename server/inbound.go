@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -43,13 +45,20 @@ type syncFuncRun struct {
 // answer 202, or process it first when flex-sync-webhook is true.
 func (s *Server) receive(c echo.Context) error {
 	r := c.Request()
+	uri := strings.TrimPrefix(r.URL.Path, "/webhooks/v1/")
+	if len(uri) > field.MaxURI {
+		// No function's URI is that long: nothing could match, so nothing
+		// an anonymous sender made up that long is kept.
+		s.metrics.ingestFail.Inc()
+		return echo.NewHTTPError(http.StatusRequestURITooLong, fmt.Sprintf("the URI is %d bytes long, over the %d that a function's URI may have; nothing was recorded", len(uri), field.MaxURI))
+	}
 	body, err := s.readBody(c)
 	if err != nil {
 		s.metrics.ingestFail.Inc()
 		return err
 	}
 	m := s.newMessage(r, c.RealIP(), body)
-	m.URI = functions.NormalizeURI(strings.TrimPrefix(r.URL.Path, "/webhooks/v1/"))
+	m.URI = functions.NormalizeURI(uri)
 	return s.ingest(c, m, body, strings.EqualFold(strings.TrimSpace(r.Header.Get(SyncHeader)), "true"))
 }
 

@@ -341,3 +341,104 @@ func TestConcurrentAsyncWebhooksAllSucceed(t *testing.T) {
 		}
 	}
 }
+
+// A sender's payload is served for fetch() and download only: loaded as a
+// script, a stylesheet, a worker or a frame on the app's origin it would
+// run as the app's own code.
+func TestPayloadIsNotASubresource(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.provider("any", "return true")
+	code, a := in.send("x", []byte(`window.pwned = 1`), false, http.Header{"Content-Type": {"application/javascript"}})
+	if code != http.StatusAccepted {
+		t.Fatalf("send: %d", code)
+	}
+	path := "/api/v1/messages/" + a.ID + "/payload"
+	auth := func(dest string) http.Header {
+		h := http.Header{"Authorization": {"Bearer " + testToken}}
+		if dest != "" {
+			h.Set("Sec-Fetch-Dest", dest)
+		}
+		return h
+	}
+	for _, dest := range []string{"script", "style", "worker", "sharedworker", "serviceworker", "iframe", "frame", "object", "embed", "image"} {
+		c, body, _ := in.do("GET", path, nil, auth(dest))
+		if c != http.StatusForbidden || bytes.Contains(body, []byte("pwned")) || !bytes.Contains(body, []byte("Sec-Fetch-Dest")) {
+			t.Errorf("Sec-Fetch-Dest %s: %d %s", dest, c, body)
+		}
+	}
+	for _, dest := range []string{"", "empty", "document"} {
+		c, body, h := in.do("GET", path, nil, auth(dest))
+		if c != 200 || string(body) != "window.pwned = 1" || h.Get("Content-Type") != "application/javascript" {
+			t.Fatalf("Sec-Fetch-Dest %q: %d %s %s", dest, c, body, h.Get("Content-Type"))
+		}
+		for k, want := range map[string]string{
+			"X-Content-Type-Options":       "nosniff",
+			"Content-Security-Policy":      "sandbox; default-src 'none'",
+			"Cross-Origin-Resource-Policy": "same-origin",
+			"Content-Disposition":          `attachment; filename="payload-` + a.ID + `"`,
+		} {
+			if got := h.Get(k); got != want {
+				t.Errorf("Sec-Fetch-Dest %q: %s: %q, want %q", dest, k, got, want)
+			}
+		}
+	}
+}
+
+// When nothing matches, the message's log says for each provider why not:
+// what its match script returned and which headers it looked for and did
+// not find (a correctly signed GitHub webhook without X-GitHub-Event used
+// to say only "no provider matched").
+func TestUnmatchedSaysWhyForEachProvider(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.api("POST", "/providers", map[string]any{"template": "github", "secrets": map[string]string{"secret": "s3cret"}}, 201, nil)
+	in.provider("custom", `return HTTP_HEADERS["x-custom-token"] === "yes" && QUERY_PARAMS.k === "v"`)
+	body := []byte(`{"ref": "refs/heads/main"}`)
+	mac := hmac.New(sha256.New, []byte("s3cret"))
+	mac.Write(body)
+	code, a := in.send("github", body, true, http.Header{"X-Hub-Signature-256": {"sha256=" + hex.EncodeToString(mac.Sum(nil))}})
+	if code != 404 {
+		t.Fatalf("status %d", code)
+	}
+	m := in.message(a.ID)
+	why := map[string]string{}
+	for _, l := range m.Logs {
+		why[l.Source] += l.Text + "\n"
+	}
+	if w := why["provider:GitHub"]; !strings.Contains(w, "did not match: the match script returned false; headers it looked for and did not find: x-github-event") {
+		t.Errorf("GitHub's reason: %q (log %+v)", w, m.Logs)
+	}
+	if w := why["provider:custom"]; !strings.Contains(w, "did not match: the match script returned false; headers it looked for and did not find: x-custom-token") {
+		t.Errorf("custom's reason: %q", w)
+	}
+
+	// When one matches, the others' refusals are not logged.
+	in.provider("anyone", "return true")
+	_, b := in.send("github", body, true, nil)
+	for _, l := range in.message(b.ID).Logs {
+		if strings.Contains(l.Text, "did not match") {
+			t.Errorf("a matched message logs a refusal: %+v", l)
+		}
+	}
+}
+
+// A URI longer than any function's may be is refused before its body is
+// read, and nothing is recorded: an anonymous sender cannot store one.
+func TestOverlongURIIsNotRecorded(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.provider("any", "return true")
+	code, body, _ := in.do("POST", "/webhooks/v1/"+strings.Repeat("a", 2049), []byte(`{}`), nil)
+	if code != http.StatusRequestURITooLong || !strings.Contains(string(body), "nothing was recorded") {
+		t.Fatalf("overlong URI: %d %s", code, body)
+	}
+	if code, _, _ := in.do("POST", "/webhooks/v1/"+strings.Repeat("a", 2048), []byte(`{}`), nil); code != http.StatusAccepted {
+		t.Fatalf("a URI of 2048: %d", code)
+	}
+	var l struct{ Items []struct{ URI string } }
+	in.api("GET", "/messages", nil, 200, &l)
+	if len(l.Items) != 1 || len(l.Items[0].URI) != 2048 {
+		t.Fatalf("recorded: %d messages", len(l.Items))
+	}
+}

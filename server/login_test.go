@@ -140,3 +140,80 @@ func TestLoginTakesOnlySameOriginJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestStrangersCannotLockAUserOut: failed sign-ins lock a name for the
+// address they come from; from everywhere, they lock it only for
+// addresses the user has not signed in from; successful sign-ins are not
+// counted at all.
+func TestStrangersCannotLockAUserOut(t *testing.T) {
+	t.Parallel()
+	in := start(t, func(o *server.Options) { o.TrustedProxies = mustPrefixes(t, "127.0.0.0/8") })
+	clock := &fakeClock{now: time.Now()}
+	server.SetLoginLimiter(in.srv, 0, clock.Now)
+	in.user("dora", "operator")
+	const home = "192.0.2.10"
+
+	// Signing in often is not an attack.
+	for i := range 15 {
+		if code := in.loginFrom(home, "dora", testPassword); code != http.StatusOK {
+			t.Fatalf("sign-in %d from home: %d, want 200", i+1, code)
+		}
+	}
+
+	// A stranger's ten failures lock dora for the stranger only.
+	for i := range 10 {
+		if code := in.loginFrom("203.0.113.1", "dora", fmt.Sprint("guess ", i)); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	if code := in.loginFrom("203.0.113.1", "dora", testPassword); code != http.StatusTooManyRequests {
+		t.Fatalf("the right password from the stranger's address: %d, want 429", code)
+	}
+	if code := in.loginFrom("198.51.100.7", "dora", testPassword); code != http.StatusOK {
+		t.Fatalf("dora from another, new address: %d, want 200", code)
+	}
+
+	// Guesses from many addresses exhaust the name's own allowance: then
+	// only addresses dora signed in from get through.
+	for i := range 30 {
+		code := in.loginFrom(fmt.Sprintf("203.0.113.%d", 100+i), "dora", "guess")
+		if code != http.StatusUnauthorized && code != http.StatusTooManyRequests {
+			t.Fatalf("distributed guess %d: %d", i, code)
+		}
+	}
+	if code := in.loginFrom("203.0.113.250", "dora", testPassword); code != http.StatusTooManyRequests {
+		t.Fatalf("the right password from an unknown address while the name is locked: %d, want 429", code)
+	}
+	for _, addr := range []string{home, "198.51.100.7"} {
+		if code := in.loginFrom(addr, "dora", testPassword); code != http.StatusOK {
+			t.Fatalf("dora from %s, where she signed in before, while the name is locked: %d, want 200", addr, code)
+		}
+	}
+	if code := in.loginFrom(home, "dora", "a wrong one"); code != http.StatusUnauthorized {
+		t.Fatalf("a wrong password from home: %d, want 401 (a known address still gets checked)", code)
+	}
+
+	// Three minutes later the name has its allowance back.
+	clock.Add(3 * time.Minute)
+	if code := in.loginFrom("203.0.113.251", "dora", testPassword); code != http.StatusOK {
+		t.Fatalf("a new address three minutes later: %d, want 200", code)
+	}
+}
+
+// A failed sign-in's name is stored in the audit log cut to a user name's
+// length: an anonymous caller cannot write 20,000 characters into it.
+func TestFailedSignInNameIsCutInTheAuditLog(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	long := strings.Repeat("eve\n2026-12-03 admin user.delete ", 600)
+	if code := in.loginFrom("127.0.0.1", long, "x"); code != http.StatusUnauthorized {
+		t.Fatalf("sign-in: %d", code)
+	}
+	var audit struct {
+		Items []struct{ Actor, Action string }
+	}
+	in.api("GET", "/audit?action=user.login_failed", nil, 200, &audit)
+	if len(audit.Items) != 1 || len([]rune(audit.Items[0].Actor)) > 65 || !strings.HasSuffix(audit.Items[0].Actor, "…") {
+		t.Fatalf("audit: %+v", audit.Items)
+	}
+}

@@ -483,3 +483,37 @@ func TestEngineDisablingIsAudited(t *testing.T) {
 		t.Fatalf("provider.update entry: %+v", out.Items)
 	}
 }
+
+// An endpoint the egress guard will refuse (loopback, a private address,
+// a name that resolves only to such) is saved with a warning saying so;
+// with --allow-private-targets, or a public address, there is none.
+func TestEndpointWarnsWhenTheGuardWillRefuseIt(t *testing.T) {
+	t.Parallel()
+	type saved struct {
+		ID       string   `json:"id"`
+		Warnings []string `json:"warnings"`
+	}
+	in := start(t)
+	for _, url := range []string{"http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]:9/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest"} {
+		var s saved
+		in.api("POST", "/endpoints", map[string]any{"name": "e", "url": url, "event_types": []string{"*"}}, 201, &s)
+		if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "will be refused") || !strings.Contains(s.Warnings[0], "--allow-private-targets") {
+			t.Errorf("%s: warnings %q", url, s.Warnings)
+		}
+		var u saved
+		in.api("PUT", "/endpoints/"+s.ID, map[string]any{"description": "edited"}, 200, &u)
+		if len(u.Warnings) != 1 {
+			t.Errorf("%s, edited: warnings %q", url, u.Warnings)
+		}
+	}
+	var s saved
+	in.api("POST", "/endpoints", map[string]any{"name": "public", "url": "https://93.184.215.14/hook", "event_types": []string{"*"}}, 201, &s)
+	if len(s.Warnings) != 0 {
+		t.Errorf("a public address: warnings %q", s.Warnings)
+	}
+	open := start(t, func(o *server.Options) { o.AllowPrivateTargets = true })
+	open.api("POST", "/endpoints", map[string]any{"name": "e", "url": "http://127.0.0.1:9/hook", "event_types": []string{"*"}}, 201, &s)
+	if len(s.Warnings) != 0 {
+		t.Errorf("with --allow-private-targets: warnings %q", s.Warnings)
+	}
+}

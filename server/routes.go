@@ -84,6 +84,7 @@ func (s *Server) apiRoutes() []apiRoute {
 		r("POST", "/functions/:id/versions/:version/rollback", edit, "function.rollback", s.rollbackFunction),
 
 		r("GET", "/messages", read, "", s.listMessages),
+		r("GET", "/messages/count", read, "", s.countMessages),
 		r("GET", "/messages/:id", read, "", s.getMessage), // details redacted below operate
 		r("GET", "/messages/:id/payload", operate, "", s.getPayload),
 		r("POST", "/messages/:id/resubmit", operate, "message.resubmit", s.resubmit),

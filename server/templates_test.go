@@ -168,7 +168,7 @@ func TestProviderFromTemplateRefusals(t *testing.T) {
 		avoid string
 	}{
 		{"missing secret", map[string]any{"template": "github"},
-			[]string{`template \"github\": missing secret \"secret\" (the webhook's Secret, as typed in GitHub)`}, ""},
+			[]string{`the GitHub template: needs secret \"secret\" (the webhook's Secret, as typed in GitHub)`}, ""},
 		{"unknown template", map[string]any{"template": "gitbucket", "secrets": map[string]string{"secret": "s"}},
 			[]string{`no provider template \"gitbucket\"`, "azure-devops, bitbucket-cloud, bitbucket-server, generic-hmac, github, gitlab, jira, slack, standard-webhooks, stripe"}, ""},
 		{"with a match script", map[string]any{"template": "github", "match_script": "return true", "secrets": map[string]string{"secret": "s"}},
@@ -180,7 +180,7 @@ func TestProviderFromTemplateRefusals(t *testing.T) {
 		{"bad value", map[string]any{"template": "generic-hmac", "secrets": map[string]string{"secret": "s"}, "properties": map[string]string{"encoding": "base32"}},
 			[]string{`property \"encoding\" must be one of hex, base64, not \"base32\"`}, ""},
 		{"conditional secret", map[string]any{"template": "gitlab", "properties": map[string]string{"auth": "signing"}, "secrets": map[string]string{"token": "t"}},
-			[]string{`missing secret \"signing_token\"`, "required when auth is signing"}, ""},
+			[]string{`needs secret \"signing_token\"`, "required when auth is signing"}, ""},
 		{"bad timeout", map[string]any{"template": "github", "secrets": map[string]string{"secret": "s"}, "match_timeout_ms": 60000},
 			[]string{"match_timeout_ms"}, ""},
 	} {

@@ -6,6 +6,7 @@ package field
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -82,6 +83,16 @@ func Int(name string, n, lo, hi int) error {
 		return Invalid("%s must be from %d to %d, got %d", name, lo, hi, n)
 	}
 	return nil
+}
+
+// Clip cuts a value from an unauthenticated caller (a sign-in name) to
+// n characters, ending with "…" when cut, before it is stored.
+func Clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 // Quote shows a caller's value in an error, cut to 60 characters so an

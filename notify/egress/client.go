@@ -350,3 +350,27 @@ func formatSize(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
 }
+
+// Refuses says why the guard would refuse every connection to host (a
+// name or an address, as in a URL), e.g. "loopback address", or returns
+// "" when some address of it may be reached or the name does not resolve
+// within ctx. It is a warning for whoever saves a target, not the check:
+// the dialer checks again at connect time, whatever the name resolves to
+// then.
+func (c *Client) Refuses(ctx context.Context, host string) string {
+	host = strings.Trim(host, "[]")
+	if a, err := netip.ParseAddr(host); err == nil {
+		return c.guard.refuse(a)
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(addrs) == 0 {
+		return ""
+	}
+	why := ""
+	for _, a := range addrs {
+		if why = c.guard.refuse(a); why == "" {
+			return ""
+		}
+	}
+	return why
+}

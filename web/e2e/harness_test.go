@@ -14,10 +14,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/switchyard-dev/switchyard/server"
@@ -152,7 +155,62 @@ func browser(t *testing.T, width, height int) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		t.Fatalf("start Chromium: %v", err)
 	}
+	failOnPageErrors(t, ctx)
 	return ctx
+}
+
+// failOnPageErrors fails the test, when it ends, if the page threw an
+// exception that nothing caught (an unhandled rejection too) or called
+// console.error: a broken handler must never pass a browser test because
+// the step it broke was not the one being checked.
+func failOnPageErrors(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var (
+		mu     sync.Mutex
+		errors []string
+	)
+	err := chromedp.Listen(ctx, func(ev any) {
+		var msg string
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg = "uncaught: " + d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg += " " + d.Exception.Description
+			}
+			msg += " at " + d.URL + ":" + strconv.FormatInt(d.LineNumber+1, 10)
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type != runtime.ConsoleAPICalledTypeError {
+				return
+			}
+			var parts []string
+			for _, a := range ev.Args {
+				if a.Description != "" {
+					parts = append(parts, a.Description)
+				} else {
+					parts = append(parts, string(a.Value))
+				}
+			}
+			msg = "console.error: " + strings.Join(parts, " ")
+		default:
+			return
+		}
+		mu.Lock()
+		errors = append(errors, msg)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatalf("listen to the page: %v", err)
+	}
+	// Registered after the browser's own cleanup, so it runs first,
+	// while the page is still there.
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range errors {
+			t.Errorf("the page reported an error: %s", e)
+		}
+	})
 }
 
 // run runs browser actions, failing the test with the step's name (and

@@ -84,7 +84,20 @@ func TestOperatorJourney(t *testing.T) {
 	)
 	clickText(t, ctx, "Create provider")
 	waitJS(t, ctx, "the provider page", `/^#\/providers\/[0-9a-f-]{36}$/.test(location.hash) && (document.querySelector("main h1") || {}).textContent === "GitHub" && !!document.querySelector(".cm-content")`)
+	waitJS(t, ctx, "the creation's toast, still shown on the new page", `document.getElementById("toast").textContent === "Created GitHub."`)
 	screenshot(t, ctx, "provider-editor")
+	checkA11y(t, ctx, "provider-editor")
+
+	// Saving the provider's script makes version 2, current at once in
+	// its history.
+	js(t, ctx, "focus the provider's editor", `document.querySelector(".cm-content").focus()`)
+	run(t, ctx, "add a line and save",
+		chromedp.KeyEvent("\ue010", chromedp.KeyModifiers(chromedp.ModifierCtrl)), // Ctrl-End
+		chromedp.KeyEvent("\n// reviewed"),
+		chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+	)
+	waitJS(t, ctx, "the provider saved as version 2", `document.body.textContent.includes("Saved as version 2.") &&
+		[...document.querySelectorAll("table.versions tbody tr")].some(tr => tr.textContent.startsWith("v2") && tr.textContent.includes("current"))`)
 
 	// A function, written in the editor.
 	clickText(t, ctx, "New function")
@@ -101,6 +114,7 @@ func TestOperatorJourney(t *testing.T) {
 	)
 	clickText(t, ctx, "Create function")
 	waitJS(t, ctx, "the function page", `/^#\/functions\/[0-9a-f-]{36}$/.test(location.hash) && (document.querySelector("main h1") || {}).textContent === "deploy" && !!document.querySelector(".cm-content")`)
+	waitJS(t, ctx, "the function's toast", `document.getElementById("toast").textContent === "Created deploy."`)
 	var fns struct {
 		Items []struct {
 			Script string `json:"script"`
@@ -108,6 +122,7 @@ func TestOperatorJourney(t *testing.T) {
 		} `json:"items"`
 	}
 	screenshot(t, ctx, "function-editor")
+	checkA11y(t, ctx, "function-editor")
 
 	// A script that does not compile is refused, and the editor marks the
 	// line the server names.
@@ -119,7 +134,7 @@ func TestOperatorJourney(t *testing.T) {
 		chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
 	)
 	waitJS(t, ctx, "the error marked at the line the server names", `(() => {
-		const m = /script: line (\d+), column \d+/.exec(document.querySelector("main").textContent);
+		const m = /line (\d+), column \d+/.exec((document.querySelector(".field-error") || {}).textContent || "");
 		const lines = [...document.querySelectorAll(".cm-line")];
 		const marked = document.querySelector(".cm-lintRange-error");
 		return !!m && !!marked && lines.indexOf(marked.closest(".cm-line")) === Number(m[1]) - 1 && Number(m[1]) > 1;
@@ -138,6 +153,23 @@ func TestOperatorJourney(t *testing.T) {
 	js(t, ctx, "refuse to leave", `window.confirm = () => false`)
 	js(t, ctx, "try to leave", `location.hash = "#/messages"`)
 	waitJS(t, ctx, "still on the function", `location.hash === `+quote(here)+` && (document.querySelector("main h1") || {}).textContent === "deploy"`)
+
+	// A good save makes version 2: the toast says so and the history
+	// marks it current at once, with version 1 there to compare (and any
+	// error the save handler throws fails the test through the harness).
+	js(t, ctx, "focus the function's editor again", `document.querySelector(".cm-content").focus()`)
+	run(t, ctx, "mend the script and save",
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent("\b"),
+		chromedp.KeyEvent(`LOG.info("v2"); LOG.setMessage("deployed " + PAYLOAD.ref); return true;`),
+		chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+	)
+	waitJS(t, ctx, "saved as version 2, current in the history", `document.body.textContent.includes("Saved as version 2.") &&
+		[...document.querySelectorAll("table.versions tbody tr")].some(tr => tr.textContent.startsWith("v2") && tr.textContent.includes("current")) &&
+		!!document.querySelector('table.versions button[data-version="1"]')`)
+	if got := value(t, ctx, "error messages on the page", chromedp.Evaluate[string](`[...document.querySelectorAll(".error, .form-error, [role=alert]")].map(e => e.textContent).join(" | ")`)); strings.Contains(got, "not defined") {
+		t.Fatalf("the save showed an error: %s", got)
+	}
 	js(t, ctx, "agree to leave", `window.confirm = () => true`)
 
 	// The messages page picks up a webhook sent while it is open.
@@ -146,10 +178,12 @@ func TestOperatorJourney(t *testing.T) {
 	sendGitHubPush(t, in.url, "s3cret-gh")
 	waitJS(t, ctx, "the message appears", `[...document.querySelectorAll("tr[data-id]")].some(tr => tr.textContent.includes("deployed refs/heads/main"))`)
 	screenshot(t, ctx, "messages")
+	checkA11y(t, ctx, "messages")
 
 	js(t, ctx, "open it", `document.querySelector("tr[data-id]").click()`)
 	waitJS(t, ctx, "the message page", `/^#\/messages\/[0-9a-f-]{36}/.test(location.hash) && [...document.querySelectorAll('[role="tab"]')].some(b => b.textContent === "Payload")`)
 	screenshot(t, ctx, "message-detail")
+	checkA11y(t, ctx, "message-detail")
 	clickText(t, ctx, "Resubmit")
 	clickText(t, ctx, "Resubmit now")
 	waitJS(t, ctx, "the resubmitted message", `[...document.querySelectorAll(".dm-action")].some(s => s.textContent.includes("New message") && s.textContent.includes("SUCCESS"))`)
@@ -177,6 +211,7 @@ func TestOperatorJourney(t *testing.T) {
 		run(t, ctx, "page "+page, chromedp.Navigate(in.url+"/ui/#/"+page))
 		waitJS(t, ctx, page+" loaded", `(document.querySelector("main h1") || {}).textContent === `+quote(title)+` && !document.querySelector("main").textContent.includes("Loading")`)
 		screenshot(t, ctx, cmpOr(page, "dashboard"))
+		checkA11y(t, ctx, cmpOr(page, "dashboard"))
 	}
 
 	// A viewer sees the message's status, not its payload.
@@ -214,6 +249,7 @@ func TestPhoneWidth(t *testing.T) {
 			t.Errorf("%s scrolls sideways at 390 px", page)
 		}
 		screenshot(t, ctx, page+"-phone")
+		checkA11y(t, ctx, page+"-phone")
 	}
 }
 

@@ -24,6 +24,7 @@ func TestSignInAndOut(t *testing.T) {
 	if msg := textOf(t, ctx, ".field-error"); !strings.Contains(msg, "wrong name or password") {
 		t.Fatalf("error shown: %q", msg)
 	}
+	checkA11y(t, ctx, "sign-in")
 	login(t, ctx, in.url, "ada", "correct horse battery")
 	if who := textOf(t, ctx, "header .who"); !strings.Contains(who, "editor") {
 		t.Fatalf("header: %q", who)

@@ -77,4 +77,5 @@ func TestOutboundEndpoint(t *testing.T) {
 	run(t, ctx, "deliveries", chromedp.Navigate(in.url+"/ui/#/outbound/deliveries"))
 	waitJS(t, ctx, "a successful delivery", `!!document.querySelector('input[name="event_id"]') && !!document.querySelector("main table") && document.querySelector("main table").textContent.includes("SUCCESS")`)
 	screenshot(t, ctx, "deliveries")
+	checkA11y(t, ctx, "deliveries")
 }

@@ -68,6 +68,53 @@ export function fmtAgo(t) {
   return `${Math.round(s / 86400)} d ago`;
 }
 
+// A value from outside (a sender, a sign-in form) is shown as what it is:
+// control characters, newlines included, and invisible format characters
+// (bidirectional overrides, zero-width spaces) appear as escapes (\n, \t,
+// \x1b, \u202e) marked as such, so a crafted value cannot read as several
+// lines, a different entry or reversed text.
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const ESCAPES = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0" };
+
+function escapeOf(c) {
+  const n = c.charCodeAt(0);
+  return ESCAPES[c] || (n < 0x100 ? "\\x" + n.toString(16).padStart(2, "0") : "\\u" + n.toString(16).padStart(4, "0"));
+}
+
+// visible(s) is s as text with those characters escaped (for titles).
+export function visible(s) {
+  return String(s ?? "").replace(INVISIBLE, escapeOf);
+}
+
+// visibleNodes(s) is s as nodes, each escape in a span.ctl.
+export function visibleNodes(s) {
+  const text = String(s ?? "");
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(INVISIBLE)) {
+    if (m.index > last) out.push(text.slice(last, m.index));
+    out.push(h("span.ctl", { title: "control character" }, escapeOf(m[0])));
+    last = m.index + 1;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}
+
+// clip(value, max) is a list cell's text: one line, control characters
+// shown, cut at max characters with "…" (and by CSS at the column's
+// width); the title holds more of it, and the detail page the whole value.
+export function clip(value, max = 160) {
+  const raw = String(value ?? "");
+  const cut = raw.length > max;
+  const all = visible(raw);
+  return h(
+    "span.clip",
+    { title: cut || all.length > 30 ? (all.length > 2000 ? all.slice(0, 1999) + "…" : all) : null },
+    visibleNodes(cut ? raw.slice(0, max - 1) : raw),
+    cut ? "…" : null,
+  );
+}
+
 // A status as a coloured badge: SUCCESS, FAILED, PENDING, UNMATCHED...
 export function badge(status) {
   return h(`span.badge.st-${String(status || "").toLowerCase()}`, status || "—");
@@ -131,7 +178,7 @@ export function toast(text, kind = "ok") {
   const el = document.getElementById("toast");
   clear(el).append(h(`div.toast.${kind}`, text));
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => clear(el), 5000);
+  toastTimer = setTimeout(() => clear(el), kind === "warn" ? 20000 : 5000);
 }
 
 // Shows an API error next to the form field it names (the server's
@@ -149,7 +196,9 @@ export function showFormError(form, err) {
       break;
     }
   }
-  const note = h("p.field-error", { role: "alert" }, msg);
+  // "password: wrong name or password" is shown beside the password as
+  // "wrong name or password"; "name is required" stays a sentence.
+  const note = h("p.field-error", { role: "alert" }, target && msg.startsWith(target.getAttribute("name") + ": ") ? msg.slice(target.getAttribute("name").length + 2) : msg);
   if (target) {
     target.setAttribute("aria-invalid", "true");
     const wrap = target.closest("label");
@@ -175,7 +224,7 @@ export function table(columns, rows, { onRow, empty = "Nothing here yet." } = {}
       h(
         "tbody",
         rows.map((r) => {
-          const tr = h("tr", columns.map((c) => h("td", { class: c.cls, "data-label": c.title }, c.cell(r))));
+          const tr = h("tr", columns.map((c) => h("td", { class: c.cls, "data-label": c.title }, cellOf(c, r))));
           if (onRow) {
             tr.classList.add("clickable");
             tr.tabIndex = 0;
@@ -191,6 +240,13 @@ export function table(columns, rows, { onRow, empty = "Nothing here yet." } = {}
       ),
     ),
   );
+}
+
+// cellOf renders a column's cell: text is clipped (see clip), nodes are
+// the page's own.
+function cellOf(c, r) {
+  const v = c.cell(r);
+  return typeof v === "string" ? clip(v) : v;
 }
 
 // A "More" button for cursor-paged lists: load(cursor) returns
@@ -240,11 +296,11 @@ const routes = [
   [/^#\/audit/, "audit", "admin"],
 ];
 
-let pendingToast = null;
-
-// navigate goes to hash; a toast given is shown on the new page.
+// navigate goes to hash; a toast given is shown on the new page. (Toasts
+// outlive a change of page: routing never clears them, so
+// toast(...); navigate(...) shows the toast on the page it leads to.)
 export function navigate(hash, { toast: note } = {}) {
-  pendingToast = note || null;
+  if (note) toast(note);
   if (location.hash === hash) route();
   else location.hash = hash;
 }
@@ -280,12 +336,6 @@ async function route() {
   const main = document.getElementById("main");
   if (typeof cleanup === "function") cleanup();
   cleanup = null;
-  clear(document.getElementById("toast"));
-  if (pendingToast) {
-    const note = pendingToast;
-    pendingToast = null;
-    setTimeout(() => toast(note), 0);
-  }
   const match = routes.find(([re]) => re.test(hash));
   if (!match) {
     clear(main).append(h("h1", "Not found"), h("p", h("a", { href: "#/" }, "Back to the dashboard")));
@@ -318,9 +368,23 @@ async function route() {
       return;
     }
     cleanup = done;
-    main.focus({ preventScroll: true });
+    // The page's start for keyboard and screen reader users, unless the
+    // page put the focus somewhere itself (the sign-in form's name).
+    if (!main.contains(document.activeElement) || document.activeElement === main) main.focus({ preventScroll: true });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
+    if (seq !== routeSeq) return;
+    if (e instanceof ApiError && e.status === 404) {
+      // A page whose record is gone (purged, deleted) or never was.
+      const what = { messages: "message", providers: "provider", functions: "function", outbound: "endpoint", users: "user" }[name];
+      const back = { messages: "#/messages", providers: "#/providers", functions: "#/functions", outbound: "#/outbound", users: "#/users" }[name] || "#/";
+      const kind = hash.startsWith("#/deliveries/") ? "delivery" : what;
+      clear(main).append(
+        h("h1", kind ? `No such ${kind}` : "Not found"),
+        h("p", kind === "message" || kind === "delivery" ? "It may have been purged after the retention period, or the address is wrong. " : "It may have been deleted, or the address is wrong. ", h("a", { href: kind === "delivery" ? "#/outbound/deliveries" : back }, "Back to the list")),
+      );
+      return;
+    }
     clear(main).append(h("h1", "Something went wrong"), h("p.error", e.message));
   }
 }

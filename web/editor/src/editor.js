@@ -142,7 +142,7 @@ const theme = EditorView.theme({
     overflow: "auto",
   },
   ".cm-content, .cm-gutter": { minHeight: `calc(20 * ${LINE_HEIGHT}em + 8px)` },
-  ".cm-gutters": { backgroundColor: "#f6f8fa", color: "#6e7781", borderRight: "1px solid #e1e4e8" },
+  ".cm-gutters": { backgroundColor: "#f6f8fa", color: "#57606a", borderRight: "1px solid #e1e4e8" }, // 5.9:1 on the gutter (WCAG AA)
   ".cm-activeLine": { backgroundColor: "#f3f7ff" },
   ".cm-activeLineGutter": { backgroundColor: "#e6edf9", color: "#1f2328" },
   "&.cm-focused .cm-matchingBracket": { backgroundColor: "#c8e6c9", outline: "1px solid #81c784" },
@@ -150,7 +150,7 @@ const theme = EditorView.theme({
   ".cm-tooltip": { fontFamily: "system-ui, sans-serif", fontSize: "13px" },
   ".cm-tooltip.cm-tooltip-autocomplete > ul": { fontFamily: "inherit" },
   ".cm-panels": { fontFamily: "system-ui, sans-serif", fontSize: "13px" },
-  "&.sy-readonly": { backgroundColor: "#fafbfc" },
+  "&.sy-readonly": { backgroundColor: "#f1f3f6" },
   "&.sy-readonly .cm-cursor": { display: "none" },
 }, { dark: false });
 
@@ -176,6 +176,9 @@ export function createEditor(parent, { doc = "", onSave, onChange, readOnly = fa
   const readOnlyConf = new Compartment();
   const readOnlyExt = (ro) => [
     EditorState.readOnly.of(ro),
+    // Read only is not editable either: no caret, not in the tab order
+    // (the text can still be selected and copied with the mouse).
+    EditorView.editable.of(!ro),
     ro ? EditorView.editorAttributes.of({ class: "sy-readonly" }) : [],
   ];
   let isReadOnly = !!readOnly;

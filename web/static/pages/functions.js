@@ -143,6 +143,7 @@ async function renderDetail(main, id) {
   }
   drawMeta();
 
+  const tail = {}; // editorPageTail below gives it versionsSaved
   let saving = false;
   async function doSave() {
     if (!editable || saving) return;
@@ -168,7 +169,7 @@ async function renderDetail(main, id) {
       dirtyNote.textContent = "";
       drawMeta();
       toast(saved.version !== before ? `Saved as version ${saved.version}.` : "Saved.");
-      if (saved.version !== before) versions.load();
+      if (saved.version !== before) tail.versionsSaved();
     } catch (err) {
       await scriptError(form, editor, err);
     } finally {
@@ -190,7 +191,7 @@ async function renderDetail(main, id) {
     });
   }
 
-  return editorPageTail({
+  return editorPageTail(tail, {
     main,
     form,
     editor,

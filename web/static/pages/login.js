@@ -22,9 +22,11 @@ export async function render({ main }) {
       navigate(next && next.startsWith("#/") && !next.startsWith("#/login") ? next : "#/");
     } catch (err) {
       showFormError(form, err.status === 401 ? { message: "password: wrong name or password" } : err);
+      password.select();
     } finally {
       submit.disabled = false;
     }
   });
   main.append(form);
+  name.focus();
 }

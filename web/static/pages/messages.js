@@ -2,7 +2,7 @@
 // live) and one message (#/messages/:id) with its executions, logs,
 // headers, query and payload, and the operate actions: resubmit, dry run
 // and signature check.
-import { h, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError } from "../app.js";
+import { h, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError, clip, visibleNodes } from "../app.js";
 
 const STATUSES = ["PENDING", "SUCCESS", "FAILED", "UNMATCHED"];
 const SCHEMES = ["github", "gitlab", "bitbucket", "slack", "stripe", "standard", "hmac"];
@@ -170,7 +170,7 @@ function tabs(list, selected, onSelect) {
     });
   });
   if (items.length) show(items.find((it) => it.id === selected) || items[0], false);
-  return h("div.dm-tabs", bar, panels);
+  return h("div.dm-tabs", h("h2.dm-sr", "Message details"), bar, panels);
 }
 
 // ---------- list ----------
@@ -298,9 +298,9 @@ async function renderList({ main }) {
     },
     { title: "Status", cell: (m) => badge(m.status) },
     { title: "Method", cell: (m) => m.method, cls: "mono" },
-    { title: "URI", cell: (m) => "/" + (m.uri || ""), cls: "mono dm-break" },
-    { title: "Provider", cell: (m) => m.provider_name || (m.provider_id ? providerName.get(m.provider_id) || m.provider_id : h("span.muted", "—")) },
-    { title: "Summary", cell: (m) => m.message || "", cls: "dm-break" },
+    { title: "URI", cell: (m) => clip("/" + (m.uri || "")), cls: "mono dm-uri" },
+    { title: "Provider", cell: (m) => (m.provider_name || m.provider_id ? clip(m.provider_name || providerName.get(m.provider_id) || m.provider_id, 60) : h("span.muted", "—")), cls: "dm-prov" },
+    { title: "Summary", cell: (m) => clip(m.message || ""), cls: "dm-sum" },
     { title: "Duration", cell: (m) => fmtMs(m.duration_ms), cls: "dm-num dm-nowrap" },
   ];
   const tbody = h("tbody");
@@ -342,10 +342,59 @@ async function renderList({ main }) {
     empty.hidden = rows.size !== 0;
   }
 
+  // How many match: "Showing 50 of 2,340" (or "of more than 100,000"
+  // when the count stopped early).
+  const countNote = h("p.muted.dm-count", { "aria-live": "polite" });
+  let total = null; // {count, exact}
+  function drawCount() {
+    if (!total || !rows.size) {
+      countNote.textContent = "";
+      return;
+    }
+    const n = Math.max(total.count, rows.size);
+    countNote.textContent = `Showing ${rows.size.toLocaleString("en")} of ${total.exact ? "" : "more than "}${n.toLocaleString("en")} message${n === 1 ? "" : "s"}.`;
+  }
+  api("GET", `/messages/count?${apiQuery()}`)
+    .then((c) => {
+      total = c;
+      drawCount();
+    })
+    .catch(() => {});
+
   const pg = pager(
     (cursor) => api("GET", `/messages?${apiQuery({ limit: "50", cursor })}`),
-    appendRows,
+    (items) => {
+      appendRows(items);
+      drawCount();
+    },
   );
+
+  // Jumps in time: the newest of the last hour, day or week, or from any
+  // moment back (the "Received before" filter).
+  const jump = (label, ms) => {
+    const p = query();
+    p.delete("until");
+    if (ms) p.set("since", new Date(Date.now() - ms).toISOString());
+    else p.delete("since");
+    const s = p.toString();
+    return h("a", { href: "#/messages" + (s ? "?" + s : "") }, label);
+  };
+  const jumps = h(
+    "p.dm-jumps",
+    h("span.muted", "Received in: "),
+    jump("the last hour", 3600e3),
+    " · ",
+    jump("the last 24 hours", 86400e3),
+    " · ",
+    jump("the last 7 days", 7 * 86400e3),
+    " · ",
+    jump("any time", 0),
+    h("span.muted", " · to start from an older moment, set “Received before”."),
+  );
+
+  // More new messages than one poll brings: offer to load them rather
+  // than leave a gap.
+  const burst = h("div.dm-burst", { hidden: true, role: "status" });
 
   // Live updates.
   const liveBtn = h("button.secondary", { type: "button", "aria-pressed": "true" }, "Pause live updates");
@@ -369,7 +418,15 @@ async function renderList({ main }) {
       const page = ended ? { items: [] } : await api("GET", `/messages?${apiQuery({ since: newest || filters.since, limit: "100" })}`);
       if (disposed) return;
       const fresh = (page.items || []).filter((m) => !rows.has(m.id));
-      if (fresh.length) {
+      if (page.next_cursor) {
+        // Over a page arrived since the newest shown: inserting this page
+        // would leave the ones between unseen.
+        const more = await api("GET", `/messages/count?${apiQuery({ since: newest || filters.since })}`).catch(() => null);
+        if (disposed) return;
+        const n = more ? `${more.exact ? "" : "more than "}${Math.max(more.count - 1, 1).toLocaleString("en")}` : "over 100";
+        put(burst, h("span", `${n} new messages. `), h("button", { type: "button", onclick: () => navigate(location.hash) }, "Load them"));
+        burst.hidden = false;
+      } else if (fresh.length) {
         const first = tbody.firstChild;
         for (const m of fresh) {
           const tr = rowFor(m);
@@ -379,9 +436,9 @@ async function renderList({ main }) {
         }
         tableEl.hidden = false;
         empty.hidden = true;
-        liveNote.textContent =
-          `${fresh.length} new message${fresh.length === 1 ? "" : "s"} at ${fmtTime(new Date()).slice(11)}` +
-          (page.next_cursor ? " (more arrived than shown: reload to see them all)" : "");
+        liveNote.textContent = `${fresh.length} new message${fresh.length === 1 ? "" : "s"} at ${fmtTime(new Date()).slice(11)}`;
+        if (total) total.count += fresh.length;
+        drawCount();
       }
       // Rows still PENDING: ask again, a few at a time.
       const pending = [...rows.values()].filter((r) => r.m.status === "PENDING").slice(0, 20);
@@ -429,8 +486,11 @@ async function renderList({ main }) {
       "div.dm-scope",
       h("div.page-head", h("h1", "Messages"), h("div.actions", liveNote, liveBtn)),
       filterBox,
+      jumps,
+      burst,
       tableEl,
       empty,
+      countNote,
       pg.el,
     ),
   );
@@ -476,7 +536,7 @@ async function renderDetail({ main }, id) {
         ["Status", badge(m.status)],
         ["Received", [fmtTime(m.received_at), " ", h("span.muted", `(${fmtAgo(m.received_at)})`)]],
         ["Method", h("span.mono", m.method)],
-        ["URI", h("span.mono.dm-break", "/webhooks/v1/" + (m.uri || ""))],
+        ["URI", h("span.mono.dm-break", "/webhooks/v1/", visibleNodes(m.uri || ""))],
         ["Remote address", m.remote_addr ? h("span.mono", m.remote_addr) : ""],
         [
           "Provider",
@@ -484,7 +544,7 @@ async function renderDetail({ main }, id) {
             ? [h("a", { href: `#/providers/${encodeURIComponent(m.provider_id)}` }, m.provider_name || m.provider_id), m.provider_version ? h("span.muted", ` · match script v${m.provider_version}`) : null]
             : m.status === "PENDING" ? "" : h("span.muted", "none matched"),
         ],
-        ["Summary", m.message],
+        ["Summary", m.message ? h("span.dm-break", visibleNodes(m.message)) : m.message],
         ["Duration", fmtMs(m.duration_ms)],
         ["Content type", m.content_type ? h("span.mono", m.content_type) : ""],
         ["Size", fmtBytes(m.size || 0)],
@@ -648,7 +708,10 @@ async function renderDetail({ main }, id) {
               body.functions.map((f) => h("li", h("span", f.name), badge(f.status), f.error ? h("span.error.dm-break", f.error) : null)),
             )
           : null,
+        h("p.muted", "Resubmitting again makes one more new message, and runs the functions once more."),
       );
+      go.textContent = "Resubmit again";
+      go.disabled = false;
       toast("Resubmitted");
     });
     return panel(
@@ -695,7 +758,7 @@ async function renderDetail({ main }, id) {
               "Provider",
               r.provider
                 ? [h("a", { href: `#/providers/${encodeURIComponent(r.provider.id)}` }, r.provider.name), h("span.muted", ` · match script v${r.provider.version}`)]
-                : h("span.muted", "none would match"),
+                : h("span.muted", "none would match: the match log below gives each provider's reason"),
             ],
             ["Took", fmtMs(r.duration_ms)],
           ]),

@@ -54,14 +54,6 @@ function hostOf(url) {
   }
 }
 
-// The shell clears toasts when it routes: toast once the new page starts.
-function navigateThenToast(hash, text) {
-  const same = location.hash === hash;
-  if (!same) window.addEventListener("hashchange", () => toast(text), { once: true });
-  navigate(hash);
-  if (same) toast(text);
-}
-
 // "in 5 min" / "5 min ago".
 function relative(t) {
   if (!t) return "";
@@ -577,6 +569,8 @@ function endpointForm(ep, { templates = [], onSaved, readOnly = false }) {
       const saved = creating ? await api("POST", "/endpoints", payload) : await api("PUT", `/endpoints/${encodeURIComponent(ep.id)}`, payload);
       for (const old of form.querySelectorAll(".field-error")) old.remove();
       onSaved(saved);
+      // Saved, but it will not work as it is (a URL the egress guard refuses).
+      if (saved.warnings && saved.warnings.length) toast(`Saved, but: ${saved.warnings.join(" ")}`, "warn");
     } catch (err) {
       formError(form, err);
     } finally {
@@ -607,7 +601,7 @@ async function renderNewEndpoint({ main }) {
     endpointForm(null, {
       templates,
       onSaved: (ep) => {
-        navigateThenToast(`#/outbound/endpoints/${encodeURIComponent(ep.id)}`, `Endpoint "${ep.name}" created`);
+        navigate(`#/outbound/endpoints/${encodeURIComponent(ep.id)}`, { toast: `Endpoint "${ep.name}" created` });
       },
     }),
   );
@@ -674,7 +668,7 @@ async function renderEndpoint(ctx, id) {
           del.disabled = true;
           try {
             await api("DELETE", path);
-            navigateThenToast("#/outbound", `Endpoint "${ep.name}" deleted`);
+            navigate("#/outbound", { toast: `Endpoint "${ep.name}" deleted` });
           } catch (e) {
             toast(e.message, "error");
             del.disabled = false;

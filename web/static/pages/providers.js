@@ -2,7 +2,7 @@
 // and one provider (#/providers/:id) with its match script, versions, dry
 // run and functions. The script widgets (editor, versions, dry run) are
 // exported for pages/functions.js.
-import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, badge, ApiError, guardLeaving } from "../app.js";
+import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, badge, ApiError, guardLeaving, clip } from "../app.js";
 
 // ---------- shared: fetching every page of a list ----------
 
@@ -251,7 +251,7 @@ export function versionsSection({ base, getCurrent, getDirty, onRolledBack }) {
         "div.table-wrap",
         h(
           "table.versions",
-          h("thead", h("tr", h("th", "Version"), h("th", "Saved"), h("th", ""))),
+          h("thead", h("tr", h("th", "Version"), h("th", "Saved"), h("th", h("span.dm-sr", "Actions")))),
           h(
             "tbody",
             items.map((v) =>
@@ -399,7 +399,7 @@ export function renderDryRun(res) {
     "div.dryrun-result",
     h("h3", "Result ", badge(res.status)),
     kv([
-      ["Provider matched", p ? `${p.name} (version ${p.version}${p.overridden ? ", the script in the editor" : ""})` : "none: no provider matched"],
+      ["Provider matched", p ? `${p.name} (version ${p.version}${p.overridden ? ", the script in the editor" : ""})` : "none: the log below gives each provider's reason"],
       ["Summary", res.message],
       ["Duration", res.duration_ms != null ? `${Number(res.duration_ms).toFixed(1)} ms` : ""],
       ["Message", res.message_id],
@@ -545,8 +545,15 @@ async function renderList(main) {
       if (editable) {
         const cb = h("input", { type: "checkbox", checked: p.active, "aria-label": `${p.name} active` });
         const text = h("span", p.active ? "active" : "inactive");
+        // While saving, the box is aria-disabled, not disabled: a disabled
+        // element drops the keyboard focus to <body>.
+        let saving = false;
+        cb.addEventListener("click", (e) => {
+          if (saving) e.preventDefault();
+        });
         cb.addEventListener("change", async () => {
-          cb.disabled = true;
+          saving = true;
+          cb.setAttribute("aria-disabled", "true");
           try {
             const upd = await api("PUT", `/providers/${encodeURIComponent(p.id)}`, { active: cb.checked });
             p.active = upd.active;
@@ -556,7 +563,8 @@ async function renderList(main) {
           } finally {
             cb.checked = p.active;
             text.textContent = p.active ? "active" : "inactive";
-            cb.disabled = false;
+            cb.removeAttribute("aria-disabled");
+            saving = false;
           }
         });
         active = h("label.check", cb, " ", text);
@@ -567,9 +575,9 @@ async function renderList(main) {
         "tr",
         { dataset: { id: p.id }, draggable: editable ? "true" : null },
         h("td.order", { "data-label": "#" }, editable ? h("span.handle", { "aria-hidden": "true", title: "Drag to reorder" }, "⠿ ") : null, String(i + 1)),
-        h("td", { "data-label": "Name" }, h("a", { href: `#/providers/${encodeURIComponent(p.id)}` }, p.name)),
-        h("td", { "data-label": "Description" }, p.description || h("span.muted", "—")),
-        h("td", { "data-label": "Active" }, active),
+        h("td.name", { "data-label": "Name" }, h("a", { href: `#/providers/${encodeURIComponent(p.id)}` }, clip(p.name, 80))),
+        h("td.desc", { "data-label": "Description" }, p.description ? clip(p.description, 120) : h("span.muted", "—")),
+        h("td.active", { "data-label": "Active" }, active),
         h("td.num", { "data-label": "Functions" }, String(counts[p.id] || 0)),
         editable
           ? h(
@@ -647,7 +655,8 @@ async function renderList(main) {
 // ---------- new provider ----------
 
 const BLANK_SCRIPT = `// Return true when this provider sent the webhook.
-// See docs/scripts.md for the globals (HTTP_HEADERS, PAYLOAD, PROPERTIES, HMAC...).
+// Ctrl-Space lists the globals (HTTP_HEADERS, PAYLOAD, PROPERTIES, HMAC...);
+// Once saved, "Try it" on its page runs it against a stored message.
 return HTTP_HEADERS["x-example-event"] !== undefined;
 `;
 
@@ -986,6 +995,7 @@ async function renderDetail(main, id) {
   drawProps();
   drawSecrets();
 
+  const tail = {}; // editorPageTail below gives it versionsSaved
   let saving = false;
   async function doSave() {
     if (!editable || saving) return;
@@ -1040,7 +1050,7 @@ async function renderDetail(main, id) {
       drawProps();
       drawSecrets();
       toast(saved.version !== before ? `Saved as version ${saved.version}.` : "Saved.");
-      if (saved.version !== before) versions.load();
+      if (saved.version !== before) tail.versionsSaved();
     } catch (err) {
       await scriptError(form, editor, err);
     } finally {
@@ -1102,7 +1112,7 @@ async function renderDetail(main, id) {
   if (editable) fnSection.append(newFunctionForm(p.id));
   loadFunctions();
 
-  return editorPageTail({
+  return editorPageTail(tail, {
     main,
     form,
     editor,
@@ -1126,8 +1136,9 @@ async function renderDetail(main, id) {
 // editorPageTail adds what the provider and function editors share below
 // their form: "Try it" (for operators), the version history with
 // rollback, the warning before leaving unsaved edits, and Ctrl/Cmd-S
-// anywhere on the page. It returns the page's cleanup.
-export function editorPageTail({ main, form, editor, base, editable, intro, tryBody, getCurrent, getDirty, scriptOf, onRolledBack, save }) {
+// anywhere on the page. It returns the page's cleanup, and tail.versionsSaved
+// for the page's save to call when a save made a new version.
+export function editorPageTail(tail, { main, form, editor, base, editable, intro, tryBody, getCurrent, getDirty, scriptOf, onRolledBack, save }) {
   if (can("operate")) {
     const tryIt = dryRunSection({
       intro,
@@ -1165,6 +1176,7 @@ export function editorPageTail({ main, form, editor, base, editable, intro, tryB
   });
   main.append(versions.el);
   versions.load();
+  tail.versionsSaved = () => versions.load();
 
   const beforeUnload = (e) => {
     if (getDirty()) e.preventDefault();

@@ -31,14 +31,6 @@ function formError(form, err) {
   showFormError(form, /^the password/.test(msg) ? { message: msg.replace(/^the password /, "password ") } : err);
 }
 
-// The shell clears toasts when it routes: toast once the new page starts.
-function navigateThenToast(hash, text) {
-  const same = location.hash === hash;
-  if (!same) window.addEventListener("hashchange", () => toast(text), { once: true });
-  navigate(hash);
-  if (same) toast(text);
-}
-
 async function allUsers() {
   const out = [];
   let cursor = "";
@@ -125,7 +117,7 @@ async function renderList(ctx) {
           role: role.value,
           password: password.value,
         });
-        navigateThenToast("#/users", `User "${u.name}" created`);
+        navigate("#/users", { toast: `User "${u.name}" created` });
       } catch (err) {
         formError(form, err);
       } finally {
@@ -183,7 +175,7 @@ async function renderUser(ctx, id) {
         del.disabled = true;
         try {
           await api("DELETE", path);
-          navigateThenToast("#/users", `User "${u.name}" deleted`);
+          navigate("#/users", { toast: `User "${u.name}" deleted` });
         } catch (err) {
           toast(err.message, "error");
           del.disabled = false;
