@@ -53,6 +53,8 @@ var cappedMethods = []capped{
 	{"Function", true, "apply", checkApply(1)},
 	{"Reflect", false, "apply", checkApply(2)},
 	{"Reflect", false, "construct", checkApply(1)},
+	{"BigInt", false, "asIntN", checkBigIntN},
+	{"BigInt", false, "asUintN", checkBigIntN},
 }
 
 // arrayWalkers are the Array.prototype methods that walk (or allocate)
