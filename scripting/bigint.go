@@ -260,7 +260,7 @@ func (r *run) checkBigIntString(call goja.FunctionCall) goja.Value {
 
 // checkBigIntN checks BigInt.asIntN and BigInt.asUintN: a width over
 // MaxBigIntBits, or a string to parse, is refused.
-func checkBigIntN(r *run, call goja.FunctionCall) string {
+func checkBigIntN(r *run, call *goja.FunctionCall) string {
 	if n := call.Argument(0).ToFloat(); n > MaxBigIntBits {
 		return "BigInt.asIntN/asUintN: a width of " + formatCount(n) + " bits is over Switchyard's limit of " + strconv.Itoa(MaxBigIntBits)
 	}
