@@ -125,6 +125,11 @@ func (r *run) render(v goja.Value) string {
 	if _, isFunc := goja.AssertFunction(obj); isFunc || obj.ClassName() == "Error" {
 		return obj.String()
 	}
+	if n := lengthOf(obj); obj.ClassName() == "Array" && n > MaxArrayLength {
+		// JSON.stringify and String(a) walk every index, present or not:
+		// minutes for a sparse array of 2**32-1.
+		return "[an array of " + formatCount(n) + " elements]"
+	}
 	s, err := r.jsonStringify(obj)
 	if err != nil || goja.IsUndefined(s) {
 		return obj.String() // e.g. a circular structure
