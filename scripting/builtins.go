@@ -125,6 +125,9 @@ var cappedConstructors = []struct {
 // that the program can reach (see reach) in this run's runtime.
 func (r *run) capBuiltins() {
 	g := r.rt.GlobalObject()
+	if a, ok := g.Get("Array").(*goja.Object); ok && r.reach.can("concat") {
+		r.isArray, _ = goja.AssertFunction(a.Get("isArray"))
+	}
 	for i := range cappedMethods {
 		c := &cappedMethods[i]
 		if !r.reach.can(c.name) && !(c.name == "stringify" && r.reach.can("LOG")) { // LOG stringifies objects
@@ -327,7 +330,7 @@ func checkJoin(r *run, call *goja.FunctionCall) string {
 func checkConcat(r *run, call *goja.FunctionCall) string {
 	n := 0.0
 	for _, a := range append([]goja.Value{call.This}, call.Arguments...) {
-		if o, ok := a.(*goja.Object); ok && spreadable(o) {
+		if o, ok := a.(*goja.Object); ok && r.spreadable(o) {
 			n += lengthOf(o)
 		} else {
 			n++

@@ -150,6 +150,7 @@ type run struct {
 	pristine   goja.Value    // FLX_PRISTINE_PAYLOAD as set
 	payload    goja.Value    // decoded PAYLOAD, nil until first read
 	stringify  goja.Callable // JSON.stringify, looked up on first use
+	isArray    goja.Callable // the runtime's own Array.isArray (see spreadable)
 	decodeHook func()
 }
 

@@ -63,6 +63,7 @@ var hostile = []struct {
 	{"backtracking regexp", `return /^(a+)+(?=!)$/.test('a'.repeat(40) + '!')`, "timed out", false},
 	{"backtracking regexp, backreference", `return new RegExp('(a+)+\\1$').test('a'.repeat(40) + '!')`, "timed out", false},
 	{"concat of a spreadable array-like", `var o = {length: 2**23}; o[Symbol.isConcatSpreadable] = true; return [].concat(o).length`, "RangeError: Array.prototype.concat", false},
+	{"concat of a Proxy of an array", `var p = new Proxy(new Array(2**23), {}); return [].concat(p).length`, "RangeError: Array.prototype.concat", false},
 	{"concat of a spreadable this", `var o = {length: 2**23}; o[Symbol.isConcatSpreadable] = true; return Array.prototype.concat.call(o).length`, "RangeError: Array.prototype.concat", false},
 	{"BigInt **", `return (7n ** 5000000n) > 0n`, "RangeError: BigInt", false},
 	{"BigInt ** of variables", `var a = 7n, b = 5000000n; return (a ** b) > 0n`, "RangeError: BigInt", false},

@@ -9,10 +9,17 @@ import (
 )
 
 // spreadable is ECMAScript's IsConcatSpreadable: concat copies each index
-// of such an object up to its length, Array or not.
-func spreadable(o *goja.Object) bool {
+// of such an object up to its length, Array or not. IsArray sees through
+// a Proxy, which ClassName does not: the runtime's own Array.isArray,
+// taken before the script runs, tells.
+func (r *run) spreadable(o *goja.Object) bool {
 	if v := o.GetSymbol(goja.SymIsConcatSpreadable); v != nil && !goja.IsUndefined(v) {
 		return v.ToBoolean()
+	}
+	if r.isArray != nil {
+		if v, err := r.isArray(goja.Undefined(), o); err == nil {
+			return v.ToBoolean()
+		}
 	}
 	return o.ClassName() == "Array"
 }
