@@ -129,12 +129,14 @@ func TestHostileScripts(t *testing.T) {
 	}
 }
 
-// LOG of a sparse array of 2**32-1 elements walked every index (through
-// JSON.stringify, then String(a)) for minutes; it is logged as its size.
+// LOG of a sparse array of 2**32-1 elements (or a Proxy of one) walked
+// every index (through JSON.stringify, then String(a)) for minutes; it is
+// logged as its size.
 func TestLogHugeSparseArray(t *testing.T) {
 	t.Parallel()
-	res := NewEngine(Limits{}).Run(context.Background(), mustCompile(t, "log", `LOG.info(new Array(2**32 - 1)); return 1`), &Request{}, 20*time.Second)
-	if res.Err != nil || len(res.Logs) != 1 || res.Logs[0].Text != "[an array of 4294967295 elements]" {
+	src := `LOG.info(new Array(2**32 - 1)); LOG.info(new Proxy(new Array(2**32 - 1), {})); return 1`
+	res := NewEngine(Limits{}).Run(context.Background(), mustCompile(t, "log", src), &Request{}, 20*time.Second)
+	if res.Err != nil || len(res.Logs) != 2 || res.Logs[0].Text != "[an array of 4294967295 elements]" || res.Logs[1].Text != "[an object of length 4294967295]" {
 		t.Fatalf("got %v, logs %+v", res.Err, res.Logs)
 	}
 }
