@@ -282,7 +282,7 @@ func (e *Engine) runError(ctx context.Context, p *Program, err error, timeout ti
 	switch {
 	case errors.As(err, &intr) && intr.Value() == errOverHeap:
 		return fmt.Errorf("%w (%s; see docs/security.md)", ErrMemory, formatBytes(e.limits.MaxHeap))
-	case errors.As(err, &intr):
+	case errors.As(err, &intr), errors.Is(err, errInterrupted): // the second: see stopIfLate
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("script stopped: %w", cerr)
 		}
