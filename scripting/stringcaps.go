@@ -44,7 +44,7 @@ func (r *run) stopIfLate() {
 }
 
 // checkSplit refuses a split that would give more than MaxArrayLength
-// elements: split(”) of a 32 Mi string built 1.6 GiB of elements in 3 s.
+// elements: split("") of a 32 Mi string built 1.6 GiB of elements in 3 s.
 // For a string separator the pieces are counted; for a regular expression
 // (whose matches cannot be counted without running it) a string longer
 // than MaxArrayLength needs a limit.
@@ -78,7 +78,7 @@ func checkSplit(_ *run, call *goja.FunctionCall) string {
 
 // checkReplace caps the string replace and replaceAll build at
 // MaxStringLength. A replacement can make the result far longer than the
-// string: s.replaceAll(”, s) squares it, "$'" inserts the rest of the
+// string: s.replaceAll("", s) squares it, "$'" inserts the rest of the
 // string at each match, a replacer function may return a long string each
 // time. With a string pattern and a string replacement the result's
 // length is computed in advance; otherwise the replacement is made a Go
