@@ -158,6 +158,7 @@ type run struct {
 	pristine   goja.Value    // FLX_PRISTINE_PAYLOAD as set
 	payload    goja.Value    // decoded PAYLOAD, nil until first read
 	stringify  goja.Callable // JSON.stringify, looked up on first use
+	isArray    goja.Callable // the runtime's own Array.isArray (see spreadable)
 	decodeHook func()
 }
 
@@ -313,7 +314,7 @@ func (e *Engine) runError(ctx context.Context, p *Program, err error, timeout ti
 	var overflow *goja.StackOverflowError
 	var ex *goja.Exception
 	switch {
-	case errors.As(err, &intr):
+	case errors.As(err, &intr), errors.Is(err, errInterrupted): // the second: see stopIfLate
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("script stopped: %w", cerr)
 		}

@@ -3,6 +3,8 @@ package scripting
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 )
@@ -42,11 +44,15 @@ func (p *Program) scriptError(ex *goja.Exception, overflow bool) error {
 		if err != nil {
 			return err
 		}
-		se.Message = msg
+		se.Message = cutMessage(msg)
 	}
 	se.Line, se.Column = p.framePosition(ex.Stack())
 	return se
 }
+
+// maxErrorMessage is the longest message, in bytes, a ScriptError keeps;
+// a longer one is cut and ends with "…".
+const maxErrorMessage = 8192
 
 // exceptionMessage renders a thrown value as String(value): "Name: message"
 // for an Error, the string itself for a thrown string.
@@ -81,4 +87,16 @@ func (p *Program) framePosition(frames []goja.StackFrame) (int, int) {
 		return p.userPosition(pos.Line, pos.Column)
 	}
 	return 0, 0
+}
+
+// cutMessage cuts msg to maxErrorMessage bytes, on a character boundary.
+func cutMessage(msg string) string {
+	if len(msg) <= maxErrorMessage {
+		return msg
+	}
+	cut := maxErrorMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return strings.Clone(msg[:cut]) + "…"
 }

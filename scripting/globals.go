@@ -40,6 +40,12 @@ func (r *run) installGlobals() {
 	r.setIfReached("DEDUPE", dedupeMethods, dedupeNames)
 	r.setIfReached("NOTIFY", notifyMethods, notifyNames)
 	r.capBuiltins()
+	if r.reach.bigints() {
+		r.installArith()
+	}
+	if r.reach.dynamic {
+		r.guardDynamicCode()
+	}
 }
 
 // setIfReached installs a global of methods if the script can reach it.

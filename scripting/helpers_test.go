@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-// runScript compiles src and runs it once against req with a 2 s timeout.
+// runScript compiles src and runs it once against req with a 20 s
+// timeout: long enough for a busy machine under -race, since no test that
+// uses it is about the deadline.
 func runScript(t *testing.T, src string, req *Request) Result {
 	t.Helper()
 	return runWith(t, NewEngine(Limits{}), src, req)
@@ -19,7 +21,7 @@ func runWith(t *testing.T, e *Engine, src string, req *Request) Result {
 	if req == nil {
 		req = &Request{}
 	}
-	return e.Run(context.Background(), p, req, 2*time.Second)
+	return e.Run(context.Background(), p, req, 20*time.Second)
 }
 
 // mustValue runs src and fails the test unless it succeeds; it returns the

@@ -125,6 +125,14 @@ func (r *run) render(v goja.Value) string {
 	if _, isFunc := goja.AssertFunction(obj); isFunc || obj.ClassName() == "Error" {
 		return obj.String()
 	}
+	if n := lengthOf(obj); n > MaxArrayLength {
+		// JSON.stringify and String(a) walk every index, present or not:
+		// minutes for a sparse array of 2**32-1 (or a Proxy of one).
+		if obj.ClassName() == "Array" {
+			return "[an array of " + formatCount(n) + " elements]"
+		}
+		return "[an object of length " + formatCount(n) + "]"
+	}
 	s, err := r.jsonStringify(obj)
 	if err != nil || goja.IsUndefined(s) {
 		return obj.String() // e.g. a circular structure

@@ -62,6 +62,9 @@ func Compile(name, src string) (*Program, error) {
 		return nil, p.compileError(err)
 	}
 	p.reach = analyse(ast)
+	if p.reach.bigints() {
+		rewriteArith(ast)
+	}
 	prog, err := goja.CompileAST(ast, false)
 	if err != nil {
 		return nil, p.compileError(err)

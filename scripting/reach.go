@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"math/big"
 	"reflect"
 
 	"github.com/dop251/goja/ast"
@@ -21,6 +22,26 @@ type reach struct {
 	// other than a literal, or a way to run new code or enumerate built-ins
 	// (eval, Function, constructor, Reflect, getOwnPropertyDescriptor...).
 	dynamic bool
+	// bigint is true when the source holds a BigInt literal.
+	bigint bool
+}
+
+// bigintNames are the names through which a script gets a BigInt without
+// writing a literal.
+var bigintNames = []string{"BigInt", "BigInt64Array", "BigUint64Array", "getBigInt64", "getBigUint64"}
+
+// bigints reports whether the script may hold a BigInt, and so needs its
+// arithmetic rewritten (see rewriteArith).
+func (re *reach) bigints() bool {
+	if re == nil || re.dynamic || re.bigint {
+		return true
+	}
+	for _, n := range bigintNames {
+		if re.names[n] {
+			return true
+		}
+	}
+	return false
 }
 
 // dynamicNames are the names that give a script the means to reach any
@@ -106,6 +127,10 @@ func (w *walker) node(n any) {
 		w.name(n.Name.String())
 	case *ast.StringLiteral:
 		re.names[n.Value.String()] = true
+	case *ast.NumberLiteral:
+		if _, ok := n.Value.(*big.Int); ok {
+			re.bigint = true
+		}
 	case *ast.ThisExpression, *ast.WithStatement:
 		re.dynamic = true // the global object (the script is not strict), or names resolved at run time
 	case *ast.DotExpression:

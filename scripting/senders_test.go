@@ -658,7 +658,7 @@ func TestGitHubHelpersExamples(t *testing.T) {
 	n := 0
 	for _, ev := range events {
 		for i, ex := range ev.Examples {
-			res := e.Run(t.Context(), p, &Request{Body: ex}, 5*time.Second)
+			res := e.Run(t.Context(), p, &Request{Body: ex}, 20*time.Second)
 			if res.Err != nil || res.Value != "" {
 				t.Errorf("%s example %d: %v %v", ev.Name, i, res.Value, res.Err)
 			}

@@ -28,7 +28,7 @@ func TestSharedRequestAcrossRuns(t *testing.T) {
 		wg.Go(func() {
 			r := req // each run takes its own copy, as the dispatcher does
 			r.Properties = map[string]string{"who": string(rune('a' + i))}
-			res := e.Run(context.Background(), p, &r, time.Second)
+			res := e.Run(context.Background(), p, &r, 20*time.Second)
 			if res.Err != nil {
 				t.Error(res.Err)
 				return

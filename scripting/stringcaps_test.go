@@ -1,0 +1,60 @@
+package scripting
+
+import (
+	"testing"
+
+	"github.com/dop251/goja"
+)
+
+// substitute gives the text goja's own replace gives, for every form of
+// "$" in a replacement.
+func TestSubstitute(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ pattern, repl string }{
+		{`/b/g`, `[$&]`},
+		{`/b/g`, "[$`|$']"},
+		{`/(a)(b)?/g`, `$1-$2-$3-$0-$$-$`},
+		{`/(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)/`, `$11|$10|$01|$1|$012|$99`},
+		{`/(?<x>a)/g`, `<$<x>|$<y>|$<x|$>`},
+		{`/(?:)/g`, `$'.`},
+		{`/é(.)/g`, "$1$`"},
+		{`"b"`, `$&$&$'`},
+		{`"zz"`, `never`},
+	} {
+		rt := goja.New()
+		repl := rt.ToValue(tc.repl).(goja.String)
+		rt.Set("sub", func(call goja.FunctionCall) goja.Value { return substitute(repl, call.Arguments) })
+		rt.Set("repl", tc.repl)
+		src := `var s = "abcabé!déjà abcdefghijk"; [s.replace(` + tc.pattern + `, repl), s.replace(` + tc.pattern + `, sub)]`
+		v, err := rt.RunString(src)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.pattern, tc.repl, err)
+		}
+		got := v.Export().([]any)
+		if got[0] != got[1] {
+			t.Errorf("%s %q:\n goja %q\n ours %q", tc.pattern, tc.repl, got[0], got[1])
+		}
+	}
+}
+
+// The caps of split, replace, localeCompare, normalize, JSON.stringify and
+// concat stay out of the way of ordinary use, including the Go replacer
+// that replace uses on long strings.
+func TestStringCapsAllowOrdinaryUse(t *testing.T) {
+	t.Parallel()
+	src := `var long = 'ab'.repeat(2e4), o = {length: 2, 0: 'x', 1: 'y'}; o[Symbol.isConcatSpreadable] = true;
+		var r = long.replace(/(a)/g, '<$1>'), f = long.replace(/b/g, function (m) { return m.toUpperCase() });
+		return [
+			'a,b,,c'.split(',').length, 'abc'.split('').join('.'), long.split('b').length, long.split(/a/, 3).length,
+			r.length, r.slice(0, 8), f.slice(0, 4), 'aXbX'.replaceAll('X', '$&$&'), 'x'.replace('x', "$'$\u0060"),
+			'a'.localeCompare('b'), 'e\u0301'.normalize('NFC').length, Array.from('héllo').length,
+			JSON.stringify({a: [1, 'two', null], b: {c: true}}), JSON.stringify({a: 1, b: 2}, ['b']),
+			JSON.stringify({a: 1, b: 'x'}, function (k, v) { return typeof v === 'number' ? v + 1 : v }),
+			JSON.stringify([1, [2]], null, 1).length, JSON.stringify(undefined), JSON.stringify(new Date(0)),
+			new Uint8Array([3, 1, 2]).sort().join('-'), [].concat(o, [1]).join(''), LOG.info({a: 1}) === undefined,
+		].join(' ')`
+	want := `4 a.b.c 20001 3 80000 <a>b<a>b aBaB aXXbXX  -1 1 5 {"a":[1,"two",null],"b":{"c":true}} {"b":2} {"a":2,"b":"x"} 17  "1970-01-01T00:00:00.000Z" 1-2-3 xy1 true`
+	if got := mustValue(t, src, nil); got != want {
+		t.Fatalf("got  %v\nwant %v", got, want)
+	}
+}
