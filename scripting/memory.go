@@ -187,8 +187,15 @@ func (w *watchdog) loop() {
 			continue
 		}
 		if w.stopLongest() {
-			lastGC = time.Time{} // judge again as soon as it has ended
-			stopSample, stopLive = read(heapMetric), live
+			// The baseline for "grown since the stop" is taken once the
+			// stopped run has had its grace: what it allocated between
+			// the judgement above and its interrupt taking effect (on a
+			// busy machine, many steps of a fast grower) is its own, not
+			// growth elsewhere. If it has ended, this collection frees
+			// what it held.
+			runtime.GC()
+			lastGC = time.Now()
+			stopSample, stopLive = read(heapMetric), read(liveMetric)
 		}
 	}
 }
