@@ -231,3 +231,64 @@ func TestCredentialHeadersRedactedAndSecretHeadersSealed(t *testing.T) {
 		t.Fatalf("marker without a value: %s", resp)
 	}
 }
+
+// Unmarking a secret header does not reveal its stored value: it takes a
+// new value in the same request.
+func TestUnmarkingASecretHeaderNeedsANewValue(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	var ep struct {
+		ID      string            `json:"id"`
+		Headers map[string]string `json:"headers"`
+	}
+	in.api("POST", "/endpoints", map[string]any{"name": "e", "url": "https://example.com/hook", "event_types": []string{"*"},
+		"headers": map[string]string{"X-Key": "k1-very-secret"}, "secret_headers": []string{"X-Key"}}, 201, &ep)
+	for _, body := range []map[string]any{
+		{"secret_headers": []string{}},
+		{"secret_headers": []string{}, "headers": map[string]string{"X-Key": "[secret]"}},
+	} {
+		b := in.api("PUT", "/endpoints/"+ep.ID, body, 400, nil)
+		if !strings.Contains(string(b), "send its new value") || strings.Contains(string(b), "k1-very-secret") {
+			t.Errorf("PUT %v: %s", body, b)
+		}
+	}
+	in.api("GET", "/endpoints/"+ep.ID, nil, 200, &ep)
+	if ep.Headers["X-Key"] != "[secret]" {
+		t.Fatalf("after refused unmarking: %q", ep.Headers["X-Key"])
+	}
+	// With a new value it becomes a plain header.
+	in.api("PUT", "/endpoints/"+ep.ID, map[string]any{"secret_headers": []string{}, "headers": map[string]string{"X-Key": "public"}}, 200, &ep)
+	if ep.Headers["X-Key"] != "public" {
+		t.Fatalf("unmarked with a new value: %q", ep.Headers["X-Key"])
+	}
+}
+
+// Secrets holding characters that JavaScript escapes differently from Go
+// (<, >, &, !, ', (, ), *) are still found in what a run records and in
+// the sync answer an anonymous sender gets.
+func TestSecretsRedactedInJavaScriptEscapes(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	secrets := map[string]string{"s1": `Tok "quoted" <b>&amp; sp!(x)`, "q": `p&ss"wd`, "b": `a<b\c`}
+	p := in.provider("any", "return true", map[string]any{"secrets": secrets})
+	in.function(p.ID, "leak", "leak", `LOG.info(JSON.stringify(PROPERTIES)); LOG.info(encodeURIComponent(PROPERTIES.s1)); LOG.info(PROPERTIES);
+		LOG.setMessage(JSON.stringify(PROPERTIES)); throw new Error('boom ' + JSON.stringify(PROPERTIES.s1) + encodeURI(PROPERTIES.q))`)
+	code, body, _ := in.do("POST", "/webhooks/v1/leak", []byte(`{}`), http.Header{"Flex-Sync-Webhook": {"true"}})
+	if code != 500 {
+		t.Fatalf("sync: %d %s", code, body)
+	}
+	var a struct{ ID string }
+	if err := json.Unmarshal(body, &a); err != nil {
+		t.Fatal(err)
+	}
+	detail := in.api("GET", "/messages/"+a.ID, nil, 200, nil)
+	for _, where := range []string{string(body), string(detail)} {
+		for name, v := range secrets {
+			for _, part := range []string{v, `Tok \"quoted\" <b>`, "Tok%20%22quoted%22", `p&ss\"wd`, `a<b\\c`, "p&ss%22wd"} {
+				if strings.Contains(where, part) {
+					t.Errorf("secret %s (%q) leaks as %q in %s", name, v, part, where)
+				}
+			}
+		}
+	}
+}
