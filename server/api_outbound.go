@@ -553,7 +553,7 @@ func redactCallback(cb *storage.Callback) *storage.Callback {
 		return nil
 	}
 	out := *cb
-	out.Headers = redact.Headers(cb.Headers)
+	out.URL, out.Headers = redact.URL(cb.URL), redact.Headers(cb.Headers)
 	if len(cb.Cookies) > 0 {
 		out.Cookies = make(map[string]string, len(cb.Cookies))
 		for k := range cb.Cookies {

@@ -139,7 +139,7 @@ func TestCredentialHeadersRedactedAndSecretHeadersSealed(t *testing.T) {
 
 	// A script's callback with credentials in custom headers.
 	p := in.provider("any", "return true")
-	in.function(p.ID, "cb", "cb", `NOTIFY.webhook({url: '`+srv.URL+`/cb', headers: {'X-Auth-Token': 'cb-auth-token-1', 'Private-Token': 'cb-private-2', 'X-Trace': 'trace-ok'}})`)
+	in.function(p.ID, "cb", "cb", `NOTIFY.webhook({url: '`+srv.URL+`/cb?access_token=cb-query-3&x=plain', headers: {'X-Auth-Token': 'cb-auth-token-1', 'Private-Token': 'cb-private-2', 'X-Trace': 'trace-ok'}})`)
 	if code, a := in.send("cb", []byte(`{}`), true, nil); code != http.StatusOK || a.Status != "SUCCESS" {
 		t.Fatalf("webhook: %d %+v", code, a)
 	}
@@ -151,7 +151,7 @@ func TestCredentialHeadersRedactedAndSecretHeadersSealed(t *testing.T) {
 	for _, tok := range []string{operator, editor, testToken} {
 		for _, path := range []string{"/deliveries/" + ds[0].ID, "/deliveries"} {
 			code, body := in.as(tok, "GET", path, nil, nil)
-			if code != http.StatusOK || strings.Contains(string(body), "cb-auth-token-1") || strings.Contains(string(body), "cb-private-2") {
+			if code != http.StatusOK || strings.Contains(string(body), "cb-auth-token-1") || strings.Contains(string(body), "cb-private-2") || strings.Contains(string(body), "cb-query-3") {
 				t.Errorf("GET %s: %d, shows a callback credential: %s", path, code, body)
 			}
 			if path != "/deliveries" && !strings.Contains(string(body), "trace-ok") {
@@ -290,5 +290,21 @@ func TestSecretsRedactedInJavaScriptEscapes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Credential-like query parameters of an inbound webhook (?token=,
+// ?access_token=) are hidden like credential-like headers.
+func TestInboundQueryCredentialsRedacted(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.provider("any", "return true")
+	code, a := in.send("q?access_token=q-secret-1&token=q-secret-2&page=2", []byte(`{}`), false, nil)
+	if code != http.StatusAccepted {
+		t.Fatalf("send: %d", code)
+	}
+	m := in.message(a.ID)
+	if got := m.Query["access_token"]; len(got) != 1 || got[0] != "[redacted]" || m.Query["token"][0] != "[redacted]" || m.Query["page"][0] != "2" {
+		t.Fatalf("query shown: %v", m.Query)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -50,6 +51,50 @@ func Headers(h map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// Query returns a copy of q with the values of credential-like parameters
+// (the header rule: ?token=, ?access_token=, ?api_key=...) replaced by
+// Marker; nil when q is empty.
+func Query(q map[string][]string) map[string][]string {
+	if len(q) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(q))
+	for k, vs := range q {
+		if CredentialHeader(k) {
+			vs = slices.Repeat([]string{Marker}, len(vs))
+		}
+		out[k] = vs
+	}
+	return out
+}
+
+// URL returns raw with its password and the values of its credential-like
+// query parameters replaced by Marker (raw as it is when it does not
+// parse).
+func URL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), Marker)
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		changed := false
+		for k := range q {
+			if CredentialHeader(k) {
+				q[k] = slices.Repeat([]string{Marker}, len(q[k]))
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	return u.String()
 }
 
 // Secrets replaces secret values, wherever they appear in a string, by
