@@ -300,3 +300,24 @@ func TestOldAuditEntriesArePurged(t *testing.T) {
 		return len(out.Items) == 0
 	})
 }
+
+// A 401 says which credential failed and why.
+func TestUnauthorizedSaysWhy(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	for _, c := range []struct {
+		header http.Header
+		want   string
+	}{
+		{nil, "sign in, or send a bearer token"},
+		{http.Header{"Authorization": {"Basic YTpi"}}, "the Authorization header must be"},
+		{http.Header{"Authorization": {"Bearer nope"}}, "this bearer token is not valid"},
+		{http.Header{"Authorization": {"Bearer sy_pat_revokedormistyped"}}, "this API token is not valid: it was revoked, or it is mistyped"},
+		{http.Header{"Cookie": {"switchyard_session=gone"}}, "your session has ended"},
+	} {
+		code, body, h := in.do("GET", "/api/v1/providers", nil, c.header)
+		if code != http.StatusUnauthorized || !strings.Contains(string(body), c.want) || h.Get("WWW-Authenticate") == "" {
+			t.Errorf("%v: %d %s (WWW-Authenticate %q)", c.header, code, body, h.Get("WWW-Authenticate"))
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -30,6 +31,16 @@ type list[T any] struct {
 // decode reads a JSON object body strictly: an empty body, another JSON
 // value, a wrong type, an unknown field and trailing data are errors that
 // say what was wrong in JSON's terms, never Go's.
+// bodyDeadline gives an admin API request's body as long to arrive as a
+// webhook's (--max-concurrent-bodies' 2 min), so that a slow body gets
+// decode's 408 rather than the server's read timeout.
+func (s *Server) bodyDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(s.opts.bodyTimeout))
+		return next(c)
+	}
+}
+
 func decode(c echo.Context, v any) error {
 	r := c.Request()
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxAdminBody))
@@ -38,7 +49,11 @@ func decode(c echo.Context, v any) error {
 		if errors.As(err, &mbe) {
 			return mbe
 		}
-		return fmt.Errorf("%w: the body could not be read: %v", storage.ErrInvalid, err)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return echo.NewHTTPError(http.StatusRequestTimeout, "the request body did not arrive in time; nothing was changed")
+		}
+		return fmt.Errorf("%w: the body could not be read: the connection ended before it was complete", storage.ErrInvalid)
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {

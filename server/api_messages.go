@@ -161,7 +161,7 @@ func (s *Server) getMessage(c echo.Context) error {
 	}
 	// The values of credential-like headers (X-Gitlab-Token, Authorization:
 	// often a provider's secret itself) are hidden from every role.
-	d.Headers = redact.Headers(d.Headers)
+	d.Headers, d.Query = redact.Headers(d.Headers), redact.Query(d.Query)
 	if d.Headers == nil {
 		d.Headers = map[string]string{}
 	}

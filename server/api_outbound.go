@@ -86,8 +86,9 @@ func (in *endpointInput) apply(e *storage.Endpoint, now time.Time) error {
 	if in.EventTypes != nil {
 		e.EventTypes = *in.EventTypes
 	}
+	wasSecret, oldHeaders := notify.SecretHeaders(e.Headers, e.SecretHeaders), e.Headers
 	if in.Headers != nil {
-		h, err := keepSecrets("header", *in.Headers, e.Headers, notify.SecretHeaders(e.Headers, e.SecretHeaders))
+		h, err := keepSecrets("header", *in.Headers, e.Headers, wasSecret)
 		if err != nil {
 			return err
 		}
@@ -100,6 +101,15 @@ func (in *endpointInput) apply(e *storage.Endpoint, now time.Time) error {
 			}
 		}
 		e.SecretHeaders = *in.SecretHeaders
+	}
+	// A secret header stops being one only with a new value: its stored
+	// value, sealed and never shown, must not turn readable by being
+	// unmarked.
+	nowSecret := notify.SecretHeaders(e.Headers, e.SecretHeaders)
+	for _, name := range wasSecret {
+		if v, ok := e.Headers[name]; ok && v == oldHeaders[name] && !slices.Contains(nowSecret, name) {
+			return fmt.Errorf("%w: secret_headers: %q holds a secret value; to make the header plain, send its new value in headers in the same request (the stored one is never shown)", storage.ErrInvalid, name)
+		}
 	}
 	if in.Cookies != nil {
 		c, err := keepSecrets("cookie", *in.Cookies, e.Cookies, slices.Collect(maps.Keys(e.Cookies)))
@@ -543,7 +553,7 @@ func redactCallback(cb *storage.Callback) *storage.Callback {
 		return nil
 	}
 	out := *cb
-	out.Headers = redact.Headers(cb.Headers)
+	out.URL, out.Headers = redact.URL(cb.URL), redact.Headers(cb.Headers)
 	if len(cb.Cookies) > 0 {
 		out.Cookies = make(map[string]string, len(cb.Cookies))
 		for k := range cb.Cookies {

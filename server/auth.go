@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -79,8 +81,12 @@ const (
 	tokenTouchEvery = 5 * time.Minute
 )
 
-var errUnauthorized = echo.NewHTTPError(http.StatusUnauthorized,
-	"sign in, or send a bearer token (Authorization: Bearer <token>)")
+var errUnauthorized = unauthorized("sign in, or send a bearer token (Authorization: Bearer <token>)")
+
+// unauthorized is a 401 that says which credential failed and why.
+func unauthorized(why string) *echo.HTTPError {
+	return echo.NewHTTPError(http.StatusUnauthorized, why)
+}
 
 // principal is who makes the request (set by authenticate).
 func principal(c echo.Context) access.Principal {
@@ -96,7 +102,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, err := s.identify(c)
 		if err != nil {
-			if errors.Is(err, errUnauthorized) {
+			if he, ok := err.(*echo.HTTPError); ok && he.Code == http.StatusUnauthorized {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="switchyard"`)
 			}
 			return err
@@ -113,17 +119,17 @@ func (s *Server) identify(c echo.Context) (access.Principal, error) {
 		scheme, tok, ok := strings.Cut(auth, " ")
 		tok = strings.TrimSpace(tok)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-			return access.Principal{}, errUnauthorized
+			return access.Principal{}, unauthorized("the Authorization header must be \"Bearer <token>\"")
 		}
 		if s.token.ok(tok) {
 			return access.Principal{Name: "admin-token", Role: storage.RoleAdmin, Via: "admin-token"}, nil
 		}
 		if !strings.HasPrefix(tok, access.TokenPrefix) {
-			return access.Principal{}, errUnauthorized
+			return access.Principal{}, unauthorized("this bearer token is not valid: send the admin token or a personal API token (" + access.TokenPrefix + "...)")
 		}
 		t, err := s.store.TokenByHash(ctx, access.HashToken(tok))
 		if err != nil {
-			return access.Principal{}, notFoundIsUnauthorized(err)
+			return access.Principal{}, notFoundIsUnauthorized(err, "this API token is not valid: it was revoked, or it is mistyped")
 		}
 		now := time.Now()
 		if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
@@ -142,7 +148,7 @@ func (s *Server) identify(c echo.Context) (access.Principal, error) {
 	}
 	sess, err := s.store.GetSession(ctx, access.SessionID(ck.Value))
 	if err != nil {
-		return access.Principal{}, notFoundIsUnauthorized(err)
+		return access.Principal{}, notFoundIsUnauthorized(err, "your session has ended (signed out, expired, or ended by a change to your user); sign in again")
 	}
 	u, err := s.activeUser(c, sess.UserID)
 	if err != nil {
@@ -164,7 +170,7 @@ func (s *Server) identify(c echo.Context) (access.Principal, error) {
 func (s *Server) activeUser(c echo.Context, id string) (storage.User, error) {
 	u, err := s.store.GetUser(c.Request().Context(), id)
 	if err != nil {
-		return u, notFoundIsUnauthorized(err)
+		return u, notFoundIsUnauthorized(err, "the user of this token or session no longer exists")
 	}
 	if u.Disabled {
 		return u, echo.NewHTTPError(http.StatusUnauthorized, "this user is disabled")
@@ -172,9 +178,11 @@ func (s *Server) activeUser(c echo.Context, id string) (storage.User, error) {
 	return u, nil
 }
 
-func notFoundIsUnauthorized(err error) error {
+// notFoundIsUnauthorized turns a credential not found into a 401 saying
+// why.
+func notFoundIsUnauthorized(err error, why string) error {
 	if errors.Is(err, storage.ErrNotFound) {
-		return errUnauthorized
+		return unauthorized(why)
 	}
 	return err
 }
@@ -353,21 +361,28 @@ func (l *loginLimiter) buckets(addr, name string, now time.Time, capacity int) (
 }
 
 // allow says whether name may be tried from addr (as the client sent it)
-// now. It spends nothing: failed does.
-func (l *loginLimiter) allow(addr, name string) loginVerdict {
+// now, and when refused, how long until it may. It spends nothing:
+// failed does.
+func (l *loginLimiter) allow(addr, name string) (loginVerdict, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now, capacity := l.clock()
 	a, p, n := l.buckets(addr, name, now, capacity)
-	switch {
-	case a == nil || p == nil || n == nil:
-		return loginBusy
-	case !a.has(now) || !p.has(now):
-		return loginLimited
-	case !n.has(now) && !slices.Contains(l.known[nameKey(name)], addrKey(addr)):
-		return loginLimited
+	if a == nil || p == nil || n == nil {
+		return loginBusy, time.Minute
 	}
-	return loginAllowed
+	limits := []*bucket{a, p}
+	if !slices.Contains(l.known[nameKey(name)], addrKey(addr)) {
+		limits = append(limits, n)
+	}
+	var wait time.Duration
+	for _, b := range limits {
+		wait = max(wait, b.wait(now))
+	}
+	if wait > 0 {
+		return loginLimited, wait
+	}
+	return loginAllowed, 0
 }
 
 // failed spends one attempt of name from addr in each bucket.
@@ -481,6 +496,14 @@ func (b *bucket) has(now time.Time) bool {
 	return b.tokens >= 1
 }
 
+// wait is how long until an attempt is left (0: one is).
+func (b *bucket) wait(now time.Time) time.Duration {
+	if b.has(now) {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) * float64(loginEvery))
+}
+
 // spend takes one attempt. Attempts checked at once and failed together
 // may take it below zero, down to minus a burst: those cost their
 // sender the wait.
@@ -512,10 +535,11 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	name := strings.TrimSpace(in.Name)
-	switch s.logins.allow(c.RealIP(), name) {
+	switch verdict, wait := s.logins.allow(c.RealIP(), name); verdict {
 	case loginLimited:
-		c.Response().Header().Set("Retry-After", "60")
-		return echo.NewHTTPError(http.StatusTooManyRequests, "too many sign-in attempts; wait a minute and try again")
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins; try again in %d s", secs))
 	case loginBusy:
 		c.Response().Header().Set("Retry-After", "60")
 		return echo.NewHTTPError(http.StatusTooManyRequests, "too many sign-in attempts on this server right now; try again in a minute")

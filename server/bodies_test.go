@@ -147,3 +147,27 @@ func TestSlowBodyGets408(t *testing.T) {
 		t.Fatalf("%d messages recorded from a body that never arrived", len(msgs.Items))
 	}
 }
+
+// An admin API request whose body does not arrive gets a 408 that says so,
+// not Go's "i/o timeout".
+func TestSlowAdminBodyGets408(t *testing.T) {
+	t.Parallel()
+	in := start(t, func(o *server.Options) { server.SetBodyTimeout(o, time.Second) })
+	c, err := net.Dial("tcp", strings.TrimPrefix(in.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := fmt.Fprintf(c, "POST /api/v1/providers HTTP/1.1\r\nHost: hooks\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", testToken); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(time.Minute)) // a hang, not a timing
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a slow body: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(b), "did not arrive in time") || strings.Contains(string(b), "i/o timeout") {
+		t.Fatalf("slow admin body: %d %s", resp.StatusCode, b)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -46,11 +47,11 @@ type syncFuncRun struct {
 func (s *Server) receive(c echo.Context) error {
 	r := c.Request()
 	uri := strings.TrimPrefix(r.URL.Path, "/webhooks/v1/")
-	if len(uri) > field.MaxURI {
+	if n := utf8.RuneCountInString(uri); n > field.MaxURI {
 		// No function's URI is that long: nothing could match, so nothing
 		// an anonymous sender made up that long is kept.
 		s.metrics.ingestFail.Inc()
-		return echo.NewHTTPError(http.StatusRequestURITooLong, fmt.Sprintf("the URI is %d bytes long, over the %d that a function's URI may have; nothing was recorded", len(uri), field.MaxURI))
+		return echo.NewHTTPError(http.StatusRequestURITooLong, fmt.Sprintf("the URI is %d characters long, over the %d that a function's URI may have; nothing was recorded", n, field.MaxURI))
 	}
 	body, err := s.readBody(c)
 	if err != nil {

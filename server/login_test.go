@@ -217,3 +217,24 @@ func TestFailedSignInNameIsCutInTheAuditLog(t *testing.T) {
 		t.Fatalf("audit: %+v", audit.Items)
 	}
 }
+
+// A refused sign-in says how long to wait: one attempt comes back every
+// 6 s, not a minute.
+func TestLoginLimitSaysHowLongToWait(t *testing.T) {
+	t.Parallel()
+	in := start(t, func(o *server.Options) { o.TrustedProxies = mustPrefixes(t, "127.0.0.0/8") })
+	clock := &fakeClock{now: time.Now()}
+	server.SetLoginLimiter(in.srv, 0, clock.Now)
+	for i := range 10 {
+		in.loginFrom("203.0.113.9", "nobody", fmt.Sprint("guess ", i))
+	}
+	code, body, h := in.do("POST", "/api/v1/login", jsonBody(t, map[string]string{"name": "nobody", "password": "x"}),
+		http.Header{"Content-Type": {"application/json"}, "X-Forwarded-For": {"203.0.113.9"}})
+	if code != http.StatusTooManyRequests || h.Get("Retry-After") != "6" || !strings.Contains(string(body), "try again in 6 s") {
+		t.Fatalf("locked: %d %q %s", code, h.Get("Retry-After"), body)
+	}
+	clock.Add(6 * time.Second)
+	if code := in.loginFrom("203.0.113.9", "nobody", "again"); code != http.StatusUnauthorized {
+		t.Fatalf("6 s later: %d, want 401", code)
+	}
+}

@@ -27,7 +27,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
 	e.POST("/api/v1/login", s.login)
-	api := e.Group("/api/v1", s.authenticate)
+	api := e.Group("/api/v1", s.bodyDeadline, s.authenticate)
 	for _, r := range s.apiRoutes() {
 		api.Add(r.Method, r.Path, r.handler, s.authorize(r))
 	}

@@ -139,7 +139,7 @@ func TestCredentialHeadersRedactedAndSecretHeadersSealed(t *testing.T) {
 
 	// A script's callback with credentials in custom headers.
 	p := in.provider("any", "return true")
-	in.function(p.ID, "cb", "cb", `NOTIFY.webhook({url: '`+srv.URL+`/cb', headers: {'X-Auth-Token': 'cb-auth-token-1', 'Private-Token': 'cb-private-2', 'X-Trace': 'trace-ok'}})`)
+	in.function(p.ID, "cb", "cb", `NOTIFY.webhook({url: '`+srv.URL+`/cb?access_token=cb-query-3&x=plain', headers: {'X-Auth-Token': 'cb-auth-token-1', 'Private-Token': 'cb-private-2', 'X-Trace': 'trace-ok'}})`)
 	if code, a := in.send("cb", []byte(`{}`), true, nil); code != http.StatusOK || a.Status != "SUCCESS" {
 		t.Fatalf("webhook: %d %+v", code, a)
 	}
@@ -151,7 +151,7 @@ func TestCredentialHeadersRedactedAndSecretHeadersSealed(t *testing.T) {
 	for _, tok := range []string{operator, editor, testToken} {
 		for _, path := range []string{"/deliveries/" + ds[0].ID, "/deliveries"} {
 			code, body := in.as(tok, "GET", path, nil, nil)
-			if code != http.StatusOK || strings.Contains(string(body), "cb-auth-token-1") || strings.Contains(string(body), "cb-private-2") {
+			if code != http.StatusOK || strings.Contains(string(body), "cb-auth-token-1") || strings.Contains(string(body), "cb-private-2") || strings.Contains(string(body), "cb-query-3") {
 				t.Errorf("GET %s: %d, shows a callback credential: %s", path, code, body)
 			}
 			if path != "/deliveries" && !strings.Contains(string(body), "trace-ok") {
@@ -229,5 +229,82 @@ func TestCredentialHeadersRedactedAndSecretHeadersSealed(t *testing.T) {
 	resp := in.api("PUT", "/endpoints/"+e.ID, map[string]any{"headers": map[string]string{"X-New-Token": "[secret]"}}, http.StatusBadRequest, nil)
 	if !strings.Contains(string(resp), "X-New-Token") {
 		t.Fatalf("marker without a value: %s", resp)
+	}
+}
+
+// Unmarking a secret header does not reveal its stored value: it takes a
+// new value in the same request.
+func TestUnmarkingASecretHeaderNeedsANewValue(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	var ep struct {
+		ID      string            `json:"id"`
+		Headers map[string]string `json:"headers"`
+	}
+	in.api("POST", "/endpoints", map[string]any{"name": "e", "url": "https://example.com/hook", "event_types": []string{"*"},
+		"headers": map[string]string{"X-Key": "k1-very-secret"}, "secret_headers": []string{"X-Key"}}, 201, &ep)
+	for _, body := range []map[string]any{
+		{"secret_headers": []string{}},
+		{"secret_headers": []string{}, "headers": map[string]string{"X-Key": "[secret]"}},
+	} {
+		b := in.api("PUT", "/endpoints/"+ep.ID, body, 400, nil)
+		if !strings.Contains(string(b), "send its new value") || strings.Contains(string(b), "k1-very-secret") {
+			t.Errorf("PUT %v: %s", body, b)
+		}
+	}
+	in.api("GET", "/endpoints/"+ep.ID, nil, 200, &ep)
+	if ep.Headers["X-Key"] != "[secret]" {
+		t.Fatalf("after refused unmarking: %q", ep.Headers["X-Key"])
+	}
+	// With a new value it becomes a plain header.
+	in.api("PUT", "/endpoints/"+ep.ID, map[string]any{"secret_headers": []string{}, "headers": map[string]string{"X-Key": "public"}}, 200, &ep)
+	if ep.Headers["X-Key"] != "public" {
+		t.Fatalf("unmarked with a new value: %q", ep.Headers["X-Key"])
+	}
+}
+
+// Secrets holding characters that JavaScript escapes differently from Go
+// (<, >, &, !, ', (, ), *) are still found in what a run records and in
+// the sync answer an anonymous sender gets.
+func TestSecretsRedactedInJavaScriptEscapes(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	secrets := map[string]string{"s1": `Tok "quoted" <b>&amp; sp!(x)`, "q": `p&ss"wd`, "b": `a<b\c`}
+	p := in.provider("any", "return true", map[string]any{"secrets": secrets})
+	in.function(p.ID, "leak", "leak", `LOG.info(JSON.stringify(PROPERTIES)); LOG.info(encodeURIComponent(PROPERTIES.s1)); LOG.info(PROPERTIES);
+		LOG.setMessage(JSON.stringify(PROPERTIES)); throw new Error('boom ' + JSON.stringify(PROPERTIES.s1) + encodeURI(PROPERTIES.q))`)
+	code, body, _ := in.do("POST", "/webhooks/v1/leak", []byte(`{}`), http.Header{"Flex-Sync-Webhook": {"true"}})
+	if code != 500 {
+		t.Fatalf("sync: %d %s", code, body)
+	}
+	var a struct{ ID string }
+	if err := json.Unmarshal(body, &a); err != nil {
+		t.Fatal(err)
+	}
+	detail := in.api("GET", "/messages/"+a.ID, nil, 200, nil)
+	for _, where := range []string{string(body), string(detail)} {
+		for name, v := range secrets {
+			for _, part := range []string{v, `Tok \"quoted\" <b>`, "Tok%20%22quoted%22", `p&ss\"wd`, `a<b\\c`, "p&ss%22wd"} {
+				if strings.Contains(where, part) {
+					t.Errorf("secret %s (%q) leaks as %q in %s", name, v, part, where)
+				}
+			}
+		}
+	}
+}
+
+// Credential-like query parameters of an inbound webhook (?token=,
+// ?access_token=) are hidden like credential-like headers.
+func TestInboundQueryCredentialsRedacted(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.provider("any", "return true")
+	code, a := in.send("q?access_token=q-secret-1&token=q-secret-2&page=2", []byte(`{}`), false, nil)
+	if code != http.StatusAccepted {
+		t.Fatalf("send: %d", code)
+	}
+	m := in.message(a.ID)
+	if got := m.Query["access_token"]; len(got) != 1 || got[0] != "[redacted]" || m.Query["token"][0] != "[redacted]" || m.Query["page"][0] != "2" {
+		t.Fatalf("query shown: %v", m.Query)
 	}
 }

@@ -5,8 +5,10 @@ package redact
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -51,6 +53,50 @@ func Headers(h map[string]string) map[string]string {
 	return out
 }
 
+// Query returns a copy of q with the values of credential-like parameters
+// (the header rule: ?token=, ?access_token=, ?api_key=...) replaced by
+// Marker; nil when q is empty.
+func Query(q map[string][]string) map[string][]string {
+	if len(q) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(q))
+	for k, vs := range q {
+		if CredentialHeader(k) {
+			vs = slices.Repeat([]string{Marker}, len(vs))
+		}
+		out[k] = vs
+	}
+	return out
+}
+
+// URL returns raw with its password and the values of its credential-like
+// query parameters replaced by Marker (raw as it is when it does not
+// parse).
+func URL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), Marker)
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		changed := false
+		for k := range q {
+			if CredentialHeader(k) {
+				q[k] = slices.Repeat([]string{Marker}, len(q[k]))
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	return u.String()
+}
+
 // Secrets replaces secret values, wherever they appear in a string, by
 // "[secret:NAME]". The zero value and nil replace nothing.
 //
@@ -74,10 +120,7 @@ func NewSecrets(secrets ...map[string]string) *Secrets {
 				continue
 			}
 			marker := "[secret:" + name + "]"
-			forms := []string{v, url.QueryEscape(v), url.PathEscape(v)}
-			if b, err := json.Marshal(v); err == nil {
-				forms = append(forms, string(b[1:len(b)-1]))
-			}
+			forms := escapedForms(v)
 			for _, f := range forms {
 				if f != "" && !seen[f] {
 					seen[f] = true
@@ -102,6 +145,74 @@ func NewSecrets(secrets ...map[string]string) *Secrets {
 		oldnew = append(oldnew, p.value, p.marker)
 	}
 	return &Secrets{r: strings.NewReplacer(oldnew...)}
+}
+
+// escapedForms are the ways a value turns up in what a script writes: as
+// is; JSON-escaped as Go writes it (HTML characters escaped) and as
+// JavaScript's JSON.stringify does (not), once and twice (a stringified
+// string stringified again); URL-escaped as Go's QueryEscape and
+// PathEscape and JavaScript's encodeURIComponent and encodeURI do.
+func escapedForms(v string) []string {
+	forms := []string{v, url.QueryEscape(v), url.PathEscape(v), uriEscape(v, uriComponentKeep), uriEscape(v, uriKeep)}
+	if b, err := json.Marshal(v); err == nil {
+		forms = append(forms, string(b[1:len(b)-1]))
+	}
+	once := jsStringify(v)
+	return append(forms, once, jsStringify(once))
+}
+
+// jsStringify is the inside of JavaScript's JSON.stringify of a string:
+// the quote, the backslash and control characters escaped, nothing else.
+func jsStringify(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	return b.String()
+}
+
+// The characters JavaScript's encodeURIComponent and encodeURI leave as
+// they are, besides letters and digits.
+const (
+	uriComponentKeep = "-_.!~*'()"
+	uriKeep          = uriComponentKeep + ";,/?:@&=+$#"
+)
+
+// uriEscape percent-encodes s as encodeURIComponent (keep =
+// uriComponentKeep) or encodeURI (uriKeep) does: UTF-8 bytes, upper-case
+// hex.
+func uriEscape(s, keep string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }
 
 // String returns s with every secret value replaced.

@@ -3,6 +3,8 @@ package redact
 import (
 	"strings"
 	"testing"
+
+	"github.com/dop251/goja"
 )
 
 func TestCredentialHeader(t *testing.T) {
@@ -57,5 +59,39 @@ func TestSecrets(t *testing.T) {
 	}
 	if strings.Contains(s.String(`ab"c d`), "ab") {
 		t.Fatal("leak")
+	}
+}
+
+// Secret values are found in every form JavaScript itself writes them:
+// JSON.stringify (once and twice, HTML characters not escaped),
+// encodeURIComponent and encodeURI, as goja computes them.
+func TestSecretsInJavaScriptForms(t *testing.T) {
+	secrets := map[string]string{
+		"s1": `Tok "quoted" <b>&amp; sp!(x)`,
+		"q":  `p&ss"wd`,
+		"b":  `a<b\c`,
+		"u":  "naïve\u2028line\nnext\ttab\x01",
+	}
+	s := NewSecrets(secrets)
+	rt := goja.New()
+	for name, v := range secrets {
+		rt.Set("v", v)
+		for _, expr := range []string{
+			"JSON.stringify(v)",
+			"JSON.stringify(JSON.stringify(v))",
+			"JSON.stringify({k: v})",
+			"encodeURIComponent(v)",
+			"encodeURI(v)",
+			"'prefix ' + v + ' suffix'",
+		} {
+			got, err := rt.RunString(expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := s.String(got.String())
+			if !strings.Contains(out, "[secret:"+name+"]") {
+				t.Errorf("%s of %s: %q not redacted: %q", expr, name, got.String(), out)
+			}
+		}
 	}
 }
