@@ -84,8 +84,8 @@ func TestLongValuesFromOutside(t *testing.T) {
 			if small := value(t, ctx, "tap targets", chromedp.Evaluate[bool](`[...document.querySelectorAll("table.providers button.move-down")].some(b => b.getBoundingClientRect().height < 36)`)); small {
 				t.Errorf("at %d px the move buttons are under 36 px tall", width)
 			}
-			screenshot(t, ctx, "providers-phone")
-			checkA11y(t, ctx, "providers-phone")
+			screenshot(t, ctx, "providers-long-phone")
+			checkA11y(t, ctx, "providers-long-phone")
 		}
 	}
 }
