@@ -58,3 +58,16 @@ func TestStringCapsAllowOrdinaryUse(t *testing.T) {
 		t.Fatalf("got  %v\nwant %v", got, want)
 	}
 }
+
+// match with a global regular expression on a string too long for goja's
+// matcher gives, through matchAll, what the matcher gives: matches in
+// order, an empty match advancing lastIndex.
+func TestMatchGlobalLongString(t *testing.T) {
+	t.Parallel()
+	src := `var s = 'x'.repeat(2**18) + 'yzy';
+		var m = s.match(/x*/g);
+		return [s.match(/y/g).join(','), s.match(/q/g), /z/g[Symbol.match](s).length, m.length, m[0].length, m[4], 'aXbX'.match(/X/g).length].join(' ')`
+	if got := mustValue(t, src, nil); got != "y,y  1 5 262144  2" {
+		t.Fatalf("got %v", got)
+	}
+}
