@@ -44,8 +44,9 @@ const (
 	// and WeakMap constructors, Promise.all (allSettled, any, race) and
 	// Object.fromEntries take from an array, typed array or string: they
 	// walk it as a Go loop, a step per element through the iterator
-	// protocol (new Set(new Uint8Array(2**25)) ran 52 s and took 2 GiB).
-	MaxIterableLength = 1 << 20
+	// protocol (new Set(new Uint8Array(2**25)) ran 52 s and took 2 GiB; at
+	// this cap one call takes about 1 s).
+	MaxIterableLength = 1 << 19
 	// MaxMatches is the most results that match with a global regular
 	// expression gives: goja's matcher builds every match in one Go call
 	// (8 Mi matches took 4 s and 1.4 GiB).
@@ -210,6 +211,7 @@ func (r *run) capBuiltins() {
 	if r.reach.can("match") {
 		r.capMatch()
 	}
+	r.capIterators()
 	for _, c := range cappedConstructors {
 		if !r.reach.can(c.name) {
 			continue
@@ -251,6 +253,61 @@ func (r *run) capBuiltins() {
 			po.DefineDataProperty("constructor", w, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 		}
 		g.DefineDataProperty(name, w, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+}
+
+// capIterators wraps the [Symbol.iterator] of arrays, strings and (when
+// the script names one) typed arrays with a check of the length walked:
+// spread ([...a], f(...a)) and destructuring walk an iterator as one Go
+// loop, like the Set constructor, and name nothing a script can be
+// analysed for ([...a] of a sparse array of 2**23 elements ran 14 s
+// against a 1 s deadline). for-of takes the same iterator, so it too is
+// limited to MaxIterableLength elements.
+func (r *run) capIterators() {
+	g := r.rt.GlobalObject()
+	holders := []struct {
+		name   string
+		holder *goja.Object
+	}{{"Array", nil}, {"String", nil}}
+	if r.reached(&capped{global: typedArray, name: "join"}) {
+		if u, ok := g.Get("Uint8Array").(*goja.Object); ok && u.Prototype() != nil {
+			holders = append(holders, struct {
+				name   string
+				holder *goja.Object
+			}{"typed array", u.Prototype()})
+		}
+	}
+	for _, h := range holders {
+		holder := h.holder
+		if holder == nil {
+			holder, _ = g.Get(h.name).(*goja.Object)
+		}
+		if holder == nil {
+			continue
+		}
+		proto, ok := holder.Get("prototype").(*goja.Object)
+		if !ok {
+			continue
+		}
+		orig, ok := goja.AssertFunction(proto.GetSymbol(goja.SymIterator))
+		if !ok {
+			continue
+		}
+		f := r.fn(func(call goja.FunctionCall) goja.Value {
+			n := 0.0
+			switch t := call.This.(type) {
+			case *goja.Object:
+				n = lengthOf(t)
+			case goja.String:
+				n = float64(t.Length())
+			}
+			if n > MaxIterableLength {
+				panic(r.newError("RangeError", "iteration (spread, for-of, destructuring) of "+formatCount(n)+" elements is over Switchyard's limit of "+strconv.Itoa(MaxIterableLength)))
+			}
+			return r.callOrPanic(orig, call)
+		})
+		f.DefineDataProperty("name", r.rt.ToValue("[Symbol.iterator]"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		proto.DefineDataPropertySymbol(goja.SymIterator, f, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	}
 }
 

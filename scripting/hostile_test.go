@@ -100,6 +100,9 @@ var hostile = []struct {
 	{"match of a global regexp", `return 'x'.repeat(2**23).match(/x/g).length`, "RangeError: String.prototype.match", false},
 	{"Symbol.match of a global regexp", `return /x/g[Symbol.match]('x'.repeat(2**23)).length`, "RangeError: String.prototype.match", false},
 	{"BigInt literal of 1e6 digits in eval", `return eval('9'.repeat(1e6) + 'n') > 0n`, "SyntaxError", false},
+	{"spread of a sparse array", `var a = []; a.length = 2**23; return [...a].length`, "RangeError: iteration", false},
+	{"spread of a typed array", `return [...new Uint8Array(2**24)].length`, "RangeError: iteration", false},
+	{"spread of a long string into arguments", `return Math.max(...'1'.repeat(2**23))`, "RangeError: iteration", false},
 	{"JSON.stringify of a sparse array", `return JSON.stringify(new Array(2**32 - 2)).length`, "timed out", false},
 	{"JSON.stringify of a sparse array, caught", `try { JSON.stringify(new Array(2**32 - 2)) } catch (e) {} return 'went on'`, "timed out", false},
 }
@@ -206,8 +209,9 @@ func TestCapsAllowOrdinaryUse(t *testing.T) {
 			buf.constructor === Uint8Array, Uint8Array.BYTES_PER_ELEMENT, Float64Array.of(1, 2).length,
 			new (class B extends Uint8Array {})(4).length, [1, 2] + '', String(new Uint8Array(2)),
 			new Set([1, 2, 2]).size, new Map([[1, 5]]).get(1), new Set([1]) instanceof Set,
-			Object.fromEntries([['a', 1]]).a, new WeakSet([{}]) instanceof WeakSet].join(" ")`
-	if got := mustValue(t, src, nil); got != "1-2-3 ababab ...x 3 012 9 16 8 true Uint8Array 2 abc 1 true 1 2 4 1,2 0,0 2 5 true 1 true" {
+			Object.fromEntries([['a', 1]]).a, new WeakSet([{}]) instanceof WeakSet,
+			[...'ab', ...[1], ...new Uint8Array(1)].join(''), Math.max(...[1, 2])].join(" ")`
+	if got := mustValue(t, src, nil); got != "1-2-3 ababab ...x 3 012 9 16 8 true Uint8Array 2 abc 1 true 1 2 4 1,2 0,0 2 5 true 1 true ab10 2" {
 		t.Fatalf("got %v", got)
 	}
 }
