@@ -211,7 +211,9 @@ func (r *run) capBuiltins() {
 	if r.reach.can("match") {
 		r.capMatch()
 	}
-	r.capIterators()
+	if r.reach.iterators() {
+		r.capIterators()
+	}
 	for _, c := range cappedConstructors {
 		if !r.reach.can(c.name) {
 			continue
@@ -261,7 +263,10 @@ func (r *run) capBuiltins() {
 // spread ([...a], f(...a)) and destructuring walk an iterator as one Go
 // loop, like the Set constructor, and name nothing a script can be
 // analysed for ([...a] of a sparse array of 2**23 elements ran 14 s
-// against a 1 s deadline). for-of takes the same iterator, so it too is
+// against a 1 s deadline). Only a script that spreads, destructures an
+// array, runs for-of or yield* gets them (see reach.iterates): the
+// constructors and methods that take an iterable are capped on their own.
+// for-of takes the same iterator, so it too is
 // limited to MaxIterableLength elements.
 func (r *run) capIterators() {
 	g := r.rt.GlobalObject()

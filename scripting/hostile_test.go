@@ -195,6 +195,14 @@ func TestReach(t *testing.T) {
 	if p := mustCompile(t, "reach", `return 1`); p.reach.can("repeat") {
 		t.Errorf("a script that writes no name reaches repeat")
 	}
+	for _, src := range []string{`return [...PAYLOAD.a]`, `return f(...PAYLOAD.a)`, `var [a] = PAYLOAD.a; return a`, `for (var x of PAYLOAD.a) {} return 1`, `function* g() { yield* PAYLOAD.a } return 1`} {
+		if p := mustCompile(t, "reach", src); !p.reach.iterators() {
+			t.Errorf("%s: does not walk an iterator", src)
+		}
+	}
+	if p := mustCompile(t, "reach", `var a = PAYLOAD.a; return a.length`); p.reach.iterators() {
+		t.Errorf("a script without spread or for-of walks an iterator")
+	}
 }
 
 // The caps stay out of the way of ordinary use.
