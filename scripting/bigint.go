@@ -1,10 +1,12 @@
 package scripting
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/ast"
@@ -424,6 +426,9 @@ func (r *run) guardDynamicCode() {
 // evalGuarded compiles src with the arithmetic rewritten and runs it in
 // the global scope.
 func (r *run) evalGuarded(src string) goja.Value {
+	if line, col, n := longBigIntLiteral(src); n > 0 {
+		panic(r.newError("SyntaxError", fmt.Sprintf("line %d, column %d: %s", line, col, bigIntLiteralError(n))))
+	}
 	prog, err := parser.ParseFile(nil, "", src, 0, parser.WithDisableSourceMaps)
 	if err != nil {
 		panic(r.newError("SyntaxError", err.Error()))
@@ -438,4 +443,49 @@ func (r *run) evalGuarded(src string) goja.Value {
 		panic(err)
 	}
 	return v
+}
+
+// longBigIntLiteral finds, in a script's source, a BigInt literal (digits,
+// or a 0x, 0o or 0b number, followed by n) longer than maxBigIntString
+// characters, which BigInt() refuses from a string. The parser converts
+// such a literal as it reads it, in quadratic time (a million digits took
+// 2.4 s), so the source is scanned before it is parsed. The scan does not
+// tell code from strings and comments: a string holding 262,145 digits
+// and an n is refused too. It returns the 1-based line and column of the
+// literal and its length, or 0.
+func longBigIntLiteral(src string) (line, col, n int) {
+	start := -1
+	for i := 0; i <= len(src); i++ {
+		var c byte
+		if i < len(src) {
+			c = src[i]
+		}
+		word := c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		switch {
+		case word && start < 0:
+			if c >= '0' && c <= '9' && (i == 0 || !identPart(src[i-1])) {
+				start = i
+			} else {
+				start = -2 // inside a name: skip the rest of it
+			}
+		case !word && start != -1:
+			if start >= 0 && src[i-1] == 'n' && i-start-1 > maxBigIntString {
+				line = strings.Count(src[:start], "\n") + 1
+				return line, start - (strings.LastIndexByte(src[:start], '\n') + 1) + 1, i - start - 1
+			}
+			start = -1
+		}
+	}
+	return 0, 0, 0
+}
+
+// identPart reports whether c may be part of a name, or of a number
+// before a digit (1.5).
+func identPart(c byte) bool {
+	return c == '_' || c == '$' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// bigIntLiteralError describes a literal found by longBigIntLiteral.
+func bigIntLiteralError(n int) string {
+	return "a BigInt literal of " + strconv.Itoa(n) + " digits is over Switchyard's limit of " + strconv.Itoa(maxBigIntString)
 }

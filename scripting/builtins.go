@@ -3,6 +3,7 @@ package scripting
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/dop251/goja"
 )
@@ -39,6 +40,17 @@ const (
 	// MaxApplyArguments is the most arguments that Function.prototype.apply,
 	// Reflect.apply and Reflect.construct pass (V8 allows about as many).
 	MaxApplyArguments = 1 << 17
+	// MaxIterableLength is the most elements that the Set, Map, WeakSet
+	// and WeakMap constructors, Promise.all (allSettled, any, race) and
+	// Object.fromEntries take from an array, typed array or string: they
+	// walk it as a Go loop, a step per element through the iterator
+	// protocol (new Set(new Uint8Array(2**25)) ran 52 s and took 2 GiB; at
+	// this cap one call takes about 1 s).
+	MaxIterableLength = 1 << 19
+	// MaxMatches is the most results that match with a global regular
+	// expression gives: goja's matcher builds every match in one Go call
+	// (8 Mi matches took 4 s and 1.4 GiB).
+	MaxMatches = 1 << 16
 )
 
 // capped is one built-in to wrap: the object that holds it (a global
@@ -75,6 +87,11 @@ var cappedMethods = []capped{
 	{"Array", true, "join", checkJoin},
 	{"Array", true, "concat", checkConcat},
 	{"Array", false, "from", checkArrayFrom},
+	{"Promise", false, "all", checkIterable("Promise.all")},
+	{"Promise", false, "allSettled", checkIterable("Promise.allSettled")},
+	{"Promise", false, "any", checkIterable("Promise.any")},
+	{"Promise", false, "race", checkIterable("Promise.race")},
+	{"Object", false, "fromEntries", checkIterable("Object.fromEntries")},
 	{"Function", true, "apply", checkApply(1)},
 	{"Reflect", false, "apply", checkApply(2)},
 	{"Reflect", false, "construct", checkApply(1)},
@@ -89,7 +106,7 @@ var cappedMethods = []capped{
 var arrayWalkers = []string{
 	"copyWithin", "every", "fill", "filter", "find", "findIndex", "findLast",
 	"findLastIndex", "flat", "flatMap", "forEach", "includes", "indexOf",
-	"lastIndexOf", "map", "reduce", "reduceRight", "reverse", "slice", "some",
+	"lastIndexOf", "map", "reduce", "reduceRight", "reverse", "shift", "slice", "some",
 	"sort", "splice", "toLocaleString", "toReversed", "toSorted", "toSpliced",
 	"unshift", "with",
 }
@@ -107,8 +124,10 @@ func init() {
 // cappedConstructors are the built-in constructors replaced by a wrapper
 // that checks the size asked for, then constructs with the original; see
 // capBuiltins for how the wrapper keeps instanceof, from and of working.
-// The number is the bytes per element. (A Proxy would be simpler, but
-// goja's instanceof refuses a Proxy for its right-hand side.)
+// The number is the bytes per element, 0 for the collections, whose
+// argument is an iterable of at most MaxIterableLength elements. (A Proxy
+// would be simpler, but goja's instanceof refuses a Proxy for its
+// right-hand side.)
 var cappedConstructors = []struct {
 	name  string
 	bytes int
@@ -119,6 +138,32 @@ var cappedConstructors = []struct {
 	{"Int16Array", 2}, {"Uint16Array", 2},
 	{"Int32Array", 4}, {"Uint32Array", 4}, {"Float32Array", 4},
 	{"Float64Array", 8}, {"BigInt64Array", 8}, {"BigUint64Array", 8},
+	{"Set", 0}, {"Map", 0}, {"WeakSet", 0}, {"WeakMap", 0},
+}
+
+// alwaysCapped are the methods wrapped whatever names the script writes:
+// a conversion to a string (a + ”, `${a}`, String(a), a comparison)
+// calls Array.prototype.toString, which calls join, without the script
+// naming either.
+var alwaysCapped = map[string]bool{"Array.join": true}
+
+// reached reports whether the program can reach the capped method c.
+func (r *run) reached(c *capped) bool {
+	switch {
+	case r.reach.can(c.name), alwaysCapped[c.global+"."+c.name]:
+		return true
+	case c.name == "stringify":
+		return r.reach.can("LOG") // LOG stringifies objects
+	case c.global == typedArray && c.name == "join":
+		// A typed array converted to a string: as for Array, but only a
+		// script that names a typed array can hold one.
+		for _, k := range cappedConstructors {
+			if strings.HasSuffix(k.name, "Array") && r.reach.can(k.name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // capBuiltins wraps the built-ins of cappedMethods and cappedConstructors
@@ -130,7 +175,7 @@ func (r *run) capBuiltins() {
 	}
 	for i := range cappedMethods {
 		c := &cappedMethods[i]
-		if !r.reach.can(c.name) && !(c.name == "stringify" && r.reach.can("LOG")) { // LOG stringifies objects
+		if !r.reached(c) {
 			continue
 		}
 		holder, ok := g.Get(c.global).(*goja.Object)
@@ -163,6 +208,13 @@ func (r *run) capBuiltins() {
 		f.DefineDataProperty("name", r.rt.ToValue(c.name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 		holder.DefineDataProperty(c.name, f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
+	if r.reach.can("match") {
+		r.capMatch()
+	}
+	if r.reach.iterators() {
+		r.capIterators()
+	}
+	r.stopIteratorsLate()
 	for _, c := range cappedConstructors {
 		if !r.reach.can(c.name) {
 			continue
@@ -207,11 +259,108 @@ func (r *run) capBuiltins() {
 	}
 }
 
+// capIterators wraps the [Symbol.iterator] of arrays, strings and (when
+// the script names one) typed arrays with a check of the length walked:
+// spread ([...a], f(...a)) and destructuring walk an iterator as one Go
+// loop, like the Set constructor, and name nothing a script can be
+// analysed for ([...a] of a sparse array of 2**23 elements ran 14 s
+// against a 1 s deadline). Only a script that spreads, destructures an
+// array, runs for-of or yield* gets them (see reach.iterates): the
+// constructors and methods that take an iterable are capped on their own.
+// for-of takes the same iterator, so it too is
+// limited to MaxIterableLength elements.
+func (r *run) capIterators() {
+	g := r.rt.GlobalObject()
+	holders := []struct {
+		name   string
+		holder *goja.Object
+	}{{"Array", nil}, {"String", nil}}
+	if r.reached(&capped{global: typedArray, name: "join"}) {
+		if u, ok := g.Get("Uint8Array").(*goja.Object); ok && u.Prototype() != nil {
+			holders = append(holders, struct {
+				name   string
+				holder *goja.Object
+			}{"typed array", u.Prototype()})
+		}
+	}
+	for _, h := range holders {
+		holder := h.holder
+		if holder == nil {
+			holder, _ = g.Get(h.name).(*goja.Object)
+		}
+		if holder == nil {
+			continue
+		}
+		proto, ok := holder.Get("prototype").(*goja.Object)
+		if !ok {
+			continue
+		}
+		orig, ok := goja.AssertFunction(proto.GetSymbol(goja.SymIterator))
+		if !ok {
+			continue
+		}
+		f := r.fn(func(call goja.FunctionCall) goja.Value {
+			n := 0.0
+			switch t := call.This.(type) {
+			case *goja.Object:
+				n = lengthOf(t)
+			case goja.String:
+				n = float64(t.Length())
+			}
+			if n > MaxIterableLength {
+				panic(r.newError("RangeError", "iteration (spread, for-of, destructuring) of "+formatCount(n)+" elements is over Switchyard's limit of "+strconv.Itoa(MaxIterableLength)))
+			}
+			return r.callOrPanic(orig, call)
+		})
+		f.DefineDataProperty("name", r.rt.ToValue("[Symbol.iterator]"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		proto.DefineDataPropertySymbol(goja.SymIterator, f, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+}
+
+// iteratorProtos gives the prototypes of the iterators of Set, Map and
+// matchAll, which are not globals.
+var iteratorProtos = goja.MustCompile("switchyard:iterators", `[Object.getPrototypeOf(new Set().values()), Object.getPrototypeOf(new Map().values()), Object.getPrototypeOf(''.matchAll(/x/g))]`, false)
+
+// stopIteratorsLate makes the next of the iterators of Set, Map and
+// matchAll stop at the run's deadline (see stopIfLate): spread, Array.from
+// and the Set constructor walk them as one Go loop, without a length to
+// check in advance ([...s] of a Set of a million numbers took 2.4 s,
+// [...s.matchAll(/x/g)] of 4 Mi matches 31 s and 2 GiB).
+func (r *run) stopIteratorsLate() {
+	if !r.reach.can("Set") && !r.reach.can("Map") && !r.reach.can("matchAll") {
+		return
+	}
+	v, err := r.rt.RunProgram(iteratorProtos)
+	if err != nil {
+		return
+	}
+	protos := v.(*goja.Object)
+	for _, k := range []string{"0", "1", "2"} {
+		proto, ok := protos.Get(k).(*goja.Object)
+		if !ok {
+			continue
+		}
+		orig, ok := goja.AssertFunction(proto.Get("next"))
+		if !ok {
+			continue
+		}
+		f := r.fn(func(call goja.FunctionCall) goja.Value {
+			r.stopIfLate()
+			return r.callOrPanic(orig, call)
+		})
+		f.DefineDataProperty("name", r.rt.ToValue("next"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		proto.DefineDataProperty("next", f, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+}
+
 // checkConstruct checks the arguments of a capped constructor: a length
 // (number) times the element size, or the length of an array-like.
 func (r *run) checkConstruct(name string, bytes int, args []goja.Value) string {
 	if len(args) == 0 {
 		return ""
+	}
+	if bytes == 0 {
+		return iterableOver(name, args[0])
 	}
 	var n float64
 	if o, ok := args[0].(*goja.Object); ok {
@@ -352,6 +501,30 @@ func checkArrayFrom(_ *run, call *goja.FunctionCall) string {
 	}
 	if n > MaxArrayLength {
 		return "Array.from: an array of " + formatCount(n) + " elements is over Switchyard's limit of " + strconv.Itoa(MaxArrayLength)
+	}
+	return ""
+}
+
+// checkIterable checks the iterable argument of a built-in that walks it
+// in Go.
+func checkIterable(name string) func(*run, *goja.FunctionCall) string {
+	return func(_ *run, call *goja.FunctionCall) string {
+		return iterableOver(name, call.Argument(0))
+	}
+}
+
+// iterableOver refuses an iterable v (an array, typed array or string)
+// of more than MaxIterableLength elements.
+func iterableOver(name string, v goja.Value) string {
+	n := 0.0
+	switch a := v.(type) {
+	case *goja.Object:
+		n = lengthOf(a)
+	case goja.String:
+		n = float64(a.Length())
+	}
+	if n > MaxIterableLength {
+		return name + ": " + formatCount(n) + " elements are over Switchyard's limit of " + strconv.Itoa(MaxIterableLength) + " for this built-in"
 	}
 	return ""
 }

@@ -90,6 +90,19 @@ var hostile = []struct {
 	{"typed array join", `return new Uint8Array(2**23).join().length`, "RangeError", false},
 	{"JSON.stringify of a 32 Mi string twice", `var s = 'x'.repeat(2**25); return JSON.stringify([s, s]).length`, "RangeError: JSON.stringify", true},
 	{"JSON.stringify indented, 5000 deep", `var a = []; for (var i = 0; i < 5000; i++) a = [a, 1]; return JSON.stringify(a, null, 10).length`, "RangeError: JSON.stringify", true},
+	{"shift of a sparse array", `var a = [1]; a.length = 2**25; return a.shift()`, "RangeError", false},
+	{"implicit toString of a sparse array", `var a = []; a.length = 2**26; return (a + '').length`, "RangeError", false},
+	{"template literal of a sparse array", "var a = []; a.length = 2**26; return `${a}`.length", "RangeError", false},
+	{"String() of a typed array", `return String(new Uint8Array(2**26)).length`, "RangeError", false},
+	{"Set of a typed array", `return new Set(new Uint8Array(2**25)).size`, "RangeError: Set", false},
+	{"Map of 2 Mi entries", `return new Map(Array(2**21).fill([1, 1])).size`, "RangeError: Map", false},
+	{"Promise.all of a typed array", `return Promise.all(new Uint8Array(2**25))`, "RangeError: Promise.all", false},
+	{"match of a global regexp", `return 'x'.repeat(2**23).match(/x/g).length`, "RangeError: String.prototype.match", false},
+	{"Symbol.match of a global regexp", `return /x/g[Symbol.match]('x'.repeat(2**23)).length`, "RangeError: String.prototype.match", false},
+	{"BigInt literal of 1e6 digits in eval", `return eval('9'.repeat(1e6) + 'n') > 0n`, "SyntaxError", false},
+	{"spread of a sparse array", `var a = []; a.length = 2**23; return [...a].length`, "RangeError: iteration", false},
+	{"spread of a typed array", `return [...new Uint8Array(2**24)].length`, "RangeError: iteration", false},
+	{"spread of a long string into arguments", `return Math.max(...'1'.repeat(2**23))`, "RangeError: iteration", false},
 	{"JSON.stringify of a sparse array", `return JSON.stringify(new Array(2**32 - 2)).length`, "timed out", false},
 	{"JSON.stringify of a sparse array, caught", `try { JSON.stringify(new Array(2**32 - 2)) } catch (e) {} return 'went on'`, "timed out", false},
 }
@@ -182,6 +195,14 @@ func TestReach(t *testing.T) {
 	if p := mustCompile(t, "reach", `return 1`); p.reach.can("repeat") {
 		t.Errorf("a script that writes no name reaches repeat")
 	}
+	for _, src := range []string{`return [...PAYLOAD.a]`, `return f(...PAYLOAD.a)`, `var [a] = PAYLOAD.a; return a`, `for (var x of PAYLOAD.a) {} return 1`, `function* g() { yield* PAYLOAD.a } return 1`} {
+		if p := mustCompile(t, "reach", src); !p.reach.iterators() {
+			t.Errorf("%s: does not walk an iterator", src)
+		}
+	}
+	if p := mustCompile(t, "reach", `var a = PAYLOAD.a; return a.length`); p.reach.iterators() {
+		t.Errorf("a script without spread or for-of walks an iterator")
+	}
 }
 
 // The caps stay out of the way of ordinary use.
@@ -194,8 +215,11 @@ func TestCapsAllowOrdinaryUse(t *testing.T) {
 			buf.length, new ArrayBuffer(8).byteLength, buf instanceof Uint8Array, Uint8Array.name,
 			Uint8Array.from([1, 2]).length, 'a'.concat('b', 'c'), JSON.parse('[[1]]')[0][0],
 			buf.constructor === Uint8Array, Uint8Array.BYTES_PER_ELEMENT, Float64Array.of(1, 2).length,
-			new (class B extends Uint8Array {})(4).length].join(" ")`
-	if got := mustValue(t, src, nil); got != "1-2-3 ababab ...x 3 012 9 16 8 true Uint8Array 2 abc 1 true 1 2 4" {
+			new (class B extends Uint8Array {})(4).length, [1, 2] + '', String(new Uint8Array(2)),
+			new Set([1, 2, 2]).size, new Map([[1, 5]]).get(1), new Set([1]) instanceof Set,
+			Object.fromEntries([['a', 1]]).a, new WeakSet([{}]) instanceof WeakSet,
+			[...'ab', ...[1], ...new Uint8Array(1)].join(''), Math.max(...[1, 2])].join(" ")`
+	if got := mustValue(t, src, nil); got != "1-2-3 ababab ...x 3 012 9 16 8 true Uint8Array 2 abc 1 true 1 2 4 1,2 0,0 2 5 true 1 true ab10 2" {
 		t.Fatalf("got %v", got)
 	}
 }

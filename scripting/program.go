@@ -53,6 +53,9 @@ func (e *CompileError) Error() string {
 func Compile(name, src string) (*Program, error) {
 	p := &Program{name: name, lines: strings.Count(src, "\n") + 1}
 	p.last = len(src) - (strings.LastIndexByte(src, '\n') + 1)
+	if line, col, n := longBigIntLiteral(src); n > 0 {
+		return nil, &CompileError{Name: name, Line: line, Column: col, Message: bigIntLiteralError(n)}
+	}
 	wrapped := wrapPrefix + src + wrapSuffix
 
 	// parser.ParseFile is what goja.Parse calls; calling it directly keeps

@@ -2,7 +2,9 @@ package scripting
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestCompileError(t *testing.T) {
@@ -140,4 +142,29 @@ func equalValues(a, b any) bool {
 		return true
 	}
 	return a == b
+}
+
+// A BigInt literal of a million digits took seconds to parse (the parser
+// converts it, quadratically): Compile refuses one longer than BigInt()
+// takes from a string, before the parser sees it, naming its line.
+func TestCompileLongBigIntLiteral(t *testing.T) {
+	t.Parallel()
+	digits := strings.Repeat("9", maxBigIntString+1)
+	for _, src := range []string{"var a = 1;\nreturn " + digits + "n > 0n", "var a = 1;\nreturn 0x" + digits + "n > 0n"} {
+		start := time.Now()
+		_, err := Compile("big.js", src)
+		var ce *CompileError
+		if !errors.As(err, &ce) || ce.Line != 2 || !strings.Contains(ce.Message, "BigInt literal") {
+			t.Fatalf("err = %v, want a compile error on line 2 about the BigInt literal", err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("refused after %s", d)
+		}
+	}
+	// A long literal within the limit, and the digits in a string, compile.
+	for _, src := range []string{"return 1" + strings.Repeat("0", 1000) + "n > 0n", "return '" + digits + "'.length", "var a" + digits + "n = 1; return 1"} {
+		if _, err := Compile("ok.js", src); err != nil {
+			t.Errorf("%.20s…: %v", src, err)
+		}
+	}
 }

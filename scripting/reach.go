@@ -24,7 +24,14 @@ type reach struct {
 	dynamic bool
 	// bigint is true when the source holds a BigInt literal.
 	bigint bool
+	// iterates is true when the source spreads (...a), destructures an
+	// array ([x] = a), runs for-of or yield*: each walks an iterator.
+	iterates bool
 }
+
+// iterators reports whether the script may walk an iterator without
+// naming a built-in (see capIterators).
+func (re *reach) iterators() bool { return re == nil || re.dynamic || re.iterates }
 
 // bigintNames are the names through which a script gets a BigInt without
 // writing a literal.
@@ -130,6 +137,12 @@ func (w *walker) node(n any) {
 	case *ast.NumberLiteral:
 		if _, ok := n.Value.(*big.Int); ok {
 			re.bigint = true
+		}
+	case *ast.SpreadElement, *ast.ArrayPattern, *ast.ForOfStatement:
+		re.iterates = true
+	case *ast.YieldExpression:
+		if n.Delegate {
+			re.iterates = true
 		}
 	case *ast.ThisExpression, *ast.WithStatement:
 		re.dynamic = true // the global object (the script is not strict), or names resolved at run time

@@ -334,3 +334,90 @@ func checkStringify(r *run, call *goja.FunctionCall) string {
 	})
 	return ""
 }
+
+// capMatch wraps RegExp.prototype[Symbol.match], which String.prototype.match
+// calls. With a global regular expression goja's matcher builds every
+// match in one Go call: 'x'.repeat(2**23).match(/x/g) ran 4 s and took
+// 1.4 GiB. A string too short to give more than MaxMatches matches goes
+// to the original; a longer one is matched here, as ECMAScript's
+// RegExp.prototype[@@match] does, an exec at a time: past MaxMatches
+// results the call is refused, and it stops at the run's deadline.
+func (r *run) capMatch() {
+	re, ok := r.rt.GlobalObject().Get("RegExp").(*goja.Object)
+	if !ok {
+		return
+	}
+	proto, ok := re.Get("prototype").(*goja.Object)
+	if !ok {
+		return
+	}
+	orig, ok := goja.AssertFunction(proto.GetSymbol(goja.SymMatch))
+	if !ok {
+		return
+	}
+	f := r.fn(func(call goja.FunctionCall) goja.Value {
+		rx, ok := call.This.(*goja.Object)
+		if !ok {
+			return r.callOrPanic(orig, call)
+		}
+		flags := rx.Get("flags")
+		if flags == nil || !strings.ContainsRune(flags.String(), 'g') {
+			return r.callOrPanic(orig, call)
+		}
+		s := toString(call.Argument(0))
+		if s.Length()+1 <= MaxMatches {
+			return r.callOrPanic(orig, goja.FunctionCall{This: rx, Arguments: []goja.Value{s}})
+		}
+		return r.matchAll(rx, s, strings.ContainsAny(flags.String(), "uv"))
+	})
+	f.DefineDataProperty("name", r.rt.ToValue("[Symbol.match]"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	proto.DefineDataPropertySymbol(goja.SymMatch, f, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+}
+
+// callOrPanic calls a built-in, re-throwing its error as it was.
+func (r *run) callOrPanic(f goja.Callable, call goja.FunctionCall) goja.Value {
+	v, err := f(call.This, call.Arguments...)
+	if err != nil {
+		panic(err) // exception, interrupt or stack overflow
+	}
+	return v
+}
+
+// matchAll gives the matches of the global regular expression rx in s,
+// at most MaxMatches of them.
+func (r *run) matchAll(rx *goja.Object, s goja.String, unicode bool) goja.Value {
+	exec, ok := goja.AssertFunction(rx.Get("exec"))
+	if !ok {
+		panic(r.newError("TypeError", "exec is not a function"))
+	}
+	rx.Set("lastIndex", 0)
+	var matches []any
+	for {
+		r.stopIfLate()
+		res := r.callOrPanic(exec, goja.FunctionCall{This: rx, Arguments: []goja.Value{s}})
+		o, ok := res.(*goja.Object)
+		if !ok {
+			break // null: no more matches
+		}
+		if len(matches) == MaxMatches {
+			panic(r.newError("RangeError", "String.prototype.match: more than "+strconv.Itoa(MaxMatches)+" matches are over Switchyard's limit"))
+		}
+		m := toString(o.Get("0"))
+		matches = append(matches, m)
+		if m.Length() == 0 {
+			i := rx.Get("lastIndex").ToInteger()
+			next := i + 1
+			if unicode && next < int64(s.Length()) && isHighSurrogate(s.CharAt(int(i))) && isLowSurrogate(s.CharAt(int(next))) {
+				next++
+			}
+			rx.Set("lastIndex", next)
+		}
+	}
+	if len(matches) == 0 {
+		return goja.Null()
+	}
+	return r.rt.NewArray(matches...)
+}
+
+func isHighSurrogate(c uint16) bool { return c >= 0xd800 && c <= 0xdbff }
+func isLowSurrogate(c uint16) bool  { return c >= 0xdc00 && c <= 0xdfff }

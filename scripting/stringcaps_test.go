@@ -1,7 +1,10 @@
 package scripting
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dop251/goja"
 )
@@ -56,5 +59,39 @@ func TestStringCapsAllowOrdinaryUse(t *testing.T) {
 	want := `4 a.b.c 20001 3 80000 <a>b<a>b aBaB aXXbXX  -1 1 5 {"a":[1,"two",null],"b":{"c":true}} {"b":2} {"a":2,"b":"x"} 17  "1970-01-01T00:00:00.000Z" 1-2-3 xy1 true`
 	if got := mustValue(t, src, nil); got != want {
 		t.Fatalf("got  %v\nwant %v", got, want)
+	}
+}
+
+// match with a global regular expression on a string too long for goja's
+// matcher gives, through matchAll, what the matcher gives: matches in
+// order, an empty match advancing lastIndex.
+func TestMatchGlobalLongString(t *testing.T) {
+	t.Parallel()
+	src := `var s = 'x'.repeat(2**18) + 'yzy';
+		var m = s.match(/x*/g);
+		return [s.match(/y/g).join(','), s.match(/q/g), /z/g[Symbol.match](s).length, m.length, m[0].length, m[4], 'aXbX'.match(/X/g).length].join(' ')`
+	if got := mustValue(t, src, nil); got != "y,y  1 5 262144  2" {
+		t.Fatalf("got %v", got)
+	}
+}
+
+// Spread and Array.from walk the iterators of matchAll, Set and Map as one
+// Go loop: [...s.matchAll(/x/g)] of 4 Mi matches ran 31 s against a 1 s
+// deadline and took 2 GiB. Their next checks the deadline, so the run
+// ends soon after it (10 s is a generous bound for a 300 ms deadline).
+func TestIteratorStopsAtTheDeadline(t *testing.T) {
+	t.Parallel()
+	for _, src := range []string{
+		`return [...'x'.repeat(2**21).matchAll(/x/g)].length`,
+		`return Array.from('x'.repeat(2**21).matchAll(/x/g)).length`,
+	} {
+		start := time.Now()
+		res := NewEngine(Limits{}).Run(context.Background(), mustCompile(t, "iter", src), &Request{}, 300*time.Millisecond)
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "timed out") {
+			t.Errorf("%s: err = %v, want a timeout", src, res.Err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s: ended %s after the start, for a deadline of 300 ms", src, d)
+		}
 	}
 }
