@@ -62,6 +62,16 @@ func TestSmallThingsANewcomerMeets(t *testing.T) {
 	clickText(t, ctx, "Resubmit now")
 	waitJS(t, ctx, "resubmitted, and again possible", `[...document.querySelectorAll("button")].some(b => b.textContent === "Resubmit again" && !b.disabled)`)
 
+	// The blank provider's script points to nothing the server does not
+	// serve.
+	run(t, ctx, "new provider", chromedp.Navigate(in.url+"/ui/#/providers/new"))
+	waitJS(t, ctx, "the form", `!!document.querySelector('input[name="mode"][value="blank"]')`)
+	js(t, ctx, "blank", `(() => { const r = document.querySelector('input[name="mode"][value="blank"]'); r.click(); return true })()`)
+	waitJS(t, ctx, "the blank script", `[...document.querySelectorAll(".cm-content")].some(c => c.textContent.includes("Return true when this provider sent the webhook"))`)
+	if src := value(t, ctx, "the blank script", chromedp.Evaluate[string](`[...document.querySelectorAll(".cm-content")].map(c => c.textContent).join("\n")`)); strings.Contains(src, "docs/") {
+		t.Errorf("the blank script points to docs the server does not serve: %q", src)
+	}
+
 	// An unknown delivery.
 	run(t, ctx, "unknown delivery", chromedp.Navigate(in.url+"/ui/#/deliveries/01a209bf-75fa-72ad-93d4-4683e2dbb805"))
 	waitJS(t, ctx, "No such delivery", `(document.querySelector("main h1") || {}).textContent === "No such delivery"`)
