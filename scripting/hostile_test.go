@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"runtime/metrics"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,7 +14,8 @@ import (
 )
 
 // hostile are scripts written to crash, stall or exhaust the server. Each
-// must end with the error given (a substring), and leave the process
+// must end with the error given (a substring, or one of several separated
+// by "|"), and leave the process
 // alive. docs/security.md reports what each does. A row that expects
 // "timed out" runs with a short deadline: what it proves is that the
 // deadline stops it. Any other row runs with a long deadline, so a busy
@@ -104,8 +106,11 @@ var hostile = []struct {
 	{"spread of a sparse array", `var a = []; a.length = 2**23; return [...a].length`, "RangeError: iteration", false},
 	{"spread of a typed array", `return [...new Uint8Array(2**24)].length`, "RangeError: iteration", false},
 	{"spread of a long string into arguments", `return Math.max(...'1'.repeat(2**23))`, "RangeError: iteration", false},
-	{"JSON.stringify of a sparse array", `return JSON.stringify(new Array(2**32 - 2)).length`, "timed out", false},
-	{"JSON.stringify of a sparse array, caught", `try { JSON.stringify(new Array(2**32 - 2)) } catch (e) {} return 'went on'`, "timed out", false},
+	// Stopped by whichever comes first, the deadline or the cap (about
+	// 3 M holes in: a fast machine gets there within 300 ms); either way
+	// not by returning, and a stop at the deadline cannot be caught.
+	{"JSON.stringify of a sparse array", `return JSON.stringify(new Array(2**32 - 2)).length`, "timed out|RangeError: JSON.stringify", false},
+	{"JSON.stringify of a sparse array, caught", `try { JSON.stringify(new Array(2**32 - 2)) } catch (e) { if (e instanceof RangeError) throw e } return 'went on'`, "timed out|RangeError: JSON.stringify", false},
 }
 
 // heavy serialises the hostile rows stopped by a cap and those that
@@ -124,7 +129,7 @@ func TestHostileScripts(t *testing.T) {
 			// of them at once shared the CPU so thinly that one reached its
 			// cap only after 20 s of wall time.
 			deadline := 300 * time.Millisecond
-			if tc.heavy || tc.err != "timed out" {
+			if tc.heavy || !strings.Contains(tc.err, "timed out") {
 				heavy.Lock()
 				defer heavy.Unlock()
 				deadline = 60 * time.Second
@@ -138,7 +143,7 @@ func TestHostileScripts(t *testing.T) {
 			case <-time.After(deadline + 60*time.Second): // a hang, not a timing
 				t.Fatalf("still running 60 s after a deadline of %s", deadline)
 			}
-			if res.Err == nil || !strings.Contains(res.Err.Error(), tc.err) {
+			if res.Err == nil || !slices.ContainsFunc(strings.Split(tc.err, "|"), func(want string) bool { return strings.Contains(res.Err.Error(), want) }) {
 				t.Fatalf("err = %v, want %q", res.Err, tc.err)
 			}
 		})
