@@ -16,7 +16,7 @@ import (
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
-// Endpoint limits and defaults (contract.md, "Outbound notifications").
+// Endpoint limits and defaults (docs/notifications.md, "Endpoints").
 const (
 	MinTimeout         = 500 * time.Millisecond
 	MaxTimeout         = 120 * time.Second

@@ -129,7 +129,7 @@ func (e *Engine) Finished(ctx context.Context, m storage.Message, o storage.Outc
 		data["error"] = lastError(o.Logs)
 	}
 	if _, _, err := e.Publish(ctx, systemEvent(typ, data)); err != nil {
-		e.log.Error("publishing a system event", "type", typ, "message", m.ID, "err", err)
+		e.log.Error("publishing a system event", "type", typ, "message_id", m.ID, "err", err)
 	}
 }
 

@@ -11,8 +11,7 @@ import (
 )
 
 // Options configure a Switchyard instance. The zero value of every field
-// takes the default documented beside it (contract.md, "Binary and
-// configuration").
+// takes the default documented beside it (and in docs/configuration.md).
 type Options struct {
 	// Listen is the address of the one HTTP port (default 127.0.0.1:8080;
 	// ":0" or "127.0.0.1:0" picks a free port, see Server.Addr).
