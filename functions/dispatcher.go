@@ -29,7 +29,7 @@ type Reporter interface {
 
 // Options configure a Dispatcher. Store and Engine are required.
 type Options struct {
-	Store  storage.Store
+	Store  Store
 	Engine *scripting.Engine
 	Logger *slog.Logger // default: slog.Default()
 	// Workers is how many messages are processed at once (default
@@ -76,7 +76,7 @@ func DefaultScriptSlots() int { return 2 * runtime.GOMAXPROCS(0) }
 type Dispatcher struct {
 	opts   Options
 	log    *slog.Logger
-	store  storage.Store
+	store  Store
 	engine *scripting.Engine
 
 	slots   gate               // scripts running JavaScript

@@ -55,7 +55,7 @@ type Observer interface {
 
 // Options configure an Engine. Store and Client are required.
 type Options struct {
-	Store storage.Store
+	Store Store
 	// Client sends every request; it should be the guarded egress
 	// client's. The engine uses a copy that does not follow redirects.
 	Client   *http.Client
@@ -75,7 +75,7 @@ type Options struct {
 
 // Engine publishes events and delivers them.
 type Engine struct {
-	store     storage.Store
+	store     Store
 	client    *http.Client
 	log       *slog.Logger
 	observer  Observer

@@ -152,7 +152,10 @@ type MessageFilter struct {
 	Limit      int
 }
 
-// Store is the durable state of one Switchyard installation.
+// Store is the durable state of one Switchyard installation: the union
+// that every backend implements and the conformance suite checks. Its
+// consumers each declare the part they use (functions.Store for the
+// dispatcher, notify.Store for the outbound engine) and take only that.
 //
 // Writes that return nil are durable (committed and fsync'd). Implementations
 // must be safe for concurrent use.

@@ -1,0 +1,22 @@
+package functions
+
+import (
+	"context"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Store is what the dispatcher needs of the store: the catalogue of
+// scripts to load, and the messages it records and processes. Every
+// backend's storage.Store has it; see storage.Store for what each method
+// promises.
+type Store interface {
+	ListProviders(ctx context.Context) ([]storage.Provider, error)
+	ListFunctions(ctx context.Context) ([]storage.Function, error)
+
+	AppendMessage(ctx context.Context, m storage.Message, payload []byte) error
+	CompleteMessage(ctx context.Context, id string, o storage.Outcome) error
+	GetMessage(ctx context.Context, id string) (storage.MessageDetail, error)
+	GetPayload(ctx context.Context, id string) ([]byte, error)
+	PendingMessages(ctx context.Context, after string, limit int) ([]storage.Message, error)
+}

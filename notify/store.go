@@ -1,0 +1,32 @@
+package notify
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Store is what the outbound engine needs of the store: endpoints and
+// their health, events and their deliveries, and the pause setting. Every
+// backend's storage.Store has it; see storage.Store for what each method
+// promises.
+type Store interface {
+	ListEndpoints(ctx context.Context) ([]storage.Endpoint, error)
+	GetEndpoint(ctx context.Context, id string) (storage.Endpoint, error)
+	CreateEndpoint(ctx context.Context, e storage.Endpoint) (storage.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, id string) error
+	SetEndpointHealth(ctx context.Context, id string, h storage.EndpointHealth) (storage.Endpoint, error)
+
+	AppendEvent(ctx context.Context, ev storage.Event, ds []storage.Delivery) error
+	GetEvent(ctx context.Context, id string) (storage.Event, error)
+	GetDelivery(ctx context.Context, id string) (storage.DeliveryDetail, error)
+	ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([]storage.Delivery, string, error)
+	DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error)
+	RecordAttempt(ctx context.Context, id string, a storage.Attempt, u storage.DeliveryUpdate) (storage.Delivery, error)
+	ReplayDelivery(ctx context.Context, id string, now time.Time) (storage.Delivery, error)
+	ReplayFailed(ctx context.Context, endpointID string, since, until, now time.Time) (int, error)
+
+	Setting(ctx context.Context, name string) ([]byte, error)
+	PutSetting(ctx context.Context, name string, value []byte) error
+}
