@@ -79,14 +79,8 @@ func (s *Server) createFunction(c echo.Context) error {
 	}
 	f := storage.Function{Active: true}
 	in.apply(&f)
-	if err := functions.Normalize(&f); err != nil {
-		return err
-	}
-	f, err := s.store.CreateFunction(c.Request().Context(), f)
+	f, err := s.catalog.CreateFunction(c.Request().Context(), f)
 	if err != nil {
-		return err
-	}
-	if err := s.reload(c); err != nil {
 		return err
 	}
 	setAudit(c, "", f.ID, f.Name)
@@ -104,14 +98,8 @@ func (s *Server) updateFunction(c echo.Context) error {
 		return err
 	}
 	in.apply(&f)
-	if err := functions.Normalize(&f); err != nil {
-		return err
-	}
 	before := f.Version
-	if f, err = s.store.UpdateFunction(ctx, f); err != nil {
-		return err
-	}
-	if err := s.reload(c); err != nil {
+	if f, err = s.catalog.UpdateFunction(ctx, f); err != nil {
 		return err
 	}
 	setAudit(c, "", "", scriptSaved(f.Name, before, f.Version))
@@ -128,10 +116,7 @@ func scriptSaved(name string, before, after int) string {
 }
 
 func (s *Server) deleteFunction(c echo.Context) error {
-	if err := s.store.DeleteFunction(c.Request().Context(), c.Param("id")); err != nil {
-		return err
-	}
-	if err := s.reload(c); err != nil {
+	if err := s.catalog.DeleteFunction(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

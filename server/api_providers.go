@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -116,14 +115,8 @@ func (s *Server) createProvider(c echo.Context) error {
 	} else {
 		in.apply(&p)
 	}
-	if err := providers.Normalize(&p); err != nil {
-		return err
-	}
-	p, err := s.store.CreateProvider(c.Request().Context(), p)
+	p, err := s.catalog.CreateProvider(c.Request().Context(), p)
 	if err != nil {
-		return err
-	}
-	if err := s.reload(c); err != nil {
 		return err
 	}
 	setAudit(c, "", p.ID, p.Name)
@@ -144,14 +137,8 @@ func (s *Server) updateProvider(c echo.Context) error {
 		return err
 	}
 	in.apply(&p)
-	if err := providers.Normalize(&p); err != nil {
-		return err
-	}
 	before := p.Version
-	if p, err = s.store.UpdateProvider(ctx, p); err != nil {
-		return err
-	}
-	if err := s.reload(c); err != nil {
+	if p, err = s.catalog.UpdateProvider(ctx, p); err != nil {
 		return err
 	}
 	setAudit(c, "", "", scriptSaved(p.Name, before, p.Version))
@@ -159,10 +146,7 @@ func (s *Server) updateProvider(c echo.Context) error {
 }
 
 func (s *Server) deleteProvider(c echo.Context) error {
-	if err := s.store.DeleteProvider(c.Request().Context(), c.Param("id")); err != nil {
-		return err
-	}
-	if err := s.reload(c); err != nil {
+	if err := s.catalog.DeleteProvider(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -177,11 +161,8 @@ func (s *Server) reorderProviders(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	all, err := s.store.ReorderProviders(c.Request().Context(), in.IDs)
+	all, err := s.catalog.ReorderProviders(c.Request().Context(), in.IDs)
 	if err != nil {
-		return err
-	}
-	if err := s.reload(c); err != nil {
 		return err
 	}
 	views := make([]providerView, len(all))
@@ -189,10 +170,4 @@ func (s *Server) reorderProviders(c echo.Context) error {
 		views[i] = viewProvider(p)
 	}
 	return c.JSON(http.StatusOK, list[providerView]{Items: views})
-}
-
-// reload makes the dispatcher see a saved change before the API answers,
-// so a webhook sent right after the answer runs the new scripts.
-func (s *Server) reload(c echo.Context) error {
-	return s.disp.Reload(c.Request().Context())
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard-dev/switchyard/functions"
-	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -89,13 +88,7 @@ func (s *Server) rollbackProvider(c echo.Context) error {
 		return err
 	}
 	p.MatchScript = v.Script
-	if err := providers.Normalize(&p); err != nil {
-		return err
-	}
-	if p, err = s.store.UpdateProvider(ctx, p); err != nil {
-		return err
-	}
-	if err := s.reload(c); err != nil {
+	if p, err = s.catalog.UpdateProvider(ctx, p); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, viewProvider(p))
@@ -113,13 +106,7 @@ func (s *Server) rollbackFunction(c echo.Context) error {
 		return err
 	}
 	f.Script = v.Script
-	if err := functions.Normalize(&f); err != nil {
-		return err
-	}
-	if f, err = s.store.UpdateFunction(ctx, f); err != nil {
-		return err
-	}
-	if err := s.reload(c); err != nil {
+	if f, err = s.catalog.UpdateFunction(ctx, f); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, f)

@@ -48,6 +48,7 @@ type Server struct {
 	log      *slog.Logger
 	store    storage.Store
 	disp     *functions.Dispatcher
+	catalog  *functions.Catalogue // every change of providers and functions goes through it
 	echo     *echo.Echo
 	http     *http.Server
 	listener net.Listener
@@ -139,6 +140,7 @@ func New(opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.catalog = functions.NewCatalogue(st, s.disp)
 	s.metrics.watchQueue(s.registry, s.disp.QueueDepth)
 	s.metrics.watchOutbound(s.registry, s.notify.InFlight)
 	s.metrics.watchStore(s.registry, st.WriterStats)

@@ -1,0 +1,116 @@
+package functions
+
+import (
+	"context"
+
+	"github.com/switchyard-dev/switchyard/providers"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// CatalogueStore is what the catalogue needs of the store: the writes of
+// providers and functions, besides what the dispatcher reads.
+type CatalogueStore interface {
+	CreateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error)
+	UpdateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error)
+	DeleteProvider(ctx context.Context, id string) error
+	ReorderProviders(ctx context.Context, ids []string) ([]storage.Provider, error)
+	CreateFunction(ctx context.Context, f storage.Function) (storage.Function, error)
+	UpdateFunction(ctx context.Context, f storage.Function) (storage.Function, error)
+	DeleteFunction(ctx context.Context, id string) error
+}
+
+// Catalogue is the one way to change the scripts: every change of a
+// provider or a function is normalised, saved, and published to the
+// dispatcher before the call returns, so a webhook that follows runs the
+// new scripts. The admin API goes through it (and so will the config
+// importer and the cluster's change feed); nothing else writes providers
+// or functions.
+type Catalogue struct {
+	store CatalogueStore
+	disp  *Dispatcher
+}
+
+// NewCatalogue returns the catalogue that saves to store and publishes to
+// disp.
+func NewCatalogue(store CatalogueStore, disp *Dispatcher) *Catalogue {
+	return &Catalogue{store: store, disp: disp}
+}
+
+// publish makes the dispatcher see what was just saved. The save stands
+// even if this fails (the error says so); the next publish picks it up.
+func (c *Catalogue) publish(ctx context.Context) error {
+	return c.disp.Reload(ctx)
+}
+
+// CreateProvider normalises p, stores it and publishes it.
+func (c *Catalogue) CreateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error) {
+	if err := providers.Normalize(&p); err != nil {
+		return p, err
+	}
+	p, err := c.store.CreateProvider(ctx, p)
+	if err != nil {
+		return p, err
+	}
+	return p, c.publish(ctx)
+}
+
+// UpdateProvider normalises p, stores it and publishes it.
+func (c *Catalogue) UpdateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error) {
+	if err := providers.Normalize(&p); err != nil {
+		return p, err
+	}
+	p, err := c.store.UpdateProvider(ctx, p)
+	if err != nil {
+		return p, err
+	}
+	return p, c.publish(ctx)
+}
+
+// DeleteProvider deletes a provider and publishes the change.
+func (c *Catalogue) DeleteProvider(ctx context.Context, id string) error {
+	if err := c.store.DeleteProvider(ctx, id); err != nil {
+		return err
+	}
+	return c.publish(ctx)
+}
+
+// ReorderProviders sets the providers' order and publishes it.
+func (c *Catalogue) ReorderProviders(ctx context.Context, ids []string) ([]storage.Provider, error) {
+	all, err := c.store.ReorderProviders(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return all, c.publish(ctx)
+}
+
+// CreateFunction normalises f, stores it and publishes it.
+func (c *Catalogue) CreateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
+	if err := Normalize(&f); err != nil {
+		return f, err
+	}
+	f, err := c.store.CreateFunction(ctx, f)
+	if err != nil {
+		return f, err
+	}
+	return f, c.publish(ctx)
+}
+
+// UpdateFunction normalises f, stores it and publishes it.
+func (c *Catalogue) UpdateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
+	if err := Normalize(&f); err != nil {
+		return f, err
+	}
+	f, err := c.store.UpdateFunction(ctx, f)
+	if err != nil {
+		return f, err
+	}
+	return f, c.publish(ctx)
+}
+
+// DeleteFunction deletes a function and publishes the change.
+func (c *Catalogue) DeleteFunction(ctx context.Context, id string) error {
+	if err := c.store.DeleteFunction(ctx, id); err != nil {
+		return err
+	}
+	return c.publish(ctx)
+}
