@@ -184,7 +184,18 @@ func (d *Dispatcher) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}
-	prev := d.catalog.Load()
+	cat, err := buildCatalog(d.catalog.Load(), plist, flist)
+	if err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	d.catalog.Store(cat)
+	return nil
+}
+
+// buildCatalog compiles providers and functions into a catalog, reusing
+// the programs of prev (nil: none) for the scripts that did not change.
+// The live catalog (Reload) and a dry run's are built by it alike.
+func buildCatalog(prev *catalog, plist []storage.Provider, flist []storage.Function) (*catalog, error) {
 	var prevSet *providers.Set
 	var prevRoutes *Routes
 	if prev != nil {
@@ -192,14 +203,13 @@ func (d *Dispatcher) Reload(ctx context.Context) error {
 	}
 	set, err := providers.Build(plist, prevSet)
 	if err != nil {
-		return fmt.Errorf("reload: %w", err)
+		return nil, err
 	}
 	routes, err := BuildRoutes(flist, prevRoutes)
 	if err != nil {
-		return fmt.Errorf("reload: %w", err)
+		return nil, err
 	}
-	d.catalog.Store(&catalog{providers: set, routes: routes})
-	return nil
+	return &catalog{providers: set, routes: routes}, nil
 }
 
 // Accept records a received message durably (status PENDING) and hands it

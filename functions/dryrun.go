@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/redact"
-	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -231,21 +230,11 @@ func (d *Dispatcher) dryRunRoutes(ctx context.Context, m storage.Message, opts D
 			Active: true, Script: opts.Script, TimeoutMS: int(DefaultTimeout / time.Millisecond),
 		})
 	}
-	live := d.catalog.Load()
-	var prevSet *providers.Set
-	var prevRoutes *Routes
-	if live != nil {
-		prevSet, prevRoutes = live.providers, live.routes
-	}
-	set, err := providers.Build(plist, prevSet)
+	cat, err := buildCatalog(d.catalog.Load(), plist, flist)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", storage.ErrInvalid, err)
 	}
-	routes, err := BuildRoutes(flist, prevRoutes)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", storage.ErrInvalid, err)
-	}
-	return &catalog{providers: set, routes: routes}, nil
+	return cat, nil
 }
 
 func indexOf[T any](list []T, match func(T) bool) int {
