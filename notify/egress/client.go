@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/redact"
-	"github.com/switchyard-dev/switchyard/scripting"
 )
 
 // Defaults and fixed limits.
@@ -118,12 +117,32 @@ func (c *Client) HTTPClient() *http.Client {
 // CloseIdleConnections closes the pool's idle connections.
 func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
 
-// Do sends a script's HTTP.request (it implements scripting.HTTPClient).
+// Request is one request to send: the method (default GET, POST when a
+// body is given), the headers as given, and a timeout of its own (0: the
+// context's only). Its fields are those of a script's HTTP.request, so the
+// server's wiring hands one over as it is.
+type Request struct {
+	URL     string
+	Method  string
+	Headers map[string]string
+	Body    []byte
+	Timeout time.Duration
+}
+
+// Response is the answer: the status, the headers (lower-case names,
+// several values joined by ", ") and the body, read whole within the cap.
+type Response struct {
+	Status  int
+	Headers map[string]string
+	Body    []byte
+}
+
+// Do sends r.
 // The request ends at r.Timeout, if set, or when ctx ends. Errors name the
 // reason without the URL, which may carry credentials: a refused address
 // (ErrRefused), "timed out after 5s", "response body larger than 1 MiB"
 // (ErrResponseTooLarge), a DNS or connection failure, a refused redirect.
-func (c *Client) Do(ctx context.Context, r *scripting.HTTPRequest) (*scripting.HTTPResponse, error) {
+func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if r == nil {
 		return nil, errors.New("no request")
 	}
@@ -151,7 +170,7 @@ func (c *Client) Do(ctx context.Context, r *scripting.HTTPRequest) (*scripting.H
 	if _, err := buf.ReadFrom(resp.Body); err != nil { // capped by capTransport
 		return nil, describe(ctx, err)
 	}
-	return &scripting.HTTPResponse{
+	return &Response{
 		Status:  resp.StatusCode,
 		Headers: flattenHeaders(resp.Header),
 		Body:    buf.Bytes(),
@@ -159,7 +178,7 @@ func (c *Client) Do(ctx context.Context, r *scripting.HTTPRequest) (*scripting.H
 }
 
 // newRequest builds the request of r.
-func newRequest(ctx context.Context, r *scripting.HTTPRequest) (*http.Request, error) {
+func newRequest(ctx context.Context, r *Request) (*http.Request, error) {
 	u, err := url.Parse(r.URL)
 	if err != nil {
 		return nil, fmt.Errorf("invalid URL: %w", unwrapURLError(err))

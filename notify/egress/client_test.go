@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/switchyard-dev/switchyard/scripting"
 )
 
 // testServer is an httptest server on a chosen loopback address that
@@ -103,7 +101,7 @@ func allow(addrs ...string) []netip.Prefix {
 }
 
 // do sends r with a 10 s safety net.
-func do(t *testing.T, c *Client, r *scripting.HTTPRequest) (*scripting.HTTPResponse, error) {
+func do(t *testing.T, c *Client, r *Request) (*Response, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -111,9 +109,9 @@ func do(t *testing.T, c *Client, r *scripting.HTTPRequest) (*scripting.HTTPRespo
 }
 
 // get is do for a GET of u.
-func get(t *testing.T, c *Client, u string) (*scripting.HTTPResponse, error) {
+func get(t *testing.T, c *Client, u string) (*Response, error) {
 	t.Helper()
-	return do(t, c, &scripting.HTTPRequest{URL: u})
+	return do(t, c, &Request{URL: u})
 }
 
 // stall answers nothing until the request ends (or the test does).
@@ -143,17 +141,17 @@ func TestDo(t *testing.T) {
 	c := newClient(t, Options{Allow: allow("127.0.0.1")})
 	tests := []struct {
 		name string
-		req  scripting.HTTPRequest
+		req  Request
 		want string
 	}{
-		{"GET", scripting.HTTPRequest{URL: s.URL + "/p?q=1"},
+		{"GET", Request{URL: s.URL + "/p?q=1"},
 			`GET /p?q=1 "" ua="Switchyard" custom="" host=` + s.Listener.Addr().String() + ` auth=:`},
-		{"POST by default with a body", scripting.HTTPRequest{URL: s.URL, Body: []byte("hi"), Headers: map[string]string{"x-custom": "1"}},
+		{"POST by default with a body", Request{URL: s.URL, Body: []byte("hi"), Headers: map[string]string{"x-custom": "1"}},
 			`POST / "hi" ua="Switchyard" custom="1" host=` + s.Listener.Addr().String() + ` auth=:`},
-		{"explicit method, UA and Host", scripting.HTTPRequest{URL: s.URL, Method: "PUT", Body: []byte{},
+		{"explicit method, UA and Host", Request{URL: s.URL, Method: "PUT", Body: []byte{},
 			Headers: map[string]string{"User-Agent": "mine/1", "host": "virtual.example"}},
 			`PUT / "" ua="mine/1" custom="" host=virtual.example auth=:`},
-		{"userinfo is basic auth", scripting.HTTPRequest{URL: "http://bot:pw@" + s.Listener.Addr().String() + "/"},
+		{"userinfo is basic auth", Request{URL: "http://bot:pw@" + s.Listener.Addr().String() + "/"},
 			`GET / "" ua="Switchyard" custom="" host=` + s.Listener.Addr().String() + ` auth=bot:pw`},
 	}
 	for _, tc := range tests {
@@ -180,7 +178,7 @@ func TestDoTimeout(t *testing.T) {
 	s := serve(t, "127.0.0.1:0", stall(t))
 	c := newClient(t, Options{Allow: allow("127.0.0.1")})
 	start := time.Now()
-	_, err := do(t, c, &scripting.HTTPRequest{URL: s.URL, Timeout: 100 * time.Millisecond})
+	_, err := do(t, c, &Request{URL: s.URL, Timeout: 100 * time.Millisecond})
 	if err == nil || err.Error() != "timed out after 100ms" || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v", err)
 	}
@@ -191,7 +189,7 @@ func TestDoTimeout(t *testing.T) {
 	// The caller's context ends the request too.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err = c.Do(ctx, &scripting.HTTPRequest{URL: s.URL, Timeout: time.Hour})
+	_, err = c.Do(ctx, &Request{URL: s.URL, Timeout: time.Hour})
 	if err == nil || err.Error() != "request stopped: context deadline exceeded" {
 		t.Errorf("err = %v", err)
 	}
@@ -481,7 +479,7 @@ func TestRedirectHeaders(t *testing.T) {
 		"Private-Token": "SECRET", "X-Auth-Token": "SECRET", "X-Custom": "kept",
 	}
 	for _, p := range []string{"/away", "/home"} {
-		_, err := do(t, c, &scripting.HTTPRequest{URL: first.URL + p + "?token=SECRET", Method: "POST", Body: []byte("payload"), Headers: headers})
+		_, err := do(t, c, &Request{URL: first.URL + p + "?token=SECRET", Method: "POST", Body: []byte("payload"), Headers: headers})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -555,15 +553,15 @@ func TestErrorsHideURL(t *testing.T) {
 	const query = "?token=SECRET"
 	for _, tc := range []struct {
 		c *Client
-		r scripting.HTTPRequest
+		r Request
 	}{
-		{refusing, scripting.HTTPRequest{URL: "http://" + cred + "127.0.0.1:1/" + query}},
-		{c, scripting.HTTPRequest{URL: "http://" + cred + closed + "/" + query}},
-		{c, scripting.HTTPRequest{URL: "http://" + cred + strings.TrimPrefix(slow.URL, "http://") + "/" + query, Timeout: 50 * time.Millisecond}},
-		{c, scripting.HTTPRequest{URL: "http://" + cred + strings.TrimPrefix(big.URL, "http://") + "/" + query}},
-		{c, scripting.HTTPRequest{URL: "http://" + cred + strings.TrimPrefix(redirect.URL, "http://") + "/" + query}},
-		{c, scripting.HTTPRequest{URL: "http://" + cred + "127.0.0.1:1/%zz" + query}},
-		{c, scripting.HTTPRequest{URL: "http://" + cred + "127.0.0.1:1/" + query, Method: "BAD METHOD"}},
+		{refusing, Request{URL: "http://" + cred + "127.0.0.1:1/" + query}},
+		{c, Request{URL: "http://" + cred + closed + "/" + query}},
+		{c, Request{URL: "http://" + cred + strings.TrimPrefix(slow.URL, "http://") + "/" + query, Timeout: 50 * time.Millisecond}},
+		{c, Request{URL: "http://" + cred + strings.TrimPrefix(big.URL, "http://") + "/" + query}},
+		{c, Request{URL: "http://" + cred + strings.TrimPrefix(redirect.URL, "http://") + "/" + query}},
+		{c, Request{URL: "http://" + cred + "127.0.0.1:1/%zz" + query}},
+		{c, Request{URL: "http://" + cred + "127.0.0.1:1/" + query, Method: "BAD METHOD"}},
 	} {
 		_, err := do(t, tc.c, &tc.r)
 		if err == nil {
