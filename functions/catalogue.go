@@ -42,28 +42,26 @@ func (c *Catalogue) publish(ctx context.Context) error {
 	return c.disp.Reload(ctx)
 }
 
+// save normalises v, stores it with store and publishes it.
+func save[T any](ctx context.Context, c *Catalogue, v T, normalize func(*T) error, store func(context.Context, T) (T, error)) (T, error) {
+	if err := normalize(&v); err != nil {
+		return v, err
+	}
+	v, err := store(ctx, v)
+	if err != nil {
+		return v, err
+	}
+	return v, c.publish(ctx)
+}
+
 // CreateProvider normalises p, stores it and publishes it.
 func (c *Catalogue) CreateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error) {
-	if err := providers.Normalize(&p); err != nil {
-		return p, err
-	}
-	p, err := c.store.CreateProvider(ctx, p)
-	if err != nil {
-		return p, err
-	}
-	return p, c.publish(ctx)
+	return save(ctx, c, p, providers.Normalize, c.store.CreateProvider)
 }
 
 // UpdateProvider normalises p, stores it and publishes it.
 func (c *Catalogue) UpdateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error) {
-	if err := providers.Normalize(&p); err != nil {
-		return p, err
-	}
-	p, err := c.store.UpdateProvider(ctx, p)
-	if err != nil {
-		return p, err
-	}
-	return p, c.publish(ctx)
+	return save(ctx, c, p, providers.Normalize, c.store.UpdateProvider)
 }
 
 // DeleteProvider deletes a provider and publishes the change.
@@ -85,26 +83,12 @@ func (c *Catalogue) ReorderProviders(ctx context.Context, ids []string) ([]stora
 
 // CreateFunction normalises f, stores it and publishes it.
 func (c *Catalogue) CreateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
-	if err := Normalize(&f); err != nil {
-		return f, err
-	}
-	f, err := c.store.CreateFunction(ctx, f)
-	if err != nil {
-		return f, err
-	}
-	return f, c.publish(ctx)
+	return save(ctx, c, f, Normalize, c.store.CreateFunction)
 }
 
 // UpdateFunction normalises f, stores it and publishes it.
 func (c *Catalogue) UpdateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
-	if err := Normalize(&f); err != nil {
-		return f, err
-	}
-	f, err := c.store.UpdateFunction(ctx, f)
-	if err != nil {
-		return f, err
-	}
-	return f, c.publish(ctx)
+	return save(ctx, c, f, Normalize, c.store.UpdateFunction)
 }
 
 // DeleteFunction deletes a function and publishes the change.
