@@ -80,7 +80,7 @@ func checkUserName(name string) error {
 }
 
 func (s *Server) listUsers(c echo.Context) error {
-	all, err := s.store.ListUsers(c.Request().Context())
+	all, err := s.users.ListUsers(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) listUsers(c echo.Context) error {
 }
 
 func (s *Server) getUser(c echo.Context) error {
-	u, err := s.store.GetUser(c.Request().Context(), c.Param("id"))
+	u, err := s.users.GetUser(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err := in.apply(&u); err != nil {
 		return err
 	}
-	u, err := s.store.CreateUser(c.Request().Context(), u)
+	u, err := s.users.CreateUser(c.Request().Context(), u)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (s *Server) updateUser(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	u, err := s.store.GetUser(ctx, c.Param("id"))
+	u, err := s.users.GetUser(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func (s *Server) updateUser(c echo.Context) error {
 	if err := in.apply(&u); err != nil {
 		return err
 	}
-	if u, err = s.store.UpdateUser(ctx, u); err != nil {
+	if u, err = s.users.UpdateUser(ctx, u); err != nil {
 		return err
 	}
 	var changed []string
@@ -148,7 +148,7 @@ func (s *Server) updateUser(c echo.Context) error {
 		if p := principal(c); p.UserID == u.ID && !u.Disabled {
 			keep = p.SessionID
 		}
-		n, err := s.store.DeleteSessions(ctx, u.ID, keep)
+		n, err := s.users.DeleteSessions(ctx, u.ID, keep)
 		if err != nil {
 			return fmt.Errorf("the user was changed, but ending their sessions failed (try DELETE /users/%s/sessions): %w", u.ID, err)
 		}
@@ -159,7 +159,7 @@ func (s *Server) updateUser(c echo.Context) error {
 }
 
 func (s *Server) deleteUser(c echo.Context) error {
-	if err := s.store.DeleteUser(c.Request().Context(), c.Param("id")); err != nil {
+	if err := s.users.DeleteUser(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -190,7 +190,7 @@ func (s *Server) listTokens(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ts, err := s.store.ListTokens(c.Request().Context(), owner)
+	ts, err := s.users.ListTokens(c.Request().Context(), owner)
 	if err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func (s *Server) createToken(c echo.Context) error {
 		exp := time.Now().UTC().Add(time.Duration(in.ExpiresInDays) * 24 * time.Hour)
 		t.ExpiresAt = &exp
 	}
-	if t, err = s.store.CreateToken(c.Request().Context(), t); err != nil {
+	if t, err = s.users.CreateToken(c.Request().Context(), t); err != nil {
 		return err
 	}
 	setAudit(c, "", t.ID, t.Name)
@@ -249,7 +249,7 @@ func (s *Server) deleteToken(c echo.Context) error {
 	p := principal(c)
 	if !p.Can(access.Admin) {
 		// Only one's own: look among them, so another's id is "not found".
-		ts, err := s.store.ListTokens(ctx, p.UserID)
+		ts, err := s.users.ListTokens(ctx, p.UserID)
 		if err != nil {
 			return err
 		}
@@ -261,7 +261,7 @@ func (s *Server) deleteToken(c echo.Context) error {
 			return fmt.Errorf("token %s: %w", c.Param("id"), storage.ErrNotFound)
 		}
 	}
-	if err := s.store.DeleteToken(ctx, c.Param("id")); err != nil {
+	if err := s.users.DeleteToken(ctx, c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -290,7 +290,7 @@ func (s *Server) listSessions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	all, err := s.store.ListSessions(c.Request().Context(), who)
+	all, err := s.users.ListSessions(c.Request().Context(), who)
 	if err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func (s *Server) endSession(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	all, err := s.store.ListSessions(ctx, who)
+	all, err := s.users.ListSessions(ctx, who)
 	if err != nil {
 		return err
 	}
@@ -318,7 +318,7 @@ func (s *Server) endSession(c echo.Context) error {
 	if i < 0 {
 		return fmt.Errorf("session %s: %w", c.Param("id"), storage.ErrNotFound)
 	}
-	if err := s.store.DeleteSession(ctx, all[i].ID); err != nil {
+	if err := s.users.DeleteSession(ctx, all[i].ID); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -331,7 +331,7 @@ func (s *Server) endOtherSessions(c echo.Context) error {
 	if p.UserID == "" {
 		return fmt.Errorf("%w: the admin token belongs to no user and has no sessions; use DELETE /users/{id}/sessions", storage.ErrInvalid)
 	}
-	n, err := s.store.DeleteSessions(c.Request().Context(), p.UserID, p.SessionID)
+	n, err := s.users.DeleteSessions(c.Request().Context(), p.UserID, p.SessionID)
 	if err != nil {
 		return err
 	}
@@ -343,11 +343,11 @@ func (s *Server) endOtherSessions(c echo.Context) error {
 // session of a user.
 func (s *Server) endUserSessions(c echo.Context) error {
 	ctx := c.Request().Context()
-	u, err := s.store.GetUser(ctx, c.Param("id"))
+	u, err := s.users.GetUser(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	n, err := s.store.DeleteSessions(ctx, u.ID, "")
+	n, err := s.users.DeleteSessions(ctx, u.ID, "")
 	if err != nil {
 		return err
 	}

@@ -74,11 +74,8 @@ func (s *Server) adminToken() (tokenCheck, error) {
 // Sessions.
 const (
 	sessionCookie = "switchyard_session"
-	sessionTTL    = 12 * time.Hour
 	csrfHeader    = "X-CSRF-Token"
 	principalKey  = "principal"
-	// tokenTouchEvery bounds how often a token's last use is written.
-	tokenTouchEvery = 5 * time.Minute
 )
 
 var errUnauthorized = unauthorized("sign in, or send a bearer token (Authorization: Bearer <token>)")
@@ -102,7 +99,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, err := s.identify(c)
 		if err != nil {
-			if he, ok := err.(*echo.HTTPError); ok && he.Code == http.StatusUnauthorized {
+			if statusOf(err) == http.StatusUnauthorized {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="switchyard"`)
 			}
 			return err
@@ -127,74 +124,25 @@ func (s *Server) identify(c echo.Context) (access.Principal, error) {
 		if !strings.HasPrefix(tok, access.TokenPrefix) {
 			return access.Principal{}, unauthorized("this bearer token is not valid: send the admin token or a personal API token (" + access.TokenPrefix + "...)")
 		}
-		t, err := s.store.TokenByHash(ctx, access.HashToken(tok))
-		if err != nil {
-			return access.Principal{}, notFoundIsUnauthorized(err, "this API token is not valid: it was revoked, or it is mistyped")
-		}
-		now := time.Now()
-		if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
-			return access.Principal{}, echo.NewHTTPError(http.StatusUnauthorized, "this API token has expired")
-		}
-		u, err := s.activeUser(c, t.UserID)
-		if err != nil {
-			return access.Principal{}, err
-		}
-		s.touchToken(c, t, now)
-		return access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "token"}, nil
+		return s.auth.Token(ctx, tok)
 	}
 	ck, err := req.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
 		return access.Principal{}, errUnauthorized
 	}
-	sess, err := s.store.GetSession(ctx, access.SessionID(ck.Value))
-	if err != nil {
-		return access.Principal{}, notFoundIsUnauthorized(err, "your session has ended (signed out, expired, or ended by a change to your user); sign in again")
-	}
-	u, err := s.activeUser(c, sess.UserID)
+	p, err := s.auth.Session(ctx, ck.Value)
 	if err != nil {
 		return access.Principal{}, err
 	}
 	if changes(req.Method) {
-		if !access.SameSecret(req.Header.Get(csrfHeader), sess.CSRF) {
+		if !access.SameSecret(req.Header.Get(csrfHeader), p.CSRF) {
 			return access.Principal{}, echo.NewHTTPError(http.StatusForbidden, "missing or wrong "+csrfHeader+" header (GET /api/v1/me gives the session's token)")
 		}
 		if err := checkOrigin(req); err != nil {
 			return access.Principal{}, err
 		}
 	}
-	return access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", SessionID: sess.ID, CSRF: sess.CSRF}, nil
-}
-
-// activeUser loads a token's or session's user; a deleted or disabled
-// user is unauthorized.
-func (s *Server) activeUser(c echo.Context, id string) (storage.User, error) {
-	u, err := s.store.GetUser(c.Request().Context(), id)
-	if err != nil {
-		return u, notFoundIsUnauthorized(err, "the user of this token or session no longer exists")
-	}
-	if u.Disabled {
-		return u, echo.NewHTTPError(http.StatusUnauthorized, "this user is disabled")
-	}
-	return u, nil
-}
-
-// notFoundIsUnauthorized turns a credential not found into a 401 saying
-// why.
-func notFoundIsUnauthorized(err error, why string) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return unauthorized(why)
-	}
-	return err
-}
-
-// touchToken records a token's use, at most every tokenTouchEvery.
-func (s *Server) touchToken(c echo.Context, t storage.APIToken, now time.Time) {
-	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < tokenTouchEvery {
-		return
-	}
-	if err := s.store.TouchToken(c.Request().Context(), t.ID, now.UTC()); err != nil {
-		s.log.Warn("recording an API token's use", "token", t.ID, "err", err)
-	}
+	return p, nil
 }
 
 // changes reports whether a method may change state (and so needs CSRF
@@ -544,48 +492,21 @@ func (s *Server) login(c echo.Context) error {
 		c.Response().Header().Set("Retry-After", "60")
 		return echo.NewHTTPError(http.StatusTooManyRequests, "too many sign-in attempts on this server right now; try again in a minute")
 	}
-	ctx := c.Request().Context()
-	u, err := s.store.GetUserByName(ctx, name)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return err
-	}
-	if !access.CheckPassword(u.PasswordHash, in.Password) || err != nil || u.Disabled {
+	u, sess, cookie, err := s.auth.SignIn(c.Request().Context(), name, in.Password)
+	if errors.Is(err, access.ErrWrongPassword) {
 		s.logins.failed(c.RealIP(), name)
 		s.audit(c, storage.AuditEntry{Actor: field.Clip(name, maxUserName+1), UserID: u.ID, Action: "user.login_failed"})
-		return echo.NewHTTPError(http.StatusUnauthorized, "wrong name or password")
 	}
-	cookie, id, csrf, err := access.NewSession()
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	sess := storage.Session{ID: id, UserID: u.ID, CSRF: csrf, CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
-	if err := s.store.CreateSession(ctx, sess); err != nil {
-		return err
-	}
-	// An admin may have changed the user since it was read here. The
-	// change ended the sessions it found; this one it may have missed, so
-	// it must not outlive a password, role or disable it predates.
-	if cur, err := s.store.GetUser(ctx, u.ID); err != nil || cur.PasswordHash != u.PasswordHash || cur.Role != u.Role || cur.Disabled {
-		if derr := s.store.DeleteSession(ctx, id); derr != nil && !errors.Is(derr, storage.ErrNotFound) {
-			s.log.Error("ending a session made while its user changed", "user", u.ID, "err", derr)
-		}
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		return echo.NewHTTPError(http.StatusUnauthorized, "the user was changed while signing in; sign in again")
-	}
-	u.LastLoginAt = &now
-	if err := s.store.RecordLogin(ctx, u.ID, now); err != nil {
-		s.log.Warn("recording a sign-in time", "user", u.ID, "err", err)
-	}
 	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: cookie, Path: "/", Expires: sess.ExpiresAt, MaxAge: int(sessionTTL / time.Second),
+		Name: sessionCookie, Value: cookie, Path: "/", Expires: sess.ExpiresAt, MaxAge: int(access.SessionTTL / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(c),
 	})
 	s.logins.succeeded(c.RealIP(), name)
 	s.audit(c, storage.AuditEntry{Actor: u.Name, UserID: u.ID, Action: "user.login"})
-	return c.JSON(http.StatusOK, meAnswer(access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", CSRF: csrf}, &u, &sess.ExpiresAt))
+	return c.JSON(http.StatusOK, meAnswer(access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", CSRF: sess.CSRF}, &u, &sess.ExpiresAt))
 }
 
 // secureCookie says whether the session cookie is marked Secure: always,
@@ -637,7 +558,7 @@ func (s *Server) trustedPeer(remote string) bool {
 func (s *Server) logout(c echo.Context) error {
 	p := principal(c)
 	if p.SessionID != "" {
-		if err := s.store.DeleteSession(c.Request().Context(), p.SessionID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err := s.users.DeleteSession(c.Request().Context(), p.SessionID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
 	}
@@ -651,7 +572,7 @@ func (s *Server) me(c echo.Context) error {
 	p := principal(c)
 	var u *storage.User
 	if p.UserID != "" {
-		got, err := s.store.GetUser(c.Request().Context(), p.UserID)
+		got, err := s.users.GetUser(c.Request().Context(), p.UserID)
 		if err != nil {
 			return err
 		}

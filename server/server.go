@@ -23,6 +23,7 @@ import (
 	"github.com/switchyard-dev/switchyard/notify/egress"
 	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/scripting"
+	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/bolt"
 	"github.com/switchyard-dev/switchyard/storage/seal"
@@ -46,7 +47,9 @@ const (
 type Server struct {
 	opts     Options
 	log      *slog.Logger
-	store    storage.Store
+	store    storage.Store // the whole store: the server opens and closes it, and hands out its parts
+	users    access.Store  // users, tokens and sessions
+	auth     *access.Authenticator
 	disp     *functions.Dispatcher
 	catalog  *functions.Catalogue // every change of providers and functions goes through it
 	echo     *echo.Echo
@@ -101,8 +104,9 @@ func New(opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.store = st
+	s.store, s.users = st, st
 	cleanup = append(cleanup, func() { st.Close() })
+	s.auth = access.NewAuthenticator(st, s.log)
 
 	if s.token, err = s.adminToken(); err != nil {
 		return nil, err
@@ -298,7 +302,7 @@ func (s *Server) purgeBefore(ctx context.Context, what string, cutoff time.Time,
 func (s *Server) purgeExpired(ctx context.Context) {
 	for what, purge := range map[string]func(context.Context, time.Time, int) (int, error){
 		"expired dedupe keys": s.store.PurgeSeen,
-		"expired sessions":    s.store.PurgeSessions,
+		"expired sessions":    s.users.PurgeSessions,
 	} {
 		for ctx.Err() == nil {
 			n, err := purge(ctx, time.Now(), purgeBatch)

@@ -1,5 +1,7 @@
 // Package access decides who may do what: roles and their permissions,
-// password hashing (argon2id), personal API tokens and session secrets.
+// password hashing (argon2id), personal API tokens and session secrets,
+// and the Authenticator, which finds who presents a token or a session
+// cookie and signs users in, on the part of the store declared by Store.
 // The server's middleware applies it to every admin API route.
 package access
 
