@@ -1,64 +1,13 @@
 package storagetest
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/switchyard-dev/switchyard/storage"
 )
-
-func testScriptVersions(t *testing.T, s storage.Store) {
-	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "p", MatchScript: "return 1"}))
-	p.Description = "no script change"
-	p = must(s.UpdateProvider(ctx(t), p))
-	p.MatchScript = "return 2"
-	p = must(s.UpdateProvider(ctx(t), p))
-	// A rollback is a save of an old script: a new version.
-	old := must(s.GetScriptVersion(ctx(t), p.ID, 1))
-	p.MatchScript = old.Script
-	p = must(s.UpdateProvider(ctx(t), p))
-	if p.Version != 3 {
-		t.Fatalf("provider version %d after two script changes, want 3", p.Version)
-	}
-	vs := must(s.ScriptVersions(ctx(t), p.ID))
-	want := []string{"return 1", "return 2", "return 1"} // newest first
-	if len(vs) != 3 {
-		t.Fatalf("versions: %+v", vs)
-	}
-	for i, v := range vs {
-		if v.Version != 3-i || v.Script != want[i] || v.SavedAt.IsZero() {
-			t.Fatalf("version %d: %+v", i, v)
-		}
-	}
-
-	f := must(s.CreateFunction(ctx(t), storage.Function{Name: "f", ProviderID: p.ID, Script: "LOG.info(1)"}))
-	f.Script = "LOG.info(2)"
-	f = must(s.UpdateFunction(ctx(t), f))
-	fv := must(s.ScriptVersions(ctx(t), f.ID))
-	if len(fv) != 2 || fv[0].Version != 2 || fv[0].Script != "LOG.info(2)" || fv[1].Script != "LOG.info(1)" {
-		t.Fatalf("function versions: %+v", fv)
-	}
-	if _, err := s.GetScriptVersion(ctx(t), f.ID, 3); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("missing version: %v", err)
-	}
-	if _, err := s.ScriptVersions(ctx(t), uuid.NewString()); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("versions of nothing: %v", err)
-	}
-
-	check(s.DeleteFunction(ctx(t), f.ID))
-	check(s.DeleteProvider(ctx(t), p.ID))
-	if _, err := s.GetScriptVersion(ctx(t), p.ID, 1); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("versions must go with their provider: %v", err)
-	}
-	if _, err := s.GetScriptVersion(ctx(t), f.ID, 1); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("versions must go with their function: %v", err)
-	}
-}
 
 func testFirstSeen(t *testing.T, s storage.Store) {
 	if !must(s.FirstSeen(ctx(t), "a", time.Hour)) {
