@@ -153,9 +153,11 @@ type MessageFilter struct {
 }
 
 // Store is the durable state of one Switchyard installation: the union
-// that every backend implements and the conformance suite checks. Its
-// consumers each declare the part they use (functions.Store for the
-// dispatcher, notify.Store for the outbound engine) and take only that.
+// that every backend implements and the conformance suite checks, part
+// by part. Its consumers each declare the part they use (functions.Store
+// for the dispatcher, functions.CatalogueStore for the catalogue,
+// notify.Store for the outbound engine, access.Store for users, tokens
+// and sessions, scripting.Deduper for DEDUPE) and take only that.
 //
 // Writes that return nil are durable (committed and fsync'd). Implementations
 // must be safe for concurrent use.

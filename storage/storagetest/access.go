@@ -11,8 +11,24 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
+
+// RunAccess runs the tests of users, tokens and sessions against the
+// backend that open returns: access.Store is all they need.
+func RunAccess(t *testing.T, open func(t *testing.T) access.Store) {
+	run(t, open, []test[access.Store]{
+		{"UserCRUD", testUserCRUD},
+		{"UserNames", testUserNames},
+		{"Tokens", testTokens},
+		{"Sessions", testSessions},
+		{"SessionsOfUser", testSessionsOfUser},
+		{"RecordLogin", testRecordLogin},
+		{"PurgeSessions", testPurgeSessions},
+		{"DeleteUserCascades", testDeleteUserCascades},
+	})
+}
 
 // NewSessionID returns a session id as the server makes one: the hex
 // SHA-256 of a random cookie value.
@@ -27,7 +43,7 @@ func tokenHash(token string) []byte {
 	return sum[:]
 }
 
-func testUserCRUD(t *testing.T, s storage.Store) {
+func testUserCRUD(t *testing.T, s access.Store) {
 	u := must(s.CreateUser(ctx(t), storage.User{Name: "Alice", DisplayName: "Alice A.", Role: storage.RoleAdmin, PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"}))
 	if id, err := uuid.Parse(u.ID); err != nil || id.Version() != 7 {
 		t.Fatalf("id %q is not a UUIDv7", u.ID)
@@ -91,7 +107,7 @@ func testUserCRUD(t *testing.T, s storage.Store) {
 	must(s.CreateUser(ctx(t), storage.User{Name: "ALICE", Role: storage.RoleViewer}))
 }
 
-func testUserNames(t *testing.T, s storage.Store) {
+func testUserNames(t *testing.T, s access.Store) {
 	alice := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer}))
 	bob := must(s.CreateUser(ctx(t), storage.User{Name: "Bob", Role: storage.RoleViewer}))
 	_, err := s.CreateUser(ctx(t), storage.User{Name: "ALICE", Role: storage.RoleViewer})
@@ -123,7 +139,7 @@ func testUserNames(t *testing.T, s storage.Store) {
 	must(s.CreateUser(ctx(t), storage.User{Name: "bob", Role: storage.RoleViewer}))
 }
 
-func testTokens(t *testing.T, s storage.Store) {
+func testTokens(t *testing.T, s access.Store) {
 	alice := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleEditor}))
 	bob := must(s.CreateUser(ctx(t), storage.User{Name: "bob", Role: storage.RoleViewer}))
 	exp := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -189,7 +205,7 @@ func testTokens(t *testing.T, s storage.Store) {
 	must(s.CreateToken(ctx(t), storage.APIToken{UserID: bob.ID, Name: "again", Hash: tokenHash("one")}))
 }
 
-func testSessions(t *testing.T, s storage.Store) {
+func testSessions(t *testing.T, s access.Store) {
 	u := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer}))
 	now := time.Now().UTC()
 	created := now.Add(-time.Minute).Truncate(time.Microsecond)
@@ -228,7 +244,7 @@ func testSessions(t *testing.T, s storage.Store) {
 	}
 }
 
-func testSessionsOfUser(t *testing.T, s storage.Store) {
+func testSessionsOfUser(t *testing.T, s access.Store) {
 	alice := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer}))
 	bob := must(s.CreateUser(ctx(t), storage.User{Name: "bob", Role: storage.RoleViewer}))
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -278,7 +294,7 @@ func testSessionsOfUser(t *testing.T, s storage.Store) {
 	}
 }
 
-func testRecordLogin(t *testing.T, s storage.Store) {
+func testRecordLogin(t *testing.T, s access.Store) {
 	u := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer, PasswordHash: "old-hash"}))
 	// An admin changes the user after a sign-in read it...
 	changed := u
@@ -294,7 +310,7 @@ func testRecordLogin(t *testing.T, s storage.Store) {
 	wantErr(t, "unknown user", s.RecordLogin(ctx(t), uuid.NewString(), at), storage.ErrNotFound)
 }
 
-func testPurgeSessions(t *testing.T, s storage.Store) {
+func testPurgeSessions(t *testing.T, s access.Store) {
 	u := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleViewer}))
 	now := time.Now().UTC()
 	var ids []string
@@ -323,7 +339,7 @@ func testPurgeSessions(t *testing.T, s storage.Store) {
 	}
 }
 
-func testDeleteUserCascades(t *testing.T, s storage.Store) {
+func testDeleteUserCascades(t *testing.T, s access.Store) {
 	alice := must(s.CreateUser(ctx(t), storage.User{Name: "alice", Role: storage.RoleEditor}))
 	bob := must(s.CreateUser(ctx(t), storage.User{Name: "bob", Role: storage.RoleViewer}))
 	now := time.Now().UTC()

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -10,6 +11,24 @@ import (
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
+// Audit is the part of the store behind the audit log, which the server
+// alone uses: its middleware appends entries, its API lists them and its
+// purge loop deletes the old ones.
+type Audit interface {
+	AppendAudit(ctx context.Context, e storage.AuditEntry) error
+	ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEntry, string, error)
+	PurgeAudit(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
+
+// RunAudit runs the tests of the audit log against the backend that open
+// returns.
+func RunAudit(t *testing.T, open func(t *testing.T) Audit) {
+	run(t, open, []test[Audit]{
+		{"Audit", testAudit},
+		{"PurgeAudit", testPurgeAudit},
+	})
+}
+
 func auditIDs(es []storage.AuditEntry) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
@@ -18,7 +37,7 @@ func auditIDs(es []storage.AuditEntry) []string {
 	return out
 }
 
-func testAudit(t *testing.T, s storage.Store) {
+func testAudit(t *testing.T, s Audit) {
 	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond).UTC()
 	actions := []string{"provider.update", "provider.delete", "message.resubmit", "user.login", "provider"}
 	var entries []storage.AuditEntry // oldest first
@@ -134,7 +153,7 @@ func testAudit(t *testing.T, s storage.Store) {
 	}
 }
 
-func testPurgeAudit(t *testing.T, s storage.Store) {
+func testPurgeAudit(t *testing.T, s Audit) {
 	base := time.Now().Add(-10 * 24 * time.Hour).Truncate(time.Millisecond)
 	var ids []string
 	for i := range 5 {

@@ -1,15 +1,33 @@
 package storagetest
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/switchyard-dev/switchyard/storage"
+	"github.com/switchyard-dev/switchyard/scripting"
 )
 
-func testFirstSeen(t *testing.T, s storage.Store) {
+// Dedupe is the part of the store behind DEDUPE: what scripts use
+// (scripting.Deduper), and the purge of expired keys, which the server
+// runs.
+type Dedupe interface {
+	scripting.Deduper
+	PurgeSeen(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// RunDedupe runs the tests of DEDUPE keys against the backend that open
+// returns.
+func RunDedupe(t *testing.T, open func(t *testing.T) Dedupe) {
+	run(t, open, []test[Dedupe]{
+		{"FirstSeen", testFirstSeen},
+		{"PurgeSeen", testPurgeSeen},
+	})
+}
+
+func testFirstSeen(t *testing.T, s Dedupe) {
 	if !must(s.FirstSeen(ctx(t), "a", time.Hour)) {
 		t.Fatal("a new key must be first")
 	}
@@ -43,7 +61,7 @@ func testFirstSeen(t *testing.T, s storage.Store) {
 	}
 }
 
-func testPurgeSeen(t *testing.T, s storage.Store) {
+func testPurgeSeen(t *testing.T, s Dedupe) {
 	must(s.FirstSeen(ctx(t), "hour", time.Hour))
 	must(s.FirstSeen(ctx(t), "day", 24*time.Hour))
 	if n := must(s.PurgeSeen(ctx(t), time.Now(), 100)); n != 0 {

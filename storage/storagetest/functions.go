@@ -11,10 +11,45 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchyard-dev/switchyard/functions"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
-func testProviderCRUD(t *testing.T, s storage.Store) {
+// Functions is the part of the store behind providers, functions and
+// messages: what the dispatcher (functions.Store) and the catalogue
+// (functions.CatalogueStore) use, and what the server alone uses: the
+// admin API's reads and the purge of old messages.
+type Functions interface {
+	functions.Store
+	functions.CatalogueStore
+	GetProvider(ctx context.Context, id string) (storage.Provider, error)
+	GetFunction(ctx context.Context, id string) (storage.Function, error)
+	ScriptVersions(ctx context.Context, id string) ([]storage.ScriptVersion, error)
+	GetScriptVersion(ctx context.Context, id string, version int) (storage.ScriptVersion, error)
+	ListMessages(ctx context.Context, f storage.MessageFilter) ([]storage.Message, string, error)
+	PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
+
+// RunFunctions runs the tests of providers, functions, their script
+// versions and messages against the backend that open returns.
+func RunFunctions(t *testing.T, open func(t *testing.T) Functions) {
+	run(t, open, []test[Functions]{
+		{"ProviderCRUD", testProviderCRUD},
+		{"ProviderSecrets", testProviderSecrets},
+		{"ProviderOrder", testProviderOrder},
+		{"FunctionCRUD", testFunctionCRUD},
+		{"DeleteProviderInUse", testDeleteProviderInUse},
+		{"MessageLifecycle", testMessageLifecycle},
+		{"ListMessagesFiltersAndPages", testListMessages},
+		{"PendingMessages", testPendingMessages},
+		{"PurgeMessages", testPurge},
+		{"ConcurrentAppends", testConcurrentAppends},
+		{"NotFound", testNotFound},
+		{"ScriptVersions", testScriptVersions},
+	})
+}
+
+func testProviderCRUD(t *testing.T, s Functions) {
 	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "GitHub", Active: true, MatchScript: "return true", Properties: map[string]string{"a": "b"}, MatchTimeoutMS: 1000}))
 	if p.ID == "" || p.Version != 1 || p.Sequence != 1 || p.CreatedAt.IsZero() {
 		t.Fatalf("created provider lacks id/version/sequence/time: %+v", p)
@@ -44,7 +79,7 @@ func testProviderCRUD(t *testing.T, s storage.Store) {
 	}
 }
 
-func testProviderSecrets(t *testing.T, s storage.Store) {
+func testProviderSecrets(t *testing.T, s Functions) {
 	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "x", Secrets: map[string]string{"secret": "s3cr3t"}}))
 	got := must(s.GetProvider(ctx(t), p.ID))
 	if got.Secrets["secret"] != "s3cr3t" {
@@ -64,7 +99,7 @@ func testProviderSecrets(t *testing.T, s storage.Store) {
 	}
 }
 
-func testProviderOrder(t *testing.T, s storage.Store) {
+func testProviderOrder(t *testing.T, s Functions) {
 	var ids []string
 	for i := range 3 {
 		p := must(s.CreateProvider(ctx(t), storage.Provider{Name: fmt.Sprint("p", i)}))
@@ -98,7 +133,7 @@ func testProviderOrder(t *testing.T, s storage.Store) {
 	}
 }
 
-func testFunctionCRUD(t *testing.T, s storage.Store) {
+func testFunctionCRUD(t *testing.T, s Functions) {
 	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "p"}))
 	if _, err := s.CreateFunction(ctx(t), storage.Function{Name: "f", ProviderID: uuid.NewString()}); !errors.Is(err, storage.ErrInvalid) {
 		t.Fatalf("function for a missing provider: want ErrInvalid, got %v", err)
@@ -124,7 +159,7 @@ func testFunctionCRUD(t *testing.T, s storage.Store) {
 	}
 }
 
-func testDeleteProviderInUse(t *testing.T, s storage.Store) {
+func testDeleteProviderInUse(t *testing.T, s Functions) {
 	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "p"}))
 	f := must(s.CreateFunction(ctx(t), storage.Function{Name: "f", ProviderID: p.ID}))
 	if err := s.DeleteProvider(ctx(t), p.ID); !errors.Is(err, storage.ErrConflict) {
@@ -152,7 +187,7 @@ func NewMessage(t testing.TB, at time.Time, uri string) storage.Message {
 	}
 }
 
-func testMessageLifecycle(t *testing.T, s storage.Store) {
+func testMessageLifecycle(t *testing.T, s Functions) {
 	m := NewMessage(t, time.Now(), "git/push")
 	body := []byte("{\"a\":\"\xff\xfe bytes\"}")
 	check(s.AppendMessage(ctx(t), m, body))
@@ -183,7 +218,7 @@ func testMessageLifecycle(t *testing.T, s storage.Store) {
 	}
 }
 
-func testListMessages(t *testing.T, s storage.Store) {
+func testListMessages(t *testing.T, s Functions) {
 	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	var ids []string
 	for i := range 30 {
@@ -253,7 +288,7 @@ func testListMessages(t *testing.T, s storage.Store) {
 	}
 }
 
-func testPendingMessages(t *testing.T, s storage.Store) {
+func testPendingMessages(t *testing.T, s Functions) {
 	var ids []string
 	for i := range 5 {
 		m := NewMessage(t, time.Now().Add(time.Duration(i)*time.Millisecond), "u")
@@ -271,7 +306,7 @@ func testPendingMessages(t *testing.T, s storage.Store) {
 	}
 }
 
-func testPurge(t *testing.T, s storage.Store) {
+func testPurge(t *testing.T, s Functions) {
 	old := NewMessage(t, time.Now().Add(-8*24*time.Hour), "u")
 	old2 := NewMessage(t, time.Now().Add(-7*24*time.Hour-time.Minute), "u")
 	fresh := NewMessage(t, time.Now(), "u")
@@ -301,7 +336,7 @@ func testPurge(t *testing.T, s storage.Store) {
 	}
 }
 
-func testConcurrentAppends(t *testing.T, s storage.Store) {
+func testConcurrentAppends(t *testing.T, s Functions) {
 	const n = 200
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -323,7 +358,7 @@ func testConcurrentAppends(t *testing.T, s storage.Store) {
 	}
 }
 
-func testNotFound(t *testing.T, s storage.Store) {
+func testNotFound(t *testing.T, s Functions) {
 	for name, fn := range map[string]func() error{
 		"provider":     func() error { _, err := s.GetProvider(ctx(t), uuid.NewString()); return err },
 		"malformed id": func() error { _, err := s.GetProvider(ctx(t), "../etc"); return err },
@@ -339,7 +374,7 @@ func testNotFound(t *testing.T, s storage.Store) {
 	}
 }
 
-func testScriptVersions(t *testing.T, s storage.Store) {
+func testScriptVersions(t *testing.T, s Functions) {
 	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "p", MatchScript: "return 1"}))
 	p.Description = "no script change"
 	p = must(s.UpdateProvider(ctx(t), p))

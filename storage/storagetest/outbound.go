@@ -12,8 +12,35 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchyard-dev/switchyard/notify"
 	"github.com/switchyard-dev/switchyard/storage"
 )
+
+// Notify is the part of the store behind outbound delivery: what the
+// outbound engine uses (notify.Store), and what the server alone uses:
+// the admin API's endpoint edit and the purge of old deliveries and
+// events.
+type Notify interface {
+	notify.Store
+	UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage.Endpoint, error)
+	PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
+
+// RunNotify runs the tests of endpoints, events, deliveries and settings
+// against the backend that open returns.
+func RunNotify(t *testing.T, open func(t *testing.T) Notify) {
+	run(t, open, []test[Notify]{
+		{"EndpointCRUD", testEndpointCRUD},
+		{"AppendEvent", testAppendEvent},
+		{"DueDeliveries", testDueDeliveries},
+		{"RecordAttempt", testRecordAttempt},
+		{"Replay", testReplay},
+		{"ListDeliveries", testListDeliveries},
+		{"PurgeDeliveries", testPurgeDeliveries},
+		{"Settings", testSettings},
+		{"ConcurrentAttempts", testConcurrentAttempts},
+	})
+}
 
 // NewID returns a fresh UUIDv7 whose time is at's millisecond.
 func NewID(t testing.TB, at time.Time) string {
@@ -47,7 +74,7 @@ func dueAt(d storage.Delivery, at time.Time) storage.Delivery {
 }
 
 // publish appends an event created at `at` with ds and returns it.
-func publish(t *testing.T, s storage.Store, at time.Time, ds ...storage.Delivery) storage.Event {
+func publish(t *testing.T, s Notify, at time.Time, ds ...storage.Delivery) storage.Event {
 	ev := storage.Event{ID: NewID(t, at), Type: "build.done", Time: at.UTC(), Title: "Build 7", Data: map[string]any{"n": 7.0}, Source: "api"}
 	for i := range ds {
 		ds[i].EventID = ev.ID
@@ -57,7 +84,7 @@ func publish(t *testing.T, s storage.Store, at time.Time, ds ...storage.Delivery
 }
 
 // finish records one attempt that moves d to status.
-func finish(t *testing.T, s storage.Store, id, status string, at time.Time) storage.Delivery {
+func finish(t *testing.T, s Notify, id, status string, at time.Time) storage.Delivery {
 	return must(s.RecordAttempt(ctx(t), id, storage.Attempt{At: at, Status: 500}, storage.DeliveryUpdate{Status: status}))
 }
 
@@ -90,7 +117,7 @@ func fullEndpoint() storage.Endpoint {
 	}
 }
 
-func testEndpointCRUD(t *testing.T, s storage.Store) {
+func testEndpointCRUD(t *testing.T, s Notify) {
 	e := must(s.CreateEndpoint(ctx(t), fullEndpoint()))
 	if u, err := uuid.Parse(e.ID); err != nil || u.Version() != 7 {
 		t.Fatalf("id %q is not a UUIDv7", e.ID)
@@ -184,7 +211,7 @@ func testEndpointCRUD(t *testing.T, s storage.Store) {
 	}
 }
 
-func testAppendEvent(t *testing.T, s storage.Store) {
+func testAppendEvent(t *testing.T, s Notify) {
 	now := time.Now().UTC()
 	ep := uuid.NewString()
 	d1 := newDelivery(t, now, ep, "")
@@ -245,7 +272,7 @@ func testAppendEvent(t *testing.T, s storage.Store) {
 	}
 }
 
-func testDueDeliveries(t *testing.T, s storage.Store) {
+func testDueDeliveries(t *testing.T, s Notify) {
 	now := time.Now().UTC()
 	at := func(d time.Duration) time.Time { return now.Add(d) }
 	// "a" < "ab" < "b" < "c": a lane that prefixes another stays apart.
@@ -292,7 +319,7 @@ func testDueDeliveries(t *testing.T, s storage.Store) {
 	}
 }
 
-func testRecordAttempt(t *testing.T, s storage.Store) {
+func testRecordAttempt(t *testing.T, s Notify) {
 	now := time.Now().UTC()
 	ep := uuid.NewString()
 	// Distinct times: ids made in one millisecond need not sort in order.
@@ -365,7 +392,7 @@ func testRecordAttempt(t *testing.T, s storage.Store) {
 	}
 }
 
-func testReplay(t *testing.T, s storage.Store) {
+func testReplay(t *testing.T, s Notify) {
 	base := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
 	at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Second) }
 	e1, e2 := uuid.NewString(), uuid.NewString()
@@ -437,7 +464,7 @@ func testReplay(t *testing.T, s storage.Store) {
 	}
 }
 
-func testListDeliveries(t *testing.T, s storage.Store) {
+func testListDeliveries(t *testing.T, s Notify) {
 	base := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
 	e1, e2 := uuid.NewString(), uuid.NewString()
 	var all []storage.Delivery
@@ -531,7 +558,7 @@ func testListDeliveries(t *testing.T, s storage.Store) {
 	}
 }
 
-func testPurgeDeliveries(t *testing.T, s storage.Store) {
+func testPurgeDeliveries(t *testing.T, s Notify) {
 	now := time.Now().UTC()
 	old := now.Add(-8 * 24 * time.Hour)
 	ep := uuid.NewString()
@@ -594,7 +621,7 @@ func must2[A, B any](a A, b B, err error) (A, B) {
 	return a, b
 }
 
-func testSettings(t *testing.T, s storage.Store) {
+func testSettings(t *testing.T, s Notify) {
 	if v := must(s.Setting(ctx(t), "paused")); v != nil {
 		t.Fatalf("unset setting: %q", v)
 	}
@@ -618,7 +645,7 @@ func testSettings(t *testing.T, s storage.Store) {
 	}
 }
 
-func testConcurrentAttempts(t *testing.T, s storage.Store) {
+func testConcurrentAttempts(t *testing.T, s Notify) {
 	const n, tries = 40, 4
 	now := time.Now().UTC()
 	var ds []storage.Delivery

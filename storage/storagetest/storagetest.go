@@ -1,63 +1,74 @@
 // Package storagetest is the conformance suite every storage backend runs:
 // the same test bodies against bolt today and postgres later.
+//
+// The suite is cut by the parts of the store that its consumers use, so
+// that a new backend can pass it one part at a time: RunFunctions,
+// RunDedupe, RunNotify, RunAccess and RunAudit each take a constructor of
+// only the interface they test, and Run runs them all on a whole
+// storage.Store.
+//
+// A part's interface is what its consumers declare (functions.Store and
+// functions.CatalogueStore, scripting.Deduper, notify.Store,
+// access.Store), imported from their packages so that the suite tests
+// exactly what they take, and what the server alone uses of that part
+// (the admin API's reads and edits, the retention purges, the audit
+// log), which is listed here: the server holds the whole store, and
+// storagetest cannot import it (server imports storage/bolt, whose tests
+// import storagetest). As storagetest imports the consumers, their own
+// tests import it from external test packages (package functions_test),
+// never from inside the package (an import cycle).
 package storagetest
 
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 
+	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // Opener opens a fresh, empty store for one test; the suite closes it.
 type Opener func(t *testing.T) storage.Store
 
-// Run runs the whole suite against the backend that open returns.
+// Run runs the whole suite, every part, against the backend that open
+// returns.
 func Run(t *testing.T, open Opener) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s storage.Store)
-	}{
-		{"ProviderCRUD", testProviderCRUD},
-		{"ProviderSecrets", testProviderSecrets},
-		{"ProviderOrder", testProviderOrder},
-		{"FunctionCRUD", testFunctionCRUD},
-		{"DeleteProviderInUse", testDeleteProviderInUse},
-		{"MessageLifecycle", testMessageLifecycle},
-		{"ListMessagesFiltersAndPages", testListMessages},
-		{"PendingMessages", testPendingMessages},
-		{"PurgeMessages", testPurge},
-		{"ConcurrentAppends", testConcurrentAppends},
-		{"NotFound", testNotFound},
-		{"ScriptVersions", testScriptVersions},
-		{"FirstSeen", testFirstSeen},
-		{"PurgeSeen", testPurgeSeen},
-		{"EndpointCRUD", testEndpointCRUD},
-		{"AppendEvent", testAppendEvent},
-		{"DueDeliveries", testDueDeliveries},
-		{"RecordAttempt", testRecordAttempt},
-		{"Replay", testReplay},
-		{"ListDeliveries", testListDeliveries},
-		{"PurgeDeliveries", testPurgeDeliveries},
-		{"Settings", testSettings},
-		{"ConcurrentAttempts", testConcurrentAttempts},
-		{"UserCRUD", testUserCRUD},
-		{"UserNames", testUserNames},
-		{"Tokens", testTokens},
-		{"Sessions", testSessions},
-		{"SessionsOfUser", testSessionsOfUser},
-		{"RecordLogin", testRecordLogin},
-		{"PurgeSessions", testPurgeSessions},
-		{"DeleteUserCascades", testDeleteUserCascades},
-		{"Audit", testAudit},
-		{"PurgeAudit", testPurgeAudit},
-	}
+	RunFunctions(t, func(t *testing.T) Functions { return open(t) })
+	RunDedupe(t, func(t *testing.T) Dedupe { return open(t) })
+	RunNotify(t, func(t *testing.T) Notify { return open(t) })
+	RunAccess(t, func(t *testing.T) access.Store { return open(t) })
+	RunAudit(t, func(t *testing.T) Audit { return open(t) })
+}
+
+// The parts together are the whole store: every method of storage.Store
+// is in the interface of one part or another.
+var _ storage.Store = (interface {
+	Functions
+	Dedupe
+	Notify
+	access.Store
+	Audit
+	io.Closer
+})(nil)
+
+// test is one test of a part, run on a store of the part's interface S.
+type test[S any] struct {
+	name string
+	fn   func(t *testing.T, s S)
+}
+
+// run runs each test in parallel on a fresh store from open, and closes
+// the store afterwards if it has a Close method.
+func run[S any](t *testing.T, open func(t *testing.T) S, tests []test[S]) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t)
-			t.Cleanup(func() { s.Close() })
+			if c, ok := any(s).(io.Closer); ok {
+				t.Cleanup(func() { c.Close() })
+			}
 			defer func() {
 				if r := recover(); r != nil {
 					f, ok := r.(failure)
@@ -75,7 +86,7 @@ func Run(t *testing.T, open Opener) {
 func ctx(t *testing.T) context.Context { return t.Context() }
 
 // failure carries an unexpected error from must/check to the test's
-// recover in Run, which fails the test with it.
+// recover in run, which fails the test with it.
 type failure struct{ err error }
 
 func must[T any](v T, err error) T {
