@@ -209,27 +209,28 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// audit records an entry; a failure is logged (the change is made).
+// audit records an entry about a request, with the client's
+// address.
 func (s *Server) audit(c echo.Context, e storage.AuditEntry) {
-	id, err := uuid.NewV7()
-	if err == nil {
-		e.ID, e.Time, e.IP = id.String(), time.Now().UTC(), c.RealIP()
-		err = s.store.AppendAudit(c.Request().Context(), e)
-	}
-	if err != nil {
-		s.log.Error("recording an audit entry", "action", e.Action, "actor", e.Actor, "err", err)
-	}
+	e.IP = c.RealIP()
+	s.appendAudit(c.Request().Context(), e)
 }
 
 // auditDisabled records that the outbound engine disabled an endpoint.
 func (s *Server) auditDisabled(ctx context.Context, ep storage.Endpoint, reason string) {
+	s.appendAudit(ctx, storage.AuditEntry{Actor: "system", Action: "endpoint.disable", Target: ep.ID, Detail: ep.Name + ": " + reason})
+}
+
+// appendAudit records an entry with a new id and the time; a failure is
+// logged (the change is made).
+func (s *Server) appendAudit(ctx context.Context, e storage.AuditEntry) {
 	id, err := uuid.NewV7()
 	if err == nil {
-		err = s.store.AppendAudit(ctx, storage.AuditEntry{ID: id.String(), Time: time.Now().UTC(), Actor: "system",
-			Action: "endpoint.disable", Target: ep.ID, Detail: ep.Name + ": " + reason})
+		e.ID, e.Time = id.String(), time.Now().UTC()
+		err = s.store.AppendAudit(ctx, e)
 	}
 	if err != nil {
-		s.log.Error("recording an audit entry", "action", "endpoint.disable", "actor", "system", "err", err)
+		s.log.Error("recording an audit entry", "action", e.Action, "actor", e.Actor, "err", err)
 	}
 }
 
