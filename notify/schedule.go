@@ -2,8 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/storage"
@@ -24,59 +22,6 @@ import (
 // maxFreshPerLane bounds the fresh deliveries of one lane, so that a dead
 // endpoint's backlog waits in the store rather than in memory.
 const maxFreshPerLane = 1024
-
-// enqueue stores an event with its deliveries and wakes the loop.
-func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
-	// Before the write: once it commits, a scan could read the deliveries
-	// from the store. Claiming their ids as fresh makes scans pass them
-	// over, so each is started once, from memory. The event is cached for
-	// the same reason.
-	e.mu.Lock()
-	cached := len(e.events) < maxCachedEvents
-	if cached {
-		c := &cachedEvent{ev: ev, refs: len(ds)}
-		if ev.Data != nil {
-			c.data, _ = json.Marshal(ev.Data) // on error, each body reports it
-		}
-		e.events[ev.ID] = c
-	}
-	claimed := make([]bool, len(ds))
-	overflow := false
-	for i, d := range ds {
-		if len(e.freshIDs) < maxFresh && e.freshN[d.Lane] < maxFreshPerLane {
-			e.freshIDs[d.ID] = struct{}{}
-			e.freshN[d.Lane]++
-			claimed[i] = true
-		} else {
-			overflow = true
-		}
-	}
-	e.mu.Unlock()
-	err := e.store.AppendEvent(ctx, ev, ds)
-	e.mu.Lock()
-	for i, d := range ds {
-		switch {
-		case !claimed[i]:
-		case err != nil:
-			e.unclaim(d)
-		default: // durable now: it may start
-			e.fresh[d.Lane] = append(e.fresh[d.Lane], d)
-		}
-	}
-	if err != nil && cached {
-		delete(e.events, ev.ID)
-	}
-	e.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("notify: record event: %w", err)
-	}
-	if overflow {
-		e.rescan()
-	} else {
-		e.kick()
-	}
-	return nil
-}
 
 // unclaim drops a delivery's fresh claim. Called with e.mu held.
 func (e *Engine) unclaim(d storage.Delivery) {
@@ -262,4 +207,31 @@ func (e *Engine) recorded(id string) {
 	e.ended[id] = e.round
 	e.mu.Unlock()
 	e.kick()
+}
+
+// kick wakes the delivery loop.
+func (e *Engine) kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// lane returns the lane of key, creating it. Called with e.mu held.
+func (e *Engine) lane(key string) *lane {
+	if l, ok := e.lanes[key]; ok {
+		return l
+	}
+	var l *lane
+	switch t, ok := e.targets[key]; {
+	case ok:
+		l = newLane(key, t)
+	case isCallbackLane(key):
+		l = newLane(key, nil)
+	default:
+		l = newLane(key, nil)
+		l.deleted = true
+	}
+	e.lanes[key] = l
+	return l
 }
