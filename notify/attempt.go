@@ -16,8 +16,24 @@ import (
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
+// The attempt stage: one try at a delivery, in its own goroutine. It
+// reads the event, builds the request (request.go), sends it, judges the
+// answer, tells the scheduler the lane's slot is free, records the outcome
+// with the next attempt's time (retry.go), and hands the outcome to the
+// health stage.
+
+// recordTimeout bounds writing an attempt's outcome.
+const recordTimeout = 30 * time.Second
+
 // defaultPolicy is the retry policy of callbacks.
 var defaultPolicy = storage.RetryPolicy{MaxAttempts: len(defaultSchedule), Backoff: "exponential"}
+
+// launch runs an attempt at d, which the scheduler has given a slot in l,
+// in its own goroutine; Close waits for it.
+func (e *Engine) launch(d storage.Delivery, l *lane) {
+	e.attempts.Add(1)
+	go e.attempt(d, l)
+}
 
 // attempt makes one attempt at d and records it.
 func (e *Engine) attempt(d storage.Delivery, l *lane) {
@@ -25,9 +41,7 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	ctx := e.work
 	start := time.Now()
 	policy, final := defaultPolicy, false
-	e.mu.Lock()
-	t, deleted := l.target, l.deleted
-	e.mu.Unlock()
+	t, deleted := e.sched.target(l)
 
 	var r result
 	ev, data, err := e.event(ctx, d.EventID)
@@ -53,13 +67,13 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	if ctx.Err() != nil {
 		// Shutting down: the attempt did not really happen; the delivery
 		// stays due and is made again after the next start.
-		e.answered(l, nil, now)
-		e.recorded(d.ID)
+		e.sched.answered(l, nil, now)
+		e.sched.recorded(d.ID)
 		return
 	}
 	// The lane's slot is free once the answer is in; the delivery stays
 	// held until its outcome is written.
-	e.answered(l, &r, now)
+	e.sched.answered(l, &r, now)
 
 	u := storage.DeliveryUpdate{Status: storage.DeliveryFailed}
 	outcome := "failed"
@@ -80,7 +94,7 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	if _, err := e.store.RecordAttempt(rctx, d.ID, r.attempt, u); err != nil {
 		e.log.Error("recording a delivery attempt; the delivery will be attempted again", "delivery", d.ID, "err", err)
 	} else if u.Status != storage.DeliveryPending {
-		e.finished(d.EventID)
+		e.events.release(d.EventID)
 	}
 	if e.observer != nil {
 		e.observer.Attempted(outcome, time.Duration(r.attempt.LatencyMS*float64(time.Millisecond)))
@@ -88,7 +102,17 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	if t != nil && !deleted {
 		e.health(rctx, t.ep.ID, d, r, u.Status)
 	}
-	e.recorded(d.ID)
+	e.sched.recorded(d.ID)
+}
+
+// event returns a delivery's event, from memory when it can, with its
+// data as JSON when that is known (nil otherwise).
+func (e *Engine) event(ctx context.Context, id string) (storage.Event, []byte, error) {
+	if ev, data, ok := e.events.get(id); ok {
+		return ev, data, nil
+	}
+	ev, err := e.store.GetEvent(ctx, id)
+	return ev, nil, err
 }
 
 // result is what one attempt found out.

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -31,14 +32,6 @@ import (
 const (
 	DefaultPollInterval = 500 * time.Millisecond
 	DefaultMaxInFlight  = 512
-	// maxCachedEvents bounds the events kept in memory for their pending
-	// deliveries; past it, attempts read the event from the store.
-	maxCachedEvents = 10000
-	// maxFresh bounds the just-published deliveries kept in memory to be
-	// started without reading them back; past it, they wait in the store.
-	maxFresh = 20000
-	// recordTimeout bounds writing an attempt's outcome.
-	recordTimeout = 30 * time.Second
 )
 
 // pausedSetting is the store setting that holds the global pause switch.
@@ -71,46 +64,74 @@ type Options struct {
 	OnDisable func(ctx context.Context, ep storage.Endpoint, reason string)
 }
 
-// Engine publishes events and delivers them.
+// Engine publishes events and delivers them. Each stage has its file:
+// publish.go (an event becomes deliveries), schedule.go (which due
+// delivery starts when), attempt.go (one request and its outcome) and
+// health.go (an endpoint's failure record); this one wires them.
 type Engine struct {
 	store     Store
 	client    *http.Client
 	log       *slog.Logger
 	observer  Observer
 	onDisable func(ctx context.Context, ep storage.Endpoint, reason string)
-	poll      time.Duration
-	maxBusy   int
 
-	mu       sync.Mutex
-	targets  map[string]*target // every endpoint, by id
-	lanes    map[string]*lane
-	inflight map[string]struct{} // deliveries being attempted or recorded
-	busy     int                 // attempts waiting for an answer
-	// A round reads due deliveries from a snapshot; an attempt that ends
-	// while the round runs may have been read before its outcome was
-	// written. round numbers the rounds, and ended notes the round during
-	// which each attempt ended, so that a round skips those.
-	round uint64
-	ended map[string]uint64
-	// fresh holds deliveries just published, by lane, so the loop can
-	// start them without reading them back from the store. They are in
-	// the store's due index too, and are skipped there while held here.
-	fresh    map[string][]storage.Delivery
-	freshIDs map[string]struct{}
-	freshN   map[string]int // fresh ids claimed, by lane
-	scan     atomic.Bool    // the store may hold due deliveries not yet read
-	events   map[string]*cachedEvent
+	endpoints endpoints  // every endpoint, ready to send to
+	events    eventCache // the events of pending deliveries
+	sched     *scheduler // the lanes and the deliveries in hand
+	healthMu  sync.Mutex // serialises endpoint health changes
 
-	healthMu sync.Mutex // serialises endpoint health changes
-
-	paused   atomic.Bool
-	wake     chan struct{}
 	stopLoop context.CancelFunc
 	abort    context.CancelFunc // ends attempts still running at Close's deadline
 	work     context.Context
 	loopDone chan struct{}
 	attempts sync.WaitGroup
-	rounds   atomic.Uint64 // loop rounds, for tests
+}
+
+// endpoints is the engine's view of the endpoints, each ready to send to:
+// a snapshot that publishing, the scheduler and the health stage read
+// without a lock. A reload replaces it whole, a health change one
+// endpoint at a time; writers hold mu until the scheduler's lanes have
+// the new settings, so that lanes see changes in the order they were made.
+type endpoints struct {
+	mu  sync.Mutex
+	cur atomic.Pointer[map[string]*target]
+}
+
+// all returns the current snapshot, by endpoint id; it must not be
+// modified.
+func (p *endpoints) all() map[string]*target {
+	if m := p.cur.Load(); m != nil {
+		return *m
+	}
+	return nil
+}
+
+func (p *endpoints) get(id string) (*target, bool) {
+	t, ok := p.all()[id]
+	return t, ok
+}
+
+// replace swaps in a new set of endpoints and has the lanes take it.
+func (p *endpoints) replace(targets map[string]*target, lanes *scheduler) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cur.Store(&targets)
+	lanes.reconfigure(targets)
+}
+
+// update replaces the target of endpoint id, unless a reload has dropped
+// the endpoint meanwhile, and has its lane take it.
+func (p *endpoints) update(id string, t *target, lanes *scheduler) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cur := p.all()
+	if _, ok := cur[id]; !ok {
+		return
+	}
+	next := maps.Clone(cur)
+	next[id] = t
+	p.cur.Store(&next)
+	lanes.configure(id, t)
 }
 
 // New returns an engine; Start loads the endpoints and starts delivering.
@@ -130,24 +151,16 @@ func New(o Options) (*Engine, error) {
 	hc := *o.Client
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	hc.Timeout = 0 // each attempt has its endpoint's timeout
-	return &Engine{
+	e := &Engine{
 		store:     o.Store,
 		client:    &hc,
 		log:       o.Logger,
 		observer:  o.Observer,
 		onDisable: o.OnDisable,
-		poll:      o.PollInterval,
-		maxBusy:   o.MaxInFlight,
-		targets:   map[string]*target{},
-		lanes:     map[string]*lane{},
-		inflight:  map[string]struct{}{},
-		ended:     map[string]uint64{},
-		fresh:     map[string][]storage.Delivery{},
-		freshIDs:  map[string]struct{}{},
-		freshN:    map[string]int{},
-		events:    map[string]*cachedEvent{},
-		wake:      make(chan struct{}, 1),
-	}, nil
+		events:    eventCache{m: map[string]*cachedEvent{}},
+	}
+	e.sched = newScheduler(o.Store, &e.endpoints, e.launch, o.Logger, o.PollInterval, o.MaxInFlight)
+	return e, nil
 }
 
 // Start loads the endpoints and the pause switch and starts the delivery
@@ -160,12 +173,15 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("notify: read the pause switch: %w", err)
 	}
-	e.paused.Store(string(v) == "true")
+	e.sched.paused.Store(string(v) == "true")
 	loopCtx, stop := context.WithCancel(context.Background())
 	work, abort := context.WithCancel(context.Background())
 	e.stopLoop, e.abort, e.work = stop, abort, work
 	e.loopDone = make(chan struct{})
-	go e.loop(loopCtx)
+	go func() {
+		defer close(e.loopDone)
+		e.sched.run(loopCtx)
+	}()
 	return nil
 }
 
@@ -213,25 +229,13 @@ func (e *Engine) Reload(ctx context.Context) error {
 		}
 		targets[ep.ID] = t
 	}
-	e.mu.Lock()
-	e.targets = targets
-	for key, l := range e.lanes {
-		if l.deleted || isCallbackLane(key) {
-			continue
-		}
-		if t, ok := targets[key]; ok {
-			l.configure(t)
-		} else {
-			l.deleted, l.target = true, nil
-		}
-	}
-	e.mu.Unlock()
-	e.rescan()
+	e.endpoints.replace(targets, e.sched)
+	e.sched.rescan()
 	return nil
 }
 
 // Paused reports whether outbound delivery is paused.
-func (e *Engine) Paused() bool { return e.paused.Load() }
+func (e *Engine) Paused() bool { return e.sched.paused.Load() }
 
 // SetPaused pauses or resumes all outbound delivery, durably. While
 // paused, events are still accepted and their deliveries wait.
@@ -239,14 +243,9 @@ func (e *Engine) SetPaused(ctx context.Context, paused bool) error {
 	if err := e.store.PutSetting(ctx, pausedSetting, []byte(fmt.Sprint(paused))); err != nil {
 		return fmt.Errorf("notify: save the pause switch: %w", err)
 	}
-	e.paused.Store(paused)
-	e.rescan()
+	e.sched.setPaused(paused)
 	return nil
 }
 
 // InFlight is how many attempts are running.
-func (e *Engine) InFlight() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.busy
-}
+func (e *Engine) InFlight() int { return e.sched.inFlight() }

@@ -9,15 +9,16 @@ import (
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
+// The health stage: after each attempt, an endpoint's failure record, and
+// disabling an endpoint that keeps failing or answers 410.
+
 // health updates an endpoint's failure record after an attempt: a 410
 // disables it at once; a success clears the record; an exhausted delivery
 // adds to it and disables the endpoint past its auto_disable thresholds.
 func (e *Engine) health(ctx context.Context, id string, d storage.Delivery, r result, status string) {
 	e.healthMu.Lock()
 	defer e.healthMu.Unlock()
-	e.mu.Lock()
-	t, ok := e.targets[id]
-	e.mu.Unlock()
+	t, ok := e.endpoints.get(id)
 	if !ok || !t.ep.Enabled {
 		return
 	}
@@ -82,13 +83,6 @@ func (e *Engine) setHealth(ctx context.Context, id string, h storage.EndpointHea
 	if err != nil {
 		return false
 	}
-	e.mu.Lock()
-	if _, ok := e.targets[id]; ok {
-		e.targets[id] = t
-		if l, ok := e.lanes[id]; ok {
-			l.configure(t)
-		}
-	}
-	e.mu.Unlock()
+	e.endpoints.update(id, t, e.sched)
 	return true
 }

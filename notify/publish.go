@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,15 +33,13 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 	}
 	now := time.Now().UTC()
 	ev.ID, ev.Time = id.String(), now
-	e.mu.Lock()
 	var ds []storage.Delivery
-	for _, t := range e.targets {
+	for _, t := range e.endpoints.all() {
 		if !t.ep.Enabled || !Subscribed(t.ep.EventTypes, ev.Type) {
 			continue
 		}
 		did, err := uuid.NewV7()
 		if err != nil {
-			e.mu.Unlock()
 			return ev, 0, err
 		}
 		ds = append(ds, storage.Delivery{
@@ -49,7 +48,6 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 			Status: storage.DeliveryPending, NextAt: &now, CreatedAt: now, UpdatedAt: now,
 		})
 	}
-	e.mu.Unlock()
 	if len(ds) == 0 {
 		return ev, 0, nil
 	}
@@ -59,57 +57,40 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 	return ev, len(ds), nil
 }
 
-// enqueue stores an event with its deliveries and wakes the loop.
+// enqueue stores an event with its deliveries and hands them to the
+// scheduler.
 func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
 	// Before the write: once it commits, a scan could read the deliveries
 	// from the store. Claiming their ids as fresh makes scans pass them
 	// over, so each is started once, from memory. The event is cached for
 	// the same reason.
-	e.mu.Lock()
-	cached := len(e.events) < maxCachedEvents
-	if cached {
-		c := &cachedEvent{ev: ev, refs: len(ds)}
-		if ev.Data != nil {
-			c.data, _ = json.Marshal(ev.Data) // on error, each body reports it
-		}
-		e.events[ev.ID] = c
-	}
-	claimed := make([]bool, len(ds))
-	overflow := false
-	for i, d := range ds {
-		if len(e.freshIDs) < maxFresh && e.freshN[d.Lane] < maxFreshPerLane {
-			e.freshIDs[d.ID] = struct{}{}
-			e.freshN[d.Lane]++
-			claimed[i] = true
-		} else {
-			overflow = true
-		}
-	}
-	e.mu.Unlock()
+	cached := e.events.add(ev, len(ds))
+	claimed, overflow := e.sched.claim(ds)
 	err := e.store.AppendEvent(ctx, ev, ds)
-	e.mu.Lock()
-	for i, d := range ds {
-		switch {
-		case !claimed[i]:
-		case err != nil:
-			e.unclaim(d)
-		default: // durable now: it may start
-			e.fresh[d.Lane] = append(e.fresh[d.Lane], d)
-		}
-	}
-	if err != nil && cached {
-		delete(e.events, ev.ID)
-	}
-	e.mu.Unlock()
+	e.sched.admit(ds, claimed, err == nil)
 	if err != nil {
+		if cached {
+			e.events.drop(ev.ID)
+		}
 		return fmt.Errorf("notify: record event: %w", err)
 	}
 	if overflow {
-		e.rescan()
+		e.sched.rescan()
 	} else {
-		e.kick()
+		e.sched.kick()
 	}
 	return nil
+}
+
+// maxCachedEvents bounds the events kept in memory for their pending
+// deliveries; past it, attempts read the event from the store.
+const maxCachedEvents = 10000
+
+// eventCache holds the events of pending deliveries, so that an attempt
+// does not read its event back from the store.
+type eventCache struct {
+	mu sync.Mutex
+	m  map[string]*cachedEvent
 }
 
 type cachedEvent struct {
@@ -118,28 +99,55 @@ type cachedEvent struct {
 	refs int    // deliveries not yet finished
 }
 
-// event returns a delivery's event, from memory when it can, with its
-// data as JSON when that is known (nil otherwise).
-func (e *Engine) event(ctx context.Context, id string) (storage.Event, []byte, error) {
-	e.mu.Lock()
-	c, ok := e.events[id]
-	e.mu.Unlock()
-	if ok {
-		return c.ev, c.data, nil
+// add caches ev for refs deliveries, unless the cache is full.
+func (c *eventCache) add(ev storage.Event, refs int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedEvents {
+		return false
 	}
-	ev, err := e.store.GetEvent(ctx, id)
-	return ev, nil, err
+	ce := &cachedEvent{ev: ev, refs: refs}
+	if ev.Data != nil {
+		ce.data, _ = json.Marshal(ev.Data) // on error, each body reports it
+	}
+	c.m[ev.ID] = ce
+	return true
 }
 
-// finished drops a finished delivery's hold on its cached event.
-func (e *Engine) finished(eventID string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c, ok := e.events[eventID]; ok {
-		if c.refs--; c.refs <= 0 {
-			delete(e.events, eventID)
+// get returns a cached event and its data as JSON (nil when not known).
+func (c *eventCache) get(id string) (storage.Event, []byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ce, ok := c.m[id]
+	if !ok {
+		return storage.Event{}, nil, false
+	}
+	return ce.ev, ce.data, true
+}
+
+// release drops a finished delivery's hold on its event.
+func (c *eventCache) release(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ce, ok := c.m[id]; ok {
+		if ce.refs--; ce.refs <= 0 {
+			delete(c.m, id)
 		}
 	}
+}
+
+// drop forgets an event whose write failed.
+func (c *eventCache) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+}
+
+// len is how many events are cached.
+func (c *eventCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
 }
 
 // Replay makes one finished delivery due again now, with a fresh retry
@@ -149,7 +157,7 @@ func (e *Engine) Replay(ctx context.Context, id string) (storage.Delivery, error
 	if err != nil {
 		return d, err
 	}
-	e.rescan()
+	e.sched.rescan()
 	return d, nil
 }
 
@@ -166,6 +174,6 @@ func (e *Engine) ReplayFailed(ctx context.Context, endpointID string, since, unt
 	if err != nil {
 		return 0, fmt.Errorf("replay: %w", err)
 	}
-	e.rescan()
+	e.sched.rescan()
 	return n, nil
 }
