@@ -44,19 +44,19 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	t, deleted := e.sched.target(l)
 
 	var r result
-	ev, data, err := e.event(ctx, d.EventID)
+	ev, err := e.event(ctx, d.EventID)
 	switch {
 	case err != nil:
 		r.attempt = storage.Attempt{At: start.UTC(), Error: "the event cannot be read: " + err.Error()}
 		final = !errors.Is(err, storage.ErrClosed) && ctx.Err() == nil
 	case d.Callback != nil:
-		r = send(ctx, e.client, callbackRequest(d.Callback, ev, d.ID), start)
+		r = send(ctx, e.client, callbackRequest(d.Callback, ev.Event, d.ID), start)
 	case deleted || t == nil:
 		r.attempt = storage.Attempt{At: start.UTC(), Error: "the endpoint was deleted"}
 		final = true
 	default:
 		policy = t.ep.Retry
-		o, err := t.request(ev, data, d.ID, start)
+		o, err := t.request(ev, d.ID, start)
 		if err != nil {
 			r.attempt = storage.Attempt{At: start.UTC(), Error: "building the request: " + err.Error()}
 		} else {
@@ -105,14 +105,12 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	e.sched.recorded(d.ID)
 }
 
-// event returns a delivery's event, from memory when it can, with its
-// data as JSON when that is known (nil otherwise).
-func (e *Engine) event(ctx context.Context, id string) (storage.Event, []byte, error) {
-	if ev, data, ok := e.events.get(id); ok {
-		return ev, data, nil
+// event returns a delivery's event, from memory when it can.
+func (e *Engine) event(ctx context.Context, id string) (storage.EncodedEvent, error) {
+	if ev, ok := e.events.get(id); ok {
+		return ev, nil
 	}
-	ev, err := e.store.GetEvent(ctx, id)
-	return ev, nil, err
+	return e.store.GetEvent(ctx, id)
 }
 
 // result is what one attempt found out.

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -51,7 +52,11 @@ func (e *Engine) probe(ctx context.Context, ep storage.Endpoint, ev storage.Even
 		return result{}, err
 	}
 	ev.ID, ev.Time = id.String(), now.UTC()
-	o, err := t.request(ev, nil, "msg_"+id.String(), now)
+	enc, err := storage.EncodeEvent(ev)
+	if err != nil {
+		return result{}, fmt.Errorf("notify: %w", err)
+	}
+	o, err := t.request(enc, "msg_"+id.String(), now)
 	if err != nil {
 		return result{}, invalid("building the request: %v", err)
 	}

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -64,9 +63,13 @@ func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Del
 	// from the store. Claiming their ids as fresh makes scans pass them
 	// over, so each is started once, from memory. The event is cached for
 	// the same reason.
-	cached := e.events.add(ev, len(ds))
+	enc, err := storage.EncodeEvent(ev)
+	if err != nil {
+		return fmt.Errorf("notify: record event: %w", err)
+	}
+	cached := e.events.add(enc, len(ds))
 	claimed, overflow := e.sched.claim(ds)
-	err := e.store.AppendEvent(ctx, ev, ds)
+	err = e.store.AppendEvent(ctx, enc, ds)
 	e.sched.admit(ds, claimed, err == nil)
 	if err != nil {
 		if cached {
@@ -94,35 +97,30 @@ type eventCache struct {
 }
 
 type cachedEvent struct {
-	ev   storage.Event
-	data []byte // ev.Data as JSON, made once for the default bodies
-	refs int    // deliveries not yet finished
+	ev   storage.EncodedEvent
+	refs int // deliveries not yet finished
 }
 
 // add caches ev for refs deliveries, unless the cache is full.
-func (c *eventCache) add(ev storage.Event, refs int) bool {
+func (c *eventCache) add(ev storage.EncodedEvent, refs int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= maxCachedEvents {
 		return false
 	}
-	ce := &cachedEvent{ev: ev, refs: refs}
-	if ev.Data != nil {
-		ce.data, _ = json.Marshal(ev.Data) // on error, each body reports it
-	}
-	c.m[ev.ID] = ce
+	c.m[ev.ID] = &cachedEvent{ev: ev, refs: refs}
 	return true
 }
 
-// get returns a cached event and its data as JSON (nil when not known).
-func (c *eventCache) get(id string) (storage.Event, []byte, bool) {
+// get returns a cached event.
+func (c *eventCache) get(id string) (storage.EncodedEvent, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ce, ok := c.m[id]
 	if !ok {
-		return storage.Event{}, nil, false
+		return storage.EncodedEvent{}, false
 	}
-	return ce.ev, ce.data, true
+	return ce.ev, true
 }
 
 // release drops a finished delivery's hold on its event.

@@ -125,11 +125,11 @@ type outgoing struct {
 }
 
 // request builds the request of one attempt at delivering ev with
-// webhook-id msgID. data is ev.Data as JSON, or nil to encode it here.
-func (t *target) request(ev storage.Event, data []byte, msgID string, now time.Time) (*outgoing, error) {
-	ev = localize(ev, t.ep.Language)
+// webhook-id msgID.
+func (t *target) request(ev storage.EncodedEvent, msgID string, now time.Time) (*outgoing, error) {
+	ev.Event = localize(ev.Event, t.ep.Language)
 	ts := strconv.FormatInt(now.UnixMilli(), 10)
-	v := vars(ev, ts)
+	v := vars(ev.Event, ts)
 	if t.usesSign && t.ep.SigningSecret != "" {
 		v.Sign = robotSign(t.ep.SigningSecret, ts)
 	}
@@ -148,7 +148,7 @@ func (t *target) request(ev storage.Event, data []byte, msgID string, now time.T
 	case ev.Type == ValidateType && t.body == nil:
 		o.body, err = json.Marshal(map[string]string{t.ep.MsgKey: ev.Message})
 	case t.body == nil:
-		o.body, err = t.defaultBody(ev, data)
+		o.body = t.defaultBody(ev)
 	case isJSON(o.header.Get("Content-Type")):
 		o.body, err = t.body.JSON(v)
 	default:
@@ -212,17 +212,11 @@ func isJSON(contentType string) bool {
 
 // defaultBody is the body without a template: the event as JSON, the
 // endpoint's extra_body, and the text under msg_key. It is written by
-// hand (it is made for every attempt); only data goes through
-// encoding/json.
-func (t *target) defaultBody(ev storage.Event, data []byte) ([]byte, error) {
-	switch {
-	case data != nil:
-	case ev.Data != nil:
-		var err error
-		if data, err = json.Marshal(ev.Data); err != nil {
-			return nil, fmt.Errorf("data: %w", err)
-		}
-	default:
+// hand (it is made for every attempt); data is embedded as it was
+// encoded at publish.
+func (t *target) defaultBody(ev storage.EncodedEvent) []byte {
+	data := []byte(ev.DataJSON)
+	if data == nil {
 		data = []byte("{}")
 	}
 	b := make([]byte, 0, 192+len(ev.Title)+len(ev.SubTitle)+2*len(ev.Message)+len(data)+len(t.extra))
@@ -248,8 +242,8 @@ func (t *target) defaultBody(ev storage.Event, data []byte) ([]byte, error) {
 	b = append(b, t.extra...)
 	b = appendString(b, t.ep.MsgKey)
 	b = append(b, ':')
-	b = appendString(b, text(ev))
-	return append(b, '}'), nil
+	b = appendString(b, text(ev.Event))
+	return append(b, '}')
 }
 
 // appendString appends s as a JSON string.
