@@ -12,8 +12,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +45,13 @@ func newEnv(t *testing.T, allowPrivate bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() }) // after the engines' (cleanups run last first)
+	return &env{store: st, eng: startEngine(t, st, allowPrivate)}
+}
+
+// startEngine starts an engine on st, closed when the test ends.
+func startEngine(t *testing.T, st *bolt.Store, allowPrivate bool) *notify.Engine {
+	t.Helper()
 	eg, err := egress.New(egress.Options{AllowPrivate: allowPrivate})
 	if err != nil {
 		t.Fatal(err)
@@ -61,10 +70,9 @@ func newEnv(t *testing.T, allowPrivate bool) *env {
 		if err := eng.Close(ctx); err != nil {
 			t.Error(err)
 		}
-		st.Close()
 		eg.CloseIdleConnections()
 	})
-	return &env{store: st, eng: eng}
+	return eng
 }
 
 // endpoint normalises, stores and loads an endpoint.
@@ -687,5 +695,69 @@ func TestDeletedEndpointFailsItsPendingDeliveries(t *testing.T) {
 	}
 	if len(rc.requests()) != 0 {
 		t.Fatal("a deleted endpoint was called")
+	}
+}
+
+// countedValue encodes as "v" and counts how often it is encoded.
+type countedValue struct{ n *atomic.Int32 }
+
+func (c countedValue) MarshalJSON() ([]byte, error) {
+	c.n.Add(1)
+	return []byte(`"v"`), nil
+}
+
+func TestEventDataIsEncodedOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	rc := newReceiver(t, nil)
+	ep := e.endpoint(t, storage.Endpoint{URL: rc.URL})
+	var n atomic.Int32
+	e.publish(t, storage.Event{Type: "x", Data: map[string]any{"v": countedValue{&n}}})
+	e.settled(t, ep.ID, 1)
+	if got := n.Load(); got != 1 {
+		t.Fatalf("the event's data was encoded %d times (cache, store, body), want once", got)
+	}
+	if body := rc.requests()[0].Body; !bytes.Contains(body, []byte(`"data":{"v":"v"}`)) {
+		t.Fatalf("body: %s", body)
+	}
+}
+
+// A delivery that a previous run left due reads its event from the store
+// (it is not in the new engine's memory) and sends the data it was
+// published with, as the default body and through a template.
+func TestDeliveryLeftByAPreviousRunSendsItsEvent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	rc := newReceiver(t, nil)
+	plain := e.endpoint(t, storage.Endpoint{URL: rc.URL + "/plain", EventTypes: []string{"alarm.*"}})
+	tmpl := e.endpoint(t, storage.Endpoint{URL: rc.URL + "/tmpl", EventTypes: []string{"alarm.*"}, BodyTemplate: `{"host": {{data.host}}}`})
+	if err := e.eng.SetPaused(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]any{"host": "db-1", "n": 3.0, "tags": []any{"a", "b"}, "nested": map[string]any{"<": ">"}}
+	ev, _ := e.publish(t, storage.Event{Type: "alarm.x", Title: "Host lost", Message: "db-1", Data: data})
+	// The first engine stays paused in memory; a second one on the same
+	// store, as after a restart, resumes.
+	next := startEngine(t, e.store, true)
+	if err := next.SetPaused(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	e.settled(t, plain.ID, 1)
+	e.settled(t, tmpl.ID, 1)
+	for _, r := range rc.requests() {
+		var body map[string]any
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Fatalf("%s: %s: %v", r.Path, r.Body, err)
+		}
+		switch r.Path {
+		case "/plain":
+			if !reflect.DeepEqual(body["data"], data) || body["id"] != ev.ID || body["Msg"] != "Host lost\ndb-1" {
+				t.Fatalf("default body of a delivery whose event was read back: %s", r.Body)
+			}
+		case "/tmpl":
+			if body["host"] != "db-1" {
+				t.Fatalf("template body of a delivery whose event was read back: %s", r.Body)
+			}
+		}
 	}
 }

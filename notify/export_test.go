@@ -2,11 +2,7 @@ package notify
 
 // Rounds is how many times the delivery loop has looked for due
 // deliveries.
-func Rounds(e *Engine) uint64 { return e.rounds.Load() }
+func Rounds(e *Engine) uint64 { return e.sched.rounds.Load() }
 
 // CachedEvents is how many events the engine holds in memory.
-func CachedEvents(e *Engine) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.events)
-}
+func CachedEvents(e *Engine) int { return e.events.len() }

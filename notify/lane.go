@@ -19,7 +19,7 @@ const (
 
 // lane is the in-memory state of one delivery queue (an endpoint, or the
 // callbacks to one host): what is in flight, how much more it may take,
-// and whether the receiver asked it to slow down. Guarded by Engine.mu.
+// and whether the receiver asked it to slow down. Guarded by scheduler.mu.
 type lane struct {
 	key      string
 	target   *target // nil for callbacks and for a deleted endpoint

@@ -52,37 +52,13 @@ func (e *Engine) probe(ctx context.Context, ep storage.Endpoint, ev storage.Even
 		return result{}, err
 	}
 	ev.ID, ev.Time = id.String(), now.UTC()
-	o, err := t.request(ev, nil, "msg_"+id.String(), now)
+	enc, err := storage.EncodeEvent(ev)
+	if err != nil {
+		return result{}, fmt.Errorf("notify: %w", err)
+	}
+	o, err := t.request(enc, "msg_"+id.String(), now)
 	if err != nil {
 		return result{}, invalid("building the request: %v", err)
 	}
 	return send(ctx, e.client, o, now), nil
-}
-
-// Replay makes one finished delivery due again now, with a fresh retry
-// budget and the same webhook-id.
-func (e *Engine) Replay(ctx context.Context, id string) (storage.Delivery, error) {
-	d, err := e.store.ReplayDelivery(ctx, id, time.Now().UTC())
-	if err != nil {
-		return d, err
-	}
-	e.rescan()
-	return d, nil
-}
-
-// ReplayFailed replays every FAILED delivery of an endpoint created in
-// [since, until) and says how many.
-func (e *Engine) ReplayFailed(ctx context.Context, endpointID string, since, until time.Time) (int, error) {
-	if _, err := e.store.GetEndpoint(ctx, endpointID); err != nil {
-		return 0, err
-	}
-	if !until.IsZero() && !since.Before(until) {
-		return 0, invalid("since must be before until")
-	}
-	n, err := e.store.ReplayFailed(ctx, endpointID, since, until, time.Now().UTC())
-	if err != nil {
-		return 0, fmt.Errorf("replay: %w", err)
-	}
-	e.rescan()
-	return n, nil
 }

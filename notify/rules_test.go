@@ -155,10 +155,11 @@ func TestDefaultBody(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := tg.defaultBody(ev, nil)
+		enc, err := storage.EncodeEvent(ev)
 		if err != nil {
 			t.Fatal(err)
 		}
+		b := tg.defaultBody(enc)
 		var got map[string]any
 		if err := json.Unmarshal(b, &got); err != nil {
 			t.Fatalf("%s: %s: %v", msgKey, b, err)

@@ -18,8 +18,8 @@ type Store interface {
 	DeleteEndpoint(ctx context.Context, id string) error
 	SetEndpointHealth(ctx context.Context, id string, h storage.EndpointHealth) (storage.Endpoint, error)
 
-	AppendEvent(ctx context.Context, ev storage.Event, ds []storage.Delivery) error
-	GetEvent(ctx context.Context, id string) (storage.Event, error)
+	AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []storage.Delivery) error
+	GetEvent(ctx context.Context, id string) (storage.EncodedEvent, error)
 	GetDelivery(ctx context.Context, id string) (storage.DeliveryDetail, error)
 	ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([]storage.Delivery, string, error)
 	DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error)

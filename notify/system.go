@@ -145,9 +145,7 @@ func lastError(logs []storage.LogLine) string {
 
 // wanted reports whether some enabled endpoint subscribes to eventType.
 func (e *Engine) wanted(eventType string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, t := range e.targets {
+	for _, t := range e.endpoints.all() {
 		if t.ep.Enabled && Subscribed(t.ep.EventTypes, eventType) {
 			return true
 		}

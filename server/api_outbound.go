@@ -533,7 +533,7 @@ func (s *Server) getDelivery(c echo.Context) error {
 		Event *storage.Event `json:"event,omitempty"`
 	}{DeliveryDetail: d}
 	if ev, err := s.store.GetEvent(ctx, d.EventID); err == nil {
-		out.Event = &ev
+		out.Event = &ev.Event
 	}
 	if !principal(c).Can(access.Operate) {
 		// Viewers see statuses: not the event, the request or the answers.

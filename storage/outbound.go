@@ -1,6 +1,10 @@
 package storage
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Delivery statuses. A delivery is PENDING until an attempt succeeds
 // (SUCCESS) or its retry policy is used up (FAILED); a replay makes it
@@ -111,6 +115,32 @@ type Event struct {
 	Data     map[string]any `json:"data,omitempty"`
 	// Source says who published it: "api", "script:<name>", "system".
 	Source string `json:"source,omitempty"`
+}
+
+// EncodedEvent is an event with its data encoded as JSON once, when it is
+// published: the store writes DataJSON as the event's data and reads it
+// back as JSON, never encoding the data again, and a delivery's default
+// body embeds it as it is. Event.Data holds the same data decoded, for
+// templates and system texts.
+type EncodedEvent struct {
+	Event
+	// DataJSON is Event.Data as a JSON object; nil when the event has no
+	// data.
+	DataJSON json.RawMessage `json:"-"`
+}
+
+// EncodeEvent encodes ev's data.
+func EncodeEvent(ev Event) (EncodedEvent, error) {
+	out := EncodedEvent{Event: ev}
+	if len(ev.Data) == 0 {
+		return out, nil
+	}
+	b, err := json.Marshal(ev.Data)
+	if err != nil {
+		return out, fmt.Errorf("event %s: data: %w", ev.ID, err)
+	}
+	out.DataJSON = b
+	return out, nil
 }
 
 // Callback is a one-off request a script asked for with NOTIFY.webhook.

@@ -234,9 +234,12 @@ type Store interface {
 	SetEndpointHealth(ctx context.Context, id string, h EndpointHealth) (Endpoint, error)
 
 	// AppendEvent durably records an event and its deliveries (PENDING,
-	// due at their NextAt) in one write.
-	AppendEvent(ctx context.Context, ev Event, ds []Delivery) error
-	GetEvent(ctx context.Context, id string) (Event, error)
+	// due at their NextAt) in one write. The event's data is written as
+	// ev.DataJSON holds it, not encoded again.
+	AppendEvent(ctx context.Context, ev EncodedEvent, ds []Delivery) error
+	// GetEvent returns an event with its data both as JSON (DataJSON)
+	// and decoded (Data).
+	GetEvent(ctx context.Context, id string) (EncodedEvent, error)
 	GetDelivery(ctx context.Context, id string) (DeliveryDetail, error)
 	// ListDeliveries returns one page, newest first, like ListMessages.
 	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, string, error)

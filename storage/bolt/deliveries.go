@@ -34,6 +34,14 @@ import (
 // so a large replay never holds the writer for long.
 const replayBatch = 1000
 
+// eventRecord is an event as stored: its data is written as the publisher
+// encoded it (storage.EncodedEvent.DataJSON), not encoded again; Data
+// stands in for storage.Event's under the same "data" key.
+type eventRecord struct {
+	storage.Event
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
 // deliveryRecord is a delivery as stored: a callback's auth secrets sealed,
 // bound to the delivery's id and the secret's name.
 type deliveryRecord struct {
@@ -151,12 +159,12 @@ func excerpt(s string, n int) string {
 
 // AppendEvent records ev and its deliveries, each PENDING and due at its
 // NextAt (its CreatedAt if unset), in one write.
-func (s *Store) AppendEvent(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
+func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []storage.Delivery) error {
 	ek, err := v7Key("event", ev.ID)
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
-	evRaw, err := json.Marshal(ev)
+	evRaw, err := json.Marshal(eventRecord{Event: ev.Event, Data: ev.DataJSON})
 	if err != nil {
 		return fmt.Errorf("append event %s: %w", ev.ID, err)
 	}
@@ -240,16 +248,22 @@ func (s *Store) AppendEvent(ctx context.Context, ev storage.Event, ds []storage.
 	return nil
 }
 
-// GetEvent returns one event.
-func (s *Store) GetEvent(ctx context.Context, id string) (storage.Event, error) {
+// GetEvent returns one event, its data decoded and as it was written.
+func (s *Store) GetEvent(ctx context.Context, id string) (storage.EncodedEvent, error) {
 	k, err := key(id)
 	if err != nil {
-		return storage.Event{}, fmt.Errorf("event %w", err)
+		return storage.EncodedEvent{}, fmt.Errorf("event %w", err)
 	}
-	var ev storage.Event
-	err = s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketEvents), k, &ev) })
+	var r eventRecord
+	err = s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketEvents), k, &r) })
 	if err != nil {
-		return storage.Event{}, fmt.Errorf("event %s: %w", id, err)
+		return storage.EncodedEvent{}, fmt.Errorf("event %s: %w", id, err)
+	}
+	ev := storage.EncodedEvent{Event: r.Event, DataJSON: r.Data}
+	if len(r.Data) > 0 {
+		if err := json.Unmarshal(r.Data, &ev.Data); err != nil {
+			return storage.EncodedEvent{}, fmt.Errorf("event %s: data: %w", id, err)
+		}
 	}
 	return ev, nil
 }

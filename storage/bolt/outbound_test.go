@@ -53,7 +53,7 @@ func TestOutboundSecretsSealedAtRest(t *testing.T) {
 		Callback: &storage.Callback{URL: "https://x.example.com", Auth: storage.Auth{Type: "basic", Password: secrets[4], Token: secrets[5]},
 			Headers: map[string]string{"X-Auth-Token": secrets[6], "X-Trace": "t"}, Cookies: map[string]string{"sid": secrets[7]}},
 	}
-	if err := s.AppendEvent(ctx, storage.Event{ID: storagetest.NewID(t, now), Type: "t"}, []storage.Delivery{d}); err != nil {
+	if err := s.AppendEvent(ctx, storage.EncodedEvent{Event: storage.Event{ID: storagetest.NewID(t, now), Type: "t"}}, []storage.Delivery{d}); err != nil {
 		t.Fatal(err)
 	}
 	next := now.Add(time.Minute)
@@ -109,7 +109,7 @@ func TestPurgeLeavesNoIndexEntries(t *testing.T) {
 		at := old.Add(time.Duration(i) * time.Second)
 		ds = append(ds, storage.Delivery{ID: storagetest.NewID(t, at), EndpointID: ep, Lane: ep, CreatedAt: at})
 	}
-	if err := s.AppendEvent(ctx, storage.Event{ID: storagetest.NewID(t, old)}, ds); err != nil {
+	if err := s.AppendEvent(ctx, storage.EncodedEvent{Event: storage.Event{ID: storagetest.NewID(t, old)}}, ds); err != nil {
 		t.Fatal(err)
 	}
 	for i, d := range ds {

@@ -2,8 +2,10 @@ package storagetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -79,7 +81,7 @@ func publish(t *testing.T, s Notify, at time.Time, ds ...storage.Delivery) stora
 	for i := range ds {
 		ds[i].EventID = ev.ID
 	}
-	check(s.AppendEvent(ctx(t), ev, ds))
+	check(s.AppendEvent(ctx(t), must(storage.EncodeEvent(ev)), ds))
 	return ev
 }
 
@@ -228,6 +230,10 @@ func testAppendEvent(t *testing.T, s Notify) {
 	if got.ID != ev.ID || got.Type != "build.done" || !got.Time.Equal(ev.Time) || got.Title != "Build 7" || got.Data["n"] != 7.0 || got.Source != "api" {
 		t.Fatalf("event: %+v", got)
 	}
+	var data map[string]any
+	if err := json.Unmarshal(got.DataJSON, &data); err != nil || !reflect.DeepEqual(data, got.Data) {
+		t.Fatalf("event data as stored: %s (%v), want the data of %v", got.DataJSON, err, got.Data)
+	}
 	g1 := must(s.GetDelivery(ctx(t), d1.ID))
 	if g1.EventID != ev.ID || g1.EndpointID != ep || g1.Lane != ep || g1.Status != storage.DeliveryPending || g1.AttemptCount != 0 ||
 		g1.NextAt == nil || !g1.NextAt.Equal(d1.CreatedAt) || !g1.CreatedAt.Equal(d1.CreatedAt) || len(g1.Attempts) != 0 {
@@ -248,7 +254,7 @@ func testAppendEvent(t *testing.T, s Notify) {
 		bad := newDelivery(t, now, ep, "")
 		mod(&bad)
 		ev := storage.Event{ID: NewID(t, now), Type: "x", Time: now}
-		if err := s.AppendEvent(ctx(t), ev, []storage.Delivery{good, bad}); !errors.Is(err, storage.ErrInvalid) {
+		if err := s.AppendEvent(ctx(t), storage.EncodedEvent{Event: ev}, []storage.Delivery{good, bad}); !errors.Is(err, storage.ErrInvalid) {
 			t.Errorf("%s: want ErrInvalid, got %v", name, err)
 		}
 		if _, err := s.GetEvent(ctx(t), ev.ID); !errors.Is(err, storage.ErrNotFound) {
@@ -258,7 +264,7 @@ func testAppendEvent(t *testing.T, s Notify) {
 			t.Errorf("%s: delivery written anyway: %v", name, err)
 		}
 	}
-	if err := s.AppendEvent(ctx(t), storage.Event{ID: "not-an-id"}, nil); err == nil {
+	if err := s.AppendEvent(ctx(t), storage.EncodedEvent{Event: storage.Event{ID: "not-an-id"}}, nil); err == nil {
 		t.Error("event with a malformed id accepted")
 	}
 	for name, fn := range map[string]func() error{

@@ -1,22 +1,16 @@
 package notify
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"mime"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchyard-dev/switchyard/internal/jsonesc"
 	"github.com/switchyard-dev/switchyard/notify/egress"
@@ -131,11 +125,11 @@ type outgoing struct {
 }
 
 // request builds the request of one attempt at delivering ev with
-// webhook-id msgID. data is ev.Data as JSON, or nil to encode it here.
-func (t *target) request(ev storage.Event, data []byte, msgID string, now time.Time) (*outgoing, error) {
-	ev = localize(ev, t.ep.Language)
+// webhook-id msgID.
+func (t *target) request(ev storage.EncodedEvent, msgID string, now time.Time) (*outgoing, error) {
+	ev.Event = localize(ev.Event, t.ep.Language)
 	ts := strconv.FormatInt(now.UnixMilli(), 10)
-	v := vars(ev, ts)
+	v := vars(ev.Event, ts)
 	if t.usesSign && t.ep.SigningSecret != "" {
 		v.Sign = robotSign(t.ep.SigningSecret, ts)
 	}
@@ -154,7 +148,7 @@ func (t *target) request(ev storage.Event, data []byte, msgID string, now time.T
 	case ev.Type == ValidateType && t.body == nil:
 		o.body, err = json.Marshal(map[string]string{t.ep.MsgKey: ev.Message})
 	case t.body == nil:
-		o.body, err = t.defaultBody(ev, data)
+		o.body = t.defaultBody(ev)
 	case isJSON(o.header.Get("Content-Type")):
 		o.body, err = t.body.JSON(v)
 	default:
@@ -218,17 +212,11 @@ func isJSON(contentType string) bool {
 
 // defaultBody is the body without a template: the event as JSON, the
 // endpoint's extra_body, and the text under msg_key. It is written by
-// hand (it is made for every attempt); only data goes through
-// encoding/json.
-func (t *target) defaultBody(ev storage.Event, data []byte) ([]byte, error) {
-	switch {
-	case data != nil:
-	case ev.Data != nil:
-		var err error
-		if data, err = json.Marshal(ev.Data); err != nil {
-			return nil, fmt.Errorf("data: %w", err)
-		}
-	default:
+// hand (it is made for every attempt); data is embedded as it was
+// encoded at publish.
+func (t *target) defaultBody(ev storage.EncodedEvent) []byte {
+	data := []byte(ev.DataJSON)
+	if data == nil {
 		data = []byte("{}")
 	}
 	b := make([]byte, 0, 192+len(ev.Title)+len(ev.SubTitle)+2*len(ev.Message)+len(data)+len(t.extra))
@@ -254,8 +242,8 @@ func (t *target) defaultBody(ev storage.Event, data []byte) ([]byte, error) {
 	b = append(b, t.extra...)
 	b = appendString(b, t.ep.MsgKey)
 	b = append(b, ':')
-	b = appendString(b, text(ev))
-	return append(b, '}'), nil
+	b = appendString(b, text(ev.Event))
+	return append(b, '}')
 }
 
 // appendString appends s as a JSON string.
@@ -312,129 +300,4 @@ func setAuth(h http.Header, a storage.Auth) {
 	case "bearer":
 		h.Set("Authorization", "Bearer "+a.Token)
 	}
-}
-
-// result is what one attempt found out.
-type result struct {
-	attempt    storage.Attempt
-	ok         bool          // verified success
-	retryAfter time.Duration // the receiver's Retry-After on 429 or 503
-	gone       bool          // 410: the receiver does not want more
-	slow       bool          // 429, 502, 503 or 504: the receiver is overloaded
-}
-
-// send makes one HTTP attempt and judges the answer.
-func send(ctx context.Context, hc *http.Client, o *outgoing, start time.Time) result {
-	r := result{attempt: storage.Attempt{At: start.UTC()}}
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, o.method, o.url, bytes.NewReader(o.body))
-	if err != nil {
-		r.attempt.Error = "bad request: " + cleanURLError(err)
-		return r
-	}
-	req.Header = o.header
-	if len(o.body) == 0 {
-		req.Body, req.ContentLength = http.NoBody, 0
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		r.attempt.LatencyMS = ms(time.Since(start))
-		r.attempt.Error = attemptError(ctx, err, o.timeout)
-		return r
-	}
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, verifyRead))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
-	resp.Body.Close()
-	r.attempt.LatencyMS = ms(time.Since(start))
-	r.attempt.Status = resp.StatusCode
-	r.attempt.Response = excerpt(body)
-	if rerr != nil && !errors.Is(rerr, egress.ErrResponseTooLarge) {
-		r.attempt.Error = "reading the response: " + attemptError(ctx, rerr, o.timeout)
-	}
-	r.ok = r.attempt.Error == "" && verified(o.verify, resp.StatusCode, body)
-	switch resp.StatusCode {
-	case http.StatusGone:
-		r.gone = !r.ok
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		r.retryAfter = retryAfter(resp.Header, time.Now())
-		r.slow = true
-	case http.StatusBadGateway, http.StatusGatewayTimeout:
-		r.slow = true
-	}
-	if !r.ok && r.attempt.Error == "" {
-		r.attempt.Error = failure(o.verify, resp.StatusCode)
-	}
-	return r
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// verified applies an endpoint's success rule.
-func verified(v storage.Verify, status int, body []byte) bool {
-	switch v.Type {
-	case "status":
-		return strconv.Itoa(status) == v.Value
-	case "contains":
-		return status >= 200 && status < 300 && bytes.Contains(body, []byte(v.Value))
-	default:
-		return status >= 200 && status < 300
-	}
-}
-
-func failure(v storage.Verify, status int) string {
-	switch {
-	case v.Type == "status":
-		return fmt.Sprintf("answered %d, want %s", status, v.Value)
-	case v.Type == "contains" && status >= 200 && status < 300:
-		return fmt.Sprintf("the response body does not contain %q", v.Value)
-	case status >= 300 && status < 400:
-		return fmt.Sprintf("answered %d (redirects are not followed)", status)
-	default:
-		return fmt.Sprintf("answered %d", status)
-	}
-}
-
-// excerpt keeps the first storage.MaxResponseExcerpt bytes of a body, cut
-// on a UTF-8 boundary.
-func excerpt(b []byte) string {
-	if len(b) <= storage.MaxResponseExcerpt {
-		return string(b)
-	}
-	b = b[:storage.MaxResponseExcerpt]
-	// Drop a rune cut in half.
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				b = b[:i]
-			}
-			break
-		}
-	}
-	return string(b)
-}
-
-// attemptError describes a failed request without its URL (which may
-// carry tokens).
-func attemptError(ctx context.Context, err error, timeout time.Duration) string {
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Sprintf("timed out after %s", timeout)
-	case errors.Is(err, egress.ErrRefused):
-		var re *egress.RefusedError
-		if errors.As(err, &re) {
-			return re.Error()
-		}
-		return "refused by the egress guard"
-	}
-	return cleanURLError(err)
-}
-
-// cleanURLError drops the method and URL that *url.Error puts in front.
-func cleanURLError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return err.Error()
 }

@@ -1,0 +1,177 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// The publish stage: an event becomes one delivery per endpoint that
+// wants it, written durably with the event before the publisher is
+// answered, and handed to the scheduler; a replay makes a finished
+// delivery due again.
+
+// Publish records an event and one delivery per enabled endpoint that
+// subscribes to its type, durably, and returns the event (with its id and
+// time) and how many deliveries it made. An event no endpoint wants is
+// not stored.
+func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, int, error) {
+	if ev.Source != "system" {
+		if err := CheckEvent(ev); err != nil {
+			return ev, 0, err
+		}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return ev, 0, err
+	}
+	now := time.Now().UTC()
+	ev.ID, ev.Time = id.String(), now
+	var ds []storage.Delivery
+	for _, t := range e.endpoints.all() {
+		if !t.ep.Enabled || !Subscribed(t.ep.EventTypes, ev.Type) {
+			continue
+		}
+		did, err := uuid.NewV7()
+		if err != nil {
+			return ev, 0, err
+		}
+		ds = append(ds, storage.Delivery{
+			ID: did.String(), EventID: ev.ID, EventType: ev.Type,
+			EndpointID: t.ep.ID, Lane: t.ep.ID,
+			Status: storage.DeliveryPending, NextAt: &now, CreatedAt: now, UpdatedAt: now,
+		})
+	}
+	if len(ds) == 0 {
+		return ev, 0, nil
+	}
+	if err := e.enqueue(ctx, ev, ds); err != nil {
+		return ev, 0, err
+	}
+	return ev, len(ds), nil
+}
+
+// enqueue stores an event with its deliveries and hands them to the
+// scheduler.
+func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
+	// Before the write: once it commits, a scan could read the deliveries
+	// from the store. Claiming their ids as fresh makes scans pass them
+	// over, so each is started once, from memory. The event is cached for
+	// the same reason.
+	enc, err := storage.EncodeEvent(ev)
+	if err != nil {
+		return fmt.Errorf("notify: record event: %w", err)
+	}
+	cached := e.events.add(enc, len(ds))
+	claimed, overflow := e.sched.claim(ds)
+	err = e.store.AppendEvent(ctx, enc, ds)
+	e.sched.admit(ds, claimed, err == nil)
+	if err != nil {
+		if cached {
+			e.events.drop(ev.ID)
+		}
+		return fmt.Errorf("notify: record event: %w", err)
+	}
+	if overflow {
+		e.sched.rescan()
+	} else {
+		e.sched.kick()
+	}
+	return nil
+}
+
+// maxCachedEvents bounds the events kept in memory for their pending
+// deliveries; past it, attempts read the event from the store.
+const maxCachedEvents = 10000
+
+// eventCache holds the events of pending deliveries, so that an attempt
+// does not read its event back from the store.
+type eventCache struct {
+	mu sync.Mutex
+	m  map[string]*cachedEvent
+}
+
+type cachedEvent struct {
+	ev   storage.EncodedEvent
+	refs int // deliveries not yet finished
+}
+
+// add caches ev for refs deliveries, unless the cache is full.
+func (c *eventCache) add(ev storage.EncodedEvent, refs int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedEvents {
+		return false
+	}
+	c.m[ev.ID] = &cachedEvent{ev: ev, refs: refs}
+	return true
+}
+
+// get returns a cached event.
+func (c *eventCache) get(id string) (storage.EncodedEvent, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ce, ok := c.m[id]
+	if !ok {
+		return storage.EncodedEvent{}, false
+	}
+	return ce.ev, true
+}
+
+// release drops a finished delivery's hold on its event.
+func (c *eventCache) release(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ce, ok := c.m[id]; ok {
+		if ce.refs--; ce.refs <= 0 {
+			delete(c.m, id)
+		}
+	}
+}
+
+// drop forgets an event whose write failed.
+func (c *eventCache) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+}
+
+// len is how many events are cached.
+func (c *eventCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+// Replay makes one finished delivery due again now, with a fresh retry
+// budget and the same webhook-id.
+func (e *Engine) Replay(ctx context.Context, id string) (storage.Delivery, error) {
+	d, err := e.store.ReplayDelivery(ctx, id, time.Now().UTC())
+	if err != nil {
+		return d, err
+	}
+	e.sched.rescan()
+	return d, nil
+}
+
+// ReplayFailed replays every FAILED delivery of an endpoint created in
+// [since, until) and says how many.
+func (e *Engine) ReplayFailed(ctx context.Context, endpointID string, since, until time.Time) (int, error) {
+	if _, err := e.store.GetEndpoint(ctx, endpointID); err != nil {
+		return 0, err
+	}
+	if !until.IsZero() && !since.Before(until) {
+		return 0, invalid("since must be before until")
+	}
+	n, err := e.store.ReplayFailed(ctx, endpointID, since, until, time.Now().UTC())
+	if err != nil {
+		return 0, fmt.Errorf("replay: %w", err)
+	}
+	e.sched.rescan()
+	return n, nil
+}
