@@ -186,6 +186,10 @@ func TestSessionsAndCSRF(t *testing.T) {
 func TestLoginFailuresAndRateLimit(t *testing.T) {
 	t.Parallel()
 	in := start(t)
+	// A stopped clock: the buckets must not refill while slow password
+	// checks (bcrypt under -race on a busy machine) run.
+	frozen := time.Now()
+	server.SetLoginLimiter(in.srv, 0, func() time.Time { return frozen })
 	u, tok := in.user("dora", "operator")
 	bad := jsonBody(t, map[string]string{"name": "dora", "password": "wrong password!"})
 	h := http.Header{"Content-Type": {"application/json"}}
