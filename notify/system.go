@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -136,7 +135,7 @@ func (e *Engine) Finished(ctx context.Context, m storage.Message, o storage.Outc
 // lastError is the text of the last error line of a message's own log.
 func lastError(logs []storage.LogLine) string {
 	for i := len(logs) - 1; i >= 0; i-- {
-		if logs[i].Level == scripting.LevelSevere {
+		if logs[i].Level == storage.LevelSevere {
 			return logs[i].Text
 		}
 	}

@@ -100,6 +100,15 @@ type LogLine struct {
 	Source string    `json:"source,omitempty"` // e.g. "provider:GitHub" for match-script lines
 }
 
+// Levels of a LogLine: those of scripts' LOG (kept as the script logged
+// them), and of the lines the router writes itself.
+const (
+	LevelFine    = "FINE"
+	LevelInfo    = "INFO"
+	LevelWarning = "WARNING"
+	LevelSevere  = "SEVERE" // an error: LOG.error, LOG.severe, a failed match script
+)
+
 // Execution records one function run for one message.
 type Execution struct {
 	FunctionID   string    `json:"function_id"`
