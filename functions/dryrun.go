@@ -66,8 +66,8 @@ type Effect struct {
 	Body    string            `json:"body,omitempty"`    // cut at 64 KiB
 
 	// notify
-	EventType string         `json:"event_type,omitempty"`
-	Fields    map[string]any `json:"fields,omitempty"`
+	EventType string                 `json:"event_type,omitempty"`
+	Fields    *scripting.EventFields `json:"fields,omitempty"`
 
 	// dedupe
 	Key        string  `json:"key,omitempty"`
@@ -160,8 +160,13 @@ func redactResult(res *DryRunResult, secrets *redact.Secrets) {
 		if e.Headers != nil {
 			e.Headers = secrets.Value(e.Headers).(map[string]string)
 		}
-		if e.Fields != nil {
-			e.Fields = secrets.Value(e.Fields).(map[string]any)
+		if f := e.Fields; f != nil {
+			for _, s := range []*string{&f.Title, &f.SubTitle, &f.Message, &f.Logo, &f.Image} {
+				*s = secrets.String(*s)
+			}
+			if f.Data != nil {
+				f.Data = secrets.Value(f.Data).(map[string]any)
+			}
 		}
 	}
 }
@@ -291,8 +296,12 @@ func (s scopedRecorder) FirstSeen(_ context.Context, key string, ttl time.Durati
 }
 
 // Publish records the event and returns a made-up id.
-func (s scopedRecorder) Publish(_ context.Context, eventType string, fields map[string]any) (string, error) {
-	s.r.add(Effect{Kind: "notify", Scope: s.scope, EventType: eventType, Fields: fields})
+func (s scopedRecorder) Publish(_ context.Context, eventType string, fields scripting.EventFields) (string, error) {
+	e := Effect{Kind: "notify", Scope: s.scope, EventType: eventType}
+	if !fields.IsZero() {
+		e.Fields = &fields
+	}
+	s.r.add(e)
 	return "dry-run", nil
 }
 

@@ -94,7 +94,7 @@ type gatedNotify struct {
 	g     gate
 }
 
-func (n gatedNotify) Publish(ctx context.Context, eventType string, fields map[string]any) (string, error) {
+func (n gatedNotify) Publish(ctx context.Context, eventType string, fields scripting.EventFields) (string, error) {
 	return wait(n.g, func() (string, error) { return n.inner.Publish(ctx, eventType, fields) })
 }
 

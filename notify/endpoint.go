@@ -45,10 +45,10 @@ var methods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": t
 // Languages of system-generated titles.
 var languages = map[string]bool{"en": true, "zh": true}
 
-// invalid wraps a message in storage.ErrInvalid, which the API answers
-// with 400.
+// invalid is a *field.Error: it wraps storage.ErrInvalid, which the API
+// answers with 400, and keeps the reason apart for a script's exception.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", storage.ErrInvalid, fmt.Sprintf(format, args...))
+	return field.Invalid(format, args...)
 }
 
 // Normalize fills an endpoint's defaults and checks every field, returning
@@ -67,18 +67,14 @@ func Normalize(e *storage.Endpoint) error {
 	if err := checkURL(e.URL); err != nil {
 		return err
 	}
-	e.Method = strings.ToUpper(strings.TrimSpace(e.Method))
-	if e.Method == "" {
-		e.Method = "POST"
-	}
-	if !methods[e.Method] {
-		return invalid("method %q is not one of GET, POST, PUT, PATCH, DELETE", e.Method)
+	if err := normalizeMethod(&e.Method); err != nil {
+		return err
 	}
 	if err := checkEventTypes(e.EventTypes); err != nil {
 		return err
 	}
-	if len(e.Headers) > field.MaxEntries || len(e.Cookies) > field.MaxEntries {
-		return invalid("headers and cookies may have %d entries each", field.MaxEntries)
+	if err := checkEntries(e.Headers, e.Cookies); err != nil {
+		return err
 	}
 	for k, v := range e.Headers {
 		if err := checkHeaderValue(k, v); err != nil {
@@ -95,10 +91,8 @@ func Normalize(e *storage.Endpoint) error {
 		}
 	}
 	e.SecretHeaders = SecretHeaders(e.Headers, e.SecretHeaders)
-	for k, v := range e.Cookies {
-		if !validCookie(k, v) {
-			return invalid("cookie %q: names must be tokens and values must not hold spaces, quotes, commas, semicolons or backslashes", k)
-		}
+	if err := checkCookies(e.Cookies); err != nil {
+		return err
 	}
 	if err := checkAuth(&e.Auth); err != nil {
 		return err
@@ -120,10 +114,7 @@ func Normalize(e *storage.Endpoint) error {
 			return invalid("extra_body must not set %q: the event's own field has that name", k)
 		}
 	}
-	if e.TimeoutMS == 0 {
-		e.TimeoutMS = int(DefaultTimeout / time.Millisecond)
-	}
-	if err := field.Int("timeout_ms", e.TimeoutMS, int(MinTimeout.Milliseconds()), int(MaxTimeout.Milliseconds())); err != nil {
+	if err := normalizeTimeout(&e.TimeoutMS); err != nil {
 		return err
 	}
 	if err := checkRetry(&e.Retry); err != nil {
@@ -167,6 +158,46 @@ func Normalize(e *storage.Endpoint) error {
 		}
 	}
 	return nil
+}
+
+// The rules below hold for an endpoint and for a script's callback
+// (NOTIFY.webhook) alike: where the request goes and how.
+
+// normalizeMethod upper-cases the method, POST by default, and checks it.
+func normalizeMethod(m *string) error {
+	*m = strings.ToUpper(strings.TrimSpace(*m))
+	if *m == "" {
+		*m = "POST"
+	}
+	if !methods[*m] {
+		return invalid("method %q is not one of GET, POST, PUT, PATCH, DELETE", *m)
+	}
+	return nil
+}
+
+// checkEntries bounds how many headers and cookies a request has.
+func checkEntries(headers, cookies map[string]string) error {
+	if len(headers) > field.MaxEntries || len(cookies) > field.MaxEntries {
+		return invalid("headers and cookies may have %d entries each", field.MaxEntries)
+	}
+	return nil
+}
+
+func checkCookies(cookies map[string]string) error {
+	for k, v := range cookies {
+		if !validCookie(k, v) {
+			return invalid("cookie %q: names must be tokens and values must not hold spaces, quotes, commas, semicolons or backslashes", k)
+		}
+	}
+	return nil
+}
+
+// normalizeTimeout gives a timeout of 0 the default and checks the rest.
+func normalizeTimeout(ms *int) error {
+	if *ms == 0 {
+		*ms = int(DefaultTimeout / time.Millisecond)
+	}
+	return field.Int("timeout_ms", *ms, int(MinTimeout.Milliseconds()), int(MaxTimeout.Milliseconds()))
 }
 
 // SecretHeaders returns the names of the headers of h whose values are

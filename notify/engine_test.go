@@ -21,7 +21,6 @@ import (
 
 	"github.com/switchyard-dev/switchyard/notify"
 	"github.com/switchyard-dev/switchyard/notify/egress"
-	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/bolt"
 	"github.com/switchyard-dev/switchyard/storage/seal"
@@ -537,37 +536,6 @@ func TestSigningSecretRotation(t *testing.T) {
 	}
 	verify(t, newSecret, r)
 	verify(t, testSecret, r)
-}
-
-func TestScriptCallback(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, true)
-	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
-		if n == 1 {
-			w.WriteHeader(503)
-		}
-	})
-	id, err := e.eng.Scripts().Webhook(t.Context(), &scripting.WebhookRequest{
-		URL: rc.URL + "/cb", Method: "PUT", Headers: map[string]string{"X-Task": "7"},
-		Auth: scripting.WebhookAuth{Type: "bearer", Token: "tok"}, Body: []byte(`{"done":true}`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The first attempt gets 503; the default schedule retries after ~5 s.
-	eventually(t, func() bool {
-		d, err := e.store.GetDelivery(t.Context(), id)
-		return err == nil && d.Status == storage.DeliverySuccess
-	}, "the callback to succeed")
-	got := rc.requests()
-	if len(got) != 2 || got[1].Method != "PUT" || string(got[1].Body) != `{"done":true}` || got[1].Header.Get("Authorization") != "Bearer tok" ||
-		got[1].Header.Get("X-Task") != "7" || got[1].Header.Get("webhook-id") != id || got[1].Header.Get("X-Switchyard-Event") != notify.CallbackType {
-		t.Fatalf("callback requests: %+v", got)
-	}
-	if _, err := e.eng.Scripts().Webhook(t.Context(), &scripting.WebhookRequest{URL: rc.URL, Method: "POST", Timeout: time.Hour}); err == nil ||
-		!strings.Contains(err.Error(), "timeout_ms") {
-		t.Fatalf("an out-of-range timeout: %v", err)
-	}
 }
 
 func TestTestAndValidate(t *testing.T) {

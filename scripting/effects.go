@@ -53,12 +53,27 @@ type Deduper interface {
 // Publisher backs NOTIFY.send and NOTIFY.webhook.
 type Publisher interface {
 	// Publish records an outbound event durably and returns its id.
-	// fields hold title, sub_title, message, logo, image and data.
-	Publish(ctx context.Context, eventType string, fields map[string]any) (string, error)
+	Publish(ctx context.Context, eventType string, fields EventFields) (string, error)
 	// Webhook records a one-off callback request durably (delivered with
 	// retries like an event) and returns its delivery id. A request the
 	// engine refuses is an error wrapping ErrBadWebhook.
 	Webhook(ctx context.Context, req *WebhookRequest) (string, error)
+}
+
+// EventFields are the fields of a NOTIFY.send call, each of the type it
+// must have, under the names the script gives them.
+type EventFields struct {
+	Title    string         `json:"title,omitempty"`
+	SubTitle string         `json:"sub_title,omitempty"`
+	Message  string         `json:"message,omitempty"`
+	Logo     string         `json:"logo,omitempty"`
+	Image    string         `json:"image,omitempty"`
+	Data     map[string]any `json:"data,omitempty"` // plain JSON data
+}
+
+// IsZero reports whether no field is set.
+func (f EventFields) IsZero() bool {
+	return f.Title == "" && f.SubTitle == "" && f.Message == "" && f.Logo == "" && f.Image == "" && len(f.Data) == 0
 }
 
 // WebhookRequest is one NOTIFY.webhook call, after defaults are applied.

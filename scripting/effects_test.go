@@ -32,12 +32,12 @@ func (m *memDedupe) FirstSeen(_ context.Context, key string, ttl time.Duration) 
 
 // memPublisher records published events.
 type memPublisher struct {
-	events   []map[string]any
+	events   []EventFields
 	types    []string
 	webhooks []*WebhookRequest
 }
 
-func (p *memPublisher) Publish(_ context.Context, t string, fields map[string]any) (string, error) {
+func (p *memPublisher) Publish(_ context.Context, t string, fields EventFields) (string, error) {
 	p.types, p.events = append(p.types, t), append(p.events, fields)
 	return "evt_1", nil
 }
@@ -96,18 +96,33 @@ func TestNotifySend(t *testing.T) {
 	if v != "evt_1" || p.types[0] != "build.failed" {
 		t.Fatalf("id %v, types %v", v, p.types)
 	}
-	data := p.events[0]["data"].(map[string]any)
-	if p.events[0]["title"] != "Build" || data["n"] != float64(1) || data["when"] != "1970-01-01T00:00:00.000Z" || data["f"] != nil {
+	data := p.events[0].Data
+	if p.events[0].Title != "Build" || data["n"] != float64(1) || data["when"] != "1970-01-01T00:00:00.000Z" || data["f"] != nil {
 		t.Fatalf("fields pass through JSON: %#v", p.events[0])
 	}
 	mustValue(t, `NOTIFY.send("x")`, req)
-	if len(p.events[1]) != 0 {
+	if !p.events[1].IsZero() {
 		t.Fatalf("no fields: %v", p.events[1])
 	}
 	for _, src := range []string{`NOTIFY.send()`, `NOTIFY.send("")`, `NOTIFY.send("t", 5)`, `var o = {}; o.o = o; NOTIFY.send("t", o)`, `NOTIFY.send("t", {titel: "typo"})`} {
 		if res := runScript(t, src, req); res.Err == nil || !strings.Contains(res.Err.Error(), "TypeError: NOTIFY.send") {
 			t.Errorf("%s: %v", src, res.Err)
 		}
+	}
+	// A field of the wrong type is an Error that names it, as the engine's
+	// refusals are; null stands for none.
+	for src, want := range map[string]string{
+		`NOTIFY.send("t", {title: 5})`:        "Error: NOTIFY.send: title must be a string",
+		`NOTIFY.send("t", {data: [1]})`:       "Error: NOTIFY.send: data must be an object",
+		`NOTIFY.send("t", {sub_title: true})`: "Error: NOTIFY.send: sub_title must be a string",
+	} {
+		if res := runScript(t, src, req); res.Err == nil || !strings.Contains(res.Err.Error(), want) {
+			t.Errorf("%s: %v, want %q", src, res.Err, want)
+		}
+	}
+	mustValue(t, `NOTIFY.send("t", {title: null, data: null})`, req)
+	if f := p.events[len(p.events)-1]; !f.IsZero() {
+		t.Fatalf("null fields: %v", f)
 	}
 	if res := runScript(t, `NOTIFY.send("t")`, &Request{}); res.Err == nil || !strings.Contains(res.Err.Error(), "not available") {
 		t.Fatalf("without a publisher: %v", res.Err)

@@ -3,6 +3,7 @@ package scripting
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/dop251/goja"
@@ -24,7 +25,8 @@ var notifyNames = methodNames(notifyMethods)
 
 // notifySend implements NOTIFY.send(type, fields): it publishes an outbound
 // event and returns its id. fields ({title, sub_title, message, logo,
-// image, data}) pass through JSON, so only plain data reaches the engine.
+// image, data}) pass through JSON once, so only plain data reaches the
+// engine, and are typed here (eventFields).
 func (r *run) notifySend(call goja.FunctionCall) goja.Value {
 	const fn = "NOTIFY.send"
 	t := call.Argument(0)
@@ -53,12 +55,42 @@ func (r *run) notifySend(call goja.FunctionCall) goja.Value {
 	if p == nil {
 		panic(r.newError("Error", fn+": outbound notifications are not available here"))
 	}
-	id, err := p.Publish(r.ctx, t.String(), fields)
+	f, err := eventFields(fields)
+	if err != nil {
+		panic(r.newError("Error", fn+": "+err.Error()))
+	}
+	id, err := p.Publish(r.ctx, t.String(), f)
 	if err != nil {
 		r.checkStopped()
 		panic(r.newError("Error", fn+": "+err.Error()))
 	}
 	return r.rt.ToValue(id)
+}
+
+// eventFields types NOTIFY.send's fields, decoded from JSON: the texts
+// must be strings and data an object; null stands for none.
+func eventFields(fields map[string]any) (EventFields, error) {
+	var f EventFields
+	texts := map[string]*string{"title": &f.Title, "sub_title": &f.SubTitle, "message": &f.Message, "logo": &f.Logo, "image": &f.Image}
+	for k, v := range fields {
+		if v == nil {
+			continue
+		}
+		if k == "data" {
+			d, ok := v.(map[string]any)
+			if !ok {
+				return f, errors.New("data must be an object")
+			}
+			f.Data = d
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			return f, fmt.Errorf("%s must be a string", k)
+		}
+		*texts[k] = s
+	}
+	return f, nil
 }
 
 // notifyWebhook implements NOTIFY.webhook({url, method, headers, cookies,

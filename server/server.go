@@ -139,7 +139,7 @@ func New(opts Options) (_ *Server, err error) {
 		Workers:  opts.Workers,
 		Observer: s.metrics,
 		Reporter: s.notify,
-		Effects:  &scripting.Effects{Dedupe: st, HTTP: scriptHTTP{s.egress}, Notify: s.notify.Scripts()},
+		Effects:  &scripting.Effects{Dedupe: st, HTTP: scriptHTTP{s.egress}, Notify: scriptNotify{s.notify}},
 	})
 	if err != nil {
 		return nil, err

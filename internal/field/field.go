@@ -1,7 +1,8 @@
 // Package field checks the text and numbers that come from outside (API
 // callers, configuration, scripts) against limits no real user reaches,
 // and says what was wrong in the caller's terms: the field, what it must
-// be, and what it got. Every error wraps storage.ErrInvalid (a 400).
+// be, and what it got. Every error is an *Error, which wraps
+// storage.ErrInvalid (a 400).
 package field
 
 import (
@@ -23,9 +24,22 @@ const (
 	MaxEntries     = 200 // entries of a map (properties, secrets, headers, cookies)
 )
 
-// Invalid wraps a message in storage.ErrInvalid.
+// Error is a value that breaks a rule. It wraps storage.ErrInvalid;
+// Reason says what was wrong, and its text is "invalid: " + Reason, as
+// the API answers it. A caller that shows the reason elsewhere (a
+// script's exception) takes Reason, without the prefix.
+type Error struct {
+	Reason string
+}
+
+func (e *Error) Error() string { return storage.ErrInvalid.Error() + ": " + e.Reason }
+
+// Unwrap makes errors.Is(err, storage.ErrInvalid) hold.
+func (e *Error) Unwrap() error { return storage.ErrInvalid }
+
+// Invalid returns an *Error with the formatted reason.
 func Invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", storage.ErrInvalid, fmt.Sprintf(format, args...))
+	return &Error{Reason: fmt.Sprintf(format, args...)}
 }
 
 // Line checks a one-line value: valid UTF-8, at most max characters, and

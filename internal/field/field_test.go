@@ -56,3 +56,14 @@ func TestQuoteCutsLongValues(t *testing.T) {
 		t.Errorf("Quote = %s", q)
 	}
 }
+
+func TestErrorKeepsItsReason(t *testing.T) {
+	err := Int("timeout_ms", 0, 1, 10)
+	var fe *Error
+	if !errors.As(err, &fe) || !errors.Is(err, storage.ErrInvalid) {
+		t.Fatalf("Int = %#v: want an *Error wrapping storage.ErrInvalid", err)
+	}
+	if fe.Reason != "timeout_ms must be from 1 to 10, got 0" || err.Error() != "invalid: "+fe.Reason {
+		t.Errorf("reason %q, text %q", fe.Reason, err.Error())
+	}
+}
