@@ -15,6 +15,7 @@ type Store interface {
 	ListEndpoints(ctx context.Context) ([]storage.Endpoint, error)
 	GetEndpoint(ctx context.Context, id string) (storage.Endpoint, error)
 	CreateEndpoint(ctx context.Context, e storage.Endpoint) (storage.Endpoint, error)
+	UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage.Endpoint, error)
 	DeleteEndpoint(ctx context.Context, id string) error
 	SetEndpointHealth(ctx context.Context, id string, h storage.EndpointHealth) (storage.Endpoint, error)
 

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -18,183 +17,6 @@ import (
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
 )
-
-// endpointInput is the body of POST and PUT /endpoints. On PUT, a field
-// left out keeps its stored value; so do auth secrets left out of an auth
-// of the same type.
-type endpointInput struct {
-	Template         *string              `json:"template"` // a preset's name, on create
-	Name             *string              `json:"name"`
-	Description      *string              `json:"description"`
-	URL              *string              `json:"url"`
-	Method           *string              `json:"method"`
-	Enabled          *bool                `json:"enabled"`
-	EventTypes       *[]string            `json:"event_types"`
-	Headers          *map[string]string   `json:"headers"`
-	SecretHeaders    *[]string            `json:"secret_headers"`
-	Cookies          *map[string]string   `json:"cookies"`
-	Auth             *authInput           `json:"auth"`
-	BodyTemplate     *string              `json:"body_template"`
-	MsgKey           *string              `json:"msg_key"`
-	ExtraBody        *map[string]any      `json:"extra_body"`
-	TimeoutMS        *int                 `json:"timeout_ms"`
-	Retry            *storage.RetryPolicy `json:"retry"`
-	Verify           *storage.Verify      `json:"verify"`
-	SigningSecret    *string              `json:"signing_secret"`
-	ValidateOnCreate bool                 `json:"validate_on_create"`
-	Language         *string              `json:"language"`
-	Concurrency      *int                 `json:"concurrency"`
-	RateLimit        *float64             `json:"rate_limit"`
-	AutoDisable      *storage.AutoDisable `json:"auto_disable"`
-}
-
-type authInput struct {
-	Type     string  `json:"type"`
-	Username string  `json:"username"`
-	Password *string `json:"password"`
-	Token    *string `json:"token"`
-}
-
-// secretMarker stands for a stored secret header or cookie value in the
-// API's answers; given back in headers or cookies, it keeps that value.
-const secretMarker = "[secret]"
-
-// apply overlays the input on e. now dates a rotated-out signing secret.
-// Its errors wrap storage.ErrInvalid.
-func (in *endpointInput) apply(e *storage.Endpoint, now time.Time) error {
-	set := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	set(&e.Name, in.Name)
-	set(&e.Description, in.Description)
-	set(&e.URL, in.URL)
-	set(&e.Method, in.Method)
-	set(&e.BodyTemplate, in.BodyTemplate)
-	set(&e.MsgKey, in.MsgKey)
-	set(&e.Language, in.Language)
-	if in.Enabled != nil {
-		e.Enabled = *in.Enabled
-		if e.Enabled {
-			// Turning an endpoint back on clears what disabled it.
-			e.DisabledReason, e.FailingSince, e.ConsecutiveFailures = "", nil, 0
-		} else if e.DisabledReason == "" {
-			e.DisabledReason = "disabled by an operator"
-		}
-	}
-	if in.EventTypes != nil {
-		e.EventTypes = *in.EventTypes
-	}
-	wasSecret, oldHeaders := notify.SecretHeaders(e.Headers, e.SecretHeaders), e.Headers
-	if in.Headers != nil {
-		h, err := keepSecrets("header", *in.Headers, e.Headers, wasSecret)
-		if err != nil {
-			return err
-		}
-		e.Headers = h
-	}
-	if in.SecretHeaders != nil {
-		for _, name := range *in.SecretHeaders {
-			if !hasHeader(e.Headers, name) {
-				return fmt.Errorf("%w: secret_headers names %q, which is not one of the headers", storage.ErrInvalid, name)
-			}
-		}
-		e.SecretHeaders = *in.SecretHeaders
-	}
-	// A secret header stops being one only with a new value: its stored
-	// value, sealed and never shown, must not turn readable by being
-	// unmarked.
-	nowSecret := notify.SecretHeaders(e.Headers, e.SecretHeaders)
-	for _, name := range wasSecret {
-		if v, ok := e.Headers[name]; ok && v == oldHeaders[name] && !slices.Contains(nowSecret, name) {
-			return fmt.Errorf("%w: secret_headers: %q holds a secret value; to make the header plain, send its new value in headers in the same request (the stored one is never shown)", storage.ErrInvalid, name)
-		}
-	}
-	if in.Cookies != nil {
-		c, err := keepSecrets("cookie", *in.Cookies, e.Cookies, slices.Collect(maps.Keys(e.Cookies)))
-		if err != nil {
-			return err
-		}
-		e.Cookies = c
-	}
-	if in.ExtraBody != nil {
-		e.ExtraBody = *in.ExtraBody
-	}
-	if in.TimeoutMS != nil {
-		e.TimeoutMS = *in.TimeoutMS
-	}
-	if in.Retry != nil {
-		e.Retry = *in.Retry
-	}
-	if in.Verify != nil {
-		e.Verify = *in.Verify
-	}
-	if in.Concurrency != nil {
-		e.Concurrency = *in.Concurrency
-	}
-	if in.RateLimit != nil {
-		e.RateLimit = *in.RateLimit
-	}
-	if in.AutoDisable != nil {
-		e.AutoDisable = *in.AutoDisable
-	}
-	if a := in.Auth; a != nil {
-		old := e.Auth
-		e.Auth = storage.Auth{Type: a.Type, Username: a.Username}
-		if a.Type == old.Type {
-			e.Auth.Password, e.Auth.Token = old.Password, old.Token
-		}
-		set(&e.Auth.Password, a.Password)
-		set(&e.Auth.Token, a.Token)
-	}
-	if in.SigningSecret != nil && *in.SigningSecret != e.SigningSecret {
-		// Rotation: the old secret keeps signing, beside the new one, for
-		// a grace period, so receivers can switch without dropping any.
-		kept := e.PreviousSecrets[:0:0]
-		for _, old := range e.PreviousSecrets {
-			if old.Expires.After(now) {
-				kept = append(kept, old)
-			}
-		}
-		if e.SigningSecret != "" && *in.SigningSecret != "" {
-			kept = append(kept, storage.OldSecret{Secret: e.SigningSecret, Expires: now.Add(notify.RotationGrace)})
-		}
-		if *in.SigningSecret == "" {
-			kept = nil
-		}
-		e.SigningSecret, e.PreviousSecrets = *in.SigningSecret, kept
-	}
-	return nil
-}
-
-// hasHeader reports whether h holds the header name, in any case.
-func hasHeader(h map[string]string, name string) bool {
-	for k := range h {
-		if strings.EqualFold(k, name) {
-			return true
-		}
-	}
-	return false
-}
-
-// keepSecrets returns the new headers or cookies with every value given as
-// secretMarker replaced by the stored secret value of that name (secret
-// lists the names whose stored values are secrets).
-func keepSecrets(kind string, given, stored map[string]string, secret []string) (map[string]string, error) {
-	out := maps.Clone(given)
-	for k, v := range out {
-		if v != secretMarker {
-			continue
-		}
-		old, ok := stored[k]
-		if !ok || !slices.Contains(secret, k) {
-			return nil, fmt.Errorf("%w: %s %q: %q stands for the stored secret value, and there is none for this name; give the value", storage.ErrInvalid, kind, k, secretMarker)
-		}
-		out[k] = old
-	}
-	return out, nil
-}
 
 // endpointView is an endpoint as the API shows it: secrets as flags.
 type endpointView struct {
@@ -238,20 +60,20 @@ func viewerEndpoint(v endpointView) endpointView {
 }
 
 // viewEndpoint shows e without its secrets: the values of its secret
-// headers and of its cookies are secretMarker.
+// headers and of its cookies are notify.SecretMarker.
 func viewEndpoint(e storage.Endpoint) endpointView {
 	v := endpointView{Endpoint: e}
 	if secret := notify.SecretHeaders(e.Headers, e.SecretHeaders); len(secret) > 0 {
 		v.Headers = maps.Clone(e.Headers)
 		for _, name := range secret {
-			v.Headers[name] = secretMarker
+			v.Headers[name] = notify.SecretMarker
 		}
 		v.SecretHeaders = secret
 	}
 	if len(e.Cookies) > 0 {
 		v.Cookies = make(map[string]string, len(e.Cookies))
 		for k := range e.Cookies {
-			v.Cookies[k] = secretMarker
+			v.Cookies[k] = notify.SecretMarker
 		}
 	}
 	v.Auth = authView{Type: e.Auth.Type, Username: e.Auth.Username, PasswordSet: e.Auth.Password != "", TokenSet: e.Auth.Token != ""}
@@ -300,75 +122,41 @@ func (s *Server) getEndpoint(c echo.Context) error {
 	return c.JSON(http.StatusOK, viewEndpoint(e))
 }
 
+// createEndpoint: POST /endpoints with a notify.EndpointChange.
 func (s *Server) createEndpoint(c echo.Context) error {
-	var in endpointInput
+	var in notify.EndpointChange
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	e := storage.Endpoint{EndpointHealth: storage.EndpointHealth{Enabled: true}}
-	if in.Template != nil {
-		p, ok := template.PresetByName(*in.Template)
-		if !ok {
-			return fmt.Errorf("%w: no endpoint template named %q; GET /api/v1/endpoint-templates lists them", storage.ErrInvalid, *in.Template)
-		}
-		e.BodyTemplate, e.Verify, e.Headers = p.Body, p.Verify, p.Headers
+	e, err := s.notify.CreateEndpoint(c.Request().Context(), in)
+	if err != nil {
+		return err
 	}
-	return s.saveEndpoint(c, &in, e, s.store.CreateEndpoint, http.StatusCreated)
+	return s.answerSaved(c, e, "", http.StatusCreated)
 }
 
+// updateEndpoint: PUT /endpoints/{id} with a notify.EndpointChange.
 func (s *Server) updateEndpoint(c echo.Context) error {
-	var in endpointInput
+	var in notify.EndpointChange
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	if in.Template != nil {
-		return fmt.Errorf("%w: template applies on create only; set body_template and verify instead", storage.ErrInvalid)
-	}
-	e, err := s.store.GetEndpoint(c.Request().Context(), c.Param("id"))
+	e, err := s.notify.UpdateEndpoint(c.Request().Context(), c.Param("id"), in)
 	if err != nil {
-		return err
-	}
-	return s.saveEndpoint(c, &in, e, s.store.UpdateEndpoint, http.StatusOK)
-}
-
-// saveEndpoint applies the input to e, checks the result (sending it the
-// VALIDATE request when asked), saves it with save, reloads the engine and
-// answers with code.
-func (s *Server) saveEndpoint(c echo.Context, in *endpointInput, e storage.Endpoint,
-	save func(context.Context, storage.Endpoint) (storage.Endpoint, error), code int) error {
-	ctx := c.Request().Context()
-	if err := in.apply(&e, time.Now()); err != nil {
-		return err
-	}
-	if err := notify.Normalize(&e); err != nil {
-		return err
-	}
-	if in.ValidateOnCreate {
-		if err := s.notify.Validate(ctx, e); err != nil {
-			return err
-		}
-	}
-	saved, err := save(ctx, e)
-	if err != nil {
-		return err
-	}
-	if in.Enabled != nil && code == http.StatusOK {
-		// The health is the engine's; an operator's enable or disable is
-		// the one change to it an edit makes.
-		if saved, err = s.store.SetEndpointHealth(ctx, saved.ID, e.EndpointHealth); err != nil {
-			return err
-		}
-	}
-	e = saved
-	if err := s.notify.Reload(ctx); err != nil {
 		return err
 	}
 	action := ""
-	if in.Enabled != nil && code == http.StatusOK {
+	if in.Enabled != nil {
 		action = map[bool]string{true: "endpoint.enable", false: "endpoint.disable"}[*in.Enabled]
 	}
+	return s.answerSaved(c, e, action, http.StatusOK)
+}
+
+// answerSaved answers a create or an edit with code, and refines its
+// audit entry with action (if not "") and the endpoint.
+func (s *Server) answerSaved(c echo.Context, e storage.Endpoint, action string, code int) error {
 	setAudit(c, action, e.ID, e.Name)
-	return c.JSON(code, savedEndpoint{endpointView: viewEndpoint(e), Warnings: s.endpointWarnings(ctx, e)})
+	return c.JSON(code, savedEndpoint{endpointView: viewEndpoint(e), Warnings: s.endpointWarnings(c.Request().Context(), e)})
 }
 
 // savedEndpoint is the answer to a create or an edit: the endpoint, and
@@ -395,11 +183,7 @@ func (s *Server) endpointWarnings(ctx context.Context, e storage.Endpoint) []str
 }
 
 func (s *Server) deleteEndpoint(c echo.Context) error {
-	ctx := c.Request().Context()
-	if err := s.store.DeleteEndpoint(ctx, c.Param("id")); err != nil {
-		return err
-	}
-	if err := s.notify.Reload(ctx); err != nil {
+	if err := s.notify.DeleteEndpoint(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

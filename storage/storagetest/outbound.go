@@ -19,12 +19,10 @@ import (
 )
 
 // Notify is the part of the store behind outbound delivery: what the
-// outbound engine uses (notify.Store), and what the server alone uses:
-// the admin API's endpoint edit and the purge of old deliveries and
-// events.
+// outbound engine uses (notify.Store, endpoint edits included), and what
+// the server alone uses: the purge of old deliveries and events.
 type Notify interface {
 	notify.Store
-	UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage.Endpoint, error)
 	PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int) (int, error)
 }
 

@@ -1,0 +1,264 @@
+package notify
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/switchyard-dev/switchyard/notify/template"
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// EndpointChange is a change to an endpoint, as the admin API's POST and
+// PUT /endpoints take it: a field left nil keeps the endpoint's value; so
+// do auth secrets left out of an auth of the same type.
+type EndpointChange struct {
+	Preset        *string              `json:"template"` // the preset to start from, on create only
+	Name          *string              `json:"name"`
+	Description   *string              `json:"description"`
+	URL           *string              `json:"url"`
+	Method        *string              `json:"method"`
+	Enabled       *bool                `json:"enabled"`
+	EventTypes    *[]string            `json:"event_types"`
+	Headers       *map[string]string   `json:"headers"` // a SecretMarker value keeps the stored one
+	SecretHeaders *[]string            `json:"secret_headers"`
+	Cookies       *map[string]string   `json:"cookies"` // a SecretMarker value keeps the stored one
+	Auth          *AuthChange          `json:"auth"`
+	BodyTemplate  *string              `json:"body_template"`
+	MsgKey        *string              `json:"msg_key"`
+	ExtraBody     *map[string]any      `json:"extra_body"`
+	TimeoutMS     *int                 `json:"timeout_ms"`
+	Retry         *storage.RetryPolicy `json:"retry"`
+	Verify        *storage.Verify      `json:"verify"`
+	SigningSecret *string              `json:"signing_secret"`
+	Language      *string              `json:"language"`
+	Concurrency   *int                 `json:"concurrency"`
+	RateLimit     *float64             `json:"rate_limit"`
+	AutoDisable   *storage.AutoDisable `json:"auto_disable"`
+	// Validate sends the endpoint the VALIDATE event before it is saved,
+	// and refuses to save it unless it answers 200.
+	Validate bool `json:"validate_on_create"`
+}
+
+// AuthChange is the auth of an EndpointChange. A password or token left
+// nil keeps the stored one when the type stays the same.
+type AuthChange struct {
+	Type     string  `json:"type"`
+	Username string  `json:"username"`
+	Password *string `json:"password"`
+	Token    *string `json:"token"`
+}
+
+// SecretMarker stands for a stored secret header or cookie value where an
+// endpoint is shown; given back in headers or cookies, it keeps that
+// value.
+const SecretMarker = "[secret]"
+
+// CreateEndpoint makes an endpoint of ch (on the preset it names, if
+// any), checks it (Normalize), sends it the VALIDATE event if ch asks,
+// saves it and reloads the engine. It returns the endpoint saved.
+func (e *Engine) CreateEndpoint(ctx context.Context, ch EndpointChange) (storage.Endpoint, error) {
+	ep := storage.Endpoint{EndpointHealth: storage.EndpointHealth{Enabled: true}}
+	if ch.Preset != nil {
+		p, ok := template.PresetByName(*ch.Preset)
+		if !ok {
+			return ep, invalid("no endpoint template named %q; GET /api/v1/endpoint-templates lists them", *ch.Preset)
+		}
+		ep.BodyTemplate, ep.Verify, ep.Headers = p.Body, p.Verify, p.Headers
+	}
+	return e.saveEndpoint(ctx, &ch, ep, e.store.CreateEndpoint)
+}
+
+// UpdateEndpoint applies ch to the stored endpoint id, checks the result,
+// sends it the VALIDATE event if ch asks, saves it and reloads the engine.
+// It returns the endpoint saved.
+func (e *Engine) UpdateEndpoint(ctx context.Context, id string, ch EndpointChange) (storage.Endpoint, error) {
+	if ch.Preset != nil {
+		return storage.Endpoint{}, invalid("template applies on create only; set body_template and verify instead")
+	}
+	ep, err := e.store.GetEndpoint(ctx, id)
+	if err != nil {
+		return ep, err
+	}
+	return e.saveEndpoint(ctx, &ch, ep, func(ctx context.Context, ep storage.Endpoint) (storage.Endpoint, error) {
+		saved, err := e.store.UpdateEndpoint(ctx, ep)
+		if err != nil || ch.Enabled == nil {
+			return saved, err
+		}
+		// The health is the engine's; an operator's enable or disable
+		// is the one change to it an edit makes.
+		return e.store.SetEndpointHealth(ctx, saved.ID, ep.EndpointHealth)
+	})
+}
+
+// DeleteEndpoint deletes an endpoint and reloads the engine.
+func (e *Engine) DeleteEndpoint(ctx context.Context, id string) error {
+	if err := e.store.DeleteEndpoint(ctx, id); err != nil {
+		return err
+	}
+	return e.Reload(ctx)
+}
+
+// saveEndpoint applies ch to ep, checks the result (sending it the
+// VALIDATE request when asked), saves it with save and reloads.
+func (e *Engine) saveEndpoint(ctx context.Context, ch *EndpointChange, ep storage.Endpoint,
+	save func(context.Context, storage.Endpoint) (storage.Endpoint, error)) (storage.Endpoint, error) {
+	if err := ch.apply(&ep, time.Now()); err != nil {
+		return ep, err
+	}
+	if err := Normalize(&ep); err != nil {
+		return ep, err
+	}
+	if ch.Validate {
+		if err := e.Validate(ctx, ep); err != nil {
+			return ep, err
+		}
+	}
+	saved, err := save(ctx, ep)
+	if err != nil {
+		return saved, err
+	}
+	return saved, e.Reload(ctx)
+}
+
+// apply overlays the change on ep. now dates a rotated-out signing
+// secret. Its errors wrap storage.ErrInvalid.
+func (ch *EndpointChange) apply(ep *storage.Endpoint, now time.Time) error {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&ep.Name, ch.Name)
+	set(&ep.Description, ch.Description)
+	set(&ep.URL, ch.URL)
+	set(&ep.Method, ch.Method)
+	set(&ep.BodyTemplate, ch.BodyTemplate)
+	set(&ep.MsgKey, ch.MsgKey)
+	set(&ep.Language, ch.Language)
+	if ch.Enabled != nil {
+		ep.Enabled = *ch.Enabled
+		if ep.Enabled {
+			// Turning an endpoint back on clears what disabled it.
+			ep.DisabledReason, ep.FailingSince, ep.ConsecutiveFailures = "", nil, 0
+		} else if ep.DisabledReason == "" {
+			ep.DisabledReason = "disabled by an operator"
+		}
+	}
+	if ch.EventTypes != nil {
+		ep.EventTypes = *ch.EventTypes
+	}
+	if err := ch.applyHeaders(ep); err != nil {
+		return err
+	}
+	if ch.Cookies != nil {
+		c, err := keepSecrets("cookie", *ch.Cookies, ep.Cookies, slices.Collect(maps.Keys(ep.Cookies)))
+		if err != nil {
+			return err
+		}
+		ep.Cookies = c
+	}
+	if ch.ExtraBody != nil {
+		ep.ExtraBody = *ch.ExtraBody
+	}
+	if ch.TimeoutMS != nil {
+		ep.TimeoutMS = *ch.TimeoutMS
+	}
+	if ch.Retry != nil {
+		ep.Retry = *ch.Retry
+	}
+	if ch.Verify != nil {
+		ep.Verify = *ch.Verify
+	}
+	if ch.Concurrency != nil {
+		ep.Concurrency = *ch.Concurrency
+	}
+	if ch.RateLimit != nil {
+		ep.RateLimit = *ch.RateLimit
+	}
+	if ch.AutoDisable != nil {
+		ep.AutoDisable = *ch.AutoDisable
+	}
+	if a := ch.Auth; a != nil {
+		old := ep.Auth
+		ep.Auth = storage.Auth{Type: a.Type, Username: a.Username}
+		if a.Type == old.Type {
+			ep.Auth.Password, ep.Auth.Token = old.Password, old.Token
+		}
+		set(&ep.Auth.Password, a.Password)
+		set(&ep.Auth.Token, a.Token)
+	}
+	if ch.SigningSecret != nil && *ch.SigningSecret != ep.SigningSecret {
+		rotate(ep, *ch.SigningSecret, now)
+	}
+	return nil
+}
+
+// applyHeaders overlays the headers and secret_headers of the change.
+func (ch *EndpointChange) applyHeaders(ep *storage.Endpoint) error {
+	wasSecret, oldHeaders := SecretHeaders(ep.Headers, ep.SecretHeaders), ep.Headers
+	if ch.Headers != nil {
+		h, err := keepSecrets("header", *ch.Headers, ep.Headers, wasSecret)
+		if err != nil {
+			return err
+		}
+		ep.Headers = h
+	}
+	if ch.SecretHeaders != nil {
+		for _, name := range *ch.SecretHeaders {
+			if !hasHeader(ep.Headers, name) {
+				return invalid("secret_headers names %q, which is not one of the headers", name)
+			}
+		}
+		ep.SecretHeaders = *ch.SecretHeaders
+	}
+	// A secret header stops being one only with a new value: its stored
+	// value, sealed and never shown, must not turn readable by being
+	// unmarked.
+	nowSecret := SecretHeaders(ep.Headers, ep.SecretHeaders)
+	for _, name := range wasSecret {
+		if v, ok := ep.Headers[name]; ok && v == oldHeaders[name] && !slices.Contains(nowSecret, name) {
+			return invalid("secret_headers: %q holds a secret value; to make the header plain, send its new value in headers in the same request (the stored one is never shown)", name)
+		}
+	}
+	return nil
+}
+
+// rotate makes secret the endpoint's signing secret. The old one keeps
+// signing beside it for RotationGrace, so receivers can switch without
+// dropping any delivery; secrets whose grace has passed are dropped, and
+// an empty secret ends signing at once.
+func rotate(ep *storage.Endpoint, secret string, now time.Time) {
+	kept := ep.PreviousSecrets[:0:0]
+	for _, old := range ep.PreviousSecrets {
+		if old.Expires.After(now) {
+			kept = append(kept, old)
+		}
+	}
+	if ep.SigningSecret != "" && secret != "" {
+		kept = append(kept, storage.OldSecret{Secret: ep.SigningSecret, Expires: now.Add(RotationGrace)})
+	}
+	if secret == "" {
+		kept = nil
+	}
+	ep.SigningSecret, ep.PreviousSecrets = secret, kept
+}
+
+// keepSecrets returns the new headers or cookies with every value given as
+// SecretMarker replaced by the stored secret value of that name (secret
+// lists the names whose stored values are secrets).
+func keepSecrets(kind string, given, stored map[string]string, secret []string) (map[string]string, error) {
+	out := maps.Clone(given)
+	for k, v := range out {
+		if v != SecretMarker {
+			continue
+		}
+		old, ok := stored[k]
+		if !ok || !slices.Contains(secret, k) {
+			return nil, invalid("%s %q: %q stands for the stored secret value, and there is none for this name; give the value", kind, k, SecretMarker)
+		}
+		out[k] = old
+	}
+	return out, nil
+}
