@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/notify/template"
@@ -14,7 +15,7 @@ import (
 // PUT /endpoints take it: a field left nil keeps the endpoint's value; so
 // do auth secrets left out of an auth of the same type.
 type EndpointChange struct {
-	Preset        *string              `json:"template"` // the preset to start from, on create only
+	Preset        *string              `json:"preset"` // the preset to start from, on create only
 	Name          *string              `json:"name"`
 	Description   *string              `json:"description"`
 	URL           *string              `json:"url"`
@@ -63,7 +64,7 @@ func (e *Engine) CreateEndpoint(ctx context.Context, ch EndpointChange) (storage
 	if ch.Preset != nil {
 		p, ok := template.PresetByName(*ch.Preset)
 		if !ok {
-			return ep, invalid("no endpoint template named %q; GET /api/v1/endpoint-templates lists them", *ch.Preset)
+			return ep, invalid("no endpoint preset named %q; the presets are %s", *ch.Preset, strings.Join(presetNames(), ", "))
 		}
 		ep.BodyTemplate, ep.Verify, ep.Headers = p.Body, p.Verify, p.Headers
 	}
@@ -75,7 +76,7 @@ func (e *Engine) CreateEndpoint(ctx context.Context, ch EndpointChange) (storage
 // It returns the endpoint saved.
 func (e *Engine) UpdateEndpoint(ctx context.Context, id string, ch EndpointChange) (storage.Endpoint, error) {
 	if ch.Preset != nil {
-		return storage.Endpoint{}, invalid("template applies on create only; set body_template and verify instead")
+		return storage.Endpoint{}, invalid("preset applies on create only; set body_template and verify instead")
 	}
 	ep, err := e.store.GetEndpoint(ctx, id)
 	if err != nil {
@@ -261,4 +262,13 @@ func keepSecrets(kind string, given, stored map[string]string, secret []string) 
 		out[k] = old
 	}
 	return out, nil
+}
+
+// presetNames lists the names of the endpoint presets.
+func presetNames() []string {
+	var names []string
+	for _, p := range template.Presets() {
+		names = append(names, p.Name)
+	}
+	return names
 }

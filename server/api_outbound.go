@@ -122,10 +122,33 @@ func (s *Server) getEndpoint(c echo.Context) error {
 	return c.JSON(http.StatusOK, viewEndpoint(e))
 }
 
-// createEndpoint: POST /endpoints with a notify.EndpointChange.
-func (s *Server) createEndpoint(c echo.Context) error {
-	var in notify.EndpointChange
+// endpointInput is the body of POST and PUT /endpoints: a
+// notify.EndpointChange, where "template", the old name of "preset", is
+// still taken.
+type endpointInput struct {
+	notify.EndpointChange
+	Template *string `json:"template"`
+}
+
+// decodeEndpoint decodes an endpointInput into the change it asks for.
+func decodeEndpoint(c echo.Context) (notify.EndpointChange, error) {
+	var in endpointInput
 	if err := decode(c, &in); err != nil {
+		return in.EndpointChange, err
+	}
+	if in.Template != nil {
+		if in.Preset != nil {
+			return in.EndpointChange, fmt.Errorf("%w: send preset alone: template is its old name", storage.ErrInvalid)
+		}
+		in.Preset = in.Template
+	}
+	return in.EndpointChange, nil
+}
+
+// createEndpoint: POST /endpoints.
+func (s *Server) createEndpoint(c echo.Context) error {
+	in, err := decodeEndpoint(c)
+	if err != nil {
 		return err
 	}
 	e, err := s.notify.CreateEndpoint(c.Request().Context(), in)
@@ -135,10 +158,10 @@ func (s *Server) createEndpoint(c echo.Context) error {
 	return s.answerSaved(c, e, "", http.StatusCreated)
 }
 
-// updateEndpoint: PUT /endpoints/{id} with a notify.EndpointChange.
+// updateEndpoint: PUT /endpoints/{id}.
 func (s *Server) updateEndpoint(c echo.Context) error {
-	var in notify.EndpointChange
-	if err := decode(c, &in); err != nil {
+	in, err := decodeEndpoint(c)
+	if err != nil {
 		return err
 	}
 	e, err := s.notify.UpdateEndpoint(c.Request().Context(), c.Param("id"), in)
@@ -236,7 +259,9 @@ func (s *Server) replayEndpoint(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]int{"replayed": n})
 }
 
-func (s *Server) listEndpointTemplates(c echo.Context) error {
+// listEndpointPresets: GET /endpoint-presets (and GET
+// /endpoint-templates, its old name) lists the ready-made endpoint bodies.
+func (s *Server) listEndpointPresets(c echo.Context) error {
 	return c.JSON(http.StatusOK, list[template.Preset]{Items: template.Presets()})
 }
 

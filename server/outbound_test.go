@@ -196,7 +196,9 @@ func TestEndpointValidation(t *testing.T) {
 		{base(map[string]any{"verify": map[string]any{"type": "status", "value": "abc"}}), "verify.value must be an HTTP status"},
 		{base(map[string]any{"language": "fr"}), `language "fr" is not one of en, zh`},
 		{base(map[string]any{"body_template": `{"t": "{{nope}}"}`}), "body_template"},
-		{base(map[string]any{"template": "myspace"}), `no endpoint template named "myspace"`},
+		{base(map[string]any{"preset": "myspace"}), `no endpoint preset named "myspace"; the presets are dingtalk, discord, feishu, slack, teams, wecom`},
+		{base(map[string]any{"template": "myspace"}), `no endpoint preset named "myspace"`},
+		{base(map[string]any{"preset": "slack", "template": "slack"}), "send preset alone: template is its old name"},
 		{base(map[string]any{"colour": "red"}), "unknown field"},
 	}
 	for _, c := range cases {
@@ -208,26 +210,36 @@ func TestEndpointValidation(t *testing.T) {
 	}
 }
 
-func TestEndpointTemplatesAPI(t *testing.T) {
+// TestEndpointPresetsAPI: the presets are listed, and an endpoint
+// created from one gets its body and verify; "endpoint-templates" and
+// "template" are their old names, still taken.
+func TestEndpointPresetsAPI(t *testing.T) {
 	t.Parallel()
 	in := start(t)
-	var out struct {
-		Items []struct {
-			Name string `json:"name"`
-			Body string `json:"body_template"`
-		} `json:"items"`
-	}
-	in.api("GET", "/endpoint-templates", nil, http.StatusOK, &out)
-	var names []string
-	for _, p := range out.Items {
-		names = append(names, p.Name)
-	}
-	if strings.Join(names, ",") != "dingtalk,discord,feishu,slack,teams,wecom" {
-		t.Fatalf("presets: %v", names)
-	}
-	e := in.endpoint(map[string]any{"name": "chat", "url": "https://example.com/dt", "event_types": []string{"*"}, "template": "dingtalk"})
-	if !strings.Contains(e.BodyTemplate, "markdown") || e.Verify["type"] != "contains" || e.Verify["value"] != `"errcode":0` {
-		t.Fatalf("from the dingtalk template: %s", e.Raw)
+	for _, name := range []struct{ route, field string }{{"/endpoint-presets", "preset"}, {"/endpoint-templates", "template"}} {
+		var out struct {
+			Items []struct {
+				Name string `json:"name"`
+				Body string `json:"body_template"`
+			} `json:"items"`
+		}
+		in.api("GET", name.route, nil, http.StatusOK, &out)
+		var names []string
+		for _, p := range out.Items {
+			names = append(names, p.Name)
+		}
+		if strings.Join(names, ",") != "dingtalk,discord,feishu,slack,teams,wecom" {
+			t.Fatalf("presets: %v", names)
+		}
+		e := in.endpoint(map[string]any{"name": "chat " + name.field, "url": "https://example.com/dt", "event_types": []string{"*"}, name.field: "dingtalk"})
+		if !strings.Contains(e.BodyTemplate, "markdown") || e.Verify["type"] != "contains" || e.Verify["value"] != `"errcode":0` {
+			t.Fatalf("from the dingtalk preset: %s", e.Raw)
+		}
+		var got struct{ Error string }
+		in.api("PUT", "/endpoints/"+e.ID, map[string]any{name.field: "slack"}, http.StatusBadRequest, &got)
+		if !strings.Contains(got.Error, "preset applies on create only") {
+			t.Fatalf("a preset on PUT: %q", got.Error)
+		}
 	}
 }
 

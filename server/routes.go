@@ -98,7 +98,8 @@ func (s *Server) apiRoutes() []apiRoute {
 		r("DELETE", "/endpoints/:id", edit, "endpoint.delete", s.deleteEndpoint),
 		r("POST", "/endpoints/:id/test", edit, "endpoint.test", s.testEndpoint),
 		r("POST", "/endpoints/:id/replay", operate, "endpoint.replay", s.replayEndpoint),
-		r("GET", "/endpoint-templates", read, "", s.listEndpointTemplates),
+		r("GET", "/endpoint-presets", read, "", s.listEndpointPresets),
+		r("GET", "/endpoint-templates", read, "", s.listEndpointPresets), // the old name
 		r("POST", "/events", edit, "event.publish", s.publishEvent),
 		r("GET", "/deliveries", read, "", s.listDeliveries),
 		r("GET", "/deliveries/:id", read, "", s.getDelivery), // details redacted below operate

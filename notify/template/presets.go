@@ -8,7 +8,9 @@ import (
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
-// Preset is a ready-made endpoint body for a chat tool's incoming webhook.
+// Preset is a ready-made endpoint for a chat tool's incoming webhook:
+// what an endpoint created from it starts with (notify.EndpointChange's
+// Preset).
 type Preset struct {
 	Name        string            `json:"name"`
 	Title       string            `json:"title"`

@@ -6,6 +6,9 @@
 // inside JSON string literals, JSON values elsewhere), Text (header values,
 // control characters removed), URL (values query-escaped) and Raw (values
 // as text, nothing escaped).
+//
+// presets.go holds the presets: ready-made endpoints for chat tools, each
+// a body template with the verify and headers that go with it.
 package template
 
 import (
