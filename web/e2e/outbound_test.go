@@ -40,7 +40,7 @@ func TestOutboundEndpoint(t *testing.T) {
 		chromedp.SendKeys(`input[name="url"]`, sink.URL+"/slack"),
 		chromedp.SendKeys(`textarea[name="event_types"]`, "alarm.*"),
 	)
-	js(t, ctx, "the Slack preset", `(() => { const s = document.querySelector('select[name="template"]'); s.value = "slack"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	js(t, ctx, "the Slack preset", `(() => { const s = document.querySelector('select[name="preset"]'); s.value = "slack"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
 	// A timeout out of range is refused by the server, next to its field.
 	js(t, ctx, "a bad timeout", `(() => { const i = document.querySelector('input[name="timeout_ms"]'); i.value = "100"; i.dispatchEvent(new Event("input", {bubbles: true})); })()`)
 	clickText(t, ctx, "Create endpoint")

@@ -298,7 +298,7 @@ function newSecret() {
 
 // endpointForm builds the create/edit form. ep is the stored endpoint (or
 // null to create); onSaved(endpoint) runs after a successful save.
-function endpointForm(ep, { templates = [], onSaved, readOnly = false }) {
+function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
   const creating = !ep;
   ep = ep || {};
   const I = (name, value, attrs = {}) => h("input", { name, value: value ?? "", autocomplete: "off", ...attrs });
@@ -349,8 +349,8 @@ function endpointForm(ep, { templates = [], onSaved, readOnly = false }) {
   showAuth();
 
   // body
-  const preset = creating && templates.length
-    ? select("template", [["", "None: the default body"], ...templates.map((t) => [t.name, t.title || t.name])], "")
+  const preset = creating && presets.length
+    ? select("preset", [["", "None: the default body"], ...presets.map((p) => [p.name, p.title || p.name])], "")
     : null;
   const presetHint = h("span.hint");
   const bodyTemplate = h("textarea", { name: "body_template", rows: 8, spellcheck: "false", placeholder: '{"text": "{{title}}\\n{{message}}"}' });
@@ -364,13 +364,13 @@ function endpointForm(ep, { templates = [], onSaved, readOnly = false }) {
 
   if (preset) {
     preset.addEventListener("change", () => {
-      const t = templates.find((x) => x.name === preset.value);
-      presetHint.textContent = t ? t.description || "" : "";
-      if (!t) return;
-      bodyTemplate.value = t.body_template || "";
-      verifyType.value = (t.verify && t.verify.type) || "";
-      verifyValue.value = (t.verify && t.verify.value) || "";
-      for (const [k, v] of Object.entries(t.headers || {})) headers.set(k, v);
+      const p = presets.find((x) => x.name === preset.value);
+      presetHint.textContent = p ? p.description || "" : "";
+      if (!p) return;
+      bodyTemplate.value = p.body_template || "";
+      verifyType.value = (p.verify && p.verify.type) || "";
+      verifyValue.value = (p.verify && p.verify.value) || "";
+      for (const [k, v] of Object.entries(p.headers || {})) headers.set(k, v);
     });
   }
 
@@ -546,7 +546,7 @@ function endpointForm(ep, { templates = [], onSaved, readOnly = false }) {
     if (removeSecret.checked) out.signing_secret = "";
     else if (secret.value) out.signing_secret = secret.value.trim();
     if (creating) {
-      if (preset && preset.value) out.template = preset.value;
+      if (preset && preset.value) out.preset = preset.value;
       out.validate_on_create = validate.checked;
     }
     return out;
@@ -588,9 +588,9 @@ async function renderNewEndpoint({ main }) {
     main.append(h("h1", "Not allowed"), h("p", "Creating endpoints needs the editor or admin role."));
     return;
   }
-  let templates = [];
+  let presets = [];
   try {
-    templates = (await api("GET", "/endpoint-templates")).items || [];
+    presets = (await api("GET", "/endpoint-presets")).items || [];
   } catch (e) {
     toast(`Presets unavailable: ${e.message}`, "error");
   }
@@ -599,7 +599,7 @@ async function renderNewEndpoint({ main }) {
     h("p.ob-crumbs", h("a", { href: "#/outbound" }, "Outbound"), " / New endpoint"),
     pageHeader("New endpoint"),
     endpointForm(null, {
-      templates,
+      presets,
       onSaved: (ep) => {
         navigate(`#/outbound/endpoints/${encodeURIComponent(ep.id)}`, { toast: `Endpoint "${ep.name}" created` });
       },
