@@ -34,11 +34,7 @@ func nameKey(name string) string { return strings.ToLower(name) }
 
 // ListUsers returns every user, oldest first.
 func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
-	rows, err := s.db().Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", s.mapErr(err))
-	}
-	out, err := collect(rows, scanUser)
+	out, err := queryAll(ctx, s.db(), scanUser, `SELECT `+userColumns+` FROM users ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", s.mapErr(err))
 	}
@@ -47,13 +43,9 @@ func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
 
 // GetUser returns one user, password hash included.
 func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
-	u, err := parseID(id)
+	user, err := getByID(ctx, s, "users", userColumns, id, scanUser)
 	if err != nil {
-		return storage.User{}, fmt.Errorf("user %w", err)
-	}
-	user, err := scanUser(s.db().QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, u))
-	if err != nil {
-		return storage.User{}, fmt.Errorf("user %s: %w", id, s.mapErr(err))
+		return storage.User{}, fmt.Errorf("user %s: %w", id, err)
 	}
 	return user, nil
 }
@@ -124,15 +116,6 @@ func (s *Store) touch(ctx context.Context, table, column, id string, at time.Tim
 	return s.mapErr(err)
 }
 
-// deleteRow deletes the row id of table; ErrNotFound when there is none.
-func (s *Store) deleteRow(ctx context.Context, table string, id any) error {
-	tag, err := s.db().Exec(ctx, `DELETE FROM `+table+` WHERE id = $1`, id)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = storage.ErrNotFound
-	}
-	return s.mapErr(err)
-}
-
 // RecordLogin sets a user's LastLoginAt and nothing else.
 func (s *Store) RecordLogin(ctx context.Context, id string, at time.Time) error {
 	if err := s.touch(ctx, "users", "last_login_at", id, at); err != nil {
@@ -143,11 +126,7 @@ func (s *Store) RecordLogin(ctx context.Context, id string, at time.Time) error 
 
 // DeleteUser removes a user with its tokens and sessions.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	u, err := parseID(id)
-	if err == nil {
-		err = s.deleteRow(ctx, "users", u)
-	}
-	if err != nil {
+	if err := s.deleteByID(ctx, "users", id); err != nil {
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
 	return nil
@@ -216,11 +195,7 @@ func (s *Store) ListTokens(ctx context.Context, userID string) ([]storage.APITok
 	if err != nil {
 		return []storage.APIToken{}, nil
 	}
-	rows, err := s.db().Query(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE user_id = $1 ORDER BY id`, u)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens of %s: %w", userID, s.mapErr(err))
-	}
-	out, err := collect(rows, scanToken)
+	out, err := queryAll(ctx, s.db(), scanToken, `SELECT `+tokenColumns+` FROM tokens WHERE user_id = $1 ORDER BY id`, u)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of %s: %w", userID, s.mapErr(err))
 	}
@@ -251,11 +226,7 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 
 // DeleteToken removes a token.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
-	u, err := parseID(id)
-	if err == nil {
-		err = s.deleteRow(ctx, "tokens", u)
-	}
-	if err != nil {
+	if err := s.deleteByID(ctx, "tokens", id); err != nil {
 		return fmt.Errorf("delete token %s: %w", id, err)
 	}
 	return nil
@@ -323,12 +294,8 @@ func (s *Store) ListSessions(ctx context.Context, userID string) ([]storage.Sess
 	if err != nil {
 		return []storage.Session{}, nil
 	}
-	rows, err := s.db().Query(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 AND expires_at > $2
+	out, err := queryAll(ctx, s.db(), scanSession, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 AND expires_at > $2
 		ORDER BY created_at, id`, u, nanos(s.now()))
-	if err != nil {
-		return nil, fmt.Errorf("list sessions of %s: %w", userID, s.mapErr(err))
-	}
-	out, err := collect(rows, scanSession)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions of %s: %w", userID, s.mapErr(err))
 	}
@@ -352,13 +319,9 @@ func (s *Store) DeleteSessions(ctx context.Context, userID, keep string) (int, e
 // PurgeSessions deletes up to limit sessions that expired before now,
 // earliest first.
 func (s *Store) PurgeSessions(ctx context.Context, now time.Time, limit int) (int, error) {
-	if limit <= 0 {
-		return 0, nil
-	}
-	tag, err := s.db().Exec(ctx, `DELETE FROM sessions WHERE id IN (
-		SELECT id FROM sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`, nanos(now), limit)
+	n, err := s.deleteFirst(ctx, s.db(), "sessions", "id", "expires_at", nanos(now), limit)
 	if err != nil {
-		return 0, fmt.Errorf("purge sessions: %w", s.mapErr(err))
+		return 0, fmt.Errorf("purge sessions: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
 }

@@ -35,11 +35,6 @@ func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEntry) error {
 // the time in the entries' ids. An Action ending in "." selects every
 // action it prefixes.
 func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEntry, string, error) {
-	limit := listLimit(f.Limit)
-	lower, upper, err := idRange(f.Since, f.Until, f.Cursor)
-	if err != nil {
-		return nil, "", fmt.Errorf("list audit: %w", err)
-	}
 	var filters []filter
 	if f.Actor != "" {
 		filters = append(filters, filter{"actor = ?", f.Actor})
@@ -53,22 +48,17 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 	if f.Target != "" {
 		filters = append(filters, filter{"target = ?", f.Target})
 	}
-	sql, args := listQuery(auditColumns, "audit", lower, upper, limit, filters)
-	rows, err := s.db().Query(ctx, sql, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list audit: %w", s.mapErr(err))
-	}
-	items, err := collect(rows, func(row pgx.Row) (storage.AuditEntry, error) {
+	p := listPage{"audit", auditColumns, f.Since, f.Until, f.Cursor, f.Limit, filters}
+	items, next, err := readPage(ctx, s, p, func(row pgx.Row) (storage.AuditEntry, error) {
 		var e storage.AuditEntry
 		var at int64
 		err := row.Scan(&e.ID, &at, &e.Actor, &e.UserID, &e.Action, &e.Target, &e.Detail, &e.IP)
 		e.Time = timeOf(&at)
 		return e, err
-	})
+	}, func(e storage.AuditEntry) string { return e.ID })
 	if err != nil {
-		return nil, "", fmt.Errorf("list audit: %w", s.mapErr(err))
+		return nil, "", fmt.Errorf("list audit: %w", err)
 	}
-	items, next := page(items, limit, func(e storage.AuditEntry) string { return e.ID })
 	return items, next, nil
 }
 

@@ -189,23 +189,22 @@ func (s *Store) sendBatch(ctx context.Context, b *pgx.Batch) error {
 
 // GetEvent returns one event.
 func (s *Store) GetEvent(ctx context.Context, id string) (storage.Event, error) {
-	u, err := parseID(id)
+	ev, err := getByID(ctx, s, "events", eventColumns, id, scanEvent)
 	if err != nil {
-		return storage.Event{}, fmt.Errorf("event %w", err)
+		return storage.Event{}, fmt.Errorf("event %s: %w", id, err)
 	}
+	return ev, nil
+}
+
+func scanEvent(row pgx.Row) (storage.Event, error) {
 	var ev storage.Event
 	var at *int64
 	var data []byte
-	err = s.db().QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, u).
-		Scan(&ev.ID, &ev.Type, &at, &ev.Title, &ev.SubTitle, &ev.Message, &ev.Logo, &ev.Image, &data, &ev.Source)
-	if err == nil {
-		ev.Time = timeOf(at)
-		err = unmarshalJSON(data, &ev.Data)
+	if err := row.Scan(&ev.ID, &ev.Type, &at, &ev.Title, &ev.SubTitle, &ev.Message, &ev.Logo, &ev.Image, &data, &ev.Source); err != nil {
+		return storage.Event{}, err
 	}
-	if err != nil {
-		return storage.Event{}, fmt.Errorf("event %s: %w", id, s.mapErr(err))
-	}
-	return ev, nil
+	ev.Time = timeOf(at)
+	return ev, unmarshalJSON(data, &ev.Data)
 }
 
 // GetDelivery returns a delivery with its attempts, oldest first.
@@ -241,11 +240,6 @@ func scanAttempt(row pgx.Row) (storage.Attempt, error) {
 
 // ListDeliveries pages newest first, like ListMessages.
 func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([]storage.Delivery, string, error) {
-	limit := listLimit(f.Limit)
-	lower, upper, err := idRange(f.Since, f.Until, f.Cursor)
-	if err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", err)
-	}
 	var filters []filter
 	for _, ref := range []struct{ column, id string }{{"endpoint_id", f.EndpointID}, {"event_id", f.EventID}} {
 		if ref.id == "" {
@@ -260,16 +254,11 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 	if f.Status != "" {
 		filters = append(filters, filter{"status = ?", f.Status})
 	}
-	sql, args := listQuery(deliveryColumns, "deliveries", lower, upper, limit, filters)
-	rows, err := s.db().Query(ctx, sql, args...)
+	p := listPage{"deliveries", deliveryColumns, f.Since, f.Until, f.Cursor, f.Limit, filters}
+	items, next, err := readPage(ctx, s, p, s.scanDelivery, func(d storage.Delivery) string { return d.ID })
 	if err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", s.mapErr(err))
+		return nil, "", fmt.Errorf("list deliveries: %w", err)
 	}
-	items, err := collect(rows, s.scanDelivery)
-	if err != nil {
-		return nil, "", fmt.Errorf("list deliveries: %w", s.mapErr(err))
-	}
-	items, next := page(items, limit, func(d storage.Delivery) string { return d.ID })
 	return items, next, nil
 }
 
@@ -316,14 +305,7 @@ type laneTake struct {
 // taken, those still PENDING and due.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error) {
 	at := nanos(now)
-	rows, err := s.db().Query(ctx, dueLanesSQL, at)
-	if err != nil {
-		return nil, fmt.Errorf("due deliveries: %w", s.mapErr(err))
-	}
-	lanes, err := collect(rows, func(row pgx.Row) (string, error) {
-		var lane string
-		return lane, row.Scan(&lane)
-	})
+	lanes, err := queryAll(ctx, s.db(), scanValue[string], dueLanesSQL, at)
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", s.mapErr(err))
 	}
@@ -346,12 +328,8 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, take func(lane
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err = s.db().Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+	found, err := queryAll(ctx, s.db(), s.scanDelivery, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE id = ANY($1) AND status = 'PENDING' AND next_at <= $2`, ids, at)
-	if err != nil {
-		return nil, fmt.Errorf("due deliveries: %w", s.mapErr(err))
-	}
-	found, err := collect(rows, s.scanDelivery)
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", s.mapErr(err))
 	}
@@ -505,16 +483,9 @@ func (s *Store) ReplayFailed(ctx context.Context, endpointID string, since, unti
 	lower, upper, _ := idRange(since, until, "")
 	total := 0
 	for {
-		rows, err := s.db().Query(ctx, `UPDATE deliveries SET `+replaySet+` WHERE id IN (
+		ids, err := queryAll(ctx, s.db(), scanValue[uuid.UUID], `UPDATE deliveries SET `+replaySet+` WHERE id IN (
 				SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = 'FAILED' AND id >= $3 AND id < $4 ORDER BY id LIMIT $5)
 			RETURNING id`, ep, nanos(now), lower, upper, replayBatch)
-		if err != nil {
-			return total, fmt.Errorf("replay failed deliveries of %s: %w", endpointID, s.mapErr(err))
-		}
-		ids, err := collect(rows, func(row pgx.Row) (uuid.UUID, error) {
-			var id uuid.UUID
-			return id, row.Scan(&id)
-		})
 		if err != nil {
 			return total, fmt.Errorf("replay failed deliveries of %s: %w", endpointID, s.mapErr(err))
 		}

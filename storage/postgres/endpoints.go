@@ -171,11 +171,7 @@ func (s *Store) scanEndpoint(row pgx.Row) (storage.Endpoint, error) {
 
 // ListEndpoints returns every endpoint, oldest first.
 func (s *Store) ListEndpoints(ctx context.Context) ([]storage.Endpoint, error) {
-	rows, err := s.db().Query(ctx, `SELECT `+endpointColumns+` FROM endpoints ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list endpoints: %w", s.mapErr(err))
-	}
-	out, err := collect(rows, s.scanEndpoint)
+	out, err := queryAll(ctx, s.db(), s.scanEndpoint, `SELECT `+endpointColumns+` FROM endpoints ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list endpoints: %w", s.mapErr(err))
 	}
@@ -184,13 +180,9 @@ func (s *Store) ListEndpoints(ctx context.Context) ([]storage.Endpoint, error) {
 
 // GetEndpoint returns one endpoint with its secrets opened.
 func (s *Store) GetEndpoint(ctx context.Context, id string) (storage.Endpoint, error) {
-	u, err := parseID(id)
+	e, err := getByID(ctx, s, "endpoints", endpointColumns, id, s.scanEndpoint)
 	if err != nil {
-		return storage.Endpoint{}, fmt.Errorf("endpoint %w", err)
-	}
-	e, err := s.scanEndpoint(s.db().QueryRow(ctx, `SELECT `+endpointColumns+` FROM endpoints WHERE id = $1`, u))
-	if err != nil {
-		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", id, s.mapErr(err))
+		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", id, err)
 	}
 	return e, nil
 }
@@ -249,16 +241,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 
 // DeleteEndpoint removes an endpoint. Its deliveries stay until purged.
 func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
-	u, err := parseID(id)
-	if err != nil {
-		return fmt.Errorf("delete endpoint: %w", err)
-	}
-	tag, err := s.db().Exec(ctx, `DELETE FROM endpoints WHERE id = $1`, u)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = storage.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("delete endpoint %s: %w", id, s.mapErr(err))
+	if err := s.deleteByID(ctx, "endpoints", id); err != nil {
+		return fmt.Errorf("delete endpoint %s: %w", id, err)
 	}
 	return nil
 }

@@ -24,11 +24,7 @@ func scanFunction(row pgx.Row) (storage.Function, error) {
 
 // ListFunctions returns every function, oldest first.
 func (s *Store) ListFunctions(ctx context.Context) ([]storage.Function, error) {
-	rows, err := s.db().Query(ctx, `SELECT `+functionColumns+` FROM functions ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list functions: %w", s.mapErr(err))
-	}
-	out, err := collect(rows, scanFunction)
+	out, err := queryAll(ctx, s.db(), scanFunction, `SELECT `+functionColumns+` FROM functions ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list functions: %w", s.mapErr(err))
 	}
@@ -37,13 +33,9 @@ func (s *Store) ListFunctions(ctx context.Context) ([]storage.Function, error) {
 
 // GetFunction returns one function.
 func (s *Store) GetFunction(ctx context.Context, id string) (storage.Function, error) {
-	u, err := parseID(id)
+	f, err := getByID(ctx, s, "functions", functionColumns, id, scanFunction)
 	if err != nil {
-		return storage.Function{}, fmt.Errorf("function %w", err)
-	}
-	f, err := scanFunction(s.db().QueryRow(ctx, `SELECT `+functionColumns+` FROM functions WHERE id = $1`, u))
-	if err != nil {
-		return storage.Function{}, fmt.Errorf("function %s: %w", id, s.mapErr(err))
+		return storage.Function{}, fmt.Errorf("function %s: %w", id, err)
 	}
 	return f, nil
 }
@@ -128,16 +120,8 @@ func (s *Store) UpdateFunction(ctx context.Context, f storage.Function) (storage
 
 // DeleteFunction removes a function with its versions.
 func (s *Store) DeleteFunction(ctx context.Context, id string) error {
-	u, err := parseID(id)
-	if err != nil {
-		return fmt.Errorf("function %w", err)
-	}
-	tag, err := s.db().Exec(ctx, `DELETE FROM functions WHERE id = $1`, u)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = storage.ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("delete function %s: %w", id, s.mapErr(err))
+	if err := s.deleteByID(ctx, "functions", id); err != nil {
+		return fmt.Errorf("delete function %s: %w", id, err)
 	}
 	return nil
 }
@@ -171,11 +155,7 @@ func (s *Store) ScriptVersions(ctx context.Context, id string) ([]storage.Script
 	if err != nil {
 		return nil, fmt.Errorf("script versions: %w", err)
 	}
-	rows, err := s.db().Query(ctx, versionsSQL+` ORDER BY version DESC`, u)
-	if err != nil {
-		return nil, fmt.Errorf("script versions of %s: %w", id, s.mapErr(err))
-	}
-	out, err := collect(rows, scanVersion)
+	out, err := queryAll(ctx, s.db(), scanVersion, versionsSQL+` ORDER BY version DESC`, u)
 	if err == nil && len(out) == 0 {
 		// Every provider and function has a first version; still, say
 		// "none" only of what does not exist.

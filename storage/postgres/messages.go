@@ -257,11 +257,6 @@ func (s *Store) GetPayload(ctx context.Context, id string) ([]byte, error) {
 // ListMessages pages newest first. Each filter has its index in id order,
 // so a page is an index range scan.
 func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]storage.Message, string, error) {
-	limit := listLimit(f.Limit)
-	lower, upper, err := idRange(f.Since, f.Until, f.Cursor)
-	if err != nil {
-		return nil, "", fmt.Errorf("list messages: %w", err)
-	}
 	// Each condition says what its partial index holds, so that the
 	// planner can use it whatever the value.
 	var filters []filter
@@ -278,19 +273,14 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 	if f.URI != "" {
 		filters = append(filters, filter{"uri = ?", f.URI})
 	}
-	sql, args := listQuery(messageColumns, "messages", lower, upper, limit, filters)
-	rows, err := s.db().Query(ctx, sql, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list messages: %w", s.mapErr(err))
-	}
-	items, err := collect(rows, func(row pgx.Row) (storage.Message, error) {
+	p := listPage{"messages", messageColumns, f.Since, f.Until, f.Cursor, f.Limit, filters}
+	items, next, err := readPage(ctx, s, p, func(row pgx.Row) (storage.Message, error) {
 		var m storage.Message
 		return m, scanMessage(row, &m)
-	})
+	}, func(m storage.Message) string { return m.ID })
 	if err != nil {
-		return nil, "", fmt.Errorf("list messages: %w", s.mapErr(err))
+		return nil, "", fmt.Errorf("list messages: %w", err)
 	}
-	items, next := page(items, limit, func(m storage.Message) string { return m.ID })
 	return items, next, nil
 }
 
@@ -308,15 +298,10 @@ func (s *Store) PendingMessages(ctx context.Context, after string, limit int) ([
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db().Query(ctx, `SELECT `+messageFullColumns+` FROM messages
-		WHERE status = 'PENDING' AND id > $1 ORDER BY id LIMIT $2`, start, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pending messages: %w", s.mapErr(err))
-	}
-	out, err := collect(rows, func(row pgx.Row) (storage.Message, error) {
+	out, err := queryAll(ctx, s.db(), func(row pgx.Row) (storage.Message, error) {
 		var m storage.Message
 		return m, scanFullMessage(row, &m)
-	})
+	}, `SELECT `+messageFullColumns+` FROM messages WHERE status = 'PENDING' AND id > $1 ORDER BY id LIMIT $2`, start, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending messages: %w", s.mapErr(err))
 	}

@@ -61,11 +61,7 @@ func (s *Store) scanProvider(row pgx.Row) (storage.Provider, error) {
 
 // ListProviders returns every provider in ascending sequence.
 func (s *Store) ListProviders(ctx context.Context) ([]storage.Provider, error) {
-	rows, err := s.db().Query(ctx, `SELECT `+providerColumns+` FROM providers ORDER BY sequence, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list providers: %w", s.mapErr(err))
-	}
-	out, err := collect(rows, s.scanProvider)
+	out, err := queryAll(ctx, s.db(), s.scanProvider, `SELECT `+providerColumns+` FROM providers ORDER BY sequence, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list providers: %w", s.mapErr(err))
 	}
@@ -74,13 +70,9 @@ func (s *Store) ListProviders(ctx context.Context) ([]storage.Provider, error) {
 
 // GetProvider returns one provider with its secrets opened.
 func (s *Store) GetProvider(ctx context.Context, id string) (storage.Provider, error) {
-	u, err := parseID(id)
+	p, err := getByID(ctx, s, "providers", providerColumns, id, s.scanProvider)
 	if err != nil {
-		return storage.Provider{}, fmt.Errorf("provider %w", err)
-	}
-	p, err := s.scanProvider(s.db().QueryRow(ctx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, u))
-	if err != nil {
-		return storage.Provider{}, fmt.Errorf("provider %s: %w", id, s.mapErr(err))
+		return storage.Provider{}, fmt.Errorf("provider %s: %w", id, err)
 	}
 	return p, nil
 }
@@ -203,14 +195,7 @@ func (s *Store) ReorderProviders(ctx context.Context, ids []string) ([]storage.P
 		if err := lockProviderOrder(ctx, tx); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id FROM providers`)
-		if err != nil {
-			return err
-		}
-		stored, err := collect(rows, func(row pgx.Row) (string, error) {
-			var id string
-			return id, row.Scan(&id)
-		})
+		stored, err := queryAll(ctx, tx, scanValue[string], `SELECT id FROM providers`)
 		if err != nil {
 			return err
 		}

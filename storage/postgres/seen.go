@@ -31,13 +31,9 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 
 // PurgeSeen forgets up to limit keys that expired before now.
 func (s *Store) PurgeSeen(ctx context.Context, now time.Time, limit int) (int, error) {
-	if limit <= 0 {
-		return 0, nil
-	}
-	tag, err := s.db().Exec(ctx, `DELETE FROM seen WHERE key IN (
-		SELECT key FROM seen WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)`, nanos(now), limit)
+	n, err := s.deleteFirst(ctx, s.db(), "seen", "key", "expires_at", nanos(now), limit)
 	if err != nil {
-		return 0, fmt.Errorf("purge seen keys: %w", s.mapErr(err))
+		return 0, fmt.Errorf("purge seen keys: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
 }

@@ -320,22 +320,38 @@ func listQuery(columns, table string, lower, upper uuid.UUID, limit int, filters
 	return b.String(), args
 }
 
-// listLimit is a list's page size: 50 unless the filter says.
-func listLimit(n int) int {
-	if n <= 0 {
-		return 50
-	}
-	return n
+// listPage asks for one page of a list: the rows of table (as columns)
+// whose ids' time is in [since, until), below cursor (the last id of the
+// previous page) and passing every filter, newest first; limit 0 is 50.
+type listPage struct {
+	table, columns string
+	since, until   time.Time
+	cursor         string
+	limit          int
+	filters        []filter
 }
 
-// page cuts the limit+1 rows a list query read down to limit, and answers
-// the cursor of the next page ("" when there is none).
-func page[T any](items []T, limit int, id func(T) string) ([]T, string) {
+// readPage reads the page p asks for, and the cursor of the next page (""
+// when there is none).
+func readPage[T any](ctx context.Context, s *Store, p listPage, scan func(pgx.Row) (T, error), id func(T) string) ([]T, string, error) {
+	limit := p.limit
+	if limit <= 0 {
+		limit = 50
+	}
+	lower, upper, err := idRange(p.since, p.until, p.cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	sql, args := listQuery(p.columns, p.table, lower, upper, limit, p.filters)
+	items, err := queryAll(ctx, s.db(), scan, sql, args...)
+	if err != nil {
+		return nil, "", s.mapErr(err)
+	}
 	if len(items) <= limit {
-		return items, ""
+		return items, "", nil
 	}
 	items = items[:limit]
-	return items, id(items[limit-1])
+	return items, id(items[limit-1]), nil
 }
 
 // nanos is t as stored: Unix nanoseconds, nil for the zero time. Times
@@ -415,16 +431,72 @@ func unmarshalJSON(raw []byte, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
-// purgeOldest deletes up to limit rows of table (whose ids are UUIDv7)
-// made before cutoff, oldest first; what refers to them goes by cascade.
-func (s *Store) purgeOldest(ctx context.Context, d db, table string, cutoff time.Time, limit int) (int, error) {
+// queryAll runs sql on d and reads every row with scan; never nil.
+func queryAll[T any](ctx context.Context, d db, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := d.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scan)
+}
+
+// getByID reads the row of table whose uuid is id, as columns, with scan.
+func getByID[T any](ctx context.Context, s *Store, table, columns, id string, scan func(pgx.Row) (T, error)) (T, error) {
+	var zero T
+	u, err := parseID(id)
+	if err != nil {
+		return zero, err
+	}
+	v, err := scan(s.db().QueryRow(ctx, `SELECT `+columns+` FROM `+table+` WHERE id = $1`, u))
+	if err != nil {
+		return zero, s.mapErr(err)
+	}
+	return v, nil
+}
+
+// scanValue reads a row of one column.
+func scanValue[T any](row pgx.Row) (T, error) {
+	var v T
+	err := row.Scan(&v)
+	return v, err
+}
+
+// deleteFirst deletes up to limit rows of table whose column is below
+// bound, in the column's order (key is the table's primary key), and says
+// how many. What refers to them by a foreign key goes by cascade.
+func (s *Store) deleteFirst(ctx context.Context, d db, table, key, column string, bound any, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, nil
 	}
-	tag, err := d.Exec(ctx, `DELETE FROM `+table+` WHERE id IN (SELECT id FROM `+table+` WHERE id < $1 ORDER BY id LIMIT $2)`,
-		timeID(cutoff), limit)
+	tag, err := d.Exec(ctx, `DELETE FROM `+table+` WHERE `+key+` IN (
+		SELECT `+key+` FROM `+table+` WHERE `+column+` < $1 ORDER BY `+column+` LIMIT $2)`, bound, limit)
 	if err != nil {
 		return 0, s.mapErr(err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// purgeOldest deletes up to limit rows of table (whose ids are UUIDv7)
+// made before cutoff, oldest first.
+func (s *Store) purgeOldest(ctx context.Context, d db, table string, cutoff time.Time, limit int) (int, error) {
+	return s.deleteFirst(ctx, d, table, "id", "id", timeID(cutoff), limit)
+}
+
+// deleteRow deletes the row of table whose id is id (a uuid, or the text
+// of a session's id); ErrNotFound when there is none.
+func (s *Store) deleteRow(ctx context.Context, table string, id any) error {
+	tag, err := s.db().Exec(ctx, `DELETE FROM `+table+` WHERE id = $1`, id)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = storage.ErrNotFound
+	}
+	return s.mapErr(err)
+}
+
+// deleteByID deletes the row of table whose uuid is id.
+func (s *Store) deleteByID(ctx context.Context, table, id string) error {
+	u, err := parseID(id)
+	if err != nil {
+		return err
+	}
+	return s.deleteRow(ctx, table, u)
 }
