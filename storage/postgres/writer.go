@@ -65,14 +65,9 @@ func (s *Store) queue(ctx context.Context, op *writeOp) error {
 	return <-op.done
 }
 
-// writer is the goroutine that commits every queued row. A group never
-// holds two rows of one message (an append and its completion, two
-// completions): the second starts the next group, so rows of one message
-// commit in the order they were queued.
+// writer is the goroutine that commits every queued row.
 func (s *Store) writer() {
 	defer close(s.writerDone)
-	group := make([]*writeOp, 0, maxGroup)
-	ids := make(map[uuid.UUID]struct{}, maxGroup)
 	var next *writeOp
 	for {
 		if next == nil {
@@ -82,29 +77,36 @@ func (s *Store) writer() {
 			}
 			next = op
 		}
-		group = append(group[:0], next)
-		clear(ids)
-		ids[next.id] = struct{}{}
-		next = nil
-	gather:
-		for len(group) < maxGroup {
-			select {
-			case op, ok := <-s.writes:
-				if !ok {
-					break gather
-				}
-				if _, dup := ids[op.id]; dup {
-					next = op
-					break gather
-				}
-				ids[op.id] = struct{}{}
-				group = append(group, op)
-			default:
-				break gather
-			}
-		}
+		var group []*writeOp
+		group, next = gather(next, s.writes)
 		s.commit(group)
 	}
+}
+
+// gather makes a group of first and the rows already queued on ch, up to
+// maxGroup, without waiting for more. A group never holds two rows of one
+// message (an append and its completion, two completions): the second is
+// returned as next, to start the next group, so the rows of one message
+// commit in the order they were queued.
+func gather(first *writeOp, ch <-chan *writeOp) (group []*writeOp, next *writeOp) {
+	group = []*writeOp{first}
+	ids := map[uuid.UUID]bool{first.id: true}
+	for len(group) < maxGroup {
+		select {
+		case op, ok := <-ch:
+			if !ok {
+				return group, nil
+			}
+			if ids[op.id] {
+				return group, op
+			}
+			ids[op.id] = true
+			group = append(group, op)
+		default:
+			return group, nil
+		}
+	}
+	return group, nil
 }
 
 // WriterStats count the group commits since Open.

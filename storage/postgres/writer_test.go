@@ -83,10 +83,39 @@ func TestGroupCommitBadRowFailsAlone(t *testing.T) {
 	}
 }
 
-// Rows of one message never share a group: an append and its completion
-// queued together commit in order, and a second append of one id is a
-// conflict.
-func TestGroupCommitOneMessageInOrder(t *testing.T) {
+// A group ends before a second row of a message already in it, which
+// starts the next group: rows of one message commit in the order queued.
+func TestGatherCutsAtARepeatedMessage(t *testing.T) {
+	op := func(id uuid.UUID) *writeOp { return &writeOp{id: id} }
+	a, b, c := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
+	appendA, completeA, appendB, appendC := op(a), op(a), op(b), op(c)
+	ch := make(chan *writeOp, 8)
+	for _, o := range []*writeOp{appendB, completeA, appendC} {
+		ch <- o
+	}
+	group, next := gather(appendA, ch)
+	if len(group) != 2 || group[0] != appendA || group[1] != appendB || next != completeA {
+		t.Fatalf("first group %v, next %v: want [appendA appendB], completeA", group, next)
+	}
+	group, next = gather(next, ch)
+	if len(group) != 2 || group[0] != completeA || group[1] != appendC || next != nil {
+		t.Fatalf("second group %v, next %v: want [completeA appendC], none", group, next)
+	}
+	close(ch)
+	if group, next = gather(appendA, ch); len(group) != 1 || next != nil {
+		t.Fatalf("after close: %v %v", group, next)
+	}
+	full := make(chan *writeOp, maxGroup+1)
+	for range maxGroup + 1 {
+		full <- op(uuid.Must(uuid.NewV7()))
+	}
+	if group, _ = gather(<-full, full); len(group) != maxGroup || len(full) != 1 {
+		t.Fatalf("a group of %d, %d left queued: want %d and 1", len(group), len(full), maxGroup)
+	}
+}
+
+// Two appends of one id: one is written, the other is a conflict.
+func TestGroupCommitSameIDTwice(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	for range 20 {
@@ -101,24 +130,6 @@ func TestGroupCommitOneMessageInOrder(t *testing.T) {
 		}
 		if err := errors.Join(appendErr, againErr); !errors.Is(err, storage.ErrConflict) {
 			t.Fatalf("second append: want ErrConflict, got %v", err)
-		}
-
-		n := storagetest.NewMessage(t, time.Now(), "o")
-		errs := make(chan error, 2)
-		go func() { errs <- s.AppendMessage(ctx, n, nil) }()
-		// Queued right behind the append (or a group later).
-		for s.WriterStats().Writes == 0 {
-			time.Sleep(time.Millisecond)
-		}
-		if err := s.CompleteMessage(ctx, n.ID, storage.Outcome{Status: storage.StatusSuccess, CompletedAt: time.Now()}); err != nil {
-			// The append may not be queued yet: then the message does
-			// not exist yet, which is the other legal order.
-			if !errors.Is(err, storage.ErrNotFound) {
-				t.Fatal(err)
-			}
-		}
-		if err := <-errs; err != nil {
-			t.Fatal(err)
 		}
 	}
 }
