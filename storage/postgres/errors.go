@@ -65,8 +65,14 @@ func (s *Store) mapErr(err error) error {
 	return err
 }
 
-// isDataError reports whether PostgreSQL refused the data itself (a value
-// out of range, a broken constraint), as opposed to failing to run.
+// refusedData reports whether err is PostgreSQL refusing the data itself
+// (a value out of range, a broken constraint), as opposed to failing to
+// run.
+func refusedData(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && isDataError(pg)
+}
+
 func isDataError(pg *pgconn.PgError) bool {
 	class := pg.Code[:2]
 	return class == classDataException || class == classIntegrity

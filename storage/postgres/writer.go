@@ -2,13 +2,11 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -134,8 +132,7 @@ func (s *Store) commit(group []*writeOp) {
 		}
 		return
 	}
-	var pg *pgconn.PgError
-	if len(group) > 1 && errors.As(err, &pg) && isDataError(pg) {
+	if len(group) > 1 && refusedData(err) {
 		for _, op := range group {
 			errs, err := s.commitGroup([]*writeOp{op})
 			if err == nil {
