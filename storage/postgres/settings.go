@@ -1,0 +1,50 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/switchyard-dev/switchyard/storage"
+)
+
+// Setting returns a named value, or nil if it was never set.
+func (s *Store) Setting(ctx context.Context, name string) ([]byte, error) {
+	if name == "" {
+		return nil, fmt.Errorf("setting: %w: empty name", storage.ErrInvalid)
+	}
+	rows, err := s.db().Query(ctx, `SELECT value FROM settings WHERE name = $1`, name)
+	if err != nil {
+		return nil, fmt.Errorf("setting %q: %w", name, s.mapErr(err))
+	}
+	var out []byte
+	if rows.Next() {
+		if err := rows.Scan(&out); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("setting %q: %w", name, s.mapErr(err))
+		}
+		if out == nil {
+			out = []byte{} // it was set, to nothing
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("setting %q: %w", name, s.mapErr(err))
+	}
+	return out, nil
+}
+
+// PutSetting stores a named value; a nil value is stored as empty.
+func (s *Store) PutSetting(ctx context.Context, name string, value []byte) error {
+	if name == "" {
+		return fmt.Errorf("put setting: %w: empty name", storage.ErrInvalid)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	_, err := s.db().Exec(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	if err != nil {
+		return fmt.Errorf("put setting %q: %w", name, s.mapErr(err))
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchyard-dev/switchyard/storage/seal"
+)
+
+// The tests run against a real PostgreSQL: SWITCHYARD_TEST_PG, or the
+// local server's test database. Each test gets a schema of its own, made
+// for it and dropped after it, so tests run in parallel and again. When
+// the server cannot be reached the tests skip, saying why, unless
+// SWITCHYARD_REQUIRE_PG=1 (CI), where they fail.
+
+const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+func testURL() string {
+	if u := os.Getenv("SWITCHYARD_TEST_PG"); u != "" {
+		return u
+	}
+	return defaultTestURL
+}
+
+// redactedURL is the URL with its password hidden, for messages.
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// stores bounds the stores open at once across parallel tests, so that
+// their pools stay within the server's max_connections.
+var stores = make(chan struct{}, 8)
+
+// testPoolURL caps each test store's pool.
+func testPoolURL(t testing.TB) string {
+	u, err := url.Parse(testURL())
+	if err != nil {
+		t.Fatalf("SWITCHYARD_TEST_PG: %v", err)
+	}
+	q := u.Query()
+	if q.Get("pool_max_conns") == "" {
+		q.Set("pool_max_conns", "4")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// unreachable skips the test, or fails it when PostgreSQL is required.
+func unreachable(t testing.TB, err error) {
+	t.Helper()
+	msg := "PostgreSQL at " + redactedURL(testURL()) + " cannot be reached (" + err.Error() +
+		"); set SWITCHYARD_TEST_PG to a reachable server, or SWITCHYARD_REQUIRE_PG=1 to fail instead of skipping"
+	if os.Getenv("SWITCHYARD_REQUIRE_PG") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// freshSchema makes an empty schema for one test and drops it after; the
+// option puts a store in it.
+func freshSchema(t testing.TB) (string, Option) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, testURL())
+	if err != nil {
+		unreachable(t, err)
+	}
+	defer conn.Close(context.Background())
+	name := "swy_test_" + strings.ToLower(rand.Text()[:12])
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("create schema %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, testURL())
+		if err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", name, err)
+		}
+	})
+	return name, WithSchema(name)
+}
+
+func testSealer(t testing.TB, b byte) *seal.Sealer {
+	s, err := seal.New(bytes.Repeat([]byte{b}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// openIn opens a store in the schema opt names, sealing with key byte b.
+// It counts among the stores open at once until the test ends.
+func openIn(t testing.TB, opt Option, b byte) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), testPoolURL(t), testSealer(t, b), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// openTest opens a store in a fresh schema; it is closed when the test
+// ends.
+func openTest(t testing.TB) *Store {
+	t.Helper()
+	stores <- struct{}{}
+	t.Cleanup(func() { <-stores })
+	_, opt := freshSchema(t)
+	s := openIn(t, opt, 7)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// rawDump is every row of every table of the schema, as PostgreSQL
+// prints it, for tests that look for plaintext at rest.
+func rawDump(t *testing.T, schema string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, testURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, table := range tables {
+		var dump *string
+		err := conn.QueryRow(ctx, `SELECT string_agg(t::text, E'\n') FROM `+pgx.Identifier{schema, table}.Sanitize()+` t`).Scan(&dump)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dump != nil {
+			b.WriteString(table + ": " + *dump + "\n")
+		}
+	}
+	return b.String()
+}
+
+// containsPlain reports whether dump holds s as text or as the hex of a
+// bytea column.
+func containsPlain(dump, s string) bool {
+	return strings.Contains(dump, s) || strings.Contains(dump, hex.EncodeToString([]byte(s)))
+}
