@@ -109,14 +109,14 @@ func (r *deliveryRows) add(id uuid.UUID, endpoint *uuid.UUID, d *storage.Deliver
 
 // AppendEvent records ev and its deliveries, each PENDING and due at its
 // NextAt (its CreatedAt if unset), in one transaction.
-func (s *Store) AppendEvent(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
+func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []storage.Delivery) error {
 	eid, err := v7ID("event", ev.ID)
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
-	data, err := json.Marshal(ev.Data)
-	if err != nil {
-		return fmt.Errorf("append event %s: %w", ev.ID, err)
+	var data any // SQL NULL when the event has no data
+	if len(ev.DataJSON) > 0 {
+		data = ev.DataJSON
 	}
 	now := s.now().UTC()
 	var rows deliveryRows
@@ -163,7 +163,7 @@ func (s *Store) AppendEvent(ctx context.Context, ev storage.Event, ds []storage.
 	}
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO events (`+eventColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, storable([]any{
-		eid, ev.Type, nanos(ev.Time), ev.Title, ev.SubTitle, ev.Message, ev.Logo, ev.Image, json.RawMessage(data), ev.Source})...)
+		eid, ev.Type, nanos(ev.Time), ev.Title, ev.SubTitle, ev.Message, ev.Logo, ev.Image, data, ev.Source})...)
 	if len(ds) > 0 {
 		b.Queue(`INSERT INTO deliveries (`+deliveryColumns+`)
 			SELECT id, $2, event_type, endpoint_id, lane, callback, callback_secrets, 'PENDING', attempt_count, base, next_at, last_status, last_error, created_at, updated_at
@@ -188,22 +188,27 @@ func (s *Store) sendBatch(ctx context.Context, b *pgx.Batch) error {
 }
 
 // GetEvent returns one event.
-func (s *Store) GetEvent(ctx context.Context, id string) (storage.Event, error) {
+func (s *Store) GetEvent(ctx context.Context, id string) (storage.EncodedEvent, error) {
 	ev, err := getByID(ctx, s, "events", eventColumns, id, scanEvent)
 	if err != nil {
-		return storage.Event{}, fmt.Errorf("event %s: %w", id, err)
+		return storage.EncodedEvent{}, fmt.Errorf("event %s: %w", id, err)
 	}
 	return ev, nil
 }
 
-func scanEvent(row pgx.Row) (storage.Event, error) {
-	var ev storage.Event
+// scanEvent reads an event's data as the JSON it was written as (a json
+// column keeps the bytes) and decoded.
+func scanEvent(row pgx.Row) (storage.EncodedEvent, error) {
+	var ev storage.EncodedEvent
 	var at *int64
 	var data []byte
 	if err := row.Scan(&ev.ID, &ev.Type, &at, &ev.Title, &ev.SubTitle, &ev.Message, &ev.Logo, &ev.Image, &data, &ev.Source); err != nil {
-		return storage.Event{}, err
+		return storage.EncodedEvent{}, err
 	}
 	ev.Time = timeOf(at)
+	if len(data) > 0 {
+		ev.DataJSON = data
+	}
 	return ev, unmarshalJSON(data, &ev.Data)
 }
 

@@ -88,7 +88,7 @@ func TestPurgeLeavesNothing(t *testing.T) {
 		at := old.Add(time.Duration(i) * time.Second)
 		ds = append(ds, storage.Delivery{ID: storagetest.NewID(t, at), EndpointID: ep, Lane: ep, CreatedAt: at})
 	}
-	if err := s.AppendEvent(ctx, storage.Event{ID: storagetest.NewID(t, old)}, ds); err != nil {
+	if err := s.AppendEvent(ctx, encoded(t, storage.Event{ID: storagetest.NewID(t, old)}), ds); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range ds {

@@ -107,7 +107,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		Callback: &storage.Callback{URL: "https://x.example.com", Auth: storage.Auth{Type: "basic", Password: secrets[4], Token: secrets[5]},
 			Headers: map[string]string{"X-Auth-Token": secrets[6], "X-Trace": "t"}, Cookies: map[string]string{"sid": secrets[7]}},
 	}
-	if err := s.AppendEvent(ctx, storage.Event{ID: storagetest.NewID(t, now), Type: "t"}, []storage.Delivery{d}); err != nil {
+	if err := s.AppendEvent(ctx, encoded(t, storage.Event{ID: storagetest.NewID(t, now), Type: "t"}), []storage.Delivery{d}); err != nil {
 		t.Fatal(err)
 	}
 	next := now.Add(time.Minute)
@@ -169,7 +169,7 @@ func TestClosedStoreRefuses(t *testing.T) {
 		"provider": func() error { _, err := s.CreateProvider(ctx, storage.Provider{Name: "x"}); return err }(),
 		"setting":  s.PutSetting(ctx, "a", nil),
 		"read":     func() error { _, err := s.ListProviders(ctx); return err }(),
-		"event":    s.AppendEvent(ctx, storage.Event{ID: storagetest.NewID(t, time.Now())}, nil),
+		"event":    s.AppendEvent(ctx, encoded(t, storage.Event{ID: storagetest.NewID(t, time.Now())}), nil),
 	} {
 		if !errors.Is(err, storage.ErrClosed) {
 			t.Errorf("%s after close: want ErrClosed, got %v", name, err)
@@ -262,4 +262,14 @@ func TestUnreachableServer(t *testing.T) {
 	if _, err := Open(ctx, "postgres://u:hunter2@[::1", testSealer(t, 7)); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("a malformed URL: %v", err)
 	}
+}
+
+// encoded encodes ev's data as the engine does before AppendEvent.
+func encoded(t *testing.T, ev storage.Event) storage.EncodedEvent {
+	t.Helper()
+	e, err := storage.EncodeEvent(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -166,7 +166,7 @@ func TestUnstorableText(t *testing.T) {
 
 	now := time.Now()
 	dl := storage.Delivery{ID: storagetest.NewID(t, now), Lane: "l", CreatedAt: now}
-	if err := s.AppendEvent(ctx, storage.Event{ID: storagetest.NewID(t, now), Type: "t", Title: "t\x00", Data: map[string]any{"k": "\x00"}}, []storage.Delivery{dl}); err != nil {
+	if err := s.AppendEvent(ctx, encoded(t, storage.Event{ID: storagetest.NewID(t, now), Type: "t", Title: "t\x00", Data: map[string]any{"k": "\x00"}}), []storage.Delivery{dl}); err != nil {
 		t.Fatal(err)
 	}
 	response := "\x00\x01binary answer"
