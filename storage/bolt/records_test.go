@@ -69,6 +69,21 @@ func fill(t *testing.T, v reflect.Value, name string) {
 	}
 }
 
+// storedAsGiven creates v, copies into it from the created value what the
+// store sets (setByStore: ids, versions, times), and checks that get finds
+// exactly that.
+func storedAsGiven[T any](t *testing.T, what string, v T, create func(T) (T, error), setByStore func(v *T, created T), get func(T) (T, error)) T {
+	t.Helper()
+	created, err := create(v)
+	if err != nil {
+		t.Fatalf("create %s: %v", what, err)
+	}
+	setByStore(&v, created)
+	got, err := get(v)
+	same(t, what, got, err, v)
+	return v
+}
+
 // Every field of every storage type comes back from the store. The disk
 // types converted field by field (executions, endpoints, callbacks,
 // deliveries) and the hand encoders are where a field added to a storage
@@ -78,26 +93,23 @@ func TestEveryFieldStored(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 
-	p := filled[storage.Provider](t)
-	got, err := s.CreateProvider(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.ID, p.Sequence, p.Version, p.CreatedAt, p.UpdatedAt = got.ID, got.Sequence, got.Version, got.CreatedAt, got.UpdatedAt // the store's
-	gp, err := s.GetProvider(ctx, p.ID)
-	same(t, "provider", gp, err, p)
+	p := storedAsGiven(t, "provider", filled[storage.Provider](t),
+		func(p storage.Provider) (storage.Provider, error) { return s.CreateProvider(ctx, p) },
+		func(p *storage.Provider, c storage.Provider) {
+			p.ID, p.Sequence, p.Version, p.CreatedAt, p.UpdatedAt = c.ID, c.Sequence, c.Version, c.CreatedAt, c.UpdatedAt
+		},
+		func(p storage.Provider) (storage.Provider, error) { return s.GetProvider(ctx, p.ID) })
 	sv, err := s.GetScriptVersion(ctx, p.ID, 1)
 	same(t, "script version", sv, err, storage.ScriptVersion{Version: 1, Script: p.MatchScript, SavedAt: p.CreatedAt})
 
 	f := filled[storage.Function](t)
 	f.ProviderID = p.ID
-	gotF, err := s.CreateFunction(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.ID, f.Version, f.CreatedAt, f.UpdatedAt = gotF.ID, gotF.Version, gotF.CreatedAt, gotF.UpdatedAt
-	gf, err := s.GetFunction(ctx, f.ID)
-	same(t, "function", gf, err, f)
+	storedAsGiven(t, "function", f,
+		func(f storage.Function) (storage.Function, error) { return s.CreateFunction(ctx, f) },
+		func(f *storage.Function, c storage.Function) {
+			f.ID, f.Version, f.CreatedAt, f.UpdatedAt = c.ID, c.Version, c.CreatedAt, c.UpdatedAt
+		},
+		func(f storage.Function) (storage.Function, error) { return s.GetFunction(ctx, f.ID) })
 
 	m := filled[storage.Message](t)
 	m.ID = storagetest.NewID(t, time.Now())
@@ -121,14 +133,12 @@ func TestEveryFieldStored(t *testing.T) {
 	gm, err := s.GetMessage(ctx, m.ID)
 	same(t, "message", gm, err, storage.MessageDetail{Message: m, Logs: o.Logs, Executions: o.Executions})
 
-	e := filled[storage.Endpoint](t)
-	gotE, err := s.CreateEndpoint(ctx, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ID, e.CreatedAt, e.UpdatedAt = gotE.ID, gotE.CreatedAt, gotE.UpdatedAt
-	ge, err := s.GetEndpoint(ctx, e.ID)
-	same(t, "endpoint", ge, err, e)
+	e := storedAsGiven(t, "endpoint", filled[storage.Endpoint](t),
+		func(e storage.Endpoint) (storage.Endpoint, error) { return s.CreateEndpoint(ctx, e) },
+		func(e *storage.Endpoint, c storage.Endpoint) {
+			e.ID, e.CreatedAt, e.UpdatedAt = c.ID, c.CreatedAt, c.UpdatedAt
+		},
+		func(e storage.Endpoint) (storage.Endpoint, error) { return s.GetEndpoint(ctx, e.ID) })
 
 	ev := filled[storage.Event](t)
 	ev.ID = storagetest.NewID(t, time.Now())
@@ -156,24 +166,17 @@ func TestEveryFieldStored(t *testing.T) {
 	}
 	same(t, "attempt", gd.Attempts[0], nil, a)
 
-	u := filled[storage.User](t)
-	gotU, err := s.CreateUser(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.ID, u.CreatedAt, u.UpdatedAt = gotU.ID, gotU.CreatedAt, gotU.UpdatedAt
-	gu, err := s.GetUser(ctx, u.ID)
-	same(t, "user", gu, err, u)
+	u := storedAsGiven(t, "user", filled[storage.User](t),
+		func(u storage.User) (storage.User, error) { return s.CreateUser(ctx, u) },
+		func(u *storage.User, c storage.User) { u.ID, u.CreatedAt, u.UpdatedAt = c.ID, c.CreatedAt, c.UpdatedAt },
+		func(u storage.User) (storage.User, error) { return s.GetUser(ctx, u.ID) })
 
 	tok := filled[storage.APIToken](t)
 	tok.UserID = u.ID
-	gotT, err := s.CreateToken(ctx, tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok.ID, tok.CreatedAt = gotT.ID, gotT.CreatedAt
-	gt, err := s.TokenByHash(ctx, tok.Hash)
-	same(t, "token", gt, err, tok)
+	storedAsGiven(t, "token", tok,
+		func(tok storage.APIToken) (storage.APIToken, error) { return s.CreateToken(ctx, tok) },
+		func(tok *storage.APIToken, c storage.APIToken) { tok.ID, tok.CreatedAt = c.ID, c.CreatedAt },
+		func(tok storage.APIToken) (storage.APIToken, error) { return s.TokenByHash(ctx, tok.Hash) })
 
 	sess := filled[storage.Session](t)
 	sess.UserID, sess.ExpiresAt = u.ID, time.Now().Add(time.Hour).UTC().Round(0)
