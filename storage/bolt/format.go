@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,13 +56,16 @@ func newRecord(capacity int) []byte {
 }
 
 // encodeRecord encodes v, a disk record type, at the current format
-// version.
+// version. An Encoder writes the body straight after the version byte,
+// where json.Marshal's result would have to be copied; it ends the body
+// with a newline, which is cut.
 func encodeRecord(v any) ([]byte, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	buf := bytes.NewBuffer(newRecord(512))
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return nil, err
 	}
-	return append(newRecord(1+len(body)), body...), nil
+	b := buf.Bytes()
+	return b[:len(b)-1], nil
 }
 
 // decodeRecord decodes a stored record into v, a disk record type.

@@ -30,6 +30,14 @@ type outcomeRecord struct {
 	DurationMS      float64   `json:"duration_ms"`
 }
 
+// outcomeOf is the stored form of what o decided.
+func outcomeOf(o *storage.Outcome) outcomeRecord {
+	return outcomeRecord{
+		Status: o.Status, ProviderID: o.ProviderID, ProviderName: o.ProviderName, ProviderVersion: o.ProviderVersion, Summary: o.Summary,
+		CompletedAt: o.CompletedAt.UTC(), DurationMS: o.DurationMS,
+	}
+}
+
 // apply overlays the outcome on m.
 func (o *outcomeRecord) apply(m *storage.Message) {
 	completed := o.CompletedAt
@@ -73,6 +81,18 @@ type detailRecord struct {
 	Executions []diskExecution `json:"executions,omitempty"`
 }
 
+// apply sets d's logs and executions (empty, never nil, when none).
+func (r *detailRecord) apply(d *storage.MessageDetail) {
+	d.Logs = logLines(r.Logs)
+	if d.Logs == nil {
+		d.Logs = []storage.LogLine{}
+	}
+	d.Executions = make([]storage.Execution, len(r.Executions))
+	for i := range r.Executions {
+		d.Executions[i] = r.Executions[i].execution()
+	}
+}
+
 // AppendMessage durably records m (status PENDING) and its body.
 func (s *Store) AppendMessage(ctx context.Context, m storage.Message, payload []byte) error {
 	k, err := key(m.ID)
@@ -111,10 +131,7 @@ func (s *Store) CompleteMessage(ctx context.Context, id string, o storage.Outcom
 	if err != nil {
 		return fmt.Errorf("complete message: %w", err)
 	}
-	rec := outcomeRecord{
-		Status: o.Status, ProviderID: o.ProviderID, ProviderName: o.ProviderName, ProviderVersion: o.ProviderVersion, Summary: o.Summary,
-		CompletedAt: o.CompletedAt.UTC(), DurationMS: o.DurationMS,
-	}
+	rec := outcomeOf(&o)
 	outcome := rec.appendJSON(newRecord(256))
 	detail := appendDetailJSON(newRecord(512), o.Logs, o.Executions)
 	err = s.update(ctx, func(tx *bolt.Tx) error {
@@ -157,14 +174,7 @@ func (s *Store) GetMessage(ctx context.Context, id string) (storage.MessageDetai
 	if err != nil {
 		return storage.MessageDetail{}, fmt.Errorf("message %s: %w", id, err)
 	}
-	d.Logs = logLines(det.Logs)
-	if d.Logs == nil {
-		d.Logs = []storage.LogLine{}
-	}
-	d.Executions = make([]storage.Execution, len(det.Executions))
-	for i := range det.Executions {
-		d.Executions[i] = det.Executions[i].execution()
-	}
+	det.apply(&d)
 	return d, nil
 }
 
