@@ -12,11 +12,11 @@ import (
 )
 
 // Every record the store writes (not the payloads, which carry their own
-// tag, nor the settings, which are the caller's bytes, nor the index
-// entries) is one format-version byte followed by its JSON body, encoded
-// from the disk record types of records.go, never from the storage types
-// the API serialises: renaming an API field does not change the bytes on
-// disk.
+// tag, nor the settings, which are the caller's bytes, nor the DEDUPE
+// expiries and index entries, fixed binary layouts) is one format-version
+// byte followed by its JSON body, encoded from the disk record types of
+// records.go, never from the storage types the API serialises: renaming
+// an API field does not change the bytes on disk.
 //
 // Records written before the version byte existed begin with '{'; they
 // are version 0 and their body is the same JSON as version 1's, so both
