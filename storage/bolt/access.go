@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,11 +16,11 @@ import (
 
 // Users, API tokens and sessions live in six buckets:
 //
-//	users         user id -> userRecord (JSON, password hash included)
+//	users         user id -> diskUser (password hash included)
 //	user_names    lower-cased name -> user id (unique index)
-//	tokens        token id -> tokenRecord (JSON, hash included)
+//	tokens        token id -> diskToken (hash included)
 //	token_hashes  token hash -> token id
-//	sessions      session id (as given) -> sessionRecord (JSON, CSRF included)
+//	sessions      session id (as given) -> diskSession (CSRF included)
 //	session_exp   expiry (Unix nanoseconds, big endian) + session id -> empty
 //
 // The storage records keep their secrets out of JSON (tag "-") so that they
@@ -30,47 +29,11 @@ import (
 // are one-way already, and the CSRF token is only worth something together
 // with the session cookie, which the store never holds.
 
-// userRecord is a user as stored.
-type userRecord struct {
-	storage.User
-	PasswordHash string `json:"password_hash,omitempty"`
-}
-
-func (r *userRecord) user() storage.User {
-	u := r.User
-	u.PasswordHash = r.PasswordHash
-	return u
-}
-
-// tokenRecord is an API token as stored.
-type tokenRecord struct {
-	storage.APIToken
-	Hash []byte `json:"hash"`
-}
-
-func (r *tokenRecord) token() storage.APIToken {
-	t := r.APIToken
-	t.Hash = r.Hash
-	return t
-}
-
-// sessionRecord is a session as stored.
-type sessionRecord struct {
-	storage.Session
-	CSRF string `json:"csrf,omitempty"`
-}
-
-func (r *sessionRecord) session() storage.Session {
-	s := r.Session
-	s.CSRF = r.CSRF
-	return s
-}
-
 // nameKey is a user name's key in the user_names index.
 func nameKey(name string) []byte { return []byte(strings.ToLower(name)) }
 
 // sessionExpKey is a session's entry in the session_exp index.
-func sessionExpKey(r *sessionRecord) []byte {
+func sessionExpKey(r *diskSession) []byte {
 	return append(expiryBytes(r.ExpiresAt), r.ID...)
 }
 
@@ -85,11 +48,11 @@ func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
 	out := []storage.User{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
-			var r userRecord
-			if err := json.Unmarshal(v, &r); err != nil {
+			var r diskUser
+			if err := decodeRecord(v, &r); err != nil {
 				return fmt.Errorf("user %s: %w", idOf(k), err)
 			}
-			out = append(out, r.user())
+			out = append(out, storage.User(r))
 			return nil
 		})
 	})
@@ -105,28 +68,28 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 	if err != nil {
 		return storage.User{}, fmt.Errorf("user %w", err)
 	}
-	var r userRecord
-	err = s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketUsers), k, &r) })
+	var r diskUser
+	err = s.view(ctx, func(tx *bolt.Tx) error { return getRecord(tx.Bucket(bucketUsers), k, &r) })
 	if err != nil {
 		return storage.User{}, fmt.Errorf("user %s: %w", id, err)
 	}
-	return r.user(), nil
+	return storage.User(r), nil
 }
 
 // GetUserByName returns the user whose name equals name, ignoring case.
 func (s *Store) GetUserByName(ctx context.Context, name string) (storage.User, error) {
-	var r userRecord
+	var r diskUser
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		k := tx.Bucket(bucketUserNames).Get(nameKey(name))
 		if k == nil {
 			return storage.ErrNotFound
 		}
-		return getJSON(tx.Bucket(bucketUsers), k, &r)
+		return getRecord(tx.Bucket(bucketUsers), k, &r)
 	})
 	if err != nil {
 		return storage.User{}, fmt.Errorf("user named %q: %w", name, err)
 	}
-	return r.user(), nil
+	return storage.User(r), nil
 }
 
 // CreateUser stores u with a new id. Its name must be free, ignoring case.
@@ -140,9 +103,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) (storage.User, e
 	}
 	now := s.now().UTC()
 	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
-	r := userRecord{User: u, PasswordHash: u.PasswordHash}
-	r.User.PasswordHash = ""
-	raw, err := json.Marshal(r)
+	raw, err := encodeRecord(diskUser(u))
 	if err != nil {
 		return storage.User{}, fmt.Errorf("create user: %w", err)
 	}
@@ -174,13 +135,12 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) (storage.User, e
 		return storage.User{}, fmt.Errorf("update user %s: %w: empty name", u.ID, storage.ErrInvalid)
 	}
 	u.UpdatedAt = s.now().UTC()
-	r := userRecord{User: u, PasswordHash: u.PasswordHash}
-	r.User.PasswordHash = ""
+	r := diskUser(u)
 	nk := nameKey(u.Name)
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		users, names := tx.Bucket(bucketUsers), tx.Bucket(bucketUserNames)
-		var old userRecord
-		if err := getJSON(users, k, &old); err != nil {
+		var old diskUser
+		if err := getRecord(users, k, &old); err != nil {
 			return err
 		}
 		r.CreatedAt = old.CreatedAt
@@ -195,7 +155,7 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) (storage.User, e
 				return err
 			}
 		}
-		return putJSON(users, k, r)
+		return putRecord(users, k, r)
 	})
 	if err != nil {
 		return storage.User{}, fmt.Errorf("update user %s: %w", u.ID, err)
@@ -214,12 +174,12 @@ func (s *Store) RecordLogin(ctx context.Context, id string, at time.Time) error 
 	at = at.UTC()
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		users := tx.Bucket(bucketUsers)
-		var r userRecord
-		if err := getJSON(users, k, &r); err != nil {
+		var r diskUser
+		if err := getRecord(users, k, &r); err != nil {
 			return err
 		}
 		r.LastLoginAt = &at
-		return putJSON(users, k, r)
+		return putRecord(users, k, r)
 	})
 	if err != nil {
 		return fmt.Errorf("record login of %s: %w", id, err)
@@ -236,8 +196,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	}
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		users := tx.Bucket(bucketUsers)
-		var r userRecord
-		if err := getJSON(users, k, &r); err != nil {
+		var r diskUser
+		if err := getRecord(users, k, &r); err != nil {
 			return err
 		}
 		if err := deleteUserTokens(tx, id); err != nil {
@@ -261,11 +221,11 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // It collects first: deleting while iterating skips keys.
 func deleteUserTokens(tx *bolt.Tx, userID string) error {
 	tokens := tx.Bucket(bucketTokens)
-	var doomed []tokenRecord
+	var doomed []diskToken
 	var keys [][]byte
 	err := tokens.ForEach(func(k, v []byte) error {
-		var r tokenRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		var r diskToken
+		if err := decodeRecord(v, &r); err != nil {
 			return fmt.Errorf("token %s: %w", idOf(k), err)
 		}
 		if r.UserID == userID {
@@ -293,10 +253,10 @@ func deleteUserTokens(tx *bolt.Tx, userID string) error {
 // iterating skips keys.
 func deleteUserSessions(tx *bolt.Tx, userID, keep string) (int, error) {
 	sessions := tx.Bucket(bucketSessions)
-	var doomed []sessionRecord
+	var doomed []diskSession
 	err := sessions.ForEach(func(k, v []byte) error {
-		var r sessionRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		var r diskSession
+		if err := decodeRecord(v, &r); err != nil {
 			return fmt.Errorf("session record: %w", err)
 		}
 		if r.UserID == userID && string(k) != keep {
@@ -332,9 +292,7 @@ func (s *Store) CreateToken(ctx context.Context, t storage.APIToken) (storage.AP
 	}
 	t.ID, t.CreatedAt = id, s.now().UTC()
 	t.Hash = bytes.Clone(t.Hash)
-	r := tokenRecord{APIToken: t, Hash: t.Hash}
-	r.APIToken.Hash = nil
-	raw, err := json.Marshal(r)
+	raw, err := encodeRecord(diskToken(t))
 	if err != nil {
 		return storage.APIToken{}, fmt.Errorf("create token: %w", err)
 	}
@@ -363,12 +321,12 @@ func (s *Store) ListTokens(ctx context.Context, userID string) ([]storage.APITok
 	out := []storage.APIToken{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
-			var r tokenRecord
-			if err := json.Unmarshal(v, &r); err != nil {
+			var r diskToken
+			if err := decodeRecord(v, &r); err != nil {
 				return fmt.Errorf("token %s: %w", idOf(k), err)
 			}
 			if r.UserID == userID {
-				out = append(out, r.token())
+				out = append(out, storage.APIToken(r))
 			}
 			return nil
 		})
@@ -385,19 +343,19 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (storage.APIToken,
 	if len(hash) == 0 {
 		return storage.APIToken{}, fmt.Errorf("token by hash: %w", storage.ErrNotFound)
 	}
-	var r tokenRecord
+	var r diskToken
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		k := tx.Bucket(bucketTokenHashes).Get(hash)
 		if k == nil {
 			return storage.ErrNotFound
 		}
-		return getJSON(tx.Bucket(bucketTokens), k, &r)
+		return getRecord(tx.Bucket(bucketTokens), k, &r)
 	})
 	if err != nil {
 		// Never the hash itself in an error.
 		return storage.APIToken{}, fmt.Errorf("token by hash: %w", err)
 	}
-	return r.token(), nil
+	return storage.APIToken(r), nil
 }
 
 // TouchToken sets a token's LastUsedAt.
@@ -409,12 +367,12 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 	at = at.UTC()
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
-		var r tokenRecord
-		if err := getJSON(b, k, &r); err != nil {
+		var r diskToken
+		if err := getRecord(b, k, &r); err != nil {
 			return err
 		}
 		r.LastUsedAt = &at
-		return putJSON(b, k, r)
+		return putRecord(b, k, r)
 	})
 	if err != nil {
 		return fmt.Errorf("touch token %s: %w", id, err)
@@ -430,8 +388,8 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	}
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
-		var r tokenRecord
-		if err := getJSON(b, k, &r); err != nil {
+		var r diskToken
+		if err := getRecord(b, k, &r); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketTokenHashes).Delete(r.Hash); err != nil {
@@ -457,9 +415,8 @@ func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
 	if sess.CreatedAt.IsZero() {
 		sess.CreatedAt = s.now().UTC()
 	}
-	r := sessionRecord{Session: sess, CSRF: sess.CSRF}
-	r.Session.CSRF = ""
-	raw, err := json.Marshal(r)
+	r := diskSession(sess)
+	raw, err := encodeRecord(r)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -486,8 +443,8 @@ func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
 // GetSession returns a session that has not expired; an expired one is
 // ErrNotFound like an unknown one.
 func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, error) {
-	var r sessionRecord
-	err := s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketSessions), []byte(id), &r) })
+	var r diskSession
+	err := s.view(ctx, func(tx *bolt.Tx) error { return getRecord(tx.Bucket(bucketSessions), []byte(id), &r) })
 	if err == nil && !r.ExpiresAt.After(s.now()) {
 		err = fmt.Errorf("%w: expired", storage.ErrNotFound)
 	}
@@ -495,7 +452,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, err
 		// The id is a hash of the cookie; still, keep it out of errors.
 		return storage.Session{}, fmt.Errorf("session: %w", err)
 	}
-	return r.session(), nil
+	return storage.Session(r), nil
 }
 
 // DeleteSession removes a session, expired or not, and its expiry entry.
@@ -503,8 +460,8 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	k := []byte(id)
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
-		var r sessionRecord
-		if err := getJSON(b, k, &r); err != nil {
+		var r diskSession
+		if err := getRecord(b, k, &r); err != nil {
 			return err
 		}
 		r.ID = id
@@ -526,13 +483,13 @@ func (s *Store) ListSessions(ctx context.Context, userID string) ([]storage.Sess
 	now := s.now()
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
-			var r sessionRecord
-			if err := json.Unmarshal(v, &r); err != nil {
+			var r diskSession
+			if err := decodeRecord(v, &r); err != nil {
 				return fmt.Errorf("session record: %w", err)
 			}
 			if r.UserID == userID && r.ExpiresAt.After(now) {
 				r.ID = string(k)
-				out = append(out, r.session())
+				out = append(out, storage.Session(r))
 			}
 			return nil
 		})
@@ -584,8 +541,8 @@ func (s *Store) PurgeSessions(ctx context.Context, now time.Time, limit int) (in
 		for k, _ := c.First(); due(k) && n < limit; k, _ = c.First() {
 			id := k[8:]
 			if raw := sessions.Get(id); raw != nil {
-				var r sessionRecord
-				if err := json.Unmarshal(raw, &r); err != nil {
+				var r diskSession
+				if err := decodeRecord(raw, &r); err != nil {
 					return fmt.Errorf("session record: %w", err)
 				}
 				// Only if the entry is the session's own.

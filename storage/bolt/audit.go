@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -14,7 +13,7 @@ import (
 )
 
 // The audit log is one bucket, audit: entry id (16 bytes of its UUIDv7) ->
-// AuditEntry (JSON, written once). Key order is time order.
+// diskAudit (written once). Key order is time order.
 
 // AppendAudit records e under its id, a UUIDv7 the caller made. Time
 // defaults to now.
@@ -26,7 +25,7 @@ func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEntry) error {
 	if e.Time.IsZero() {
 		e.Time = s.now().UTC()
 	}
-	raw, err := json.Marshal(e)
+	raw, err := encodeRecord(diskAudit(e))
 	if err != nil {
 		return fmt.Errorf("append audit %s: %w", e.ID, err)
 	}
@@ -79,10 +78,11 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 	next := ""
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		last, err := newestFirst(tx.Bucket(bucketAudit).Cursor(), upper, lower, f.Limit, func(k, v []byte) (bool, error) {
-			var e storage.AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
+			var d diskAudit
+			if err := decodeRecord(v, &d); err != nil {
 				return false, fmt.Errorf("audit entry %s: %w", idOf(k), err)
 			}
+			e := storage.AuditEntry(d)
 			if !auditMatches(&e, &f) {
 				return false, nil
 			}

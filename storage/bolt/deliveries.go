@@ -20,9 +20,9 @@ import (
 
 // Events and deliveries live in five buckets:
 //
-//	events      event id -> Event (JSON, written once)
-//	deliveries  delivery id -> deliveryRecord (JSON, callback secrets sealed)
-//	attempts    delivery id + attempt number (uint16) -> Attempt (JSON)
+//	events      event id -> eventRecord (written once)
+//	deliveries  delivery id -> deliveryRecord (callback secrets sealed)
+//	attempts    delivery id + attempt number (uint16) -> diskAttempt
 //	delivery_due  lane + 0x00 + NextAt (Unix nanoseconds) + delivery id ->
 //	            empty: the PENDING deliveries of each lane, earliest first
 //	delivery_by_endpoint  endpoint id + delivery id -> empty
@@ -35,17 +35,17 @@ import (
 const replayBatch = 1000
 
 // eventRecord is an event as stored: its data is written as the publisher
-// encoded it (storage.EncodedEvent.DataJSON), not encoded again; Data
-// stands in for storage.Event's under the same "data" key.
+// encoded it (storage.EncodedEvent.DataJSON), not encoded again, under the
+// "data" key.
 type eventRecord struct {
-	storage.Event
+	diskEvent
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // deliveryRecord is a delivery as stored: a callback's auth secrets sealed,
 // bound to the delivery's id and the secret's name.
 type deliveryRecord struct {
-	storage.Delivery
+	diskDelivery
 	Sealed map[string][]byte `json:"sealed_secrets,omitempty"`
 }
 
@@ -55,11 +55,10 @@ func deliveryAAD(id string) func(name string) []byte {
 
 // sealDelivery makes d's stored form, outside any transaction.
 func (s *Store) sealDelivery(d storage.Delivery) deliveryRecord {
-	r := deliveryRecord{Delivery: d}
-	if d.Callback != nil {
-		cb := *d.Callback
+	r := deliveryRecord{diskDelivery: toDiskDelivery(&d)}
+	if cb := r.Callback; cb != nil { // a copy of d's: ours to change
 		sealed := map[string][]byte{}
-		s.sealAuth(sealed, cb.Auth, deliveryAAD(d.ID))
+		s.sealAuth(sealed, d.Callback.Auth, deliveryAAD(d.ID))
 		// Credential-like headers (the rule the API shows them by) and
 		// every cookie are sealed like the auth.
 		cb.Headers = s.sealValues(sealed, "header/", cb.Headers, redact.CredentialHeader, deliveryAAD(d.ID))
@@ -68,15 +67,13 @@ func (s *Store) sealDelivery(d storage.Delivery) deliveryRecord {
 			r.Sealed = sealed
 		}
 		cb.Auth.Password, cb.Auth.Token = "", ""
-		r.Callback = &cb
 	}
 	return r
 }
 
 func (s *Store) openDelivery(r *deliveryRecord) (storage.Delivery, error) {
-	d := r.Delivery
-	if d.Callback != nil && len(r.Sealed) > 0 {
-		cb := *d.Callback
+	d := r.delivery()
+	if cb := d.Callback; cb != nil && len(r.Sealed) > 0 { // a copy of r's: ours to change
 		aad := deliveryAAD(d.ID)
 		if err := s.openAuth(&cb.Auth, r.Sealed, aad); err != nil {
 			return storage.Delivery{}, fmt.Errorf("delivery %s: %w", d.ID, err)
@@ -88,7 +85,6 @@ func (s *Store) openDelivery(r *deliveryRecord) (storage.Delivery, error) {
 		if cb.Cookies, err = s.openValues(cb.Cookies, "cookie/", r.Sealed, aad); err != nil {
 			return storage.Delivery{}, fmt.Errorf("delivery %s: %w", d.ID, err)
 		}
-		d.Callback = &cb
 	}
 	return d, nil
 }
@@ -96,7 +92,7 @@ func (s *Store) openDelivery(r *deliveryRecord) (storage.Delivery, error) {
 // decodeDelivery decodes and opens a stored delivery.
 func (s *Store) decodeDelivery(k, v []byte) (storage.Delivery, error) {
 	var r deliveryRecord
-	if err := json.Unmarshal(v, &r); err != nil {
+	if err := decodeRecord(v, &r); err != nil {
 		return storage.Delivery{}, fmt.Errorf("delivery %s: %w", idOf(k), err)
 	}
 	return s.openDelivery(&r)
@@ -164,7 +160,7 @@ func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []s
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
-	evRaw, err := json.Marshal(eventRecord{Event: ev.Event, Data: ev.DataJSON})
+	evRaw, err := encodeRecord(eventRecord{diskEvent: diskEvent(ev.Event), Data: ev.DataJSON})
 	if err != nil {
 		return fmt.Errorf("append event %s: %w", ev.ID, err)
 	}
@@ -209,7 +205,7 @@ func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []s
 			}
 			p.byEndpoint = byEndpointKey(epk, p.k)
 		}
-		if p.raw, err = json.Marshal(s.sealDelivery(d)); err != nil {
+		if p.raw, err = encodeRecord(s.sealDelivery(d)); err != nil {
 			return fmt.Errorf("append event %s: delivery %s: %w", ev.ID, d.ID, err)
 		}
 		preps = append(preps, p)
@@ -255,11 +251,11 @@ func (s *Store) GetEvent(ctx context.Context, id string) (storage.EncodedEvent, 
 		return storage.EncodedEvent{}, fmt.Errorf("event %w", err)
 	}
 	var r eventRecord
-	err = s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketEvents), k, &r) })
+	err = s.view(ctx, func(tx *bolt.Tx) error { return getRecord(tx.Bucket(bucketEvents), k, &r) })
 	if err != nil {
 		return storage.EncodedEvent{}, fmt.Errorf("event %s: %w", id, err)
 	}
-	ev := storage.EncodedEvent{Event: r.Event, DataJSON: r.Data}
+	ev := storage.EncodedEvent{Event: storage.Event(r.diskEvent), DataJSON: r.Data}
 	if len(r.Data) > 0 {
 		if err := json.Unmarshal(r.Data, &ev.Data); err != nil {
 			return storage.EncodedEvent{}, fmt.Errorf("event %s: data: %w", id, err)
@@ -277,18 +273,18 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (storage.DeliveryDet
 	var r deliveryRecord
 	attempts := []storage.Attempt{}
 	err = s.view(ctx, func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketDeliveries), k, &r); err != nil {
+		if err := getRecord(tx.Bucket(bucketDeliveries), k, &r); err != nil {
 			return err
 		}
 		c := tx.Bucket(bucketAttempts).Cursor()
 		for ak, v := c.Seek(k); ak != nil && bytes.HasPrefix(ak, k); ak, v = c.Next() {
-			var a storage.Attempt
+			var a diskAttempt
 			n := int(binary.BigEndian.Uint16(ak[16:]))
-			if err := json.Unmarshal(v, &a); err != nil {
+			if err := decodeRecord(v, &a); err != nil {
 				return fmt.Errorf("attempt %d: %w", n, err)
 			}
 			a.N = n // the key holds the number
-			attempts = append(attempts, a)
+			attempts = append(attempts, storage.Attempt(a))
 		}
 		return nil
 	})
@@ -354,7 +350,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 				}
 			}
 			var r deliveryRecord
-			if err := json.Unmarshal(v, &r); err != nil {
+			if err := decodeRecord(v, &r); err != nil {
 				return false, fmt.Errorf("delivery %s: %w", idOf(dk), err)
 			}
 			if (f.EventID != "" && r.EventID != f.EventID) || (f.Status != "" && r.Status != f.Status) {
@@ -447,7 +443,7 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, a storage.Attempt,
 	// Encoded before the write, outside the single writer; its number
 	// is its key's, so the record does not need it.
 	a.N = 0
-	attempt, err := json.Marshal(a)
+	attempt, err := encodeRecord(diskAttempt(a))
 	if err != nil {
 		return storage.Delivery{}, fmt.Errorf("record attempt %s: %w", id, err)
 	}
@@ -455,7 +451,7 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, a storage.Attempt,
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		db, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDeliveryDue)
 		r = deliveryRecord{}
-		if err := getJSON(db, k, &r); err != nil {
+		if err := getRecord(db, k, &r); err != nil {
 			return err
 		}
 		if r.Status != storage.DeliveryPending {
@@ -483,7 +479,7 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, a storage.Attempt,
 				return err
 			}
 		}
-		return putJSON(db, k, r)
+		return putRecord(db, k, r)
 	})
 	if err != nil {
 		return storage.Delivery{}, fmt.Errorf("record attempt %s: %w", id, err)
@@ -498,7 +494,7 @@ func replay(tx *bolt.Tx, k []byte, r *deliveryRecord, now time.Time) error {
 	if err := tx.Bucket(bucketDeliveryDue).Put(dueKey(r.Lane, now, k), nil); err != nil {
 		return err
 	}
-	return putJSON(tx.Bucket(bucketDeliveries), k, r)
+	return putRecord(tx.Bucket(bucketDeliveries), k, r)
 }
 
 // ReplayDelivery makes a finished delivery due at now again.
@@ -510,7 +506,7 @@ func (s *Store) ReplayDelivery(ctx context.Context, id string, now time.Time) (s
 	var r deliveryRecord
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		r = deliveryRecord{}
-		if err := getJSON(tx.Bucket(bucketDeliveries), k, &r); err != nil {
+		if err := getRecord(tx.Bucket(bucketDeliveries), k, &r); err != nil {
 			return err
 		}
 		if r.Status == storage.DeliveryPending {
@@ -561,7 +557,7 @@ func (s *Store) ReplayFailed(ctx context.Context, endpointID string, since, unti
 				scanned++
 				dk := k[16:]
 				var r deliveryRecord
-				if err := getJSON(db, dk, &r); err != nil {
+				if err := getRecord(db, dk, &r); err != nil {
 					if errors.Is(err, storage.ErrNotFound) {
 						continue // purged underneath its index entry
 					}
@@ -623,7 +619,7 @@ func (s *Store) PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int
 		}
 		for _, k := range keys {
 			var r deliveryRecord
-			if err := getJSON(db, k, &r); err != nil {
+			if err := getRecord(db, k, &r); err != nil {
 				return fmt.Errorf("delivery %s: %w", idOf(k), err)
 			}
 			if r.NextAt != nil {

@@ -10,9 +10,11 @@ import (
 
 // Outcomes and execution details are written for every message, and
 // encoding/json's reflection was most of what recording one cost (5 % of
-// all CPU in bench/ingest.sh). These fixed shapes are encoded by hand;
-// encoding/json decodes them (encode_test.go checks that it reads back
-// exactly what went in, and the same as json.Marshal would give).
+// all CPU in bench/ingest.sh). These fixed shapes are encoded by hand,
+// from the storage types but under the disk names of records.go, after
+// the format-version byte (newRecord); encoding/json decodes them into the
+// disk types (encode_test.go checks that it reads back exactly what went
+// in, and the same as json.Marshal of the disk type would give).
 
 func (o *outcomeRecord) appendJSON(b []byte) []byte {
 	b = append(b, `{"status":`...)
@@ -40,22 +42,23 @@ func (o *outcomeRecord) appendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-func (d *detailRecord) appendJSON(b []byte) []byte {
+// appendDetailJSON encodes a detailRecord of these logs and executions.
+func appendDetailJSON(b []byte, logs []storage.LogLine, execs []storage.Execution) []byte {
 	b = append(b, '{')
-	if len(d.Logs) > 0 {
+	if len(logs) > 0 {
 		b = append(b, `"logs":`...)
-		b = appendLogs(b, d.Logs)
+		b = appendLogs(b, logs)
 	}
-	if len(d.Executions) > 0 {
-		if len(d.Logs) > 0 {
+	if len(execs) > 0 {
+		if len(logs) > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, `"executions":[`...)
-		for i := range d.Executions {
+		for i := range execs {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendExecution(b, &d.Executions[i])
+			b = appendExecution(b, &execs[i])
 		}
 		b = append(b, ']')
 	}
@@ -123,9 +126,9 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendMessageJSON encodes a message's record as AppendMessage stores it:
-// the request's metadata. Outcome fields are not part of it (they live in
-// the outcomes bucket), so they are left out.
+// appendMessageJSON encodes a message's record (a diskMessage) as
+// AppendMessage stores it: the request's metadata. Outcome fields are not
+// part of it (they live in the outcomes bucket), so they are left out.
 func appendMessageJSON(b []byte, m *storage.Message) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, m.ID)

@@ -10,23 +10,23 @@ import (
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
-// roundTrip checks that the hand encoder's output is valid JSON that
-// decodes to what json.Marshal's output decodes to.
-func roundTrip[T any](t *testing.T, v *T, enc func(*T, []byte) []byte) {
+// sameAsEncodingJSON checks that got, a record body encoded by hand, is
+// valid JSON that decodes into the disk record type D to what json.Marshal
+// of want (the same record as a D) decodes to.
+func sameAsEncodingJSON[D any](t *testing.T, got []byte, want *D) {
 	t.Helper()
-	got := enc(v, nil)
 	if !json.Valid(got) {
 		t.Fatalf("invalid JSON: %s", got)
 	}
-	want, err := json.Marshal(v)
+	ref, err := json.Marshal(want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var a, b T
+	var a, b D
 	if err := json.Unmarshal(got, &a); err != nil {
 		t.Fatalf("decode %s: %v", got, err)
 	}
-	if err := json.Unmarshal(want, &b); err != nil {
+	if err := json.Unmarshal(ref, &b); err != nil {
 		t.Fatal(err)
 	}
 	ca, _ := json.Marshal(a)
@@ -36,11 +36,39 @@ func roundTrip[T any](t *testing.T, v *T, enc func(*T, []byte) []byte) {
 	}
 }
 
-func sampleDetail(s string) detailRecord {
+// detailSample is what CompleteMessage encodes into a detailRecord.
+type detailSample struct {
+	logs  []storage.LogLine
+	execs []storage.Execution
+}
+
+func (d *detailSample) appendJSON(b []byte) []byte { return appendDetailJSON(b, d.logs, d.execs) }
+
+// disk is the detailRecord json.Marshal would have to write.
+func (d *detailSample) disk() *detailRecord {
+	lines := func(in []storage.LogLine) []diskLogLine {
+		if in == nil {
+			return nil
+		}
+		out := make([]diskLogLine, len(in))
+		for i, l := range in {
+			out[i] = diskLogLine(l)
+		}
+		return out
+	}
+	r := &detailRecord{Logs: lines(d.logs)}
+	for _, e := range d.execs {
+		r.Executions = append(r.Executions, diskExecution{FunctionID: e.FunctionID, FunctionName: e.FunctionName, Version: e.Version,
+			Status: e.Status, Error: e.Error, StartedAt: e.StartedAt, DurationMS: e.DurationMS, Logs: lines(e.Logs)})
+	}
+	return r
+}
+
+func sampleDetail(s string) detailSample {
 	now := time.Date(2026, 11, 23, 20, 0, 0, 123456789, time.UTC)
-	return detailRecord{
-		Logs: []storage.LogLine{{Time: now, Level: "SEVERE", Text: s, Source: "provider:" + s}},
-		Executions: []storage.Execution{
+	return detailSample{
+		logs: []storage.LogLine{{Time: now, Level: "SEVERE", Text: s, Source: "provider:" + s}},
+		execs: []storage.Execution{
 			{FunctionID: "f1", FunctionName: s, Version: 3, Status: "FAILED", Error: s, StartedAt: now, DurationMS: 0.000125,
 				Logs: []storage.LogLine{{Time: now, Level: "INFO", Text: s}}},
 			{FunctionID: "f2", FunctionName: "ok", Version: 1, Status: "SUCCESS", StartedAt: now, DurationMS: 12345678.5, Logs: []storage.LogLine{}},
@@ -69,26 +97,33 @@ var encodeSeeds = []string{
 	"<script>&amp;</script>", "café 日本 🎉", "bad \xff\xfe utf8 \xe2\x82", "line\u2028para\u2029",
 }
 
+// sameMessage checks appendMessageJSON against json.Marshal of the
+// diskMessage.
+func sameMessage(t *testing.T, m *storage.Message) {
+	t.Helper()
+	want := diskMessage(*m)
+	sameAsEncodingJSON(t, appendMessageJSON(nil, m), &want)
+}
+
 func TestHandEncodingMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
 	for _, s := range encodeSeeds {
 		d := sampleDetail(s)
-		roundTrip(t, &d, (*detailRecord).appendJSON)
+		sameAsEncodingJSON(t, d.appendJSON(nil), d.disk())
 		o := sampleOutcome(s)
-		roundTrip(t, &o, (*outcomeRecord).appendJSON)
+		sameAsEncodingJSON(t, o.appendJSON(nil), &o)
 	}
 	for _, s := range encodeSeeds {
 		m := sampleMessage(s)
-		roundTrip(t, &m, func(m *storage.Message, b []byte) []byte { return appendMessageJSON(b, m) })
+		sameMessage(t, &m)
 	}
-	bareMsg := storage.Message{ID: "x", Status: "PENDING"}
-	roundTrip(t, &bareMsg, func(m *storage.Message, b []byte) []byte { return appendMessageJSON(b, m) })
-	empty := detailRecord{}
-	roundTrip(t, &empty, (*detailRecord).appendJSON)
-	onlyExec := detailRecord{Executions: sampleDetail("x").Executions}
-	roundTrip(t, &onlyExec, (*detailRecord).appendJSON)
+	sameMessage(t, &storage.Message{ID: "x", Status: "PENDING"})
+	empty := detailSample{}
+	sameAsEncodingJSON(t, empty.appendJSON(nil), empty.disk())
+	onlyExec := detailSample{execs: sampleDetail("x").execs}
+	sameAsEncodingJSON(t, onlyExec.appendJSON(nil), onlyExec.disk())
 	bare := outcomeRecord{Status: "UNMATCHED"}
-	roundTrip(t, &bare, (*outcomeRecord).appendJSON)
+	sameAsEncodingJSON(t, bare.appendJSON(nil), &bare)
 }
 
 func FuzzHandEncoding(f *testing.F) {
@@ -100,12 +135,12 @@ func FuzzHandEncoding(f *testing.F) {
 			return
 		}
 		d := sampleDetail(s)
-		d.Executions[0].DurationMS = ms
-		roundTrip(t, &d, (*detailRecord).appendJSON)
+		d.execs[0].DurationMS = ms
+		sameAsEncodingJSON(t, d.appendJSON(nil), d.disk())
 		o := sampleOutcome(s)
 		o.DurationMS = ms
-		roundTrip(t, &o, (*outcomeRecord).appendJSON)
+		sameAsEncodingJSON(t, o.appendJSON(nil), &o)
 		m := sampleMessage(s)
-		roundTrip(t, &m, func(m *storage.Message, b []byte) []byte { return appendMessageJSON(b, m) })
+		sameMessage(t, &m)
 	})
 }

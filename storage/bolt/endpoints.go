@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,7 +26,7 @@ const (
 // never serialises) sealed one by one, each bound to the endpoint's id and
 // the secret's name.
 type endpointRecord struct {
-	storage.Endpoint
+	diskEndpoint
 	Sealed   map[string][]byte `json:"sealed_secrets,omitempty"`
 	Previous []sealedOldSecret `json:"sealed_previous_secrets,omitempty"`
 }
@@ -73,7 +72,7 @@ func (s *Store) openAuth(a *storage.Auth, sealed map[string][]byte, aad func(nam
 // transaction: sealing draws random nonces.
 func (s *Store) sealEndpoint(e storage.Endpoint) endpointRecord {
 	aad := func(name string) []byte { return endpointAAD(e.ID, name) }
-	r := endpointRecord{Endpoint: e, Sealed: map[string][]byte{}}
+	r := endpointRecord{diskEndpoint: toDiskEndpoint(&e), Sealed: map[string][]byte{}}
 	s.sealAuth(r.Sealed, e.Auth, aad)
 	if e.SigningSecret != "" {
 		r.Sealed[secretSigningSecret] = s.sealer.Seal([]byte(e.SigningSecret), aad(secretSigningSecret))
@@ -93,7 +92,7 @@ func (s *Store) sealEndpoint(e storage.Endpoint) endpointRecord {
 	}, aad)
 	r.Cookies = s.sealValues(r.Sealed, "cookie/", e.Cookies, func(string) bool { return true }, aad)
 	// Plaintext stays out of the record whatever the JSON tags say.
-	r.Auth.Password, r.Auth.Token, r.SigningSecret, r.PreviousSecrets = "", "", "", nil
+	r.Auth.Password, r.Auth.Token = "", ""
 	return r
 }
 
@@ -144,7 +143,7 @@ func (s *Store) openValues(m map[string]string, prefix string, sealed map[string
 }
 
 func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
-	e := r.Endpoint
+	e := r.endpoint()
 	aad := func(name string) []byte { return endpointAAD(e.ID, name) }
 	if err := s.openAuth(&e.Auth, r.Sealed, aad); err != nil {
 		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", e.ID, err)
@@ -180,7 +179,7 @@ func (s *Store) ListEndpoints(ctx context.Context) ([]storage.Endpoint, error) {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEndpoints).ForEach(func(k, v []byte) error {
 			var r endpointRecord
-			if err := json.Unmarshal(v, &r); err != nil {
+			if err := decodeRecord(v, &r); err != nil {
 				return fmt.Errorf("endpoint %s: %w", idOf(k), err)
 			}
 			recs = append(recs, r)
@@ -208,7 +207,7 @@ func (s *Store) GetEndpoint(ctx context.Context, id string) (storage.Endpoint, e
 		return storage.Endpoint{}, fmt.Errorf("endpoint %w", err)
 	}
 	var r endpointRecord
-	err = s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketEndpoints), k, &r) })
+	err = s.view(ctx, func(tx *bolt.Tx) error { return getRecord(tx.Bucket(bucketEndpoints), k, &r) })
 	if err != nil {
 		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", id, err)
 	}
@@ -224,7 +223,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 	now := s.now().UTC()
 	e.ID, e.CreatedAt, e.UpdatedAt = id, now, now
 	r := s.sealEndpoint(e)
-	err = s.update(ctx, func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketEndpoints), k, r) })
+	err = s.update(ctx, func(tx *bolt.Tx) error { return putRecord(tx.Bucket(bucketEndpoints), k, r) })
 	if err != nil {
 		return storage.Endpoint{}, fmt.Errorf("create endpoint: %w", err)
 	}
@@ -243,17 +242,17 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEndpoints)
 		var old endpointRecord
-		if err := getJSON(b, k, &old); err != nil {
+		if err := getRecord(b, k, &old); err != nil {
 			return err
 		}
 		r.CreatedAt = old.CreatedAt
-		r.EndpointHealth = old.EndpointHealth // the engine's, see SetEndpointHealth
-		return putJSON(b, k, r)
+		r.diskHealth = old.diskHealth // the engine's, see SetEndpointHealth
+		return putRecord(b, k, r)
 	})
 	if err != nil {
 		return storage.Endpoint{}, fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}
-	e.CreatedAt, e.EndpointHealth = r.CreatedAt, r.EndpointHealth
+	e.CreatedAt, e.EndpointHealth = r.CreatedAt, storage.EndpointHealth(r.diskHealth)
 	return e, nil
 }
 
@@ -288,11 +287,11 @@ func (s *Store) SetEndpointHealth(ctx context.Context, id string, h storage.Endp
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEndpoints)
 		r = endpointRecord{}
-		if err := getJSON(b, k, &r); err != nil {
+		if err := getRecord(b, k, &r); err != nil {
 			return err
 		}
-		r.EndpointHealth = h
-		return putJSON(b, k, r)
+		r.diskHealth = diskHealth(h)
+		return putRecord(b, k, r)
 	})
 	if err != nil {
 		return storage.Endpoint{}, fmt.Errorf("set endpoint health %s: %w", id, err)

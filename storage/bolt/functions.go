@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -14,12 +13,12 @@ import (
 func (s *Store) ListFunctions(ctx context.Context) ([]storage.Function, error) {
 	var out []storage.Function
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketFunctions).ForEach(func(_, v []byte) error {
-			var f storage.Function
-			if err := json.Unmarshal(v, &f); err != nil {
-				return err
+		return tx.Bucket(bucketFunctions).ForEach(func(k, v []byte) error {
+			var f diskFunction
+			if err := decodeRecord(v, &f); err != nil {
+				return fmt.Errorf("function %s: %w", idOf(k), err)
 			}
-			out = append(out, f)
+			out = append(out, storage.Function(f))
 			return nil
 		})
 	})
@@ -35,12 +34,12 @@ func (s *Store) GetFunction(ctx context.Context, id string) (storage.Function, e
 	if err != nil {
 		return storage.Function{}, fmt.Errorf("function %w", err)
 	}
-	var f storage.Function
-	err = s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketFunctions), k, &f) })
+	var f diskFunction
+	err = s.view(ctx, func(tx *bolt.Tx) error { return getRecord(tx.Bucket(bucketFunctions), k, &f) })
 	if err != nil {
 		return storage.Function{}, fmt.Errorf("function %s: %w", id, err)
 	}
-	return f, nil
+	return storage.Function(f), nil
 }
 
 func providerExists(tx *bolt.Tx, id string) error {
@@ -66,7 +65,7 @@ func (s *Store) CreateFunction(ctx context.Context, f storage.Function) (storage
 		if err := putVersion(tx, k, 1, f.Script, now); err != nil {
 			return err
 		}
-		return putJSON(tx.Bucket(bucketFunctions), k, f)
+		return putRecord(tx.Bucket(bucketFunctions), k, diskFunction(f))
 	})
 	if err != nil {
 		return storage.Function{}, fmt.Errorf("create function: %w", err)
@@ -84,8 +83,8 @@ func (s *Store) UpdateFunction(ctx context.Context, f storage.Function) (storage
 	var out storage.Function
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketFunctions)
-		var old storage.Function
-		if err := getJSON(b, k, &old); err != nil {
+		var old diskFunction
+		if err := getRecord(b, k, &old); err != nil {
 			return err
 		}
 		if err := providerExists(tx, f.ProviderID); err != nil {
@@ -102,7 +101,7 @@ func (s *Store) UpdateFunction(ctx context.Context, f storage.Function) (storage
 				return err
 			}
 		}
-		return putJSON(b, k, out)
+		return putRecord(b, k, diskFunction(out))
 	})
 	if err != nil {
 		return storage.Function{}, fmt.Errorf("update function %s: %w", f.ID, err)

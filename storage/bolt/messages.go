@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -19,7 +18,8 @@ const maxScan = 5000
 // appendFill: message keys are time-ordered, so pages fill from the right.
 const appendFill = 0.95
 
-// outcomeRecord is what processing decided about a message.
+// outcomeRecord is what processing decided about a message, as stored
+// (appendJSON writes it).
 type outcomeRecord struct {
 	Status          string    `json:"status"`
 	ProviderID      string    `json:"provider_id,omitempty"`
@@ -28,6 +28,14 @@ type outcomeRecord struct {
 	Summary         string    `json:"message,omitempty"`
 	CompletedAt     time.Time `json:"completed_at"`
 	DurationMS      float64   `json:"duration_ms"`
+}
+
+// outcomeOf is the stored form of what o decided.
+func outcomeOf(o *storage.Outcome) outcomeRecord {
+	return outcomeRecord{
+		Status: o.Status, ProviderID: o.ProviderID, ProviderName: o.ProviderName, ProviderVersion: o.ProviderVersion, Summary: o.Summary,
+		CompletedAt: o.CompletedAt.UTC(), DurationMS: o.DurationMS,
+	}
 }
 
 // apply overlays the outcome on m.
@@ -40,7 +48,11 @@ func (o *outcomeRecord) apply(m *storage.Message) {
 
 // readMessage decodes the message at k with its outcome, if any.
 func readMessage(tx *bolt.Tx, k []byte, m *storage.Message) error {
-	if err := getJSON(tx.Bucket(bucketMessages), k, m); err != nil {
+	raw := tx.Bucket(bucketMessages).Get(k)
+	if raw == nil {
+		return storage.ErrNotFound
+	}
+	if err := decodeMessage(raw, m); err != nil {
 		return err
 	}
 	return overlayOutcome(tx.Bucket(bucketOutcomes), k, m)
@@ -55,16 +67,30 @@ func overlayOutcome(outcomes *bolt.Bucket, k []byte, m *storage.Message) error {
 		return nil
 	}
 	var o outcomeRecord
-	if err := json.Unmarshal(raw, &o); err != nil {
+	if err := decodeRecord(raw, &o); err != nil {
 		return fmt.Errorf("outcome %s: %w", idOf(k), err)
 	}
 	o.apply(m)
 	return nil
 }
 
+// detailRecord is a message's logs and executions as stored
+// (appendDetailJSON writes it).
 type detailRecord struct {
-	Logs       []storage.LogLine   `json:"logs,omitempty"`
-	Executions []storage.Execution `json:"executions,omitempty"`
+	Logs       []diskLogLine   `json:"logs,omitempty"`
+	Executions []diskExecution `json:"executions,omitempty"`
+}
+
+// apply sets d's logs and executions (empty, never nil, when none).
+func (r *detailRecord) apply(d *storage.MessageDetail) {
+	d.Logs = logLines(r.Logs)
+	if d.Logs == nil {
+		d.Logs = []storage.LogLine{}
+	}
+	d.Executions = make([]storage.Execution, len(r.Executions))
+	for i := range r.Executions {
+		d.Executions[i] = r.Executions[i].execution()
+	}
 }
 
 // AppendMessage durably records m (status PENDING) and its body.
@@ -75,7 +101,7 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message, payload []
 	}
 	m.Status = storage.StatusPending
 	m.Size = len(payload)
-	meta := appendMessageJSON(make([]byte, 0, 1024), &m)
+	meta := appendMessageJSON(newRecord(1024), &m)
 	if err := s.update(ctx, appendOp(k, meta, encodePayload(payload))); err != nil {
 		return fmt.Errorf("append message %s: %w", m.ID, err)
 	}
@@ -105,12 +131,9 @@ func (s *Store) CompleteMessage(ctx context.Context, id string, o storage.Outcom
 	if err != nil {
 		return fmt.Errorf("complete message: %w", err)
 	}
-	rec := outcomeRecord{
-		Status: o.Status, ProviderID: o.ProviderID, ProviderName: o.ProviderName, ProviderVersion: o.ProviderVersion, Summary: o.Summary,
-		CompletedAt: o.CompletedAt.UTC(), DurationMS: o.DurationMS,
-	}
-	outcome := rec.appendJSON(make([]byte, 0, 256))
-	detail := (&detailRecord{Logs: o.Logs, Executions: o.Executions}).appendJSON(make([]byte, 0, 512))
+	rec := outcomeOf(&o)
+	outcome := rec.appendJSON(newRecord(256))
+	detail := appendDetailJSON(newRecord(512), o.Logs, o.Executions)
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMessages).Get(k) == nil {
 			return storage.ErrNotFound
@@ -144,20 +167,14 @@ func (s *Store) GetMessage(ctx context.Context, id string) (storage.MessageDetai
 			return err
 		}
 		if raw := tx.Bucket(bucketDetails).Get(k); raw != nil {
-			return json.Unmarshal(raw, &det)
+			return decodeRecord(raw, &det)
 		}
 		return nil
 	})
 	if err != nil {
 		return storage.MessageDetail{}, fmt.Errorf("message %s: %w", id, err)
 	}
-	d.Logs, d.Executions = det.Logs, det.Executions
-	if d.Logs == nil {
-		d.Logs = []storage.LogLine{}
-	}
-	if d.Executions == nil {
-		d.Executions = []storage.Execution{}
-	}
+	det.apply(&d)
 	return d, nil
 }
 
@@ -216,7 +233,7 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 		ob := tx.Bucket(bucketOutcomes)
 		last, err := newestFirst(tx.Bucket(bucketMessages).Cursor(), upper, lower, f.Limit, func(k, v []byte) (bool, error) {
 			var m storage.Message
-			if err := json.Unmarshal(v, &m); err != nil {
+			if err := decodeMessage(v, &m); err != nil {
 				return false, fmt.Errorf("message %s: %w", idOf(k), err)
 			}
 			if err := overlayOutcome(ob, k, &m); err != nil {
@@ -261,9 +278,15 @@ func (s *Store) PendingMessages(ctx context.Context, after string, limit int) ([
 			k, _ = c.Next()
 		}
 		for ; k != nil && len(out) < limit; k, _ = c.Next() {
+			// Purged underneath its index entry, or unreadable: the
+			// sweep goes on past it either way.
+			raw := mb.Get(k)
+			if raw == nil {
+				continue
+			}
 			var m storage.Message
-			if err := getJSON(mb, k, &m); err != nil {
-				continue // purged underneath its index entry
+			if err := decodeMessage(raw, &m); err != nil {
+				continue
 			}
 			out = append(out, m)
 		}

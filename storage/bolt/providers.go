@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -14,7 +13,7 @@ import (
 // providerRecord is a provider as stored: secrets sealed, one by one, bound
 // to the provider's id and the secret's name.
 type providerRecord struct {
-	storage.Provider
+	diskProvider
 	Sealed map[string][]byte `json:"sealed_secrets,omitempty"`
 }
 
@@ -32,7 +31,7 @@ func (s *Store) sealSecrets(id string, secrets map[string]string) map[string][]b
 }
 
 func (s *Store) openProvider(r providerRecord) (storage.Provider, error) {
-	p := r.Provider
+	p := storage.Provider(r.diskProvider)
 	p.Secrets = make(map[string]string, len(r.Sealed))
 	for name, v := range r.Sealed {
 		plain, err := s.sealer.Open(v, secretAAD(p.ID, name))
@@ -46,10 +45,10 @@ func (s *Store) openProvider(r providerRecord) (storage.Provider, error) {
 
 func (s *Store) readProviders(tx *bolt.Tx) ([]providerRecord, error) {
 	var out []providerRecord
-	err := tx.Bucket(bucketProviders).ForEach(func(_, v []byte) error {
+	err := tx.Bucket(bucketProviders).ForEach(func(k, v []byte) error {
 		var r providerRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return err
+		if err := decodeRecord(v, &r); err != nil {
+			return fmt.Errorf("provider %s: %w", idOf(k), err)
 		}
 		out = append(out, r)
 		return nil
@@ -91,7 +90,7 @@ func (s *Store) GetProvider(ctx context.Context, id string) (storage.Provider, e
 		return storage.Provider{}, fmt.Errorf("provider %w", err)
 	}
 	var r providerRecord
-	err = s.view(ctx, func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketProviders), k, &r) })
+	err = s.view(ctx, func(tx *bolt.Tx) error { return getRecord(tx.Bucket(bucketProviders), k, &r) })
 	if err != nil {
 		return storage.Provider{}, fmt.Errorf("provider %s: %w", id, err)
 	}
@@ -112,7 +111,7 @@ func (s *Store) CreateProvider(ctx context.Context, p storage.Provider) (storage
 		if err != nil {
 			return err
 		}
-		r := providerRecord{Provider: p, Sealed: sealed}
+		r := providerRecord{diskProvider: diskProvider(p), Sealed: sealed}
 		r.Sequence = 1
 		if n := len(recs); n > 0 {
 			r.Sequence = recs[n-1].Sequence + 1
@@ -121,7 +120,7 @@ func (s *Store) CreateProvider(ctx context.Context, p storage.Provider) (storage
 		if err := putVersion(tx, k, 1, p.MatchScript, now); err != nil {
 			return err
 		}
-		return putJSON(tx.Bucket(bucketProviders), k, r)
+		return putRecord(tx.Bucket(bucketProviders), k, r)
 	})
 	if err != nil {
 		return storage.Provider{}, fmt.Errorf("create provider: %w", err)
@@ -144,10 +143,10 @@ func (s *Store) UpdateProvider(ctx context.Context, p storage.Provider) (storage
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProviders)
 		var old providerRecord
-		if err := getJSON(b, k, &old); err != nil {
+		if err := getRecord(b, k, &old); err != nil {
 			return err
 		}
-		r := providerRecord{Provider: p, Sealed: sealed}
+		r := providerRecord{diskProvider: diskProvider(p), Sealed: sealed}
 		if p.Secrets == nil {
 			r.Sealed = old.Sealed
 		}
@@ -159,8 +158,8 @@ func (s *Store) UpdateProvider(ctx context.Context, p storage.Provider) (storage
 				return err
 			}
 		}
-		out = r.Provider
-		return putJSON(b, k, r)
+		out = storage.Provider(r.diskProvider)
+		return putRecord(b, k, r)
 	})
 	if err != nil {
 		return storage.Provider{}, fmt.Errorf("update provider %s: %w", p.ID, err)
@@ -180,10 +179,10 @@ func (s *Store) DeleteProvider(ctx context.Context, id string) error {
 			return storage.ErrNotFound
 		}
 		n := 0
-		err := tx.Bucket(bucketFunctions).ForEach(func(_, v []byte) error {
-			var f storage.Function
-			if err := json.Unmarshal(v, &f); err != nil {
-				return err
+		err := tx.Bucket(bucketFunctions).ForEach(func(fk, v []byte) error {
+			var f diskFunction
+			if err := decodeRecord(v, &f); err != nil {
+				return fmt.Errorf("function %s: %w", idOf(fk), err)
 			}
 			if f.ProviderID == id {
 				n++
@@ -240,7 +239,7 @@ func (s *Store) ReorderProviders(ctx context.Context, ids []string) ([]storage.P
 			}
 			r.Sequence, r.UpdatedAt = i+1, now
 			k, _ := key(id)
-			if err := putJSON(b, k, r); err != nil {
+			if err := putRecord(b, k, r); err != nil {
 				return err
 			}
 		}

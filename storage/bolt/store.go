@@ -2,30 +2,33 @@
 // default. Every write goes through one group-commit writer (writer.go).
 //
 // Layout: one bucket per record kind, keyed by the 16 bytes of the record's
-// UUIDv7 id, so key order is time order.
+// UUIDv7 id, so key order is time order. Records are written through their
+// disk types (records.go), behind a format-version byte (format.go).
 //
-//	providers  id -> providerRecord (JSON, secrets sealed)
-//	functions  id -> Function (JSON)
-//	messages   id -> Message (JSON: the request's metadata, written once)
-//	payloads   id -> raw body (written once)
-//	outcomes   id -> outcomeRecord (JSON: status, provider, summary; written
+//	providers  id -> providerRecord (secrets sealed)
+//	functions  id -> diskFunction
+//	messages   id -> diskMessage (the request's metadata, written once,
+//	           encoded by hand: encode.go)
+//	payloads   id -> tag byte + raw or compressed body (written once; see
+//	           payload.go)
+//	outcomes   id -> outcomeRecord (status, provider, summary; written
 //	           once, on completion, so a message record is never rewritten)
-//	details    id -> detailRecord (JSON: logs and executions)
+//	details    id -> detailRecord (logs and executions)
 //	pending    id -> empty (index of PENDING messages)
-//	versions   owner id + version -> ScriptVersion (JSON; see versions.go)
+//	versions   owner id + version -> diskScriptVersion (see versions.go)
 //	seen, seen_exp  DEDUPE keys and their expiry index (see seen.go)
-//	endpoints  id -> endpointRecord (JSON, secrets sealed; see endpoints.go)
-//	events     id -> Event (JSON, written once)
-//	deliveries id -> deliveryRecord (JSON, callback secrets sealed)
-//	attempts   delivery id + attempt number (uint16) -> Attempt (JSON)
+//	endpoints  id -> endpointRecord (secrets sealed; see endpoints.go)
+//	events     id -> eventRecord (written once; see deliveries.go)
+//	deliveries id -> deliveryRecord (callback secrets sealed)
+//	attempts   delivery id + attempt number (uint16) -> diskAttempt
 //	delivery_due  lane + 0x00 + next attempt (Unix nanoseconds) + delivery
 //	           id -> empty (time index of PENDING deliveries, per lane)
 //	delivery_by_endpoint  endpoint id + delivery id -> empty
-//	settings   name -> value
+//	settings   name -> value (the caller's bytes, as given)
 //	users, user_names  users and their lower-cased names (see access.go)
 //	tokens, token_hashes  API tokens and their hashes (see access.go)
 //	sessions, session_exp  UI sessions and their expiry index (see access.go)
-//	audit      id -> AuditEntry (JSON, written once; see audit.go)
+//	audit      id -> diskAudit (written once; see audit.go)
 //
 // Completions arrive in roughly the order messages were received, so the
 // outcomes and details buckets grow at their right edge like the others;
@@ -35,7 +38,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -187,22 +189,6 @@ func newID() (string, []byte, error) {
 		return "", nil, fmt.Errorf("new id: %w", err)
 	}
 	return u.String(), u[:], nil
-}
-
-func getJSON(b *bolt.Bucket, k []byte, v any) error {
-	raw := b.Get(k)
-	if raw == nil {
-		return storage.ErrNotFound
-	}
-	return json.Unmarshal(raw, v)
-}
-
-func putJSON(b *bolt.Bucket, k []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put(k, raw)
 }
 
 func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {

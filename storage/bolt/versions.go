@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -24,8 +23,8 @@ func versionKey(owner []byte, version int) []byte {
 
 // putVersion records a saved script.
 func putVersion(tx *bolt.Tx, owner []byte, version int, script string, at time.Time) error {
-	return putJSON(tx.Bucket(bucketVersions), versionKey(owner, version),
-		storage.ScriptVersion{Version: version, Script: script, SavedAt: at})
+	return putRecord(tx.Bucket(bucketVersions), versionKey(owner, version),
+		diskScriptVersion{Version: version, Script: script, SavedAt: at})
 }
 
 // deleteVersions removes every version of owner.
@@ -58,11 +57,11 @@ func (s *Store) ScriptVersions(ctx context.Context, id string) ([]storage.Script
 		}
 		c := tx.Bucket(bucketVersions).Cursor()
 		for vk, v := c.Seek(k); vk != nil && bytes.HasPrefix(vk, k); vk, v = c.Next() {
-			var sv storage.ScriptVersion
-			if err := json.Unmarshal(v, &sv); err != nil {
+			var sv diskScriptVersion
+			if err := decodeRecord(v, &sv); err != nil {
 				return fmt.Errorf("version %s/%d: %w", id, binary.BigEndian.Uint32(vk[16:]), err)
 			}
-			out = append(out, sv)
+			out = append(out, storage.ScriptVersion(sv))
 		}
 		return nil
 	})
@@ -81,15 +80,15 @@ func (s *Store) GetScriptVersion(ctx context.Context, id string, version int) (s
 	if err != nil {
 		return storage.ScriptVersion{}, fmt.Errorf("script version: %w", err)
 	}
-	var sv storage.ScriptVersion
+	var sv diskScriptVersion
 	err = s.view(ctx, func(tx *bolt.Tx) error {
 		if version < 1 {
 			return storage.ErrNotFound
 		}
-		return getJSON(tx.Bucket(bucketVersions), versionKey(k, version), &sv)
+		return getRecord(tx.Bucket(bucketVersions), versionKey(k, version), &sv)
 	})
 	if err != nil {
 		return storage.ScriptVersion{}, fmt.Errorf("version %d of %s: %w", version, id, err)
 	}
-	return sv, nil
+	return storage.ScriptVersion(sv), nil
 }
