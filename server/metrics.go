@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/switchyard-dev/switchyard/storage/bolt"
+	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // metrics are the instance's Prometheus series, on its own registry so that
@@ -88,11 +88,11 @@ func (m *metrics) Attempted(outcome string, latency time.Duration) {
 }
 
 // watchStore exports the store's group-commit counters.
-func (m *metrics) watchStore(reg *prometheus.Registry, stats func() bolt.WriterStats) {
+func (m *metrics) watchStore(reg *prometheus.Registry, stats func() storage.WriterStats) {
 	reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "switchyard_store_commits_total",
-			Help: "Store transactions committed and fsync'd (each carries every write queued meanwhile).",
+			Help: "Store transactions committed, each durable before it returns and carrying every write queued meanwhile.",
 		}, func() float64 { return float64(stats().Commits) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "switchyard_store_writes_total",
@@ -100,7 +100,7 @@ func (m *metrics) watchStore(reg *prometheus.Registry, stats func() bolt.WriterS
 		}, func() float64 { return float64(stats().Writes) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "switchyard_store_commit_seconds_total",
-			Help: "Time spent committing, fsync included.",
+			Help: "Time spent committing (bbolt: fsync included; PostgreSQL: the round trip and its commit).",
 		}, func() float64 { return stats().CommitSeconds }),
 	)
 }

@@ -1,6 +1,6 @@
 // Package storage declares Switchyard's domain records and the Store
 // interface every backend implements. Backends live in subpackages
-// (storage/bolt today, storage/postgres later) and all pass the conformance
+// (storage/bolt, storage/postgres) and all pass the conformance
 // suite in storage/storagetest.
 //
 // The interface speaks the domain (AppendMessage, CompleteMessage,
@@ -322,5 +322,19 @@ type Store interface {
 	// PurgeAudit deletes up to limit entries older than cutoff.
 	PurgeAudit(ctx context.Context, cutoff time.Time, limit int) (int, error)
 
+	// Ping reports whether the store answers now: nil when it can be
+	// read and written, ErrClosed once closed, the backend's error when
+	// it cannot be reached (readiness checks call it, so it is cheap).
+	Ping(ctx context.Context) error
 	Close() error
+}
+
+// WriterStats count a backend's group commits since it was opened: the
+// transactions committed, the writes they carried (so Writes/Commits is
+// how many writes share a commit), and the time spent committing. Both
+// backends keep them; /metrics exports them.
+type WriterStats struct {
+	Commits       uint64  // transactions committed
+	Writes        uint64  // writes they carried
+	CommitSeconds float64 // time spent committing (bbolt: fsync included)
 }

@@ -157,6 +157,20 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// Ping answers nil while the store is open (its file is local: an open
+// store can be reached), ErrClosed once it is closed.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	return nil
+}
+
 // key turns an id into its 16-byte key; a malformed id cannot exist.
 func key(id string) ([]byte, error) {
 	u, err := uuid.Parse(id)

@@ -69,16 +69,10 @@ func (s *Store) writer() {
 
 var errGroupMember = errors.New("a write in the group failed")
 
-// WriterStats count the group commits since Open.
-type WriterStats struct {
-	Commits       uint64  // transactions committed (each one fsync'd)
-	Writes        uint64  // writes they carried
-	CommitSeconds float64 // time spent committing, fsync included
-}
-
-// WriterStats returns the group-commit counters.
-func (s *Store) WriterStats() WriterStats {
-	return WriterStats{
+// WriterStats returns the group-commit counters since Open: each commit
+// is one bbolt transaction, fsync'd, and its time includes the fsync.
+func (s *Store) WriterStats() storage.WriterStats {
+	return storage.WriterStats{
 		Commits:       s.commits.Load(),
 		Writes:        s.written.Load(),
 		CommitSeconds: float64(s.commitNanos.Load()) / 1e9,

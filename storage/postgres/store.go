@@ -140,6 +140,18 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Ping checks that PostgreSQL answers: one round trip on a pooled
+// connection (dialling one if none is idle). ErrClosed once closed.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", s.mapErr(err))
+	}
+	return nil
+}
+
 // db is what the methods run SQL on: the pool or a transaction, through
 // storable.
 type db interface {

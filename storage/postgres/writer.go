@@ -107,16 +107,10 @@ func gather(first *writeOp, ch <-chan *writeOp) (group []*writeOp, next *writeOp
 	return group, nil
 }
 
-// WriterStats count the group commits since Open.
-type WriterStats struct {
-	Commits       uint64  // transactions committed
-	Writes        uint64  // rows they carried
-	CommitSeconds float64 // time spent committing
-}
-
-// WriterStats returns the group-commit counters.
-func (s *Store) WriterStats() WriterStats {
-	return WriterStats{
+// WriterStats returns the group-commit counters since Open: each commit
+// is one transaction (and one round trip); Writes counts the rows.
+func (s *Store) WriterStats() storage.WriterStats {
+	return storage.WriterStats{
 		Commits:       s.commits.Load(),
 		Writes:        s.written.Load(),
 		CommitSeconds: float64(s.commitNanos.Load()) / 1e9,

@@ -1,11 +1,11 @@
 // Package storagetest is the conformance suite every storage backend runs:
-// the same test bodies against bolt today and postgres later.
+// the same test bodies against bolt and postgres.
 //
 // The suite is cut by the parts of the store that its consumers use, so
 // that a new backend can pass it one part at a time: RunFunctions,
-// RunDedupe, RunNotify, RunAccess and RunAudit each take a constructor of
-// only the interface they test, and Run runs them all on a whole
-// storage.Store.
+// RunDedupe, RunNotify, RunAccess, RunAudit and RunLifecycle each take a
+// constructor of only the interface they test, and Run runs them all on
+// a whole storage.Store.
 //
 // A part's interface is what its consumers declare (functions.Store and
 // functions.CatalogueStore, scripting.Deduper, notify.Store,
@@ -40,6 +40,31 @@ func Run(t *testing.T, open Opener) {
 	RunNotify(t, func(t *testing.T) Notify { return open(t) })
 	RunAccess(t, func(t *testing.T) access.Store { return open(t) })
 	RunAudit(t, func(t *testing.T) Audit { return open(t) })
+	RunLifecycle(t, func(t *testing.T) Lifecycle { return open(t) })
+}
+
+// Lifecycle is what the server alone uses of the store as a whole:
+// whether it answers (readiness), and closing it.
+type Lifecycle interface {
+	Ping(ctx context.Context) error
+	io.Closer
+}
+
+// RunLifecycle runs the tests of Ping and Close against the backend that
+// open returns.
+func RunLifecycle(t *testing.T, open func(t *testing.T) Lifecycle) {
+	run(t, open, []test[Lifecycle]{
+		{"Ping", testPing},
+	})
+}
+
+// testPing: an open store answers, a closed one says so, and closing
+// twice is harmless.
+func testPing(t *testing.T, s Lifecycle) {
+	check(s.Ping(ctx(t)))
+	check(s.Close())
+	wantErr(t, "Ping after Close", s.Ping(ctx(t)), storage.ErrClosed)
+	check(s.Close())
 }
 
 // The parts together are the whole store: every method of storage.Store
@@ -50,7 +75,7 @@ var _ storage.Store = (interface {
 	Notify
 	access.Store
 	Audit
-	io.Closer
+	Lifecycle
 })(nil)
 
 // test is one test of a part, run on a store of the part's interface S.
