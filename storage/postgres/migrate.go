@@ -88,6 +88,32 @@ func Migrate(ctx context.Context, url string, opts ...Option) error {
 	return migrate(ctx, cfg.ConnConfig)
 }
 
+// DatabaseVersion is the schema version of the database at url: how many
+// migrations it has had, 0 when it was never migrated.
+func DatabaseVersion(ctx context.Context, url string, opts ...Option) (int, error) {
+	cfg, err := connConfig(url, opts)
+	if err != nil {
+		return 0, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("postgres: read the schema version: %w", err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	var v int
+	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("postgres: read the schema version: %w", err)
+	}
+	return v, nil
+}
+
 func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 	ms, err := migrations()
 	if err != nil {

@@ -3,100 +3,31 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchyard-dev/switchyard/internal/pgtest"
 	"github.com/switchyard-dev/switchyard/storage/seal"
 )
 
-// The tests run against a real PostgreSQL: SWITCHYARD_TEST_PG, or the
-// local server's test database. Each test gets a schema of its own, made
-// for it and dropped after it, so tests run in parallel and again. When
-// the server cannot be reached the tests skip, saying why, unless
-// SWITCHYARD_REQUIRE_PG=1 (CI), where they fail.
+// The tests run against a real PostgreSQL (internal/pgtest): each test
+// in a schema of its own; skipped when the server cannot be reached,
+// failed instead under SWITCHYARD_REQUIRE_PG=1 (CI).
 
-const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func testURL() string {
-	if u := os.Getenv("SWITCHYARD_TEST_PG"); u != "" {
-		return u
-	}
-	return defaultTestURL
-}
-
-// redactedURL is the URL with its password hidden, for messages.
-func redactedURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
+func testURL() string { return pgtest.URL() }
 
 // stores bounds the stores open at once across parallel tests, so that
 // their pools stay within the server's max_connections.
 var stores = make(chan struct{}, 8)
 
-// testPoolURL caps each test store's pool.
-func testPoolURL(t testing.TB) string {
-	u, err := url.Parse(testURL())
-	if err != nil {
-		t.Fatalf("SWITCHYARD_TEST_PG: %v", err)
-	}
-	q := u.Query()
-	if q.Get("pool_max_conns") == "" {
-		q.Set("pool_max_conns", "4")
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// unreachable skips the test, or fails it when PostgreSQL is required.
-func unreachable(t testing.TB, err error) {
-	t.Helper()
-	msg := "PostgreSQL at " + redactedURL(testURL()) + " cannot be reached (" + err.Error() +
-		"); set SWITCHYARD_TEST_PG to a reachable server, or SWITCHYARD_REQUIRE_PG=1 to fail instead of skipping"
-	if os.Getenv("SWITCHYARD_REQUIRE_PG") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
 // freshSchema makes an empty schema for one test and drops it after; the
 // option puts a store in it.
 func freshSchema(t testing.TB) (string, Option) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, testURL())
-	if err != nil {
-		unreachable(t, err)
-	}
-	defer conn.Close(context.Background())
-	name := "swy_test_" + strings.ToLower(rand.Text()[:12])
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create schema %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, testURL())
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
+	name := pgtest.FreshSchema(t)
 	return name, WithSchema(name)
 }
 
@@ -112,7 +43,7 @@ func testSealer(t testing.TB, b byte) *seal.Sealer {
 // It counts among the stores open at once until the test ends.
 func openIn(t testing.TB, opt Option, b byte) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), testPoolURL(t), testSealer(t, b), opt)
+	s, err := Open(context.Background(), pgtest.PoolURL(t), testSealer(t, b), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
