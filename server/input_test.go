@@ -208,6 +208,7 @@ func TestJSONAnswersCarrySafetyHeaders(t *testing.T) {
 		{"GET", "/api/v1/no-such-route", auth, http.StatusNotFound},
 		{"POST", "/api/v1/login", nil, http.StatusUnsupportedMediaType}, // JSON only
 		{"GET", "/healthz", nil, http.StatusOK},
+		{"GET", "/readyz", nil, http.StatusOK},
 	} {
 		code, body, hdr := in.do(r.method, r.path, nil, r.header)
 		if code != r.want {

@@ -2,11 +2,8 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/netip"
-	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -16,9 +13,12 @@ type Options struct {
 	// Listen is the address of the one HTTP port (default 127.0.0.1:8080;
 	// ":0" or "127.0.0.1:0" picks a free port, see Server.Addr).
 	Listen string
-	// DataDir holds the bbolt file and the instance key (default ./data).
+	// DataDir holds the bbolt file, its secrets key (instance.key) and
+	// the admin token (default ./data).
 	DataDir string
-	// Store is the store URL (default bolt:<DataDir>/switchyard.db).
+	// Store is the store URL: "bolt" (the default: <DataDir>/switchyard.db),
+	// "bolt:<file>", or "postgres://user:pass@host:5432/db?sslmode=..."
+	// (see ParseStore). A PostgreSQL database is migrated at start.
 	Store string
 	// Retention: messages, deliveries and events older than this are
 	// purged (default 168h).
@@ -41,10 +41,17 @@ type Options struct {
 	// empty, the token in <DataDir>/admin-token is used, created on first
 	// start.
 	AdminToken string
-	// InstanceKey is the base64 key that seals secrets at rest
-	// (SWITCHYARD_INSTANCE_KEY). When empty, <DataDir>/instance.key is used,
-	// created on first start.
-	InstanceKey string
+	// SecretKey is the base64 of the 32-byte key that seals secrets at
+	// rest (SWITCHYARD_SECRET_KEY); SecretKeyFile names a file holding
+	// it (--secret-key-file). At most one of the two. Every node of a
+	// cluster needs the same key. With neither, a bbolt store uses
+	// <DataDir>/instance.key, created on first start, and a PostgreSQL
+	// store refuses to start (ErrNoSecretKey): a key made in one node's
+	// data directory would differ from the next node's. The store keeps a
+	// value sealed with the key, and a key that cannot open it is refused
+	// (ErrWrongSecretKey).
+	SecretKey     string
+	SecretKeyFile string
 	// Workers is how many messages are processed at once (default
 	// functions.DefaultWorkers: 64, or 8 per core if more).
 	Workers int
@@ -87,8 +94,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.DataDir == "" {
 		o.DataDir = DefaultDataDir
 	}
-	if o.Store == "" {
-		o.Store = "bolt:" + filepath.Join(o.DataDir, "switchyard.db")
+	if _, err := ParseStore(o.Store, o.DataDir); err != nil {
+		return o, err
+	}
+	if o.SecretKey != "" && o.SecretKeyFile != "" {
+		return o, errors.New("secrets key: give SWITCHYARD_SECRET_KEY or --secret-key-file, not both")
 	}
 	if o.Retention == 0 {
 		o.Retention = DefaultRetention
@@ -127,36 +137,4 @@ func (o Options) withDefaults() (Options, error) {
 		o.Logger = slog.Default()
 	}
 	return o, nil
-}
-
-// boltPath returns the file of a "bolt:<path>" store URL.
-func boltPath(store string) (string, error) {
-	path, ok := strings.CutPrefix(store, "bolt:")
-	if !ok {
-		if strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://") {
-			return "", fmt.Errorf("store %q: the PostgreSQL backend is not available yet; use bolt:<file>", redactURL(store))
-		}
-		return "", fmt.Errorf("store %q: want bolt:<file>", redactURL(store))
-	}
-	if path == "" {
-		return "", errors.New("store: bolt: needs a file path")
-	}
-	return path, nil
-}
-
-// redactURL hides a password in a store URL before it reaches an error.
-func redactURL(s string) string {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		return s
-	}
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return s
-	}
-	userinfo := rest[:at]
-	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
-		return scheme + "://" + user + ":xxxxx" + rest[at:]
-	}
-	return s
 }

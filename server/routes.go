@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -24,6 +26,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Any("/webhooks/v1/*", s.receive)
 
 	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
 	e.POST("/api/v1/login", s.login)
@@ -167,6 +170,29 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// healthz is liveness: the process answers HTTP.
 func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyTimeout bounds the store's answer to a readiness check.
+const readyTimeout = 2 * time.Second
+
+// readyz is readiness: 200 while this node can reach its store, 503 with
+// a short reason otherwise, so that a load balancer sends webhooks to the
+// nodes that can record them. The store's own error is logged (once per
+// change), not answered: it may name hosts and users.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		if !s.unready.Swap(true) {
+			s.log.Warn("not ready: the store cannot be reached", "store", s.location.String(), "err", err)
+		}
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "the store cannot be reached"})
+	}
+	if s.unready.Swap(false) {
+		s.log.Info("ready again: the store answers", "store", s.location.String())
+	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }

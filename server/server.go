@@ -1,6 +1,6 @@
 // Package server wires Switchyard together behind one HTTP port: inbound
 // webhooks (/webhooks/v1/*), the admin API (/api/v1), the UI (/ui/),
-// /healthz and /metrics. Tests start a whole instance in-process with
+// /healthz, /readyz and /metrics. Tests start a whole instance in-process with
 // New + Run.
 package server
 
@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,7 +26,6 @@ import (
 	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
-	"github.com/switchyard-dev/switchyard/storage/bolt"
 	"github.com/switchyard-dev/switchyard/storage/seal"
 )
 
@@ -48,6 +48,8 @@ type Server struct {
 	opts     Options
 	log      *slog.Logger
 	store    storage.Store // the whole store: the server opens and closes it, and hands out its parts
+	location StoreLocation // where the store is
+	unready  atomic.Bool   // the last /readyz found the store unreachable
 	users    access.Store  // users, tokens and sessions
 	auth     *access.Authenticator
 	disp     *functions.Dispatcher
@@ -88,7 +90,11 @@ func New(opts Options) (_ *Server, err error) {
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	key, err := seal.LoadKey(opts.DataDir, opts.InstanceKey)
+	loc, err := ParseStore(opts.Store, opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	key, keySource, err := opts.secretKey(loc.Backend)
 	if err != nil {
 		return nil, err
 	}
@@ -96,16 +102,21 @@ func New(opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	path, err := boltPath(opts.Store)
+	st, err := openStore(loc, sealer)
 	if err != nil {
 		return nil, err
 	}
-	st, err := bolt.Open(path, sealer)
-	if err != nil {
-		return nil, err
-	}
-	s.store, s.users = st, st
+	s.store, s.users, s.location = st, st, loc
 	cleanup = append(cleanup, func() { st.Close() })
+	checkCtx, cancelCheck := context.WithTimeout(context.Background(), storeOpenTimeout)
+	err = checkSecretKey(checkCtx, st, sealer)
+	cancelCheck()
+	if errors.Is(err, ErrWrongSecretKey) {
+		return nil, fmt.Errorf("%w (this node's key comes from %s)", err, keySource)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", loc, err)
+	}
 	s.auth = access.NewAuthenticator(st, s.log)
 
 	if s.token, err = s.adminToken(); err != nil {
@@ -201,7 +212,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.listener) }()
-	s.log.Info("switchyard listening", "addr", s.Addr().String(), "data", s.opts.DataDir)
+	s.log.Info("switchyard listening", "addr", s.Addr().String(), "data", s.opts.DataDir, "store", s.location.String())
 
 	var err error
 	select {

@@ -23,8 +23,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	var (
 		configFile     = fs.String("config", "", "YAML file with any of these settings (keys are the flag names)")
 		listen         = fs.String("listen", server.DefaultListen, "address to listen on")
-		data           = fs.String("data", server.DefaultDataDir, "data directory (bbolt file, instance key, admin token)")
-		store          = fs.String("store", "", "store URL (default bolt:<data>/switchyard.db)")
+		data           = fs.String("data", server.DefaultDataDir, "data directory (bbolt file, its instance.key, admin token)")
+		store          = fs.String("store", "bolt", storeUsage)
+		secretKeyFile  = fs.String("secret-key-file", "", "file holding the base64 secrets key, the same on every node (instead of SWITCHYARD_SECRET_KEY)")
 		retention      = fs.Duration("retention", server.DefaultRetention, "purge messages and outbound deliveries older than this")
 		auditRetention = fs.Duration("audit-retention", server.DefaultAuditRetention, "purge audit log entries older than this (0: keep them all)")
 		maxBody        = fs.String("max-body", "5MiB", "largest accepted request body (e.g. 512KiB, 5MiB)")
@@ -39,38 +40,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if fs.NArg() > 0 {
 		return server.Options{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-
-	// Environment, then the config file, for every flag not given.
-	if !given["config"] {
-		if v := getenv(envName("config")); v != "" {
-			*configFile = v
-		}
-	}
-	fileValues, err := readConfig(*configFile)
-	if err != nil {
+	if err := fillFlags(fs, configFile, getenv); err != nil {
 		return server.Options{}, err
 	}
-	var setErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || f.Name == "config" || setErr != nil {
-			return
-		}
-		source, v := envName(f.Name), getenv(envName(f.Name))
-		if v == "" {
-			fv, ok := fileValues[f.Name]
-			if !ok {
-				return
-			}
-			source, v = *configFile+": "+f.Name, fv
-		}
-		if err := fs.Set(f.Name, v); err != nil {
-			setErr = fmt.Errorf("%s: %w", source, err)
-		}
-	})
-	if setErr != nil {
-		return server.Options{}, setErr
+	secretKey, err := secretKeyEnv(getenv)
+	if err != nil {
+		return server.Options{}, err
 	}
 
 	opts := server.Options{
@@ -82,7 +57,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		Workers:             *workers,
 		MaxConcurrentBodies: *maxBodies,
 		AdminToken:          getenv("SWITCHYARD_ADMIN_TOKEN"),
-		InstanceKey:         getenv("SWITCHYARD_INSTANCE_KEY"),
+		SecretKey:           secretKey,
+		SecretKeyFile:       *secretKeyFile,
 	}
 	if opts.MaxConcurrentBodies <= 0 {
 		return opts, errors.New("max-concurrent-bodies must be positive")
@@ -106,6 +82,62 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	return opts, nil
 }
+
+const storeUsage = "store: bolt (<data>/switchyard.db), bolt:<file>, or postgres://user:pass@host:5432/db?sslmode=..."
+
+// fillFlags sets every flag of fs not given on the command line from
+// SWITCHYARD_<NAME>, then from the YAML file that configFile names (the
+// --config flag, or SWITCHYARD_CONFIG). Keys of the file that name no
+// flag of fs are left alone.
+func fillFlags(fs *flag.FlagSet, configFile *string, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if !given["config"] {
+		if v := getenv(envName("config")); v != "" {
+			*configFile = v
+		}
+	}
+	fileValues, err := readConfig(*configFile)
+	if err != nil {
+		return err
+	}
+	var setErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || f.Name == "config" || setErr != nil {
+			return
+		}
+		source, v := envName(f.Name), getenv(envName(f.Name))
+		if v == "" {
+			fv, ok := fileValues[f.Name]
+			if !ok {
+				return
+			}
+			source, v = *configFile+": "+f.Name, fv
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			setErr = fmt.Errorf("%s: %w", source, err)
+		}
+	})
+	return setErr
+}
+
+// secretKeyEnv reads the secrets key from SWITCHYARD_SECRET_KEY, or from
+// SWITCHYARD_INSTANCE_KEY, its deprecated alias. The two set to
+// different keys is an error: which one would the node use?
+func secretKeyEnv(getenv func(string) string) (string, error) {
+	key := strings.TrimSpace(getenv("SWITCHYARD_SECRET_KEY"))
+	old := strings.TrimSpace(getenv(deprecatedKeyEnv))
+	if key != "" && old != "" && key != old {
+		return "", errors.New("SWITCHYARD_SECRET_KEY and " + deprecatedKeyEnv + " (its deprecated alias) hold different keys: set SWITCHYARD_SECRET_KEY alone")
+	}
+	if key == "" {
+		key = old
+	}
+	return key, nil
+}
+
+// deprecatedKeyEnv is the secrets key's first name, still read.
+const deprecatedKeyEnv = "SWITCHYARD_INSTANCE_KEY"
 
 // envName: max-body -> SWITCHYARD_MAX_BODY.
 func envName(flagName string) string {

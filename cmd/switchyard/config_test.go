@@ -133,3 +133,28 @@ func TestAuditRetention(t *testing.T) {
 		}
 	}
 }
+
+// The secrets key comes from SWITCHYARD_SECRET_KEY, or from its old name
+// SWITCHYARD_INSTANCE_KEY; the two disagreeing is an error. The key file
+// is a flag like the others (environment, config file).
+func TestSecretKeySettings(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		env      map[string]string
+		key      string
+		keyFile  string
+		wantErr  bool
+		testName string
+	}{
+		{map[string]string{"SWITCHYARD_SECRET_KEY": "new"}, "new", "", false, "new name"},
+		{map[string]string{"SWITCHYARD_INSTANCE_KEY": "old"}, "old", "", false, "old name"},
+		{map[string]string{"SWITCHYARD_SECRET_KEY": "same", "SWITCHYARD_INSTANCE_KEY": "same"}, "same", "", false, "both, agreeing"},
+		{map[string]string{"SWITCHYARD_SECRET_KEY": "one", "SWITCHYARD_INSTANCE_KEY": "two"}, "", "", true, "both, disagreeing"},
+		{map[string]string{"SWITCHYARD_SECRET_KEY_FILE": "/run/secrets/sy"}, "", "/run/secrets/sy", false, "key file"},
+	} {
+		o, err := parseServe(nil, env(c.env), io.Discard)
+		if (err != nil) != c.wantErr || o.SecretKey != c.key || o.SecretKeyFile != c.keyFile {
+			t.Errorf("%s: %+v %v", c.testName, o, err)
+		}
+	}
+}

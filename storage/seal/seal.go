@@ -1,5 +1,5 @@
 // Package seal encrypts secrets at rest with AES-256-GCM under the
-// instance key (<data>/instance.key, or SWITCHYARD_INSTANCE_KEY).
+// secrets key (SWITCHYARD_SECRET_KEY, a key file, or <data>/instance.key).
 package seal
 
 import (
@@ -14,7 +14,7 @@ import (
 	"strings"
 )
 
-// KeySize is the length of an instance key in bytes.
+// KeySize is the length of a secrets key in bytes.
 const KeySize = 32
 
 // Sealer seals and opens values with one key. It is safe for concurrent use.
@@ -23,7 +23,7 @@ type Sealer struct{ aead cipher.AEAD }
 // New returns a Sealer for a 32-byte key.
 func New(key []byte) (*Sealer, error) {
 	if len(key) != KeySize {
-		return nil, fmt.Errorf("seal: instance key must be %d bytes, got %d", KeySize, len(key))
+		return nil, fmt.Errorf("seal: the secrets key must be %d bytes, got %d", KeySize, len(key))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
@@ -55,35 +55,31 @@ func (s *Sealer) Open(sealed, aad []byte) ([]byte, error) {
 	}
 	out, err := s.aead.Open(nil, sealed[:n], sealed[n:], aad)
 	if err != nil {
-		return nil, errors.New("seal: cannot open sealed value (wrong instance key?)")
+		return nil, errors.New("seal: cannot open sealed value (wrong secrets key?)")
 	}
 	return out, nil
 }
 
-// LoadKey returns the instance key: from env (base64, standard or URL
+// KeyFile is the name of the key file LoadKey keeps in a data directory.
+const KeyFile = "instance.key"
+
+// LoadKey returns the secrets key: from env (base64, standard or URL
 // alphabet) when it is not empty, otherwise from dir/instance.key, which is
 // created (mode 0600) with a random key on first use.
 func LoadKey(dir, env string) ([]byte, error) {
 	if env = strings.TrimSpace(env); env != "" {
-		key, err := decodeKey(env)
+		key, err := ParseKey(env)
 		if err != nil {
-			return nil, fmt.Errorf("seal: SWITCHYARD_INSTANCE_KEY: %w", err)
+			return nil, fmt.Errorf("seal: the key given: %w", err)
 		}
 		return key, nil
 	}
-	path := filepath.Join(dir, "instance.key")
-	b, err := os.ReadFile(path)
-	if err == nil {
-		key, err := decodeKey(strings.TrimSpace(string(b)))
-		if err != nil {
-			return nil, fmt.Errorf("seal: %s: %w", path, err)
-		}
-		return key, nil
-	}
+	path := filepath.Join(dir, KeyFile)
+	key, err := ReadKeyFile(path)
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("seal: %w", err)
+		return key, err
 	}
-	key := make([]byte, KeySize)
+	key = make([]byte, KeySize)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
@@ -93,7 +89,24 @@ func LoadKey(dir, env string) ([]byte, error) {
 	return key, nil
 }
 
-func decodeKey(s string) ([]byte, error) {
+// ReadKeyFile reads a key from a file that holds its base64 (white space
+// around it ignored). A missing file is an error that wraps
+// os.ErrNotExist.
+func ReadKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	key, err := ParseKey(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("seal: %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// ParseKey decodes a key from base64 (standard or URL alphabet, padded
+// or not); it must be KeySize bytes.
+func ParseKey(s string) ([]byte, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
 		if key, err := enc.DecodeString(s); err == nil {
 			if len(key) != KeySize {
