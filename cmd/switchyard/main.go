@@ -1,6 +1,7 @@
 // Command switchyard runs the Switchyard webhook router.
 //
 //	switchyard serve [flags]   run everything on one port
+//	switchyard migrate [flags] apply the store's schema migrations
 //	switchyard version         print the version
 //
 // Every flag can also come from an environment variable (SWITCHYARD_ and
@@ -42,9 +43,10 @@ const usage = `usage: switchyard <command> [flags]
 
 commands:
   serve     run the webhook router, workers, admin API and UI on one port
+  migrate   apply the schema migrations of a PostgreSQL store (serve does it too)
   version   print the version
 
-Run 'switchyard serve -h' for the flags.
+Run 'switchyard serve -h' (or migrate -h) for the flags.
 `
 
 // run is main without the process: arguments, environment and output come
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "switchyard", version)
 		return 0
@@ -80,6 +84,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return 2
 	}
 	opts.Logger = logger
+	if getenv(deprecatedKeyEnv) != "" {
+		logger.Warn(deprecatedKeyEnv + " is deprecated: name the secrets key SWITCHYARD_SECRET_KEY")
+	}
 	srv, err := server.New(opts)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
