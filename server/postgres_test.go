@@ -110,13 +110,7 @@ func TestPostgresWholeSwitchyard(t *testing.T) {
 func TestPostgresSecretKey(t *testing.T) {
 	t.Parallel()
 	pg := onPostgres(t)
-	opts := func(edit func(*server.Options)) server.Options {
-		o := server.Options{Listen: "127.0.0.1:0", DataDir: t.TempDir(), AdminToken: testToken, Logger: discard()}
-		pg(&o)
-		edit(&o)
-		return o
-	}
-	_, err := server.New(opts(func(o *server.Options) { o.SecretKey = "" }))
+	_, err := newOn(t.TempDir(), func(o *server.Options) { pg(o); o.SecretKey = "" })
 	if !errors.Is(err, server.ErrNoSecretKey) || !strings.Contains(err.Error(), "SWITCHYARD_SECRET_KEY") {
 		t.Fatalf("no key: %v", err)
 	}
@@ -125,7 +119,7 @@ func TestPostgresSecretKey(t *testing.T) {
 	if err := in.stop(); err != nil {
 		t.Fatal(err)
 	}
-	_, err = server.New(opts(func(o *server.Options) { o.SecretKey = testKey('w') }))
+	_, err = newOn(t.TempDir(), func(o *server.Options) { pg(o); o.SecretKey = testKey('w') })
 	if !errors.Is(err, server.ErrWrongSecretKey) || !strings.Contains(err.Error(), "every node needs the same SWITCHYARD_SECRET_KEY") {
 		t.Fatalf("wrong key: %v", err)
 	}

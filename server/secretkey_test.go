@@ -31,7 +31,8 @@ func (in *instance) serving() {
 	in.api("GET", "/providers", nil, 200, nil)
 }
 
-// newOn tries to start an instance on the bbolt store of dir.
+// newOn tries to make an instance with dir as its data directory (and
+// its bbolt store there, unless edit says otherwise).
 func newOn(dir string, edit func(*server.Options)) (*server.Server, error) {
 	o := server.Options{Listen: "127.0.0.1:0", DataDir: dir, AdminToken: testToken, Logger: discard()}
 	edit(&o)
