@@ -224,7 +224,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 	now := s.now().UTC()
 	e.ID, e.CreatedAt, e.UpdatedAt = id, now, now
 	r := s.sealEndpoint(e)
-	err = s.update(ctx, func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketEndpoints), k, r) })
+	err = s.updateChanging(ctx, storage.ChangeEndpoints, func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketEndpoints), k, r) })
 	if err != nil {
 		return storage.Endpoint{}, fmt.Errorf("create endpoint: %w", err)
 	}
@@ -240,7 +240,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 	}
 	e.UpdatedAt = s.now().UTC()
 	r := s.sealEndpoint(e)
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeEndpoints, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEndpoints)
 		var old endpointRecord
 		if err := getJSON(b, k, &old); err != nil {
@@ -264,7 +264,7 @@ func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete endpoint: %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeEndpoints, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEndpoints)
 		if b.Get(k) == nil {
 			return storage.ErrNotFound
@@ -285,7 +285,7 @@ func (s *Store) SetEndpointHealth(ctx context.Context, id string, h storage.Endp
 		return storage.Endpoint{}, fmt.Errorf("set endpoint health: %w", err)
 	}
 	var r endpointRecord
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeEndpoints, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEndpoints)
 		r = endpointRecord{}
 		if err := getJSON(b, k, &r); err != nil {

@@ -59,7 +59,7 @@ func (s *Store) CreateFunction(ctx context.Context, f storage.Function) (storage
 	}
 	now := s.now().UTC()
 	f.ID, f.Version, f.CreatedAt, f.UpdatedAt = id, 1, now, now
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		if err := providerExists(tx, f.ProviderID); err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (s *Store) UpdateFunction(ctx context.Context, f storage.Function) (storage
 		return storage.Function{}, fmt.Errorf("function %w", err)
 	}
 	var out storage.Function
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketFunctions)
 		var old storage.Function
 		if err := getJSON(b, k, &old); err != nil {
@@ -116,7 +116,7 @@ func (s *Store) DeleteFunction(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("function %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketFunctions)
 		if b.Get(k) == nil {
 			return storage.ErrNotFound
