@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +44,28 @@ func redactedURL(raw string) string {
 // stores bounds the stores open at once across parallel tests, so that
 // their pools stay within the server's max_connections.
 var stores = make(chan struct{}, 8)
+
+// clusterStores is how many stores a test of the cluster's suite opens
+// at most.
+const clusterStores = 3
+
+// acquiring makes tests that take several of stores take them one test
+// at a time, so that two cannot each hold some and wait for the rest.
+var acquiring sync.Mutex
+
+// acquireStores counts n stores among those open until the test ends.
+func acquireStores(t testing.TB, n int) {
+	acquiring.Lock()
+	for range n {
+		stores <- struct{}{}
+	}
+	acquiring.Unlock()
+	t.Cleanup(func() {
+		for range n {
+			<-stores
+		}
+	})
+}
 
 // testPoolURL caps each test store's pool.
 func testPoolURL(t testing.TB) string {
@@ -123,8 +146,7 @@ func openIn(t testing.TB, opt Option, b byte) *Store {
 // ends.
 func openTest(t testing.TB) *Store {
 	t.Helper()
-	stores <- struct{}{}
-	t.Cleanup(func() { <-stores })
+	acquireStores(t, 1)
 	_, opt := freshSchema(t)
 	s := openIn(t, opt, 7)
 	t.Cleanup(func() { s.Close() })
