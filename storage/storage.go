@@ -1,7 +1,8 @@
-// Package storage declares Switchyard's domain records and the Store
-// interface every backend implements. Backends live in subpackages
-// (storage/bolt, storage/postgres) and all pass the conformance
-// suite in storage/storagetest.
+// Package storage declares Switchyard's domain records, the Store
+// interface every backend implements, and Cluster (cluster.go), what lets
+// many nodes share one store. Backends live in subpackages (storage/bolt,
+// storage/postgres) and all pass the conformance suite in
+// storage/storagetest.
 //
 // The interface speaks the domain (AppendMessage, CompleteMessage,
 // PendingMessages...) rather than buckets or tables, so each backend can use

@@ -108,7 +108,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) (storage.User, e
 		return storage.User{}, fmt.Errorf("create user: %w", err)
 	}
 	nk := nameKey(u.Name)
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeAccess, func(tx *bolt.Tx) error {
 		names := tx.Bucket(bucketUserNames)
 		if names.Get(nk) != nil {
 			return fmt.Errorf("%w: a user named %q already exists", storage.ErrConflict, u.Name)
@@ -137,7 +137,7 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) (storage.User, e
 	u.UpdatedAt = s.now().UTC()
 	r := diskUser(u)
 	nk := nameKey(u.Name)
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeAccess, func(tx *bolt.Tx) error {
 		users, names := tx.Bucket(bucketUsers), tx.Bucket(bucketUserNames)
 		var old diskUser
 		if err := getRecord(users, k, &old); err != nil {
@@ -194,7 +194,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeAccess, func(tx *bolt.Tx) error {
 		users := tx.Bucket(bucketUsers)
 		var r diskUser
 		if err := getRecord(users, k, &r); err != nil {
@@ -296,7 +296,7 @@ func (s *Store) CreateToken(ctx context.Context, t storage.APIToken) (storage.AP
 	if err != nil {
 		return storage.APIToken{}, fmt.Errorf("create token: %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeAccess, func(tx *bolt.Tx) error {
 		if !userExists(tx, t.UserID) {
 			return fmt.Errorf("%w: no user %q", storage.ErrInvalid, t.UserID)
 		}
@@ -386,7 +386,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete token: %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeAccess, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
 		var r diskToken
 		if err := getRecord(b, k, &r); err != nil {
@@ -421,7 +421,7 @@ func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
 		return fmt.Errorf("create session: %w", err)
 	}
 	k, ek := []byte(sess.ID), sessionExpKey(&r)
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeAccess, func(tx *bolt.Tx) error {
 		if !userExists(tx, sess.UserID) {
 			return fmt.Errorf("%w: no user %q", storage.ErrInvalid, sess.UserID)
 		}
@@ -458,7 +458,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, err
 // DeleteSession removes a session, expired or not, and its expiry entry.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	k := []byte(id)
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.updateChanging(ctx, storage.ChangeAccess, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		var r diskSession
 		if err := getRecord(b, k, &r); err != nil {
@@ -505,7 +505,7 @@ func (s *Store) ListSessions(ctx context.Context, userID string) ([]storage.Sess
 // expiry entries, in one write.
 func (s *Store) DeleteSessions(ctx context.Context, userID, keep string) (int, error) {
 	var n int
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.updateChanging(ctx, storage.ChangeAccess, func(tx *bolt.Tx) error {
 		var err error
 		n, err = deleteUserSessions(tx, userID, keep)
 		return err
@@ -535,7 +535,7 @@ func (s *Store) PurgeSessions(ctx context.Context, now time.Time, limit int) (in
 		return 0, wrapPurge("sessions", err)
 	}
 	var n int
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeAccess, func(tx *bolt.Tx) error {
 		n = 0
 		sessions, c := tx.Bucket(bucketSessions), tx.Bucket(bucketSessionExp).Cursor()
 		for k, _ := c.First(); due(k) && n < limit; k, _ = c.First() {

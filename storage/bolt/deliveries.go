@@ -378,45 +378,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([
 // A lane whose earliest delivery is not due yet is passed over without
 // asking take.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error) {
-	limit := now.UnixNano()
 	var out []storage.Delivery
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		db := tx.Bucket(bucketDeliveries)
-		c := tx.Bucket(bucketDeliveryDue).Cursor()
-		for k, _ := c.First(); k != nil; {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			lane, at, _, ok := splitDue(k)
-			if !ok {
-				return fmt.Errorf("malformed due key %x", k)
-			}
-			lane = bytes.Clone(lane)
-			if at <= limit {
-				n := take(string(lane))
-				for ; k != nil && n > 0; k, _ = c.Next() {
-					l, at, id, ok := splitDue(k)
-					if !ok || !bytes.Equal(l, lane) || at > limit {
-						break
-					}
-					if skip != nil && skip(idOf(id)) {
-						continue
-					}
-					v := db.Get(id)
-					if v == nil {
-						continue // purged underneath its index entry
-					}
-					d, err := s.decodeDelivery(id, v)
-					if err != nil {
-						return err
-					}
-					out = append(out, d)
-					n--
-				}
-			}
-			k, _ = c.Seek(append(lane, 1))
-		}
-		return nil
+	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = s.due(ctx, tx, now, take, skip)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
@@ -424,7 +389,50 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, take func(lane
 	return out, nil
 }
 
-// RecordAttempt appends an attempt and moves the delivery to u's state.
+// due reads DueDeliveries' answer in tx.
+func (s *Store) due(ctx context.Context, tx *bolt.Tx, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error) {
+	limit := now.UnixNano()
+	var out []storage.Delivery
+	db := tx.Bucket(bucketDeliveries)
+	c := tx.Bucket(bucketDeliveryDue).Cursor()
+	for k, _ := c.First(); k != nil; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		lane, at, _, ok := splitDue(k)
+		if !ok {
+			return nil, fmt.Errorf("malformed due key %x", k)
+		}
+		lane = bytes.Clone(lane)
+		if at <= limit {
+			n := take(string(lane))
+			for ; k != nil && n > 0; k, _ = c.Next() {
+				l, at, id, ok := splitDue(k)
+				if !ok || !bytes.Equal(l, lane) || at > limit {
+					break
+				}
+				if skip != nil && skip(idOf(id)) {
+					continue
+				}
+				v := db.Get(id)
+				if v == nil {
+					continue // purged underneath its index entry
+				}
+				d, err := s.decodeDelivery(id, v)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, d)
+				n--
+			}
+		}
+		k, _ = c.Seek(append(lane, 1))
+	}
+	return out, nil
+}
+
+// RecordAttempt appends an attempt and moves the delivery to u's state,
+// and lets go of the delivery's claim.
 func (s *Store) RecordAttempt(ctx context.Context, id string, a storage.Attempt, u storage.DeliveryUpdate) (storage.Delivery, error) {
 	k, err := key(id)
 	if err != nil {
@@ -481,6 +489,9 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, a storage.Attempt,
 		}
 		return putRecord(db, k, r)
 	})
+	if releasedBy(err) {
+		s.releaseDeliveries(id)
+	}
 	if err != nil {
 		return storage.Delivery{}, fmt.Errorf("record attempt %s: %w", id, err)
 	}

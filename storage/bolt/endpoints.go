@@ -223,7 +223,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 	now := s.now().UTC()
 	e.ID, e.CreatedAt, e.UpdatedAt = id, now, now
 	r := s.sealEndpoint(e)
-	err = s.update(ctx, func(tx *bolt.Tx) error { return putRecord(tx.Bucket(bucketEndpoints), k, r) })
+	err = s.updateChanging(ctx, storage.ChangeEndpoints, func(tx *bolt.Tx) error { return putRecord(tx.Bucket(bucketEndpoints), k, r) })
 	if err != nil {
 		return storage.Endpoint{}, fmt.Errorf("create endpoint: %w", err)
 	}
@@ -239,7 +239,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 	}
 	e.UpdatedAt = s.now().UTC()
 	r := s.sealEndpoint(e)
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeEndpoints, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEndpoints)
 		var old endpointRecord
 		if err := getRecord(b, k, &old); err != nil {
@@ -263,7 +263,7 @@ func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete endpoint: %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeEndpoints, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEndpoints)
 		if b.Get(k) == nil {
 			return storage.ErrNotFound
@@ -284,7 +284,7 @@ func (s *Store) SetEndpointHealth(ctx context.Context, id string, h storage.Endp
 		return storage.Endpoint{}, fmt.Errorf("set endpoint health: %w", err)
 	}
 	var r endpointRecord
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeEndpoints, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEndpoints)
 		r = endpointRecord{}
 		if err := getRecord(b, k, &r); err != nil {

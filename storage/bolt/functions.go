@@ -58,7 +58,7 @@ func (s *Store) CreateFunction(ctx context.Context, f storage.Function) (storage
 	}
 	now := s.now().UTC()
 	f.ID, f.Version, f.CreatedAt, f.UpdatedAt = id, 1, now, now
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		if err := providerExists(tx, f.ProviderID); err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Store) UpdateFunction(ctx context.Context, f storage.Function) (storage
 		return storage.Function{}, fmt.Errorf("function %w", err)
 	}
 	var out storage.Function
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketFunctions)
 		var old diskFunction
 		if err := getRecord(b, k, &old); err != nil {
@@ -115,7 +115,7 @@ func (s *Store) DeleteFunction(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("function %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketFunctions)
 		if b.Get(k) == nil {
 			return storage.ErrNotFound

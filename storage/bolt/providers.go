@@ -106,7 +106,7 @@ func (s *Store) CreateProvider(ctx context.Context, p storage.Provider) (storage
 	now := s.now().UTC()
 	p.ID, p.Version, p.CreatedAt, p.UpdatedAt = id, 1, now, now
 	sealed := s.sealSecrets(id, p.Secrets)
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		recs, err := s.readProviders(tx)
 		if err != nil {
 			return err
@@ -140,7 +140,7 @@ func (s *Store) UpdateProvider(ctx context.Context, p storage.Provider) (storage
 		sealed = s.sealSecrets(p.ID, p.Secrets)
 	}
 	var out storage.Provider
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProviders)
 		var old providerRecord
 		if err := getRecord(b, k, &old); err != nil {
@@ -173,7 +173,7 @@ func (s *Store) DeleteProvider(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("provider %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProviders)
 		if b.Get(k) == nil {
 			return storage.ErrNotFound
@@ -208,7 +208,7 @@ func (s *Store) DeleteProvider(ctx context.Context, id string) error {
 
 // ReorderProviders gives the providers sequences 1..n in the order of ids.
 func (s *Store) ReorderProviders(ctx context.Context, ids []string) ([]storage.Provider, error) {
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.updateChanging(ctx, storage.ChangeCatalogue, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProviders)
 		recs, err := s.readProviders(tx)
 		if err != nil {

@@ -37,7 +37,7 @@ func (s *Store) PutSetting(ctx context.Context, name string, value []byte) error
 	if v == nil {
 		v = []byte{}
 	}
-	if err := s.update(ctx, func(tx *bolt.Tx) error { return tx.Bucket(bucketSettings).Put(k, v) }); err != nil {
+	if err := s.updateChanging(ctx, storage.ChangeSettings, func(tx *bolt.Tx) error { return tx.Bucket(bucketSettings).Put(k, v) }); err != nil {
 		return fmt.Errorf("put setting %q: %w", name, err)
 	}
 	return nil

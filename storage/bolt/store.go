@@ -30,6 +30,9 @@
 //	sessions, session_exp  UI sessions and their expiry index (see access.go)
 //	audit      id -> diskAudit (written once; see audit.go)
 //
+// The cluster primitives (storage.Cluster) are those of a cluster of one
+// node, kept in memory (cluster.go).
+//
 // Completions arrive in roughly the order messages were received, so the
 // outcomes and details buckets grow at their right edge like the others;
 // rewriting message records in place would dirty an old leaf page per
@@ -94,6 +97,9 @@ type Store struct {
 	db     *bolt.DB
 	sealer *seal.Sealer
 	now    func() time.Time
+	node   string
+	// cluster is the node's state in memory (see cluster.go).
+	cluster cluster
 
 	mu         sync.RWMutex // guards closed against sends on writes
 	closed     bool
@@ -132,10 +138,17 @@ func Open(path string, sealer *seal.Sealer) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: create buckets: %w", err)
 	}
+	node, _, err := newID()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: node id: %w", err)
+	}
 	s := &Store{
 		db:         db,
 		sealer:     sealer,
 		now:        time.Now,
+		node:       node,
+		cluster:    newCluster(),
 		writes:     make(chan *writeOp, maxGroup),
 		writerDone: make(chan struct{}),
 	}

@@ -36,6 +36,14 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// A bbolt store is a cluster of one node: the single-node part of the
+// cluster's suite holds for it.
+func TestClusterOfOne(t *testing.T) {
+	storagetest.RunNode(t, func(t *testing.T) storagetest.Node {
+		return open(t, filepath.Join(t.TempDir(), "switchyard.db"))
+	})
+}
+
 func TestReopenKeepsEverything(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "switchyard.db")
 	s := open(t, path)

@@ -407,7 +407,8 @@ func excerpt(s string, n int) string {
 
 // recordAttemptSQL appends an attempt to a PENDING delivery and moves the
 // delivery to its new state, in one statement: the delivery's row is
-// locked first, so concurrent attempts number one after the other.
+// locked first, so concurrent attempts number one after the other. It
+// releases the delivery's claim.
 var recordAttemptSQL = `
 WITH d AS (
 	SELECT id, attempt_count + 1 AS n FROM deliveries WHERE id = $1 AND status = 'PENDING' FOR UPDATE
@@ -415,7 +416,7 @@ WITH d AS (
 	INSERT INTO attempts (delivery_id, n, at, status, latency_ms, response, error)
 	SELECT id, n, $2, $3, $4, $5, $6 FROM d
 )
-UPDATE deliveries SET attempt_count = d.n, last_status = $3, last_error = $6, updated_at = $2, status = $7, next_at = $8
+UPDATE deliveries SET attempt_count = d.n, last_status = $3, last_error = $6, updated_at = $2, status = $7, next_at = $8, claimed_by = NULL
 FROM d WHERE deliveries.id = d.id
 RETURNING ` + qualifiedDeliveryColumns
 
@@ -459,8 +460,8 @@ func (s *Store) notPending(ctx context.Context, id uuid.UUID, err error) error {
 }
 
 // replaySet is the SET list of a replay: PENDING, due at $2, with a fresh
-// retry budget.
-const replaySet = `status = 'PENDING', base = attempt_count, next_at = $2, updated_at = $2`
+// retry budget, claimed by no node.
+const replaySet = `status = 'PENDING', base = attempt_count, next_at = $2, updated_at = $2, claimed_by = NULL`
 
 // ReplayDelivery makes a delivery that is not PENDING due at now again.
 func (s *Store) ReplayDelivery(ctx context.Context, id string, now time.Time) (storage.Delivery, error) {

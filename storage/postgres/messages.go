@@ -24,11 +24,12 @@ type appendRow struct {
 }
 
 // appendSQL inserts a group of messages and their bodies, and answers the
-// ids it inserted (an id that exists already is left alone).
+// ids it inserted (an id that exists already is left alone). The messages
+// are claimed by the node $13 that received them.
 const appendSQL = `
 WITH m AS (
-	INSERT INTO messages (id, received_at, method, uri, headers, query, remote_addr, remote_host, content_type, size, resubmit_of, status)
-	SELECT id, received_at, method, uri, headers, query, remote_addr, remote_host, content_type, size, resubmit_of, 'PENDING'
+	INSERT INTO messages (id, received_at, method, uri, headers, query, remote_addr, remote_host, content_type, size, resubmit_of, status, claimed_by)
+	SELECT id, received_at, method, uri, headers, query, remote_addr, remote_host, content_type, size, resubmit_of, 'PENDING', $13::text
 	FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::json[], $6::json[], $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[])
 		AS r(id, received_at, method, uri, headers, query, remote_addr, remote_host, content_type, size, resubmit_of)
 	ON CONFLICT (id) DO NOTHING
@@ -39,8 +40,9 @@ WITH m AS (
 )
 SELECT id FROM m`
 
-// appendArgs are appendSQL's arguments for ops, one array per column.
-func appendArgs(ops []*writeOp) []any {
+// appendArgs are appendSQL's arguments for ops, one array per column,
+// and the node that claims them.
+func appendArgs(ops []*writeOp, node string) []any {
 	n := len(ops)
 	var (
 		ids                            = make([]uuid.UUID, n)
@@ -58,7 +60,7 @@ func appendArgs(ops []*writeOp) []any {
 		addrs[i], hosts[i], types[i], resubmits[i] = r.remoteAddr, r.remoteHost, r.contentType, r.resubmitOf
 		sizes[i], bodies[i] = r.size, r.body
 	}
-	return []any{ids, received, methods, uris, headers, query, addrs, hosts, types, sizes, resubmits, bodies}
+	return []any{ids, received, methods, uris, headers, query, addrs, hosts, types, sizes, resubmits, bodies, node}
 }
 
 // completeRow is an outcome as CompleteMessage queues it for the writer.
@@ -118,8 +120,8 @@ func jsonOrNull[T any](v T, empty bool) (json.RawMessage, error) {
 	return json.Marshal(v)
 }
 
-// AppendMessage durably records m (status PENDING) and its body through
-// the group commit.
+// AppendMessage durably records m (status PENDING, claimed by this
+// store's node) and its body through the group commit.
 func (s *Store) AppendMessage(ctx context.Context, m storage.Message, payload []byte) error {
 	id, err := parseID(m.ID)
 	if err != nil {
@@ -287,11 +289,22 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 // PendingMessages returns PENDING messages after `after`, oldest first,
 // headers and query included.
 func (s *Store) PendingMessages(ctx context.Context, after string, limit int) ([]storage.Message, error) {
+	out, err := s.pendingPage(ctx, `SELECT `+messageFullColumns+` FROM messages WHERE status = 'PENDING' AND id > $1 ORDER BY id LIMIT $2`,
+		after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending messages: %w", err)
+	}
+	return out, nil
+}
+
+// pendingPage runs sql, a read of up to $2 PENDING messages after $1 as
+// messageFullColumns, then extra arguments; none when limit is 0.
+func (s *Store) pendingPage(ctx context.Context, sql, after string, limit int, extra ...any) ([]storage.Message, error) {
 	var start uuid.UUID
 	if after != "" {
 		u, err := parseID(after)
 		if err != nil {
-			return nil, fmt.Errorf("pending messages: %w", err)
+			return nil, err
 		}
 		start = u
 	}
@@ -301,11 +314,8 @@ func (s *Store) PendingMessages(ctx context.Context, after string, limit int) ([
 	out, err := queryAll(ctx, s.db(), func(row pgx.Row) (storage.Message, error) {
 		var m storage.Message
 		return m, scanFullMessage(row, &m)
-	}, `SELECT `+messageFullColumns+` FROM messages WHERE status = 'PENDING' AND id > $1 ORDER BY id LIMIT $2`, start, limit)
-	if err != nil {
-		return nil, fmt.Errorf("pending messages: %w", s.mapErr(err))
-	}
-	return out, nil
+	}, sql, append([]any{start, limit}, extra...)...)
+	return out, s.mapErr(err)
 }
 
 // PurgeMessages deletes up to limit messages received before cutoff,

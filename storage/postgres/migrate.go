@@ -81,7 +81,7 @@ func SchemaVersion() int {
 // come after find nothing left to do. A database whose schema is newer
 // than this binary knows is refused with ErrSchemaTooNew.
 func Migrate(ctx context.Context, url string, opts ...Option) error {
-	cfg, err := connConfig(url, opts)
+	cfg, _, err := connConfig(url, opts)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func Migrate(ctx context.Context, url string, opts ...Option) error {
 // DatabaseVersion is the schema version of the database at url: how many
 // migrations it has had, 0 when it was never migrated.
 func DatabaseVersion(ctx context.Context, url string, opts ...Option) (int, error) {
-	cfg, err := connConfig(url, opts)
+	cfg, _, err := connConfig(url, opts)
 	if err != nil {
 		return 0, err
 	}

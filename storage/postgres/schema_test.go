@@ -13,8 +13,8 @@ import (
 	"github.com/switchyard-dev/switchyard/storage/storagetest"
 )
 
-// The queue reads, and the claims the cluster will make (FOR UPDATE SKIP
-// LOCKED of PENDING work whose lease is free), can run as index scans. With
+// The queue reads, and the cluster's claims (FOR UPDATE SKIP LOCKED of
+// PENDING work no live node holds), can run as index scans. With
 // sequential scans disabled the planner still picks one when no index fits,
 // so a plan without "Seq Scan" shows that an index serves the statement.
 func TestQueriesHaveIndexes(t *testing.T) {
@@ -22,14 +22,14 @@ func TestQueriesHaveIndexes(t *testing.T) {
 	ctx := context.Background()
 	now := nanos(time.Now())
 	id := uuid.Must(uuid.NewV7())
+	claimDueArgs := []any{[]string{id.String()}, []int32{5}, []*uuid.UUID{&id}, []uuid.UUID{id}, now, "node"}
 	for _, c := range []struct {
 		name, sql, index string
 		args             []any
 	}{
-		{"message claim", `SELECT id FROM messages WHERE status = 'PENDING' AND (lease_until IS NULL OR lease_until < now())
-			ORDER BY id LIMIT 10 FOR UPDATE SKIP LOCKED`, "messages_pending", nil},
-		{"delivery claim", `SELECT id FROM deliveries WHERE status = 'PENDING' AND lane = $1 AND next_at <= $2
-			AND (lease_until IS NULL OR lease_until < now()) ORDER BY next_at, id LIMIT 10 FOR UPDATE SKIP LOCKED`, "deliveries_due", []any{"l", now}},
+		{"message claim", claimPendingSQL, "messages_pending", []any{id, 10, "node"}},
+		{"delivery claim", claimDueSQL, "deliveries_due", claimDueArgs},
+		{"deliveries in flight", claimDueSQL, "deliveries_claimed", claimDueArgs},
 		{"pending messages", `SELECT id FROM messages WHERE status = 'PENDING' AND id > $1 ORDER BY id LIMIT 10`, "messages_pending", []any{id}},
 		{"due lanes", dueLanesSQL, "deliveries_due", []any{now}},
 		{"due ids", dueIDsSQL, "deliveries_due", []any{[]string{"l"}, []int{5}, now}},

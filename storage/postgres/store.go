@@ -13,7 +13,8 @@
 //   - Times are bigint Unix nanoseconds (NULL for the zero time): a record
 //     comes back exactly as it went in, where timestamptz would keep only
 //     microseconds. Times the database compares with its own clock
-//     (lease_until, for the cluster to come) are timestamptz.
+//     (a node's last_seen and lease_until) are timestamptz, set from
+//     now().
 //   - Documents written and read whole (headers, logs, event data) are
 //     json, not jsonb: never queried inside, and json keeps what jsonb
 //     refuses (a \u0000 in a header or a log line).
@@ -26,6 +27,9 @@
 //     (writer.go); every other write is its own transaction.
 //   - PostgreSQL's errors become the storage sentinels in one place
 //     (errors.go).
+//   - A store acts for one node of the cluster (WithNode): it claims
+//     messages and deliveries for that node (claims.go), renews its lease
+//     (nodes.go), and hears every node's changes (feed.go).
 package postgres
 
 import (
@@ -54,6 +58,11 @@ type Store struct {
 	pool   *pgxpool.Pool
 	sealer *seal.Sealer
 	now    func() time.Time
+	// node is the node the store acts for; channel is where the schema's
+	// changes are notified; conn is how Watch connects.
+	node    string
+	channel string
+	conn    *pgx.ConnConfig
 
 	closed     atomic.Bool
 	mu         sync.RWMutex // guards the writes channel against sends after Close
@@ -70,6 +79,7 @@ type Option func(*options)
 
 type options struct {
 	schema string
+	node   string
 }
 
 // WithSchema keeps every table in the named schema (it must exist), by
@@ -79,21 +89,27 @@ func WithSchema(name string) Option {
 	return func(o *options) { o.schema = name }
 }
 
+// WithNode makes the store act for the node id (claims, heartbeats); by
+// default it acts for a fresh UUIDv7, a node of its own.
+func WithNode(id string) Option {
+	return func(o *options) { o.node = id }
+}
+
 // connConfig parses url and applies opts to the result.
-func connConfig(url string, opts []Option) (*pgxpool.Config, error) {
+func connConfig(url string, opts []Option) (*pgxpool.Config, options, error) {
+	var o options
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's parse errors quote the URL, password included.
-		return nil, errors.New("postgres: the store URL cannot be parsed (want postgres://user:pass@host:5432/db?sslmode=...)")
+		return nil, o, errors.New("postgres: the store URL cannot be parsed (want postgres://user:pass@host:5432/db?sslmode=...)")
 	}
-	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.schema}.Sanitize()
 	}
-	return cfg, nil
+	return cfg, o, nil
 }
 
 // Open connects to the database at url (postgres://...), applies the
@@ -104,9 +120,16 @@ func Open(ctx context.Context, url string, sealer *seal.Sealer, opts ...Option) 
 	if sealer == nil {
 		return nil, errors.New("postgres: a sealer is required")
 	}
-	cfg, err := connConfig(url, opts)
+	cfg, o, err := connConfig(url, opts)
 	if err != nil {
 		return nil, err
+	}
+	if o.node == "" {
+		u, err := newID()
+		if err != nil {
+			return nil, fmt.Errorf("postgres: node id: %w", err)
+		}
+		o.node = u.String()
 	}
 	if err := migrate(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
@@ -115,10 +138,18 @@ func Open(ctx context.Context, url string, sealer *seal.Sealer, opts ...Option) 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: read the schema's name: %w", err)
+	}
 	s := &Store{
 		pool:       pool,
 		sealer:     sealer,
 		now:        time.Now,
+		node:       o.node,
+		channel:    changesChannel(schema),
+		conn:       cfg.ConnConfig.Copy(),
 		writes:     make(chan *writeOp, maxGroup),
 		writerDone: make(chan struct{}),
 	}

@@ -18,6 +18,20 @@ func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Store { return openTest(t) })
 }
 
+func TestNode(t *testing.T) {
+	storagetest.RunNode(t, func(t *testing.T) storagetest.Node { return openTest(t) })
+}
+
+// Each test of the cluster's suite has a schema of its own, where every
+// node it opens is a store of its own, as each serve process has.
+func TestCluster(t *testing.T) {
+	storagetest.RunCluster(t, func(t *testing.T) func() storagetest.Node {
+		acquireStores(t, clusterStores)
+		_, opt := freshSchema(t)
+		return func() storagetest.Node { return openIn(t, opt, 7) }
+	})
+}
+
 func TestReopenKeepsEverything(t *testing.T) {
 	schema, opt := freshSchema(t)
 	s := openIn(t, opt, 7)

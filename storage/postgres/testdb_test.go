@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -22,6 +23,28 @@ func testURL() string { return pgtest.URL() }
 // stores bounds the stores open at once across parallel tests, so that
 // their pools stay within the server's max_connections.
 var stores = make(chan struct{}, 8)
+
+// clusterStores is how many stores a test of the cluster's suite opens
+// at most.
+const clusterStores = 3
+
+// acquiring makes tests that take several of stores take them one test
+// at a time, so that two cannot each hold some and wait for the rest.
+var acquiring sync.Mutex
+
+// acquireStores counts n stores among those open until the test ends.
+func acquireStores(t testing.TB, n int) {
+	acquiring.Lock()
+	for range n {
+		stores <- struct{}{}
+	}
+	acquiring.Unlock()
+	t.Cleanup(func() {
+		for range n {
+			<-stores
+		}
+	})
+}
 
 // freshSchema makes an empty schema for one test and drops it after; the
 // option puts a store in it.
@@ -54,8 +77,7 @@ func openIn(t testing.TB, opt Option, b byte) *Store {
 // ends.
 func openTest(t testing.TB) *Store {
 	t.Helper()
-	stores <- struct{}{}
-	t.Cleanup(func() { <-stores })
+	acquireStores(t, 1)
 	_, opt := freshSchema(t)
 	s := openIn(t, opt, 7)
 	t.Cleanup(func() { s.Close() })

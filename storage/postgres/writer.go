@@ -169,7 +169,7 @@ func (s *Store) commitGroup(group []*writeOp) ([]error, error) {
 	}
 	b := &pgx.Batch{}
 	if len(appends) > 0 {
-		b.Queue(appendSQL, storable(appendArgs(appends))...).Query(collect)
+		b.Queue(appendSQL, storable(appendArgs(appends, s.node))...).Query(collect)
 	}
 	if len(completes) > 0 {
 		b.Queue(completeSQL, storable(completeArgs(completes))...).Query(collect)

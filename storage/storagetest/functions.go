@@ -289,6 +289,13 @@ func testListMessages(t *testing.T, s Functions) {
 }
 
 func testPendingMessages(t *testing.T, s Functions) {
+	pagesOfPending(t, s, s.PendingMessages)
+}
+
+// pagesOfPending appends five messages, completes the second, and checks
+// that page (PendingMessages or ClaimPending) reads the other four in two
+// pages, oldest first. It returns the first page.
+func pagesOfPending(t *testing.T, s Functions, page func(ctx context.Context, after string, limit int) ([]storage.Message, error)) []storage.Message {
 	var ids []string
 	for i := range 5 {
 		m := NewMessage(t, time.Now().Add(time.Duration(i)*time.Millisecond), "u")
@@ -296,14 +303,15 @@ func testPendingMessages(t *testing.T, s Functions) {
 		ids = append(ids, m.ID)
 	}
 	check(s.CompleteMessage(ctx(t), ids[1], storage.Outcome{Status: storage.StatusFailed, CompletedAt: time.Now()}))
-	first := must(s.PendingMessages(ctx(t), "", 2))
+	first := must(page(ctx(t), "", 2))
 	if len(first) != 2 || first[0].ID != ids[0] || first[1].ID != ids[2] {
 		t.Fatalf("first pending page: %v", first)
 	}
-	rest := must(s.PendingMessages(ctx(t), first[1].ID, 10))
+	rest := must(page(ctx(t), first[1].ID, 10))
 	if len(rest) != 2 || rest[0].ID != ids[3] || rest[1].ID != ids[4] {
 		t.Fatalf("second pending page: %v", rest)
 	}
+	return first
 }
 
 func testPurge(t *testing.T, s Functions) {

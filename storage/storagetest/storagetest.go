@@ -5,7 +5,9 @@
 // that a new backend can pass it one part at a time: RunFunctions,
 // RunDedupe, RunNotify, RunAccess, RunAudit and RunLifecycle each take a
 // constructor of only the interface they test, and Run runs them all on
-// a whole storage.Store.
+// a whole storage.Store. RunNode and RunCluster check storage.Cluster:
+// what one node can check alone, and what takes several nodes on one
+// database.
 //
 // A part's interface is what its consumers declare (functions.Store and
 // functions.CatalogueStore, scripting.Deduper, notify.Store,
@@ -94,15 +96,7 @@ func run[S any](t *testing.T, open func(t *testing.T) S, tests []test[S]) {
 			if c, ok := any(s).(io.Closer); ok {
 				t.Cleanup(func() { c.Close() })
 			}
-			defer func() {
-				if r := recover(); r != nil {
-					f, ok := r.(failure)
-					if !ok {
-						panic(r)
-					}
-					t.Fatalf("unexpected error: %v", f.err)
-				}
-			}()
+			defer failed(t)
 			tc.fn(t, s)
 		})
 	}
@@ -113,6 +107,18 @@ func ctx(t *testing.T) context.Context { return t.Context() }
 // failure carries an unexpected error from must/check to the test's
 // recover in run, which fails the test with it.
 type failure struct{ err error }
+
+// failed, deferred by a test, fails it with the error of a failure that
+// must or check raised; other panics go on.
+func failed(t *testing.T) {
+	if r := recover(); r != nil {
+		f, ok := r.(failure)
+		if !ok {
+			panic(r)
+		}
+		t.Fatalf("unexpected error: %v", f.err)
+	}
+}
 
 func must[T any](v T, err error) T {
 	check(err)
