@@ -1,7 +1,7 @@
 // Functions: one function (#/functions/:id) with its script, versions and
 // dry run; #/functions alone lists every function.
-import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, ApiError } from "../app.js";
-import { listAll, scriptField, scriptError, clearFormErrors, checkbox, breadcrumbs, grid, editorPageTail } from "./providers.js";
+import { h, clear, api, can, toast, clearFormErrors, field, pageHeader, navigate, fmtTime, ApiError, listAll, checkbox, breadcrumbs, grid } from "../app.js";
+import { scriptField, scriptError, editorPageTail } from "../scripteditor.js";
 
 export async function render(ctx) {
   const id = ctx.params[0];
