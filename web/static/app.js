@@ -164,17 +164,19 @@ export async function api(method, path, body, { raw = false } = {}) {
 }
 
 // listAll fetches every page of a list (providers, functions, versions,
-// templates), 500 at a time.
+// templates, endpoints, users), 500 at a time, until the server gives no
+// cursor: a page shows the whole list. A cursor given before ends it.
 export async function listAll(path) {
   const sep = path.includes("?") ? "&" : "?";
   const items = [];
+  const seen = new Set();
   let cursor = "";
-  for (let i = 0; i < 100; i++) {
+  do {
+    seen.add(cursor);
     const page = await api("GET", `${path}${sep}limit=500${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
     items.push(...((page && page.items) || []));
     cursor = (page && page.next_cursor) || "";
-    if (!cursor) break;
-  }
+  } while (cursor && !seen.has(cursor));
   return items;
 }
 

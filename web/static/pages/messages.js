@@ -2,7 +2,7 @@
 // live) and one message (#/messages/:id) with its executions, logs,
 // headers, query and payload, and the operate actions: resubmit, dry run
 // and signature check.
-import { h, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError, clip, visibleNodes } from "../app.js";
+import { h, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError, clip, visibleNodes, listAll } from "../app.js";
 
 const STATUSES = ["PENDING", "SUCCESS", "FAILED", "UNMATCHED"];
 const SCHEMES = ["github", "gitlab", "bitbucket", "slack", "stripe", "standard", "hmac"];
@@ -46,20 +46,6 @@ function timeOfDay(t) {
   if (isNaN(d)) return String(t || "");
   const p = (n, w = 2) => String(n).padStart(w, "0");
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
-
-// Fetches every page of a list (providers, functions: small lists).
-async function loadAll(path) {
-  const out = [];
-  let cursor = "";
-  for (let i = 0; i < 20; i++) {
-    const sep = path.includes("?") ? "&" : "?";
-    const page = await api("GET", `${path}${sep}limit=500${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
-    out.push(...(page.items || []));
-    cursor = page.next_cursor || "";
-    if (!cursor) break;
-  }
-  return out;
 }
 
 // datetime-local value ("2026-01-02T15:04") <-> RFC 3339.
@@ -188,8 +174,8 @@ async function renderList({ main }) {
   let disposed = false;
 
   const [providers, fns] = await Promise.all([
-    loadAll("/providers").catch(() => []),
-    loadAll("/functions").catch(() => []),
+    listAll("/providers").catch(() => []),
+    listAll("/functions").catch(() => []),
   ]);
   const providerName = new Map(providers.map((p) => [p.id, p.name]));
   const fnById = new Map(fns.map((f) => [f.id, f]));
@@ -821,7 +807,7 @@ async function renderDetail({ main }, id) {
         names.length ? names.map((n) => h("option", { value: n }, n)) : h("option", { value: "" }, "(no stored secrets)"),
       );
     }
-    loadAll("/providers").then(
+    listAll("/providers").then(
       (list) => {
         providers = list;
         put(provider, providers.map((p) => h("option", { value: p.id }, p.name + (p.secrets && p.secrets.length ? "" : " (no secrets)"))));

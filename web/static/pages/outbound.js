@@ -4,7 +4,7 @@
 // Routes: #/outbound, #/outbound/endpoints/new, #/outbound/endpoints/:id,
 // #/outbound/deliveries, #/deliveries/:id.
 import {
-  h, clear, api, can, toast, showFormError, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo,
+  h, clear, api, can, toast, showFormError, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo, listAll,
 } from "../app.js";
 
 export async function render(ctx) {
@@ -90,17 +90,6 @@ function toRFC3339(v) {
   return isNaN(d) ? "" : d.toISOString();
 }
 
-async function allEndpoints() {
-  const out = [];
-  let cursor = "";
-  do {
-    const page = await api("GET", "/endpoints?limit=500" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
-    out.push(...(page.items || []));
-    cursor = page.next_cursor || "";
-  } while (cursor);
-  return out;
-}
-
 // Messages whose first words do not name the form field they are about.
 const ERROR_ALIASES = [
   ["event type", "event_types"],
@@ -136,7 +125,7 @@ export function formError(form, err) {
 // ---------- #/outbound ----------
 
 async function renderIndex({ main }) {
-  const [state, endpoints] = await Promise.all([api("GET", "/outbound"), allEndpoints()]);
+  const [state, endpoints] = await Promise.all([api("GET", "/outbound"), listAll("/endpoints")]);
   main.append(
     pageHeader(
       "Outbound",
@@ -866,7 +855,7 @@ function deliveriesList(filter, { names } = {}) {
 
 // #/outbound/deliveries?status=&endpoint_id=&event_id=
 async function renderDeliveries({ main, query }) {
-  const endpoints = await allEndpoints();
+  const endpoints = await listAll("/endpoints");
   const names = new Map(endpoints.map((e) => [e.id, e.name]));
   const status = select("status", [["", "Any status"], "PENDING", "SUCCESS", "FAILED"], (query.get("status") || "").toUpperCase());
   const endpoint = select("endpoint_id", [["", "All endpoints"], ...endpoints.map((e) => [e.id, e.name])], query.get("endpoint_id") || "");
