@@ -3,7 +3,7 @@
 // load), a save's error shown at its line, the version history with its
 // diffs and rollback, the dry run ("Try it") and its result, and
 // editorPageTail, which puts these below an editor page's form.
-import { h, clear, api, can, toast, showFormError, clearFormErrors, field, fmtTime, badge, guardLeaving, listAll } from "./app.js";
+import { h, append, clear, api, can, toast, showFormError, clearFormErrors, field, fmtTime, badge, guardLeaving, listAll } from "./app.js";
 
 // ---------- the script field, with a <textarea> fallback ----------
 
@@ -165,12 +165,6 @@ export async function scriptError(form, editor, err) {
   }
 }
 
-// put appends children, skipping null and flattening arrays (as h() does).
-function put(el, ...kids) {
-  for (const k of kids.flat(Infinity)) if (k !== null && k !== undefined && k !== false) el.append(k);
-  return el;
-}
-
 // ---------- version history ----------
 
 // versionsSection: GET {base}/versions; pick one to see its diff with the
@@ -188,7 +182,7 @@ function versionsSection({ base, getCurrent, getDirty, onRolledBack }) {
     const cur = getCurrent();
     const diff = await diffView(v.script, cur.script);
     clear(diffBox);
-    put(
+    append(
       diffBox,
       h("h3", v.current ? `Version ${v.version} (the saved script)` : `Changes from version ${v.version} to the saved script (version ${cur.version})`),
       v.current ? h("pre", v.script) : diff,

@@ -2,7 +2,7 @@
 // live) and one message (#/messages/:id) with its executions, logs,
 // headers, query and payload, and the operate actions: resubmit, dry run
 // and signature check.
-import { h, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError, clip, visibleNodes, listAll } from "../app.js";
+import { h, append, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError, clip, visibleNodes, listAll } from "../app.js";
 
 const STATUSES = ["PENDING", "SUCCESS", "FAILED", "UNMATCHED"];
 const SCHEMES = ["github", "gitlab", "bitbucket", "slack", "stripe", "standard", "hmac"];
@@ -14,16 +14,6 @@ export async function render(ctx) {
 }
 
 // ---------- shared bits ----------
-
-// put(el, ...children): replaces el's children; like h(), it flattens
-// arrays and skips null, undefined and false.
-function put(el, ...children) {
-  clear(el);
-  for (const c of children.flat(Infinity)) {
-    if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
-  }
-  return el;
-}
 
 let uid = 0;
 const nextId = (p) => `${p}-${++uid}`;
@@ -134,10 +124,10 @@ function tabs(list, selected, onSelect) {
       item.panel.append(h("p.muted", "Loading…"));
       try {
         const node = await item.render();
-        put(item.panel, node);
+        append(clear(item.panel), node);
       } catch (e) {
         item.done = false;
-        put(item.panel, h("p.error", e.message));
+        append(clear(item.panel), h("p.error", e.message));
       }
     }
   }
@@ -410,7 +400,7 @@ async function renderList({ main }) {
         const more = await api("GET", `/messages/count?${apiQuery({ since: newest || filters.since })}`).catch(() => null);
         if (disposed) return;
         const n = more ? `${more.exact ? "" : "more than "}${Math.max(more.count - 1, 1).toLocaleString("en")}` : "over 100";
-        put(burst, h("span", `${n} new messages. `), h("button", { type: "button", onclick: () => navigate(location.hash) }, "Load them"));
+        append(clear(burst), h("span", `${n} new messages. `), h("button", { type: "button", onclick: () => navigate(location.hash) }, "Load them"));
         burst.hidden = false;
       } else if (fresh.length) {
         const first = tbody.firstChild;
@@ -660,7 +650,7 @@ async function renderDetail({ main }, id) {
     const go = h("button", { type: "button" }, "Resubmit now");
     go.addEventListener("click", async () => {
       go.disabled = true;
-      put(out, h("p.muted", "Running…"));
+      append(clear(out), h("p.muted", "Running…"));
       let body;
       try {
         const res = await api("POST", `/messages/${enc}/resubmit?sync=true`, undefined, { raw: true });
@@ -674,12 +664,12 @@ async function renderDetail({ main }, id) {
           body = null;
         }
         if (!body || !body.id) {
-          put(out, h("p.error", e.message));
+          append(clear(out), h("p.error", e.message));
           go.disabled = false;
           return;
         }
       }
-      put(out, 
+      append(clear(out),
         h(
           "p",
           "New message ",
@@ -733,10 +723,10 @@ async function renderDetail({ main }, id) {
     const go = h("button", { type: "button" }, "Run");
     go.addEventListener("click", async () => {
       go.disabled = true;
-      put(out, h("p.muted", "Running…"));
+      append(clear(out), h("p.muted", "Running…"));
       try {
         const r = await api("POST", `/messages/${enc}/dry-run`, {});
-        put(out, 
+        append(clear(out),
           dl([
             ["Would end", badge(r.status)],
             ["Summary", r.message],
@@ -771,7 +761,7 @@ async function renderDetail({ main }, id) {
           (r.effects || []).length ? h("ul.dm-effects", r.effects.map(effect)) : h("p.muted", "No HTTP requests, notifications, callbacks or dedupe keys."),
         );
       } catch (e) {
-        put(out, h("p.error", { role: "alert" }, e.message));
+        append(clear(out), h("p.error", { role: "alert" }, e.message));
       } finally {
         go.disabled = false;
       }
@@ -803,14 +793,14 @@ async function renderDetail({ main }, id) {
     function fillSecrets() {
       const p = providers.find((x) => x.id === provider.value);
       const names = (p && p.secrets) || [];
-      put(secretName, 
+      append(clear(secretName),
         names.length ? names.map((n) => h("option", { value: n }, n)) : h("option", { value: "" }, "(no stored secrets)"),
       );
     }
     listAll("/providers").then(
       (list) => {
         providers = list;
-        put(provider, providers.map((p) => h("option", { value: p.id }, p.name + (p.secrets && p.secrets.length ? "" : " (no secrets)"))));
+        append(clear(provider), providers.map((p) => h("option", { value: p.id }, p.name + (p.secrets && p.secrets.length ? "" : " (no secrets)"))));
         const withSecret = providers.find((p) => p.id === m.provider_id) || providers.find((p) => (p.secrets || []).length) || providers[0];
         if (withSecret) provider.value = withSecret.id;
         fillSecrets();
@@ -819,7 +809,7 @@ async function renderDetail({ main }, id) {
           switchMode();
         }
       },
-      (e) => put(provider, h("option", { value: "" }, `Could not load providers: ${e.message}`)),
+      (e) => append(clear(provider), h("option", { value: "" }, `Could not load providers: ${e.message}`)),
     );
     provider.addEventListener("change", fillSecrets);
     function switchMode() {
@@ -856,7 +846,7 @@ async function renderDetail({ main }, id) {
       try {
         const r = await api("POST", `/messages/${enc}/signature-check`, body);
         for (const old of form.querySelectorAll(".field-error")) old.remove();
-        put(out, signatureResult(r));
+        append(clear(out), signatureResult(r));
       } catch (err) {
         clear(out);
         showFormError(form, err);
@@ -940,8 +930,8 @@ async function renderDetail({ main }, id) {
     : [];
 
   function paint() {
-    put(metaBox, meta());
-    put(tabsBox, buildTabs());
+    append(clear(metaBox), meta());
+    append(clear(tabsBox), buildTabs());
   }
 
   main.append(

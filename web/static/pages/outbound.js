@@ -4,7 +4,7 @@
 // Routes: #/outbound, #/outbound/endpoints/new, #/outbound/endpoints/:id,
 // #/outbound/deliveries, #/deliveries/:id.
 import {
-  h, clear, api, can, toast, showFormError, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo, listAll,
+  h, append, clear, api, can, toast, showFormError, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo, listAll,
 } from "../app.js";
 
 export async function render(ctx) {
@@ -17,11 +17,6 @@ export async function render(ctx) {
 }
 
 // ---------- helpers ----------
-
-// el.append, skipping null/false and flattening arrays (as h() does).
-function put(el, ...children) {
-  el.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
-}
 
 function subnav(current) {
   const links = [
@@ -583,7 +578,7 @@ async function renderNewEndpoint({ main }) {
   } catch (e) {
     toast(`Presets unavailable: ${e.message}`, "error");
   }
-  put(
+  append(
     main,
     h("p.ob-crumbs", h("a", { href: "#/outbound" }, "Outbound"), " / New endpoint"),
     pageHeader("New endpoint"),
@@ -758,7 +753,7 @@ async function renderEndpoint(ctx, id) {
   const settingsTitle = h("h2#ob-settings", { tabindex: -1 }, "Settings");
   const deliveriesTitle = h("h2#ob-deliveries", { tabindex: -1 }, "Deliveries");
 
-  put(
+  append(
     main,
     h("p.ob-crumbs", h("a", { href: "#/outbound" }, "Outbound"), " / ", ep.name),
     pageHeader(ep.name, actions),
@@ -931,7 +926,7 @@ async function renderDelivery(ctx, id) {
 
   const redacted = !can("operate");
   const ev = d.event;
-  put(
+  append(
     main,
     h("p.ob-crumbs", h("a", { href: "#/outbound/deliveries" }, "Deliveries"), " / ", h("span.mono", cut(d.id, 24))),
     pageHeader("Delivery", actions),
