@@ -2,7 +2,7 @@
 // field (the CodeMirror editor of editor.js, or a <textarea> when it cannot
 // load), a save's error shown at its line, the version history with its
 // diffs and rollback, the dry run ("Try it") and its result, and
-// editorPageTail, which puts these below an editor page's form.
+// editorPage, which puts these and the save below an editor page's form.
 import { h, append, clear, api, can, toast, showFormError, clearFormErrors, field, fmtTime, badge, guardLeaving, listAll } from "./app.js";
 
 // ---------- the script field, with a <textarea> fallback ----------
@@ -424,12 +424,73 @@ function renderDryRun(res) {
 
 // ---------- below an editor page's form ----------
 
+// editorPage finishes a provider's or a function's page below its head
+// and form: the save (scriptSaver), then editorPageTail. state is {saved,
+// dirty}; script names the record's script field; shown(saved) redraws
+// what shows the record after a save, head.draw(saved) after a rollback.
+// It answers {save, cleanup}: the form's save and the page's cleanup.
+export function editorPage({ main, base, editable, state, form, head, script, shown, intro, tryBody }) {
+  const tail = {};
+  const save = scriptSaver({ base, editable, state, form, tail, shown });
+  const cleanup = editorPageTail(tail, {
+    main,
+    form: form.el,
+    editor: form.editor,
+    base,
+    editable,
+    intro,
+    tryBody,
+    getCurrent: () => ({ script: state.saved[script], version: state.saved.version }),
+    getDirty: () => state.dirty,
+    scriptOf: (rec) => rec[script],
+    onRolledBack: (rec) => {
+      state.saved = rec;
+      form.clean();
+      head.draw(state.saved);
+    },
+    save: () => save(),
+  });
+  return { save, cleanup };
+}
+
+// scriptSaver answers an editor page's save: it sends form.read() (nothing
+// when that answers null, having shown why) with PUT to base, keeps the
+// answer in state.saved, marks the form saved and shows the record with
+// shown(saved); a new version reloads the history (tail.versionsSaved). A
+// refusal is shown at its line in the editor. Saves do not overlap, and
+// a reader's never run.
+function scriptSaver({ base, editable, state, form, tail, shown }) {
+  let saving = false;
+  return async function save() {
+    if (!editable || saving) return;
+    clearFormErrors(form.el);
+    const body = form.read();
+    if (!body) return;
+    saving = true;
+    form.save.disabled = true;
+    try {
+      const before = state.saved.version;
+      state.saved = await api("PUT", base, body);
+      form.editor.setErrors([]);
+      form.clean();
+      shown(state.saved);
+      toast(state.saved.version !== before ? `Saved as version ${state.saved.version}.` : "Saved.");
+      if (state.saved.version !== before) tail.versionsSaved();
+    } catch (err) {
+      await scriptError(form.el, form.editor, err);
+    } finally {
+      saving = false;
+      form.save.disabled = false;
+    }
+  };
+}
+
 // editorPageTail adds what the provider and function editors share below
 // their form: "Try it" (for operators), the version history with
 // rollback, the warning before leaving unsaved edits, and Ctrl/Cmd-S
 // anywhere on the page. It returns the page's cleanup, and tail.versionsSaved
 // for the page's save to call when a save made a new version.
-export function editorPageTail(tail, { main, form, editor, base, editable, intro, tryBody, getCurrent, getDirty, scriptOf, onRolledBack, save }) {
+function editorPageTail(tail, { main, form, editor, base, editable, intro, tryBody, getCurrent, getDirty, scriptOf, onRolledBack, save }) {
   if (can("operate")) {
     const tryIt = dryRunSection({
       intro,

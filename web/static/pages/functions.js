@@ -1,7 +1,7 @@
 // Functions: one function (#/functions/:id) with its script, versions and
 // dry run; #/functions alone lists every function.
-import { h, clear, api, can, toast, clearFormErrors, field, pageHeader, navigate, fmtTime, ApiError, listAll, checkbox, breadcrumbs, grid } from "../app.js";
-import { scriptField, scriptError, editorPageTail } from "../scripteditor.js";
+import { h, clear, api, can, toast, field, pageHeader, navigate, fmtTime, ApiError, listAll, checkbox, breadcrumbs, grid } from "../app.js";
+import { scriptField, editorPage } from "../scripteditor.js";
 
 export async function render(ctx) {
   const id = ctx.params[0];
@@ -57,34 +57,9 @@ async function renderDetail(main, id) {
   const state = { saved: f, dirty: false }; // the function as last saved; unsaved edits
 
   const head = functionHead(main, f, { providers, editable });
-  const form = await functionForm(f, { providers, editable, state, save: () => doSave() });
+  const form = await functionForm(f, { providers, editable, state, save: () => page.save() });
   main.append(form.el);
   head.draw(state.saved);
-
-  const tail = {}; // editorPageTail below gives it versionsSaved
-  let saving = false;
-  async function doSave() {
-    if (!editable || saving) return;
-    clearFormErrors(form.el);
-    const body = form.read();
-    saving = true;
-    form.save.disabled = true;
-    try {
-      const before = state.saved.version;
-      state.saved = await api("PUT", base, body);
-      form.saved(state.saved);
-      form.editor.setErrors([]);
-      form.clean();
-      head.draw(state.saved);
-      toast(state.saved.version !== before ? `Saved as version ${state.saved.version}.` : "Saved.");
-      if (state.saved.version !== before) tail.versionsSaved();
-    } catch (err) {
-      await scriptError(form.el, form.editor, err);
-    } finally {
-      saving = false;
-      form.save.disabled = false;
-    }
-  }
 
   if (head.del) {
     head.del.addEventListener("click", async () => {
@@ -99,24 +74,22 @@ async function renderDetail(main, id) {
     });
   }
 
-  return editorPageTail(tail, {
+  const page = editorPage({
     main,
-    form: form.el,
-    editor: form.editor,
     base,
     editable,
+    state,
+    form,
+    head,
+    script: "script",
+    shown: (saved) => {
+      form.saved(saved);
+      head.draw(saved);
+    },
     intro: "Runs a stored message through matching and functions with the script in the editor (saved or not) in place of this function's; this function takes part even if inactive. Nothing is recorded or sent.",
     tryBody: () => ({ function_id: f.id, script: form.editor.getValue() }),
-    getCurrent: () => ({ script: state.saved.script, version: state.saved.version }),
-    getDirty: () => state.dirty,
-    scriptOf: (rec) => rec.script,
-    onRolledBack: (rec) => {
-      state.saved = rec;
-      form.clean();
-      head.draw(state.saved);
-    },
-    save: () => doSave(),
   });
+  return page.cleanup;
 }
 
 // functionHead puts the function page's breadcrumbs (through its

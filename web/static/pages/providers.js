@@ -2,7 +2,7 @@
 // and one provider (#/providers/:id) with its match script, versions, dry
 // run and functions.
 import { h, append, clear, api, can, toast, showFormError, clearFormErrors, field, pageHeader, navigate, fmtTime, ApiError, clip, listAll, checkbox, grid, breadcrumbs } from "../app.js";
-import { scriptField, scriptError, editorPageTail } from "../scripteditor.js";
+import { scriptField, scriptError, editorPage } from "../scripteditor.js";
 
 // ---------- the page ----------
 
@@ -407,58 +407,30 @@ async function renderDetail(main, id) {
   const state = { saved: p, dirty: false }; // the provider as last saved; unsaved edits
 
   const head = providerHead(main, p, editable);
-  const form = await providerForm(p, { editable, state, save: () => doSave() });
+  const form = await providerForm(p, { editable, state, save: () => page.save() });
   main.append(form.el);
   head.draw(state.saved);
   form.draw(state.saved);
 
-  const tail = {}; // editorPageTail below gives it versionsSaved
-  let saving = false;
-  async function doSave() {
-    if (!editable || saving) return;
-    clearFormErrors(form.el);
-    const body = form.read();
-    if (!body) return;
-    saving = true;
-    form.save.disabled = true;
-    try {
-      const before = state.saved.version;
-      state.saved = await api("PUT", base, body);
-      form.editor.setErrors([]);
-      form.clean();
-      head.draw(state.saved);
-      form.draw(state.saved);
-      toast(state.saved.version !== before ? `Saved as version ${state.saved.version}.` : "Saved.");
-      if (state.saved.version !== before) tail.versionsSaved();
-    } catch (err) {
-      await scriptError(form.el, form.editor, err);
-    } finally {
-      saving = false;
-      form.save.disabled = false;
-    }
-  }
-
   if (head.del) deleteOnClick(head, base, () => state.saved.name);
   main.append(functionsSection(p.id, editable));
 
-  return editorPageTail(tail, {
+  const page = editorPage({
     main,
-    form: form.el,
-    editor: form.editor,
     base,
     editable,
+    state,
+    form,
+    head,
+    script: "match_script",
+    shown: (saved) => {
+      head.draw(saved);
+      form.draw(saved);
+    },
     intro: "Runs a stored message through matching and functions with the match script in the editor (saved or not). Nothing is recorded or sent.",
     tryBody: () => ({ provider_id: p.id, match_script: form.editor.getValue() }),
-    getCurrent: () => ({ script: state.saved.match_script, version: state.saved.version }),
-    getDirty: () => state.dirty,
-    scriptOf: (rec) => rec.match_script,
-    onRolledBack: (rec) => {
-      state.saved = rec;
-      form.clean();
-      head.draw(state.saved);
-    },
-    save: () => doSave(),
   });
+  return page.cleanup;
 }
 
 // providerHead puts the provider page's breadcrumbs, title, meta line and
