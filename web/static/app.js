@@ -163,6 +163,23 @@ export async function api(method, path, body, { raw = false } = {}) {
   return data;
 }
 
+// listAll fetches every page of a list (providers, functions, versions,
+// templates, endpoints, users), 500 at a time, until the server gives no
+// cursor: a page shows the whole list. A cursor given before ends it.
+export async function listAll(path) {
+  const sep = path.includes("?") ? "&" : "?";
+  const items = [];
+  const seen = new Set();
+  let cursor = "";
+  do {
+    seen.add(cursor);
+    const page = await api("GET", `${path}${sep}limit=500${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
+    items.push(...((page && page.items) || []));
+    cursor = (page && page.next_cursor) || "";
+  } while (cursor && !seen.has(cursor));
+  return items;
+}
+
 export function can(perm) {
   return !!state.me && state.me.permissions.includes(perm);
 }
@@ -185,8 +202,7 @@ export function toast(text, kind = "ok") {
 // messages start with the field: "timeout_ms must be ...", "name is
 // required"), or at the top of the form.
 export function showFormError(form, err) {
-  for (const old of form.querySelectorAll(".field-error")) old.remove();
-  for (const old of form.querySelectorAll("[aria-invalid]")) old.removeAttribute("aria-invalid");
+  clearFormErrors(form);
   const msg = String((err && err.message) || err).replace(/^invalid: /, "");
   let target = null;
   for (const input of form.querySelectorAll("[name]")) {
@@ -208,6 +224,12 @@ export function showFormError(form, err) {
   } else {
     form.prepend(note);
   }
+}
+
+// clearFormErrors takes away the notes and marks showFormError left.
+export function clearFormErrors(form) {
+  for (const old of form.querySelectorAll(".field-error")) old.remove();
+  for (const old of form.querySelectorAll("[aria-invalid]")) old.removeAttribute("aria-invalid");
 }
 
 // ---------- widgets ----------
@@ -278,6 +300,26 @@ export function field(label, input, hint) {
 
 export function pageHeader(title, ...actions) {
   return h("div.page-head", h("h1", title), h("div.actions", actions));
+}
+
+// checkbox is a labelled checkbox: {input, el}.
+export function checkbox(name, checked, label, disabled) {
+  const input = h("input", { type: "checkbox", name, checked, disabled });
+  return { input, el: h("label.check", input, " ", label) };
+}
+
+// grid lays fields out side by side; each in its own cell, so that an error
+// note showFormError puts after a field stays under it.
+export function grid(...fields) {
+  return h("div.grid", fields.map((f) => h("div.cell", f)));
+}
+
+export function breadcrumbs(...parts) {
+  return h(
+    "nav.crumbs",
+    { "aria-label": "Breadcrumb" },
+    parts.map((p, i) => [i ? h("span.sep", { "aria-hidden": "true" }, " › ") : null, p]),
+  );
 }
 
 // ---------- routing ----------

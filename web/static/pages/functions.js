@@ -1,7 +1,7 @@
 // Functions: one function (#/functions/:id) with its script, versions and
 // dry run; #/functions alone lists every function.
-import { h, clear, api, can, toast, showFormError, field, pageHeader, navigate, fmtTime, ApiError } from "../app.js";
-import { listAll, scriptField, scriptError, clearFormErrors, checkbox, breadcrumbs, grid, editorPageTail } from "./providers.js";
+import { h, clear, api, can, toast, field, pageHeader, navigate, fmtTime, ApiError, listAll, checkbox, breadcrumbs, grid } from "../app.js";
+import { scriptField, editorPage } from "../scripteditor.js";
 
 export async function render(ctx) {
   const id = ctx.params[0];
@@ -54,10 +54,49 @@ async function renderDetail(main, id) {
   }
   const providers = await listAll("/providers").catch(() => []);
   const base = `/functions/${encodeURIComponent(f.id)}`;
-  let saved = f;
-  let dirty = false;
-  const providerName = (pid) => (providers.find((p) => p.id === pid) || {}).name || pid;
+  const state = { saved: f, dirty: false }; // the function as last saved; unsaved edits
 
+  const head = functionHead(main, f, { providers, editable });
+  const form = await functionForm(f, { providers, editable, state, save: () => page.save() });
+  main.append(form.el);
+  head.draw(state.saved);
+
+  if (head.del) {
+    head.del.addEventListener("click", async () => {
+      if (!confirm(`Delete the function ${state.saved.name}? Its versions are deleted too. This cannot be undone.`)) return;
+      try {
+        await api("DELETE", base);
+        toast(`Deleted ${state.saved.name}.`);
+        navigate(`#/providers/${encodeURIComponent(state.saved.provider_id)}`);
+      } catch (e) {
+        toast(e.message, "error");
+      }
+    });
+  }
+
+  const page = editorPage({
+    main,
+    base,
+    editable,
+    state,
+    form,
+    head,
+    script: "script",
+    shown: (saved) => {
+      form.saved(saved);
+      head.draw(saved);
+    },
+    intro: "Runs a stored message through matching and functions with the script in the editor (saved or not) in place of this function's; this function takes part even if inactive. Nothing is recorded or sent.",
+    tryBody: () => ({ function_id: f.id, script: form.editor.getValue() }),
+  });
+  return page.cleanup;
+}
+
+// functionHead puts the function page's breadcrumbs (through its
+// provider), title, meta line and delete button in main; draw(saved)
+// shows a saved function's name, provider and version.
+function functionHead(main, f, { providers, editable }) {
+  const providerName = (pid) => (providers.find((p) => p.id === pid) || {}).name || pid;
   const crumbProvider = h("a", { href: `#/providers/${encodeURIComponent(f.provider_id)}` }, providerName(f.provider_id));
   const crumbName = h("span", f.name);
   const title = h("h1", f.name);
@@ -68,7 +107,21 @@ async function renderDetail(main, id) {
     h("div.page-head", title, h("div.actions", del)),
     meta,
   );
+  function draw(saved) {
+    title.textContent = saved.name;
+    crumbName.textContent = saved.name;
+    crumbProvider.textContent = providerName(saved.provider_id);
+    crumbProvider.setAttribute("href", `#/providers/${encodeURIComponent(saved.provider_id)}`);
+    clear(meta).append(`Script version ${saved.version} · updated ${fmtTime(saved.updated_at)} · id `, h("span.mono", saved.id));
+  }
+  return { del, draw };
+}
 
+// functionForm is the function's form: its fields and script. state.dirty
+// is set by edits; save() runs on submit and Ctrl/Cmd-S. read() answers
+// the body to save, saved(f) shows the URI as saved, clean() marks the
+// form saved.
+async function functionForm(f, { providers, editable, state, save }) {
   const dis = !editable || null;
   const name = h("input", { name: "name", value: f.name, disabled: dis, autocomplete: "off", required: true });
   const description = h("input", { name: "description", value: f.description, disabled: dis, autocomplete: "off" });
@@ -79,25 +132,16 @@ async function renderDetail(main, id) {
   );
   if (!providers.some((p) => p.id === f.provider_id)) provider.append(h("option", { value: f.provider_id }, f.provider_id));
   provider.value = f.provider_id;
-  const uri = h("input", { name: "uri", value: f.uri, disabled: dis, autocomplete: "off", spellcheck: "false" });
-  const uriHint = h("span.hint");
-  const showUrl = () => {
-    const u = uri.value.trim().replace(/^\/+|\/+$/g, "");
-    uriHint.textContent = u ? `The sender posts to ${location.origin}/webhooks/v1/${u}` : "The part after /webhooks/v1/.";
-  };
-  uri.addEventListener("input", showUrl);
-  showUrl();
-  const uriField = field("URI", uri);
-  uriField.append(uriHint);
+  const uri = uriField(f.uri, dis);
   const timeout = h("input", { name: "timeout_ms", type: "number", min: 1, max: 300000, value: f.timeout_ms, disabled: dis });
   const active = checkbox("active", f.active, "Active: runs for matching webhooks", !editable);
 
-  const save = editable ? h("button", { type: "submit" }, "Save") : null;
+  const saveBtn = editable ? h("button", { type: "submit" }, "Save") : null;
   const dirtyNote = h("span.muted.dirty-note", { "aria-live": "polite" });
   const form = h("form.card.pf-form.function-form", { novalidate: true });
   const markDirty = () => {
     if (!editable) return;
-    dirty = true;
+    state.dirty = true;
     dirtyNote.textContent = "Unsaved changes";
   };
   const pickedProvider = () => providers.find((p) => p.id === provider.value);
@@ -111,7 +155,7 @@ async function renderDetail(main, id) {
     doc: f.script,
     readOnly: !editable,
     globals: globals(),
-    onSave: () => editable && doSave(),
+    onSave: () => editable && save(),
     onChange: markDirty,
     hint: "A function body; throwing makes the execution FAILED." + (editable ? " Ctrl/Cmd-S saves." : ""),
   });
@@ -122,92 +166,53 @@ async function renderDetail(main, id) {
     if (!e.target.closest(".script-field")) markDirty();
   });
   form.append(
-    grid(field("Name", name), field("Provider", provider, "The function runs for webhooks this provider matches."), uriField, field("Timeout (ms)", timeout, "1 to 300000")),
+    grid(field("Name", name), field("Provider", provider, "The function runs for webhooks this provider matches."), uri.el, field("Timeout (ms)", timeout, "1 to 300000")),
     field("Description", description),
     active.el,
     editor.el,
-    editable ? h("div.actions.sticky-actions", save, dirtyNote) : h("p.muted", "Read only: your role cannot change functions."),
+    editable ? h("div.actions.sticky-actions", saveBtn, dirtyNote) : h("p.muted", "Read only: your role cannot change functions."),
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    doSave();
+    save();
   });
-  main.append(form);
 
-  function drawMeta() {
-    title.textContent = saved.name;
-    crumbName.textContent = saved.name;
-    crumbProvider.textContent = providerName(saved.provider_id);
-    crumbProvider.setAttribute("href", `#/providers/${encodeURIComponent(saved.provider_id)}`);
-    clear(meta).append(`Script version ${saved.version} · updated ${fmtTime(saved.updated_at)} · id `, h("span.mono", saved.id));
-  }
-  drawMeta();
-
-  const tail = {}; // editorPageTail below gives it versionsSaved
-  let saving = false;
-  async function doSave() {
-    if (!editable || saving) return;
-    clearFormErrors(form);
-    const body = {
+  return {
+    el: form,
+    editor,
+    save: saveBtn,
+    read: () => ({
       name: name.value,
       description: description.value,
       provider_id: provider.value,
-      uri: uri.value,
+      uri: uri.input.value,
       active: active.input.checked,
       timeout_ms: timeout.value === "" ? 0 : Number(timeout.value),
       script: editor.getValue(),
-    };
-    saving = true;
-    save.disabled = true;
-    try {
-      const before = saved.version;
-      saved = await api("PUT", base, body);
-      uri.value = saved.uri;
-      showUrl();
-      editor.setErrors([]);
-      dirty = false;
-      dirtyNote.textContent = "";
-      drawMeta();
-      toast(saved.version !== before ? `Saved as version ${saved.version}.` : "Saved.");
-      if (saved.version !== before) tail.versionsSaved();
-    } catch (err) {
-      await scriptError(form, editor, err);
-    } finally {
-      saving = false;
-      save.disabled = false;
-    }
-  }
-
-  if (del) {
-    del.addEventListener("click", async () => {
-      if (!confirm(`Delete the function ${saved.name}? Its versions are deleted too. This cannot be undone.`)) return;
-      try {
-        await api("DELETE", base);
-        toast(`Deleted ${saved.name}.`);
-        navigate(`#/providers/${encodeURIComponent(saved.provider_id)}`);
-      } catch (e) {
-        toast(e.message, "error");
-      }
-    });
-  }
-
-  return editorPageTail(tail, {
-    main,
-    form,
-    editor,
-    base,
-    editable,
-    intro: "Runs a stored message through matching and functions with the script in the editor (saved or not) in place of this function's; this function takes part even if inactive. Nothing is recorded or sent.",
-    tryBody: () => ({ function_id: f.id, script: editor.getValue() }),
-    getCurrent: () => ({ script: saved.script, version: saved.version }),
-    getDirty: () => dirty,
-    scriptOf: (rec) => rec.script,
-    onRolledBack: (rec) => {
-      saved = rec;
-      dirty = false;
-      dirtyNote.textContent = "";
-      drawMeta();
+    }),
+    saved(saved) {
+      uri.input.value = saved.uri;
+      uri.show();
     },
-    save: () => doSave(),
-  });
+    clean() {
+      state.dirty = false;
+      dirtyNote.textContent = "";
+    },
+  };
+}
+
+// uriField is the URI's field, whose hint shows the address senders post
+// to; show() updates the hint.
+function uriField(value, dis) {
+  const input = h("input", { name: "uri", value, disabled: dis, autocomplete: "off", spellcheck: "false" });
+  const hint = h("span.hint");
+  const show = () => {
+    const u = input.value.trim().replace(/^\/+|\/+$/g, "");
+    hint.textContent = u ? `The sender posts to ${location.origin}/webhooks/v1/${u}` : "The part after /webhooks/v1/.";
+  };
+  input.addEventListener("input", show);
+  show();
+  const el = field("URI", input);
+  el.append(hint);
+  return { el, input, show };
 }

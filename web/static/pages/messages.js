@@ -2,7 +2,7 @@
 // live) and one message (#/messages/:id) with its executions, logs,
 // headers, query and payload, and the operate actions: resubmit, dry run
 // and signature check.
-import { h, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError, clip, visibleNodes } from "../app.js";
+import { h, append, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError, clip, visibleNodes, listAll } from "../app.js";
 
 const STATUSES = ["PENDING", "SUCCESS", "FAILED", "UNMATCHED"];
 const SCHEMES = ["github", "gitlab", "bitbucket", "slack", "stripe", "standard", "hmac"];
@@ -14,16 +14,6 @@ export async function render(ctx) {
 }
 
 // ---------- shared bits ----------
-
-// put(el, ...children): replaces el's children; like h(), it flattens
-// arrays and skips null, undefined and false.
-function put(el, ...children) {
-  clear(el);
-  for (const c of children.flat(Infinity)) {
-    if (c !== undefined && c !== null && c !== false) el.append(c instanceof Node ? c : String(c));
-  }
-  return el;
-}
 
 let uid = 0;
 const nextId = (p) => `${p}-${++uid}`;
@@ -46,20 +36,6 @@ function timeOfDay(t) {
   if (isNaN(d)) return String(t || "");
   const p = (n, w = 2) => String(n).padStart(w, "0");
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
-
-// Fetches every page of a list (providers, functions: small lists).
-async function loadAll(path) {
-  const out = [];
-  let cursor = "";
-  for (let i = 0; i < 20; i++) {
-    const sep = path.includes("?") ? "&" : "?";
-    const page = await api("GET", `${path}${sep}limit=500${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
-    out.push(...(page.items || []));
-    cursor = page.next_cursor || "";
-    if (!cursor) break;
-  }
-  return out;
 }
 
 // datetime-local value ("2026-01-02T15:04") <-> RFC 3339.
@@ -148,10 +124,10 @@ function tabs(list, selected, onSelect) {
       item.panel.append(h("p.muted", "Loading…"));
       try {
         const node = await item.render();
-        put(item.panel, node);
+        append(clear(item.panel), node);
       } catch (e) {
         item.done = false;
-        put(item.panel, h("p.error", e.message));
+        append(clear(item.panel), h("p.error", e.message));
       }
     }
   }
@@ -188,15 +164,67 @@ async function renderList({ main }) {
   let disposed = false;
 
   const [providers, fns] = await Promise.all([
-    loadAll("/providers").catch(() => []),
-    loadAll("/functions").catch(() => []),
+    listAll("/providers").catch(() => []),
+    listAll("/functions").catch(() => []),
   ]);
   const providerName = new Map(providers.map((p) => [p.id, p.name]));
   const fnById = new Map(fns.map((f) => [f.id, f]));
   const selectedFn = fnById.get(filters.function);
   if (selectedFn && !filters.uri) filters.uri = selectedFn.uri;
+  const inputs = filterInputs(filters, { providers, fns, providerName, fnById, selectedFn });
+  const form = filtersForm(inputs, fnById);
 
-  // Filters form.
+  const list = messageRows(messageColumns(providerName));
+  const count = countLine(list);
+  api("GET", `/messages/count?${apiQuery(filters)}`)
+    .then((c) => {
+      count.total = c;
+      count.draw();
+    })
+    .catch(() => {});
+
+  const pg = pager(
+    (cursor) => api("GET", `/messages?${apiQuery(filters, { limit: "50", cursor })}`),
+    (items) => {
+      list.append(items);
+      count.draw();
+    },
+  );
+
+  // More new messages than one poll brings: offer to load them rather
+  // than leave a gap.
+  const burst = h("div.dm-burst", { hidden: true, role: "status" });
+  const live = liveSwitch();
+  const poll = livePoller({ filters, list, count, burst, note: live.note, isLive: live.on, isDisposed: () => disposed });
+  const fold = filterFold(filters, form, inputs.fnHint);
+  main.append(
+    h(
+      "div.dm-scope",
+      h("div.page-head", h("h1", "Messages"), h("div.actions", live.note, live.btn)),
+      fold.el,
+      timeJumps(),
+      burst,
+      list.el,
+      list.empty,
+      count.el,
+      pg.el,
+    ),
+  );
+  list.el.hidden = true;
+  await pg.more();
+  if (!list.rows.size) list.empty.hidden = false;
+
+  const timer = setInterval(poll, LIVE_MS);
+  return () => {
+    disposed = true;
+    clearInterval(timer);
+    fold.dispose();
+  };
+}
+
+// filterInputs are the list's filters as inputs; picking a function fills
+// in its URI, and another URI unpicks it.
+function filterInputs(filters, { providers, fns, providerName, fnById, selectedFn }) {
   const status = h(
     "select",
     { name: "status" },
@@ -235,7 +263,12 @@ async function renderList({ main }) {
     const f = fnById.get(fnSelect.value);
     if (f && uri.value.replace(/^\/+|\/+$/g, "") !== f.uri) fnSelect.value = "";
   });
+  return { status, provider, fnSelect, uri, since, until, fnHint };
+}
 
+// filtersForm lays the inputs out; applying them goes to the list's
+// address with those filters.
+function filtersForm({ status, provider, fnSelect, uri, since, until }, fnById) {
   const wide = (label, input) => {
     const f = field(label, input);
     f.classList.add("dm-wide");
@@ -270,22 +303,42 @@ async function renderList({ main }) {
     const s = p.toString();
     navigate("#/messages" + (s ? "?" + s : ""));
   });
+  return form;
+}
 
-  // The API query for these filters.
-  function apiQuery(extra = {}) {
-    const p = new URLSearchParams();
-    if (STATUSES.includes(filters.status)) p.set("status", filters.status);
-    if (filters.provider) p.set("provider_id", filters.provider);
-    if (filters.uri) p.set("uri", filters.uri);
-    if (filters.since) p.set("since", filters.since);
-    if (filters.until) p.set("until", filters.until);
-    for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
-    return p.toString();
-  }
+// filterFold holds the filters; on a phone they fold away unless some
+// are applied. dispose() stops following the screen's width.
+function filterFold(filters, form, fnHint) {
+  const applied = ["status", "provider", "uri", "since", "until"].filter((k) => filters[k]).length;
+  const el = h(
+    "details.dm-filter-box",
+    { open: applied || !matchMedia("(max-width: 700px)").matches ? true : null },
+    h("summary", applied ? `Filters (${applied} applied)` : "Filters"),
+    form,
+    fnHint,
+  );
+  const phone = matchMedia("(max-width: 700px)");
+  const unfold = (e) => {
+    if (!e.matches) el.open = true;
+  };
+  phone.addEventListener("change", unfold);
+  return { el, dispose: () => phone.removeEventListener("change", unfold) };
+}
 
-  // Table, built here rather than with table() so rows can be prepended,
-  // appended and replaced.
-  const columns = [
+// apiQuery is the API query for these filters, and extra.
+function apiQuery(filters, extra = {}) {
+  const p = new URLSearchParams();
+  if (STATUSES.includes(filters.status)) p.set("status", filters.status);
+  if (filters.provider) p.set("provider_id", filters.provider);
+  if (filters.uri) p.set("uri", filters.uri);
+  if (filters.since) p.set("since", filters.since);
+  if (filters.until) p.set("until", filters.until);
+  for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
+  return p.toString();
+}
+
+function messageColumns(providerName) {
+  return [
     {
       title: "Received",
       cell: (m) =>
@@ -303,8 +356,14 @@ async function renderList({ main }) {
     { title: "Summary", cell: (m) => clip(m.message || ""), cls: "dm-sum" },
     { title: "Duration", cell: (m) => fmtMs(m.duration_ms), cls: "dm-num dm-nowrap" },
   ];
+}
+
+// messageRows is the list's table, built here rather than with table() so
+// rows can be prepended, appended and replaced. rows maps an id to its
+// {tr, m}; newest() is the received_at of the newest row.
+function messageRows(columns) {
   const tbody = h("tbody");
-  const tableEl = h(
+  const el = h(
     "div.table-wrap",
     h("table.dm-messages", h("thead", h("tr", columns.map((c) => h("th", { scope: "col", class: c.cls }, c.title)))), tbody),
   );
@@ -331,46 +390,68 @@ async function renderList({ main }) {
     tr.classList.add("dm-fresh");
     setTimeout(() => tr.classList.remove("dm-fresh"), 4000);
   }
-  function appendRows(items) {
-    for (const m of items) {
-      if (rows.has(m.id)) continue;
+  return {
+    el,
+    empty,
+    rows,
+    newest: () => newest,
+    // append adds older messages at the bottom.
+    append(items) {
+      for (const m of items) {
+        if (rows.has(m.id)) continue;
+        const tr = rowFor(m);
+        tbody.append(tr);
+        track(m, tr);
+      }
+      el.hidden = rows.size === 0;
+      empty.hidden = rows.size !== 0;
+    },
+    // prepend adds new messages at the top, highlighted for a moment.
+    prepend(fresh) {
+      const first = tbody.firstChild;
+      for (const m of fresh) {
+        const tr = rowFor(m);
+        tbody.insertBefore(tr, first);
+        track(m, tr);
+        flash(tr);
+      }
+      el.hidden = false;
+      empty.hidden = true;
+    },
+    // replace redraws row r with m, highlighted for a moment.
+    replace(r, m) {
       const tr = rowFor(m);
-      tbody.append(tr);
-      track(m, tr);
-    }
-    tableEl.hidden = rows.size === 0;
-    empty.hidden = rows.size !== 0;
-  }
+      r.tr.replaceWith(tr);
+      rows.set(m.id, { tr, m });
+      flash(tr);
+    },
+    remove(r) {
+      r.tr.remove();
+      rows.delete(r.m.id);
+    },
+  };
+}
 
-  // How many match: "Showing 50 of 2,340" (or "of more than 100,000"
-  // when the count stopped early).
-  const countNote = h("p.muted.dm-count", { "aria-live": "polite" });
-  let total = null; // {count, exact}
-  function drawCount() {
-    if (!total || !rows.size) {
-      countNote.textContent = "";
+// countLine says how many match: "Showing 50 of 2,340" (or "of more than
+// 100,000" when the count stopped early). total is {count, exact}.
+function countLine(list) {
+  const el = h("p.muted.dm-count", { "aria-live": "polite" });
+  const c = { el, total: null };
+  c.draw = () => {
+    const total = c.total;
+    if (!total || !list.rows.size) {
+      el.textContent = "";
       return;
     }
-    const n = Math.max(total.count, rows.size);
-    countNote.textContent = `Showing ${rows.size.toLocaleString("en")} of ${total.exact ? "" : "more than "}${n.toLocaleString("en")} message${n === 1 ? "" : "s"}.`;
-  }
-  api("GET", `/messages/count?${apiQuery()}`)
-    .then((c) => {
-      total = c;
-      drawCount();
-    })
-    .catch(() => {});
+    const n = Math.max(total.count, list.rows.size);
+    el.textContent = `Showing ${list.rows.size.toLocaleString("en")} of ${total.exact ? "" : "more than "}${n.toLocaleString("en")} message${n === 1 ? "" : "s"}.`;
+  };
+  return c;
+}
 
-  const pg = pager(
-    (cursor) => api("GET", `/messages?${apiQuery({ limit: "50", cursor })}`),
-    (items) => {
-      appendRows(items);
-      drawCount();
-    },
-  );
-
-  // Jumps in time: the newest of the last hour, day or week, or from any
-  // moment back (the "Received before" filter).
+// timeJumps: the newest of the last hour, day or week, or from any
+// moment back (the "Received before" filter).
+function timeJumps() {
   const jump = (label, ms) => {
     const p = query();
     p.delete("until");
@@ -379,7 +460,7 @@ async function renderList({ main }) {
     const s = p.toString();
     return h("a", { href: "#/messages" + (s ? "?" + s : "") }, label);
   };
-  const jumps = h(
+  return h(
     "p.dm-jumps",
     h("span.muted", "Received in: "),
     jump("the last hour", 3600e3),
@@ -391,119 +472,75 @@ async function renderList({ main }) {
     jump("any time", 0),
     h("span.muted", " · to start from an older moment, set “Received before”."),
   );
+}
 
-  // More new messages than one poll brings: offer to load them rather
-  // than leave a gap.
-  const burst = h("div.dm-burst", { hidden: true, role: "status" });
-
-  // Live updates.
-  const liveBtn = h("button.secondary", { type: "button", "aria-pressed": "true" }, "Pause live updates");
-  const liveNote = h("span.muted.dm-live", { role: "status" });
+// liveSwitch pauses and resumes live updates.
+function liveSwitch() {
+  const btn = h("button.secondary", { type: "button", "aria-pressed": "true" }, "Pause live updates");
+  const note = h("span.muted.dm-live", { role: "status" });
   let live = true;
-  liveBtn.addEventListener("click", () => {
+  btn.addEventListener("click", () => {
     live = !live;
-    liveBtn.setAttribute("aria-pressed", String(live));
-    liveBtn.textContent = live ? "Pause live updates" : "Resume live updates";
-    liveNote.textContent = live ? "" : "Live updates paused.";
+    btn.setAttribute("aria-pressed", String(live));
+    btn.textContent = live ? "Pause live updates" : "Resume live updates";
+    note.textContent = live ? "" : "Live updates paused.";
   });
+  return { btn, note, on: () => live };
+}
 
+// livePoller answers poll(), one live update of the list: new messages at
+// the top (or, when more arrived than one page, the burst offer to load
+// them), and the rows still PENDING asked again.
+function livePoller({ filters, list, count, burst, note, isLive, isDisposed }) {
   let polling = false;
-  async function poll() {
-    if (disposed || !live || polling || document.hidden) return;
+  return async function poll() {
+    if (isDisposed() || !isLive() || polling || document.hidden) return;
     polling = true;
     try {
       // New messages: since the newest shown (inclusive, so skip known
       // ids); none can arrive once the "before" filter is past.
       const ended = filters.until && new Date(filters.until) <= new Date();
-      const page = ended ? { items: [] } : await api("GET", `/messages?${apiQuery({ since: newest || filters.since, limit: "100" })}`);
-      if (disposed) return;
-      const fresh = (page.items || []).filter((m) => !rows.has(m.id));
+      const page = ended ? { items: [] } : await api("GET", `/messages?${apiQuery(filters, { since: list.newest() || filters.since, limit: "100" })}`);
+      if (isDisposed()) return;
+      const fresh = (page.items || []).filter((m) => !list.rows.has(m.id));
       if (page.next_cursor) {
         // Over a page arrived since the newest shown: inserting this page
         // would leave the ones between unseen.
-        const more = await api("GET", `/messages/count?${apiQuery({ since: newest || filters.since })}`).catch(() => null);
-        if (disposed) return;
+        const more = await api("GET", `/messages/count?${apiQuery(filters, { since: list.newest() || filters.since })}`).catch(() => null);
+        if (isDisposed()) return;
         const n = more ? `${more.exact ? "" : "more than "}${Math.max(more.count - 1, 1).toLocaleString("en")}` : "over 100";
-        put(burst, h("span", `${n} new messages. `), h("button", { type: "button", onclick: () => navigate(location.hash) }, "Load them"));
+        append(clear(burst), h("span", `${n} new messages. `), h("button", { type: "button", onclick: () => navigate(location.hash) }, "Load them"));
         burst.hidden = false;
       } else if (fresh.length) {
-        const first = tbody.firstChild;
-        for (const m of fresh) {
-          const tr = rowFor(m);
-          tbody.insertBefore(tr, first);
-          track(m, tr);
-          flash(tr);
-        }
-        tableEl.hidden = false;
-        empty.hidden = true;
-        liveNote.textContent = `${fresh.length} new message${fresh.length === 1 ? "" : "s"} at ${fmtTime(new Date()).slice(11)}`;
-        if (total) total.count += fresh.length;
-        drawCount();
+        list.prepend(fresh);
+        note.textContent = `${fresh.length} new message${fresh.length === 1 ? "" : "s"} at ${fmtTime(new Date()).slice(11)}`;
+        if (count.total) count.total.count += fresh.length;
+        count.draw();
       }
-      // Rows still PENDING: ask again, a few at a time.
-      const pending = [...rows.values()].filter((r) => r.m.status === "PENDING").slice(0, 20);
-      await Promise.all(
-        pending.map(async (r) => {
-          try {
-            const d = await api("GET", `/messages/${encodeURIComponent(r.m.id)}`);
-            if (disposed || d.status === "PENDING") return;
-            const { headers, query: _q, logs, executions, ...m } = d;
-            const tr = rowFor(m);
-            r.tr.replaceWith(tr);
-            rows.set(m.id, { tr, m });
-            flash(tr);
-          } catch (e) {
-            if (e instanceof ApiError && e.status === 404) {
-              r.tr.remove();
-              rows.delete(r.m.id);
-            }
-          }
-        }),
-      );
+      await refreshPending(list, isDisposed);
     } catch (e) {
-      if (!disposed && e.status !== 401) liveNote.textContent = `Live update failed: ${e.message}`;
+      if (!isDisposed() && e.status !== 401) note.textContent = `Live update failed: ${e.message}`;
     } finally {
       polling = false;
     }
-  }
-
-  // On a phone the filters fold away unless some are applied.
-  const applied = ["status", "provider", "uri", "since", "until"].filter((k) => filters[k]).length;
-  const filterBox = h(
-    "details.dm-filter-box",
-    { open: applied || !matchMedia("(max-width: 700px)").matches ? true : null },
-    h("summary", applied ? `Filters (${applied} applied)` : "Filters"),
-    form,
-    fnHint,
-  );
-  const phone = matchMedia("(max-width: 700px)");
-  const unfold = (e) => {
-    if (!e.matches) filterBox.open = true;
   };
-  phone.addEventListener("change", unfold);
-  main.append(
-    h(
-      "div.dm-scope",
-      h("div.page-head", h("h1", "Messages"), h("div.actions", liveNote, liveBtn)),
-      filterBox,
-      jumps,
-      burst,
-      tableEl,
-      empty,
-      countNote,
-      pg.el,
-    ),
-  );
-  tableEl.hidden = true;
-  await pg.more();
-  if (!rows.size) empty.hidden = false;
+}
 
-  const timer = setInterval(poll, LIVE_MS);
-  return () => {
-    disposed = true;
-    clearInterval(timer);
-    phone.removeEventListener("change", unfold);
-  };
+// refreshPending asks again for rows still PENDING, a few at a time.
+async function refreshPending(list, isDisposed) {
+  const pending = [...list.rows.values()].filter((r) => r.m.status === "PENDING").slice(0, 20);
+  await Promise.all(
+    pending.map(async (r) => {
+      try {
+        const d = await api("GET", `/messages/${encodeURIComponent(r.m.id)}`);
+        if (isDisposed() || d.status === "PENDING") return;
+        const { headers, query: _q, logs, executions, ...m } = d;
+        list.replace(r, m);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) list.remove(r);
+      }
+    }),
+  );
 }
 
 // ---------- detail ----------
@@ -527,435 +564,22 @@ async function renderDetail({ main }, id) {
   const actionBox = h("div.dm-action-box");
   const tabsBox = h("div");
 
-  function meta() {
-    return h(
-      "section.card",
-      { "aria-label": "Message" },
-      dl([
-        ["ID", h("span.mono", m.id)],
-        ["Status", badge(m.status)],
-        ["Received", [fmtTime(m.received_at), " ", h("span.muted", `(${fmtAgo(m.received_at)})`)]],
-        ["Method", h("span.mono", m.method)],
-        ["URI", h("span.mono.dm-break", "/webhooks/v1/", visibleNodes(m.uri || ""))],
-        ["Remote address", m.remote_addr ? h("span.mono", m.remote_addr) : ""],
-        [
-          "Provider",
-          m.provider_id
-            ? [h("a", { href: `#/providers/${encodeURIComponent(m.provider_id)}` }, m.provider_name || m.provider_id), m.provider_version ? h("span.muted", ` · match script v${m.provider_version}`) : null]
-            : m.status === "PENDING" ? "" : h("span.muted", "none matched"),
-        ],
-        ["Summary", m.message ? h("span.dm-break", visibleNodes(m.message)) : m.message],
-        ["Duration", fmtMs(m.duration_ms)],
-        ["Content type", m.content_type ? h("span.mono", m.content_type) : ""],
-        ["Size", fmtBytes(m.size || 0)],
-        ["Resubmit of", m.resubmit_of ? h("a.mono", { href: `#/messages/${encodeURIComponent(m.resubmit_of)}` }, m.resubmit_of) : ""],
-      ]),
-    );
-  }
-
-  function executions() {
-    const ex = m.executions || [];
-    if (!ex.length) {
-      return h("p.muted", m.status === "PENDING" ? "Not processed yet." : m.status === "UNMATCHED" ? "No provider matched, so no function ran." : "No function ran.");
-    }
-    return h(
-      "div",
-      ex.map((x) =>
-        h(
-          "section.dm-exec",
-          { "aria-label": `Function ${x.function_name}` },
-          h(
-            "div.dm-exec-head",
-            h("h3", h("a", { href: `#/functions/${encodeURIComponent(x.function_id)}` }, x.function_name || x.function_id)),
-            badge(x.status),
-            h("span.muted", [x.version ? `v${x.version}` : "", x.started_at ? ` · started ${fmtTime(x.started_at)}` : "", ` · ${fmtMs(x.duration_ms)}`].join("")),
-          ),
-          x.error ? h("pre.dm-error", x.error) : null,
-          operate ? logLines(x.logs, "The function logged nothing.") : null,
-        ),
-      ),
-    );
-  }
-
-  async function payload() {
-    const res = await api("GET", `/messages/${enc}/payload`, undefined, { raw: true });
-    const ct = res.headers.get("Content-Type") || m.content_type || "";
-    const buf = new Uint8Array(await res.arrayBuffer());
-    const head = h(
-      "p.muted.dm-payload-head",
-      `${fmtBytes(buf.length)}${ct ? " · " + ct : ""} · `,
-      h("a", { href: `/api/v1/messages/${enc}/payload`, download: `payload-${id}` }, "Download raw"),
-    );
-    if (!buf.length) return h("div", head, h("p.muted", "Empty body."));
-    const cut = buf.length > PAYLOAD_MAX;
-    const bytes = cut ? buf.subarray(0, PAYLOAD_MAX) : buf;
-    const texty = /json|^text\/|xml|x-www-form-urlencoded|javascript|yaml|csv|graphql/i.test(ct);
-    let text;
-    try {
-      text = new TextDecoder("utf-8", { fatal: !texty && !cut }).decode(bytes);
-    } catch {
-      text = null;
-    }
-    if (text === null || (!texty && /[\x00-\x08\x0e-\x1f]/.test(text.slice(0, 4096)))) {
-      return h("div", head, h("p", `Binary payload (${fmtBytes(buf.length)}): not shown.`));
-    }
-    const note = cut ? h("p.muted", `Showing the first ${fmtBytes(PAYLOAD_MAX)} of ${fmtBytes(buf.length)}.`) : null;
-    if (/json/i.test(ct) || (!ct && /^\s*[{[]/.test(text))) {
-      if (!cut) {
-        try {
-          return h("div", head, h("pre.dm-payload", { tabindex: "0", "aria-label": "Payload, formatted JSON" }, JSON.stringify(JSON.parse(text), null, 2)));
-        } catch {
-          return h("div", head, h("p.muted", "Not valid JSON; shown as received."), h("pre.dm-payload", { tabindex: "0" }, text));
-        }
-      }
-    }
-    if (/x-www-form-urlencoded/i.test(ct) && !cut) {
-      const p = new URLSearchParams(text);
-      return h("div", head, kvTable([...p.entries()], { empty: "No fields." }), h("details", h("summary", "As received"), h("pre.dm-payload", text)));
-    }
-    return h("div", head, note, h("pre.dm-payload", { tabindex: "0", "aria-label": "Payload" }, text));
-  }
-
-  function buildTabs() {
-    const list = [{ id: "executions", label: `Executions (${(m.executions || []).length})`, render: executions }];
-    if (operate) {
-      const headers = Object.entries(m.headers || {}).sort(([a], [b]) => a.localeCompare(b));
-      const qs = Object.entries(m.query || {}).flatMap(([k, vs]) => (Array.isArray(vs) ? vs : [vs]).map((v) => [k, v]));
-      list.push(
-        { id: "log", label: `Log (${(m.logs || []).length})`, render: () => logLines(m.logs, "No message-level log lines.") },
-        { id: "headers", label: `Headers (${headers.length})`, render: () => kvTable(headers, { key: "Header", empty: "No headers." }) },
-        { id: "query", label: `Query (${qs.length})`, render: () => kvTable(qs, { key: "Parameter", empty: "No query parameters." }) },
-        { id: "payload", label: "Payload", render: payload },
-      );
-    }
-    return tabs(list, tab, (t) => {
-      tab = t;
-      const base = location.hash.split("?")[0];
-      history.replaceState(null, "", t === "executions" ? base : `${base}?tab=${t}`);
-    });
-  }
-
-  // ----- actions (operate) -----
-
-  const actionButtons = [];
-  function actionButton(label, build) {
-    const btn = h("button.secondary", { type: "button", "aria-expanded": "false" }, label);
-    btn.addEventListener("click", () => {
-      const open = btn.getAttribute("aria-expanded") === "true";
-      for (const b of actionButtons) b.setAttribute("aria-expanded", "false");
-      clear(actionBox);
-      if (open) return;
-      btn.setAttribute("aria-expanded", "true");
-      const panel = build(() => {
-        btn.setAttribute("aria-expanded", "false");
-        clear(actionBox);
-        btn.focus();
-      });
-      actionBox.append(panel);
-      const first = panel.querySelector("button, select, input, a");
-      (first || panel).focus();
-    });
-    actionButtons.push(btn);
-    return btn;
-  }
-
-  function panel(title, close, ...body) {
-    const hid = nextId("act");
-    return h(
-      "section.card.dm-action",
-      { "aria-labelledby": hid, tabindex: "-1" },
-      h("div.dm-action-head", h("h2", { id: hid }, title), h("button.link", { type: "button", onclick: close }, "Close")),
-      body,
-    );
-  }
-
-  function resubmitPanel(close) {
-    const out = h("div", { role: "status" });
-    const go = h("button", { type: "button" }, "Resubmit now");
-    go.addEventListener("click", async () => {
-      go.disabled = true;
-      put(out, h("p.muted", "Running…"));
-      let body;
-      try {
-        const res = await api("POST", `/messages/${enc}/resubmit?sync=true`, undefined, { raw: true });
-        body = await res.json();
-      } catch (e) {
-        // 404 (unmatched), 500 (failed) and 503 (still pending) answer the
-        // new message too.
-        try {
-          body = e instanceof ApiError ? JSON.parse(e.message) : null;
-        } catch {
-          body = null;
-        }
-        if (!body || !body.id) {
-          put(out, h("p.error", e.message));
-          go.disabled = false;
-          return;
-        }
-      }
-      put(out, 
-        h(
-          "p",
-          "New message ",
-          h("a.mono", { href: `#/messages/${encodeURIComponent(body.id)}` }, body.id),
-          " ",
-          badge(body.status),
-          body.provider ? ` · provider ${body.provider}` : "",
-        ),
-        (body.functions || []).length
-          ? h(
-              "ul.dm-list",
-              body.functions.map((f) => h("li", h("span", f.name), badge(f.status), f.error ? h("span.error.dm-break", f.error) : null)),
-            )
-          : null,
-        h("p.muted", "Resubmitting again makes one more new message, and runs the functions once more."),
-      );
-      go.textContent = "Resubmit again";
-      go.disabled = false;
-      toast("Resubmitted");
-    });
-    return panel(
-      "Resubmit",
-      close,
-      h("p", "Sends this request through matching and functions again, as a new message (functions run for real: their side effects happen again)."),
-      h("div.actions", go),
-      out,
-    );
-  }
-
-  function effect(e) {
-    const pairs = [
-      ["Scope", e.scope],
-      ["Method", e.method],
-      ["URL", e.url ? h("span.mono.dm-break", e.url) : ""],
-      ["Event type", e.event_type],
-      ["Key", e.key],
-      ["TTL", e.ttl_seconds ? `${e.ttl_seconds} s` : ""],
-    ];
-    return h(
-      "li.dm-effect",
-      h("div", h("strong", e.kind), e.time ? h("span.muted", ` · ${timeOfDay(e.time)}`) : null),
-      dl(pairs),
-      e.headers && Object.keys(e.headers).length ? h("details", h("summary", "Headers"), kvTable(Object.entries(e.headers), { key: "Header" })) : null,
-      e.fields ? h("details", h("summary", "Fields"), jsonPre(e.fields)) : null,
-      e.body ? h("details", h("summary", "Body"), h("pre", e.body)) : null,
-    );
-  }
-
-  function dryRunPanel(close) {
-    const out = h("div", { "aria-live": "polite" });
-    const go = h("button", { type: "button" }, "Run");
-    go.addEventListener("click", async () => {
-      go.disabled = true;
-      put(out, h("p.muted", "Running…"));
-      try {
-        const r = await api("POST", `/messages/${enc}/dry-run`, {});
-        put(out, 
-          dl([
-            ["Would end", badge(r.status)],
-            ["Summary", r.message],
-            [
-              "Provider",
-              r.provider
-                ? [h("a", { href: `#/providers/${encodeURIComponent(r.provider.id)}` }, r.provider.name), h("span.muted", ` · match script v${r.provider.version}`)]
-                : h("span.muted", "none would match: the match log below gives each provider's reason"),
-            ],
-            ["Took", fmtMs(r.duration_ms)],
-          ]),
-          h("h3", "Match log"),
-          logLines(r.logs),
-          h("h3", `Functions (${(r.functions || []).length})`),
-          (r.functions || []).length
-            ? r.functions.map((f) =>
-                h(
-                  "section.dm-exec",
-                  h(
-                    "div.dm-exec-head",
-                    h("h4", h("a", { href: `#/functions/${encodeURIComponent(f.function_id)}` }, f.function_name)),
-                    badge(f.status),
-                    h("span.muted", `v${f.version} · ${fmtMs(f.duration_ms)}`),
-                  ),
-                  f.error ? h("pre.dm-error", f.error) : null,
-                  logLines(f.logs, "Logged nothing."),
-                  f.result !== undefined && f.result !== null ? h("details", h("summary", "Result"), jsonPre(f.result)) : null,
-                ),
-              )
-            : h("p.muted", "No function would run."),
-          h("h3", `Effects (${(r.effects || []).length})`),
-          (r.effects || []).length ? h("ul.dm-effects", r.effects.map(effect)) : h("p.muted", "No HTTP requests, notifications, callbacks or dedupe keys."),
-        );
-      } catch (e) {
-        put(out, h("p.error", { role: "alert" }, e.message));
-      } finally {
-        go.disabled = false;
-      }
-    });
-    return panel(
-      "Dry run",
-      close,
-      h("p", "Runs this message through the match scripts and functions as they are saved now, and records nothing: HTTP requests, notifications, callbacks and dedupe keys are listed instead of done."),
-      h("div.actions", go),
-      out,
-    );
-  }
-
-  function signaturePanel(close) {
-    const out = h("div", { "aria-live": "polite" });
-    const name = nextId("sig");
-    const useStored = h("input", { type: "radio", name, value: "stored", checked: true });
-    const useTyped = h("input", { type: "radio", name, value: "typed" });
-    const provider = h("select", { name: "provider_id" }, h("option", { value: "" }, "Loading…"));
-    const secretName = h("select", { name: "secret_name" });
-    const secret = h("input", { name: "secret", type: "password", autocomplete: "off", spellcheck: "false" });
-    const scheme = h("select", { name: "scheme" }, h("option", { value: "" }, "Guess from the headers"), SCHEMES.map((s) => h("option", { value: s }, s)));
-    const tolerance = h("input", { name: "tolerance_seconds", type: "number", min: "0", step: "1", placeholder: "300", inputmode: "numeric" });
-    const storedBox = h("div.dm-row", field("Provider", provider), field("Secret", secretName));
-    const typedBox = h("div", { hidden: true }, field("Secret", secret, "Never stored or echoed back."));
-    const submit = h("button", { type: "submit" }, "Check");
-    let providers = [];
-
-    function fillSecrets() {
-      const p = providers.find((x) => x.id === provider.value);
-      const names = (p && p.secrets) || [];
-      put(secretName, 
-        names.length ? names.map((n) => h("option", { value: n }, n)) : h("option", { value: "" }, "(no stored secrets)"),
-      );
-    }
-    loadAll("/providers").then(
-      (list) => {
-        providers = list;
-        put(provider, providers.map((p) => h("option", { value: p.id }, p.name + (p.secrets && p.secrets.length ? "" : " (no secrets)"))));
-        const withSecret = providers.find((p) => p.id === m.provider_id) || providers.find((p) => (p.secrets || []).length) || providers[0];
-        if (withSecret) provider.value = withSecret.id;
-        fillSecrets();
-        if (!providers.some((p) => (p.secrets || []).length)) {
-          useTyped.checked = true;
-          switchMode();
-        }
-      },
-      (e) => put(provider, h("option", { value: "" }, `Could not load providers: ${e.message}`)),
-    );
-    provider.addEventListener("change", fillSecrets);
-    function switchMode() {
-      storedBox.hidden = !useStored.checked;
-      typedBox.hidden = useStored.checked;
-    }
-    useStored.addEventListener("change", switchMode);
-    useTyped.addEventListener("change", switchMode);
-
-    const form = h(
-      "form.dm-sig",
-      { novalidate: true },
-      h(
-        "fieldset.dm-fieldset",
-        h("legend", "Secret"),
-        h("label.dm-radio", useStored, " A provider's stored secret"),
-        h("label.dm-radio", useTyped, " One I type"),
-      ),
-      storedBox,
-      typedBox,
-      h("div.dm-row", field("Scheme", scheme), field("Timestamp tolerance (s)", tolerance, "Default 300")),
-      h("div.actions", submit),
-    );
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const body = {};
-      if (useStored.checked) {
-        body.provider_id = provider.value;
-        body.secret_name = secretName.value;
-      } else body.secret = secret.value;
-      if (scheme.value) body.scheme = scheme.value;
-      if (tolerance.value !== "") body.tolerance_seconds = Number(tolerance.value);
-      submit.disabled = true;
-      try {
-        const r = await api("POST", `/messages/${enc}/signature-check`, body);
-        for (const old of form.querySelectorAll(".field-error")) old.remove();
-        put(out, signatureResult(r));
-      } catch (err) {
-        clear(out);
-        showFormError(form, err);
-      } finally {
-        submit.disabled = false;
-      }
-    });
-    return panel(
-      "Signature check",
-      close,
-      h("p", "Recomputes the HMAC over the stored raw body in every common variant and shows which one matches the signature received."),
-      form,
-      out,
-    );
-  }
-
-  function signatureResult(r) {
-    const c = r.match;
-    return h(
-      "div.dm-sig-result",
-      h(
-        "p.dm-verdict",
-        r.verified ? h("span.badge.st-success", "Verified") : h("span.badge.st-failed", "Not verified"),
-        " ",
-        r.reason,
-      ),
-      dl([
-        ["Scheme", [r.scheme, r.guessed ? h("span.muted", " (guessed from the headers)") : null]],
-        ["Expected", r.expected],
-        ["Received", (r.received || []).length ? h("div", r.received.map((x) => h("div.mono.dm-break", `${x.header}: ${x.value}`))) : h("span.muted", "no signature header")],
-      ]),
-      (r.hints || []).length ? h("div.dm-hints", h("h3", "Hints"), h("ul", r.hints.map((t) => h("li", t)))) : null,
-      h("h3", "Matching variant"),
-      c
-        ? dl([
-            ["Algorithm", `HMAC-${String(c.algorithm).toUpperCase()}`],
-            ["Encoding", c.encoding],
-            ["Signed", h("span.mono", c.signed)],
-            ["Key", c.key],
-            ["Value", h("span.mono.dm-break", c.value)],
-            ["Header", c.matched_header ? h("span.mono", c.matched_header) : ""],
-          ])
-        : h("p.muted", "No variant matches a received signature: the secret is probably wrong, or the body was changed on the way."),
-      (r.candidates || []).length
-        ? h(
-            "details",
-            h("summary", `All ${r.candidates.length} variants`),
-            h(
-              "div.table-wrap",
-              h(
-                "table",
-                h("thead", h("tr", ["Algorithm", "Encoding", "Signed", "Key", "Value", "Matches"].map((t) => h("th", { scope: "col" }, t)))),
-                h(
-                  "tbody",
-                  r.candidates.map((x) =>
-                    h(
-                      "tr",
-                      { class: x.matches ? "dm-match" : null },
-                      h("td", { "data-label": "Algorithm" }, x.algorithm),
-                      h("td", { "data-label": "Encoding" }, x.encoding),
-                      h("td.mono", { "data-label": "Signed" }, x.signed),
-                      h("td", { "data-label": "Key" }, x.key),
-                      h("td.mono.dm-break", { "data-label": "Value" }, x.value),
-                      h("td", { "data-label": "Matches" }, x.matches ? `yes${x.matched_header ? " (" + x.matched_header + ")" : ""}` : "no"),
-                    ),
-                  ),
-                ),
-              ),
-            ),
-          )
-        : null,
-    );
-  }
-
   const actions = operate
-    ? [
-        actionButton("Resubmit", resubmitPanel),
-        actionButton("Dry run", dryRunPanel),
-        actionButton("Signature check", signaturePanel),
-      ]
+    ? actionButtons(actionBox, [
+        ["Resubmit", (close) => resubmitPanel(enc, close)],
+        ["Dry run", (close) => dryRunPanel(enc, close)],
+        ["Signature check", (close) => signaturePanel(m, enc, close)],
+      ])
     : [];
 
   function paint() {
-    put(metaBox, meta());
-    put(tabsBox, buildTabs());
+    append(clear(metaBox), messageMeta(m));
+    const onSelect = (t) => {
+      tab = t;
+      const base = location.hash.split("?")[0];
+      history.replaceState(null, "", t === "executions" ? base : `${base}?tab=${t}`);
+    };
+    append(clear(tabsBox), messageTabs(m, { operate, enc, id, selected: tab, onSelect }));
   }
 
   main.append(
@@ -994,4 +618,449 @@ async function renderDetail({ main }, id) {
     disposed = true;
     clearTimeout(timer);
   };
+}
+
+// messageMeta is the message's card: ids, times, where it went, its size.
+function messageMeta(m) {
+  return h(
+    "section.card",
+    { "aria-label": "Message" },
+    dl([
+      ["ID", h("span.mono", m.id)],
+      ["Status", badge(m.status)],
+      ["Received", [fmtTime(m.received_at), " ", h("span.muted", `(${fmtAgo(m.received_at)})`)]],
+      ["Method", h("span.mono", m.method)],
+      ["URI", h("span.mono.dm-break", "/webhooks/v1/", visibleNodes(m.uri || ""))],
+      ["Remote address", m.remote_addr ? h("span.mono", m.remote_addr) : ""],
+      [
+        "Provider",
+        m.provider_id
+          ? [h("a", { href: `#/providers/${encodeURIComponent(m.provider_id)}` }, m.provider_name || m.provider_id), m.provider_version ? h("span.muted", ` · match script v${m.provider_version}`) : null]
+          : m.status === "PENDING" ? "" : h("span.muted", "none matched"),
+      ],
+      ["Summary", m.message ? h("span.dm-break", visibleNodes(m.message)) : m.message],
+      ["Duration", fmtMs(m.duration_ms)],
+      ["Content type", m.content_type ? h("span.mono", m.content_type) : ""],
+      ["Size", fmtBytes(m.size || 0)],
+      ["Resubmit of", m.resubmit_of ? h("a.mono", { href: `#/messages/${encodeURIComponent(m.resubmit_of)}` }, m.resubmit_of) : ""],
+    ]),
+  );
+}
+
+// executionsList is what each function did with the message; logs for
+// operators.
+function executionsList(m, operate) {
+  const ex = m.executions || [];
+  if (!ex.length) {
+    return h("p.muted", m.status === "PENDING" ? "Not processed yet." : m.status === "UNMATCHED" ? "No provider matched, so no function ran." : "No function ran.");
+  }
+  return h(
+    "div",
+    ex.map((x) =>
+      h(
+        "section.dm-exec",
+        { "aria-label": `Function ${x.function_name}` },
+        h(
+          "div.dm-exec-head",
+          h("h3", h("a", { href: `#/functions/${encodeURIComponent(x.function_id)}` }, x.function_name || x.function_id)),
+          badge(x.status),
+          h("span.muted", [x.version ? `v${x.version}` : "", x.started_at ? ` · started ${fmtTime(x.started_at)}` : "", ` · ${fmtMs(x.duration_ms)}`].join("")),
+        ),
+        x.error ? h("pre.dm-error", x.error) : null,
+        operate ? logLines(x.logs, "The function logged nothing.") : null,
+      ),
+    ),
+  );
+}
+
+// payloadView shows the body as received: formatted JSON, form fields, or
+// text (cut at PAYLOAD_MAX); binary bodies are only offered for download.
+async function payloadView(m, enc, id) {
+  const res = await api("GET", `/messages/${enc}/payload`, undefined, { raw: true });
+  const ct = res.headers.get("Content-Type") || m.content_type || "";
+  const buf = new Uint8Array(await res.arrayBuffer());
+  const head = h(
+    "p.muted.dm-payload-head",
+    `${fmtBytes(buf.length)}${ct ? " · " + ct : ""} · `,
+    h("a", { href: `/api/v1/messages/${enc}/payload`, download: `payload-${id}` }, "Download raw"),
+  );
+  if (!buf.length) return h("div", head, h("p.muted", "Empty body."));
+  const cut = buf.length > PAYLOAD_MAX;
+  const bytes = cut ? buf.subarray(0, PAYLOAD_MAX) : buf;
+  const texty = /json|^text\/|xml|x-www-form-urlencoded|javascript|yaml|csv|graphql/i.test(ct);
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: !texty && !cut }).decode(bytes);
+  } catch {
+    text = null;
+  }
+  if (text === null || (!texty && /[\x00-\x08\x0e-\x1f]/.test(text.slice(0, 4096)))) {
+    return h("div", head, h("p", `Binary payload (${fmtBytes(buf.length)}): not shown.`));
+  }
+  const note = cut ? h("p.muted", `Showing the first ${fmtBytes(PAYLOAD_MAX)} of ${fmtBytes(buf.length)}.`) : null;
+  if (/json/i.test(ct) || (!ct && /^\s*[{[]/.test(text))) {
+    if (!cut) {
+      try {
+        return h("div", head, h("pre.dm-payload", { tabindex: "0", "aria-label": "Payload, formatted JSON" }, JSON.stringify(JSON.parse(text), null, 2)));
+      } catch {
+        return h("div", head, h("p.muted", "Not valid JSON; shown as received."), h("pre.dm-payload", { tabindex: "0" }, text));
+      }
+    }
+  }
+  if (/x-www-form-urlencoded/i.test(ct) && !cut) {
+    const p = new URLSearchParams(text);
+    return h("div", head, kvTable([...p.entries()], { empty: "No fields." }), h("details", h("summary", "As received"), h("pre.dm-payload", text)));
+  }
+  return h("div", head, note, h("pre.dm-payload", { tabindex: "0", "aria-label": "Payload" }, text));
+}
+
+// messageTabs: the executions, and for operators the log, headers, query
+// and payload.
+function messageTabs(m, { operate, enc, id, selected, onSelect }) {
+  const list = [{ id: "executions", label: `Executions (${(m.executions || []).length})`, render: () => executionsList(m, operate) }];
+  if (operate) {
+    const headers = Object.entries(m.headers || {}).sort(([a], [b]) => a.localeCompare(b));
+    const qs = Object.entries(m.query || {}).flatMap(([k, vs]) => (Array.isArray(vs) ? vs : [vs]).map((v) => [k, v]));
+    list.push(
+      { id: "log", label: `Log (${(m.logs || []).length})`, render: () => logLines(m.logs, "No message-level log lines.") },
+      { id: "headers", label: `Headers (${headers.length})`, render: () => kvTable(headers, { key: "Header", empty: "No headers." }) },
+      { id: "query", label: `Query (${qs.length})`, render: () => kvTable(qs, { key: "Parameter", empty: "No query parameters." }) },
+      { id: "payload", label: "Payload", render: () => payloadView(m, enc, id) },
+    );
+  }
+  return tabs(list, selected, onSelect);
+}
+
+// ---------- actions (operate) ----------
+
+// actionButtons are the buttons that open an action's panel in box, one
+// panel at a time: [label, build(close)] pairs.
+function actionButtons(box, list) {
+  const buttons = [];
+  for (const [label, build] of list) {
+    const btn = h("button.secondary", { type: "button", "aria-expanded": "false" }, label);
+    btn.addEventListener("click", () => {
+      const open = btn.getAttribute("aria-expanded") === "true";
+      for (const b of buttons) b.setAttribute("aria-expanded", "false");
+      clear(box);
+      if (open) return;
+      btn.setAttribute("aria-expanded", "true");
+      const panel = build(() => {
+        btn.setAttribute("aria-expanded", "false");
+        clear(box);
+        btn.focus();
+      });
+      box.append(panel);
+      const first = panel.querySelector("button, select, input, a");
+      (first || panel).focus();
+    });
+    buttons.push(btn);
+  }
+  return buttons;
+}
+
+// actionPanel is an action's card, with its title and Close.
+function actionPanel(title, close, ...body) {
+  const hid = nextId("act");
+  return h(
+    "section.card.dm-action",
+    { "aria-labelledby": hid, tabindex: "-1" },
+    h("div.dm-action-head", h("h2", { id: hid }, title), h("button.link", { type: "button", onclick: close }, "Close")),
+    body,
+  );
+}
+
+// resubmitPanel sends the message through again, as a new one.
+function resubmitPanel(enc, close) {
+  const out = h("div", { role: "status" });
+  const go = h("button", { type: "button" }, "Resubmit now");
+  go.addEventListener("click", async () => {
+    go.disabled = true;
+    append(clear(out), h("p.muted", "Running…"));
+    let body;
+    try {
+      const res = await api("POST", `/messages/${enc}/resubmit?sync=true`, undefined, { raw: true });
+      body = await res.json();
+    } catch (e) {
+      // 404 (unmatched), 500 (failed) and 503 (still pending) answer the
+      // new message too.
+      try {
+        body = e instanceof ApiError ? JSON.parse(e.message) : null;
+      } catch {
+        body = null;
+      }
+      if (!body || !body.id) {
+        append(clear(out), h("p.error", e.message));
+        go.disabled = false;
+        return;
+      }
+    }
+    append(clear(out),
+      h(
+        "p",
+        "New message ",
+        h("a.mono", { href: `#/messages/${encodeURIComponent(body.id)}` }, body.id),
+        " ",
+        badge(body.status),
+        body.provider ? ` · provider ${body.provider}` : "",
+      ),
+      (body.functions || []).length
+        ? h(
+            "ul.dm-list",
+            body.functions.map((f) => h("li", h("span", f.name), badge(f.status), f.error ? h("span.error.dm-break", f.error) : null)),
+          )
+        : null,
+      h("p.muted", "Resubmitting again makes one more new message, and runs the functions once more."),
+    );
+    go.textContent = "Resubmit again";
+    go.disabled = false;
+    toast("Resubmitted");
+  });
+  return actionPanel(
+    "Resubmit",
+    close,
+    h("p", "Sends this request through matching and functions again, as a new message (functions run for real: their side effects happen again)."),
+    h("div.actions", go),
+    out,
+  );
+}
+
+// effect is one thing a dry run recorded instead of doing it.
+function effect(e) {
+  const pairs = [
+    ["Scope", e.scope],
+    ["Method", e.method],
+    ["URL", e.url ? h("span.mono.dm-break", e.url) : ""],
+    ["Event type", e.event_type],
+    ["Key", e.key],
+    ["TTL", e.ttl_seconds ? `${e.ttl_seconds} s` : ""],
+  ];
+  return h(
+    "li.dm-effect",
+    h("div", h("strong", e.kind), e.time ? h("span.muted", ` · ${timeOfDay(e.time)}`) : null),
+    dl(pairs),
+    e.headers && Object.keys(e.headers).length ? h("details", h("summary", "Headers"), kvTable(Object.entries(e.headers), { key: "Header" })) : null,
+    e.fields ? h("details", h("summary", "Fields"), jsonPre(e.fields)) : null,
+    e.body ? h("details", h("summary", "Body"), h("pre", e.body)) : null,
+  );
+}
+
+// dryRunPanel runs the message through the saved scripts, recording
+// nothing.
+function dryRunPanel(enc, close) {
+  const out = h("div", { "aria-live": "polite" });
+  const go = h("button", { type: "button" }, "Run");
+  go.addEventListener("click", async () => {
+    go.disabled = true;
+    append(clear(out), h("p.muted", "Running…"));
+    try {
+      const r = await api("POST", `/messages/${enc}/dry-run`, {});
+      append(clear(out),
+        dl([
+          ["Would end", badge(r.status)],
+          ["Summary", r.message],
+          [
+            "Provider",
+            r.provider
+              ? [h("a", { href: `#/providers/${encodeURIComponent(r.provider.id)}` }, r.provider.name), h("span.muted", ` · match script v${r.provider.version}`)]
+              : h("span.muted", "none would match: the match log below gives each provider's reason"),
+          ],
+          ["Took", fmtMs(r.duration_ms)],
+        ]),
+        h("h3", "Match log"),
+        logLines(r.logs),
+        h("h3", `Functions (${(r.functions || []).length})`),
+        (r.functions || []).length
+          ? r.functions.map((f) =>
+              h(
+                "section.dm-exec",
+                h(
+                  "div.dm-exec-head",
+                  h("h4", h("a", { href: `#/functions/${encodeURIComponent(f.function_id)}` }, f.function_name)),
+                  badge(f.status),
+                  h("span.muted", `v${f.version} · ${fmtMs(f.duration_ms)}`),
+                ),
+                f.error ? h("pre.dm-error", f.error) : null,
+                logLines(f.logs, "Logged nothing."),
+                f.result !== undefined && f.result !== null ? h("details", h("summary", "Result"), jsonPre(f.result)) : null,
+              ),
+            )
+          : h("p.muted", "No function would run."),
+        h("h3", `Effects (${(r.effects || []).length})`),
+        (r.effects || []).length ? h("ul.dm-effects", r.effects.map(effect)) : h("p.muted", "No HTTP requests, notifications, callbacks or dedupe keys."),
+      );
+    } catch (e) {
+      append(clear(out), h("p.error", { role: "alert" }, e.message));
+    } finally {
+      go.disabled = false;
+    }
+  });
+  return actionPanel(
+    "Dry run",
+    close,
+    h("p", "Runs this message through the match scripts and functions as they are saved now, and records nothing: HTTP requests, notifications, callbacks and dedupe keys are listed instead of done."),
+    h("div.actions", go),
+    out,
+  );
+}
+
+// signatureForm: which secret (a provider's stored one, or one typed), the
+// scheme and the tolerance; body() is the check's request.
+function signatureForm(m) {
+  const name = nextId("sig");
+  const useStored = h("input", { type: "radio", name, value: "stored", checked: true });
+  const useTyped = h("input", { type: "radio", name, value: "typed" });
+  const provider = h("select", { name: "provider_id" }, h("option", { value: "" }, "Loading…"));
+  const secretName = h("select", { name: "secret_name" });
+  const secret = h("input", { name: "secret", type: "password", autocomplete: "off", spellcheck: "false" });
+  const scheme = h("select", { name: "scheme" }, h("option", { value: "" }, "Guess from the headers"), SCHEMES.map((s) => h("option", { value: s }, s)));
+  const tolerance = h("input", { name: "tolerance_seconds", type: "number", min: "0", step: "1", placeholder: "300", inputmode: "numeric" });
+  const storedBox = h("div.dm-row", field("Provider", provider), field("Secret", secretName));
+  const typedBox = h("div", { hidden: true }, field("Secret", secret, "Never stored or echoed back."));
+  const submit = h("button", { type: "submit" }, "Check");
+  let providers = [];
+
+  function fillSecrets() {
+    const p = providers.find((x) => x.id === provider.value);
+    const names = (p && p.secrets) || [];
+    append(clear(secretName),
+      names.length ? names.map((n) => h("option", { value: n }, n)) : h("option", { value: "" }, "(no stored secrets)"),
+    );
+  }
+  listAll("/providers").then(
+    (list) => {
+      providers = list;
+      append(clear(provider), providers.map((p) => h("option", { value: p.id }, p.name + (p.secrets && p.secrets.length ? "" : " (no secrets)"))));
+      const withSecret = providers.find((p) => p.id === m.provider_id) || providers.find((p) => (p.secrets || []).length) || providers[0];
+      if (withSecret) provider.value = withSecret.id;
+      fillSecrets();
+      if (!providers.some((p) => (p.secrets || []).length)) {
+        useTyped.checked = true;
+        switchMode();
+      }
+    },
+    (e) => append(clear(provider), h("option", { value: "" }, `Could not load providers: ${e.message}`)),
+  );
+  provider.addEventListener("change", fillSecrets);
+  function switchMode() {
+    storedBox.hidden = !useStored.checked;
+    typedBox.hidden = useStored.checked;
+  }
+  useStored.addEventListener("change", switchMode);
+  useTyped.addEventListener("change", switchMode);
+
+  const form = h(
+    "form.dm-sig",
+    { novalidate: true },
+    h(
+      "fieldset.dm-fieldset",
+      h("legend", "Secret"),
+      h("label.dm-radio", useStored, " A provider's stored secret"),
+      h("label.dm-radio", useTyped, " One I type"),
+    ),
+    storedBox,
+    typedBox,
+    h("div.dm-row", field("Scheme", scheme), field("Timestamp tolerance (s)", tolerance, "Default 300")),
+    h("div.actions", submit),
+  );
+  function body() {
+    const body = {};
+    if (useStored.checked) {
+      body.provider_id = provider.value;
+      body.secret_name = secretName.value;
+    } else body.secret = secret.value;
+    if (scheme.value) body.scheme = scheme.value;
+    if (tolerance.value !== "") body.tolerance_seconds = Number(tolerance.value);
+    return body;
+  }
+  return { form, submit, body };
+}
+
+// signaturePanel recomputes the message's signature with a secret and
+// shows which variant matches.
+function signaturePanel(m, enc, close) {
+  const out = h("div", { "aria-live": "polite" });
+  const { form, submit, body } = signatureForm(m);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const req = body();
+    submit.disabled = true;
+    try {
+      const r = await api("POST", `/messages/${enc}/signature-check`, req);
+      for (const old of form.querySelectorAll(".field-error")) old.remove();
+      append(clear(out), signatureResult(r));
+    } catch (err) {
+      clear(out);
+      showFormError(form, err);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return actionPanel(
+    "Signature check",
+    close,
+    h("p", "Recomputes the HMAC over the stored raw body in every common variant and shows which one matches the signature received."),
+    form,
+    out,
+  );
+}
+
+// signatureResult: the verdict, what was expected and received, hints,
+// the matching variant and every variant tried.
+function signatureResult(r) {
+  const c = r.match;
+  return h(
+    "div.dm-sig-result",
+    h(
+      "p.dm-verdict",
+      r.verified ? h("span.badge.st-success", "Verified") : h("span.badge.st-failed", "Not verified"),
+      " ",
+      r.reason,
+    ),
+    dl([
+      ["Scheme", [r.scheme, r.guessed ? h("span.muted", " (guessed from the headers)") : null]],
+      ["Expected", r.expected],
+      ["Received", (r.received || []).length ? h("div", r.received.map((x) => h("div.mono.dm-break", `${x.header}: ${x.value}`))) : h("span.muted", "no signature header")],
+    ]),
+    (r.hints || []).length ? h("div.dm-hints", h("h3", "Hints"), h("ul", r.hints.map((t) => h("li", t)))) : null,
+    h("h3", "Matching variant"),
+    c
+      ? dl([
+          ["Algorithm", `HMAC-${String(c.algorithm).toUpperCase()}`],
+          ["Encoding", c.encoding],
+          ["Signed", h("span.mono", c.signed)],
+          ["Key", c.key],
+          ["Value", h("span.mono.dm-break", c.value)],
+          ["Header", c.matched_header ? h("span.mono", c.matched_header) : ""],
+        ])
+      : h("p.muted", "No variant matches a received signature: the secret is probably wrong, or the body was changed on the way."),
+    (r.candidates || []).length
+      ? h(
+          "details",
+          h("summary", `All ${r.candidates.length} variants`),
+          h(
+            "div.table-wrap",
+            h(
+              "table",
+              h("thead", h("tr", ["Algorithm", "Encoding", "Signed", "Key", "Value", "Matches"].map((t) => h("th", { scope: "col" }, t)))),
+              h(
+                "tbody",
+                r.candidates.map((x) =>
+                  h(
+                    "tr",
+                    { class: x.matches ? "dm-match" : null },
+                    h("td", { "data-label": "Algorithm" }, x.algorithm),
+                    h("td", { "data-label": "Encoding" }, x.encoding),
+                    h("td.mono", { "data-label": "Signed" }, x.signed),
+                    h("td", { "data-label": "Key" }, x.key),
+                    h("td.mono.dm-break", { "data-label": "Value" }, x.value),
+                    h("td", { "data-label": "Matches" }, x.matches ? `yes${x.matched_header ? " (" + x.matched_header + ")" : ""}` : "no"),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        )
+      : null,
+  );
 }

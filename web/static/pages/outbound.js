@@ -4,7 +4,7 @@
 // Routes: #/outbound, #/outbound/endpoints/new, #/outbound/endpoints/:id,
 // #/outbound/deliveries, #/deliveries/:id.
 import {
-  h, clear, api, can, toast, showFormError, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo,
+  h, append, clear, api, can, toast, showFormError, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo, listAll,
 } from "../app.js";
 
 export async function render(ctx) {
@@ -17,11 +17,6 @@ export async function render(ctx) {
 }
 
 // ---------- helpers ----------
-
-// el.append, skipping null/false and flattening arrays (as h() does).
-function put(el, ...children) {
-  el.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
-}
 
 function subnav(current) {
   const links = [
@@ -90,17 +85,6 @@ function toRFC3339(v) {
   return isNaN(d) ? "" : d.toISOString();
 }
 
-async function allEndpoints() {
-  const out = [];
-  let cursor = "";
-  do {
-    const page = await api("GET", "/endpoints?limit=500" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
-    out.push(...(page.items || []));
-    cursor = page.next_cursor || "";
-  } while (cursor);
-  return out;
-}
-
 // Messages whose first words do not name the form field they are about.
 const ERROR_ALIASES = [
   ["event type", "event_types"],
@@ -136,7 +120,7 @@ export function formError(form, err) {
 // ---------- #/outbound ----------
 
 async function renderIndex({ main }) {
-  const [state, endpoints] = await Promise.all([api("GET", "/outbound"), allEndpoints()]);
+  const [state, endpoints] = await Promise.all([api("GET", "/outbound"), listAll("/endpoints")]);
   main.append(
     pageHeader(
       "Outbound",
@@ -301,15 +285,89 @@ function newSecret() {
 function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
   const creating = !ep;
   ep = ep || {};
-  const I = (name, value, attrs = {}) => h("input", { name, value: value ?? "", autocomplete: "off", ...attrs });
+  const basics = basicsSection(ep);
+  const request = requestSection(ep, { creating, readOnly });
+  const body = bodySection(ep, { creating, presets, headers: request.headers });
+  const delivery = deliverySection(ep);
+  const signing = signingSection(ep, { creating, readOnly });
+  const validate = h("input", { type: "checkbox", name: "validate_on_create" });
 
-  const name = I("name", ep.name, { required: true, maxlength: 200 });
-  const description = I("description", ep.description);
-  const url = I("url", ep.url, { required: true, inputmode: "url", spellcheck: "false", placeholder: "https://hooks.example.com/…" });
+  const submit = h("button", { type: "submit" }, creating ? "Create endpoint" : "Save changes");
+  const content = h(
+    "fieldset.ob-plain",
+    { disabled: readOnly },
+    basics.el,
+    request.el,
+    body.el,
+    delivery.el,
+    signing.el,
+    creating
+      ? h(
+          "label.ob-check.ob-validate",
+          validate,
+          h("span", h("strong", "Validate before saving: "), "send a VALIDATE request and save only if the endpoint answers 200."),
+        )
+      : null,
+  );
+
+  const form = h("form.card.ob-form", { novalidate: true }, content, readOnly ? null : h("div.actions.ob-submit", submit));
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (readOnly) return;
+    let payload;
+    try {
+      payload = endpointBody({ basics, request, body, delivery, signing, validate }, creating);
+    } catch (err) {
+      formError(form, err);
+      return;
+    }
+    submit.disabled = true;
+    const label = submit.textContent;
+    if (payload.validate_on_create) submit.textContent = "Validating…";
+    try {
+      const saved = creating ? await api("POST", "/endpoints", payload) : await api("PUT", `/endpoints/${encodeURIComponent(ep.id)}`, payload);
+      for (const old of form.querySelectorAll(".field-error")) old.remove();
+      onSaved(saved);
+      // Saved, but it will not work as it is (a URL the egress guard refuses).
+      if (saved.warnings && saved.warnings.length) toast(`Saved, but: ${saved.warnings.join(" ")}`, "warn");
+    } catch (err) {
+      formError(form, err);
+    } finally {
+      submit.disabled = false;
+      submit.textContent = label;
+    }
+  });
+  return form;
+}
+
+function textInput(name, value, attrs = {}) {
+  return h("input", { name, value: value ?? "", autocomplete: "off", ...attrs });
+}
+
+// formSection is one titled part of the endpoint form.
+function formSection(title, ...body) {
+  return h("fieldset.ob-section", h("legend", title), body);
+}
+
+function basicsSection(ep) {
+  const name = textInput("name", ep.name, { required: true, maxlength: 200 });
+  const description = textInput("description", ep.description);
+  const url = textInput("url", ep.url, { required: true, inputmode: "url", spellcheck: "false", placeholder: "https://hooks.example.com/…" });
   const method = select("method", ["POST", "PUT", "PATCH", "GET", "DELETE"], ep.method || "POST");
   const eventTypes = h("textarea.ob-short", { name: "event_types", rows: 3, spellcheck: "false", required: true, placeholder: "alarm.*\nmessage.failed" });
   eventTypes.value = (ep.event_types || []).join("\n");
+  const el = formSection(
+    "Basics",
+    h("div.ob-row", field("Name", name), field("Description", description)),
+    h("div.ob-row.ob-url", field("URL", url, "http:// or https://; may hold placeholders such as {{timestamp}} and {{sign}}."), field("Method", method, "GET sends no body.")),
+    field("Event types", eventTypes, "One per line or comma separated; * matches anything: alarm.*, *.failed, *"),
+  );
+  return { el, name, description, url, method, eventTypes };
+}
 
+// requestSection: headers, cookies, authentication and the timeout.
+function requestSection(ep, { creating, readOnly }) {
   const headers = keyValueRows("headers", "Headers", ep.headers, {
     keyLabel: "Header name",
     valueLabel: "Header value",
@@ -325,12 +383,11 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
     disabled: readOnly,
   });
 
-  // auth
   const auth = ep.auth || { type: "none" };
   const authType = select("auth", [["none", "None"], ["basic", "Basic (username and password)"], ["bearer", "Bearer token"]], auth.type || "none");
-  const username = I("auth.username", auth.username);
-  const password = I("auth.password", "", { type: "password", autocomplete: "new-password" });
-  const token = I("auth.token", "", { type: "password", autocomplete: "new-password" });
+  const username = textInput("auth.username", auth.username);
+  const password = textInput("auth.password", "", { type: "password", autocomplete: "new-password" });
+  const token = textInput("auth.token", "", { type: "password", autocomplete: "new-password" });
   const keepNote = (set, what) => (set ? `A ${what} is stored: leave empty to keep it, or type a new one.` : null);
   const basicFields = h(
     "div.ob-row",
@@ -348,19 +405,34 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
   authType.addEventListener("change", showAuth);
   showAuth();
 
-  // body
+  const timeout = numberInput("timeout_ms", ep.timeout_ms, { min: 500, max: 120000, step: 100, placeholder: "5000" });
+  const el = formSection(
+    "Request",
+    headers.el,
+    cookies.el,
+    h("div.ob-row", field("Authentication", authType), h("div")),
+    basicFields,
+    bearerFields,
+    h("div.ob-row", field("Timeout (ms)", timeout, "500 to 120000; default 5000.")),
+  );
+  return { el, headers, cookies, authType, username, password, token, timeout };
+}
+
+// bodySection: the body template (a preset fills it in, with its headers),
+// the default body's fields, and what counts as success.
+function bodySection(ep, { creating, presets, headers }) {
   const preset = creating && presets.length
     ? select("preset", [["", "None: the default body"], ...presets.map((p) => [p.name, p.title || p.name])], "")
     : null;
   const presetHint = h("span.hint");
   const bodyTemplate = h("textarea", { name: "body_template", rows: 8, spellcheck: "false", placeholder: '{"text": "{{title}}\\n{{message}}"}' });
   bodyTemplate.value = ep.body_template || "";
-  const msgKey = I("msg_key", ep.msg_key, { placeholder: "Msg" });
+  const msgKey = textInput("msg_key", ep.msg_key, { placeholder: "Msg" });
   const extraBody = h("textarea.ob-short", { name: "extra_body", rows: 3, spellcheck: "false", placeholder: '{"team": "ops"}' });
   extraBody.value = ep.extra_body && Object.keys(ep.extra_body).length ? JSON.stringify(ep.extra_body, null, 2) : "";
   const verify = ep.verify || {};
   const verifyType = select("verify.type", [["", "Any 2xx"], ["status", "Status is"], ["contains", "2xx and body contains"]], verify.type || "");
-  const verifyValue = I("verify.value", verify.value, { placeholder: "200, or \"errcode\":0" });
+  const verifyValue = textInput("verify.value", verify.value, { placeholder: "200, or \"errcode\":0" });
 
   if (preset) {
     preset.addEventListener("change", () => {
@@ -373,10 +445,21 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
       for (const [k, v] of Object.entries(p.headers || {})) headers.set(k, v);
     });
   }
+  const el = formSection(
+    "Body",
+    preset ? field("Start from a preset", preset, presetHint) : null,
+    field("Body template", bodyTemplate, "JSON with placeholders: {{type}} {{title}} {{subTitle}} {{message}} {{time}} {{timestamp}} {{sign}} {{id}} {{data}} {{data.x.y}}. Empty: the default body (the event, extra fields and the text under the message key)."),
+    h("div.ob-row", field("Message key", msgKey, "Where the default body puts the text; default Msg."), h("div")),
+    field("Extra body fields", extraBody, "A JSON object added to the default body."),
+    h("div.ob-row", field("Success when", verifyType), field("Expected value", verifyValue, "For \"status\" an HTTP status; for \"contains\" text the body must hold.")),
+  );
+  return { el, preset, bodyTemplate, msgKey, extraBody, verifyType, verifyValue };
+}
 
-  // delivery
+// deliverySection: retries, concurrency, rate, language and when to
+// disable the endpoint.
+function deliverySection(ep) {
   const retry = ep.retry || {};
-  const timeout = numberInput("timeout_ms", ep.timeout_ms, { min: 500, max: 120000, step: 100, placeholder: "5000" });
   const maxAttempts = numberInput("retry.max_attempts", retry.max_attempts, { min: 1, placeholder: "8" });
   const intervalMS = numberInput("retry.interval_ms", retry.interval_ms || "", { min: 0, placeholder: "default schedule" });
   const backoff = select("retry.backoff", [["exponential", "Exponential"], ["fixed", "Fixed"]], retry.backoff || "exponential");
@@ -386,10 +469,34 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
   const failingFor = numberInput("auto_disable.failing_for_hours", ad.failing_for_hours, { min: 0, placeholder: "120" });
   const consecutive = numberInput("auto_disable.consecutive_failures", ad.consecutive_failures, { min: 0, placeholder: "0" });
   const language = select("language", [["en", "English"], ["zh", "中文 (Chinese)"]], ep.language || "en");
+  const el = formSection(
+    "Delivery",
+    h(
+      "div.ob-row3",
+      field("Max attempts", maxAttempts, "First attempt included; default 8."),
+      field("Retry interval (ms)", intervalMS, "Empty with exponential: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h…"),
+      field("Backoff", backoff),
+    ),
+    h(
+      "div.ob-row3",
+      field("Concurrency", concurrency, "Requests in flight at most (1–256); default 8."),
+      field("Rate limit (per second)", rateLimit, "0: no limit."),
+      field("Language", language, "Of Switchyard's own titles."),
+    ),
+    h(
+      "div.ob-row",
+      field("Disable after failing for (hours)", failingFor, "Default 120 (5 days)."),
+      field("…or after failed deliveries in a row", consecutive, "0: never by count."),
+    ),
+  );
+  return { el, maxAttempts, intervalMS, backoff, concurrency, rateLimit, failingFor, consecutive, language };
+}
 
-  // signing
+// signingSection: the signing secret, write-only, its state, and a
+// generator of Standard Webhooks secrets.
+function signingSection(ep, { creating, readOnly }) {
   const signing = ep.signing || {};
-  const secret = I("signing_secret", "", { type: "password", autocomplete: "new-password", spellcheck: "false" });
+  const secret = textInput("signing_secret", "", { type: "password", autocomplete: "new-password", spellcheck: "false" });
   const removeSecret = h("input", { type: "checkbox", name: "remove_signing_secret" });
   const showSecret = h("input", { type: "checkbox" });
   showSecret.addEventListener("change", () => (secret.type = showSecret.checked ? "text" : "password"));
@@ -419,166 +526,82 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
     );
   else signingState = h("p.ob-note", h("span.badge", "Not set"), " Requests are not signed.");
 
-  const validate = h("input", { type: "checkbox", name: "validate_on_create" });
-
-  const submit = h("button", { type: "submit" }, creating ? "Create endpoint" : "Save changes");
-  const section = (title, ...body) => h("fieldset.ob-section", h("legend", title), body);
-
-  const content = h(
-    "fieldset.ob-plain",
-    { disabled: readOnly },
-    section(
-      "Basics",
-      h("div.ob-row", field("Name", name), field("Description", description)),
-      h("div.ob-row.ob-url", field("URL", url, "http:// or https://; may hold placeholders such as {{timestamp}} and {{sign}}."), field("Method", method, "GET sends no body.")),
-      field("Event types", eventTypes, "One per line or comma separated; * matches anything: alarm.*, *.failed, *"),
+  const el = formSection(
+    "Signing",
+    signingState,
+    field(
+      creating ? "Signing secret" : "New signing secret",
+      secret,
+      creating
+        ? "Write-only. A whsec_… secret adds Standard Webhooks signatures; any other string only feeds {{sign}}."
+        : "Write-only: leave empty to keep the current secret. A new secret is rotated in: the old one keeps signing for 24 hours.",
     ),
-    section(
-      "Request",
-      headers.el,
-      cookies.el,
-      h("div.ob-row", field("Authentication", authType), h("div")),
-      basicFields,
-      bearerFields,
-      h("div.ob-row", field("Timeout (ms)", timeout, "500 to 120000; default 5000.")),
+    h(
+      "div.ob-inline",
+      readOnly ? null : genBtn,
+      h("label.ob-check", showSecret, "Show"),
+      !creating && signing.secret ? h("label.ob-check", removeSecret, "Stop signing (remove the secret now)") : null,
     ),
-    section(
-      "Body",
-      preset ? field("Start from a preset", preset, presetHint) : null,
-      field("Body template", bodyTemplate, "JSON with placeholders: {{type}} {{title}} {{subTitle}} {{message}} {{time}} {{timestamp}} {{sign}} {{id}} {{data}} {{data.x.y}}. Empty: the default body (the event, extra fields and the text under the message key)."),
-      h("div.ob-row", field("Message key", msgKey, "Where the default body puts the text; default Msg."), h("div")),
-      field("Extra body fields", extraBody, "A JSON object added to the default body."),
-      h("div.ob-row", field("Success when", verifyType), field("Expected value", verifyValue, "For \"status\" an HTTP status; for \"contains\" text the body must hold.")),
-    ),
-    section(
-      "Delivery",
-      h(
-        "div.ob-row3",
-        field("Max attempts", maxAttempts, "First attempt included; default 8."),
-        field("Retry interval (ms)", intervalMS, "Empty with exponential: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h…"),
-        field("Backoff", backoff),
-      ),
-      h(
-        "div.ob-row3",
-        field("Concurrency", concurrency, "Requests in flight at most (1–256); default 8."),
-        field("Rate limit (per second)", rateLimit, "0: no limit."),
-        field("Language", language, "Of Switchyard's own titles."),
-      ),
-      h(
-        "div.ob-row",
-        field("Disable after failing for (hours)", failingFor, "Default 120 (5 days)."),
-        field("…or after failed deliveries in a row", consecutive, "0: never by count."),
-      ),
-    ),
-    section(
-      "Signing",
-      signingState,
-      field(
-        creating ? "Signing secret" : "New signing secret",
-        secret,
-        creating
-          ? "Write-only. A whsec_… secret adds Standard Webhooks signatures; any other string only feeds {{sign}}."
-          : "Write-only: leave empty to keep the current secret. A new secret is rotated in: the old one keeps signing for 24 hours.",
-      ),
-      h(
-        "div.ob-inline",
-        readOnly ? null : genBtn,
-        h("label.ob-check", showSecret, "Show"),
-        !creating && signing.secret ? h("label.ob-check", removeSecret, "Stop signing (remove the secret now)") : null,
-      ),
-    ),
-    creating
-      ? h(
-          "label.ob-check.ob-validate",
-          validate,
-          h("span", h("strong", "Validate before saving: "), "send a VALIDATE request and save only if the endpoint answers 200."),
-        )
-      : null,
   );
+  return { el, secret, removeSecret };
+}
 
-  const form = h("form.card.ob-form", { novalidate: true }, content, readOnly ? null : h("div.actions.ob-submit", submit));
-
-  function body() {
-    const out = {
-      name: name.value.trim(),
-      description: description.value,
-      url: url.value.trim(),
-      method: method.value,
-      event_types: eventTypes.value.split(/[\n,]+/).map((s) => s.trim()).filter(Boolean),
-      headers: headers.get(),
-      cookies: cookies.get(),
-      body_template: bodyTemplate.value,
-      msg_key: msgKey.value.trim(),
-      timeout_ms: readInt(timeout),
-      retry: { max_attempts: readInt(maxAttempts), interval_ms: readInt(intervalMS), backoff: backoff.value },
-      verify: { type: verifyType.value, value: verifyValue.value },
-      language: language.value,
-      concurrency: readInt(concurrency),
-      rate_limit: rateLimit.value.trim() === "" ? 0 : Number(rateLimit.value),
-      auto_disable: { failing_for_hours: readInt(failingFor), consecutive_failures: readInt(consecutive) },
-    };
-    const a = { type: authType.value };
-    if (a.type === "basic") {
-      a.username = username.value;
-      if (password.value) a.password = password.value;
-    } else if (a.type === "bearer") {
-      if (token.value) a.token = token.value;
-    }
-    out.auth = a;
-    const extra = extraBody.value.trim();
-    if (extra) {
-      let parsed;
-      try {
-        parsed = JSON.parse(extra);
-      } catch (e) {
-        throw new Error(`extra_body is not valid JSON: ${e.message}`);
-      }
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("extra_body must be a JSON object, e.g. {\"team\": \"ops\"}");
-      out.extra_body = parsed;
-    } else {
-      out.extra_body = {};
-    }
-    for (const [k, input] of [["timeout_ms", timeout], ["retry.max_attempts", maxAttempts], ["retry.interval_ms", intervalMS], ["concurrency", concurrency], ["auto_disable.failing_for_hours", failingFor], ["auto_disable.consecutive_failures", consecutive]]) {
-      const n = readInt(input);
-      if (!Number.isInteger(n)) throw new Error(`${k} must be a whole number`);
-    }
-    if (!Number.isFinite(out.rate_limit)) throw new Error("rate_limit must be a number");
-    if (removeSecret.checked) out.signing_secret = "";
-    else if (secret.value) out.signing_secret = secret.value.trim();
-    if (creating) {
-      if (preset && preset.value) out.preset = preset.value;
-      out.validate_on_create = validate.checked;
-    }
-    return out;
+// endpointBody reads the form's sections into the API's endpoint, or
+// throws an error that names the field.
+function endpointBody({ basics, request, body, delivery, signing, validate }, creating) {
+  const { timeout } = request;
+  const { maxAttempts, intervalMS, concurrency, rateLimit, failingFor, consecutive } = delivery;
+  const out = {
+    name: basics.name.value.trim(),
+    description: basics.description.value,
+    url: basics.url.value.trim(),
+    method: basics.method.value,
+    event_types: basics.eventTypes.value.split(/[\n,]+/).map((s) => s.trim()).filter(Boolean),
+    headers: request.headers.get(),
+    cookies: request.cookies.get(),
+    body_template: body.bodyTemplate.value,
+    msg_key: body.msgKey.value.trim(),
+    timeout_ms: readInt(timeout),
+    retry: { max_attempts: readInt(maxAttempts), interval_ms: readInt(intervalMS), backoff: delivery.backoff.value },
+    verify: { type: body.verifyType.value, value: body.verifyValue.value },
+    language: delivery.language.value,
+    concurrency: readInt(concurrency),
+    rate_limit: rateLimit.value.trim() === "" ? 0 : Number(rateLimit.value),
+    auto_disable: { failing_for_hours: readInt(failingFor), consecutive_failures: readInt(consecutive) },
+  };
+  const a = { type: request.authType.value };
+  if (a.type === "basic") {
+    a.username = request.username.value;
+    if (request.password.value) a.password = request.password.value;
+  } else if (a.type === "bearer") {
+    if (request.token.value) a.token = request.token.value;
   }
-
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    if (readOnly) return;
-    let payload;
+  out.auth = a;
+  const extra = body.extraBody.value.trim();
+  if (extra) {
+    let parsed;
     try {
-      payload = body();
-    } catch (err) {
-      formError(form, err);
-      return;
+      parsed = JSON.parse(extra);
+    } catch (e) {
+      throw new Error(`extra_body is not valid JSON: ${e.message}`);
     }
-    submit.disabled = true;
-    const label = submit.textContent;
-    if (payload.validate_on_create) submit.textContent = "Validating…";
-    try {
-      const saved = creating ? await api("POST", "/endpoints", payload) : await api("PUT", `/endpoints/${encodeURIComponent(ep.id)}`, payload);
-      for (const old of form.querySelectorAll(".field-error")) old.remove();
-      onSaved(saved);
-      // Saved, but it will not work as it is (a URL the egress guard refuses).
-      if (saved.warnings && saved.warnings.length) toast(`Saved, but: ${saved.warnings.join(" ")}`, "warn");
-    } catch (err) {
-      formError(form, err);
-    } finally {
-      submit.disabled = false;
-      submit.textContent = label;
-    }
-  });
-  return form;
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("extra_body must be a JSON object, e.g. {\"team\": \"ops\"}");
+    out.extra_body = parsed;
+  } else {
+    out.extra_body = {};
+  }
+  for (const [k, input] of [["timeout_ms", timeout], ["retry.max_attempts", maxAttempts], ["retry.interval_ms", intervalMS], ["concurrency", concurrency], ["auto_disable.failing_for_hours", failingFor], ["auto_disable.consecutive_failures", consecutive]]) {
+    const n = readInt(input);
+    if (!Number.isInteger(n)) throw new Error(`${k} must be a whole number`);
+  }
+  if (!Number.isFinite(out.rate_limit)) throw new Error("rate_limit must be a number");
+  if (signing.removeSecret.checked) out.signing_secret = "";
+  else if (signing.secret.value) out.signing_secret = signing.secret.value.trim();
+  if (creating) {
+    if (body.preset && body.preset.value) out.preset = body.preset.value;
+    out.validate_on_create = validate.checked;
+  }
+  return out;
 }
 
 // ---------- #/outbound/endpoints/new ----------
@@ -594,7 +617,7 @@ async function renderNewEndpoint({ main }) {
   } catch (e) {
     toast(`Presets unavailable: ${e.message}`, "error");
   }
-  put(
+  append(
     main,
     h("p.ob-crumbs", h("a", { href: "#/outbound" }, "Outbound"), " / New endpoint"),
     pageHeader("New endpoint"),
@@ -620,67 +643,116 @@ async function renderEndpoint(ctx, id) {
   };
 
   const testOut = h("div.ob-test", { "aria-live": "polite" });
+  const actions = can("edit") ? endpointActions(ep, { path, testOut, rerender }) : [];
 
-  const actions = [];
-  if (can("edit")) {
-    const toggle = h(
-      ep.enabled ? "button.secondary" : "button",
-      {
-        type: "button",
-        onclick: async () => {
-          toggle.disabled = true;
-          try {
-            await api("PUT", path, { enabled: !ep.enabled });
-            toast(ep.enabled ? "Endpoint disabled" : "Endpoint enabled");
-            await rerender();
-          } catch (e) {
-            toast(e.message, "error");
-            toggle.disabled = false;
-          }
-        },
-      },
-      ep.enabled ? "Disable" : "Enable",
-    );
-    const testBtn = h(
-      "button.secondary",
-      {
-        type: "button",
-        onclick: async () => {
-          testBtn.disabled = true;
-          clear(testOut).append(h("p.muted", "Sending a switchyard.test event…"));
-          try {
-            showTest(testOut, await api("POST", `${path}/test`, {}));
-          } catch (e) {
-            clear(testOut).append(h("div.card", h("p.error", `Test failed: ${e.message}`)));
-          } finally {
-            testBtn.disabled = false;
-          }
-        },
-      },
-      "Send test",
-    );
-    const del = h(
-      "button.danger",
-      {
-        type: "button",
-        onclick: async () => {
-          if (!confirm(`Delete the endpoint "${ep.name}"? Its pending deliveries fail.`)) return;
-          del.disabled = true;
-          try {
-            await api("DELETE", path);
-            navigate("#/outbound", { toast: `Endpoint "${ep.name}" deleted` });
-          } catch (e) {
-            toast(e.message, "error");
-            del.disabled = false;
-          }
-        },
-      },
-      "Delete",
-    );
-    actions.push(toggle, testBtn, del);
-  }
+  // Deliveries of this endpoint.
+  const statusFilter = select("status", [["", "Any status"], "PENDING", "SUCCESS", "FAILED"], ctx.query.get("status") || "");
+  const deliveriesBox = h("div");
+  const loadDeliveries = () => clear(deliveriesBox).append(deliveriesList({ endpoint_id: ep.id, status: statusFilter.value }, {}));
+  statusFilter.addEventListener("change", loadDeliveries);
+  loadDeliveries();
 
-  const summary = h(
+  const replay = can("operate") ? replayForm(path, loadDeliveries) : null;
+
+  const form = endpointForm(ep, {
+    readOnly: !can("edit"),
+    onSaved: async () => {
+      toast("Endpoint saved");
+      await rerender();
+    },
+  });
+
+  const jump = (target, label) =>
+    h("button.link", {
+      type: "button",
+      onclick: () => {
+        target.scrollIntoView({ behavior: "smooth", block: "start" });
+        target.focus({ preventScroll: true });
+      },
+    }, label);
+  const settingsTitle = h("h2#ob-settings", { tabindex: -1 }, "Settings");
+  const deliveriesTitle = h("h2#ob-deliveries", { tabindex: -1 }, "Deliveries");
+
+  append(
+    main,
+    h("p.ob-crumbs", h("a", { href: "#/outbound" }, "Outbound"), " / ", ep.name),
+    pageHeader(ep.name, actions),
+    ep.description ? h("p.muted", ep.description) : null,
+    testOut,
+    endpointSummary(ep),
+    h("p.ob-jump", "Jump to: ", jump(deliveriesTitle, "Deliveries"), " · ", jump(settingsTitle, "Settings")),
+    deliveriesTitle,
+    h("div.filters", field("Status", statusFilter)),
+    deliveriesBox,
+    replay ? [h("h2#ob-replay-title", "Replay failed deliveries"), h("p.muted", "Sends every FAILED delivery of this endpoint created in the range again, with a fresh retry budget. Leave a bound empty for no limit."), replay] : null,
+    settingsTitle,
+    can("edit") ? null : h("p.muted", "Read-only: editing endpoints needs the editor or admin role."),
+    form,
+  );
+}
+
+// endpointActions are the editors' buttons: enable or disable, send a
+// test (its result shown in testOut), delete.
+function endpointActions(ep, { path, testOut, rerender }) {
+  const toggle = h(
+    ep.enabled ? "button.secondary" : "button",
+    {
+      type: "button",
+      onclick: async () => {
+        toggle.disabled = true;
+        try {
+          await api("PUT", path, { enabled: !ep.enabled });
+          toast(ep.enabled ? "Endpoint disabled" : "Endpoint enabled");
+          await rerender();
+        } catch (e) {
+          toast(e.message, "error");
+          toggle.disabled = false;
+        }
+      },
+    },
+    ep.enabled ? "Disable" : "Enable",
+  );
+  const testBtn = h(
+    "button.secondary",
+    {
+      type: "button",
+      onclick: async () => {
+        testBtn.disabled = true;
+        clear(testOut).append(h("p.muted", "Sending a switchyard.test event…"));
+        try {
+          showTest(testOut, await api("POST", `${path}/test`, {}));
+        } catch (e) {
+          clear(testOut).append(h("div.card", h("p.error", `Test failed: ${e.message}`)));
+        } finally {
+          testBtn.disabled = false;
+        }
+      },
+    },
+    "Send test",
+  );
+  const del = h(
+    "button.danger",
+    {
+      type: "button",
+      onclick: async () => {
+        if (!confirm(`Delete the endpoint "${ep.name}"? Its pending deliveries fail.`)) return;
+        del.disabled = true;
+        try {
+          await api("DELETE", path);
+          navigate("#/outbound", { toast: `Endpoint "${ep.name}" deleted` });
+        } catch (e) {
+          toast(e.message, "error");
+          del.disabled = false;
+        }
+      },
+    },
+    "Delete",
+  );
+  return [toggle, testBtn, del];
+}
+
+function endpointSummary(ep) {
+  return h(
     "section.card",
     { "aria-label": "Status" },
     h(
@@ -708,83 +780,41 @@ async function renderEndpoint(ctx, id) {
       h("dd", fmtTime(ep.updated_at)),
     ),
   );
+}
 
-  // Deliveries of this endpoint.
-  const statusFilter = select("status", [["", "Any status"], "PENDING", "SUCCESS", "FAILED"], ctx.query.get("status") || "");
-  const deliveriesBox = h("div");
-  const loadDeliveries = () => clear(deliveriesBox).append(deliveriesList({ endpoint_id: ep.id, status: statusFilter.value }, {}));
-  statusFilter.addEventListener("change", loadDeliveries);
-  loadDeliveries();
-
-  // Replay.
-  let replay = null;
-  if (can("operate")) {
-    const since = h("input", { type: "datetime-local", name: "since", step: 1 });
-    const until = h("input", { type: "datetime-local", name: "until", step: 1 });
-    const out = h("p.ob-result", { "aria-live": "polite" });
-    const btn = h("button", { type: "submit" }, "Replay failed deliveries");
-    replay = h(
-      "form.card.filters",
-      { novalidate: true, "aria-labelledby": "ob-replay-title" },
-      field("Created since", since),
-      field("Created before", until),
-      btn,
-      out,
-    );
-    replay.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const body = {};
-      if (since.value) body.since = toRFC3339(since.value);
-      if (until.value) body.until = toRFC3339(until.value);
-      btn.disabled = true;
-      out.textContent = "";
-      try {
-        const r = await api("POST", `${path}/replay`, body);
-        out.textContent = r.replayed === 1 ? "Replayed 1 failed delivery." : `Replayed ${r.replayed} failed deliveries.`;
-        if (r.replayed) loadDeliveries();
-      } catch (err) {
-        showFormError(replay, err);
-      } finally {
-        btn.disabled = false;
-      }
-    });
-  }
-
-  const form = endpointForm(ep, {
-    readOnly: !can("edit"),
-    onSaved: async () => {
-      toast("Endpoint saved");
-      await rerender();
-    },
-  });
-
-  const jump = (target, label) =>
-    h("button.link", {
-      type: "button",
-      onclick: () => {
-        target.scrollIntoView({ behavior: "smooth", block: "start" });
-        target.focus({ preventScroll: true });
-      },
-    }, label);
-  const settingsTitle = h("h2#ob-settings", { tabindex: -1 }, "Settings");
-  const deliveriesTitle = h("h2#ob-deliveries", { tabindex: -1 }, "Deliveries");
-
-  put(
-    main,
-    h("p.ob-crumbs", h("a", { href: "#/outbound" }, "Outbound"), " / ", ep.name),
-    pageHeader(ep.name, actions),
-    ep.description ? h("p.muted", ep.description) : null,
-    testOut,
-    summary,
-    h("p.ob-jump", "Jump to: ", jump(deliveriesTitle, "Deliveries"), " · ", jump(settingsTitle, "Settings")),
-    deliveriesTitle,
-    h("div.filters", field("Status", statusFilter)),
-    deliveriesBox,
-    replay ? [h("h2#ob-replay-title", "Replay failed deliveries"), h("p.muted", "Sends every FAILED delivery of this endpoint created in the range again, with a fresh retry budget. Leave a bound empty for no limit."), replay] : null,
-    settingsTitle,
-    can("edit") ? null : h("p.muted", "Read-only: editing endpoints needs the editor or admin role."),
-    form,
+// replayForm sends the endpoint's FAILED deliveries of a time range again
+// (operators); onReplayed() runs when some were.
+function replayForm(path, onReplayed) {
+  const since = h("input", { type: "datetime-local", name: "since", step: 1 });
+  const until = h("input", { type: "datetime-local", name: "until", step: 1 });
+  const out = h("p.ob-result", { "aria-live": "polite" });
+  const btn = h("button", { type: "submit" }, "Replay failed deliveries");
+  const replay = h(
+    "form.card.filters",
+    { novalidate: true, "aria-labelledby": "ob-replay-title" },
+    field("Created since", since),
+    field("Created before", until),
+    btn,
+    out,
   );
+  replay.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {};
+    if (since.value) body.since = toRFC3339(since.value);
+    if (until.value) body.until = toRFC3339(until.value);
+    btn.disabled = true;
+    out.textContent = "";
+    try {
+      const r = await api("POST", `${path}/replay`, body);
+      out.textContent = r.replayed === 1 ? "Replayed 1 failed delivery." : `Replayed ${r.replayed} failed deliveries.`;
+      if (r.replayed) onReplayed();
+    } catch (err) {
+      showFormError(replay, err);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return replay;
 }
 
 function showTest(box, a) {
@@ -866,7 +896,7 @@ function deliveriesList(filter, { names } = {}) {
 
 // #/outbound/deliveries?status=&endpoint_id=&event_id=
 async function renderDeliveries({ main, query }) {
-  const endpoints = await allEndpoints();
+  const endpoints = await listAll("/endpoints");
   const names = new Map(endpoints.map((e) => [e.id, e.name]));
   const status = select("status", [["", "Any status"], "PENDING", "SUCCESS", "FAILED"], (query.get("status") || "").toUpperCase());
   const endpoint = select("endpoint_id", [["", "All endpoints"], ...endpoints.map((e) => [e.id, e.name])], query.get("endpoint_id") || "");
@@ -915,70 +945,16 @@ async function renderDelivery(ctx, id) {
   };
 
   const actions = [h("button.secondary", { type: "button", onclick: reload }, "Refresh")];
-  if (can("operate")) {
-    const pending = d.status === "PENDING";
-    const retry = h(
-      "button",
-      {
-        type: "button",
-        disabled: pending,
-        "aria-describedby": pending ? "ob-retry-why" : null,
-        onclick: async () => {
-          retry.disabled = true;
-          try {
-            await api("POST", `/deliveries/${encodeURIComponent(d.id)}/retry`, {});
-            toast("Retry queued");
-            await reload();
-          } catch (e) {
-            toast(e.message, "error");
-            retry.disabled = false;
-          }
-        },
-      },
-      "Retry now",
-    );
-    actions.push(retry);
-  }
+  if (can("operate")) actions.push(retryButton(d, reload));
 
   const redacted = !can("operate");
   const ev = d.event;
-  put(
+  append(
     main,
     h("p.ob-crumbs", h("a", { href: "#/outbound/deliveries" }, "Deliveries"), " / ", h("span.mono", cut(d.id, 24))),
     pageHeader("Delivery", actions),
     d.status === "PENDING" && can("operate") ? h("p.muted#ob-retry-why", "Retry is available once the delivery has finished (SUCCESS or FAILED); it is still being attempted.") : null,
-    h(
-      "section.card",
-      { "aria-label": "Delivery" },
-      h(
-        "dl.kv",
-        h("dt", "Status"),
-        h("dd", badge(d.status)),
-        h("dt", "Webhook id"),
-        h("dd.mono", d.id),
-        h("dt", "Endpoint"),
-        h(
-          "dd",
-          d.endpoint_id
-            ? h("a", { href: `#/outbound/endpoints/${encodeURIComponent(d.endpoint_id)}` }, endpointName || d.endpoint_id)
-            : h("span", "Script callback ", h("span.mono", d.lane || "")),
-        ),
-        h("dt", "Event type"),
-        h("dd.mono", d.event_type),
-        h("dt", "Event id"),
-        h("dd.mono", h("a", { href: `#/outbound/deliveries?event_id=${encodeURIComponent(d.event_id)}` }, d.event_id)),
-        h("dt", "Attempts"),
-        h("dd", String(d.attempt_count)),
-        d.next_at ? [h("dt", "Next attempt"), h("dd", fmtTime(d.next_at), " (", due(d.next_at), ")")] : null,
-        h("dt", "Last answer"),
-        h("dd", d.last_status ? String(d.last_status) : "—"),
-        d.last_error ? [h("dt", "Last error"), h("dd.error", d.last_error)] : null,
-        h("dt", "Created"),
-        h("dd", fmtTime(d.created_at)),
-        h("dt", "Updated"),
-        h("dd", fmtTime(d.updated_at)),
-      ),
-    ),
+    deliverySummary(d, endpointName),
     d.callback
       ? [
           h("h2", "Callback request"),
@@ -990,24 +966,91 @@ async function renderDelivery(ctx, id) {
       ? h("pre", JSON.stringify(ev, null, 2))
       : h("p.muted", redacted ? "Hidden: seeing events and responses needs the operator role or above." : "The event is no longer stored."),
     h("h2", `Attempts (${(d.attempts || []).length})`),
-    (d.attempts || []).length
-      ? h(
-          "ol.ob-attempts",
-          d.attempts.map((a) =>
-            h(
-              "li.card",
-              h(
-                "div.ob-attempt-head",
-                h("strong", `Attempt ${a.n}`),
-                h("span", fmtTime(a.at)),
-                a.error ? h("span.badge.st-failed", a.status ? String(a.status) : "no answer") : h("span.badge.st-success", String(a.status || "ok")),
-                h("span.muted", `${Math.round((a.latency_ms || 0) * 10) / 10} ms`),
-              ),
-              a.error ? h("p.error", a.error) : null,
-              a.response ? h("pre", a.response) : redacted ? null : h("p.muted", "Empty response body."),
-            ),
-          ),
-        )
-      : h("p.muted", "No attempts yet."),
+    attemptsList(d.attempts || [], redacted),
   );
+}
+
+// retryButton sends a finished delivery again (operators).
+function retryButton(d, reload) {
+  const pending = d.status === "PENDING";
+  const retry = h(
+    "button",
+    {
+      type: "button",
+      disabled: pending,
+      "aria-describedby": pending ? "ob-retry-why" : null,
+      onclick: async () => {
+        retry.disabled = true;
+        try {
+          await api("POST", `/deliveries/${encodeURIComponent(d.id)}/retry`, {});
+          toast("Retry queued");
+          await reload();
+        } catch (e) {
+          toast(e.message, "error");
+          retry.disabled = false;
+        }
+      },
+    },
+    "Retry now",
+  );
+  return retry;
+}
+
+function deliverySummary(d, endpointName) {
+  return h(
+    "section.card",
+    { "aria-label": "Delivery" },
+    h(
+      "dl.kv",
+      h("dt", "Status"),
+      h("dd", badge(d.status)),
+      h("dt", "Webhook id"),
+      h("dd.mono", d.id),
+      h("dt", "Endpoint"),
+      h(
+        "dd",
+        d.endpoint_id
+          ? h("a", { href: `#/outbound/endpoints/${encodeURIComponent(d.endpoint_id)}` }, endpointName || d.endpoint_id)
+          : h("span", "Script callback ", h("span.mono", d.lane || "")),
+      ),
+      h("dt", "Event type"),
+      h("dd.mono", d.event_type),
+      h("dt", "Event id"),
+      h("dd.mono", h("a", { href: `#/outbound/deliveries?event_id=${encodeURIComponent(d.event_id)}` }, d.event_id)),
+      h("dt", "Attempts"),
+      h("dd", String(d.attempt_count)),
+      d.next_at ? [h("dt", "Next attempt"), h("dd", fmtTime(d.next_at), " (", due(d.next_at), ")")] : null,
+      h("dt", "Last answer"),
+      h("dd", d.last_status ? String(d.last_status) : "—"),
+      d.last_error ? [h("dt", "Last error"), h("dd.error", d.last_error)] : null,
+      h("dt", "Created"),
+      h("dd", fmtTime(d.created_at)),
+      h("dt", "Updated"),
+      h("dd", fmtTime(d.updated_at)),
+    ),
+  );
+}
+
+// attemptsList: each attempt's time, answer and response (the response
+// hidden below the operator role).
+function attemptsList(attempts, redacted) {
+  return attempts.length
+    ? h(
+        "ol.ob-attempts",
+        attempts.map((a) =>
+          h(
+            "li.card",
+            h(
+              "div.ob-attempt-head",
+              h("strong", `Attempt ${a.n}`),
+              h("span", fmtTime(a.at)),
+              a.error ? h("span.badge.st-failed", a.status ? String(a.status) : "no answer") : h("span.badge.st-success", String(a.status || "ok")),
+              h("span.muted", `${Math.round((a.latency_ms || 0) * 10) / 10} ms`),
+            ),
+            a.error ? h("p.error", a.error) : null,
+            a.response ? h("pre", a.response) : redacted ? null : h("p.muted", "Empty response body."),
+          ),
+        ),
+      )
+    : h("p.muted", "No attempts yet.");
 }

@@ -2,7 +2,7 @@
 // password), delete; and a user's API tokens.
 //
 // Routes: #/users, #/users/:id.
-import { h, clear, api, me, toast, showFormError, table, field, pageHeader, navigate, fmtTime, fmtAgo } from "../app.js";
+import { h, clear, api, me, toast, showFormError, table, field, pageHeader, navigate, fmtTime, fmtAgo, listAll } from "../app.js";
 import { tokenList } from "./tokens.js";
 
 const ROLES = [
@@ -31,24 +31,13 @@ function formError(form, err) {
   showFormError(form, /^the password/.test(msg) ? { message: msg.replace(/^the password /, "password ") } : err);
 }
 
-async function allUsers() {
-  const out = [];
-  let cursor = "";
-  do {
-    const page = await api("GET", "/users?limit=500" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
-    out.push(...(page.items || []));
-    cursor = page.next_cursor || "";
-  } while (cursor);
-  return out;
-}
-
 function statusBadge(u) {
   return u.disabled ? h("span.badge.st-failed", "Disabled") : h("span.badge.st-success", "Active");
 }
 
 async function renderList(ctx) {
   const { main } = ctx;
-  const users = await allUsers();
+  const users = await listAll("/users");
   const self = me() && me().user ? me().user.id : "";
 
   const createBox = h("div");
