@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -214,3 +215,35 @@ type DeliveryFilter struct {
 
 // MaxResponseExcerpt bounds Attempt.Response.
 const MaxResponseExcerpt = 16 << 10
+
+// PrepareDelivery checks a delivery that AppendEvent is to store with
+// event eventID and fills what the caller may leave out: the event id,
+// status PENDING, the creation and update times (now), and NextAt (due at
+// once). Every backend's AppendEvent applies it, so they refuse and
+// default alike.
+func PrepareDelivery(d Delivery, eventID string, now time.Time) (Delivery, error) {
+	if d.Lane == "" || strings.IndexByte(d.Lane, 0) >= 0 {
+		return d, fmt.Errorf("%w: delivery %s has no lane or a NUL in it", ErrInvalid, d.ID)
+	}
+	switch {
+	case d.EventID == "":
+		d.EventID = eventID
+	case d.EventID != eventID:
+		return d, fmt.Errorf("%w: delivery %s belongs to event %s", ErrInvalid, d.ID, d.EventID)
+	}
+	if d.Status != "" && d.Status != DeliveryPending {
+		return d, fmt.Errorf("%w: delivery %s has status %q, want PENDING", ErrInvalid, d.ID, d.Status)
+	}
+	d.Status = DeliveryPending
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = now
+	}
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = d.CreatedAt
+	}
+	if d.NextAt == nil {
+		at := d.CreatedAt
+		d.NextAt = &at
+	}
+	return d, nil
+}

@@ -125,27 +125,8 @@ func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []s
 		if err != nil {
 			return fmt.Errorf("append event %s: %w", ev.ID, err)
 		}
-		if d.Lane == "" || strings.IndexByte(d.Lane, 0) >= 0 {
-			return fmt.Errorf("append event %s: %w: delivery %s has no lane or a NUL in it", ev.ID, storage.ErrInvalid, d.ID)
-		}
-		switch {
-		case d.EventID == "":
-			d.EventID = ev.ID
-		case d.EventID != ev.ID:
-			return fmt.Errorf("append event %s: %w: delivery %s belongs to event %s", ev.ID, storage.ErrInvalid, d.ID, d.EventID)
-		}
-		if d.Status != "" && d.Status != storage.DeliveryPending {
-			return fmt.Errorf("append event %s: %w: delivery %s has status %q, want PENDING", ev.ID, storage.ErrInvalid, d.ID, d.Status)
-		}
-		if d.CreatedAt.IsZero() {
-			d.CreatedAt = now
-		}
-		if d.UpdatedAt.IsZero() {
-			d.UpdatedAt = d.CreatedAt
-		}
-		if d.NextAt == nil {
-			at := d.CreatedAt
-			d.NextAt = &at
+		if d, err = storage.PrepareDelivery(d, ev.ID, now); err != nil {
+			return fmt.Errorf("append event %s: %w", ev.ID, err)
 		}
 		var endpoint *uuid.UUID
 		if d.EndpointID != "" {
