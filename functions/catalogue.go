@@ -36,9 +36,12 @@ func NewCatalogue(store CatalogueStore, disp *Dispatcher) *Catalogue {
 	return &Catalogue{store: store, disp: disp}
 }
 
-// publish makes the dispatcher see what was just saved. The save stands
-// even if this fails (the error says so); the next publish picks it up.
-func (c *Catalogue) publish(ctx context.Context) error {
+// Refresh publishes to the dispatcher what the store holds now. The
+// catalogue's saves call it; so does whatever learns that the store
+// changed under this process (the cluster's change feed). A save stands
+// even if its refresh fails (the error says so); the next refresh picks
+// it up.
+func (c *Catalogue) Refresh(ctx context.Context) error {
 	return c.disp.Reload(ctx)
 }
 
@@ -51,7 +54,7 @@ func save[T any](ctx context.Context, c *Catalogue, v T, normalize func(*T) erro
 	if err != nil {
 		return v, err
 	}
-	return v, c.publish(ctx)
+	return v, c.Refresh(ctx)
 }
 
 // CreateProvider normalises p, stores it and publishes it.
@@ -69,7 +72,7 @@ func (c *Catalogue) DeleteProvider(ctx context.Context, id string) error {
 	if err := c.store.DeleteProvider(ctx, id); err != nil {
 		return err
 	}
-	return c.publish(ctx)
+	return c.Refresh(ctx)
 }
 
 // ReorderProviders sets the providers' order and publishes it.
@@ -78,7 +81,7 @@ func (c *Catalogue) ReorderProviders(ctx context.Context, ids []string) ([]stora
 	if err != nil {
 		return nil, err
 	}
-	return all, c.publish(ctx)
+	return all, c.Refresh(ctx)
 }
 
 // CreateFunction normalises f, stores it and publishes it.
@@ -96,5 +99,5 @@ func (c *Catalogue) DeleteFunction(ctx context.Context, id string) error {
 	if err := c.store.DeleteFunction(ctx, id); err != nil {
 		return err
 	}
-	return c.publish(ctx)
+	return c.Refresh(ctx)
 }

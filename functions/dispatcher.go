@@ -171,8 +171,9 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	return nil
 }
 
-// Reload rebuilds the catalog from the store. Call it after every change to
-// providers or functions.
+// Reload rebuilds the catalog from the store. Only Catalogue.Refresh
+// calls it outside this package: changes to providers and functions go
+// through the Catalogue.
 func (d *Dispatcher) Reload(ctx context.Context) error {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()

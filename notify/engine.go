@@ -79,6 +79,10 @@ type Engine struct {
 	events    eventCache // the events of pending deliveries
 	sched     *scheduler // the lanes and the deliveries in hand
 	healthMu  sync.Mutex // serialises endpoint health changes
+	// reloadMu orders what writes the endpoints snapshot from the store:
+	// a reload (list, build, replace) and a health change (store, update)
+	// never interleave, so an older list cannot replace a newer state.
+	reloadMu sync.Mutex
 
 	stopLoop context.CancelFunc
 	abort    context.CancelFunc // ends attempts still running at Close's deadline
@@ -212,6 +216,8 @@ func (e *Engine) Close(ctx context.Context) error {
 
 // Reload rebuilds the engine's view of the endpoints after a change.
 func (e *Engine) Reload(ctx context.Context) error {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
 	eps, err := e.store.ListEndpoints(ctx)
 	if err != nil {
 		return fmt.Errorf("notify: load endpoints: %w", err)

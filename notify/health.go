@@ -72,6 +72,8 @@ func (e *Engine) disable(ctx context.Context, ep storage.Endpoint, h storage.End
 
 // setHealth stores h and refreshes the endpoint's target.
 func (e *Engine) setHealth(ctx context.Context, id string, h storage.EndpointHealth) bool {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
 	ep, err := e.store.SetEndpointHealth(ctx, id, h)
 	if err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
