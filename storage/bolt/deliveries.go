@@ -230,15 +230,32 @@ func (s *Store) GetEvent(ctx context.Context, id string) (storage.EncodedEvent, 
 	if err != nil {
 		return storage.EncodedEvent{}, fmt.Errorf("event %w", err)
 	}
-	var r eventRecord
-	err = s.view(ctx, func(tx *bolt.Tx) error { return getRecord(tx.Bucket(bucketEvents), k, &r) })
+	var ev storage.EncodedEvent
+	err = s.view(ctx, func(tx *bolt.Tx) (err error) {
+		raw := tx.Bucket(bucketEvents).Get(k)
+		if raw == nil {
+			return storage.ErrNotFound
+		}
+		ev, err = decodeEvent(raw)
+		return err
+	})
 	if err != nil {
 		return storage.EncodedEvent{}, fmt.Errorf("event %s: %w", id, err)
+	}
+	return ev, nil
+}
+
+// decodeEvent decodes a stored event, its data both as written and
+// decoded (into new memory: the event outlives the transaction).
+func decodeEvent(raw []byte) (storage.EncodedEvent, error) {
+	var r eventRecord
+	if err := decodeRecord(raw, &r); err != nil {
+		return storage.EncodedEvent{}, err
 	}
 	ev := storage.EncodedEvent{Event: storage.Event(r.diskEvent), DataJSON: r.Data}
 	if len(r.Data) > 0 {
 		if err := json.Unmarshal(r.Data, &ev.Data); err != nil {
-			return storage.EncodedEvent{}, fmt.Errorf("event %s: data: %w", id, err)
+			return storage.EncodedEvent{}, fmt.Errorf("data: %w", err)
 		}
 	}
 	return ev, nil
@@ -251,22 +268,13 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (storage.DeliveryDet
 		return storage.DeliveryDetail{}, fmt.Errorf("delivery %w", err)
 	}
 	var r deliveryRecord
-	attempts := []storage.Attempt{}
-	err = s.view(ctx, func(tx *bolt.Tx) error {
+	var attempts []storage.Attempt
+	err = s.view(ctx, func(tx *bolt.Tx) (err error) {
 		if err := getRecord(tx.Bucket(bucketDeliveries), k, &r); err != nil {
 			return err
 		}
-		c := tx.Bucket(bucketAttempts).Cursor()
-		for ak, v := c.Seek(k); ak != nil && bytes.HasPrefix(ak, k); ak, v = c.Next() {
-			var a diskAttempt
-			n := int(binary.BigEndian.Uint16(ak[16:]))
-			if err := decodeRecord(v, &a); err != nil {
-				return fmt.Errorf("attempt %d: %w", n, err)
-			}
-			a.N = n // the key holds the number
-			attempts = append(attempts, storage.Attempt(a))
-		}
-		return nil
+		attempts, err = readAttempts(tx, k)
+		return err
 	})
 	if err != nil {
 		return storage.DeliveryDetail{}, fmt.Errorf("delivery %s: %w", id, err)
@@ -276,6 +284,23 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (storage.DeliveryDet
 		return storage.DeliveryDetail{}, err
 	}
 	return storage.DeliveryDetail{Delivery: d, Attempts: attempts}, nil
+}
+
+// readAttempts decodes the attempts of the delivery at k, oldest first;
+// never nil.
+func readAttempts(tx *bolt.Tx, k []byte) ([]storage.Attempt, error) {
+	attempts := []storage.Attempt{}
+	c := tx.Bucket(bucketAttempts).Cursor()
+	for ak, v := c.Seek(k); ak != nil && bytes.HasPrefix(ak, k); ak, v = c.Next() {
+		var a diskAttempt
+		n := int(binary.BigEndian.Uint16(ak[16:]))
+		if err := decodeRecord(v, &a); err != nil {
+			return nil, fmt.Errorf("attempt %d: %w", n, err)
+		}
+		a.N = n // the key holds the number
+		attempts = append(attempts, storage.Attempt(a))
+	}
+	return attempts, nil
 }
 
 // ListDeliveries pages newest first, like ListMessages. With an EndpointID

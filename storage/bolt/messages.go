@@ -161,21 +161,27 @@ func (s *Store) GetMessage(ctx context.Context, id string) (storage.MessageDetai
 		return storage.MessageDetail{}, fmt.Errorf("message %w", err)
 	}
 	var d storage.MessageDetail
-	var det detailRecord
-	err = s.view(ctx, func(tx *bolt.Tx) error {
-		if err := readMessage(tx, k, &d.Message); err != nil {
-			return err
-		}
-		if raw := tx.Bucket(bucketDetails).Get(k); raw != nil {
-			return decodeRecord(raw, &det)
-		}
-		return nil
-	})
+	err = s.view(ctx, func(tx *bolt.Tx) error { return readMessageDetail(tx, k, &d) })
 	if err != nil {
 		return storage.MessageDetail{}, fmt.Errorf("message %s: %w", id, err)
 	}
-	det.apply(&d)
 	return d, nil
+}
+
+// readMessageDetail decodes the message at k with its outcome, logs and
+// executions.
+func readMessageDetail(tx *bolt.Tx, k []byte, d *storage.MessageDetail) error {
+	if err := readMessage(tx, k, &d.Message); err != nil {
+		return err
+	}
+	var det detailRecord
+	if raw := tx.Bucket(bucketDetails).Get(k); raw != nil {
+		if err := decodeRecord(raw, &det); err != nil {
+			return err
+		}
+	}
+	det.apply(d)
+	return nil
 }
 
 // GetPayload returns a copy of the raw body.

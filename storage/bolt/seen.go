@@ -21,6 +21,14 @@ func expiryBytes(t time.Time) []byte {
 	return b
 }
 
+// expiryTime reverses expiryBytes.
+func expiryTime(b []byte) (time.Time, error) {
+	if len(b) != 8 {
+		return time.Time{}, fmt.Errorf("expiry of %d bytes, want 8", len(b))
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b))).UTC(), nil
+}
+
 // FirstSeen records key for ttl unless it is already recorded and not
 // expired. The single writer serialises callers, so of several concurrent
 // callers with one new key exactly one sees true.

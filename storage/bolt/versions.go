@@ -43,6 +43,20 @@ func ownerExists(tx *bolt.Tx, k []byte) bool {
 	return tx.Bucket(bucketProviders).Get(k) != nil || tx.Bucket(bucketFunctions).Get(k) != nil
 }
 
+// readVersions decodes every saved version of owner, oldest first.
+func readVersions(tx *bolt.Tx, owner []byte) ([]storage.ScriptVersion, error) {
+	var out []storage.ScriptVersion
+	c := tx.Bucket(bucketVersions).Cursor()
+	for vk, v := c.Seek(owner); vk != nil && bytes.HasPrefix(vk, owner); vk, v = c.Next() {
+		var sv diskScriptVersion
+		if err := decodeRecord(v, &sv); err != nil {
+			return nil, fmt.Errorf("version %s/%d: %w", idOf(owner), binary.BigEndian.Uint32(vk[16:]), err)
+		}
+		out = append(out, storage.ScriptVersion(sv))
+	}
+	return out, nil
+}
+
 // ScriptVersions lists the saved scripts of a provider or function, newest
 // first.
 func (s *Store) ScriptVersions(ctx context.Context, id string) ([]storage.ScriptVersion, error) {
@@ -51,19 +65,12 @@ func (s *Store) ScriptVersions(ctx context.Context, id string) ([]storage.Script
 		return nil, fmt.Errorf("script versions: %w", err)
 	}
 	var out []storage.ScriptVersion
-	err = s.view(ctx, func(tx *bolt.Tx) error {
+	err = s.view(ctx, func(tx *bolt.Tx) (err error) {
 		if !ownerExists(tx, k) {
 			return storage.ErrNotFound
 		}
-		c := tx.Bucket(bucketVersions).Cursor()
-		for vk, v := c.Seek(k); vk != nil && bytes.HasPrefix(vk, k); vk, v = c.Next() {
-			var sv diskScriptVersion
-			if err := decodeRecord(v, &sv); err != nil {
-				return fmt.Errorf("version %s/%d: %w", id, binary.BigEndian.Uint32(vk[16:]), err)
-			}
-			out = append(out, storage.ScriptVersion(sv))
-		}
-		return nil
+		out, err = readVersions(tx, k)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("script versions of %s: %w", id, err)

@@ -49,17 +49,20 @@ func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage
 		filters = append(filters, filter{"target = ?", f.Target})
 	}
 	p := listPage{"audit", auditColumns, f.Since, f.Until, f.Cursor, f.Limit, filters}
-	items, next, err := readPage(ctx, s, p, func(row pgx.Row) (storage.AuditEntry, error) {
-		var e storage.AuditEntry
-		var at int64
-		err := row.Scan(&e.ID, &at, &e.Actor, &e.UserID, &e.Action, &e.Target, &e.Detail, &e.IP)
-		e.Time = timeOf(&at)
-		return e, err
-	}, func(e storage.AuditEntry) string { return e.ID })
+	items, next, err := readPage(ctx, s, p, scanAudit, func(e storage.AuditEntry) string { return e.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit: %w", err)
 	}
 	return items, next, nil
+}
+
+// scanAudit reads auditColumns.
+func scanAudit(row pgx.Row) (storage.AuditEntry, error) {
+	var e storage.AuditEntry
+	var at int64
+	err := row.Scan(&e.ID, &at, &e.Actor, &e.UserID, &e.Action, &e.Target, &e.Detail, &e.IP)
+	e.Time = timeOf(&at)
+	return e, err
 }
 
 // PurgeAudit deletes, oldest first, up to limit entries whose ids' time is
