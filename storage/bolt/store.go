@@ -112,7 +112,8 @@ type Store struct {
 var _ storage.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the bbolt file at path. Secrets are sealed
-// with sealer. It gives up after a second if another process holds the file.
+// with sealer. It gives up after a second if another process holds the file
+// (ErrInUse).
 func Open(path string, sealer *seal.Sealer) (*Store, error) {
 	if sealer == nil {
 		return nil, fmt.Errorf("bolt: a sealer is required")
@@ -124,7 +125,7 @@ func Open(path string, sealer *seal.Sealer) (*Store, error) {
 		FreelistType:    bolt.FreelistMapType,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+		return nil, openError(path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
