@@ -10,6 +10,7 @@ package pgtest
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"net/url"
 	"os"
 	"strings"
@@ -113,4 +114,42 @@ func FreshSchema(t testing.TB) string {
 		}
 	})
 	return name
+}
+
+// Dump is every row of every table of the schema, as PostgreSQL prints
+// it, for tests that look for plaintext at rest.
+func Dump(t testing.TB, schema string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, table := range tables {
+		var dump *string
+		err := conn.QueryRow(ctx, `SELECT string_agg(t::text, E'\n') FROM `+pgx.Identifier{schema, table}.Sanitize()+` t`).Scan(&dump)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dump != nil {
+			b.WriteString(table + ": " + *dump + "\n")
+		}
+	}
+	return b.String()
+}
+
+// ContainsPlain reports whether dump holds s as text or as the hex of a
+// bytea column.
+func ContainsPlain(dump, s string) bool {
+	return strings.Contains(dump, s) || strings.Contains(dump, hex.EncodeToString([]byte(s)))
 }

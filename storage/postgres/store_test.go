@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/switchyard-dev/switchyard/internal/pgtest"
 	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/storagetest"
 )
@@ -60,7 +61,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if containsPlain(rawDump(t, schema), "plain-secret-value") {
+	if pgtest.ContainsPlain(pgtest.Dump(t, schema), "plain-secret-value") {
 		t.Fatal("secret stored in plain text")
 	}
 
@@ -131,9 +132,9 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	dump := rawDump(t, schema)
+	dump := pgtest.Dump(t, schema)
 	for _, secret := range secrets {
-		if containsPlain(dump, secret) {
+		if pgtest.ContainsPlain(dump, secret) {
 			t.Errorf("secret %q stored in plain text", secret)
 		}
 	}

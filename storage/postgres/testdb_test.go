@@ -3,12 +3,8 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
-	"strings"
 	"sync"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/switchyard-dev/switchyard/internal/pgtest"
 	"github.com/switchyard-dev/switchyard/storage/seal"
@@ -82,42 +78,4 @@ func openTest(t testing.TB) *Store {
 	s := openIn(t, opt, 7)
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// rawDump is every row of every table of the schema, as PostgreSQL
-// prints it, for tests that look for plaintext at rest.
-func rawDump(t *testing.T, schema string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, table := range tables {
-		var dump *string
-		err := conn.QueryRow(ctx, `SELECT string_agg(t::text, E'\n') FROM `+pgx.Identifier{schema, table}.Sanitize()+` t`).Scan(&dump)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if dump != nil {
-			b.WriteString(table + ": " + *dump + "\n")
-		}
-	}
-	return b.String()
-}
-
-// containsPlain reports whether dump holds s as text or as the hex of a
-// bytea column.
-func containsPlain(dump, s string) bool {
-	return strings.Contains(dump, s) || strings.Contains(dump, hex.EncodeToString([]byte(s)))
 }

@@ -3,7 +3,6 @@ package transfer_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/switchyard-dev/switchyard/internal/pgtest"
 	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/bolt"
 	"github.com/switchyard-dev/switchyard/storage/postgres"
@@ -256,7 +256,8 @@ func (d dropper) Import(ctx context.Context, b transfer.Batch) error {
 // reads it back there, and copies it back into a new bolt file.
 func TestCopyBoltToPostgresAndBack(t *testing.T) {
 	t.Parallel()
-	url := schemaURL(t)
+	schema := pgtest.FreshSchema(t)
+	url := pgtest.SchemaURL(t, schema)
 	src, _ := openBolt(t, 1)
 	fx := transfertest.Fill(t, src, 130)
 	pg := openPostgres(t, url, 1)
@@ -266,9 +267,9 @@ func TestCopyBoltToPostgresAndBack(t *testing.T) {
 	}
 	checkReport(t, r, 130)
 	transfertest.SameReads(t, src, pg, fx)
-	dump := dumpSchema(t, url)
+	dump := pgtest.Dump(t, schema)
 	for _, s := range transfertest.Secrets {
-		if strings.Contains(dump, s) || strings.Contains(dump, hex.EncodeToString([]byte(s))) {
+		if pgtest.ContainsPlain(dump, s) {
 			t.Errorf("secret %q is in PostgreSQL in plain text", s)
 		}
 	}
