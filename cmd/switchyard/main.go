@@ -1,8 +1,10 @@
 // Command switchyard runs the Switchyard webhook router.
 //
-//	switchyard serve [flags]   run everything on one port
-//	switchyard migrate [flags] apply the store's schema migrations
-//	switchyard version         print the version
+//	switchyard serve [flags]       run everything on one port
+//	switchyard migrate [flags]     apply the store's schema migrations
+//	switchyard copy-store [flags]  copy every record into another store
+//	switchyard backup [flags] FILE a consistent copy of a bbolt store
+//	switchyard version             print the version
 //
 // Every flag can also come from an environment variable (SWITCHYARD_ and
 // the flag's name in upper snake case) or from a YAML file named by
@@ -42,11 +44,13 @@ func main() {
 const usage = `usage: switchyard <command> [flags]
 
 commands:
-  serve     run the webhook router, workers, admin API and UI on one port
-  migrate   apply the schema migrations of a PostgreSQL store (serve does it too)
-  version   print the version
+  serve       run the webhook router, workers, admin API and UI on one port
+  migrate     apply the schema migrations of a PostgreSQL store (serve does it too)
+  copy-store  copy every record of a store into a new, empty one (a bbolt node into PostgreSQL)
+  backup      write a consistent copy of a bbolt store to a file, while it serves
+  version     print the version
 
-Run 'switchyard serve -h' (or migrate -h) for the flags.
+Run 'switchyard <command> -h' for the flags.
 `
 
 // run is main without the process: arguments, environment and output come
@@ -61,6 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "copy-store":
+		return copyStore(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return backup(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "switchyard", version)
 		return 0

@@ -144,11 +144,16 @@ type copier struct {
 	starts [][]string // per kind in Kinds' order, where each batch began
 }
 
-// ticker calls Progress at most once per ProgressEvery.
+// ticker calls Progress at most once per ProgressEvery, the first time
+// ProgressEvery after it starts, and when a kind is finished.
 type ticker struct {
 	fn    func(Progress)
 	every time.Duration
 	last  time.Time
+}
+
+func newTicker(o Options) ticker {
+	return ticker{fn: o.Progress, every: o.ProgressEvery, last: time.Now()}
 }
 
 func (t *ticker) report(p Progress) {
@@ -164,7 +169,7 @@ func (t *ticker) report(p Progress) {
 // copyKind copies every record of kind k, batch by batch, and returns the
 // key each batch started after.
 func (c *copier) copyKind(ctx context.Context, k Kind, total int64, kr *KindReport) ([]string, error) {
-	t := ticker{fn: c.opts.Progress, every: c.opts.ProgressEvery}
+	t := newTicker(c.opts)
 	p := Progress{Phase: PhaseCopy, Kind: k, Total: total}
 	var starts []string
 	after := ""
@@ -241,12 +246,12 @@ func (c *copier) check(ctx context.Context, report *Report) error {
 // CompareAll, otherwise a page at each of SamplePages of the batches'
 // starts, spread evenly.
 func (c *copier) compareKind(ctx context.Context, kr *KindReport, starts []string, bad *mismatches) error {
-	t := ticker{fn: c.opts.Progress, every: c.opts.ProgressEvery}
+	t := newTicker(c.opts)
 	p := Progress{Phase: PhaseCompare, Kind: kr.Kind, Total: kr.Source.Records}
 	if c.opts.CompareAll {
 		after := ""
 		for {
-			n, last, err := c.comparePage(ctx, kr, after, c.opts.BatchSize, &p, bad)
+			n, last, err := c.comparePage(ctx, kr, after, "", c.opts.BatchSize, &p, bad)
 			if err != nil {
 				return err
 			}
@@ -257,8 +262,15 @@ func (c *copier) compareKind(ctx context.Context, kr *KindReport, starts []strin
 			t.report(p)
 		}
 	} else {
-		for _, after := range spread(starts, c.opts.SamplePages) {
-			if _, _, err := c.comparePage(ctx, kr, after, c.opts.SampleSize, &p, bad); err != nil {
+		// A sampled page ends where the next one starts, so that no
+		// record is compared twice.
+		picks := spread(starts, c.opts.SamplePages)
+		for i, after := range picks {
+			until := ""
+			if i+1 < len(picks) {
+				until = picks[i+1]
+			}
+			if _, _, err := c.comparePage(ctx, kr, after, until, c.opts.SampleSize, &p, bad); err != nil {
 				return err
 			}
 			t.report(p)
@@ -283,13 +295,13 @@ func spread(starts []string, n int) []string {
 	return out
 }
 
-// comparePage compares the page of up to limit records after `after` in
-// both stores, record by record, and returns how many records the source
-// had and the key of the last compared ("" when the copy stopped short).
-// A page may hold fewer records on one side (exporters bound pages by
-// bytes differently); records beyond the shorter page are compared by the
-// next call.
-func (c *copier) comparePage(ctx context.Context, kr *KindReport, after string, limit int, p *Progress, bad *mismatches) (int, string, error) {
+// comparePage compares the page of up to limit records after `after` (and
+// up to `until` when it is not "") in both stores, record by record, and
+// returns how many records the source had and the key of the last
+// compared ("" when the copy stopped short). A page may hold fewer records
+// on one side (exporters bound pages by bytes differently); records
+// beyond the shorter page are compared by the next call.
+func (c *copier) comparePage(ctx context.Context, kr *KindReport, after, until string, limit int, p *Progress, bad *mismatches) (int, string, error) {
 	src, err := c.from.Export(ctx, kr.Kind, after, limit)
 	if err != nil {
 		return 0, "", fmt.Errorf("read %s from the source: %w", kr.Kind, err)
@@ -311,6 +323,17 @@ func (c *copier) comparePage(ctx context.Context, kr *KindReport, after string, 
 		return sn, "", nil
 	}
 	n := min(sn, dn)
+	if until != "" {
+		for i := range n {
+			if skey(i) > until {
+				n = i
+				break
+			}
+		}
+		if n == 0 {
+			return sn, "", nil
+		}
+	}
 	for i := range n {
 		if skey(i) != dkey(i) {
 			bad.add("%s: %s is missing from the copy, or %s is not in the source", kr.Kind, skey(i), dkey(i))

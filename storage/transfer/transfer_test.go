@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/pgtest"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -98,7 +99,7 @@ func TestCopyBoltToBolt(t *testing.T) {
 	fx := transfertest.Fill(t, src, 60)
 	dst, path := openBolt(t, 2) // another key: secrets are sealed again
 	var p progress
-	r, err := transfer.Copy(context.Background(), src, dst, transfer.Options{BatchSize: 7, CompareAll: true, Progress: p.add})
+	r, err := transfer.Copy(context.Background(), src, dst, transfer.Options{BatchSize: 7, CompareAll: true, Progress: p.add, ProgressEvery: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +120,17 @@ func TestCopyBoltToBolt(t *testing.T) {
 	}
 	if m := copied[transfer.Messages]; m.Bytes == 0 {
 		t.Errorf("no body bytes in the progress of messages: %+v", m)
+	}
+	// While a kind is copied, its progress is told batch by batch (here
+	// every batch: the interval is a nanosecond).
+	var during []int64
+	for _, x := range p.seen {
+		if x.Phase == transfer.PhaseCopy && x.Kind == transfer.Messages && !x.Finished {
+			during = append(during, x.Done)
+		}
+	}
+	if len(during) < 60/7 || during[0] != 7 {
+		t.Errorf("progress while copying messages: %v", during)
 	}
 	transfertest.SameReads(t, src, dst, fx)
 	transfertest.SamePurges(t, src, dst)

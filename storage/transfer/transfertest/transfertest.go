@@ -9,8 +9,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net/url"
 	"strings"
 	"testing"
@@ -168,7 +170,8 @@ func newID(t testing.TB, at time.Time) string {
 }
 
 // Body returns the i-th message's body: small JSON, a compressible body
-// (stored compressed by bolt), random bytes, or nothing.
+// (stored compressed by bolt), random bytes (the same for the same i), or
+// nothing.
 func Body(i int) []byte {
 	switch i % 4 {
 	case 0:
@@ -176,8 +179,10 @@ func Body(i int) []byte {
 	case 1:
 		return bytes.Repeat([]byte(`{"commit": "abcdef", "files": ["a.go", "b.go"]},`), 100)
 	case 2:
+		var seed [32]byte
+		binary.BigEndian.PutUint64(seed[:], uint64(i))
 		b := make([]byte, 1024)
-		rand.Read(b)
+		mathrand.NewChaCha8(seed).Read(b)
 		return b
 	}
 	return []byte{}
