@@ -3,17 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/switchyard-dev/switchyard/storage/bolt"
 	"github.com/switchyard-dev/switchyard/storage/seal"
@@ -26,16 +22,7 @@ func openBackup(t *testing.T, path, dataDir string) *bolt.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := bolt.Open(path, sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return openBolt(t, path, key)
 }
 
 // TestBackupWhileServing backs a store up while a real switchyard serve
@@ -55,33 +42,13 @@ func TestBackupWhileServing(t *testing.T) {
 	var (
 		mu    sync.Mutex
 		acked []string
-		wg    sync.WaitGroup
 	)
-	client := &http.Client{Timeout: 10 * time.Second}
 	stop := make(chan struct{})
-	for w := range 4 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := client.Post(c.url+"/webhooks/v1/hook", "application/json", strings.NewReader(fmt.Sprintf(`{"n": %d}`, w*100000+i)))
-				if err != nil {
-					return
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				var a struct{ ID string }
-				if resp.StatusCode == http.StatusAccepted && json.Unmarshal(b, &a) == nil && a.ID != "" {
-					mu.Lock()
-					acked = append(acked, a.ID)
-					mu.Unlock()
-				}
-			}
-		})
-	}
+	wg := c.load("hook", 4, stop, func(id string, _ int) {
+		mu.Lock()
+		acked = append(acked, id)
+		mu.Unlock()
+	})
 	defer func() { close(stop); wg.Wait() }()
 	eventually(t, "100 acknowledged webhooks", func() bool {
 		mu.Lock()

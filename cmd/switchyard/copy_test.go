@@ -30,19 +30,28 @@ func boltNode(t *testing.T, messages int) (dir string, key []byte, fx transferte
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := bolt.Open(filepath.Join(dir, "switchyard.db"), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openBolt(t, filepath.Join(dir, "switchyard.db"), key)
 	fx = transfertest.Fill(t, st, messages)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return dir, key, fx
+}
+
+// openBolt opens the bbolt file at path with key; it is closed when the
+// test ends.
+func openBolt(t *testing.T, path string, key []byte) *bolt.Store {
+	t.Helper()
+	sealer, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := bolt.Open(path, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // withPassword puts a password into a URL's user info: the test server

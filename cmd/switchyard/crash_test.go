@@ -143,6 +143,40 @@ func (c *child) waitSuccess(t *testing.T, id string) string {
 	}
 }
 
+// load posts webhooks {"n": N} to uri from workers clients, each N new,
+// until stop is closed or the server is gone, and calls acked with the id
+// and N of every message acknowledged (202). Wait on the group it returns.
+func (c *child) load(uri string, workers int, stop <-chan struct{}, acked func(id string, n int)) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 10 * time.Second}
+	for w := range workers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := w*100000 + i
+				resp, err := client.Post(c.url+"/webhooks/v1/"+uri, "application/json", strings.NewReader(fmt.Sprintf(`{"n": %d}`, n)))
+				if err != nil {
+					return // the server is gone
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					continue
+				}
+				var a struct{ ID string }
+				if json.Unmarshal(b, &a) == nil && a.ID != "" {
+					acked(a.ID, n)
+				}
+			}
+		})
+	}
+	return &wg
+}
+
 func TestKill9UnderLoadLosesNoAcknowledgedMessage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test runs real processes")
@@ -157,37 +191,13 @@ func TestKill9UnderLoadLosesNoAcknowledgedMessage(t *testing.T) {
 	var (
 		mu    sync.Mutex
 		acked = map[string]int{}
-		wg    sync.WaitGroup
 	)
-	client := &http.Client{Timeout: 10 * time.Second}
 	stop := make(chan struct{})
-	for w := range 16 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				n := w*100000 + i
-				resp, err := client.Post(c.url+"/webhooks/v1/crash", "application/json", strings.NewReader(fmt.Sprintf(`{"n": %d}`, n)))
-				if err != nil {
-					return // the server is gone
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
-					continue
-				}
-				var a struct{ ID string }
-				if json.Unmarshal(b, &a) == nil && a.ID != "" {
-					mu.Lock()
-					acked[a.ID] = n
-					mu.Unlock()
-				}
-			}
-		})
-	}
+	wg := c.load("crash", 16, stop, func(id string, n int) {
+		mu.Lock()
+		acked[id] = n
+		mu.Unlock()
+	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()
