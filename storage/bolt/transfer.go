@@ -44,13 +44,20 @@ var kindBuckets = map[transfer.Kind]struct {
 	transfer.Audit:      {bucketAudit, true},
 }
 
+// exportedKey is the key of a record as transfer.Batch holds it.
+func exportedKey(uuidKey bool, k []byte) string {
+	if uuidKey {
+		return idOf(k)
+	}
+	return string(k)
+}
+
 // transferKey is the bucket key of a record's key (transfer.Batch).
 func transferKey(k transfer.Kind, id string) ([]byte, error) {
-	kb, ok := kindBuckets[k]
-	switch {
-	case !ok:
-		return nil, fmt.Errorf("%w: no kind of record is called %q", storage.ErrInvalid, k)
-	case !kb.uuid:
+	if err := k.Check(); err != nil {
+		return nil, err
+	}
+	if !kindBuckets[k].uuid {
 		return []byte(id), nil
 	}
 	u, err := uuid.Parse(id)
@@ -64,10 +71,10 @@ func transferKey(k transfer.Kind, id string) ([]byte, error) {
 // in one read transaction (see transfer.Exporter).
 func (s *Store) Export(ctx context.Context, k transfer.Kind, after string, limit int) (transfer.Batch, error) {
 	b := transfer.Batch{Kind: k}
-	kb, ok := kindBuckets[k]
-	if !ok {
-		return b, fmt.Errorf("export: %w: no kind of record is called %q", storage.ErrInvalid, k)
+	if err := k.Check(); err != nil {
+		return b, fmt.Errorf("export: %w", err)
 	}
+	kb := kindBuckets[k]
 	var start []byte
 	if after != "" {
 		var err error
@@ -87,7 +94,7 @@ func (s *Store) Export(ctx context.Context, k transfer.Kind, after string, limit
 		for n := 0; key != nil && n < limit && size < transfer.MaxBatchBytes; key, v = c.Next() {
 			body, err := s.exportRecord(tx, &b, key, v)
 			if err != nil {
-				return fmt.Errorf("%s %s: %w", k, printID(k, idOf(key)), err)
+				return fmt.Errorf("%s %s: %w", k, k.Show(exportedKey(kb.uuid, key)), err)
 			}
 			size += int64(body)
 			n++
@@ -206,10 +213,10 @@ func (s *Store) exportRecord(tx *bolt.Tx, b *transfer.Batch, key, v []byte) (int
 
 // Count says how many records of kind k the store holds, and their parts.
 func (s *Store) Count(ctx context.Context, k transfer.Kind) (transfer.Counts, error) {
-	kb, ok := kindBuckets[k]
-	if !ok {
-		return transfer.Counts{}, fmt.Errorf("count: %w: no kind of record is called %q", storage.ErrInvalid, k)
+	if err := k.Check(); err != nil {
+		return transfer.Counts{}, fmt.Errorf("count: %w", err)
 	}
+	kb := kindBuckets[k]
 	var n transfer.Counts
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(kb.bucket)
@@ -251,7 +258,7 @@ func (s *Store) Import(ctx context.Context, b transfer.Batch) error {
 	im := importer{s: s}
 	for i, n := 0, b.Len(); i < n; i++ {
 		if err := im.record(&b, i); err != nil {
-			return fmt.Errorf("import %s %s: %w", b.Kind, printID(b.Kind, b.Key(i)), err)
+			return fmt.Errorf("import %s %s: %w", b.Kind, b.Kind.Show(b.Key(i)), err)
 		}
 	}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -272,16 +279,6 @@ func (s *Store) Import(ctx context.Context, b transfer.Batch) error {
 		return fmt.Errorf("import %s: %w", b.Kind, err)
 	}
 	return nil
-}
-
-// printID shows a record's key in an error: the id of a uuid key; a
-// session's id, a DEDUPE key or a setting's name are not shown (a DEDUPE
-// key may be anything a script chose).
-func printID(k transfer.Kind, id string) string {
-	if kindBuckets[k].uuid {
-		return id
-	}
-	return "(a record)"
 }
 
 // importer gathers the puts of an import, encoded as the store's own

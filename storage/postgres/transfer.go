@@ -40,16 +40,12 @@ var kindTables = map[transfer.Kind]struct{ table, parts string }{
 	transfer.Audit:      {"audit", ""},
 }
 
-func unknownKind(k transfer.Kind) error {
-	return fmt.Errorf("%w: no kind of record is called %q", storage.ErrInvalid, k)
-}
-
 // Count says how many records of kind k the store holds, and their parts.
 func (s *Store) Count(ctx context.Context, k transfer.Kind) (transfer.Counts, error) {
-	t, ok := kindTables[k]
-	if !ok {
-		return transfer.Counts{}, fmt.Errorf("count: %w", unknownKind(k))
+	if err := k.Check(); err != nil {
+		return transfer.Counts{}, fmt.Errorf("count: %w", err)
 	}
+	t := kindTables[k]
 	parts := "0"
 	if t.parts != "" {
 		parts = `(SELECT count(*) FROM ` + t.parts + `)`
@@ -66,8 +62,8 @@ func (s *Store) Count(ctx context.Context, k transfer.Kind) (transfer.Counts, er
 // body reaches transfer.MaxBatchBytes.
 func (s *Store) Export(ctx context.Context, k transfer.Kind, after string, limit int) (transfer.Batch, error) {
 	b := transfer.Batch{Kind: k}
-	if _, ok := kindTables[k]; !ok {
-		return b, fmt.Errorf("export: %w", unknownKind(k))
+	if err := k.Check(); err != nil {
+		return b, fmt.Errorf("export: %w", err)
 	}
 	var id uuid.UUID // uuid keys start after it; the nil uuid is nobody's id
 	switch k {
@@ -437,7 +433,7 @@ func (s *Store) importTables(b *transfer.Batch) ([]*copyTable, error) {
 		}
 		return []*copyTable{t}, nil
 	}
-	return nil, unknownKind(b.Kind)
+	return nil, b.Kind.Check()
 }
 
 // importID parses the id of a record to import.

@@ -314,12 +314,12 @@ func (c *copier) comparePage(ctx context.Context, kr *KindReport, after, until s
 	dn, dkey, drec := dst.records()
 	if sn == 0 {
 		if dn > 0 {
-			bad.add("%s: the copy holds %s, which the source does not", kr.Kind, dkey(0))
+			bad.add("%s: the copy holds %s, which the source does not", kr.Kind, kr.Kind.Show(dkey(0)))
 		}
 		return 0, "", nil
 	}
 	if dn == 0 {
-		bad.add("%s: %s is missing from the copy", kr.Kind, skey(0))
+		bad.add("%s: %s is missing from the copy", kr.Kind, kr.Kind.Show(skey(0)))
 		return sn, "", nil
 	}
 	n := min(sn, dn)
@@ -336,11 +336,11 @@ func (c *copier) comparePage(ctx context.Context, kr *KindReport, after, until s
 	}
 	for i := range n {
 		if skey(i) != dkey(i) {
-			bad.add("%s: %s is missing from the copy, or %s is not in the source", kr.Kind, skey(i), dkey(i))
+			bad.add("%s: %s is missing from the copy, or %s is not in the source", kr.Kind, kr.Kind.Show(skey(i)), kr.Kind.Show(dkey(i)))
 			return sn, "", nil
 		}
 		if d := Diff(srec(i), drec(i)); d != "" {
-			bad.add("%s %s: %s differs", kr.Kind, skey(i), d)
+			bad.add("%s %s: %s differs", kr.Kind, kr.Kind.Show(skey(i)), d)
 		}
 		p.Done++
 	}

@@ -18,6 +18,8 @@ package transfer
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/storage"
@@ -47,6 +49,15 @@ const (
 // provider).
 var Kinds = []Kind{Settings, Users, Tokens, Sessions, Providers, Functions, Endpoints, Events, Deliveries, Messages, Seen, Audit}
 
+// Check says whether k is one of Kinds: nil, or an error that wraps
+// storage.ErrInvalid.
+func (k Kind) Check() error {
+	if slices.Contains(Kinds, k) {
+		return nil
+	}
+	return fmt.Errorf("%w: no kind of record is called %q", storage.ErrInvalid, k)
+}
+
 // Part names what Counts.Parts counts for records of k: "versions",
 // "payloads", "attempts", or "" for a kind that has no parts.
 func (k Kind) Part() string {
@@ -59,6 +70,16 @@ func (k Kind) Part() string {
 		return "attempts"
 	}
 	return ""
+}
+
+// Show is a record's key as a message may show it: an id or a setting's
+// name, but not a session's id (a hash of its cookie) nor a DEDUPE key
+// (anything a script chose).
+func (k Kind) Show(key string) string {
+	if k == Sessions || k == Seen {
+		return "a record (its key is not shown)"
+	}
+	return key
 }
 
 // Provider is a provider with every saved version of its match script.
