@@ -50,6 +50,7 @@ type Server struct {
 	store    storage.Store // the whole store: the server opens and closes it, and hands out its parts
 	location StoreLocation // where the store is
 	unready  atomic.Bool   // the last /readyz found the store unreachable
+	node     *node         // this process among the nodes sharing the store
 	users    access.Store  // users, tokens and sessions
 	auth     *access.Authenticator
 	disp     *functions.Dispatcher
@@ -144,13 +145,16 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.disp, err = functions.New(functions.Options{
-		Store:    st,
-		Engine:   scripting.NewEngine(scripting.Limits{MaxHeap: opts.ScriptMaxHeap}),
-		Logger:   s.log,
-		Workers:  opts.Workers,
-		Observer: s.metrics,
-		Reporter: s.notify,
-		Effects:  &scripting.Effects{Dedupe: st, HTTP: scriptHTTP{s.egress}, Notify: scriptNotify{s.notify}},
+		Store:   st,
+		Engine:  scripting.NewEngine(scripting.Limits{MaxHeap: opts.ScriptMaxHeap}),
+		Logger:  s.log,
+		Workers: opts.Workers,
+		// Shared with other nodes: a dead node's messages are taken over
+		// soon after its lease ends.
+		SweepInterval: sweepInterval(loc, opts.Lease),
+		Observer:      s.metrics,
+		Reporter:      s.notify,
+		Effects:       &scripting.Effects{Dedupe: st, HTTP: scriptHTTP{s.egress}, Notify: scriptNotify{s.notify}},
 	})
 	if err != nil {
 		return nil, err
@@ -175,7 +179,31 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	s.listener = ln
+	cleanup = append(cleanup, func() { ln.Close() })
+
+	regCtx, cancelReg := context.WithTimeout(context.Background(), storeOpenTimeout)
+	defer cancelReg()
+	advertise := opts.Advertise
+	if advertise == "" {
+		advertise = ln.Addr().String()
+	}
+	s.node, err = registerNode(regCtx, st, storage.Node{Address: advertise, Version: opts.Version, StartedAt: time.Now()}, opts.Lease, s.log)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", loc, err)
+	}
+	s.metrics.nodeInfo(s.registry, s.node.ID())
 	return s, nil
+}
+
+// sweepInterval is how often the dispatcher sweeps the store for pending
+// messages: a third of the lease on a store other nodes may share, the
+// dispatcher's default otherwise (a store of one process has no other
+// node's messages to take over).
+func sweepInterval(loc StoreLocation, lease time.Duration) time.Duration {
+	if loc.Backend == BackendPostgres {
+		return lease / 3
+	}
+	return 0
 }
 
 // Addr is the address the server listens on.
@@ -204,15 +232,23 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	runCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
-	purged := make(chan struct{})
+	var background sync.WaitGroup
+	background.Add(1)
 	go func() {
-		defer close(purged)
+		defer background.Done()
 		s.purgeLoop(runCtx)
+	}()
+	heartCtx, stopHeart := context.WithCancel(context.Background())
+	defer stopHeart()
+	heartDone := make(chan struct{})
+	go func() {
+		defer close(heartDone)
+		s.node.run(heartCtx)
 	}()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.listener) }()
-	s.log.Info("switchyard listening", "addr", s.Addr().String(), "data", s.opts.DataDir, "store", s.location.String())
+	s.log.Info("switchyard listening", "addr", s.Addr().String(), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID())
 
 	var err error
 	select {
@@ -233,7 +269,12 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warn("some deliveries were still being attempted; they are attempted again after the next start", "err", e)
 	}
 	stopBackground()
-	<-purged
+	background.Wait()
+	// The heartbeats go on until the work has stopped: a node that held
+	// no lease while finishing its work could see it taken over.
+	stopHeart()
+	<-heartDone
+	s.node.forget(shutCtx)
 	if e := s.store.Close(); e != nil && err == nil {
 		err = fmt.Errorf("close store: %w", e)
 	}

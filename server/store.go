@@ -72,9 +72,10 @@ func ParseStore(store, dataDir string) (StoreLocation, error) {
 }
 
 // backend is what the server needs of the store it opens: the whole
-// store, and its commit counters for /metrics.
+// store, what lets nodes share it, and its commit counters for /metrics.
 type backend interface {
 	storage.Store
+	storage.Cluster
 	WriterStats() storage.WriterStats
 }
 
