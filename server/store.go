@@ -42,6 +42,10 @@ func (l StoreLocation) String() string {
 	return redactURL(l.Target)
 }
 
+// shared says whether other nodes may share the store (PostgreSQL): a
+// bbolt file belongs to one process.
+func (l StoreLocation) shared() bool { return l.Backend == BackendPostgres }
+
 // ParseStore reads a store URL:
 //
 //	"" or "bolt"                   <dataDir>/switchyard.db
