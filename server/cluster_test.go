@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,4 +90,64 @@ func TestPeriodicJobsRunUnderTheirLock(t *testing.T) {
 		code, _, _ := in.do("GET", "/api/v1/messages/"+old.ID, nil, http.Header{"Authorization": {"Bearer " + testToken}})
 		return code == http.StatusNotFound
 	})
+}
+
+type clusterNode struct {
+	ID        string    `json:"id"`
+	Address   string    `json:"address"`
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"started_at"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+type clusterView struct {
+	Nodes []clusterNode `json:"nodes"`
+	Self  string        `json:"self"`
+}
+
+// GET /cluster on bbolt lists the one node, the one that answers, with
+// its address, version and times; /metrics names it.
+func TestClusterOfOne(t *testing.T) {
+	t.Parallel()
+	in := start(t, func(o *server.Options) { o.Version = "1.2.3" })
+	var v clusterView
+	in.api("GET", "/cluster", nil, http.StatusOK, &v)
+	if len(v.Nodes) != 1 || v.Self == "" || v.Nodes[0].ID != v.Self {
+		t.Fatalf("cluster: %+v", v)
+	}
+	n := v.Nodes[0]
+	if n.Address != in.srv.Addr().String() || n.Version != "1.2.3" || n.StartedAt.IsZero() || n.LastSeen.Before(n.StartedAt) {
+		t.Fatalf("node: %+v", n)
+	}
+	_, body, _ := in.do("GET", "/metrics", nil, nil)
+	if !strings.Contains(string(body), `switchyard_node_info{node="`+v.Self+`"} 1`) {
+		t.Fatalf("metrics lack the node:\n%s", body)
+	}
+}
+
+// Two nodes on PostgreSQL each list both, the advertised address as
+// given; a node stopped leaves the list at once (it forgets itself).
+func TestClusterListsTheLiveNodes(t *testing.T) {
+	t.Parallel()
+	pg := onPostgres(t)
+	a := start(t, pg, func(o *server.Options) { o.Advertise = "node-a.internal:8080" })
+	b := start(t, pg)
+	var va, vb clusterView
+	a.api("GET", "/cluster", nil, http.StatusOK, &va)
+	b.api("GET", "/cluster", nil, http.StatusOK, &vb)
+	if len(va.Nodes) != 2 || len(vb.Nodes) != 2 || va.Self == vb.Self {
+		t.Fatalf("A sees %+v, B sees %+v", va, vb)
+	}
+	for _, n := range va.Nodes {
+		if n.ID == va.Self && n.Address != "node-a.internal:8080" {
+			t.Fatalf("A's address: %+v", n)
+		}
+	}
+	if err := b.stop(); err != nil {
+		t.Fatal(err)
+	}
+	a.api("GET", "/cluster", nil, http.StatusOK, &va)
+	if len(va.Nodes) != 1 || va.Nodes[0].ID != va.Self {
+		t.Fatalf("after B stopped: %+v", va)
+	}
 }

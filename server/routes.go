@@ -123,6 +123,7 @@ func (s *Server) apiRoutes() []apiRoute {
 		r("POST", "/sessions/end-others", read, "session.end_others", s.endOtherSessions),
 		r("DELETE", "/sessions/:id", read, "session.end", s.endSession),
 		r("GET", "/audit", admin, "", s.listAudit),
+		r("GET", "/cluster", admin, "", s.getCluster),
 	}
 }
 
