@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,7 +29,8 @@ type changeStore interface {
 type changeFollower struct {
 	store  changeStore
 	reload func(ctx context.Context, kind string) error
-	s      *Server
+	log    *slog.Logger
+	every  time.Duration // how often the versions are checked
 
 	mu      sync.Mutex
 	seen    map[string]int64 // the versions the last check read
@@ -43,8 +45,16 @@ func (s *Server) followChanges(ctx context.Context) {
 	if !s.location.shared() {
 		return
 	}
-	f := &changeFollower{store: s.store, reload: s.reloadKind, s: s,
+	newChangeFollower(s.store, s.reloadKind, s.log, changeCheckInterval).run(ctx)
+}
+
+func newChangeFollower(st changeStore, reload func(context.Context, string) error, log *slog.Logger, every time.Duration) *changeFollower {
+	return &changeFollower{store: st, reload: reload, log: log, every: every,
 		failing: map[string]bool{}, stale: map[string]bool{}, kick: make(chan struct{}, 1)}
+}
+
+// run follows the changes until ctx ends.
+func (f *changeFollower) run(ctx context.Context) {
 	f.seen, _ = f.store.Changes(ctx) // nil: the first check reloads every kind
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -85,7 +95,7 @@ func (f *changeFollower) watch(ctx context.Context) {
 		if ctx.Err() != nil || err == nil || errors.Is(err, storage.ErrClosed) {
 			return
 		}
-		f.s.log.Warn("the change feed stopped; starting it again", "err", err, "retry_in", wait.String())
+		f.log.Warn("the change feed stopped; starting it again", "err", err, "retry_in", wait.String())
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -97,10 +107,10 @@ func (f *changeFollower) watch(ctx context.Context) {
 	}
 }
 
-// check reads the versions of every kind every changeCheckInterval and
+// check reads the versions of every kind every f.every and
 // reloads the kinds whose version moved, until ctx ends.
 func (f *changeFollower) check(ctx context.Context) {
-	t := time.NewTicker(changeCheckInterval)
+	t := time.NewTicker(f.every)
 	defer t.Stop()
 	for {
 		select {
@@ -180,9 +190,9 @@ func (f *changeFollower) failed(kind string, err error) bool {
 	}
 	switch {
 	case err != nil && !was:
-		f.s.log.Error(what+" failed; trying again at the next change and every "+changeCheckInterval.String(), "err", err)
+		f.log.Error(what+" failed; trying again at the next change and every "+f.every.String(), "err", err)
 	case err == nil && was:
-		f.s.log.Info(what + " works again")
+		f.log.Info(what + " works again")
 	}
 	return err != nil
 }
