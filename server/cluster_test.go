@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // within polls cond every 20 ms and fails unless it holds within d.
@@ -92,17 +93,9 @@ func TestPeriodicJobsRunUnderTheirLock(t *testing.T) {
 	})
 }
 
-type clusterNode struct {
-	ID        string    `json:"id"`
-	Address   string    `json:"address"`
-	Version   string    `json:"version"`
-	StartedAt time.Time `json:"started_at"`
-	LastSeen  time.Time `json:"last_seen"`
-}
-
 type clusterView struct {
-	Nodes []clusterNode `json:"nodes"`
-	Self  string        `json:"self"`
+	Nodes []storage.Node `json:"nodes"`
+	Self  string         `json:"self"`
 }
 
 // GET /cluster on bbolt lists the one node, the one that answers, with
