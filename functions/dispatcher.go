@@ -49,8 +49,13 @@ type Options struct {
 	// QueueBytes bounds the bodies held by the queue (default 64 MiB);
 	// past it, bodies are read back from the store.
 	QueueBytes int64
-	Observer   Observer
-	Reporter   Reporter
+	// SweepInterval is how often the store is swept for PENDING
+	// messages besides when the queue overflows (default a minute). Nodes
+	// sharing a store sweep more often, to take over a dead node's
+	// messages soon after its lease ends.
+	SweepInterval time.Duration
+	Observer      Observer
+	Reporter      Reporter
 	// Effects are what scripts' HTTP, DEDUPE and NOTIFY do (nil: they
 	// throw when called).
 	Effects *scripting.Effects
@@ -90,6 +95,7 @@ type Dispatcher struct {
 	stopSweep   chan struct{}
 	sweeperDone chan struct{}
 	backlog     atomic.Int64 // messages known to wait in the store only
+	noLease     atomic.Bool  // the last sweep found this node without a lease
 	queued      atomic.Int64 // bytes of bodies in the queue
 	mu          sync.Mutex
 	inflight    map[string]struct{} // queued or running
@@ -133,6 +139,9 @@ func New(opts Options) (*Dispatcher, error) {
 	}
 	if opts.QueueBytes <= 0 {
 		opts.QueueBytes = 64 << 20
+	}
+	if opts.SweepInterval <= 0 {
+		opts.SweepInterval = time.Minute
 	}
 	if opts.InlinePayload <= 0 {
 		opts.InlinePayload = 64 << 10
@@ -353,10 +362,11 @@ func (d *Dispatcher) isStopping() bool {
 }
 
 // sweeper brings PENDING messages from the store into the queue, oldest
-// first, when asked (at start, after an overflow) and once a minute.
+// first, when asked (at start, after an overflow) and every
+// SweepInterval.
 func (d *Dispatcher) sweeper() {
 	defer close(d.sweeperDone)
-	tick := time.NewTicker(time.Minute)
+	tick := time.NewTicker(d.opts.SweepInterval)
 	defer tick.Stop()
 	for {
 		select {
@@ -369,15 +379,26 @@ func (d *Dispatcher) sweeper() {
 	}
 }
 
+// sweepOnce claims the PENDING messages that no live node holds (and
+// those this node holds already), page by page, into the queue.
 func (d *Dispatcher) sweepOnce() {
 	after := ""
 	for {
-		page, err := d.store.PendingMessages(d.ctx, after, 256)
+		page, err := d.store.ClaimPending(d.ctx, after, 256)
+		if errors.Is(err, storage.ErrNoLease) {
+			if !d.noLease.Swap(true) {
+				d.log.Warn("not sweeping pending messages: this node holds no lease", "err", err)
+			}
+			return
+		}
 		if err != nil {
 			if !d.isStopping() {
 				d.log.Error("sweeping pending messages", "err", err)
 			}
 			return
+		}
+		if d.noLease.Swap(false) {
+			d.log.Info("sweeping pending messages again: this node holds a lease")
 		}
 		if len(page) == 0 {
 			d.backlog.Store(0)

@@ -29,7 +29,7 @@ func newStore(t *testing.T) *bolt.Store {
 	return st
 }
 
-func newDispatcher(t *testing.T, st storage.Store, edit func(*functions.Options)) *functions.Dispatcher {
+func newDispatcher(t *testing.T, st functions.Store, edit func(*functions.Options)) *functions.Dispatcher {
 	t.Helper()
 	opts := functions.Options{Store: st, Engine: scripting.NewEngine(scripting.Limits{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if edit != nil {
@@ -97,6 +97,22 @@ func TestOverflowGoesThroughTheStore(t *testing.T) {
 	if n := d.QueueDepth(); n != 0 {
 		t.Fatalf("queue depth %d after everything ran", n)
 	}
+}
+
+// A message that waits in the store without this dispatcher knowing of
+// it (one another node left behind) is swept in within SweepInterval.
+func TestPeriodicSweep(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	setup(t, st, "return 1")
+	d := newDispatcher(t, st, func(o *functions.Options) { o.SweepInterval = 50 * time.Millisecond })
+	t.Cleanup(func() { d.Close(context.Background()) })
+	m := storagetest.NewMessage(t, time.Now(), "u")
+	m.Status = storage.StatusPending
+	if err := st.AppendMessage(context.Background(), m, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitAllDone(t, st, []string{m.ID})
 }
 
 // Large bodies do not ride the queue; they are read back from the store.

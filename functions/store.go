@@ -7,9 +7,11 @@ import (
 )
 
 // Store is what the dispatcher needs of the store: the catalogue of
-// scripts to load, and the messages it records and processes. Every
-// backend's storage.Store has it; see storage.Store for what each method
-// promises.
+// scripts to load, and the messages it records and processes, claiming
+// the PENDING ones for this node (storage.Cluster's ClaimPending) so
+// that no other node sharing the store runs them meanwhile. Every
+// backend has it; see storage.Store and storage.Cluster for what each
+// method promises.
 type Store interface {
 	ListProviders(ctx context.Context) ([]storage.Provider, error)
 	ListFunctions(ctx context.Context) ([]storage.Function, error)
@@ -18,5 +20,5 @@ type Store interface {
 	CompleteMessage(ctx context.Context, id string, o storage.Outcome) error
 	GetMessage(ctx context.Context, id string) (storage.MessageDetail, error)
 	GetPayload(ctx context.Context, id string) ([]byte, error)
-	PendingMessages(ctx context.Context, after string, limit int) ([]storage.Message, error)
+	ClaimPending(ctx context.Context, after string, limit int) ([]storage.Message, error)
 }

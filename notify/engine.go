@@ -173,11 +173,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.Reload(ctx); err != nil {
 		return err
 	}
-	v, err := e.store.Setting(ctx, pausedSetting)
-	if err != nil {
-		return fmt.Errorf("notify: read the pause switch: %w", err)
+	if err := e.ReloadPaused(ctx); err != nil {
+		return err
 	}
-	e.sched.paused.Store(string(v) == "true")
 	loopCtx, stop := context.WithCancel(context.Background())
 	work, abort := context.WithCancel(context.Background())
 	e.stopLoop, e.abort, e.work = stop, abort, work
@@ -250,6 +248,17 @@ func (e *Engine) SetPaused(ctx context.Context, paused bool) error {
 		return fmt.Errorf("notify: save the pause switch: %w", err)
 	}
 	e.sched.setPaused(paused)
+	return nil
+}
+
+// ReloadPaused reads the pause switch again from the store, after
+// another node changed it.
+func (e *Engine) ReloadPaused(ctx context.Context) error {
+	v, err := e.store.Setting(ctx, pausedSetting)
+	if err != nil {
+		return fmt.Errorf("notify: read the pause switch: %w", err)
+	}
+	e.sched.setPaused(string(v) == "true")
 	return nil
 }
 

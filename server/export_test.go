@@ -1,6 +1,9 @@
 package server
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Route is an admin API route as the permission tests see it.
 type Route = apiRoute
@@ -18,3 +21,12 @@ func SetLoginLimiter(s *Server, capacity int, now func() time.Time) {
 
 // SetBodyTimeout shortens how long a webhook body may take to arrive.
 func SetBodyTimeout(o *Options, d time.Duration) { o.bodyTimeout = d }
+
+// HoldJob takes the lock of the periodic job called name, as another
+// node running it would; ok is false when it is held already.
+func HoldJob(s *Server, name string) (unlock func(), ok bool, err error) {
+	return s.store.TryLock(context.Background(), name)
+}
+
+// JobPurgeMessages is the lock of the purge of old messages.
+const JobPurgeMessages = jobPurgeMessages

@@ -81,6 +81,18 @@ func (m *metrics) watchOutbound(reg *prometheus.Registry, inFlight func() int) {
 	}, func() float64 { return float64(inFlight()) }))
 }
 
+// nodeInfo exports this node's id as switchyard_node_info{node="<id>"} 1,
+// so that the series of several nodes can be told apart and joined.
+func (m *metrics) nodeInfo(reg *prometheus.Registry, id string) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "switchyard_node_info",
+		Help:        "This node, by id (always 1).",
+		ConstLabels: prometheus.Labels{"node": id},
+	})
+	g.Set(1)
+	reg.MustRegister(g)
+}
+
 // Attempted implements notify.Observer.
 func (m *metrics) Attempted(outcome string, latency time.Duration) {
 	m.attempts.WithLabelValues(outcome).Inc()

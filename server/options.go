@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -59,6 +60,18 @@ type Options struct {
 	// (live heap of the whole process), running scripts are stopped, the
 	// longest-running first (default scripting.DefaultMaxHeap, 2 GiB).
 	ScriptMaxHeap uint64
+	// Lease is how long this node's claims on messages and deliveries
+	// stay its own after a heartbeat (default DefaultLease). The node
+	// heartbeats every Lease/3; one that could not for a whole Lease
+	// reports not ready and stops claiming until a heartbeat succeeds.
+	// Another node takes over a dead node's claims once its lease ends.
+	Lease time.Duration
+	// Advertise is the address other nodes and operators reach this node
+	// at, as GET /api/v1/cluster lists it (default the listen address).
+	Advertise string
+	// Version is the version this node runs, as GET /api/v1/cluster
+	// lists it (default "dev").
+	Version string
 	// PurgeInterval is how often old messages are purged (default 1m).
 	PurgeInterval time.Duration
 	// ShutdownTimeout bounds a graceful stop (default 30s).
@@ -82,7 +95,11 @@ const (
 	DefaultMaxBody                           = 5 << 20
 	DefaultMaxConcurrentBodies               = 256
 	DefaultPurgeInterval                     = time.Minute
-	DefaultShutdownTimeout                   = 30 * time.Second
+	DefaultLease                             = 30 * time.Second
+	// MinLease: a shorter lease would need heartbeats faster than a
+	// store reliably answers.
+	MinLease               = time.Second
+	DefaultShutdownTimeout = 30 * time.Second
 )
 
 // withDefaults returns o with defaults filled in, or an error naming the
@@ -126,6 +143,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Workers < 0 {
 		return o, errors.New("workers must be positive")
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.Lease == 0 {
+		o.Lease = DefaultLease
+	}
+	if o.Lease < MinLease {
+		return o, fmt.Errorf("lease must be at least %s", MinLease)
 	}
 	if o.PurgeInterval <= 0 {
 		o.PurgeInterval = DefaultPurgeInterval

@@ -124,6 +124,7 @@ func (s *Server) apiRoutes() []apiRoute {
 		r("DELETE", "/sessions/:id", read, "session.end", s.endSession),
 		r("GET", "/audit", admin, "", s.listAudit),
 		r("GET", "/backup", admin, "store.backup", s.backup),
+		r("GET", "/cluster", admin, "", s.getCluster),
 	}
 }
 
@@ -179,7 +180,8 @@ func (s *Server) healthz(c echo.Context) error {
 // readyTimeout bounds the store's answer to a readiness check.
 const readyTimeout = 2 * time.Second
 
-// readyz is readiness: 200 while this node can reach its store, 503 with
+// readyz is readiness: 200 while this node can reach its store and holds
+// its lease (see node), 503 with
 // a short reason otherwise, so that a load balancer sends webhooks to the
 // nodes that can record them. The store's own error is logged (once per
 // change), not answered: it may name hosts and users.
@@ -191,6 +193,10 @@ func (s *Server) readyz(c echo.Context) error {
 			s.log.Warn("not ready: the store cannot be reached", "store", s.location.String(), "err", err)
 		}
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "the store cannot be reached"})
+	}
+	if !s.node.live() {
+		// node logs the loss and the recovery of its lease itself.
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "this node lost its lease"})
 	}
 	if s.unready.Swap(false) {
 		s.log.Info("ready again: the store answers", "store", s.location.String())

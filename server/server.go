@@ -47,22 +47,25 @@ const (
 type Server struct {
 	opts     Options
 	log      *slog.Logger
-	store    storage.Store // the whole store: the server opens and closes it, and hands out its parts
+	store    backend       // the whole store: the server opens and closes it, and hands out its parts
 	location StoreLocation // where the store is
 	unready  atomic.Bool   // the last /readyz found the store unreachable
-	users    access.Store  // users, tokens and sessions
-	auth     *access.Authenticator
-	disp     *functions.Dispatcher
-	catalog  *functions.Catalogue // every change of providers and functions goes through it
-	echo     *echo.Echo
-	http     *http.Server
-	listener net.Listener
-	metrics  *metrics
-	registry *prometheus.Registry
-	token    tokenCheck
-	egress   *egress.Client // every outbound request: scripts' HTTP.request, notifications
-	notify   *notify.Engine
-	logins   loginLimiter
+	node     *node         // this process among the nodes sharing the store
+	// lockFailing: the last periodic job could not take its lock.
+	lockFailing atomic.Bool
+	users       access.Store // users, tokens and sessions
+	auth        *access.Authenticator
+	disp        *functions.Dispatcher
+	catalog     *functions.Catalogue // every change of providers and functions goes through it
+	echo        *echo.Echo
+	http        *http.Server
+	listener    net.Listener
+	metrics     *metrics
+	registry    *prometheus.Registry
+	token       tokenCheck
+	egress      *egress.Client // every outbound request: scripts' HTTP.request, notifications
+	notify      *notify.Engine
+	logins      loginLimiter
 	// bodies holds a token per webhook body being read
 	// (--max-concurrent-bodies).
 	bodies chan struct{}
@@ -144,13 +147,16 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.disp, err = functions.New(functions.Options{
-		Store:    st,
-		Engine:   scripting.NewEngine(scripting.Limits{MaxHeap: opts.ScriptMaxHeap}),
-		Logger:   s.log,
-		Workers:  opts.Workers,
-		Observer: s.metrics,
-		Reporter: s.notify,
-		Effects:  &scripting.Effects{Dedupe: st, HTTP: scriptHTTP{s.egress}, Notify: scriptNotify{s.notify}},
+		Store:   st,
+		Engine:  scripting.NewEngine(scripting.Limits{MaxHeap: opts.ScriptMaxHeap}),
+		Logger:  s.log,
+		Workers: opts.Workers,
+		// Shared with other nodes: a dead node's messages are taken over
+		// soon after its lease ends.
+		SweepInterval: sweepInterval(loc, opts.Lease),
+		Observer:      s.metrics,
+		Reporter:      s.notify,
+		Effects:       &scripting.Effects{Dedupe: st, HTTP: scriptHTTP{s.egress}, Notify: scriptNotify{s.notify}},
 	})
 	if err != nil {
 		return nil, err
@@ -175,7 +181,31 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	s.listener = ln
+	cleanup = append(cleanup, func() { ln.Close() })
+
+	regCtx, cancelReg := context.WithTimeout(context.Background(), storeOpenTimeout)
+	defer cancelReg()
+	advertise := opts.Advertise
+	if advertise == "" {
+		advertise = ln.Addr().String()
+	}
+	s.node, err = registerNode(regCtx, st, storage.Node{Address: advertise, Version: opts.Version, StartedAt: time.Now()}, opts.Lease, s.log)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", loc, err)
+	}
+	s.metrics.nodeInfo(s.registry, s.node.ID())
 	return s, nil
+}
+
+// sweepInterval is how often the dispatcher sweeps the store for pending
+// messages: a third of the lease on a store other nodes may share, the
+// dispatcher's default otherwise (a store of one process has no other
+// node's messages to take over).
+func sweepInterval(loc StoreLocation, lease time.Duration) time.Duration {
+	if loc.shared() {
+		return lease / 3
+	}
+	return 0
 }
 
 // Addr is the address the server listens on.
@@ -204,15 +234,28 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	runCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
-	purged := make(chan struct{})
+	var background sync.WaitGroup
+	background.Add(1)
 	go func() {
-		defer close(purged)
+		defer background.Done()
 		s.purgeLoop(runCtx)
+	}()
+	background.Add(1)
+	go func() {
+		defer background.Done()
+		s.followChanges(runCtx)
+	}()
+	heartCtx, stopHeart := context.WithCancel(context.Background())
+	defer stopHeart()
+	heartDone := make(chan struct{})
+	go func() {
+		defer close(heartDone)
+		s.node.run(heartCtx)
 	}()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.listener) }()
-	s.log.Info("switchyard listening", "addr", s.Addr().String(), "data", s.opts.DataDir, "store", s.location.String())
+	s.log.Info("switchyard listening", "addr", s.Addr().String(), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID())
 
 	var err error
 	select {
@@ -233,7 +276,12 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warn("some deliveries were still being attempted; they are attempted again after the next start", "err", e)
 	}
 	stopBackground()
-	<-purged
+	background.Wait()
+	// The heartbeats go on until the work has stopped: a node that held
+	// no lease while finishing its work could see it taken over.
+	stopHeart()
+	<-heartDone
+	s.node.forget(shutCtx)
 	if e := s.store.Close(); e != nil && err == nil {
 		err = fmt.Errorf("close store: %w", e)
 	}
@@ -241,16 +289,29 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// purgeLoop deletes messages and deliveries older than the retention and
-// expired DEDUPE keys, in small batches so ingest is never paused for long.
+// The periodic jobs, each the name of the lock (storage.Cluster's
+// TryLock) that one node at a time runs it under.
+const (
+	jobPurgeMessages   = "purge-messages"
+	jobPurgeDeliveries = "purge-deliveries"
+	jobPurgeAudit      = "purge-audit"
+	jobPurgeExpired    = "purge-expired"
+	jobPurgeNodes      = "purge-nodes"
+)
+
+// purgeLoop deletes messages and deliveries older than the retention,
+// expired DEDUPE keys and sessions, and nodes long dead, in small batches
+// so ingest is never paused for long. Each job runs on one node at a
+// time: a node finding it running elsewhere skips it this round.
 func (s *Server) purgeLoop(ctx context.Context) {
 	t := time.NewTicker(s.opts.PurgeInterval)
 	defer t.Stop()
 	for {
-		s.purgeOnce(ctx)
-		s.purgeDeliveries(ctx)
-		s.purgeAudit(ctx)
-		s.purgeExpired(ctx)
+		s.exclusive(ctx, jobPurgeMessages, s.purgeOnce)
+		s.exclusive(ctx, jobPurgeDeliveries, s.purgeDeliveries)
+		s.exclusive(ctx, jobPurgeAudit, s.purgeAudit)
+		s.exclusive(ctx, jobPurgeExpired, s.purgeExpired)
+		s.exclusive(ctx, jobPurgeNodes, s.purgeNodes)
 		select {
 		case <-ctx.Done():
 			return
@@ -259,7 +320,44 @@ func (s *Server) purgeLoop(ctx context.Context) {
 	}
 }
 
+// exclusive runs job under the lock called name, unless another node
+// (or this one) holds it: then the job is running elsewhere, and this
+// node skips it this round. A store that cannot take the lock skips it
+// too, logged once per change.
+func (s *Server) exclusive(ctx context.Context, name string, job func(context.Context)) {
+	unlock, ok, err := s.store.TryLock(ctx, name)
+	if err != nil {
+		if ctx.Err() == nil && !s.lockFailing.Swap(true) {
+			s.log.Error("cannot take the lock of a periodic job; skipping the jobs until it can", "job", name, "err", err)
+		}
+		return
+	}
+	if s.lockFailing.Swap(false) {
+		s.log.Info("the periodic jobs' locks can be taken again", "job", name)
+	}
+	if !ok {
+		return
+	}
+	defer unlock()
+	job(ctx)
+}
+
 const purgeBatch = 500
+
+// deadNodesFor is how long after its lease ended a dead node's row is
+// deleted, in leases (GET /api/v1/cluster lists the live nodes only).
+const deadNodesFor = 2
+
+// purgeNodes deletes the nodes whose lease ended deadNodesFor leases ago.
+func (s *Server) purgeNodes(ctx context.Context) {
+	n, err := s.store.PurgeNodes(ctx, deadNodesFor*s.opts.Lease)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Error("purging dead nodes", "err", err)
+	case n > 0:
+		s.log.Info("forgot dead nodes", "count", n)
+	}
+}
 
 func (s *Server) purgeOnce(ctx context.Context) {
 	if n := s.purgeOld(ctx, "messages", s.store.PurgeMessages); n > 0 {

@@ -42,6 +42,10 @@ func (l StoreLocation) String() string {
 	return redactURL(l.Target)
 }
 
+// shared says whether other nodes may share the store (PostgreSQL): a
+// bbolt file belongs to one process.
+func (l StoreLocation) shared() bool { return l.Backend == BackendPostgres }
+
 // ParseStore reads a store URL:
 //
 //	"" or "bolt"                   <dataDir>/switchyard.db
@@ -72,9 +76,10 @@ func ParseStore(store, dataDir string) (StoreLocation, error) {
 }
 
 // backend is what the server needs of the store it opens: the whole
-// store, and its commit counters for /metrics.
+// store, what lets nodes share it, and its commit counters for /metrics.
 type backend interface {
 	storage.Store
+	storage.Cluster
 	WriterStats() storage.WriterStats
 }
 

@@ -32,6 +32,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		maxBodies      = fs.Int("max-concurrent-bodies", server.DefaultMaxConcurrentBodies, "webhook bodies received at once; past it a webhook waits up to 2s, then gets 503 with Retry-After")
 		allowPrivate   = fs.Bool("allow-private-targets", false, "let outbound HTTP reach loopback, private and link-local addresses")
 		trustedProxies = fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
+		lease          = fs.Duration("lease", server.DefaultLease, "how long a node's claims on work outlive its last heartbeat; a dead node's work is taken over after it")
+		advertise      = fs.String("advertise", "", "address this node is reached at, as the cluster lists it (default: the listen address)")
 		workers        = fs.Int("workers", 0, "messages processed at once (0: 64, or 8 per core if more); only two scripts per core run JavaScript at a time")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -55,6 +57,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		Retention:           *retention,
 		AllowPrivateTargets: *allowPrivate,
 		Workers:             *workers,
+		Lease:               *lease,
+		Advertise:           *advertise,
 		MaxConcurrentBodies: *maxBodies,
 		AdminToken:          getenv("SWITCHYARD_ADMIN_TOKEN"),
 		SecretKey:           secretKey,
@@ -65,6 +69,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if opts.Retention <= 0 {
 		return opts, errors.New("retention must be positive")
+	}
+	if opts.Lease < server.MinLease {
+		return opts, fmt.Errorf("lease must be at least %s", server.MinLease)
 	}
 	switch {
 	case *auditRetention < 0:

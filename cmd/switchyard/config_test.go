@@ -72,6 +72,7 @@ func TestServeSettingsErrors(t *testing.T) {
 		{[]string{"--trusted-proxies", "10.0.0.0/33"}, nil, "trusted-proxies"},
 		{[]string{"--retention", "-1h"}, nil, "retention"},
 		{[]string{"--audit-retention", "-1h"}, nil, "audit-retention"},
+		{[]string{"--lease", "10ms"}, nil, "lease"},
 		{nil, map[string]string{"SWITCHYARD_RETENTION": "soon"}, "SWITCHYARD_RETENTION"},
 		{[]string{"--config", "/nonexistent/sy.yaml"}, nil, "config"},
 		{[]string{"--config", bad}, nil, "bad.yaml"},
@@ -115,6 +116,18 @@ func TestCommands(t *testing.T) {
 	errOut.Reset()
 	if code := run(context.Background(), []string{"serve", "--store", "postgres://u:hunter2@db/x", "--data", t.TempDir()}, env(nil), &out, &errOut); code != 1 || strings.Contains(errOut.String(), "hunter2") || !strings.Contains(errOut.String(), "PostgreSQL") {
 		t.Fatalf("postgres store: %d %s", code, errOut.String())
+	}
+}
+
+func TestLease(t *testing.T) {
+	t.Parallel()
+	o, err := parseServe(nil, env(nil), io.Discard)
+	if err != nil || o.Lease != server.DefaultLease || o.Advertise != "" {
+		t.Fatalf("defaults: %v %v %q", err, o.Lease, o.Advertise)
+	}
+	o, err = parseServe([]string{"--advertise", "10.0.0.5:8080"}, env(map[string]string{"SWITCHYARD_LEASE": "12s"}), io.Discard)
+	if err != nil || o.Lease != 12*time.Second || o.Advertise != "10.0.0.5:8080" {
+		t.Fatalf("from the environment: %v %v %q", err, o.Lease, o.Advertise)
 	}
 }
 

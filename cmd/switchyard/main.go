@@ -91,7 +91,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		fmt.Fprintf(stderr, "switchyard serve: %v\n", err)
 		return 2
 	}
-	opts.Logger = logger
+	opts.Logger, opts.Version = logger, version
 	if getenv(deprecatedKeyEnv) != "" {
 		logger.Warn(deprecatedKeyEnv + " is deprecated: name the secrets key SWITCHYARD_SECRET_KEY")
 	}

@@ -16,11 +16,19 @@ import (
 )
 
 // Functions is the part of the store behind providers, functions and
-// messages: what the dispatcher (functions.Store) and the catalogue
+// messages: what the dispatcher (functions.Store, but for ClaimPending,
+// which is storage.Cluster's and checked by RunNode) and the catalogue
 // (functions.CatalogueStore) use, and what the server alone uses: the
-// admin API's reads and the purge of old messages.
+// admin API's reads, the pending messages a page at a time, and the
+// purge of old messages.
 type Functions interface {
-	functions.Store
+	ListProviders(ctx context.Context) ([]storage.Provider, error)
+	ListFunctions(ctx context.Context) ([]storage.Function, error)
+	AppendMessage(ctx context.Context, m storage.Message, payload []byte) error
+	CompleteMessage(ctx context.Context, id string, o storage.Outcome) error
+	GetMessage(ctx context.Context, id string) (storage.MessageDetail, error)
+	GetPayload(ctx context.Context, id string) ([]byte, error)
+	PendingMessages(ctx context.Context, after string, limit int) ([]storage.Message, error)
 	functions.CatalogueStore
 	GetProvider(ctx context.Context, id string) (storage.Provider, error)
 	GetFunction(ctx context.Context, id string) (storage.Function, error)

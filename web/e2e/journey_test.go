@@ -71,6 +71,10 @@ func TestOperatorJourney(t *testing.T) {
 
 	login(t, ctx, in.url, "ada", password)
 	run(t, ctx, "dashboard", chromedp.WaitVisible(`main svg`))
+	run(t, ctx, "the dashboard's nodes", chromedp.WaitVisible(`.dm-nodes li`))
+	if got := textOf(t, ctx, `.dm-nodes li`); !strings.Contains(got, strings.TrimPrefix(in.url, "http://")) || !strings.Contains(got, "(this node)") {
+		t.Fatalf("the Nodes card lists %q, want this node's address, marked", got)
+	}
 
 	// A provider from the GitHub template, with its secret.
 	run(t, ctx, "new provider form",

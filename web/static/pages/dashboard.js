@@ -1,7 +1,7 @@
 // Dashboard: messages per time bucket by status (an SVG chart with a table
 // fallback), what is failing, outbound deliveries and the queues, from
 // GET /stats?hours=N, refreshed every 15 s.
-import { h, api, clear, badge, fmtTime } from "../app.js";
+import { h, api, can, clear, badge, fmtTime } from "../app.js";
 
 const STATUSES = ["SUCCESS", "FAILED", "UNMATCHED", "PENDING"];
 const COLORS = { SUCCESS: "#2e9e5b", FAILED: "#d0392e", UNMATCHED: "#d39a00", PENDING: "#7d8bb0" };
@@ -182,7 +182,25 @@ function card(title, ...body) {
   return h("section.card.dm-card", { "aria-labelledby": id }, h("h2", { id }, title), body);
 }
 
-function cards(stats, hours) {
+// nodesCard lists the live nodes sharing the store (GET /cluster, admins
+// only); the node that answered is marked.
+function nodesCard(cluster) {
+  return card(
+    "Nodes",
+    h(
+      "ul.dm-list.dm-nodes",
+      cluster.nodes.map((n) =>
+        h(
+          "li",
+          h("span", h("code", n.address), n.id === cluster.self ? h("span.muted", " (this node)") : null),
+          h("span.muted", `${n.version}, seen ${fmtTime(new Date(n.last_seen))}`),
+        ),
+      ),
+    ),
+  );
+}
+
+function cards(stats, hours, cluster) {
   const since = encodeURIComponent(new Date(stats.from).toISOString());
   const totals = stats.totals || {};
   const all = sum(totals);
@@ -224,13 +242,15 @@ function cards(stats, hours) {
       ),
       h("p", h("a", { href: "#/outbound" }, "Outbound settings")),
     ),
-  ];
+    cluster ? nodesCard(cluster) : null,
+  ].filter(Boolean);
 }
 
 export async function render({ main }) {
   let hours = Number(localStorage.getItem("switchyard.dashboard.hours")) || 6;
   if (!HOURS.includes(hours)) hours = 6;
   let stats = null;
+  let cluster = null;
   let showTable = false;
   let disposed = false;
   let loading = false;
@@ -277,7 +297,7 @@ export async function render({ main }) {
     drawChartNow();
     clear(tableBox).append(dataTable(stats));
     // Replace only the cards that changed, so focus on a link survives a refresh.
-    const fresh = cards(stats, hours);
+    const fresh = cards(stats, hours, cluster);
     const keys = fresh.map((c) => c.textContent + "|" + [...c.querySelectorAll("a")].map((a) => a.href).join());
     if (grid.children.length !== fresh.length) {
       clear(grid).append(...fresh);
@@ -298,9 +318,13 @@ export async function render({ main }) {
     loading = true;
     refreshBtn.disabled = true;
     try {
-      const data = await api("GET", `/stats?hours=${hours}`);
+      const [data, nodes] = await Promise.all([
+        api("GET", `/stats?hours=${hours}`),
+        can("admin") ? api("GET", "/cluster").catch(() => null) : null,
+      ]);
       if (disposed) return;
       stats = data;
+      cluster = nodes;
       paint();
       updated.textContent = `Updated ${fmtTime(new Date())}; refreshes every 15 s.`;
     } catch (e) {
