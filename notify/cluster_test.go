@@ -24,11 +24,9 @@ var _ interface {
 	HoldDeliveries(ds []storage.Delivery)
 } = (*bolt.Store)(nil)
 
-// clusterNodes opens n stores on one fresh PostgreSQL schema, each a node
-// of its own that heartbeats until the test ends, and starts an engine on
-// each. ep is created (through the first store) before the engines start,
-// so every engine knows it.
-func clusterNodes(t *testing.T, n int, ep storage.Endpoint) ([]*postgres.Store, []*notify.Engine, storage.Endpoint) {
+// openNodes opens n stores on one fresh PostgreSQL schema, each a node of
+// its own, closed when the test ends.
+func openNodes(t *testing.T, n int) []*postgres.Store {
 	t.Helper()
 	schema := pgtest.FreshSchema(t)
 	sealer, err := seal.New(make([]byte, seal.KeySize))
@@ -44,8 +42,14 @@ func clusterNodes(t *testing.T, n int, ep storage.Endpoint) ([]*postgres.Store, 
 		t.Cleanup(func() { st.Close() }) // after the engines' and the heartbeats'
 		stores[i] = st
 	}
-	// Each node heartbeats with a lease of 10 s every 100 ms, as the
-	// server does (at a third of its lease), until the test ends.
+	return stores
+}
+
+// heartbeat has each store's node heartbeat, with a lease of 10 s every
+// 100 ms as the server does (at a third of its lease), until the test
+// ends. The first heartbeats are sent before it returns.
+func heartbeat(t *testing.T, stores ...*postgres.Store) {
+	t.Helper()
 	beat := func(st *postgres.Store) {
 		if _, err := st.Heartbeat(context.Background(), storage.Node{Address: "test", Version: "test"}, 10*time.Second); err != nil {
 			t.Errorf("heartbeat of node %s: %v", st.NodeID(), err)
@@ -69,14 +73,31 @@ func clusterNodes(t *testing.T, n int, ep storage.Endpoint) ([]*postgres.Store, 
 		})
 	}
 	t.Cleanup(func() { close(stop); beats.Wait() })
+}
+
+// createEndpoint stores ep, enabled and subscribed to every event, through
+// st.
+func createEndpoint(t *testing.T, st notify.Store, ep storage.Endpoint) storage.Endpoint {
+	t.Helper()
 	ep.Name, ep.Enabled, ep.EventTypes = "test", true, []string{"*"}
 	if err := notify.Normalize(&ep); err != nil {
 		t.Fatal(err)
 	}
-	ep, err = stores[0].CreateEndpoint(t.Context(), ep)
+	ep, err := st.CreateEndpoint(t.Context(), ep)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ep
+}
+
+// clusterNodes opens n nodes on one database, heartbeating, and starts an
+// engine on each. ep is created (through the first store) before the
+// engines start, so every engine knows it.
+func clusterNodes(t *testing.T, n int, ep storage.Endpoint) ([]*postgres.Store, []*notify.Engine, storage.Endpoint) {
+	t.Helper()
+	stores := openNodes(t, n)
+	heartbeat(t, stores...)
+	ep = createEndpoint(t, stores[0], ep)
 	engines := make([]*notify.Engine, n)
 	for i, st := range stores {
 		engines[i] = startEngine(t, st, true)
@@ -183,4 +204,24 @@ func TestClusterRateLimitHoldsAcrossNodes(t *testing.T) {
 			t.Fatalf("%d requests within a second from %v, at %d/s", n, at[i].Sub(at[0]), rate)
 		}
 	}
+}
+
+// A node without a lease claims nothing: its engine delivers once its
+// heartbeat gives it one.
+func TestClusterNoLeaseClaimsNothing(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, nil)
+	stores := openNodes(t, 1)
+	ep := createEndpoint(t, stores[0], storage.Endpoint{URL: rc.URL})
+	eng := startEngine(t, stores[0], true)
+	if _, _, err := eng.Publish(t.Context(), storage.Event{Type: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	rounds := notify.Rounds(eng)
+	eventually(t, func() bool { return notify.Rounds(eng) > rounds+5 }, "the loop to run a few rounds")
+	if got := len(rc.requests()); got != 0 {
+		t.Fatalf("a node without a lease sent %d requests", got)
+	}
+	heartbeat(t, stores[0])
+	settledOn(t, stores[0], ep.ID, 1)
 }
