@@ -66,9 +66,11 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	now := time.Now()
 	if ctx.Err() != nil {
 		// Shutting down: the attempt did not really happen; the delivery
-		// stays due and is made again after the next start.
+		// stays due, its claim is given back, and it is made again after
+		// the next start (or by another node).
 		e.sched.answered(l, nil, now)
 		e.sched.recorded(d.ID)
+		e.sched.release([]string{d.ID})
 		return
 	}
 	// The lane's slot is free once the answer is in; the delivery stays
@@ -91,8 +93,9 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	}
 	rctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	if _, err := e.store.RecordAttempt(rctx, d.ID, r.attempt, u); err != nil {
-		e.log.Error("recording a delivery attempt; the delivery will be attempted again", "delivery", d.ID, "err", err)
+	_, recErr := e.store.RecordAttempt(rctx, d.ID, r.attempt, u)
+	if recErr != nil {
+		e.log.Error("recording a delivery attempt; the delivery will be attempted again", "delivery", d.ID, "err", recErr)
 	} else if u.Status != storage.DeliveryPending {
 		e.events.release(d.EventID)
 	}
@@ -103,6 +106,11 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 		e.health(rctx, t.ep.ID, d, r, u.Status)
 	}
 	e.sched.recorded(d.ID)
+	if recErr != nil {
+		// Not written: the claim goes back (after recorded, so that no
+		// scan here claims the delivery while it is still in hand).
+		e.sched.release([]string{d.ID})
+	}
 }
 
 // event returns a delivery's event, from memory when it can.

@@ -49,7 +49,7 @@ func newEnv(t *testing.T, allowPrivate bool) *env {
 }
 
 // startEngine starts an engine on st, closed when the test ends.
-func startEngine(t *testing.T, st *bolt.Store, allowPrivate bool) *notify.Engine {
+func startEngine(t *testing.T, st notify.Store, allowPrivate bool) *notify.Engine {
 	t.Helper()
 	eg, err := egress.New(egress.Options{AllowPrivate: allowPrivate})
 	if err != nil {

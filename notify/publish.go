@@ -59,14 +59,24 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 // enqueue stores an event with its deliveries and hands them to the
 // scheduler.
 func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
-	// Before the write: once it commits, a scan could read the deliveries
-	// from the store. Claiming their ids as fresh makes scans pass them
-	// over, so each is started once, from memory. The event is cached for
-	// the same reason.
 	enc, err := storage.EncodeEvent(ev)
 	if err != nil {
 		return fmt.Errorf("notify: record event: %w", err)
 	}
+	if !e.sched.freshPath() {
+		// A store that nodes share: any node may claim the deliveries,
+		// so they are not started from memory (nor their event cached,
+		// since another node may finish them); a scan claims them now.
+		if err := e.store.AppendEvent(ctx, enc, ds); err != nil {
+			return fmt.Errorf("notify: record event: %w", err)
+		}
+		e.sched.rescan()
+		return nil
+	}
+	// Before the write: once it commits, a scan could claim the
+	// deliveries from the store. Claiming their ids as fresh makes scans
+	// give them back, so each is started once, from memory. The event is
+	// cached for the same reason.
 	cached := e.events.add(enc, len(ds))
 	claimed, overflow := e.sched.claim(ds)
 	err = e.store.AppendEvent(ctx, enc, ds)

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -14,14 +15,17 @@ import (
 // come from two places:
 //
 //   - fresh: deliveries just published by this process, kept in memory
-//     (up to maxFreshPerLane a lane) so they start without being read back;
-//   - the store's due index: retries that came due, replays, deliveries a
-//     previous run left, and whatever did not fit in fresh.
+//     (up to maxFreshPerLane a lane) so they start without being read back,
+//     on a store of one process only (see freshHolder);
+//   - the store's claims (ClaimDue): retries that came due, replays,
+//     deliveries a previous run left, whatever did not fit in fresh, and on
+//     a store that nodes share every delivery.
 //
 // Every round starts what fresh deliveries the lanes have room for. The
 // store is scanned only when it may hold something to start: on the poll
-// tick, after a replay, a reload, a resume or a fresh overflow, and again
-// after a scan that left due deliveries behind (a lane was full).
+// tick, after a publish on a shared store, a replay, a reload, a resume or
+// a fresh overflow, and again after a scan that left due deliveries
+// behind (a lane was full, or the store gave less than was asked).
 
 const (
 	// maxFresh bounds the just-published deliveries kept in memory to be
@@ -32,17 +36,25 @@ const (
 	maxFreshPerLane = 1024
 )
 
-// dueIndex is the store's index of due deliveries, as the scheduler reads
-// it (Store has it).
-type dueIndex interface {
-	DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error)
+// claimer hands out due deliveries, each held for this node until its
+// outcome is recorded or it is released (Store has it).
+type claimer interface {
+	ClaimDue(ctx context.Context, now time.Time, take func(lane string) int) ([]storage.Delivery, error)
+	ReleaseDeliveries(ctx context.Context, ids []string) error
 }
+
+// releaseTimeout bounds giving claims back.
+const releaseTimeout = 10 * time.Second
 
 // scheduler runs the delivery loop. It holds the lanes and every delivery
 // in hand (fresh, being attempted or recorded, just ended) behind its own
 // lock, and hands each delivery it starts to attempt.
 type scheduler struct {
-	due       dueIndex
+	claims claimer
+	// hold, when set, holds in the store the fresh deliveries the loop
+	// starts (freshHolder); when nil there is no fresh path: every
+	// delivery is claimed from the store.
+	hold      func(ds []storage.Delivery)
 	endpoints *endpoints // a new lane takes its endpoint's settings from it
 	// attempt runs one attempt at d in l, in its own goroutine; it reports
 	// to answered and recorded.
@@ -51,10 +63,11 @@ type scheduler struct {
 	poll    time.Duration
 	maxBusy int
 
-	paused atomic.Bool
-	scan   atomic.Bool // the store may hold due deliveries not yet read
-	wake   chan struct{}
-	rounds atomic.Uint64 // loop rounds, for tests
+	paused  atomic.Bool
+	noLease bool        // the last claim found this node without a lease (loop only)
+	scan    atomic.Bool // the store may hold due deliveries not yet read
+	wake    chan struct{}
+	rounds  atomic.Uint64 // loop rounds, for tests
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -74,9 +87,9 @@ type scheduler struct {
 	freshN   map[string]int // fresh ids claimed, by lane
 }
 
-func newScheduler(due dueIndex, eps *endpoints, attempt func(storage.Delivery, *lane), log *slog.Logger, poll time.Duration, maxBusy int) *scheduler {
-	return &scheduler{
-		due: due, endpoints: eps, attempt: attempt, log: log, poll: poll, maxBusy: maxBusy,
+func newScheduler(claims claimer, eps *endpoints, attempt func(storage.Delivery, *lane), log *slog.Logger, poll time.Duration, maxBusy int) *scheduler {
+	s := &scheduler{
+		claims: claims, endpoints: eps, attempt: attempt, log: log, poll: poll, maxBusy: maxBusy,
 		wake:     make(chan struct{}, 1),
 		lanes:    map[string]*lane{},
 		inflight: map[string]struct{}{},
@@ -85,7 +98,15 @@ func newScheduler(due dueIndex, eps *endpoints, attempt func(storage.Delivery, *
 		freshIDs: map[string]struct{}{},
 		freshN:   map[string]int{},
 	}
+	if h, ok := claims.(freshHolder); ok {
+		s.hold = h.HoldDeliveries
+	}
+	return s
 }
+
+// freshPath reports whether the loop starts the deliveries just published
+// from memory (a store of one process), rather than claiming them.
+func (s *scheduler) freshPath() bool { return s.hold != nil }
 
 // claim claims as fresh, before they are written, the deliveries the
 // fresh queue has room for: once the write commits, a scan could read
@@ -207,6 +228,13 @@ func (s *scheduler) fill(ctx context.Context) {
 		}
 	}
 	s.mu.Unlock()
+	if s.hold != nil && len(starts) > 0 {
+		ds := make([]storage.Delivery, len(starts))
+		for i, st := range starts {
+			ds[i] = st.d
+		}
+		s.hold(ds) // before they start: held, no claim hands them out
+	}
 	s.launch(starts)
 	if s.scan.Swap(false) {
 		s.launch(s.scanStore(ctx, now, round))
@@ -220,49 +248,49 @@ func (s *scheduler) launch(starts []start) {
 	}
 }
 
-// scanStore reads due deliveries from the store for the lanes with room,
-// claims their slots and returns them. When it leaves due deliveries
-// behind (a lane was full, or a delivery was passed over because its
-// outcome may be newer than the snapshot), it asks for another scan.
+// scanStore claims due deliveries from the store for the lanes with
+// room, takes their slots and returns them; a claimed delivery it cannot
+// start goes back. When it leaves due deliveries behind (a lane was full,
+// the store gave a lane less than was asked, or a delivery went back),
+// it asks for another scan.
 func (s *scheduler) scanStore(ctx context.Context, now time.Time, round uint64) []start {
-	behind := false
-	ds, err := s.due.DueDeliveries(ctx, now, func(key string) int {
+	behind, asked := false, 0
+	s.mu.Lock()
+	budget := s.room()
+	s.mu.Unlock()
+	ds, err := s.claims.ClaimDue(ctx, now, func(key string) int {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		l := s.lane(key)
-		n := min(l.free(now), s.room())
-		if n == 0 && (s.room() == 0 || l.inflight >= l.limit) {
+		n := min(l.free(now), budget)
+		if n == 0 && (budget == 0 || l.inflight >= l.limit) {
 			behind = true // full: slots free up as answers come in
 		}
+		budget -= n
+		asked += n
 		return n
-	}, func(id string) bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if _, fresh := s.freshIDs[id]; fresh {
-			return true
-		}
-		if _, ok := s.inflight[id]; ok {
-			return true
-		}
-		if r, ok := s.ended[id]; ok && r >= round {
-			behind = true
-			return true
-		}
-		return false
 	})
 	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Error("reading due deliveries", "err", err)
-			s.scan.Store(true)
-		}
+		s.claimFailed(ctx, err)
 		return nil
 	}
+	if s.noLease {
+		s.noLease = false
+		s.log.Info("this node holds a lease again: claiming deliveries")
+	}
 	var starts []start
+	var back []string
 	s.mu.Lock()
 	for _, d := range ds {
+		if _, ok := s.inflight[d.ID]; ok {
+			behind = true // its attempt holds the claim
+			continue
+		}
+		_, fresh := s.freshIDs[d.ID]
 		l := s.lane(d.Lane)
-		if s.held(d.ID, round) || s.room() == 0 || !l.start(now) {
+		if fresh || s.held(d.ID, round) || s.room() == 0 || !l.start(now) {
 			behind = true
+			back = append(back, d.ID)
 			continue
 		}
 		s.inflight[d.ID] = struct{}{}
@@ -270,11 +298,42 @@ func (s *scheduler) scanStore(ctx context.Context, now time.Time, round uint64) 
 		starts = append(starts, start{d, l})
 	}
 	s.mu.Unlock()
-	if behind || len(ds) > 0 {
+	if len(back) > 0 {
+		s.release(back)
+	}
+	if behind || asked > 0 {
 		// More may be due behind what was taken.
 		s.scan.Store(true)
 	}
 	return starts
+}
+
+// claimFailed handles a claim's error: without a lease the node claims
+// nothing until its heartbeat restores one (tried again on the poll
+// tick), which is logged once per change; any other error is logged and
+// the next round scans again.
+func (s *scheduler) claimFailed(ctx context.Context, err error) {
+	switch {
+	case ctx.Err() != nil:
+	case errors.Is(err, storage.ErrNoLease):
+		if !s.noLease {
+			s.noLease = true
+			s.log.Warn("this node holds no lease: no deliveries are claimed until it has one again", "err", err)
+		}
+	default:
+		s.log.Error("claiming due deliveries", "err", err)
+		s.scan.Store(true)
+	}
+}
+
+// release gives back the claims on deliveries ids, not attempted, so that
+// a later scan (here or on another node) claims them again.
+func (s *scheduler) release(ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	if err := s.claims.ReleaseDeliveries(ctx, ids); err != nil && !errors.Is(err, storage.ErrClosed) {
+		s.log.Error("releasing claimed deliveries", "err", err)
+	}
 }
 
 // room is how many more attempts may start: at most maxBusy waiting for

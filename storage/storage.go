@@ -172,6 +172,10 @@ type MessageFilter struct {
 // Writes that return nil are durable (committed and fsync'd). Implementations
 // must be safe for concurrent use.
 type Store interface {
+	// Cluster: the nodes sharing the store, their claims, the change
+	// feed and the locks (a store of one process has one node).
+	Cluster
+
 	ListProviders(ctx context.Context) ([]Provider, error) // ascending Sequence
 	GetProvider(ctx context.Context, id string) (Provider, error)
 	// CreateProvider stores p with a new id, Version 1 and the next Sequence.

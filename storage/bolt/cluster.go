@@ -27,6 +27,7 @@ import (
 //     ReleaseDeliveries, and bounds each endpoint's lane by its
 //     concurrency (less what the lane holds) and a token bucket of its
 //     rate limit, as PostgreSQL does for every node together;
+//     HoldDeliveries holds as well those the engine starts from memory;
 //   - Changes counts the writes of each kind since Open, and Watch has
 //     no other node to hear from;
 //   - TryLock excludes the callers of one process.
@@ -241,6 +242,25 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, take func(lane stri
 		c.hold(d, clock)
 	}
 	return out, nil
+}
+
+// HoldDeliveries holds the deliveries ds, those not held already, as if
+// ClaimDue had handed them out (their lanes count them, and spend a
+// token), until RecordAttempt or ReleaseDeliveries. The outbound engine
+// starts the deliveries it has just published from memory, without
+// claiming them: held, no claim hands them out again. Only a store of one
+// process can offer it; where nodes share a store, every delivery is
+// claimed.
+func (s *Store) HoldDeliveries(ds []storage.Delivery) {
+	c := &s.cluster
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clock := s.now()
+	for _, d := range ds {
+		if _, held := c.held[d.ID]; !held {
+			c.hold(d, clock)
+		}
+	}
 }
 
 // ReleaseDeliveries lets go of the deliveries ids.

@@ -19,11 +19,13 @@ import (
 )
 
 // Notify is the part of the store behind outbound delivery: what the
-// outbound engine uses (notify.Store, endpoint edits included), and what
-// the server alone uses: the purge of old deliveries and events.
+// outbound engine uses (notify.Store, endpoint edits and claims
+// included), what the server alone uses (the purge of old deliveries and
+// events), and the due index as storage.Store reads it.
 type Notify interface {
 	notify.Store
 	PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error)
 }
 
 // RunNotify runs the tests of endpoints, events, deliveries and settings

@@ -70,7 +70,8 @@ func testPing(t *testing.T, s Lifecycle) {
 }
 
 // The parts together are the whole store: every method of storage.Store
-// is in the interface of one part or another.
+// is in the interface of one part or another (storage.Cluster's are
+// checked by RunNode and RunCluster).
 var _ storage.Store = (interface {
 	Functions
 	Dedupe
@@ -78,6 +79,7 @@ var _ storage.Store = (interface {
 	access.Store
 	Audit
 	Lifecycle
+	storage.Cluster
 })(nil)
 
 // test is one test of a part, run on a store of the part's interface S.
