@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -181,7 +182,7 @@ func (s *Server) authorize(r apiRoute) echo.MiddlewareFunc {
 			if r.Action != "" && err == nil && c.Response().Status < 400 {
 				e := storage.AuditEntry{Actor: p.Name, UserID: p.UserID, Action: r.Action, Target: c.Param("id")}
 				if a, ok := c.Get(auditKey).(auditNote); ok {
-					e.Action, e.Target, e.Detail = cmpOr(a.action, e.Action), cmpOr(a.target, e.Target), a.detail
+					e.Action, e.Target, e.Detail = cmp.Or(a.action, e.Action), cmp.Or(a.target, e.Target), a.detail
 				}
 				s.audit(c, e)
 			}
@@ -200,13 +201,6 @@ type auditNote struct{ action, target, detail string }
 // id a create made) and a short detail.
 func setAudit(c echo.Context, action, target, detail string) {
 	c.Set(auditKey, auditNote{action, target, detail})
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // audit records an entry about a request, with the client's

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -214,8 +215,8 @@ func TestOperatorJourney(t *testing.T) {
 		title := map[string]string{"": "Dashboard", "providers": "Providers", "outbound": "Outbound", "users": "Users", "audit": "Audit log"}[page]
 		run(t, ctx, "page "+page, chromedp.Navigate(in.url+"/ui/#/"+page))
 		waitJS(t, ctx, page+" loaded", `(document.querySelector("main h1") || {}).textContent === `+quote(title)+` && !document.querySelector("main").textContent.includes("Loading")`)
-		screenshot(t, ctx, cmpOr(page, "dashboard"))
-		checkA11y(t, ctx, cmpOr(page, "dashboard"))
+		screenshot(t, ctx, cmp.Or(page, "dashboard"))
+		checkA11y(t, ctx, cmp.Or(page, "dashboard"))
 	}
 
 	// A viewer sees the message's status, not its payload.
@@ -255,11 +256,4 @@ func TestPhoneWidth(t *testing.T) {
 		screenshot(t, ctx, page+"-phone")
 		checkA11y(t, ctx, page+"-phone")
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
