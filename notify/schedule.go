@@ -282,10 +282,10 @@ func (s *scheduler) scanStore(ctx context.Context, now time.Time, round uint64) 
 	var back []string
 	s.mu.Lock()
 	for _, d := range ds {
-		if _, ok := s.inflight[d.ID]; ok {
-			behind = true // its attempt holds the claim
-			continue
-		}
+		// A claim is always new: the store passes over deliveries it
+		// holds. One still in hand here (its outcome written, the claim
+		// ended, but the health stage not done) goes back, or it would
+		// stay claimed and never start.
 		_, fresh := s.freshIDs[d.ID]
 		l := s.lane(d.Lane)
 		if fresh || s.held(d.ID, round) || s.room() == 0 || !l.start(now) {
