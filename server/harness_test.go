@@ -49,6 +49,12 @@ func startWith(t *testing.T, opts server.Options) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, srv, opts)
+}
+
+// serve runs srv, made with opts, until the test ends or it is stopped.
+func serve(t *testing.T, srv *server.Server, opts server.Options) *instance {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()

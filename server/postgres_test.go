@@ -127,6 +127,37 @@ func TestPostgresSecretKey(t *testing.T) {
 	start(t, pg, func(o *server.Options) { o.SecretKey, o.SecretKeyFile = "", keyFile(t, testKey('k')) }).serving()
 }
 
+// Nodes with different keys starting at once on a new database: the
+// check value is kept in one step, so exactly one of them starts and the
+// others are refused.
+func TestPostgresSecretKeyRaceOnANewStore(t *testing.T) {
+	t.Parallel()
+	pg := onPostgres(t)
+	const n = 4
+	started := make([]*server.Server, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			started[i], errs[i] = newOn(t.TempDir(), func(o *server.Options) { pg(o); o.SecretKey = testKey(byte('a' + i)) })
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for i, srv := range started {
+		switch {
+		case errs[i] == nil:
+			ok++
+			serve(t, srv, server.Options{}).serving()
+		case !errors.Is(errs[i], server.ErrWrongSecretKey):
+			t.Errorf("node %d: %v", i, errs[i])
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d nodes with different keys started on one new store, want 1: %v", ok, n, errs)
+	}
+}
+
 // /readyz answers 503 while PostgreSQL cannot be reached (here: the TCP
 // proxy in front of it is closed, dropping every connection) and 200
 // again once it can; /healthz stays 200 throughout.

@@ -54,30 +54,18 @@ var secretsCheckAAD = []byte(secretsCheckSetting)
 
 // settings is the part of the store the check value lives in.
 type settings interface {
-	Setting(ctx context.Context, name string) ([]byte, error)
-	PutSetting(ctx context.Context, name string, value []byte) error
+	InitSetting(ctx context.Context, name string, value []byte) ([]byte, error)
 }
 
 // checkSecretKey makes sure that sealer's key is the one the store's
 // secrets were sealed with. A store that has no check value yet (new, or
-// made before there was one) gets one now and is never refused.
-//
-// Two nodes opening a new store at once with different keys may both
-// write one; each reads back what was kept, so the one whose value was
-// overwritten sees the other's and refuses. Only if both read back before
-// either overwrites can both start; the next start of either tells.
+// made before there was one) gets one now and is never refused. The
+// value is kept in one step: of two nodes opening a new store at once
+// with different keys, one keeps its value and the other is refused.
 func checkSecretKey(ctx context.Context, st settings, sealer *seal.Sealer) error {
-	v, err := st.Setting(ctx, secretsCheckSetting)
+	v, err := st.InitSetting(ctx, secretsCheckSetting, sealer.Seal([]byte(secretsCheckText), secretsCheckAAD))
 	if err != nil {
-		return fmt.Errorf("read the secrets key's check value: %w", err)
-	}
-	if v == nil {
-		if err := st.PutSetting(ctx, secretsCheckSetting, sealer.Seal([]byte(secretsCheckText), secretsCheckAAD)); err != nil {
-			return fmt.Errorf("record the secrets key's check value: %w", err)
-		}
-		if v, err = st.Setting(ctx, secretsCheckSetting); err != nil {
-			return fmt.Errorf("read the secrets key's check value: %w", err)
-		}
+		return fmt.Errorf("record the secrets key's check value: %w", err)
 	}
 	if got, err := sealer.Open(v, secretsCheckAAD); err != nil || string(got) != secretsCheckText {
 		return ErrWrongSecretKey

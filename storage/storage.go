@@ -284,6 +284,11 @@ type Store interface {
 	// set.
 	Setting(ctx context.Context, name string) ([]byte, error)
 	PutSetting(ctx context.Context, name string, value []byte) error
+	// InitSetting keeps value under name unless the name is set already,
+	// in one step, and returns the value kept: value, or the one that was
+	// there. Of many nodes initialising one setting at once, one wins and
+	// all get its value.
+	InitSetting(ctx context.Context, name string, value []byte) ([]byte, error)
 
 	// Users. Names are unique, case-insensitively (ErrConflict).
 	ListUsers(ctx context.Context) ([]User, error) // oldest first

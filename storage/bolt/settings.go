@@ -28,6 +28,30 @@ func (s *Store) Setting(ctx context.Context, name string) ([]byte, error) {
 	return out, nil
 }
 
+// InitSetting stores value under name unless the name is set, and
+// returns what is kept.
+func (s *Store) InitSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
+	if name == "" {
+		return nil, fmt.Errorf("init setting: %w: empty name", storage.ErrInvalid)
+	}
+	k, kept := []byte(name), bytes.Clone(value)
+	if kept == nil {
+		kept = []byte{}
+	}
+	err := s.updateChanging(ctx, storage.ChangeSettings, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSettings)
+		if v := b.Get(k); v != nil {
+			kept = bytes.Clone(v)
+			return nil
+		}
+		return b.Put(k, kept)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("init setting %q: %w", name, err)
+	}
+	return kept, nil
+}
+
 // PutSetting stores a named value; a nil value is stored as empty.
 func (s *Store) PutSetting(ctx context.Context, name string, value []byte) error {
 	if name == "" {

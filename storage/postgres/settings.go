@@ -33,6 +33,30 @@ func (s *Store) Setting(ctx context.Context, name string) ([]byte, error) {
 	return out, nil
 }
 
+// InitSetting stores value under name unless the name is set, and
+// returns what is kept, in one statement: on a conflict, the update that
+// changes nothing locks the row and returns its latest committed value
+// (DO NOTHING would return no row, and a read in the same statement
+// could miss a row committed after it began).
+func (s *Store) InitSetting(ctx context.Context, name string, value []byte) ([]byte, error) {
+	if name == "" {
+		return nil, fmt.Errorf("init setting: %w: empty name", storage.ErrInvalid)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	var kept []byte
+	err := s.db().QueryRow(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET value = settings.value RETURNING value`, name, value).Scan(&kept)
+	if err != nil {
+		return nil, fmt.Errorf("init setting %q: %w", name, s.mapErr(err))
+	}
+	if kept == nil {
+		kept = []byte{}
+	}
+	return kept, nil
+}
+
 // PutSetting stores a named value; a nil value is stored as empty.
 func (s *Store) PutSetting(ctx context.Context, name string, value []byte) error {
 	if name == "" {

@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 
 	"github.com/switchyard-dev/switchyard/server/access"
@@ -46,9 +47,11 @@ func Run(t *testing.T, open Opener) {
 }
 
 // Lifecycle is what the server alone uses of the store as a whole:
-// whether it answers (readiness), and closing it.
+// whether it answers (readiness), the values a node sets once at start
+// (the secrets key's check value), and closing it.
 type Lifecycle interface {
 	Ping(ctx context.Context) error
+	InitSetting(ctx context.Context, name string, value []byte) ([]byte, error)
 	io.Closer
 }
 
@@ -57,6 +60,7 @@ type Lifecycle interface {
 func RunLifecycle(t *testing.T, open func(t *testing.T) Lifecycle) {
 	run(t, open, []test[Lifecycle]{
 		{"Ping", testPing},
+		{"InitSetting", testInitSetting},
 	})
 }
 
@@ -67,6 +71,43 @@ func testPing(t *testing.T, s Lifecycle) {
 	check(s.Close())
 	wantErr(t, "Ping after Close", s.Ping(ctx(t)), storage.ErrClosed)
 	check(s.Close())
+}
+
+// testInitSetting: the first value kept is the one every later call,
+// and every call racing it, gets back.
+func testInitSetting(t *testing.T, s Lifecycle) {
+	if got := must(s.InitSetting(ctx(t), "check", []byte("first"))); string(got) != "first" {
+		t.Fatalf("first InitSetting kept %q", got)
+	}
+	if got := must(s.InitSetting(ctx(t), "check", []byte("second"))); string(got) != "first" {
+		t.Fatalf("InitSetting over a set name returned %q, want the first value", got)
+	}
+	if got := must(s.InitSetting(ctx(t), "empty", nil)); got == nil || len(got) != 0 {
+		t.Fatalf("InitSetting of nothing returned %#v, want an empty, non-nil value", got)
+	}
+	_, err := s.InitSetting(ctx(t), "", []byte("x"))
+	wantErr(t, "InitSetting with no name", err, storage.ErrInvalid)
+
+	// Racing callers all get one value, one of theirs.
+	const n = 8
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			v, err := s.InitSetting(context.Background(), "race", []byte{byte('a' + i)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = string(v)
+		})
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != got[0] || len(got[0]) != 1 || got[0][0] < 'a' || got[0][0] >= 'a'+n {
+			t.Fatalf("racing InitSetting calls got %q", got)
+		}
+	}
 }
 
 // The parts together are the whole store: every method of storage.Store
