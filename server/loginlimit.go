@@ -38,6 +38,8 @@ const (
 	// loginKnownAddrs is how many addresses a name is remembered to have
 	// signed in from.
 	loginKnownAddrs = 8
+	// loginRecordTimeout bounds recording a failure in the shared store.
+	loginRecordTimeout = 10 * time.Second
 )
 
 // loginLimiter keeps the buckets above: in shared when the store offers
@@ -160,9 +162,13 @@ func verdictOf(wait time.Duration) (loginVerdict, time.Duration) {
 	return loginAllowed, 0
 }
 
-// failed spends one attempt of name from addr in each bucket.
+// failed spends one attempt of name from addr in each bucket. In the
+// shared store it counts even when the client has gone meanwhile: a
+// guess whose answer was dropped is still a guess.
 func (l *loginLimiter) failed(ctx context.Context, addr, name string) error {
 	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loginRecordTimeout)
+		defer cancel()
 		return l.shared.RecordLoginFailure(ctx, l.time(), loginEvery, sharedBuckets(addr, name))
 	}
 	l.mu.Lock()
