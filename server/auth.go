@@ -251,7 +251,12 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	name := strings.TrimSpace(in.Name)
-	switch verdict, wait := s.logins.allow(c.RealIP(), name); verdict {
+	ctx := req.Context()
+	verdict, wait, err := s.logins.allow(ctx, c.RealIP(), name)
+	if err != nil {
+		return fmt.Errorf("sign-in limits: %w", err)
+	}
+	switch verdict {
 	case loginLimited:
 		secs := int(math.Ceil(wait.Seconds()))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
@@ -260,9 +265,11 @@ func (s *Server) login(c echo.Context) error {
 		c.Response().Header().Set("Retry-After", "60")
 		return echo.NewHTTPError(http.StatusTooManyRequests, "too many sign-in attempts on this server right now; try again in a minute")
 	}
-	u, sess, cookie, err := s.auth.SignIn(c.Request().Context(), name, in.Password)
+	u, sess, cookie, err := s.auth.SignIn(ctx, name, in.Password)
 	if errors.Is(err, access.ErrWrongPassword) {
-		s.logins.failed(c.RealIP(), name)
+		if err := s.logins.failed(ctx, c.RealIP(), name); err != nil {
+			s.log.Error("counting a failed sign-in", "err", err)
+		}
 		s.audit(c, storage.AuditEntry{Actor: field.Clip(name, maxUserName+1), UserID: u.ID, Action: "user.login_failed"})
 	}
 	if err != nil {
@@ -272,7 +279,9 @@ func (s *Server) login(c echo.Context) error {
 		Name: sessionCookie, Value: cookie, Path: "/", Expires: sess.ExpiresAt, MaxAge: int(access.SessionTTL / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(c),
 	})
-	s.logins.succeeded(c.RealIP(), name)
+	if err := s.logins.succeeded(ctx, c.RealIP(), name); err != nil {
+		s.log.Error("remembering a sign-in's address", "err", err)
+	}
 	s.audit(c, storage.AuditEntry{Actor: u.Name, UserID: u.ID, Action: "user.login"})
 	return c.JSON(http.StatusOK, meAnswer(access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", CSRF: sess.CSRF}, &u, &sess.ExpiresAt))
 }

@@ -238,3 +238,56 @@ func TestLoginLimitSaysHowLongToWait(t *testing.T) {
 		t.Fatalf("6 s later: %d, want 401", code)
 	}
 }
+
+// Two nodes on one PostgreSQL schema count failed sign-ins together:
+// the 11th failure from one address, spread over both nodes, is refused
+// as on one node; a name locked from many addresses through both nodes
+// stays open, on either node, at the address its user signed in from on
+// one of them.
+func TestLoginLimitsHoldAcrossNodes(t *testing.T) {
+	t.Parallel()
+	pg := onPostgres(t)
+	trusted := func(o *server.Options) { o.TrustedProxies = mustPrefixes(t, "127.0.0.0/8") }
+	a, b := start(t, pg, trusted), start(t, pg, trusted)
+	clock := &fakeClock{now: time.Now()}
+	server.SetLoginLimiter(a.srv, 0, clock.Now)
+	server.SetLoginLimiter(b.srv, 0, clock.Now)
+	nodes := []*instance{a, b}
+
+	for i := range 10 {
+		if code := nodes[i%2].loginFrom("203.0.113.9", fmt.Sprint("nobody-", i), "guess"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d, on node %d: %d, want 401", i+1, i%2, code)
+		}
+	}
+	for i, in := range nodes {
+		code, body, h := in.do("POST", "/api/v1/login", jsonBody(t, map[string]string{"name": "nobody-10", "password": "x"}),
+			http.Header{"Content-Type": {"application/json"}, "X-Forwarded-For": {"203.0.113.9"}})
+		if code != http.StatusTooManyRequests || h.Get("Retry-After") != "6" || !strings.Contains(string(body), "too many failed sign-ins; try again in 6 s") {
+			t.Fatalf("the 11th failure from one address, on node %d: %d %q %s", i, code, h.Get("Retry-After"), body)
+		}
+	}
+
+	a.user("dora", "operator")
+	const home = "192.0.2.10"
+	if code := a.loginFrom(home, "dora", testPassword); code != http.StatusOK {
+		t.Fatalf("dora from home, on node 0: %d, want 200", code)
+	}
+	for i := range 30 {
+		code := nodes[i%2].loginFrom(fmt.Sprintf("198.51.100.%d", 100+i), "dora", "guess")
+		if code != http.StatusUnauthorized && code != http.StatusTooManyRequests {
+			t.Fatalf("distributed guess %d: %d", i, code)
+		}
+	}
+	for i, in := range nodes {
+		if code := in.loginFrom("198.51.100.250", "dora", testPassword); code != http.StatusTooManyRequests {
+			t.Fatalf("the right password from an unknown address while the name is locked, on node %d: %d, want 429", i, code)
+		}
+		if code := in.loginFrom(home, "dora", testPassword); code != http.StatusOK {
+			t.Fatalf("dora from home while the name is locked, on node %d: %d, want 200", i, code)
+		}
+	}
+	clock.Add(3 * time.Minute)
+	if code := b.loginFrom("198.51.100.251", "dora", testPassword); code != http.StatusOK {
+		t.Fatalf("a new address three minutes later: %d, want 200", code)
+	}
+}

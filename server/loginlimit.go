@@ -2,11 +2,14 @@ package server
 
 import (
 	linked "container/list"
+	"context"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // Failed sign-ins are limited three ways, each a token bucket that
@@ -18,12 +21,14 @@ import (
 //     user's password); this is the lock a user meets who mistypes;
 //   - per name from everywhere: 30 failures (many addresses guessing one
 //     user's password). Past it, the name is locked for every address
-//     except those it has signed in from before (the last few, kept in
-//     memory): a stranger can lock a name for strangers, never for its
-//     user at a known address.
+//     except those it has signed in from before (the last few): a
+//     stranger can lock a name for strangers, never for its user at a
+//     known address.
 //
 // Only failures are counted: a user who signs in many times is never
-// refused for it.
+// refused for it. On one node the buckets and known addresses are kept
+// in memory; where nodes share the store (PostgreSQL) they are kept in
+// it, so that spreading guesses over the nodes gains nothing.
 const (
 	loginBurst     = 10
 	loginNameBurst = 30
@@ -33,14 +38,20 @@ const (
 	// loginKnownAddrs is how many addresses a name is remembered to have
 	// signed in from.
 	loginKnownAddrs = 8
+	// loginRecordTimeout bounds recording a failure in the shared store.
+	loginRecordTimeout = 10 * time.Second
 )
 
-// loginLimiter keeps the buckets above. Each table is a bounded LRU that
+// loginLimiter keeps the buckets above: in shared when the store offers
+// it, otherwise in its own tables. Each table is a bounded LRU that
 // forgets a key only once its bucket is full again, which is exactly when
 // forgetting it changes nothing. When the least recently used key still
 // counts failures, a new key is refused instead: a flood of junk names or
 // addresses can fill a table, but it cannot make it forget a locked name.
+// The shared store forgets a bucket only once it is full again too (the
+// purge), and holds no more than the failures of the last minutes.
 type loginLimiter struct {
+	shared   storage.LoginLimits // nil: the tables below, this process's own
 	mu       sync.Mutex
 	addrs    bucketTable         // failures per address
 	pairs    bucketTable         // failures per name from one address
@@ -81,16 +92,38 @@ func (l *loginLimiter) buckets(addr, name string, now time.Time, capacity int) (
 	return a, p, n
 }
 
+// sharedBuckets are the three buckets of an attempt as the shared store
+// keeps them: address, pair, name, each key led by its kind.
+func sharedBuckets(addr, name string) []storage.LoginBucket {
+	ak, nk := addrKey(addr), nameKey(name)
+	return []storage.LoginBucket{
+		{Key: "addr\x00" + ak, Burst: loginBurst},
+		{Key: "pair\x00" + nk + "\x00" + ak, Burst: loginBurst},
+		{Key: "name\x00" + nk, Burst: loginNameBurst},
+	}
+}
+
+// time is the limiter's clock, read under its lock.
+func (l *loginLimiter) time() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now, _ := l.clock()
+	return now
+}
+
 // allow says whether name may be tried from addr (as the client sent it)
 // now, and when refused, how long until it may. It spends nothing:
-// failed does.
-func (l *loginLimiter) allow(addr, name string) (loginVerdict, time.Duration) {
+// failed does. An error (the shared store's) refuses the attempt.
+func (l *loginLimiter) allow(ctx context.Context, addr, name string) (loginVerdict, time.Duration, error) {
+	if l.shared != nil {
+		return l.allowShared(ctx, addr, name)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now, capacity := l.clock()
 	a, p, n := l.buckets(addr, name, now, capacity)
 	if a == nil || p == nil || n == nil {
-		return loginBusy, time.Minute
+		return loginBusy, time.Minute, nil
 	}
 	limits := []*bucket{a, p}
 	if !slices.Contains(l.known[nameKey(name)], addrKey(addr)) {
@@ -100,14 +133,44 @@ func (l *loginLimiter) allow(addr, name string) (loginVerdict, time.Duration) {
 	for _, b := range limits {
 		wait = max(wait, b.wait(now))
 	}
+	verdict, wait := verdictOf(wait)
+	return verdict, wait, nil
+}
+
+// allowShared is allow on the shared store's buckets, in one round trip.
+func (l *loginLimiter) allowShared(ctx context.Context, addr, name string) (loginVerdict, time.Duration, error) {
+	left, known, err := l.shared.LoginFailures(ctx, l.time(), loginEvery, sharedBuckets(addr, name), nameKey(name), addrKey(addr))
+	if err != nil {
+		return loginBusy, 0, err
+	}
+	if known {
+		left = left[:2] // the address's and the pair's: not the name's
+	}
+	var wait time.Duration
+	for _, tokens := range left {
+		wait = max(wait, untilAttempt(tokens))
+	}
+	verdict, wait := verdictOf(wait)
+	return verdict, wait, nil
+}
+
+// verdictOf is the answer to an attempt that must wait this long.
+func verdictOf(wait time.Duration) (loginVerdict, time.Duration) {
 	if wait > 0 {
 		return loginLimited, wait
 	}
 	return loginAllowed, 0
 }
 
-// failed spends one attempt of name from addr in each bucket.
-func (l *loginLimiter) failed(addr, name string) {
+// failed spends one attempt of name from addr in each bucket. In the
+// shared store it counts even when the client has gone meanwhile: a
+// guess whose answer was dropped is still a guess.
+func (l *loginLimiter) failed(ctx context.Context, addr, name string) error {
+	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loginRecordTimeout)
+		defer cancel()
+		return l.shared.RecordLoginFailure(ctx, l.time(), loginEvery, sharedBuckets(addr, name))
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now, capacity := l.clock()
@@ -117,13 +180,17 @@ func (l *loginLimiter) failed(addr, name string) {
 			b.spend(now)
 		}
 	}
+	return nil
 }
 
 // succeeded remembers that name signed in from addr.
-func (l *loginLimiter) succeeded(addr, name string) {
+func (l *loginLimiter) succeeded(ctx context.Context, addr, name string) error {
+	nk, ak := nameKey(name), addrKey(addr)
+	if l.shared != nil {
+		return l.shared.RecordLoginSuccess(ctx, l.time(), nk, ak, loginKnownAddrs)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	nk, ak := nameKey(name), addrKey(addr)
 	if l.known == nil {
 		l.known = map[string][]string{}
 	}
@@ -133,6 +200,7 @@ func (l *loginLimiter) succeeded(addr, name string) {
 		list = list[:loginKnownAddrs]
 	}
 	l.known[nk] = list
+	return nil
 }
 
 // addrKey is a client address's key: an IPv4 address as is, an IPv6
@@ -211,18 +279,19 @@ func (b *bucket) full(now time.Time) bool {
 	return b.tokens >= b.burst
 }
 
-// has reports whether an attempt is left.
-func (b *bucket) has(now time.Time) bool {
-	b.refill(now)
-	return b.tokens >= 1
-}
-
 // wait is how long until an attempt is left (0: one is).
 func (b *bucket) wait(now time.Time) time.Duration {
-	if b.has(now) {
+	b.refill(now)
+	return untilAttempt(b.tokens)
+}
+
+// untilAttempt is how long until a bucket with tokens left has an attempt
+// (0: it has one).
+func untilAttempt(tokens float64) time.Duration {
+	if tokens >= 1 {
 		return 0
 	}
-	return time.Duration((1 - b.tokens) * float64(loginEvery))
+	return time.Duration((1 - tokens) * float64(loginEvery))
 }
 
 // spend takes one attempt. Attempts checked at once and failed together

@@ -121,6 +121,9 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("store %s: %w", loc, err)
 	}
 	s.auth = access.NewAuthenticator(st, s.log)
+	if shared, ok := st.(storage.LoginLimits); ok {
+		s.logins.shared = shared // nodes share the store: the limits hold for all of them
+	}
 
 	if s.token, err = s.adminToken(); err != nil {
 		return nil, err
@@ -406,13 +409,17 @@ func (s *Server) purgeBefore(ctx context.Context, what string, cutoff time.Time,
 	return total
 }
 
-// purgeExpired forgets DEDUPE keys whose TTL has ended and UI sessions
-// that have expired.
+// purgeExpired forgets DEDUPE keys whose TTL has ended, UI sessions
+// that have expired, and the shared sign-in buckets that are full again.
 func (s *Server) purgeExpired(ctx context.Context) {
-	for what, purge := range map[string]func(context.Context, time.Time, int) (int, error){
+	purges := map[string]func(context.Context, time.Time, int) (int, error){
 		"expired dedupe keys": s.store.PurgeSeen,
 		"expired sessions":    s.users.PurgeSessions,
-	} {
+	}
+	if s.logins.shared != nil {
+		purges["full sign-in buckets"] = s.logins.shared.PurgeLoginBuckets
+	}
+	for what, purge := range purges {
 		for ctx.Err() == nil {
 			n, err := purge(ctx, time.Now(), purgeBatch)
 			if err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -69,5 +70,26 @@ func BenchmarkAppendMessage(b *testing.B) {
 				b.ReportMetric(float64(commits-commits0)/float64(writes-writes0), "tx/write")
 			}
 		})
+	}
+}
+
+// BenchmarkLoginLimits: what a failed sign-in costs the shared limiter:
+// its check and its failure, one statement each, over many addresses and
+// names.
+func BenchmarkLoginLimits(b *testing.B) {
+	s := openTest(b)
+	ctx := context.Background()
+	now := time.Now()
+	i := 0
+	for b.Loop() {
+		addr, name := fmt.Sprint("a\x00198.51.100.", i%250), fmt.Sprint("n\x00user-", i%1000)
+		buckets := []storage.LoginBucket{{Key: addr, Burst: 10}, {Key: addr + name, Burst: 10}, {Key: name, Burst: 30}}
+		if _, _, err := s.LoginFailures(ctx, now, 6*time.Second, buckets, name, addr); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.RecordLoginFailure(ctx, now, 6*time.Second, buckets); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

@@ -22,6 +22,7 @@ func TestQueriesHaveIndexes(t *testing.T) {
 	ctx := context.Background()
 	now := nanos(time.Now())
 	id := uuid.Must(uuid.NewV7())
+	signInArgs := []any{now, 6e9, [][]byte{[]byte("a"), []byte("n")}, []float64{10, 30}, []byte("n"), []byte("a")}
 	claimDueArgs := []any{[]string{id.String()}, []int32{5}, []*uuid.UUID{&id}, []uuid.UUID{id}, now, "node"}
 	for _, c := range []struct {
 		name, sql, index string
@@ -44,6 +45,10 @@ func TestQueriesHaveIndexes(t *testing.T) {
 		{"deliveries of an endpoint", `SELECT id FROM deliveries WHERE id >= $1 AND id < $2 AND endpoint_id = $3 ORDER BY id DESC LIMIT 51`,
 			"deliveries_endpoint", []any{uuid.UUID{}, id, id}},
 		{"expired keys", `SELECT key FROM seen WHERE expires_at < $1 ORDER BY expires_at LIMIT 10`, "seen_expiry", []any{now}},
+		{"sign-in buckets", loginFailuresSQL, "login_buckets_pkey", signInArgs},
+		{"sign-in known address", loginFailuresSQL, "login_known_pkey", signInArgs},
+		{"sign-in known addresses kept", recordLoginSuccessSQL, "login_known_pkey", []any{[]byte("n"), []byte("a"), now, 7}},
+		{"full sign-in buckets", `SELECT key FROM login_buckets WHERE full_at < $1 ORDER BY full_at LIMIT 10`, "login_buckets_full", []any{now}},
 	} {
 		var plan []string
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

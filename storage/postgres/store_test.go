@@ -33,6 +33,20 @@ func TestCluster(t *testing.T) {
 	})
 }
 
+// The shared sign-in limits, each test in a schema of its own with two
+// stores at most, as two nodes.
+func TestLogins(t *testing.T) {
+	storagetest.RunLogins(t, func(t *testing.T) func() storage.LoginLimits {
+		acquireStores(t, 2)
+		_, opt := freshSchema(t)
+		return func() storage.LoginLimits {
+			s := openIn(t, opt, 7)
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+	})
+}
+
 func TestReopenKeepsEverything(t *testing.T) {
 	schema, opt := freshSchema(t)
 	s := openIn(t, opt, 7)
