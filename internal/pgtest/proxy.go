@@ -19,6 +19,9 @@ import (
 //     either way, as in a network partition: only deadlines end the wait.
 //   - Restore: connections pass again; those held by a Blackhole are
 //     reset, as the server ended their sessions meanwhile.
+//   - Failover: new connections pass again, but those held by a
+//     Blackhole stay silent for good, as when the database moved to
+//     another host and the old one vanished without a word.
 type Proxy struct {
 	t      testing.TB
 	ln     net.Listener
@@ -26,7 +29,8 @@ type Proxy struct {
 
 	mu    sync.Mutex
 	mode  proxyMode
-	conns map[net.Conn]bool // every connection open on either side
+	conns map[net.Conn]bool // the clients' connections; true: frozen by a Blackhole
+	ups   map[net.Conn]bool // the connections to the target
 	wg    sync.WaitGroup
 }
 
@@ -51,7 +55,7 @@ func NewProxy(t testing.TB, targetURL string) (*Proxy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{t: t, ln: ln, target: u.Host, conns: map[net.Conn]bool{}}
+	p := &Proxy{t: t, ln: ln, target: u.Host, conns: map[net.Conn]bool{}, ups: map[net.Conn]bool{}}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -63,11 +67,19 @@ func NewProxy(t testing.TB, targetURL string) (*Proxy, string) {
 func (p *Proxy) Cut() { p.set(proxyCut) }
 
 // Blackhole stops every byte, both ways, on open connections and on new
-// ones, until Restore.
+// ones, until Restore. The target sees its connections closed.
 func (p *Proxy) Blackhole() { p.set(proxyBlackhole) }
 
 // Restore lets connections pass again.
 func (p *Proxy) Restore() { p.set(proxyOpen) }
+
+// Failover lets new connections pass again and leaves those a Blackhole
+// froze silent until the test ends.
+func (p *Proxy) Failover() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mode = proxyOpen
+}
 
 // set changes the mode. Leaving Open resets or freezes every connection
 // (both modes drop them: a frozen one waits to be reset by Restore);
@@ -80,9 +92,16 @@ func (p *Proxy) set(m proxyMode) {
 	}
 	was := p.mode
 	p.mode = m
+	for up := range p.ups {
+		up.Close()
+		delete(p.ups, up)
+	}
 	if m == proxyBlackhole && was == proxyOpen {
-		// The frozen connections keep their client side open: the
-		// pipes stop forwarding, and close when Restore resets them.
+		// The clients' side stays open and silent: the pipes leave
+		// it so, until Restore resets it.
+		for c := range p.conns {
+			p.conns[c] = true
+		}
 		return
 	}
 	for c := range p.conns {
@@ -102,7 +121,7 @@ func (p *Proxy) accept() {
 		p.mu.Lock()
 		mode := p.mode
 		if mode != proxyCut {
-			p.conns[c] = true
+			p.conns[c] = mode == proxyBlackhole
 		}
 		p.mu.Unlock()
 		switch mode {
@@ -137,7 +156,8 @@ func (p *Proxy) pipe(c net.Conn) {
 		return
 	}
 	p.mu.Lock()
-	mode, tracked := p.mode, p.conns[c]
+	mode := p.mode
+	_, tracked := p.conns[c]
 	if mode != proxyOpen || !tracked {
 		p.mu.Unlock()
 		up.Close()
@@ -148,19 +168,21 @@ func (p *Proxy) pipe(c net.Conn) {
 		p.forget(c)
 		return
 	}
-	p.conns[up] = true
+	p.ups[up] = true
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
 	go func() { p.copy(up, c); done <- struct{}{} }()
 	go func() { p.copy(c, up); done <- struct{}{} }()
 	<-done
 	// One side ended: end both, unless a Blackhole froze them (then the
-	// client's side waits for Restore).
+	// client's side stays silent until Restore, or the end of the test).
 	p.mu.Lock()
-	frozen := p.mode == proxyBlackhole && p.conns[c]
+	frozen := p.conns[c]
 	p.mu.Unlock()
 	up.Close()
-	p.forget(up)
+	p.mu.Lock()
+	delete(p.ups, up)
+	p.mu.Unlock()
 	if !frozen {
 		c.Close()
 		p.forget(c)
@@ -168,8 +190,8 @@ func (p *Proxy) pipe(c net.Conn) {
 	<-done
 }
 
-// copy forwards src to dst while the proxy is open; a Blackhole stops it
-// (the bytes read then are dropped) and closes the upstream side.
+// copy forwards src to dst while the proxy is open; what it reads after
+// that is dropped.
 func (p *Proxy) copy(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
@@ -209,6 +231,10 @@ func reset(c net.Conn) {
 func (p *Proxy) close() {
 	p.ln.Close()
 	p.mu.Lock()
+	for up := range p.ups {
+		up.Close()
+		delete(p.ups, up)
+	}
 	for c := range p.conns {
 		reset(c)
 		delete(p.conns, c)
