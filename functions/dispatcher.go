@@ -96,6 +96,7 @@ type Dispatcher struct {
 	sweeperDone chan struct{}
 	backlog     atomic.Int64 // messages known to wait in the store only
 	noLease     atomic.Bool  // the last sweep found this node without a lease
+	sweepFails  atomic.Bool  // the last sweep failed otherwise, the store unreachable
 	queued      atomic.Int64 // bytes of bodies in the queue
 	mu          sync.Mutex
 	inflight    map[string]struct{} // queued or running
@@ -392,10 +393,15 @@ func (d *Dispatcher) sweepOnce() {
 			return
 		}
 		if err != nil {
-			if !d.isStopping() {
-				d.log.Error("sweeping pending messages", "err", err)
+			// Once per change, not once per sweep: an outage of the
+			// database is one line, and its end another.
+			if !d.isStopping() && !d.sweepFails.Swap(true) {
+				d.log.Error("sweeping pending messages failed; trying again every sweep until it works", "err", err)
 			}
 			return
+		}
+		if d.sweepFails.Swap(false) {
+			d.log.Info("sweeping pending messages works again")
 		}
 		if d.noLease.Swap(false) {
 			d.log.Info("sweeping pending messages again: this node holds a lease")

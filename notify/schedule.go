@@ -65,6 +65,7 @@ type scheduler struct {
 
 	paused  atomic.Bool
 	noLease bool        // the last claim found this node without a lease (loop only)
+	failing bool        // the last claim failed otherwise, the store unreachable (loop only)
 	scan    atomic.Bool // the store may hold due deliveries not yet read
 	wake    chan struct{}
 	rounds  atomic.Uint64 // loop rounds, for tests
@@ -278,6 +279,10 @@ func (s *scheduler) scanStore(ctx context.Context, now time.Time, round uint64) 
 		s.noLease = false
 		s.log.Info("this node holds a lease again: claiming deliveries")
 	}
+	if s.failing {
+		s.failing = false
+		s.log.Info("claiming due deliveries works again")
+	}
 	var starts []start
 	var back []string
 	s.mu.Lock()
@@ -310,8 +315,9 @@ func (s *scheduler) scanStore(ctx context.Context, now time.Time, round uint64) 
 
 // claimFailed handles a claim's error: without a lease the node claims
 // nothing until its heartbeat restores one (tried again on the poll
-// tick), which is logged once per change; any other error is logged and
-// the next round scans again.
+// tick); any other error (the store unreachable) has the next round scan
+// again. Each is logged once per change, not once per poll: an outage of
+// the database is one line, and its end another.
 func (s *scheduler) claimFailed(ctx context.Context, err error) {
 	switch {
 	case ctx.Err() != nil:
@@ -321,7 +327,10 @@ func (s *scheduler) claimFailed(ctx context.Context, err error) {
 			s.log.Warn("this node holds no lease: no deliveries are claimed until it has one again", "err", err)
 		}
 	default:
-		s.log.Error("claiming due deliveries", "err", err)
+		if !s.failing {
+			s.failing = true
+			s.log.Error("claiming due deliveries failed; trying again every poll until it works", "err", err)
+		}
 		s.scan.Store(true)
 	}
 }

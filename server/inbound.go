@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -200,9 +201,18 @@ func (s *Server) newMessage(r *http.Request, client string, body []byte) storage
 	}
 }
 
+// recordTimeout bounds the recording of a webhook: a store that stopped
+// answering gets the sender a 503 after this long, well within what
+// senders wait (GitHub: 10 s), rather than a request hanging until the
+// sender gives up without an answer.
+const recordTimeout = 5 * time.Second
+
 // ingest records m and answers, asynchronously or not.
 func (s *Server) ingest(c echo.Context, m storage.Message, body []byte, sync bool) error {
-	ctx := c.Request().Context()
+	// The deadline bounds the recording only: a synchronous message,
+	// once recorded, is processed under its functions' own timeouts.
+	ctx, cancel := context.WithTimeout(c.Request().Context(), recordTimeout)
+	defer cancel()
 	if !sync {
 		if err := s.disp.Accept(ctx, m, body); err != nil {
 			return s.notRecorded(m, err)
@@ -248,6 +258,6 @@ func (s *Server) notRecorded(m storage.Message, err error) error {
 	if errors.Is(err, functions.ErrStopping) || errors.Is(err, storage.ErrClosed) {
 		return err // 503
 	}
-	s.log.Error("could not record a message", "message_id", m.ID, "err", err)
+	s.log.Error("could not record a webhook; answered 503 so that the sender sends it again", "message_id", m.ID, "err", err)
 	return echo.NewHTTPError(http.StatusServiceUnavailable, "the message could not be recorded; nothing was accepted, send it again")
 }

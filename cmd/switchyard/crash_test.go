@@ -48,9 +48,17 @@ type child struct {
 // startChild runs `switchyard serve` on dataDir and waits until it listens.
 func startChild(t *testing.T, dataDir string) *child {
 	t.Helper()
-	argv, _ := json.Marshal([]string{"serve", "--listen", "127.0.0.1:0", "--data", dataDir})
+	return startServe(t, nil, "--data", dataDir)
+}
+
+// startServe runs `switchyard serve` with args and the environment env
+// added, and waits until it listens.
+func startServe(t *testing.T, env []string, args ...string) *child {
+	t.Helper()
+	argv, _ := json.Marshal(append([]string{"serve", "--listen", "127.0.0.1:0"}, args...))
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(argv), "SWITCHYARD_ADMIN_TOKEN="+crashToken)
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -46,11 +46,14 @@ func (s *Store) Changes(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
+// watchPing is how long Watch waits for a notification before it checks
+// that its connection still answers, and how long it gives that check,
+// and a new connection, to answer: a connection that died without a word
+// (its host gone, a failover) would otherwise hold the feed forever. A
+// variable for the tests.
+var watchPing = 30 * time.Second
+
 const (
-	// watchPing is how long Watch waits for a notification before it
-	// checks that its connection still answers: a connection that died
-	// without a word would otherwise wait forever.
-	watchPing = 30 * time.Second
 	// Watch waits from minWatchRetry to maxWatchRetry, doubling, between
 	// attempts to connect.
 	minWatchRetry = 100 * time.Millisecond
@@ -89,7 +92,9 @@ func (s *Store) Watch(ctx context.Context, fn func(kind string)) error {
 // listen connects, listens and calls fn until the connection fails or
 // ctx ends. It says whether it got as far as listening.
 func (s *Store) listen(ctx context.Context, fn func(kind string)) bool {
-	conn, err := pgx.ConnectConfig(ctx, s.conn)
+	connectCtx, cancel := context.WithTimeout(ctx, watchPing)
+	conn, err := pgx.ConnectConfig(connectCtx, s.conn)
+	cancel()
 	if err != nil {
 		return false
 	}
@@ -114,11 +119,19 @@ func (s *Store) listen(ctx context.Context, fn func(kind string)) bool {
 		case ctx.Err() != nil:
 			return true
 		case errors.Is(err, context.DeadlineExceeded):
-			if _, err := conn.Exec(ctx, `SELECT 1`); err != nil {
+			if !s.answers(ctx, conn) {
 				return true
 			}
 		default:
 			return true
 		}
 	}
+}
+
+// answers checks that conn still answers, within watchPing.
+func (s *Store) answers(ctx context.Context, conn *pgx.Conn) bool {
+	ctx, cancel := context.WithTimeout(ctx, watchPing)
+	defer cancel()
+	_, err := conn.Exec(ctx, `SELECT 1`)
+	return err == nil
 }

@@ -30,9 +30,10 @@ import (
 // maxGroup bounds how many rows one commit carries.
 const maxGroup = 1024
 
-// commitTimeout bounds one commit: a database that hangs fails the
-// waiting callers instead of holding them forever.
-const commitTimeout = time.Minute
+// commitTimeout bounds one commit: a database that hangs (a connection
+// dead without a word, as after a failover) fails the group instead of
+// holding the writer, and every row queued behind it, for long.
+const commitTimeout = 10 * time.Second
 
 // writeOp is one row waiting for the group commit: an append or a
 // completion of the message id.
@@ -43,9 +44,12 @@ type writeOp struct {
 	done     chan error
 }
 
-// queue hands op to the writer and waits for its answer. Once queued the
-// row will be answered, and may commit even if ctx ends now, so the wait
-// does not heed ctx.
+// queue hands op to the writer and waits for its answer, or for ctx to
+// end: a database that stopped answering (a network partition) must not
+// hold the caller past its deadline. Once queued the row may still
+// commit after ctx ended; the caller then hears that it was not recorded
+// although it was, which for a webhook means a sender sending it again,
+// never a message acknowledged and lost.
 func (s *Store) queue(ctx context.Context, op *writeOp) error {
 	op.done = make(chan error, 1)
 	s.mu.RLock()
@@ -60,7 +64,12 @@ func (s *Store) queue(ctx context.Context, op *writeOp) error {
 		return ctx.Err()
 	}
 	s.mu.RUnlock()
-	return <-op.done
+	select {
+	case err := <-op.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("not committed in time, and may still be: %w", ctx.Err())
+	}
 }
 
 // writer is the goroutine that commits every queued row.
