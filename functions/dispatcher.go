@@ -380,12 +380,20 @@ func (d *Dispatcher) sweeper() {
 	}
 }
 
+// claimTimeout bounds one claim of pending messages, so that a database
+// that stops answering without closing the connection (a silent
+// failover) holds up the sweeper for a while, not until the kernel gives
+// up on the connection.
+const claimTimeout = 30 * time.Second
+
 // sweepOnce claims the PENDING messages that no live node holds (and
 // those this node holds already), page by page, into the queue.
 func (d *Dispatcher) sweepOnce() {
 	after := ""
 	for {
-		page, err := d.store.ClaimPending(d.ctx, after, 256)
+		ctx, cancel := context.WithTimeout(d.ctx, claimTimeout)
+		page, err := d.store.ClaimPending(ctx, after, 256)
+		cancel()
 		if errors.Is(err, storage.ErrNoLease) {
 			if !d.noLease.Swap(true) {
 				d.log.Warn("not sweeping pending messages: this node holds no lease", "err", err)

@@ -43,6 +43,12 @@ type claimer interface {
 	ReleaseDeliveries(ctx context.Context, ids []string) error
 }
 
+// claimTimeout bounds one claim of due deliveries, so that a database
+// that stops answering without closing the connection (a silent
+// failover) holds up the loop for a while, not until the kernel gives up
+// on the connection.
+const claimTimeout = 30 * time.Second
+
 // releaseTimeout bounds giving claims back.
 const releaseTimeout = 10 * time.Second
 
@@ -259,7 +265,9 @@ func (s *scheduler) scanStore(ctx context.Context, now time.Time, round uint64) 
 	s.mu.Lock()
 	budget := s.room()
 	s.mu.Unlock()
-	ds, err := s.claims.ClaimDue(ctx, now, func(key string) int {
+	cctx, cancel := context.WithTimeout(ctx, claimTimeout)
+	defer cancel()
+	ds, err := s.claims.ClaimDue(cctx, now, func(key string) int {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		l := s.lane(key)
