@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -15,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchyard-dev/switchyard/internal/pgtest"
 )
@@ -32,10 +35,16 @@ const clusterLease = 2 * time.Second
 // receivers.
 func startCluster(t *testing.T, n int) []*child {
 	t.Helper()
+	return startClusterOn(t, pgtest.FreshSchema(t), n)
+}
+
+// startClusterOn is startCluster on a given schema.
+func startClusterOn(t *testing.T, schema string, n int) []*child {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("cluster tests run real processes")
 	}
-	store := pgtest.SchemaURL(t, pgtest.FreshSchema(t))
+	store := pgtest.SchemaURL(t, schema)
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
@@ -442,47 +451,87 @@ func waitRoute(t *testing.T, node *child, uri string) {
 	}
 }
 
-// TestClusterEndpointConcurrencyOneHoldsAcrossNodes publishes events to
-// all three nodes for an endpoint with concurrency 1 whose receiver is
-// slow: the receiver must never see two requests at once, and every
-// delivery must end SUCCESS.
-func TestClusterEndpointConcurrencyOneHoldsAcrossNodes(t *testing.T) {
-	nodes := startCluster(t, 3)
-	var (
-		inFlight, most atomic.Int32
-		mu             sync.Mutex
-		received       = map[string]int{} // event id -> requests
-	)
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := inFlight.Add(1)
-		defer inFlight.Add(-1)
-		for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+// slowReceiver is an outbound endpoint's receiver that takes 20 ms to
+// answer, counts the requests of each event and the most it ever had in
+// flight at once. When holdAt > 0 it holds its holdAt-th request until
+// releaseHeld, so that a delivery is in flight for as long as a test
+// needs.
+type slowReceiver struct {
+	inFlight, most atomic.Int32
+	holdAt         int
+
+	mu       sync.Mutex
+	received map[string]int // event id -> requests
+	requests int
+	held     string        // the event of the held request
+	holding  chan struct{} // closed when the request is held
+	release  chan struct{}
+	once     sync.Once
+}
+
+func newSlowReceiver(t *testing.T, holdAt int) (*slowReceiver, *httptest.Server) {
+	s := &slowReceiver{holdAt: holdAt, received: map[string]int{}, holding: make(chan struct{}), release: make(chan struct{})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
+		for m := s.most.Load(); now > m && !s.most.CompareAndSwap(m, now); m = s.most.Load() {
 		}
 		var ev struct{ ID string }
 		json.NewDecoder(r.Body).Decode(&ev)
+		s.mu.Lock()
+		s.received[ev.ID]++
+		s.requests++
+		hold := s.requests == s.holdAt
+		if hold {
+			s.held = ev.ID
+		}
+		s.mu.Unlock()
+		if hold {
+			close(s.holding)
+			<-s.release
+			return
+		}
 		time.Sleep(20 * time.Millisecond) // slow: a second request would overlap
-		mu.Lock()
-		received[ev.ID]++
-		mu.Unlock()
 	}))
-	t.Cleanup(rcv.Close)
+	t.Cleanup(srv.Close)
+	t.Cleanup(s.releaseHeld) // runs before srv.Close, which waits for handlers
+	return s, srv
+}
+
+func (s *slowReceiver) releaseHeld() { s.once.Do(func() { close(s.release) }) }
+
+// times is how many requests of the event the receiver got.
+func (s *slowReceiver) times(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received[id]
+}
+
+// publishOnEveryNode creates an endpoint with concurrency 1 for url on
+// the first node, waits until every node makes deliveries for it, then
+// publishes events from 6 clients spread over the nodes, and returns
+// the ids of every event published with a delivery.
+func publishOnEveryNode(t *testing.T, nodes []*child, url string) []string {
+	t.Helper()
 	ep, _ := json.Marshal(map[string]any{
-		"name": "slow", "url": rcv.URL + "/hook", "event_types": []string{"load.*"},
+		"name": "slow", "url": url, "event_types": []string{"load.*"},
 		"concurrency": 1, "timeout_ms": 10000,
 		"retry": map[string]any{"backoff": "fixed", "interval_ms": 200, "max_attempts": 20},
 	})
 	if code, body := nodes[0].api(t, "POST", "/endpoints", string(ep)); code != http.StatusCreated {
 		t.Fatalf("create endpoint: %d %s", code, body)
 	}
-
-	// publish publishes one event to a node and returns its id when a
-	// delivery was made for it (the endpoint has reached that node).
-	var acked sync.Map
-	publish := func(node *child, i int) string {
+	var (
+		mu  sync.Mutex
+		ids []string
+	)
+	// publish publishes one event to a node and says whether a delivery
+	// was made for it (the endpoint has reached that node).
+	publish := func(node *child, i int) bool {
 		code, body := node.api(t, "POST", "/events", fmt.Sprintf(`{"type": "load.test", "title": "event %d"}`, i))
 		if code != http.StatusAccepted {
 			t.Errorf("publish: %d %s", code, body)
-			return ""
+			return false
 		}
 		var a struct {
 			ID         string
@@ -490,14 +539,16 @@ func TestClusterEndpointConcurrencyOneHoldsAcrossNodes(t *testing.T) {
 		}
 		json.Unmarshal(body, &a)
 		if a.Deliveries != 1 {
-			return ""
+			return false
 		}
-		acked.Store(a.ID, true)
-		return a.ID
+		mu.Lock()
+		ids = append(ids, a.ID)
+		mu.Unlock()
+		return true
 	}
-	for _, n := range nodes { // the endpoint has reached every node
+	for _, n := range nodes {
 		deadline := time.Now().Add(10 * time.Second)
-		for i := 0; publish(n, -i) == ""; i++ {
+		for i := 0; !publish(n, -i); i++ {
 			if time.Now().After(deadline) {
 				t.Fatalf("node %s makes no delivery for the endpoint within 10s", n.url)
 			}
@@ -508,18 +559,24 @@ func TestClusterEndpointConcurrencyOneHoldsAcrossNodes(t *testing.T) {
 	for w := range 6 {
 		wg.Go(func() {
 			for i := range 8 {
-				if publish(nodes[w%3], w*100+i) == "" {
-					t.Errorf("an event published after the endpoint reached node %d has no delivery", w%3)
+				if !publish(nodes[w%len(nodes)], w*100+i) {
+					t.Errorf("an event published after the endpoint reached node %d has no delivery", w%len(nodes))
 				}
 			}
 		})
 	}
 	wg.Wait()
-	published := time.Now()
+	return ids
+}
 
+// waitDelivered waits until no delivery is PENDING (read through node),
+// then checks that none FAILED, that there is a SUCCESS delivery for
+// every event and that each reached the receiver.
+func waitDelivered(t *testing.T, node *child, rcv *slowReceiver, events []string) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		pending := listDeliveries(t, nodes[1], "PENDING")
+		pending := listDeliveries(t, node, "PENDING")
 		if len(pending) == 0 {
 			break
 		}
@@ -528,28 +585,93 @@ func TestClusterEndpointConcurrencyOneHoldsAcrossNodes(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if failed := listDeliveries(t, nodes[2], "FAILED"); len(failed) > 0 {
+	if failed := listDeliveries(t, node, "FAILED"); len(failed) > 0 {
 		t.Errorf("%d deliveries FAILED, e.g. %+v", len(failed), failed[0])
 	}
-	success := listDeliveries(t, nodes[0], "SUCCESS")
-	events := 0
-	mu.Lock()
-	acked.Range(func(id, _ any) bool {
-		events++
-		if received[id.(string)] == 0 {
-			t.Errorf("event %s never reached the receiver", id)
-		}
-		return true
-	})
-	mu.Unlock()
-	if len(success) != events {
-		t.Errorf("%d SUCCESS deliveries for %d events", len(success), events)
+	success := map[string]bool{}
+	for _, d := range listDeliveries(t, node, "SUCCESS") {
+		success[d.EventID] = true
 	}
-	if m := most.Load(); m != 1 {
+	for _, id := range events {
+		if !success[id] || rcv.times(id) == 0 {
+			t.Errorf("event %s: SUCCESS %v, received %d times", id, success[id], rcv.times(id))
+		}
+	}
+	if len(success) != len(events) {
+		t.Errorf("%d events with a SUCCESS delivery, %d published", len(success), len(events))
+	}
+}
+
+// TestClusterEndpointConcurrencyOneHoldsAcrossNodes publishes events to
+// all three nodes for an endpoint with concurrency 1 whose receiver is
+// slow: the receiver must never see two requests at once, and every
+// delivery must end SUCCESS.
+func TestClusterEndpointConcurrencyOneHoldsAcrossNodes(t *testing.T) {
+	nodes := startCluster(t, 3)
+	rcv, srv := newSlowReceiver(t, 0)
+	events := publishOnEveryNode(t, nodes, srv.URL+"/hook")
+	published := time.Now()
+	waitDelivered(t, nodes[1], rcv, events)
+	if m := rcv.most.Load(); m != 1 {
 		t.Errorf("the receiver saw %d requests at once; the endpoint's concurrency is 1", m)
 	}
-	t.Logf("%d events over 3 nodes, %d SUCCESS deliveries %v after the last publish, at most %d in flight",
-		events, len(success), time.Since(published).Round(time.Millisecond), most.Load())
+	t.Logf("%d events over 3 nodes delivered %v after the last publish, at most %d in flight",
+		len(events), time.Since(published).Round(time.Millisecond), rcv.most.Load())
+}
+
+// TestClusterDeadNodesDeliveryIsTakenOverAfterItsLease kills, with
+// SIGKILL, the node that is attempting a delivery to an endpoint with
+// concurrency 1: while the dead node's claim lasts no other node sends
+// to the endpoint, and after its lease the survivors make that delivery
+// again and every other.
+func TestClusterDeadNodesDeliveryIsTakenOverAfterItsLease(t *testing.T) {
+	schema := pgtest.FreshSchema(t)
+	nodes := startClusterOn(t, schema, 3)
+	rcv, srv := newSlowReceiver(t, 10)
+	events := publishOnEveryNode(t, nodes, srv.URL+"/hook")
+	select {
+	case <-rcv.holding:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the receiver held no request within 30s")
+	}
+
+	// Which node is attempting the held delivery: the store says who
+	// holds its claim.
+	rcv.mu.Lock()
+	held := rcv.held
+	rcv.mu.Unlock()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgtest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var holder *string
+	err = conn.QueryRow(ctx, `SELECT claimed_by FROM `+pgx.Identifier{schema, "deliveries"}.Sanitize()+` WHERE event_id = $1 AND status = 'PENDING'`, held).Scan(&holder)
+	if err != nil || holder == nil {
+		t.Fatalf("the claim of the delivery in flight: %v %v", holder, err)
+	}
+	victim := slices.IndexFunc(nodes, func(n *child) bool { return n.nodeID(t) == *holder })
+	if victim < 0 {
+		t.Fatalf("the delivery in flight is claimed by %s, no node of the cluster", *holder)
+	}
+	if err := nodes[victim].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	nodes[victim].cmd.Wait()
+	killed := time.Now()
+	rcv.releaseHeld()
+
+	survivor := nodes[(victim+1)%3]
+	waitDelivered(t, survivor, rcv, events)
+	if n := rcv.times(held); n < 2 {
+		t.Errorf("the delivery in flight on the killed node reached the receiver %d times; want it made again by a survivor", n)
+	}
+	if m := rcv.most.Load(); m != 1 {
+		t.Errorf("the receiver saw %d requests at once; the endpoint's concurrency is 1", m)
+	}
+	t.Logf("%d events delivered %v after the kill of the node attempting one, at most %d in flight",
+		len(events), time.Since(killed).Round(time.Millisecond), rcv.most.Load())
 }
 
 // TestClusterDeadNodeLeavesTheListAfterItsLease kills one of three nodes
