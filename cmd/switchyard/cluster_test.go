@@ -509,7 +509,7 @@ func (s *slowReceiver) times(id string) int {
 
 // publishOnEveryNode creates an endpoint with concurrency 1 for url on
 // the first node, waits until every node makes deliveries for it, then
-// publishes events from 6 clients spread over the nodes, and returns
+// publishes 24 events from 6 clients spread over the nodes, and returns
 // the ids of every event published with a delivery.
 func publishOnEveryNode(t *testing.T, nodes []*child, url string) []string {
 	t.Helper()
@@ -558,7 +558,7 @@ func publishOnEveryNode(t *testing.T, nodes []*child, url string) []string {
 	var wg sync.WaitGroup
 	for w := range 6 {
 		wg.Go(func() {
-			for i := range 8 {
+			for i := range 4 {
 				if !publish(nodes[w%len(nodes)], w*100+i) {
 					t.Errorf("an event published after the endpoint reached node %d has no delivery", w%len(nodes))
 				}
