@@ -51,8 +51,9 @@ func startChild(t *testing.T, dataDir string) *child {
 	return startServe(t, nil, "--data", dataDir)
 }
 
-// startServe runs `switchyard serve` with args and the environment env
-// added, and waits until it listens.
+// startServe runs `switchyard serve` on a free loopback port with args,
+// and env added to this process's environment, and waits until it
+// listens. The admin token is crashToken.
 func startServe(t *testing.T, env []string, args ...string) *child {
 	t.Helper()
 	argv, _ := json.Marshal(append([]string{"serve", "--listen", "127.0.0.1:0"}, args...))
@@ -115,8 +116,9 @@ func (c *child) api(t *testing.T, method, path, body string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-// route creates a provider that matches everything and one function on uri.
-func (c *child) route(t *testing.T, uri, script string) {
+// route creates a provider that matches everything and one function on
+// uri, and returns the function's id.
+func (c *child) route(t *testing.T, uri, script string) string {
 	t.Helper()
 	code, body := c.api(t, "POST", "/providers", `{"name": "any", "match_script": "return true"}`)
 	if code != 201 {
@@ -128,6 +130,9 @@ func (c *child) route(t *testing.T, uri, script string) {
 	if code, body = c.api(t, "POST", "/functions", string(fn)); code != 201 {
 		t.Fatalf("create function: %d %s", code, body)
 	}
+	var f struct{ ID string }
+	json.Unmarshal(body, &f)
+	return f.ID
 }
 
 // waitSuccess polls a message until it is SUCCESS and returns its summary.
@@ -145,7 +150,7 @@ func (c *child) waitSuccess(t *testing.T, id string) string {
 			return d.Message
 		}
 		if d.Status != "PENDING" || time.Now().After(deadline) {
-			t.Fatalf("message %s: %s after restart", id, d.Status)
+			t.Fatalf("message %s: %s, want SUCCESS within 30s", id, d.Status)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
