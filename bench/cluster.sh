@@ -106,8 +106,11 @@ node_counter() {
 before_load() {
 	local i
 	if [[ -n $DB ]]; then
-		# Let every backend report its warm-up transactions (see xact_commits).
-		sleep 11
+		# Let every backend report its warm-up transactions (see
+		# xact_commits). Waited for in the background, so that a signal
+		# stops the benchmark at once.
+		sleep 11 &
+		wait $!
 		XACT0=$(pg "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'")
 		backend_cpu "$DB" "$WORK/backends-before.txt"
 	fi
