@@ -385,6 +385,9 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+	if strings.Contains(string(body), "switchyard_store_round_trips_total") {
+		t.Error("a bbolt store reports round trips to a database server")
+	}
 	if code, body, _ := in.do("GET", "/nope", nil, nil); code != 404 || !strings.Contains(string(body), `"error"`) {
 		t.Fatalf("unknown route %d %s", code, body)
 	}

@@ -117,6 +117,15 @@ func (m *metrics) watchStore(reg *prometheus.Registry, stats func() storage.Writ
 	)
 }
 
+// watchRoundTrips exports the requests a database-backed store sent
+// (PostgreSQL); bench/ divides it by messages. A store in a file has none.
+func (m *metrics) watchRoundTrips(reg *prometheus.Registry, roundTrips func() uint64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "switchyard_store_round_trips_total",
+		Help: "Requests (statements, batches) the store sent to its database server, each one round trip.",
+	}, func() float64 { return float64(roundTrips()) }))
+}
+
 // Processed implements functions.Observer.
 func (m *metrics) Processed(status string, elapsed time.Duration) {
 	m.processed.WithLabelValues(status).Inc()

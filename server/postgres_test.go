@@ -72,6 +72,9 @@ func TestPostgresWholeSwitchyard(t *testing.T) {
 	if !strings.Contains(string(body), "switchyard_store_commits_total") || strings.Contains(string(body), "switchyard_store_commits_total 0\n") {
 		t.Fatalf("metrics lack the store's commits:\n%s", body)
 	}
+	if !strings.Contains(string(body), "switchyard_store_round_trips_total") || strings.Contains(string(body), "switchyard_store_round_trips_total 0\n") {
+		t.Fatalf("metrics lack the store's round trips:\n%s", body)
+	}
 	if err := in.stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -168,6 +168,9 @@ func New(opts Options) (_ *Server, err error) {
 	s.metrics.watchQueue(s.registry, s.disp.QueueDepth)
 	s.metrics.watchOutbound(s.registry, s.notify.InFlight)
 	s.metrics.watchStore(s.registry, st.WriterStats)
+	if rt, ok := st.(interface{ RoundTrips() uint64 }); ok {
+		s.metrics.watchRoundTrips(s.registry, rt.RoundTrips)
+	}
 
 	s.echo = s.routes()
 	s.http = &http.Server{

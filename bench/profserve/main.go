@@ -3,8 +3,9 @@
 // has no pprof endpoint; this runs the same server.Server in-process.
 //
 // Unlike `switchyard serve`, it reads no config file and, of the
-// environment, only SWITCHYARD_ADMIN_TOKEN and SWITCHYARD_WORKERS; every
-// other setting is the default.
+// environment, only SWITCHYARD_ADMIN_TOKEN, SWITCHYARD_WORKERS,
+// SWITCHYARD_STORE and SWITCHYARD_SECRET_KEY (for bench/cluster.sh's
+// PostgreSQL nodes); every other setting is the default.
 //
 // SIGUSR1 starts a CPU profile into <prefix>-<n>.pprof (n = 1, 2, ...),
 // SIGUSR2 stops and writes it. SIGINT or SIGTERM stops the server (and a
@@ -43,8 +44,10 @@ func main() {
 	srv, err := server.New(server.Options{
 		Listen:     *listen,
 		DataDir:    *data,
+		Store:      os.Getenv("SWITCHYARD_STORE"),
 		Workers:    *workers,
 		AdminToken: os.Getenv("SWITCHYARD_ADMIN_TOKEN"),
+		SecretKey:  os.Getenv("SWITCHYARD_SECRET_KEY"),
 		Logger:     logger,
 	})
 	if err != nil {

@@ -21,7 +21,8 @@ import (
 //
 //	go test -run x -bench AppendMessage -benchtime 3s ./storage/postgres/
 //
-// tx/write is the transactions (and round trips) per message.
+// tx/write is the transactions per message, rt/write the round trips
+// (requests sent to PostgreSQL; bbolt has none).
 func BenchmarkAppendMessage(b *testing.B) {
 	payload, err := os.ReadFile("../../testdata/github/push.json")
 	if err != nil {
@@ -30,7 +31,7 @@ func BenchmarkAppendMessage(b *testing.B) {
 	for _, backend := range []struct {
 		name  string
 		open  func(b *testing.B) storage.Store
-		stats func(s storage.Store) (commits, writes uint64)
+		stats func(s storage.Store) (commits, writes, roundTrips uint64)
 	}{
 		{"bolt", func(b *testing.B) storage.Store {
 			s, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), testSealer(b, 1))
@@ -39,13 +40,13 @@ func BenchmarkAppendMessage(b *testing.B) {
 			}
 			b.Cleanup(func() { s.Close() })
 			return s
-		}, func(s storage.Store) (uint64, uint64) {
+		}, func(s storage.Store) (uint64, uint64, uint64) {
 			st := s.(*bolt.Store).WriterStats()
-			return st.Commits, st.Writes
+			return st.Commits, st.Writes, 0
 		}},
-		{"postgres", func(b *testing.B) storage.Store { return openTest(b) }, func(s storage.Store) (uint64, uint64) {
+		{"postgres", func(b *testing.B) storage.Store { return openTest(b) }, func(s storage.Store) (uint64, uint64, uint64) {
 			st := s.(*Store).WriterStats()
-			return st.Commits, st.Writes
+			return st.Commits, st.Writes, s.(*Store).RoundTrips()
 		}},
 	} {
 		b.Run(backend.name, func(b *testing.B) {
@@ -53,7 +54,7 @@ func BenchmarkAppendMessage(b *testing.B) {
 			ctx := context.Background()
 			b.SetParallelism(16)
 			b.ReportAllocs()
-			commits0, writes0 := backend.stats(s)
+			commits0, writes0, trips0 := backend.stats(s)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -66,8 +67,11 @@ func BenchmarkAppendMessage(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
-			if commits, writes := backend.stats(s); writes > writes0 {
+			if commits, writes, trips := backend.stats(s); writes > writes0 {
 				b.ReportMetric(float64(commits-commits0)/float64(writes-writes0), "tx/write")
+				if trips > trips0 {
+					b.ReportMetric(float64(trips-trips0)/float64(writes-writes0), "rt/write")
+				}
 			}
 		})
 	}

@@ -70,6 +70,7 @@ type Store struct {
 	writerDone chan struct{}
 
 	commits, written, commitNanos atomic.Uint64
+	requests                      *requestCounter
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -134,6 +135,9 @@ func Open(ctx context.Context, url string, sealer *seal.Sealer, opts ...Option) 
 	if err := migrate(ctx, cfg.ConnConfig); err != nil {
 		return nil, err
 	}
+	conn := cfg.ConnConfig.Copy() // for Watch, before the tracer: LISTEN is not counted
+	requests := &requestCounter{}
+	cfg.ConnConfig.Tracer = requests
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -149,7 +153,8 @@ func Open(ctx context.Context, url string, sealer *seal.Sealer, opts ...Option) 
 		now:        time.Now,
 		node:       o.node,
 		channel:    changesChannel(schema),
-		conn:       cfg.ConnConfig.Copy(),
+		conn:       conn,
+		requests:   requests,
 		writes:     make(chan *writeOp, maxGroup),
 		writerDone: make(chan struct{}),
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/storagetest"
@@ -176,5 +177,45 @@ func TestUnstorableText(t *testing.T) {
 	det, err := s.GetDelivery(ctx, dl.ID)
 	if err != nil || det.Attempts[0].Response != response || det.LastError != "e\uFFFD" {
 		t.Fatalf("attempt: %+v %v", det, err)
+	}
+}
+
+// Every request the pool sends is counted once: an append is one batch,
+// a read one statement, a transaction its statements plus BEGIN and COMMIT.
+func TestRoundTripsCounted(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	appendOne := func() {
+		m := storagetest.NewMessage(t, time.Now(), "rt")
+		if err := s.AppendMessage(ctx, m, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendOne() // the first may prepare its statements
+	for _, c := range []struct {
+		name string
+		want uint64
+		do   func()
+	}{
+		{"append", 1, appendOne},
+		{"statement", 1, func() {
+			if _, err := s.pool.Exec(ctx, `SELECT 1`); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"transaction", 3, func() {
+			if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+				_, err := tx.Exec(ctx, `SELECT 1`)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		before := s.RoundTrips()
+		c.do()
+		if got := s.RoundTrips() - before; got != c.want {
+			t.Errorf("%s: %d round trips counted, want %d", c.name, got, c.want)
+		}
 	}
 }
