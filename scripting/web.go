@@ -1,8 +1,8 @@
 package scripting
 
 import (
-	_ "embed"
 	"bytes"
+	_ "embed"
 	"encoding/base64"
 	"math"
 	"strconv"
@@ -45,8 +45,7 @@ func (r *run) installWeb() {
 	}
 	for _, name := range webClasses {
 		if r.reach.can(name) {
-			r.installPolyfill()
-			return
+			r.lazyClass(name)
 		}
 	}
 }
@@ -70,7 +69,7 @@ func consoleAt(level string) func(r *run) func(goja.FunctionCall) goja.Value {
 
 // substitute applies a browser console's format directives when the first
 // argument is a string holding one: %s (String), %d and %i (an integer),
-// %f (a number), %o, %O and %j (as LOG renders objects), %c (a CSS style:
+// %f (a number), %o and %O (as LOG renders objects), %c (a CSS style:
 // consumed, nothing written) and %% (a %). The arguments left over follow,
 // as they would in a browser.
 func (r *run) substitute(args []goja.Value) []goja.Value {
@@ -96,7 +95,7 @@ func (r *run) substitute(args []goja.Value) []goja.Value {
 			b.WriteByte('%')
 			continue
 		}
-		if !strings.ContainsRune("sdifoOjc", rune(verb)) || len(rest) == 0 {
+		if !strings.ContainsRune("sdifoOc", rune(verb)) || len(rest) == 0 {
 			b.WriteByte('%')
 			b.WriteByte(verb)
 			continue
@@ -163,16 +162,17 @@ func (r *run) btoa(call goja.FunctionCall) goja.Value {
 	if len(call.Arguments) == 0 {
 		panic(r.rt.NewTypeError("btoa: 1 argument required, but only 0 present."))
 	}
-	s := toString(call.Argument(0)).String() // a lone surrogate becomes U+FFFD, refused as any character past U+00FF
+	gs := toString(call.Argument(0))
+	if n := base64.StdEncoding.EncodedLen(gs.Length()); n > MaxStringLength {
+		panic(r.newError("RangeError", "btoa: a string of "+strconv.Itoa(n)+" characters is over Switchyard's limit of "+strconv.Itoa(MaxStringLength)))
+	}
+	s := gs.String() // a lone surrogate becomes U+FFFD, refused as any character past U+00FF
 	data := make([]byte, 0, len(s))
 	for _, c := range s {
 		if c > 0xFF {
 			panic(r.invalidCharacter("btoa: the string to be encoded contains characters outside of the Latin1 range."))
 		}
 		data = append(data, byte(c))
-	}
-	if n := base64.StdEncoding.EncodedLen(len(data)); n > MaxStringLength {
-		panic(r.newError("RangeError", "btoa: a string of "+strconv.Itoa(n)+" characters is over Switchyard's limit of "+strconv.Itoa(MaxStringLength)))
 	}
 	return r.rt.ToValue(base64.StdEncoding.EncodeToString(data))
 }
@@ -184,11 +184,26 @@ func (r *run) atob(call goja.FunctionCall) goja.Value {
 	if len(call.Arguments) == 0 {
 		panic(r.rt.NewTypeError("atob: 1 argument required, but only 0 present."))
 	}
-	data, ok := forgivingBase64(toString(call.Argument(0)).String())
+	s := toString(call.Argument(0))
+	data, ok := []byte(nil), isASCII(s)
+	if ok {
+		data, ok = forgivingBase64(s.String())
+	}
 	if !ok {
 		panic(r.invalidCharacter("atob: the string to be decoded is not correctly encoded."))
 	}
 	return r.latin1(data)
+}
+
+// isASCII reports whether s holds only ASCII characters, without
+// converting it (a 32 Mi-character string of others would take 96 MiB).
+func isASCII(s goja.String) bool {
+	for i, n := 0, s.Length(); i < n; i++ {
+		if s.CharAt(i) >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // forgivingBase64 is the forgiving-base64 decode of the HTML standard.
@@ -240,31 +255,57 @@ var webProgram = sync.OnceValue(func() *goja.Program {
 	return goja.MustCompile("switchyard:web.js", webJS, true)
 })
 
-// installPolyfill runs web.js and sets the globals it defines.
-func (r *run) installPolyfill() {
-	v, err := r.rt.RunProgram(webProgram())
+// lazyClass defines name on the global object as an accessor that, on
+// first use, runs the polyfill's maker of the class and replaces itself
+// with the classes it made: a script that names URL in a string, or a
+// dynamic script, pays for the accessor only.
+func (r *run) lazyClass(name string) {
+	g := r.rt.GlobalObject()
+	get := r.fn(func(goja.FunctionCall) goja.Value {
+		r.makeClasses(name)
+		return g.Get(name)
+	})
+	set := r.fn(func(call goja.FunctionCall) goja.Value {
+		g.DefineDataProperty(name, call.Argument(0), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+		return goja.Undefined()
+	})
+	g.DefineAccessorProperty(name, get, set, goja.FLAG_TRUE, goja.FLAG_FALSE)
+}
+
+// makeClasses runs the polyfill's maker of name and defines the classes
+// it makes (URL's makes URLSearchParams too).
+func (r *run) makeClasses(name string) {
+	if r.makers == nil {
+		v, err := r.rt.RunProgram(webProgram())
+		if err != nil {
+			panic(err)
+		}
+		factory, ok := goja.AssertFunction(v)
+		if !ok {
+			panic("web.js does not give a function")
+		}
+		native := r.rt.NewObject()
+		for name, f := range map[string]func(goja.FunctionCall) goja.Value{
+			"parse": r.urlParse, "set": r.urlSet,
+			"formParse": r.formParse, "formSerialize": r.formSerialize,
+			"encode": r.utf8Encode, "encodeInto": r.utf8EncodeInto, "decode": r.utf8Decode,
+		} {
+			native.Set(name, f)
+		}
+		makers, err := factory(goja.Undefined(), native)
+		if err != nil {
+			panic(err)
+		}
+		r.makers = makers.(*goja.Object)
+	}
+	maker, _ := goja.AssertFunction(r.makers.Get(name))
+	v, err := maker(goja.Undefined())
 	if err != nil {
 		panic(err)
 	}
-	factory, ok := goja.AssertFunction(v)
-	if !ok {
-		panic("web.js does not give a function")
-	}
-	native := r.rt.NewObject()
-	for name, f := range map[string]func(goja.FunctionCall) goja.Value{
-		"parse": r.urlParse, "set": r.urlSet,
-		"formParse": r.formParse, "formSerialize": r.formSerialize,
-		"encode": r.utf8Encode, "encodeInto": r.utf8EncodeInto, "decode": r.utf8Decode,
-	} {
-		native.Set(name, f)
-	}
-	classes, err := factory(goja.Undefined(), native)
-	if err != nil {
-		panic(err)
-	}
-	g, c := r.rt.GlobalObject(), classes.(*goja.Object)
-	for _, name := range webClasses {
-		g.DefineDataProperty(name, c.Get(name), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	classes, g := v.(*goja.Object), r.rt.GlobalObject()
+	for _, k := range classes.Keys() {
+		g.DefineDataProperty(k, classes.Get(k), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
 }
 
@@ -275,18 +316,18 @@ const maxURLLength = 1 << 21
 // urlParse is native.parse(input, base, throws): the URL's record, or
 // (when throws is false) null for an invalid URL.
 func (r *run) urlParse(call goja.FunctionCall) goja.Value {
-	input, throws := call.Argument(0).String(), call.Argument(2).ToBoolean()
+	input, throws := urlString(call.Argument(0)), call.Argument(2).ToBoolean()
 	var base *webURL
 	var err error
 	if b := call.Argument(1); !goja.IsUndefined(b) {
-		if base, err = r.parseCapped(b.String(), nil); err != nil {
+		if base, err = parseWebURL(urlString(b), nil); err != nil {
 			if !throws {
 				return goja.Null()
 			}
 			panic(r.rt.NewTypeError("Invalid base URL: %s", cutForError(b.String())))
 		}
 	}
-	u, err := r.parseCapped(input, base)
+	u, err := parseWebURL(input, base)
 	if err != nil {
 		if !throws {
 			return goja.Null()
@@ -296,12 +337,13 @@ func (r *run) urlParse(call goja.FunctionCall) goja.Value {
 	return r.urlRecord(u)
 }
 
-// parseCapped parses a URL of at most maxURLLength bytes.
-func (r *run) parseCapped(s string, base *webURL) (*webURL, error) {
-	if len(s) > maxURLLength {
-		return nil, errInvalidURL
+// urlString converts v, a string, to Go, or gives "\x00" (an invalid URL)
+// past maxURLLength characters.
+func urlString(v goja.Value) string {
+	if s := toString(v); s.Length() <= maxURLLength {
+		return s.String()
 	}
-	return parseWebURL(s, base)
+	return "\x00"
 }
 
 // cutForError shortens a string quoted in an error message.
@@ -311,8 +353,8 @@ func cutForError(s string) string { return truncateBytes(s, 200) }
 // null when the value is refused (a browser then leaves the URL as it is).
 func (r *run) urlSet(call goja.FunctionCall) goja.Value {
 	u, err := parseWebURL(call.Argument(0).String(), nil)
-	value := call.Argument(2).String()
-	if err != nil || len(value) > maxURLLength {
+	value := urlString(call.Argument(2))
+	if err != nil {
 		return goja.Null()
 	}
 	if u, err = u.set(call.Argument(1).String(), value); err != nil {

@@ -1,12 +1,15 @@
 package scripting
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dop251/goja"
 	"github.com/switchyard-dev/switchyard/internal/npmtest"
 )
 
@@ -114,7 +117,6 @@ func TestWebBuiltins(t *testing.T) {
 	}
 }
 
-
 // webCorpus are URLs (input, base) that Switchyard's URL must parse as
 // Node.js does, or refuse as it does.
 var webCorpus = [][2]string{
@@ -197,3 +199,103 @@ var webSetterCases = func() []string {
 	}
 	return out
 }()
+
+// TestWebBuiltinsLazy checks that a script that does not name a web
+// built-in does not get it (it costs nothing), that one that names it in
+// a string only gets a cheap accessor, and that a dynamic script gets them
+// all.
+func TestWebBuiltinsLazy(t *testing.T) {
+	t.Parallel()
+	e := NewEngine(Limits{})
+	names := append([]string{"console", "atob", "btoa"}, webClasses...)
+	installed := func(src string) *run {
+		p := mustCompile(t, "lazy", src)
+		r := &run{rt: goja.New(), ctx: context.Background(), req: &Request{}, limits: &e.limits, reach: p.reach}
+		r.installGlobals()
+		return r
+	}
+	r := installed(`return PAYLOAD.url + HTTP_HEADERS["x-console"]`)
+	for _, name := range names {
+		if r.rt.GlobalObject().Get(name) != nil {
+			t.Errorf("%s is installed for a script that does not name it", name)
+		}
+	}
+	r = installed(`return "URL"`)
+	if r.makers != nil || r.rt.GlobalObject().Get("TextEncoder") != nil {
+		t.Errorf("a script that names URL in a string ran the polyfill, or got TextEncoder")
+	}
+	r = installed(`var k = "x"; return PAYLOAD[k]`)
+	for _, name := range names {
+		if r.rt.GlobalObject().Get(name) == nil {
+			t.Errorf("%s is missing for a dynamic script", name)
+		}
+	}
+	if r.makers == nil {
+		t.Errorf("reading URL did not run the polyfill")
+	}
+	got := mustValue(t, `var g = globalThis, k = "URL"; var a = typeof g[k]; URL = 5; TextDecoder = 1; return a + URL + typeof TextEncoder + TextDecoder + typeof URLSearchParams`, nil)
+	if got != "function5function1function" {
+		t.Errorf("got %v", got)
+	}
+}
+
+// TestConsole checks console's levels and formatting.
+func TestConsole(t *testing.T) {
+	t.Parallel()
+	src := `console.log("a", 1, {b: [2]}, null, undefined, true); console.info("i"); console.warn("w"); console.error(new TypeError("e")); console.debug("d");
+		console.log("%s is %d years and %f, %o %O %c%i%%", "Bob", 42.9, 1.5, {x: 1}, [1], "color: red", "7", "extra", 8);
+		console.log("%d %s", {}, Symbol("s")); console.log("100%", "x"); console.log("%s"); console.log("%x", 1);
+		var o = {}; o.self = o; console.log(o); console.log([1, [2, [3]]]); console.log(Symbol("y"), function f() {});
+		LOG.finest("ft"); LOG.finer("fr"); LOG.config("cf"); return typeof console.log`
+	res := runScript(t, src, nil)
+	if res.Err != nil || res.Value != "function" {
+		t.Fatalf("%v %v", res.Value, res.Err)
+	}
+	want := []LogLine{
+		{Level: LevelInfo, Text: `a 1 {"b":[2]} null undefined true`},
+		{Level: LevelInfo, Text: "i"},
+		{Level: LevelWarning, Text: "w"},
+		{Level: LevelSevere, Text: "TypeError: e"},
+		{Level: LevelFine, Text: "d"},
+		{Level: LevelInfo, Text: `Bob is 42 years and 1.5, {"x":1} [1] 7% extra 8`},
+		{Level: LevelInfo, Text: "NaN Symbol(s)"},
+		{Level: LevelInfo, Text: "100% x"},
+		{Level: LevelInfo, Text: "%s"},
+		{Level: LevelInfo, Text: "%x 1"},
+		{Level: LevelInfo, Text: "[object Object]"},
+		{Level: LevelInfo, Text: "[1,[2,[3]]]"},
+		{Level: LevelInfo, Text: "Symbol(y) function f() {}"},
+		{Level: LevelFine, Text: "ft"},
+		{Level: LevelFine, Text: "fr"},
+		{Level: LevelFine, Text: "cf"},
+	}
+	if len(res.Logs) != len(want) {
+		t.Fatalf("got %d lines: %+v", len(res.Logs), res.Logs)
+	}
+	for i, w := range want {
+		if g := res.Logs[i]; g.Level != w.Level || g.Text != w.Text {
+			t.Errorf("line %d = %s %q, want %s %q", i, g.Level, g.Text, w.Level, w.Text)
+		}
+	}
+}
+
+// TestWebBuiltinsBounded gives the web built-ins large inputs within the
+// caps: they succeed, and what they log is cut to a line.
+func TestWebBuiltinsBounded(t *testing.T) {
+	t.Parallel()
+	heavy.Lock()
+	defer heavy.Unlock()
+	src := `var big = []; for (var i = 0; i < 1e5; i++) big.push({i: i, s: "x"});
+		var cyclic = {a: [1]}; cyclic.a.push(cyclic); console.log(big); console.log(cyclic, 'x'.repeat(2**24));
+		return [atob('QUJD'.repeat(2**23)).length, new URL('http://h/' + 'a'.repeat(2**20)).pathname.length,
+			new URLSearchParams('a=1&'.repeat(1e6)).size, new TextEncoder().encode('x'.repeat(2**25)).length,
+			new TextDecoder().decode(new Uint8Array(2**24)).length, btoa('x'.repeat(3 * 2**20)).length].join()`
+	res := NewEngine(Limits{}).Run(context.Background(), mustCompile(t, "bounded", src), &Request{}, 120*time.Second)
+	if res.Err != nil || res.Value != "25165824,1048577,1000000,33554432,16777216,4194304" {
+		t.Fatalf("got %v, %v", res.Value, res.Err)
+	}
+	if len(res.Logs) != 2 || len(res.Logs[0].Text) > DefaultMaxLogLine || !strings.HasPrefix(res.Logs[0].Text, `[{"i":0,"s":"x"},`) ||
+		!strings.HasPrefix(res.Logs[1].Text, "[object Object] xxx") {
+		t.Fatalf("logs %.200v", res.Logs)
+	}
+}

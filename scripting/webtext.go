@@ -81,11 +81,31 @@ func formEncode(b *strings.Builder, s string) {
 // utf8Encode is native.encode(string): its UTF-8 in an ArrayBuffer (a
 // lone surrogate becomes U+FFFD, as TextEncoder makes it).
 func (r *run) utf8Encode(call goja.FunctionCall) goja.Value {
-	s := call.Argument(0).String()
-	if len(s) > MaxBufferBytes {
-		panic(r.newError("RangeError", "TextEncoder.encode: "+strconv.Itoa(len(s))+" bytes are over Switchyard's limit of "+strconv.Itoa(MaxBufferBytes>>20)+" MiB"))
+	s := toString(call.Argument(0))
+	if n := utf8Length(s); n > MaxBufferBytes {
+		panic(r.newError("RangeError", "TextEncoder.encode: "+strconv.Itoa(n)+" bytes are over Switchyard's limit of "+strconv.Itoa(MaxBufferBytes>>20)+" MiB"))
 	}
-	return r.rt.ToValue(r.rt.NewArrayBuffer([]byte(s)))
+	return r.rt.ToValue(r.rt.NewArrayBuffer([]byte(s.String())))
+}
+
+// utf8Length is the length of s in UTF-8, a lone surrogate counted as
+// U+FFFD, computed without converting s.
+func utf8Length(s goja.String) int {
+	n, l := 0, s.Length()
+	for i := 0; i < l; i++ {
+		switch c := s.CharAt(i); {
+		case c < 0x80:
+			n++
+		case c < 0x800:
+			n += 2
+		case c >= 0xD800 && c <= 0xDBFF && i+1 < l && s.CharAt(i+1) >= 0xDC00 && s.CharAt(i+1) <= 0xDFFF:
+			n += 4
+			i++
+		default:
+			n += 3
+		}
+	}
+	return n
 }
 
 // utf8EncodeInto is native.encodeInto(string, uint8Array): as much of the
@@ -120,6 +140,10 @@ func (r *run) utf8EncodeInto(call goja.FunctionCall) goja.Value {
 // standard says.
 func (r *run) utf8Decode(call goja.FunctionCall) goja.Value {
 	b, _ := call.Argument(0).Export().([]byte)
+	if len(b) > MaxStringLength {
+		// Each byte may give a character.
+		panic(r.newError("RangeError", "TextDecoder.decode: "+strconv.Itoa(len(b))+" bytes are over Switchyard's limit of "+strconv.Itoa(MaxStringLength>>20)+" MiB"))
+	}
 	fatal, ignoreBOM := call.Argument(1).ToBoolean(), call.Argument(2).ToBoolean()
 	if !ignoreBOM && len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF {
 		b = b[3:]

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -233,6 +234,9 @@ func (u *webURL) setHost(host string) error {
 		return errInvalidURL
 	}
 	decoded := percentDecode(host)
+	if !utf8.ValidString(decoded) || strings.ContainsRune(decoded, utf8.RuneError) {
+		return errInvalidURL // U+FFFD, which UTS 46 refuses
+	}
 	ascii, err := hostProfile.ToASCII(decoded)
 	if err != nil || ascii == "" || strings.ContainsAny(ascii, forbiddenDomain) {
 		return errInvalidURL
