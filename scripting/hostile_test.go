@@ -112,6 +112,7 @@ var hostile = []struct {
 	{"URL of 4 MiB", `return new URL('http://h/' + 'a'.repeat(2**22)).href.length`, "TypeError: Invalid URL", false},
 	{"URL base of 4 MiB", `return new URL('a', 'http://h/' + 'a'.repeat(2**22)).href.length`, "TypeError: Invalid base URL", false},
 	{"URLSearchParams of 4 Mi pairs", `return new URLSearchParams('a&'.repeat(2**22)).size`, "RangeError: URLSearchParams", true},
+	{"URLSearchParams of an array-like pair", `return new URLSearchParams([{length: 2**32 - 1}]).size`, "TypeError", false},
 	{"URLSearchParams growing", `var p = new URLSearchParams(); for (;;) p.append('a', 'b')`, "timed out", false},
 	{"URLSearchParams iterated while growing", `var p = new URLSearchParams('a=1'); for (var e of p) p.append('b', '2')`, "timed out", false},
 	{"URLSearchParams serialised past 32 Mi", `var p = new URLSearchParams(), v = '€'.repeat(2**20); for (var i = 0; i < 4; i++) p.append('a', v); return p.toString().length`, "RangeError: URLSearchParams", true},

@@ -36,7 +36,11 @@
               if (pair === null || typeof pair !== "object" && typeof pair !== "function") {
                 throw new TypeError("URLSearchParams: each pair must be an iterable of [name, value]");
               }
-              const p = Array.from(pair);
+              const p = []; // not Array.from, which would walk an array-like of any length
+              for (const x of pair) {
+                if (p.length === 2) throw new TypeError("URLSearchParams: each pair must have exactly 2 elements, got more");
+                p.push(x);
+              }
               if (p.length !== 2) throw new TypeError("URLSearchParams: each pair must have exactly 2 elements, got " + p.length);
               this.#list.push(str(p[0]), str(p[1]));
             }

@@ -299,3 +299,24 @@ func TestWebBuiltinsBounded(t *testing.T) {
 		t.Fatalf("logs %.200v", res.Logs)
 	}
 }
+
+// TestWebDocsExamples runs the examples of docs/scripts.md, "Web
+// built-ins".
+func TestWebDocsExamples(t *testing.T) {
+	t.Parallel()
+	src := `var m = PAYLOAD.message;
+		var build = JSON.parse(atob(m.data));
+		var text = new TextDecoder().decode(new Uint8Array(Array.from(atob(m.data), c => c.charCodeAt(0))));
+		LOG.info("build", build.id, "from", m.attributes.source);
+		var form = new URLSearchParams("command=%2Fdeploy&text=prod+now");
+		if (form.get("command") !== "/deploy") return false;
+		var link = new URL(PAYLOAD.target_url);
+		console.log(link.hostname, link.searchParams.get("tab"));
+		return text + " " + form.get("text")`
+	body := `{"message":{"data":"eyJpZCI6IjQyIiwibmFtZSI6Ikdyw7zDn2UifQ==","attributes":{"source":"ci"}},"target_url":"https://ci.example.com/job/42/?tab=log#end"}`
+	res := runScript(t, src, &Request{Body: []byte(body)})
+	if res.Err != nil || res.Value != `{"id":"42","name":"Grüße"} prod now` || len(res.Logs) != 2 ||
+		res.Logs[0].Text != "build 42 from ci" || res.Logs[1].Text != "ci.example.com log" {
+		t.Fatalf("got %v %v %+v", res.Value, res.Err, res.Logs)
+	}
+}
