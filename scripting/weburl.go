@@ -30,7 +30,7 @@ type webURL struct {
 }
 
 // errInvalidURL is what the parser refuses; the script sees a TypeError.
-var errInvalidURL = errors.New("Invalid URL")
+var errInvalidURL = errors.New("invalid URL")
 
 // specialPorts are the special schemes with their default ports ("" for
 // file, which has none).
