@@ -159,6 +159,7 @@ type run struct {
 	payload    goja.Value    // decoded PAYLOAD, nil until first read
 	stringify  goja.Callable // JSON.stringify, looked up on first use
 	isArray    goja.Callable // the runtime's own Array.isArray (see spreadable)
+	makers     *goja.Object  // the web built-ins' makers (see makeClasses), nil until first used
 	decodeHook func()
 }
 

@@ -45,7 +45,7 @@ func TestGlobals(t *testing.T) {
 		{"PROPERTIES", "return PROPERTIES.secret + '/' + PROPERTIES.branch", "s3cr3t/main"},
 		{"PAYLOAD", "return PAYLOAD.ref", "refs/heads/main"},
 		{"LOG functions", "return ['fine','debug','info','warning','warn','severe','error','setMessage'].every(n => typeof LOG[n] === 'function')", true},
-		{"LOG keys", "return Object.keys(LOG).join()", "fine,debug,info,warning,warn,severe,error,setMessage"},
+		{"LOG keys", "return Object.keys(LOG).join()", "fine,debug,finest,finer,config,info,warning,warn,severe,error,setMessage"},
 		{"HMAC functions", "return Object.keys(HMAC).every(n => typeof HMAC[n] === 'function')", true},
 		{"HMAC keys", "return Object.keys(HMAC).join()", "generateHmacSHA1,generateHmacSHA256,generateHmacSHA512,sign,equals"},
 		{"function names", "return [LOG.info.name, HMAC.sign.name].join()", "info,sign"},

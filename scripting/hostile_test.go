@@ -106,6 +106,19 @@ var hostile = []struct {
 	{"spread of a sparse array", `var a = []; a.length = 2**23; return [...a].length`, "RangeError: iteration", false},
 	{"spread of a typed array", `return [...new Uint8Array(2**24)].length`, "RangeError: iteration", false},
 	{"spread of a long string into arguments", `return Math.max(...'1'.repeat(2**23))`, "RangeError: iteration", false},
+	{"btoa of 32 Mi characters", `return btoa('x'.repeat(2**25)).length`, "RangeError: btoa", true},
+	{"btoa of 32 Mi characters past Latin-1", `return btoa('€'.repeat(2**25)).length`, "RangeError: btoa", true},
+	{"atob of 32 Mi invalid characters", `return atob('€'.repeat(2**25)).length`, "InvalidCharacterError", true},
+	{"URL of 4 MiB", `return new URL('http://h/' + 'a'.repeat(2**22)).href.length`, "TypeError: Invalid URL", false},
+	{"URL base of 4 MiB", `return new URL('a', 'http://h/' + 'a'.repeat(2**22)).href.length`, "TypeError: Invalid base URL", false},
+	{"URLSearchParams of 4 Mi pairs", `return new URLSearchParams('a&'.repeat(2**22)).size`, "RangeError: URLSearchParams", true},
+	{"URLSearchParams of an array-like pair", `return new URLSearchParams([{length: 2**32 - 1}]).size`, "TypeError", false},
+	{"URLSearchParams growing", `var p = new URLSearchParams(); for (;;) p.append('a', 'b')`, "timed out", false},
+	{"URLSearchParams iterated while growing", `var p = new URLSearchParams('a=1'); for (var e of p) p.append('b', '2')`, "timed out", false},
+	{"URLSearchParams serialised past 32 Mi", `var p = new URLSearchParams(), v = '€'.repeat(2**20); for (var i = 0; i < 4; i++) p.append('a', v); return p.toString().length`, "RangeError: URLSearchParams", true},
+	{"TextEncoder of 96 MiB", `return new TextEncoder().encode('€'.repeat(2**25)).length`, "RangeError: TextEncoder", true},
+	{"TextDecoder of 48 MiB", `return new TextDecoder().decode(new Uint8Array(48 << 20)).length`, "RangeError: TextDecoder", true},
+	{"console.log in a loop", `for (;;) console.log({a: [1, 2, 3]})`, "timed out", false},
 	// Stopped by whichever comes first, the deadline or the cap (about
 	// 3 M holes in: a fast machine gets there within 300 ms); either way
 	// not by returning, and a stop at the deadline cannot be caught.

@@ -34,6 +34,10 @@ type LogLine struct {
 var logMethods = []method{
 	{"fine", logAt(LevelFine)},
 	{"debug", logAt(LevelFine)},
+	// FlexDeploy's other java.util.logging levels are debug lines too.
+	{"finest", logAt(LevelFine)},
+	{"finer", logAt(LevelFine)},
+	{"config", logAt(LevelFine)},
 	{"info", logAt(LevelInfo)},
 	{"warning", logAt(LevelWarning)},
 	{"warn", logAt(LevelWarning)},

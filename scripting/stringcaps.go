@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/dop251/goja"
 )
@@ -24,12 +25,14 @@ func (r *run) spreadable(o *goja.Object) bool {
 	return o.ClassName() == "Array"
 }
 
-// toString converts v as the built-ins do (it may run toString).
+// toString converts v as the built-ins do (it may run toString). goja's
+// ToString gives a number or a boolean back as itself, not as a String.
 func toString(v goja.Value) goja.String {
-	if s, ok := v.ToString().(goja.String); ok {
+	sv := v.ToString()
+	if s, ok := sv.(goja.String); ok {
 		return s
 	}
-	return goja.StringFromUTF16(nil)
+	return goja.StringFromUTF16(utf16.Encode([]rune(sv.String())))
 }
 
 // stopIfLate stops a built-in that calls back into Go (replace's and

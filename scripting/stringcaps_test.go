@@ -55,8 +55,9 @@ func TestStringCapsAllowOrdinaryUse(t *testing.T) {
 			JSON.stringify({a: 1, b: 'x'}, function (k, v) { return typeof v === 'number' ? v + 1 : v }),
 			JSON.stringify([1, [2]], null, 1).length, JSON.stringify(undefined), JSON.stringify(new Date(0)),
 			new Uint8Array([3, 1, 2]).sort().join('-'), [].concat(o, [1]).join(''), LOG.info({a: 1}) === undefined,
+			'abc'.replace('b', 5), 'abc'.replaceAll(/b/g, () => 1.5), 'abc'.replace(/b/, true),
 		].join(' ')`
-	want := `4 a.b.c 20001 3 80000 <a>b<a>b aBaB aXXbXX  -1 1 5 {"a":[1,"two",null],"b":{"c":true}} {"b":2} {"a":2,"b":"x"} 17  "1970-01-01T00:00:00.000Z" 1-2-3 xy1 true`
+	want := `4 a.b.c 20001 3 80000 <a>b<a>b aBaB aXXbXX  -1 1 5 {"a":[1,"two",null],"b":{"c":true}} {"b":2} {"a":2,"b":"x"} 17  "1970-01-01T00:00:00.000Z" 1-2-3 xy1 true a5c a1.5c atruec`
 	if got := mustValue(t, src, nil); got != want {
 		t.Fatalf("got  %v\nwant %v", got, want)
 	}

@@ -22,7 +22,17 @@ export const SCRIPT_GLOBALS = [
     fn("error", "(...args)", "A line at level SEVERE."),
     fn("fine", "(...args)", "A line at level FINE."),
     fn("debug", "(...args)", "A line at level FINE."),
+    fn("finest", "(...args)", "A line at level FINE (FlexDeploy's FINEST)."),
+    fn("finer", "(...args)", "A line at level FINE (FlexDeploy's FINER)."),
+    fn("config", "(...args)", "A line at level FINE (FlexDeploy's CONFIG)."),
     fn("setMessage", "(text)", "Sets the message's one-line summary."),
+  ] },
+  { name: "console", detail: "object", info: "Writes LOG lines, as a browser's console.", members: [
+    fn("log", "(...args)", "A line at level INFO; %s, %d, %f, %o in the first argument."),
+    fn("info", "(...args)", "A line at level INFO."),
+    fn("warn", "(...args)", "A line at level WARNING."),
+    fn("error", "(...args)", "A line at level SEVERE."),
+    fn("debug", "(...args)", "A line at level FINE."),
   ] },
   { name: "HMAC", detail: "object", info: "HMACs and constant-time comparison.", members: [
     fn("generateHmacSHA1", "(data, key)", "Lower-case hex HMAC-SHA1."),
@@ -78,8 +88,8 @@ export const JS_GLOBALS = [
   { name: "Number", type: "class", members: m("isInteger isFinite isNaN parseFloat parseInt") },
   { name: "Date", type: "class", members: m("now parse UTC") },
   ...["Boolean", "RegExp", "Error", "TypeError", "RangeError", "Map", "Set", "Symbol", "Promise",
-    "Uint8Array", "ArrayBuffer"].map((name) => ({ name, type: "class" })),
+    "Uint8Array", "ArrayBuffer", "URL", "URLSearchParams", "TextEncoder", "TextDecoder"].map((name) => ({ name, type: "class" })),
   ...["parseInt", "parseFloat", "isNaN", "isFinite", "encodeURIComponent", "decodeURIComponent",
-    "encodeURI", "decodeURI"].map((name) => ({ name, type: "function" })),
+    "encodeURI", "decodeURI", "atob", "btoa"].map((name) => ({ name, type: "function" })),
   ...["undefined", "null", "NaN", "Infinity"].map((name) => ({ name, type: "keyword" })),
 ];
