@@ -39,6 +39,8 @@ func (r *run) installGlobals() {
 	r.setIfReached("HTTP", httpMethods, httpNames)
 	r.setIfReached("DEDUPE", dedupeMethods, dedupeNames)
 	r.setIfReached("NOTIFY", notifyMethods, notifyNames)
+	r.setIfReached("CRYPTO", cryptoMethods, cryptoNames)
+	r.setIfReached("JWT", jwtMethods, jwtNames)
 	r.capBuiltins()
 	if r.reach.bigints() {
 		r.installArith()

@@ -25,6 +25,8 @@ const (
 	Slack     = "slack"
 	Stripe    = "stripe"
 	Standard  = "standard"
+	Discord   = "discord"
+	SendGrid  = "sendgrid"
 	Generic   = "hmac"
 )
 
@@ -143,11 +145,11 @@ func Verify(scheme string, h map[string]string, body []byte, secret string, tole
 	if sc == nil {
 		return false, "the generic scheme has no single rule; see the candidates"
 	}
-	key, err := sc.KeyOf(secret)
-	if err != nil {
+	r := &Request{Headers: h, Body: body, Now: now, Tolerance: tolerance}
+	if err := sc.Prepare(r, secret); err != nil {
 		return false, "the secret " + err.Error()
 	}
-	if why := sc.Check(&Request{Headers: h, Body: body, Key: key, Now: now, Tolerance: tolerance}); why != "" {
+	if why := sc.Check(r); why != "" {
 		return false, why
 	}
 	return true, "signed as " + scheme + " signs"
