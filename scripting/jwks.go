@@ -26,7 +26,7 @@ const (
 	// with a kid the set lacks makes a fetch (the issuer may have rotated
 	// its keys), but tokens made up with random kids cannot make Switchyard
 	// hammer the issuer; a failed fetch is not retried sooner either.
-	jwksRetry = 30 * time.Second
+	jwksRetry    = 30 * time.Second
 	maxJWKSBytes = 256 << 10 // bytes of a key set
 	maxJWKSKeys  = 100       // keys in a set
 	maxJWKSURLs  = 64        // URLs cached; the least recently fetched goes first
@@ -187,17 +187,16 @@ func parseJWKS(resp *HTTPResponse) ([]jwtKey, error) {
 	if len(resp.Body) > maxJWKSBytes {
 		return nil, fmt.Errorf("the key set is larger than %d KiB", maxJWKSBytes>>10)
 	}
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(resp.Body, &set); err != nil {
+	m, ok := jsonMembers(resp.Body)
+	var set []json.RawMessage
+	if !ok || json.Unmarshal(m["keys"], &set) != nil {
 		return nil, errors.New("the answer is not a JWK Set (JSON with keys)")
 	}
-	if len(set.Keys) > maxJWKSKeys {
+	if len(set) > maxJWKSKeys {
 		return nil, fmt.Errorf("the key set has more than %d keys", maxJWKSKeys)
 	}
 	keys := []jwtKey{}
-	for _, raw := range set.Keys {
+	for _, raw := range set {
 		if k, ok := parseJWK(raw); ok {
 			keys = append(keys, k)
 		}
@@ -208,16 +207,21 @@ func parseJWKS(resp *HTTPResponse) ([]jwtKey, error) {
 	return keys, nil
 }
 
-// jwk is the part of a JSON Web Key JWT.verify reads.
-type jwk struct {
-	Kty, Kid, Use, Alg, Crv, N, E, X, Y string
-}
-
 // parseJWK reads one public signing key; ok is false for a key of
 // another use or type, or a malformed one.
 func parseJWK(raw json.RawMessage) (jwtKey, bool) {
-	var j jwk
-	if json.Unmarshal(raw, &j) != nil || j.Use != "" && j.Use != "sig" {
+	m, ok := jsonMembers(raw)
+	if !ok {
+		return jwtKey{}, false
+	}
+	var j struct{ Kty, Kid, Use, Alg, Crv, N, E, X, Y string }
+	for name, dst := range map[string]*string{"kty": &j.Kty, "kid": &j.Kid, "use": &j.Use, "alg": &j.Alg,
+		"crv": &j.Crv, "n": &j.N, "e": &j.E, "x": &j.X, "y": &j.Y} {
+		if *dst, ok = stringMember(m, name); !ok {
+			return jwtKey{}, false
+		}
+	}
+	if j.Use != "" && j.Use != "sig" {
 		return jwtKey{}, false
 	}
 	var key any

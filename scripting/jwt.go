@@ -154,11 +154,25 @@ func (r *run) jwtVerify(call goja.FunctionCall) goja.Value {
 	return claims
 }
 
-// jwtHeader is the part of a JOSE header JWT.verify reads.
-type jwtHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Crit json.RawMessage `json:"crit"`
+// jsonMembers decodes a JSON object into its members, by their exact
+// names: JOSE and JWT names are case-sensitive, and encoding/json matches
+// struct fields in any case ("ALG" would be read as alg).
+func jsonMembers(data []byte) (map[string]json.RawMessage, bool) {
+	var m map[string]json.RawMessage
+	if p := bytes.TrimLeft(data, " \t\r\n"); len(p) == 0 || p[0] != '{' || json.Unmarshal(data, &m) != nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// stringMember returns a string member; ok is false when it is present and
+// not a string.
+func stringMember(m map[string]json.RawMessage, name string) (s string, ok bool) {
+	raw, present := m[name]
+	if !present {
+		return "", true
+	}
+	return s, json.Unmarshal(raw, &s) == nil
 }
 
 // jwtCheck verifies token s; it returns the claims, or why the token is
@@ -177,12 +191,19 @@ func (r *run) jwtCheck(fn string, o *jwtOpts, s string) (goja.Value, string) {
 	if err1 != nil || err2 != nil || err3 != nil {
 		return nil, "the token is not base64url"
 	}
-	var h jwtHeader
-	if json.Unmarshal(rawHeader, &h) != nil {
+	hm, ok := jsonMembers(rawHeader)
+	if !ok {
 		return nil, "the token's header is not a JSON object"
 	}
-	if h.Crit != nil {
+	if _, crit := hm["crit"]; crit {
 		return nil, "the token has critical header extensions (crit), which are not supported"
+	}
+	var h struct{ Alg, Kid string }
+	var okAlg, okKid bool
+	h.Alg, okAlg = stringMember(hm, "alg")
+	h.Kid, okKid = stringMember(hm, "kid")
+	if !okAlg || !okKid {
+		return nil, "the token's alg or kid is not a string"
 	}
 	alg, ok := jwtAlgs[h.Alg]
 	switch {
@@ -232,47 +253,38 @@ func jwtKeyType(k any) string {
 	return signature.KeyType(k)
 }
 
-// jwtRegistered are the registered claims JWT.verify checks.
-type jwtRegistered struct {
-	Exp json.RawMessage `json:"exp"`
-	Nbf json.RawMessage `json:"nbf"`
-	Iat json.RawMessage `json:"iat"`
-	Iss json.RawMessage `json:"iss"`
-	Aud json.RawMessage `json:"aud"`
-}
-
 // jwtClaims checks the claims of a token whose signature is right and
 // returns them as a plain object.
 func (r *run) jwtClaims(o *jwtOpts, payload []byte) (goja.Value, string) {
-	var c jwtRegistered
-	if p := bytes.TrimLeft(payload, " \t\r\n"); len(p) == 0 || p[0] != '{' || json.Unmarshal(payload, &c) != nil {
+	c, ok := jsonMembers(payload)
+	if !ok {
 		return nil, "the token's claims are not a JSON object"
 	}
 	t := float64(now().Unix())
 	leeway := o.leeway.Seconds()
-	exp, okExp := numericDate(c.Exp)
-	nbf, okNbf := numericDate(c.Nbf)
-	_, okIat := numericDate(c.Iat)
+	exp, okExp := numericDate(c["exp"])
+	nbf, okNbf := numericDate(c["nbf"])
+	_, okIat := numericDate(c["iat"])
 	switch {
 	case !okExp || !okNbf || !okIat:
 		return nil, "the token's exp, nbf or iat is not a number"
-	case c.Exp != nil && exp <= t-leeway:
+	case c["exp"] != nil && exp <= t-leeway:
 		return nil, "the token expired " + strconv.FormatFloat(t-exp, 'f', -1, 64) + " s ago"
-	case c.Nbf != nil && nbf > t+leeway:
+	case c["nbf"] != nil && nbf > t+leeway:
 		return nil, "the token is not valid for another " + strconv.FormatFloat(nbf-t, 'f', -1, 64) + " s (nbf)"
 	}
 	if o.issuers != nil {
 		var iss string
-		if json.Unmarshal(c.Iss, &iss) != nil || !slices.Contains(o.issuers, iss) {
+		if json.Unmarshal(c["iss"], &iss) != nil || !slices.Contains(o.issuers, iss) {
 			return nil, "the token's issuer (iss) is not " + strings.Join(o.issuers, " or ")
 		}
 	}
 	if o.audiences != nil {
 		var one string
 		var many []string
-		if json.Unmarshal(c.Aud, &one) == nil {
+		if json.Unmarshal(c["aud"], &one) == nil {
 			many = []string{one}
-		} else if json.Unmarshal(c.Aud, &many) != nil {
+		} else if json.Unmarshal(c["aud"], &many) != nil {
 			many = nil
 		}
 		if !slices.ContainsFunc(many, func(a string) bool { return slices.Contains(o.audiences, a) }) {
