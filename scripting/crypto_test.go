@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dop251/goja"
+
 	"github.com/switchyard-dev/switchyard/internal/npmtest"
 	"github.com/switchyard-dev/switchyard/notify/egress"
 )
@@ -430,5 +432,38 @@ func TestJWKSGuarded(t *testing.T) {
 	res = runJWT(t, e, tok, "jwksUrl", big.URL, `{}`, guarded(t, true))
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "the key set is larger than 256 KiB") {
 		t.Errorf("a large JWKS: %v, %v", res.Value, res.Err)
+	}
+}
+
+// TestPublicKeyGlobalsLazy checks that CRYPTO, JWT, DISCORD and SENDGRID
+// are installed only for scripts that name them (or make names up).
+func TestPublicKeyGlobalsLazy(t *testing.T) {
+	t.Parallel()
+	names := []string{"CRYPTO", "JWT", "DISCORD", "SENDGRID"}
+	installed := func(src string) []string {
+		p := mustCompile(t, "lazy", src)
+		r := &run{rt: goja.New(), ctx: context.Background(), req: &Request{}, limits: &NewEngine(Limits{}).limits, reach: p.reach}
+		r.installGlobals()
+		var got []string
+		for _, n := range names {
+			if r.rt.GlobalObject().Get(n) != nil {
+				got = append(got, n)
+			}
+		}
+		return got
+	}
+	for src, want := range map[string]string{
+		`return GITHUB.verify(PROPERTIES.secret)`:            "",
+		`return CRYPTO.sha256("x")`:                          "CRYPTO",
+		`return JWT.verify(HTTP_HEADERS.authorization, {})`:  "JWT",
+		`return DISCORD.verify("k") || SENDGRID.verify("k")`: "DISCORD,SENDGRID",
+		`return this`: "CRYPTO,JWT,DISCORD,SENDGRID",
+	} {
+		if got := strings.Join(installed(src), ","); got != want {
+			t.Errorf("%s: installed %q, want %q", src, got, want)
+		}
+	}
+	if got := mustValue(t, `return [CRYPTO, JWT, DISCORD, SENDGRID].map(o => Object.keys(o).join()).join(" | ")`, nil); got != "verify,sha1,sha256,sha512,randomUUID | verify | verify | verify" {
+		t.Errorf("members: %v", got)
 	}
 }
