@@ -164,11 +164,15 @@ var wantKey = map[string]string{
 }
 
 // VerifyECDSA checks an ECDSA signature of digest in DER or raw r||s form.
+// A DER signature may happen to be as long as a raw one, so one of that
+// length is tried both ways.
 func VerifyECDSA(k *ecdsa.PublicKey, digest, sig []byte) bool {
 	size := (k.Curve.Params().BitSize + 7) / 8
 	if len(sig) == 2*size {
 		r, s := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
-		return ecdsa.Verify(k, digest, r, s)
+		if ecdsa.Verify(k, digest, r, s) {
+			return true
+		}
 	}
 	return ecdsa.VerifyASN1(k, digest, sig)
 }

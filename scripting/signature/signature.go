@@ -134,7 +134,7 @@ var expected = map[string]string{
 	Bitbucket: "X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>",
 	Slack:     "X-Slack-Signature: v0=<hex HMAC-SHA256 of \"v0:{X-Slack-Request-Timestamp}:{body}\">, timestamp within the tolerance",
 	Stripe:    "Stripe-Signature: t=<timestamp>,v1=<hex HMAC-SHA256 of \"{t}.{body}\">, timestamp within the tolerance",
-	Standard:  "webhook-signature: v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\"> with the base64-decoded whsec_ secret, timestamp within the tolerance",
+	Standard:  "webhook-signature: v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\"> with the base64-decoded whsec_ secret (or v1a,<base64 Ed25519 signature> with a whpk_ public key), timestamp within the tolerance",
 	Generic:   "a header holding an HMAC of the body; the candidates show every common form",
 }
 
