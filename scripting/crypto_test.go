@@ -335,7 +335,7 @@ func TestJWTVerify(t *testing.T) {
 		{"other key", rs, "publicKey", n.JWT.PublicKeys["RS384"], `{}`, "Error: JWT.verify: the signature does not match"},
 		{"ES256 token, RSA key", n.JWT.Tokens["ES256"], "publicKey", n.JWT.PublicKeys["RS256"], `{}`, "Error: JWT.verify: the token's algorithm ES256 does not suit the RSA key"},
 		{"HS256 keyed with the public key", n.JWT.Bad["hs256_with_public_key"], "publicKey", n.JWT.PublicKeys["RS256"], `{}`, "Error: JWT.verify: the token's algorithm HS256 does not suit the RSA key"},
-		{"HS256 keyed with the public key, JWKS", n.JWT.Bad["hs256_with_public_key"], "jwksUrl", srv.URL + "/jwks.json", `{}`, "Error: JWT.verify: the JWKS has no HS256 key"},
+		{"HS256 keyed with the public key, JWKS", n.JWT.Bad["hs256_with_public_key"], "jwksUrl", srv.URL + "/jwks.json", `{}`, "Error: JWT.verify: the token's algorithm HS256 needs a secret; a JWKS holds public keys"},
 		{"alg none", n.JWT.Bad["alg_none"], "secret", n.JWT.Secret, `{}`, `Error: JWT.verify: the token is unsigned (alg "none"), which is never accepted`},
 		{"alg none, JWKS", n.JWT.Bad["alg_none"], "jwksUrl", srv.URL + "/jwks.json", `{}`, `Error: JWT.verify: the token is unsigned (alg "none"), which is never accepted`},
 		{"no kid, JWKS", n.JWT.Bad["no_kid"], "jwksUrl", srv.URL + "/jwks.json", `{}`, ""},

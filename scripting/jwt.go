@@ -113,14 +113,14 @@ type jwtKey struct {
 	key      any    // []byte or a public key
 }
 
-// secret returns the key as an HMAC secret; ok is false for a public key
-// or no key (a JWKS).
-func (k *jwtKey) secret() (b []byte, ok bool) {
+// isSecret reports whether the key is an HMAC secret: false for a public
+// key or no key (a JWKS).
+func (k *jwtKey) isSecret() bool {
 	if k == nil {
-		return nil, false
+		return false
 	}
-	b, ok = k.key.([]byte)
-	return b, ok
+	_, ok := k.key.([]byte)
+	return ok
 }
 
 // jwtOpts are JWT.verify's options, checked.
@@ -213,6 +213,8 @@ func (r *run) jwtCheck(fn string, o *jwtOpts, s string) (goja.Value, string) {
 		return nil, "the token's algorithm " + strconv.Quote(truncateRunes(h.Alg, 16)) + " is not supported (" + jwtAlgNames + ")"
 	case o.algs != nil && !slices.Contains(o.algs, h.Alg):
 		return nil, "the token's algorithm " + h.Alg + " is not allowed (algorithms: " + strings.Join(o.algs, ", ") + ")"
+	case o.jwks != nil && alg.kind == "hmac": // refused before anything is fetched
+		return nil, "the token's algorithm " + h.Alg + " needs a secret; a JWKS holds public keys"
 	}
 	keys := []jwtKey{}
 	if o.key != nil {
@@ -365,7 +367,7 @@ func (r *run) jwtAlgorithms(fn string, v goja.Value, key *jwtKey) []string {
 	if list == nil {
 		return nil
 	}
-	_, secret := key.secret()
+	secret := key.isSecret()
 	suits := false
 	for _, a := range list {
 		alg, ok := jwtAlgs[a]
