@@ -115,6 +115,7 @@ type Limits struct {
 type Engine struct {
 	limits   Limits
 	watchdog *watchdog
+	jwks     *jwksCache // the key sets JWT.verify fetched
 
 	decodeHook func() // tests: called whenever a run decodes PAYLOAD
 }
@@ -137,7 +138,7 @@ func NewEngine(l Limits) *Engine {
 	if l.MaxHeap == 0 {
 		l.MaxHeap = DefaultMaxHeap
 	}
-	return &Engine{limits: l, watchdog: &watchdog{limit: l.MaxHeap}}
+	return &Engine{limits: l, watchdog: &watchdog{limit: l.MaxHeap}, jwks: &jwksCache{}}
 }
 
 // run is the state of one execution.
@@ -147,6 +148,7 @@ type run struct {
 	req    *Request
 	limits *Limits
 	reach  *reach // what the program can get at (see capBuiltins)
+	jwks   *jwksCache
 
 	logs    []LogLine
 	logSize int  // bytes of log text so far
@@ -227,7 +229,7 @@ func (e *Engine) execute(ctx context.Context, p *Program, req *Request, timeout 
 	rt.SetMaxCallStackSize(e.limits.MaxCallStack)
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	r = &run{rt: rt, ctx: runCtx, req: req, limits: &e.limits, reach: p.reach, decodeHook: e.decodeHook}
+	r = &run{rt: rt, ctx: runCtx, req: req, limits: &e.limits, reach: p.reach, jwks: e.jwks, decodeHook: e.decodeHook}
 	r.installGlobals()
 
 	stop := context.AfterFunc(runCtx, func() { rt.Interrupt(errInterrupted) })

@@ -40,6 +40,8 @@ func (r *run) installGlobals() {
 	r.setIfReached("DEDUPE", dedupeMethods, dedupeNames)
 	r.setIfReached("NOTIFY", notifyMethods, notifyNames)
 	r.installWeb()
+	r.setIfReached("CRYPTO", cryptoMethods, cryptoNames)
+	r.setIfReached("JWT", jwtMethods, jwtNames)
 	r.capBuiltins()
 	if r.reach.bigints() {
 		r.installArith()

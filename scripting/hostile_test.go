@@ -119,6 +119,19 @@ var hostile = []struct {
 	{"TextEncoder of 96 MiB", `return new TextEncoder().encode('€'.repeat(2**25)).length`, "RangeError: TextEncoder", true},
 	{"TextDecoder of 48 MiB", `return new TextDecoder().decode(new Uint8Array(48 << 20)).length`, "RangeError: TextDecoder", true},
 	{"console.log in a loop", `for (;;) console.log({a: [1, 2, 3]})`, "timed out", false},
+	{"CRYPTO.sha512 in a loop", `for (;;) CRYPTO.sha512('x'.repeat(2**20))`, "timed out", false},
+	{"CRYPTO.sha256 of an object", `return CRYPTO.sha256({toString() { while (true) {} }})`, "TypeError: CRYPTO.sha256: data must be", false},
+	{"CRYPTO.verify of a 16 MiB key", `return CRYPTO.verify('ed25519', 'a'.repeat(2**24), '00', 'x')`, "TypeError: CRYPTO.verify: the public key is longer than 64 KiB", false},
+	{"CRYPTO.verify of a 16 MiB signature", `if (CRYPTO.verify('ed25519', 'a'.repeat(64), 'a'.repeat(2**24), 'x')) return 1; throw 'refused'`, "refused", false},
+	{"CRYPTO.verify of a looping key", `return CRYPTO.verify('ed25519', {toString() { while (true) {} }}, '00', 'x')`, "TypeError: CRYPTO.verify: the public key must be", false},
+	{"JWT.verify of an 8 MiB token", `return JWT.verify('a.'.repeat(2**22), {secret: 's'})`, "Error: JWT.verify: the token is longer than 64 KiB", false},
+	{"JWT.verify with a throwing getter", `return JWT.verify('a.b.c', {get secret() { throw 'boom' }})`, "boom", false},
+	{"JWT.verify with a looping proxy", `return JWT.verify('a.b.c', new Proxy({}, {ownKeys() { while (true) {} }}))`, "timed out", false},
+	{"JWT.verify with 2**32-1 algorithms", `return JWT.verify('a.b.c', {secret: 's', algorithms: new Array(2**32 - 1)})`, "TypeError: JWT.verify: algorithms must hold 1 to 64 strings", false},
+	{"JWT.verify of a JWKS without HTTP", `return JWT.verify('eyJhbGciOiJFUzI1NiJ9.e30.AA', {jwksUrl: 'https://issuer.example/jwks'})`, "Error: JWT.verify: outbound HTTP is not available here", false},
+	{"STANDARD.verify of 2**32-1 secrets", `return STANDARD.verify(new Array(2**32 - 1))`, "TypeError: STANDARD.verify: an array of secrets must hold 1 to 16", false},
+	{"DISCORD.verify of a 16 MiB key", `return DISCORD.verify('a'.repeat(2**24))`, "TypeError: DISCORD.verify: the public key is longer than 64 KiB", false},
+	{"SENDGRID.verify of a thrown key", `return SENDGRID.verify([{toString() { throw 'x' }}])`, "TypeError: SENDGRID.verify: the public key at index 0 must be", false},
 	// Stopped by whichever comes first, the deadline or the cap (about
 	// 3 M holes in: a fast machine gets there within 300 ms); either way
 	// not by returning, and a stop at the deadline cannot be caught.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,10 +25,11 @@ const maxSignatureTolerance = 365 * 24 * time.Hour
 var now = time.Now
 
 // senders are the globals that verify a sender's signature: GITHUB, GITLAB,
-// BITBUCKET, SLACK, STRIPE and STANDARD. Each verify(secret) returns true
-// when the request is signed as that sender signs it, and false, with one
-// FINE log line saying why, when it is not; it throws a TypeError only for
-// a misconfiguration (no secret, a bad tolerance).
+// BITBUCKET, SLACK, STRIPE, STANDARD, DISCORD and SENDGRID. Each
+// verify(secret) returns true when the request is signed as that sender
+// signs it, and false, with one FINE log line saying why, when it is not;
+// it throws a TypeError only for a misconfiguration (no secret, a bad key,
+// a bad tolerance).
 var senders = []api{
 	newAPI("GITHUB", []method{
 		githubScheme.method(),
@@ -40,6 +43,8 @@ var senders = []api{
 	newAPI("SLACK", []method{slackScheme.method()}),
 	newAPI("STRIPE", []method{stripeScheme.method()}),
 	newAPI("STANDARD", []method{standardScheme.method()}),
+	newAPI("DISCORD", []method{discordScheme.method()}),
+	newAPI("SENDGRID", []method{sendGridScheme.method()}),
 }
 
 // signingScheme is a sender's verify method: the scheme (in
@@ -58,7 +63,12 @@ var (
 	slackScheme     = &signingScheme{"SLACK.verify", "signing secret", signature.Lookup(signature.Slack)}
 	stripeScheme    = &signingScheme{"STRIPE.verify", "secret", signature.Lookup(signature.Stripe)}
 	standardScheme  = &signingScheme{"STANDARD.verify", "secret", signature.Lookup(signature.Standard)}
+	discordScheme   = &signingScheme{"DISCORD.verify", "public key", signature.Lookup(signature.Discord)}
+	sendGridScheme  = &signingScheme{"SENDGRID.verify", "public key", signature.Lookup(signature.SendGrid)}
 )
+
+// maxSecrets bounds the list of secrets verify takes.
+const maxSecrets = 16
 
 // method returns the scheme's verify method.
 func (sc *signingScheme) method() method {
@@ -70,27 +80,64 @@ func (sc *signingScheme) method() method {
 }
 
 // senderVerify implements <SENDER>.verify(secret[, toleranceSeconds]).
+// secret may also be an array of secrets (a rotation, or Standard
+// Webhooks' whsec_ and whpk_ keys mixed): the request is signed right when
+// it is signed with one of them.
 func (r *run) senderVerify(sc *signingScheme, secret, tolerance goja.Value) bool {
-	if !isString(secret) || secret.String() == "" {
-		panic(r.rt.NewTypeError("%s", sc.fn+": the "+sc.secret+" must be a non-empty string, got "+describeNonString(secret)))
+	reqs := make([]signature.Request, 0, 1)
+	for _, s := range r.secretList(sc, secret) {
+		req := signature.Request{Headers: r.req.Headers, Body: r.req.Body}
+		if err := sc.Prepare(&req, s); err != nil {
+			panic(r.rt.NewTypeError("%s", sc.fn+": the "+sc.secret+" "+err.Error()))
+		}
+		reqs = append(reqs, req)
 	}
-	key, err := sc.KeyOf(secret.String())
-	if err != nil {
-		panic(r.rt.NewTypeError("%s", sc.fn+": the "+sc.secret+" "+err.Error()))
-	}
-	s := signature.Request{Headers: r.req.Headers, Body: r.req.Body, Key: key}
 	if sc.Timed {
 		tol, why := r.seconds(tolerance, DefaultSignatureTolerance, maxSignatureTolerance)
 		if why != "" {
 			panic(r.rt.NewTypeError("%s", sc.fn+": toleranceSeconds "+why))
 		}
-		s.Now, s.Tolerance = now(), tol
+		for i := range reqs {
+			reqs[i].Now, reqs[i].Tolerance = now(), tol
+		}
 	}
-	if why := sc.Check(&s); why != "" {
-		r.logText(LevelFine, sc.fn+": "+why)
-		return false
+	var whys []string
+	for i := range reqs {
+		why := sc.Check(&reqs[i])
+		if why == "" {
+			return true
+		}
+		if !slices.Contains(whys, why) {
+			whys = append(whys, why)
+		}
 	}
-	return true
+	r.logText(LevelFine, sc.fn+": "+strings.Join(whys, "; "))
+	return false
+}
+
+// secretList checks verify's first argument: a non-empty string, or an
+// array of 1 to maxSecrets of them.
+func (r *run) secretList(sc *signingScheme, v goja.Value) []string {
+	o, ok := v.(*goja.Object)
+	if !ok || o.ClassName() != "Array" {
+		if !isString(v) || v.String() == "" {
+			panic(r.rt.NewTypeError("%s", sc.fn+": the "+sc.secret+" must be a non-empty string, got "+describeNonString(v)))
+		}
+		return []string{v.String()}
+	}
+	n := o.Get("length").ToInteger()
+	if n < 1 || n > maxSecrets {
+		panic(r.rt.NewTypeError("%s: an array of secrets must hold 1 to %d of them, got %d", sc.fn, maxSecrets, n))
+	}
+	list := make([]string, n)
+	for i := range list {
+		e := o.Get(strconv.Itoa(i))
+		if e == nil || !isString(e) || e.String() == "" {
+			panic(r.rt.NewTypeError("%s: the %s at index %d must be a non-empty string, got %s", sc.fn, sc.secret, i, describeNonString(e)))
+		}
+		list[i] = e.String()
+	}
+	return list
 }
 
 // describeNonString names the type of a value that is not a non-empty

@@ -80,6 +80,9 @@ func FuzzSenderVerify(f *testing.F) {
 			t.Fatalf("%s.verify failed: %v", s.global, res.Err)
 		}
 		want := fuzzOracle(s.name, headers, body, key)
+		if s.name == "standard" && strings.HasPrefix(secret, "whpk_") {
+			want = false // a v1a signature needs the private key, which the fuzzer does not have
+		}
 		if res.Value != want {
 			t.Fatalf("%s.verify = %v, the oracle says %v\nheaders %q\nbody %q\nlog %v", s.global, res.Value, want, headers, body, res.Logs)
 		}
@@ -116,6 +119,13 @@ func fuzzKey(name, secret string) ([]byte, error) {
 	}
 	if name != "standard" {
 		return []byte(secret), nil
+	}
+	if b64, ok := strings.CutPrefix(secret, "whpk_"); ok { // a v1a public key
+		k, err := base64.StdEncoding.DecodeString(b64)
+		if err == nil && len(k) != 32 {
+			err = errors.New("not 32 bytes")
+		}
+		return k, err
 	}
 	k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	if err == nil && len(k) == 0 {

@@ -1,6 +1,7 @@
 // Package npmtest lets Go tests use the senders' own JavaScript libraries
 // (@octokit/webhooks-methods, standardwebhooks, stripe,
-// @octokit/webhooks-examples), installed by `npm ci` in testdata/npm.
+// @octokit/webhooks-examples) and jose (JWTs), installed by `npm ci` in
+// testdata/npm.
 //
 // When Node.js or the packages are missing the tests that need them are
 // skipped, unless SWITCHYARD_REQUIRE_NPM=1 (set by .ci/run), which makes

@@ -1,6 +1,8 @@
 package signature
 
 import (
+	"crypto"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -19,6 +21,7 @@ type Request struct {
 	Headers   map[string]string // lower-case names
 	Body      []byte            // the raw body
 	Key       []byte            // the HMAC key (or GitLab's token), see Scheme.Key
+	Public    crypto.PublicKey  // the sender's public key, for public-key schemes
 	Now       time.Time         // timed schemes only
 	Tolerance time.Duration     // timed schemes only
 }
@@ -30,6 +33,10 @@ type Scheme struct {
 	Timed bool   // the signature covers a timestamp, checked against a tolerance
 	// Key turns the secret into the HMAC key; nil means its UTF-8 bytes.
 	Key func(secret string) ([]byte, error)
+	// Public turns a key into the sender's public key. When it is set, a
+	// key it accepts (ok) is a public key, and any other key goes to Key;
+	// a scheme with no HMAC form has no Key and always says ok.
+	Public func(key string) (pub crypto.PublicKey, ok bool, err error)
 	// Check returns "" when the request is signed right, else why not. The
 	// reason never holds the key or the expected signature.
 	Check func(r *Request) string
@@ -41,7 +48,9 @@ var schemes = map[string]*Scheme{
 	Bitbucket: {Name: Bitbucket, Check: checkBitbucket},
 	Slack:     {Name: Slack, Timed: true, Check: checkSlack},
 	Stripe:    {Name: Stripe, Timed: true, Check: checkStripe},
-	Standard:  {Name: Standard, Timed: true, Key: StandardKey, Check: checkStandard},
+	Standard:  {Name: Standard, Timed: true, Key: StandardKey, Public: standardPublicKey, Check: checkStandard},
+	Discord:   {Name: Discord, Timed: true, Public: discordKey, Check: checkDiscord},
+	SendGrid:  {Name: SendGrid, Timed: true, Public: sendGridKey, Check: checkSendGrid},
 }
 
 // Lookup returns the named scheme, nil for an unknown name or Generic
@@ -54,6 +63,22 @@ func (sc *Scheme) KeyOf(secret string) ([]byte, error) {
 		return []byte(secret), nil
 	}
 	return sc.Key(secret)
+}
+
+// Prepare puts the key for secret into r: the HMAC key, or the public key
+// of a public-key scheme (or of a Standard Webhooks whpk_ key). The error
+// says what is wrong with the secret without repeating it.
+func (sc *Scheme) Prepare(r *Request, secret string) error {
+	if sc.Public != nil {
+		pub, ok, err := sc.Public(secret)
+		if ok || err != nil {
+			r.Public = pub
+			return err
+		}
+	}
+	k, err := sc.KeyOf(secret)
+	r.Key = k
+	return err
 }
 
 // mac computes the HMAC of data under key.
@@ -179,8 +204,10 @@ func checkStripe(s *Request) string {
 }
 
 // checkStandard: Standard Webhooks. webhook-signature holds space-separated
-// "v1,<base64>" entries (other versions ignored); one must be the base64
-// HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>".
+// "v1,<base64>" and "v1a,<base64>" entries (other versions ignored). With a
+// whsec_ secret one v1 entry must be the base64 HMAC-SHA256 of
+// "<webhook-id>.<webhook-timestamp>.<body>"; with a whpk_ public key one
+// v1a entry must be the base64 Ed25519 signature of the same content.
 func checkStandard(s *Request) string {
 	id := s.Headers["webhook-id"]
 	if id == "" {
@@ -198,14 +225,27 @@ func checkStandard(s *Request) string {
 	if h == "" {
 		return "no webhook-signature header"
 	}
+	version := "v1"
+	if s.Public != nil {
+		version = "v1a"
+	}
 	var sigs []string
 	for entry := range strings.SplitSeq(h, " ") {
-		if v, ok := strings.CutPrefix(entry, "v1,"); ok {
+		if v, ok := strings.CutPrefix(entry, version+","); ok {
 			sigs = append(sigs, v)
 		}
 	}
 	if len(sigs) == 0 {
-		return "webhook-signature has no v1 signature"
+		return "webhook-signature has no " + version + " signature"
+	}
+	if s.Public != nil {
+		signed := signedContent(id+"."+ts+".", s.Body)
+		for _, sig := range sigs {
+			if raw, err := base64.StdEncoding.DecodeString(sig); err == nil && ed25519.Verify(s.Public.(ed25519.PublicKey), signed, raw) {
+				return s.fresh(t)
+			}
+		}
+		return "no v1a signature in webhook-signature matches"
 	}
 	want := []byte(base64.StdEncoding.EncodeToString(mac(sha256.New, s.Key, signedContent(id+"."+ts+".", s.Body))))
 	if !anyEqual(sigs, want) {
@@ -226,6 +266,21 @@ func StandardKey(secret string) ([]byte, error) {
 		return nil, errors.New("is empty after whsec_")
 	}
 	return k, nil
+}
+
+// standardPublicKey reads a Standard Webhooks public key, "whpk_" and the
+// base64 of the 32 bytes of an Ed25519 key. Keys without the prefix are
+// secrets (ok is false).
+func standardPublicKey(key string) (crypto.PublicKey, bool, error) {
+	b64, ok := strings.CutPrefix(key, "whpk_")
+	if !ok {
+		return nil, false, nil
+	}
+	k, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(k) != ed25519.PublicKeySize {
+		return nil, true, errors.New("is not a public key (want whpk_<base64 of 32 bytes>)")
+	}
+	return ed25519.PublicKey(k), true, nil
 }
 
 // checkHex checks a header holding prefix and a lower-case hex signature

@@ -25,6 +25,8 @@ const (
 	Slack     = "slack"
 	Stripe    = "stripe"
 	Standard  = "standard"
+	Discord   = "discord"
+	SendGrid  = "sendgrid"
 	Generic   = "hmac"
 )
 
@@ -132,7 +134,7 @@ var expected = map[string]string{
 	Bitbucket: "X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>",
 	Slack:     "X-Slack-Signature: v0=<hex HMAC-SHA256 of \"v0:{X-Slack-Request-Timestamp}:{body}\">, timestamp within the tolerance",
 	Stripe:    "Stripe-Signature: t=<timestamp>,v1=<hex HMAC-SHA256 of \"{t}.{body}\">, timestamp within the tolerance",
-	Standard:  "webhook-signature: v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\"> with the base64-decoded whsec_ secret, timestamp within the tolerance",
+	Standard:  "webhook-signature: v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\"> with the base64-decoded whsec_ secret (or v1a,<base64 Ed25519 signature> with a whpk_ public key), timestamp within the tolerance",
 	Generic:   "a header holding an HMAC of the body; the candidates show every common form",
 }
 
@@ -143,11 +145,11 @@ func Verify(scheme string, h map[string]string, body []byte, secret string, tole
 	if sc == nil {
 		return false, "the generic scheme has no single rule; see the candidates"
 	}
-	key, err := sc.KeyOf(secret)
-	if err != nil {
+	r := &Request{Headers: h, Body: body, Now: now, Tolerance: tolerance}
+	if err := sc.Prepare(r, secret); err != nil {
 		return false, "the secret " + err.Error()
 	}
-	if why := sc.Check(&Request{Headers: h, Body: body, Key: key, Now: now, Tolerance: tolerance}); why != "" {
+	if why := sc.Check(r); why != "" {
 		return false, why
 	}
 	return true, "signed as " + scheme + " signs"

@@ -61,7 +61,23 @@ export const SCRIPT_GLOBALS = [
     fn("verify", "(secret, toleranceSeconds)", "true when a Stripe-Signature v1 is right and the timestamp fresh."),
   ] },
   { name: "STANDARD", detail: "object", info: "Standard Webhooks' signature.", members: [
-    fn("verify", "(secret, toleranceSeconds)", "true when a webhook-signature v1 is right and the timestamp fresh."),
+    fn("verify", "(secret, toleranceSeconds)", "true when a webhook-signature v1 (whsec_ secret) or v1a (whpk_ key) is right and the timestamp fresh."),
+  ] },
+  { name: "DISCORD", detail: "object", info: "Discord's Ed25519 signature.", members: [
+    fn("verify", "(publicKey, toleranceSeconds)", "true when X-Signature-Ed25519 signs timestamp + body and the timestamp is fresh."),
+  ] },
+  { name: "SENDGRID", detail: "object", info: "SendGrid's ECDSA signature.", members: [
+    fn("verify", "(publicKey, toleranceSeconds)", "true when X-Twilio-Email-Event-Webhook-Signature signs timestamp + body and the timestamp is fresh."),
+  ] },
+  { name: "CRYPTO", detail: "object", info: "Public-key signatures, hashes, UUIDs.", members: [
+    fn("verify", "(alg, publicKey, signature, data)", "true when signature (hex or base64) is alg's signature of data: ed25519, ecdsa-p256-sha256, rsa-sha256, rsa-sha1, rsa-pss-sha256."),
+    fn("sha1", "(data, encoding)", "The SHA-1 digest, hex (default) or base64."),
+    fn("sha256", "(data, encoding)", "The SHA-256 digest, hex (default) or base64."),
+    fn("sha512", "(data, encoding)", "The SHA-512 digest, hex (default) or base64."),
+    fn("randomUUID", "()", "A random (version 4) UUID."),
+  ] },
+  { name: "JWT", detail: "object", info: "JSON Web Tokens.", members: [
+    fn("verify", "(token, {secret | publicKey | jwksUrl, algorithms, issuer, audience, leewaySeconds})", "The token's claims; throws when the token is not right."),
   ] },
   { name: "HTTP", detail: "object", info: "Calls another system.", members: [
     fn("request", "({url, method, headers, body, timeout})", "Returns {status, headers, body}."),
