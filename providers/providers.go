@@ -139,9 +139,10 @@ func (s *Set) Len() int { return len(s.list) }
 
 // Result is what matching decided.
 type Result struct {
-	Provider *Compiled         // nil: no provider matched
-	Summary  string            // LOG.setMessage of the winning match script
-	Logs     []storage.LogLine // lines of every match script that ran, and its failures
+	Provider *Compiled           // nil: no provider matched
+	Summary  string              // LOG.setMessage of the winning match script
+	Logs     []storage.LogLine   // lines of every match script that ran, and its failures
+	Response *scripting.Response // RESPONSE of the winning match script, nil if it set none
 }
 
 // Match runs the match scripts in order until one returns a truthy value.
@@ -170,7 +171,7 @@ func (s *Set) Match(ctx context.Context, eng *scripting.Engine, req scripting.Re
 			continue
 		}
 		if r.Truthy {
-			res.Provider, res.Summary = c, c.Secrets.String(r.Summary)
+			res.Provider, res.Summary, res.Response = c, c.Secrets.String(r.Summary), r.Response
 			return res, nil
 		}
 		refusals = append(refusals, storage.LogLine{Time: time.Now().UTC(), Level: "INFO", Source: source, Text: refusal(r)})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/functions"
 	"github.com/switchyard-dev/switchyard/internal/field"
+	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -39,7 +40,7 @@ type syncBody struct {
 type syncFuncRun struct {
 	Name   string `json:"name"`
 	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
+	Error  string `json:"error"` // "" when it did not fail: the contract lists it always
 }
 
 // receive is ANY /webhooks/v1/<uri>: record the message durably, then
@@ -224,6 +225,11 @@ func (s *Server) ingest(c echo.Context, m storage.Message, body []byte, sync boo
 		}
 		return c.JSON(http.StatusServiceUnavailable, acceptedBody{ID: m.ID, Status: storage.StatusPending})
 	}
+	if o.Response != nil && m.ResubmitOf == "" {
+		// A sender's answer; a resubmission through the API keeps the
+		// API's JSON.
+		return writeResponse(c, o.Response)
+	}
 	out := syncBody{ID: m.ID, Status: o.Status, Functions: make([]syncFuncRun, 0, len(o.Executions))}
 	if o.ProviderName != "" {
 		out.Provider = &o.ProviderName
@@ -250,4 +256,19 @@ func (s *Server) notRecorded(m storage.Message, err error) error {
 	}
 	s.log.Error("could not record a message", "message_id", m.ID, "err", err)
 	return echo.NewHTTPError(http.StatusServiceUnavailable, "the message could not be recorded; nothing was accepted, send it again")
+}
+
+// writeResponse sends the answer a script set in RESPONSE, its headers
+// already checked (scripting.Response).
+func writeResponse(c echo.Context, r *scripting.Response) error {
+	h := c.Response().Header()
+	for name, values := range r.Headers {
+		h[name] = values
+	}
+	c.Response().WriteHeader(r.Status)
+	if len(r.Body) == 0 {
+		return nil
+	}
+	_, err := c.Response().Write(r.Body)
+	return err
 }
