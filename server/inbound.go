@@ -61,7 +61,31 @@ func (s *Server) receive(c echo.Context) error {
 	}
 	m := s.newMessage(r, c.RealIP(), body)
 	m.URI = functions.NormalizeURI(uri)
+	if answered, err := s.handshake(c, m, body); answered || err != nil {
+		return err
+	}
 	return s.ingest(c, m, body, strings.EqualFold(strings.TrimSpace(r.Header.Get(SyncHeader)), "true"))
+}
+
+// handshake lets the providers' handshake scripts answer the request
+// before anything else happens to it (a sender verifying its URL); the
+// answered request is recorded as SUCCESS. Without handshake scripts it
+// costs nothing.
+func (s *Server) handshake(c echo.Context, m storage.Message, body []byte) (bool, error) {
+	ctx := c.Request().Context()
+	start := time.Now()
+	a, err := s.disp.Handshake(ctx, m, body)
+	if err != nil {
+		return true, s.notRecorded(m, err)
+	}
+	if a == nil {
+		return false, nil
+	}
+	if err := s.disp.RecordAnswered(ctx, m, body, a, time.Since(start)); err != nil {
+		return true, s.notRecorded(m, err)
+	}
+	s.metrics.received.Inc()
+	return true, writeResponse(c, a.Response)
 }
 
 // Webhook bodies.
