@@ -68,6 +68,7 @@ func TestTemplateHandshakes(t *testing.T) {
 		contentType    string // prefix
 		wantBody       string
 		wantHeader     [2]string
+		wantLog        string
 	}
 	zoomBody := `{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}`
 	zoomSig := "v0=" + hex.EncodeToString(hmacSHA256(secret, "v0:"+ts+":"+zoomBody))
@@ -96,7 +97,8 @@ func TestTemplateHandshakes(t *testing.T) {
 			wantBody: `{"response_token":"sha256=` + base64.StdEncoding.EncodeToString(hmacSHA256(secret, crc)) + `"}`},
 		{name: "asana", template: "asana", secrets: map[string]string{},
 			method: "POST", path: "asana", header: http.Header{"X-Hook-Secret": {"b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"}},
-			answered: true, status: 200, wantHeader: [2]string{"X-Hook-Secret", "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"}},
+			answered: true, status: 200, wantHeader: [2]string{"X-Hook-Secret", "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"},
+			wantLog: "to set as the secret hook_secret: b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"},
 		{name: "dropbox", template: "dropbox", secrets: map[string]string{"app_secret": secret},
 			method: "GET", path: "dropbox?challenge=abc123xyz",
 			answered: true, status: 200, contentType: "text/plain", wantBody: "abc123xyz",
@@ -120,6 +122,9 @@ func TestTemplateHandshakes(t *testing.T) {
 			d := in.lastMessage(p.ID)
 			if d.Status != "SUCCESS" || d.Message != "handshake answered by "+p.Name || d.Method != c.method || len(d.Executions) != 0 {
 				t.Errorf("%s: recorded %s %q %s, %d executions", c.name, d.Status, d.Message, d.Method, len(d.Executions))
+			}
+			if c.wantLog != "" && !logged(d.Logs, c.wantLog) {
+				t.Errorf("%s: the log does not say %q: %+v", c.name, c.wantLog, d.Logs)
 			}
 			if !logged(d.Logs, "answered "+strconv.Itoa(c.status)) {
 				t.Errorf("%s: the log does not say what was answered: %+v", c.name, d.Logs)
