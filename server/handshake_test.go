@@ -302,3 +302,42 @@ func TestSyncAnswerAlwaysHasError(t *testing.T) {
 		t.Fatalf("no empty error: %s", b)
 	}
 }
+
+// A dry run runs the handshake scripts first, saved or unsaved (editors
+// only), and shows the answer with the secrets' values replaced.
+func TestDryRunHandshake(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	p := in.provider("p", "return true", map[string]any{"secrets": map[string]string{"key": "s3cr3t-value"}})
+	in.function(p.ID, "f", "u", `RESPONSE = {status: 202, body: "fn " + PROPERTIES.key}; return true`)
+	code, a := in.send("u", []byte(`{}`), false, nil)
+	if code != 202 {
+		t.Fatalf("%d", code)
+	}
+	in.waitDone(a.ID)
+	type answer struct {
+		Status  string `json:"status"`
+		Message string `json:"message"`
+		Answer  *struct {
+			By      string            `json:"by"`
+			Status  int               `json:"status"`
+			Headers map[string]string `json:"headers"`
+			Body    string            `json:"body"`
+		} `json:"answer"`
+		Functions []any `json:"functions"`
+	}
+	var r answer
+	in.api("POST", "/messages/"+a.ID+"/dry-run", nil, http.StatusOK, &r)
+	if r.Answer == nil || r.Answer.By != `function "f"` || r.Answer.Status != 202 || r.Answer.Body != "fn [secret:key]" {
+		t.Fatalf("sync answer: %+v", r.Answer)
+	}
+	in.api("POST", "/messages/"+a.ID+"/dry-run", map[string]any{"provider_id": p.ID, "handshake_script": `RESPONSE.headers = {"X-K": PROPERTIES.key}; RESPONSE.body = "hs"`}, http.StatusOK, &r)
+	if r.Status != "SUCCESS" || r.Message != "handshake answered by p" || len(r.Functions) != 0 || r.Answer == nil ||
+		r.Answer.By != "handshake" || r.Answer.Body != "hs" || r.Answer.Headers["X-K"] != "[secret:key]" {
+		t.Fatalf("handshake answer: %+v %+v", r, r.Answer)
+	}
+	b := in.api("POST", "/messages/"+a.ID+"/dry-run", map[string]any{"provider_id": p.ID, "handshake_script": `RESPONSE.body = (`}, http.StatusBadRequest, nil)
+	if !strings.Contains(string(b), "handshake_script") {
+		t.Fatalf("%s", b)
+	}
+}
