@@ -1,9 +1,12 @@
 package scripting
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestResponseSetByScript(t *testing.T) {
@@ -111,4 +114,40 @@ func TestResponseCanonicalNames(t *testing.T) {
 	if got := res.Response.Headers; got.Get("X-Content-Type-Options") != "nosniff" || len(got[http.CanonicalHeaderKey("x-content-type-options")]) != 1 {
 		t.Fatalf("headers %v", got)
 	}
+}
+
+// FuzzResponse sets RESPONSE from arbitrary status, header and body, and
+// checks the run against an oracle written from the rules: what is
+// accepted is exactly what may be sent, and is sent as given.
+func FuzzResponse(f *testing.F) {
+	f.Add(int64(200), "X-Seen", "yes", "ok")
+	f.Add(int64(204), "Content-Length", "0", "")
+	f.Add(int64(99), "X-A", "a\r\nb", "")
+	f.Add(int64(302), "Location", "https://example.com/", "é")
+	f.Add(int64(200), "Bad Name", "v", strings.Repeat("x", 100))
+	e := NewEngine(Limits{})
+	prog := mustCompile(f, "fuzz", `RESPONSE = {status: Number(PROPERTIES.status), headers: {[PROPERTIES.name]: PROPERTIES.value}, body: PROPERTIES.body}`)
+	f.Fuzz(func(t *testing.T, status int64, name, value, body string) {
+		name, value, body = strings.ToValidUTF8(name, "?"), strings.ToValidUTF8(value, "?"), strings.ToValidUTF8(body, "?")
+		props := map[string]string{"status": strconv.FormatInt(status, 10), "name": name, "value": value, "body": body}
+		res := e.Run(context.Background(), prog, &Request{Properties: props}, 10*time.Second)
+		canon := http.CanonicalHeaderKey(name)
+		ok := status >= 200 && status <= 599 &&
+			len(name) <= maxResponseHeaderName && validHeaderName(name) && !framingHeaders[canon] &&
+			len(value) <= MaxResponseHeaderValue && validHeaderValue(value) &&
+			len(body) <= MaxResponseBody && (body == "" || (status != 204 && status != 304))
+		if !ok {
+			if res.Err == nil || res.Response != nil {
+				t.Fatalf("accepted %d %q: %q, body of %d bytes", status, name, value, len(body))
+			}
+			return
+		}
+		if res.Err != nil {
+			t.Fatalf("refused %d %q: %q: %v", status, name, value, res.Err)
+		}
+		r := res.Response
+		if r.Status != int(status) || r.Headers.Get(canon) != value || string(r.Body) != body {
+			t.Fatalf("sent %d %v %q", r.Status, r.Headers, r.Body)
+		}
+	})
 }
