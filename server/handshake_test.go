@@ -341,3 +341,27 @@ func TestDryRunHandshake(t *testing.T) {
 		t.Fatalf("%s", b)
 	}
 }
+
+// GET /provider-templates/{name} shows a template's handshake script;
+// the list shows none.
+func TestTemplateShowsHandshake(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	var one struct {
+		HandshakeScript string `json:"handshake_script"`
+	}
+	in.api("GET", "/provider-templates/zoom", nil, http.StatusOK, &one)
+	if !strings.Contains(one.HandshakeScript, "endpoint.url_validation") {
+		t.Fatalf("zoom: %q", one.HandshakeScript)
+	}
+	if b := in.api("GET", "/provider-templates", nil, http.StatusOK, nil); strings.Contains(string(b), "handshake_script") {
+		t.Fatal("the list carries handshake scripts")
+	}
+	var gh struct {
+		HandshakeScript *string `json:"handshake_script"`
+	}
+	in.api("GET", "/provider-templates/github", nil, http.StatusOK, &gh)
+	if gh.HandshakeScript != nil {
+		t.Fatalf("github: %q", *gh.HandshakeScript)
+	}
+}
