@@ -28,7 +28,7 @@ func TestCatalogueSavesAndPublishes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return o
+		return o.Outcome
 	}
 	if o := run("u"); o.Status != storage.StatusUnmatched {
 		t.Fatalf("before anything is saved: %s", o.Status)

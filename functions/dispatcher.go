@@ -271,7 +271,7 @@ var ErrStopping = errors.New("dispatcher is stopping")
 // path). The caller's ctx bounds only the recording: once accepted, the
 // message is finished. ErrStopping after the message was recorded means it
 // runs after the next start; recorded tells which case it is.
-func (d *Dispatcher) AcceptAndProcess(ctx context.Context, m storage.Message, payload []byte) (o storage.Outcome, recorded bool, err error) {
+func (d *Dispatcher) AcceptAndProcess(ctx context.Context, m storage.Message, payload []byte) (o Processed, recorded bool, err error) {
 	if !d.claim(m.ID) {
 		return o, false, ErrStopping
 	}
@@ -337,7 +337,7 @@ func (d *Dispatcher) worker() {
 			d.release(j.msg.ID) // left PENDING for the next start
 			continue
 		}
-		o, start, err := d.process(j)
+		ev, start, err := d.process(j)
 		if err != nil {
 			if !errors.Is(err, ErrStopping) && !errors.Is(err, errSkip) {
 				d.log.Error("processing failed; the message stays PENDING", "message_id", j.msg.ID, "err", err)
@@ -349,7 +349,7 @@ func (d *Dispatcher) worker() {
 		d.records.Go(func() {
 			defer func() { <-d.recording }()
 			defer d.release(j.msg.ID)
-			if err := d.record(j.msg, o, start); err != nil {
+			if err := d.record(j.msg, ev.Outcome, start); err != nil {
 				d.log.Error("could not record an outcome; the message stays PENDING and runs again", "message_id", j.msg.ID, "err", err)
 			}
 		})

@@ -18,6 +18,9 @@ type DryRunOptions struct {
 	// The provider takes part even if it is inactive.
 	ProviderID  string `json:"provider_id"`
 	MatchScript string `json:"match_script"`
+	// HandshakeScript with ProviderID replaces that provider's handshake
+	// script, which then takes part even if the provider is inactive.
+	HandshakeScript string `json:"handshake_script"`
 	// FunctionID with Script replaces that function's script; the function
 	// takes part even if it is inactive. Script without FunctionID runs as
 	// an unsaved function of ProviderID bound to the message's URI.
@@ -27,14 +30,37 @@ type DryRunOptions struct {
 
 // DryRunResult is what a dry run decided, without recording anything.
 type DryRunResult struct {
-	MessageID  string            `json:"message_id"`
-	Status     string            `json:"status"`
-	Provider   *DryRunProvider   `json:"provider"` // null: no provider matched
-	Summary    string            `json:"message,omitempty"`
-	Logs       []storage.LogLine `json:"logs"` // match scripts and router notes
-	Functions  []DryRunFunction  `json:"functions"`
-	Effects    []Effect          `json:"effects"` // what the scripts would have done
-	DurationMS float64           `json:"duration_ms"`
+	MessageID string            `json:"message_id"`
+	Status    string            `json:"status"`
+	Provider  *DryRunProvider   `json:"provider"` // null: no provider matched
+	Summary   string            `json:"message,omitempty"`
+	Logs      []storage.LogLine `json:"logs"` // match scripts and router notes
+	Functions []DryRunFunction  `json:"functions"`
+	Effects   []Effect          `json:"effects"` // what the scripts would have done
+	// Answer is the RESPONSE a script set: a handshake's (then nothing
+	// else ran), or the one a sync request would get; null when none.
+	Answer     *DryRunAnswer `json:"answer"`
+	DurationMS float64       `json:"duration_ms"`
+}
+
+// DryRunAnswer is the HTTP answer a script set through RESPONSE.
+type DryRunAnswer struct {
+	By      string            `json:"by"` // who set it: "handshake", `function "deploy"`, `the match script of provider "GitHub"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body"`
+}
+
+// dryRunAnswer describes r, set by by.
+func dryRunAnswer(by string, r *scripting.Response) *DryRunAnswer {
+	if r == nil {
+		return nil
+	}
+	a := &DryRunAnswer{By: by, Status: r.Status, Headers: make(map[string]string, len(r.Headers)), Body: string(r.Body)}
+	for name := range r.Headers {
+		a.Headers[name] = r.Headers.Get(name)
+	}
+	return a
 }
 
 // DryRunProvider names the provider that matched.
@@ -101,6 +127,24 @@ func (d *Dispatcher) DryRun(ctx context.Context, id string, opts DryRunOptions) 
 	}
 	rec := &recorder{}
 	start := time.Now()
+	if a, _, err := cat.providers.Handshake(ctx, d.engine, Request(md.Message, payload), rec.effectsFor); err != nil {
+		return DryRunResult{}, err
+	} else if a != nil {
+		res := DryRunResult{
+			MessageID: id, Status: storage.StatusSuccess, Summary: "handshake answered by " + a.Provider.Name,
+			Provider: &DryRunProvider{ID: a.Provider.ID, Name: a.Provider.Name, Version: a.Provider.Version, Overridden: a.Provider.ID == opts.ProviderID && opts.HandshakeScript != ""},
+			Logs:     a.Logs, Functions: []DryRunFunction{}, Effects: rec.effects, Answer: dryRunAnswer("handshake", a.Response),
+			DurationMS: float64(time.Since(start).Microseconds()) / 1000,
+		}
+		if res.Logs == nil {
+			res.Logs = []storage.LogLine{}
+		}
+		if res.Effects == nil {
+			res.Effects = []Effect{}
+		}
+		redactResult(&res, secrets)
+		return res, nil
+	}
 	ev, err := evaluate(ctx, d.engine, cat, md.Message, payload, nil, rec.effectsFor)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -115,6 +159,7 @@ func (d *Dispatcher) DryRun(ctx context.Context, id string, opts DryRunOptions) 
 		Logs:       ev.Logs,
 		Functions:  make([]DryRunFunction, len(ev.Executions)),
 		Effects:    rec.effects,
+		Answer:     dryRunAnswer(ev.ResponseFrom, ev.Response),
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 	}
 	if res.Logs == nil {
@@ -142,6 +187,10 @@ func redactResult(res *DryRunResult, secrets *redact.Secrets) {
 		return
 	}
 	res.Summary = secrets.String(res.Summary)
+	if a := res.Answer; a != nil {
+		a.Body = secrets.String(a.Body)
+		a.Headers = secrets.Value(a.Headers).(map[string]string)
+	}
 	lines := func(ls []storage.LogLine) {
 		for i := range ls {
 			ls[i].Text = secrets.String(ls[i].Text)
@@ -196,8 +245,8 @@ func (d *Dispatcher) dryRunRoutes(ctx context.Context, m storage.Message, opts D
 	if err != nil {
 		return nil, err
 	}
-	if opts.MatchScript != "" && opts.ProviderID == "" {
-		return nil, fmt.Errorf("%w: match_script needs provider_id", storage.ErrInvalid)
+	if (opts.MatchScript != "" || opts.HandshakeScript != "") && opts.ProviderID == "" {
+		return nil, fmt.Errorf("%w: match_script and handshake_script need provider_id", storage.ErrInvalid)
 	}
 	if opts.ProviderID != "" {
 		i := indexOf(plist, func(p storage.Provider) bool { return p.ID == opts.ProviderID })
@@ -209,6 +258,12 @@ func (d *Dispatcher) dryRunRoutes(ctx context.Context, m storage.Message, opts D
 				return nil, fmt.Errorf("%w: match_script: %w", storage.ErrInvalid, err)
 			}
 			plist[i].MatchScript, plist[i].Active = opts.MatchScript, true
+		}
+		if opts.HandshakeScript != "" {
+			if _, err := scripting.Compile(plist[i].Name, opts.HandshakeScript); err != nil {
+				return nil, fmt.Errorf("%w: handshake_script: %w", storage.ErrInvalid, err)
+			}
+			plist[i].HandshakeScript, plist[i].Active = opts.HandshakeScript, true
 		}
 	}
 	switch {

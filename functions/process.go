@@ -23,44 +23,57 @@ var errSkip = errors.New("nothing to do")
 
 // processAndRecord runs one message and records its outcome before it
 // returns (the synchronous path).
-func (d *Dispatcher) processAndRecord(j job) (storage.Outcome, error) {
-	o, start, err := d.process(j)
+func (d *Dispatcher) processAndRecord(j job) (Processed, error) {
+	ev, start, err := d.process(j)
 	if err != nil {
-		return o, err
+		return Processed{}, err
 	}
-	return o, d.record(j.msg, o, start)
+	p := Processed{Outcome: ev.Outcome, Response: ev.Response}
+	if p.Response != nil {
+		// The answer the sender got is part of what an operator reads.
+		p.Logs = append(p.Logs, note(fmt.Sprintf("answered %d, the RESPONSE set by %s", p.Response.Status, ev.ResponseFrom)))
+	}
+	return p, d.record(j.msg, p.Outcome, start)
+}
+
+// Processed is what the synchronous path tells its caller.
+type Processed struct {
+	storage.Outcome
+	// Response is the answer a script set (RESPONSE), nil if none: that of
+	// the first function by name that set one, else the match script's.
+	Response *scripting.Response
 }
 
 // process runs one message. When the dispatcher stops mid-way the message
 // is left PENDING (ErrStopping).
-func (d *Dispatcher) process(j job) (storage.Outcome, time.Time, error) {
+func (d *Dispatcher) process(j job) (evaluation, time.Time, error) {
 	if j.swept {
 		cur, err := d.store.GetMessage(d.ctx, j.msg.ID)
 		if errors.Is(err, storage.ErrNotFound) {
-			return storage.Outcome{}, time.Time{}, errSkip // purged meanwhile
+			return evaluation{}, time.Time{}, errSkip // purged meanwhile
 		}
 		if err != nil {
-			return storage.Outcome{}, time.Time{}, err
+			return evaluation{}, time.Time{}, err
 		}
 		if cur.Status != storage.StatusPending {
-			return storage.Outcome{}, time.Time{}, errSkip // finished while it waited
+			return evaluation{}, time.Time{}, errSkip // finished while it waited
 		}
 	}
 	if j.payload == nil && j.msg.Size > 0 {
 		p, err := d.store.GetPayload(d.ctx, j.msg.ID)
 		if err != nil {
-			return storage.Outcome{}, time.Time{}, fmt.Errorf("read payload: %w", err)
+			return evaluation{}, time.Time{}, fmt.Errorf("read payload: %w", err)
 		}
 		j.payload = p
 	}
 	start := time.Now()
-	o, err := d.run(d.ctx, j.msg, j.payload)
+	ev, err := evaluate(d.ctx, d.engine, d.catalog.Load(), j.msg, j.payload, d.slots, d.effectsFor)
 	if err != nil {
-		return o, start, err
+		return ev, start, err
 	}
-	o.CompletedAt = time.Now().UTC()
-	o.DurationMS = float64(time.Since(start).Microseconds()) / 1000
-	return o, start, nil
+	ev.CompletedAt = time.Now().UTC()
+	ev.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return ev, start, nil
 }
 
 // record writes an outcome durably, then tells the observer and, for a
@@ -96,13 +109,6 @@ func Request(m storage.Message, payload []byte) scripting.Request {
 	return req
 }
 
-// run matches the message and runs its functions. It fails only when ctx
-// ends, which leaves the message PENDING.
-func (d *Dispatcher) run(ctx context.Context, m storage.Message, payload []byte) (storage.Outcome, error) {
-	ev, err := evaluate(ctx, d.engine, d.catalog.Load(), m, payload, d.slots, d.effectsFor)
-	return ev.Outcome, err
-}
-
 // effectsFor gives every script of a real run the dispatcher's effects.
 func (d *Dispatcher) effectsFor(string) *scripting.Effects { return d.effects }
 
@@ -113,6 +119,10 @@ type evaluation struct {
 	storage.Outcome
 	Provider *providers.Compiled // nil when no provider matched
 	Results  []any               // per execution, the script's return value
+	// Response is the RESPONSE that answers in sync mode (see Processed),
+	// set by ResponseFrom ("function \"deploy\"").
+	Response     *scripting.Response
+	ResponseFrom string
 }
 
 // evaluate matches m against cat and runs the functions it routes to, each
@@ -129,6 +139,9 @@ func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storag
 		return evaluation{}, ErrStopping
 	}
 	ev := evaluation{Outcome: storage.Outcome{Logs: match.Logs, Summary: match.Summary}, Provider: match.Provider}
+	if match.Response != nil {
+		ev.Response, ev.ResponseFrom = match.Response, fmt.Sprintf("the match script of provider %q", match.Provider.Name)
+	}
 	o := &ev.Outcome
 	if match.Provider == nil {
 		o.Status = storage.StatusUnmatched
@@ -146,12 +159,13 @@ func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storag
 	o.Executions = make([]storage.Execution, len(fns))
 	ev.Results = make([]any, len(fns))
 	summaries := make([]string, len(fns))
+	responses := make([]*scripting.Response, len(fns))
 	exec := func(i int) {
 		if g.enter(ctx) != nil {
 			return // stopping: the whole evaluation is dropped below
 		}
 		defer g.leave()
-		o.Executions[i], ev.Results[i], summaries[i] = execute(ctx, eng, fns[i], req, effects, match.Provider.Secrets)
+		o.Executions[i], ev.Results[i], summaries[i], responses[i] = execute(ctx, eng, fns[i], req, effects, match.Provider.Secrets)
 	}
 	if len(fns) == 1 {
 		exec(0)
@@ -174,12 +188,21 @@ func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storag
 			o.Summary = summaries[i]
 		}
 	}
+	answering := -1 // the first function by name that set RESPONSE
+	for i, r := range responses {
+		if r != nil && (answering < 0 || fns[i].Name < fns[answering].Name) {
+			answering = i
+		}
+	}
+	if answering >= 0 {
+		ev.Response, ev.ResponseFrom = responses[answering], fmt.Sprintf("function %q", fns[answering].Name)
+	}
 	return ev, nil
 }
 
 // execute runs one function script. What it records (logs, error,
 // summary) has the values of secrets replaced; its return value does not.
-func execute(ctx context.Context, eng *scripting.Engine, f *Compiled, req scripting.Request, effects func(scope string) *scripting.Effects, secrets *redact.Secrets) (storage.Execution, any, string) {
+func execute(ctx context.Context, eng *scripting.Engine, f *Compiled, req scripting.Request, effects func(scope string) *scripting.Effects, secrets *redact.Secrets) (storage.Execution, any, string, *scripting.Response) {
 	started := time.Now()
 	req.Scope = "function:" + f.ID
 	req.Effects = effects(req.Scope)
@@ -199,7 +222,7 @@ func execute(ctx context.Context, eng *scripting.Engine, f *Compiled, req script
 	if r.Err != nil {
 		e.Status, e.Error = storage.StatusFailed, secrets.String(r.Err.Error())
 	}
-	return e, r.Value, secrets.String(r.Summary)
+	return e, r.Value, secrets.String(r.Summary), r.Response
 }
 
 // note is a line the router itself writes into a message's log.

@@ -55,6 +55,11 @@ func Normalize(p *storage.Provider) error {
 	if _, err := scripting.Compile(p.Name, p.MatchScript); err != nil {
 		return fmt.Errorf("%w: match_script: %w", storage.ErrInvalid, err)
 	}
+	if strings.TrimSpace(p.HandshakeScript) == "" {
+		p.HandshakeScript = "" // none: the provider costs a request nothing before it is recorded
+	} else if _, err := scripting.Compile(p.Name, p.HandshakeScript); err != nil {
+		return fmt.Errorf("%w: handshake_script: %w", storage.ErrInvalid, err)
+	}
 	for name := range p.Secrets {
 		if _, clash := p.Properties[name]; clash {
 			return fmt.Errorf("%w: %q is both a property and a secret", storage.ErrInvalid, name)
@@ -87,7 +92,9 @@ func checkEnv(what string, m map[string]string) error {
 type Compiled struct {
 	storage.Provider
 	Program *scripting.Program
-	Timeout time.Duration
+	// Handshake is the compiled handshake script, nil when there is none.
+	Handshake *scripting.Program
+	Timeout   time.Duration
 	// Env is what scripts see as PROPERTIES: properties and opened secrets.
 	Env map[string]string
 	// Secrets replaces the secrets' values in what the provider's scripts
@@ -96,7 +103,10 @@ type Compiled struct {
 }
 
 // Set is an immutable, ordered list of the active providers.
-type Set struct{ list []*Compiled }
+type Set struct {
+	list       []*Compiled
+	handshakes []*Compiled // those of list with a handshake script, in order
+}
 
 // Build compiles the active providers of list (already in sequence order).
 // Programs of prev are reused when a provider's id and version are the same,
@@ -129,9 +139,32 @@ func Build(list []storage.Provider, prev *Set) (*Set, error) {
 			}
 			c.Program = prog
 		}
+		if err := c.compileHandshake(old[p.ID]); err != nil {
+			return nil, err
+		}
 		s.list = append(s.list, c)
+		if c.Handshake != nil {
+			s.handshakes = append(s.handshakes, c)
+		}
 	}
 	return s, nil
+}
+
+// compileHandshake compiles c's handshake script, reusing o's program
+// when the script is the same.
+func (c *Compiled) compileHandshake(o *Compiled) error {
+	switch {
+	case c.HandshakeScript == "":
+	case o != nil && o.Handshake != nil && o.HandshakeScript == c.HandshakeScript:
+		c.Handshake = o.Handshake
+	default:
+		prog, err := scripting.Compile("handshake:"+c.Name, c.HandshakeScript)
+		if err != nil {
+			return fmt.Errorf("provider %s (%s) handshake: %w", c.Name, c.ID, err)
+		}
+		c.Handshake = prog
+	}
+	return nil
 }
 
 // Len is the number of active providers.
@@ -139,9 +172,10 @@ func (s *Set) Len() int { return len(s.list) }
 
 // Result is what matching decided.
 type Result struct {
-	Provider *Compiled         // nil: no provider matched
-	Summary  string            // LOG.setMessage of the winning match script
-	Logs     []storage.LogLine // lines of every match script that ran, and its failures
+	Provider *Compiled           // nil: no provider matched
+	Summary  string              // LOG.setMessage of the winning match script
+	Logs     []storage.LogLine   // lines of every match script that ran, and its failures
+	Response *scripting.Response // RESPONSE of the winning match script, nil if it set none
 }
 
 // Match runs the match scripts in order until one returns a truthy value.
@@ -170,7 +204,7 @@ func (s *Set) Match(ctx context.Context, eng *scripting.Engine, req scripting.Re
 			continue
 		}
 		if r.Truthy {
-			res.Provider, res.Summary = c, c.Secrets.String(r.Summary)
+			res.Provider, res.Summary, res.Response = c, c.Secrets.String(r.Summary), r.Response
 			return res, nil
 		}
 		refusals = append(refusals, storage.LogLine{Time: time.Now().UTC(), Level: "INFO", Source: source, Text: refusal(r)})
@@ -214,4 +248,47 @@ func Lines(source string, in []scripting.LogLine, secrets *redact.Secrets) []sto
 		out[i] = storage.LogLine{Time: l.Time, Level: l.Level, Text: secrets.String(l.Text), Source: source}
 	}
 	return out
+}
+
+// HasHandshakes reports whether any active provider has a handshake
+// script: without one, a request costs nothing before it is recorded.
+func (s *Set) HasHandshakes() bool { return len(s.handshakes) > 0 }
+
+// Answer is a handshake script's answer to a request.
+type Answer struct {
+	Provider *Compiled
+	Response *scripting.Response
+	Logs     []storage.LogLine // lines of every handshake script that ran, and its failures
+}
+
+// Handshake runs the handshake scripts of the active providers in order
+// until one sets RESPONSE, and returns that answer; nil when none did.
+// A handshake script that throws or times out does not answer; its error
+// is in the logs of a later answer, and failed names the provider for the
+// caller to log. Handshake returns an error only when ctx ends.
+func (s *Set) Handshake(ctx context.Context, eng *scripting.Engine, req scripting.Request, effects func(scope string) *scripting.Effects) (a *Answer, failed []error, err error) {
+	var logs []storage.LogLine
+	for _, c := range s.handshakes {
+		req.Properties = c.Env
+		req.Scope = "provider:" + c.ID
+		if effects != nil {
+			req.Effects = effects(req.Scope)
+		}
+		r := eng.Run(ctx, c.Handshake, &req, c.Timeout)
+		source := "handshake:" + c.Name
+		logs = append(logs, Lines(source, r.Logs, c.Secrets)...)
+		if r.Err != nil {
+			if ctx.Err() != nil && errors.Is(r.Err, ctx.Err()) {
+				return nil, failed, ctx.Err()
+			}
+			text := "handshake script failed: " + c.Secrets.String(r.Err.Error())
+			logs = append(logs, storage.LogLine{Time: time.Now().UTC(), Level: storage.LevelSevere, Source: source, Text: text})
+			failed = append(failed, fmt.Errorf("provider %s: %s", c.Name, text))
+			continue
+		}
+		if r.Response != nil {
+			return &Answer{Provider: c, Response: r.Response, Logs: logs}, failed, nil
+		}
+	}
+	return nil, failed, nil
 }

@@ -38,6 +38,11 @@ import (
 //	(default X-Signature)        properties only: the value when none is given
 //	(one of hex, base64)         properties only: the values allowed
 //
+// A template may have a handshake script beside it,
+// templates/<name>.handshake.js, which answers the sender's URL
+// verification (see storage.Provider.HandshakeScript); its PROPERTIES
+// count with the match script's.
+//
 // The rest of the block, and the code, are for people: they say why.
 // Templates read secrets and properties alike from PROPERTIES, and must
 // declare every name they read. A malformed template is left out of the
@@ -47,6 +52,7 @@ type Template struct {
 	Title       string // @name: "GitHub"; the default name of a provider made from it
 	Description string // @description
 	Script      string // the whole file, metadata included
+	Handshake   string // the handshake script, "" when there is none
 	Secrets     []Param
 	Properties  []Param
 }
@@ -85,6 +91,7 @@ func TemplatesError() error { return templatesErr }
 // the well-formed ones, and an error naming each malformed one.
 func loadTemplates(fsys fs.FS, dir string) ([]Template, error) {
 	files, err := fs.Glob(fsys, path.Join(dir, "*.js"))
+	files = slices.DeleteFunc(files, func(f string) bool { return strings.HasSuffix(f, handshakeSuffix) })
 	if err == nil && len(files) == 0 {
 		err = fmt.Errorf("no templates in %s", dir)
 	}
@@ -96,9 +103,16 @@ func loadTemplates(fsys fs.FS, dir string) ([]Template, error) {
 	var errs []error
 	for _, f := range files {
 		src, err := fs.ReadFile(fsys, f)
+		var handshake []byte
+		if err == nil {
+			handshake, err = fs.ReadFile(fsys, strings.TrimSuffix(f, ".js")+handshakeSuffix)
+			if errors.Is(err, fs.ErrNotExist) {
+				err = nil
+			}
+		}
 		if err == nil {
 			var t Template
-			if t, err = ParseTemplate(strings.TrimSuffix(path.Base(f), ".js"), string(src)); err == nil {
+			if t, err = ParseTemplateWithHandshake(strings.TrimSuffix(path.Base(f), ".js"), string(src), string(handshake)); err == nil {
 				list = append(list, t)
 				continue
 			}
@@ -167,12 +181,13 @@ func cloneParams(ps []Param) []Param {
 // allowed ones.
 func (t Template) Provider(secrets, properties map[string]string) (storage.Provider, error) {
 	p := storage.Provider{
-		Name:        t.Title,
-		Description: "Created from the " + t.Title + " template.",
-		Active:      true,
-		MatchScript: t.Script,
-		Properties:  map[string]string{},
-		Secrets:     map[string]string{},
+		Name:            t.Title,
+		Description:     "Created from the " + t.Title + " template.",
+		Active:          true,
+		MatchScript:     t.Script,
+		HandshakeScript: t.Handshake,
+		Properties:      map[string]string{},
+		Secrets:         map[string]string{},
 	}
 	var problems []string
 	for _, k := range sortedKeys(secrets) {
@@ -275,7 +290,17 @@ var (
 // the script reads exactly the secrets and properties it declares. name is
 // the template's id, its file name without ".js".
 func ParseTemplate(name, src string) (Template, error) {
-	t := Template{Name: name, Script: src}
+	return ParseTemplateWithHandshake(name, src, "")
+}
+
+// handshakeSuffix ends the file name of a template's handshake script.
+const handshakeSuffix = ".handshake.js"
+
+// ParseTemplateWithHandshake is ParseTemplate for a template with a
+// handshake script ("" for none), which must compile too; the secrets and
+// properties the two read together are those declared.
+func ParseTemplateWithHandshake(name, src, handshake string) (Template, error) {
+	t := Template{Name: name, Script: src, Handshake: handshake}
 	if !templateNameRE.MatchString(name) {
 		return t, fmt.Errorf("name %q: use lower-case letters, digits and dashes", name)
 	}
@@ -338,8 +363,13 @@ func ParseTemplate(name, src string) (Template, error) {
 	if _, err := scripting.Compile("template:"+name, src); err != nil {
 		return t, fmt.Errorf("script: %w", err)
 	}
+	if handshake != "" {
+		if _, err := scripting.Compile("template:"+name+":handshake", handshake); err != nil {
+			return t, fmt.Errorf("handshake script: %w", err)
+		}
+	}
 	read := map[string]bool{}
-	for _, m := range propertiesRE.FindAllStringSubmatch(src, -1) {
+	for _, m := range propertiesRE.FindAllStringSubmatch(src+"\n"+handshake, -1) {
 		read[m[1]+m[2]] = true
 	}
 	for _, n := range slices.Sorted(maps.Keys(read)) {

@@ -33,7 +33,10 @@ func TestTemplateLibrary(t *testing.T) {
 	if err := providers.TemplatesError(); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"azure-devops", "bitbucket-cloud", "bitbucket-server", "generic-hmac", "github", "gitlab", "jira", "slack", "standard-webhooks", "stripe"}
+	want := []string{"asana", "azure-devops", "bitbucket-cloud", "bitbucket-server", "dropbox", "generic-hmac", "github", "gitlab", "jira",
+		"meta", "microsoft-graph", "slack", "standard-webhooks", "stripe", "x", "zoom"}
+	// The senders that verify a URL before they send to it.
+	handshakes := []string{"asana", "dropbox", "meta", "microsoft-graph", "slack", "x", "zoom"}
 	if got := providers.TemplateNames(); !slices.Equal(got, want) {
 		t.Fatalf("templates %v, want %v", got, want)
 	}
@@ -44,7 +47,10 @@ func TestTemplateLibrary(t *testing.T) {
 		if len(tmpl.Secrets) == 0 {
 			t.Errorf("%s: no secret: every template must verify something", tmpl.Name)
 		}
-		again, err := providers.ParseTemplate(tmpl.Name, tmpl.Script)
+		if slices.Contains(handshakes, tmpl.Name) != (tmpl.Handshake != "") {
+			t.Errorf("%s: handshake script %q", tmpl.Name, tmpl.Handshake)
+		}
+		again, err := providers.ParseTemplateWithHandshake(tmpl.Name, tmpl.Script, tmpl.Handshake)
 		if err != nil || again.Title != tmpl.Title {
 			t.Errorf("%s: %v", tmpl.Name, err)
 		}
@@ -256,6 +262,11 @@ const (
 	stripeEvent         = `{"id":"evt_1NG8Du2eZvKYlo2CUI79vXWy","object":"event","api_version":"2019-02-19","created":1686089970,"data":{"object":{"id":"seti_1NG8Du2eZvKYlo2C9XMqbR0x","object":"setup_intent","application":null,"automatic_payment_methods":null,"cancellation_reason":null,"client_secret":"seti_1NG8Du2eZvKYlo2C9XMqbR0x_secret_O2CdhLwGFh2Aej7bCY7qp8jlIuyR8DJ","created":1686089970,"customer":null,"livemode":false,"payment_method":"pm_1NG8Du2eZvKYlo2CYzzldNr7","payment_method_types":["acss_debit"],"status":"requires_confirmation","usage":"off_session"}},"livemode":false,"pending_webhooks":0,"request":{"id":null,"idempotency_key":null},"type":"setup_intent.created"}`
 	standardEvent       = `{"type":"contact.created","timestamp":"2022-11-03T20:26:10.344522Z","data":{"id":"1f81eb52-5198-4599-803e-771906343485","type":"contact","name":"Ada Lovelace"}}`
 	genericEvent        = `{"event":"order.paid","id":"ord_2f9a","amount":1250,"currency":"EUR"}`
+	zoomEvent           = `{"event":"meeting.started","event_ts":1626230691572,"payload":{"account_id":"AAAAAABBBB","object":{"id":"1234567890","uuid":"czLF6FFFoQOKgAB99DlDb9g==","host_id":"x1yCzABCDEfg23HiJKl4mN","topic":"My Meeting","type":8,"start_time":"2021-07-13T21:44:51Z","timezone":"America/Los_Angeles","duration":60}}}`
+	metaEvent           = `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"16505551234"}],"messages":[{"from":"16505551234","id":"wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=","timestamp":"1749416383","type":"text","text":{"body":"Does it come in another color?"}}]},"field":"messages"}]}]}`
+	xEvent              = `{"for_user_id":"2244994945","tweet_create_events":[{"created_at":"Wed Oct 10 20:19:24 +0000 2018","id_str":"1050118621198921728","text":"To make room for more expression, we will now count all emojis as equal","user":{"id_str":"6253282","screen_name":"XDevelopers"}}]}`
+	asanaEvent          = `{"events":[{"action":"changed","created_at":"2026-01-20T10:15:00.000Z","parent":null,"resource":{"gid":"1204567890123456","resource_type":"task","resource_subtype":"default_task"},"user":{"gid":"1201234567890123","resource_type":"user"},"change":{"field":"completed","action":"changed"}}]}`
+	dropboxEvent        = `{"list_folder":{"accounts":["dbid:AACHpXZu5x6GP0tbZXMpMUe3L8z5V3mMeFU"]},"delta":{"users":[12345678]}}`
 	shopifyOrder        = `{"id":820982911946154508,"email":"jon@example.com","created_at":"2026-01-20T10:15:00-05:00","total_price":"403.00","currency":"USD","financial_status":"paid"}`
 )
 
@@ -364,6 +375,47 @@ func senderCases() []senderCase {
 		{"generic hmac, sha512 with a prefix", "generic-hmac", map[string]string{"algorithm": "sha512", "header": "X-Payload-Signature", "prefix": "sha512="}, secretNamed("secret"), func(t *testing.T, secret string) scripting.Request {
 			body := []byte(genericEvent)
 			return request(body, "application/json", map[string]string{"x-payload-signature": "sha512=" + macHex(sha512.New, []byte(secret), body)})
+		}, true},
+		{"zoom", "zoom", nil, secretNamed("secret_token"), func(t *testing.T, secret string) scripting.Request {
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			return request([]byte(zoomEvent), "application/json; charset=utf-8", map[string]string{
+				"user-agent":             "Zoom Marketplace/1.0a",
+				"x-zm-request-timestamp": ts,
+				"x-zm-signature":         "v0=" + macHex(sha256.New, []byte(secret), []byte("v0:"+ts+":"+zoomEvent)),
+			})
+		}, true},
+		{"meta", "meta", nil, func(s string) map[string]string { return map[string]string{"app_secret": s, "verify_token": "vt"} }, func(t *testing.T, secret string) scripting.Request {
+			body := []byte(metaEvent)
+			return request(body, "application/json", map[string]string{
+				"user-agent":          "facebookexternalua",
+				"x-hub-signature":     "sha1=" + macHex(sha1.New, []byte(secret), body),
+				"x-hub-signature-256": "sha256=" + macHex(sha256.New, []byte(secret), body),
+			})
+		}, true},
+		{"microsoft graph", "microsoft-graph", nil, secretNamed("client_state"), func(t *testing.T, secret string) scripting.Request {
+			state, _ := json.Marshal(secret)
+			body := `{"value":[{"subscriptionId":"7f105c7d-2dc5-4530-97cd-4e7ae6534c07","subscriptionExpirationDateTime":"2026-03-20T11:00:00.0000000Z","changeType":"created","resource":"Users/{user-guid}/messages/{long-id-guid}","resourceData":{"@odata.type":"#Microsoft.Graph.Message","id":"{long-id-guid}"},"clientState":` + string(state) + `,"tenantId":"84bd8158-6d4d-4958-8b9f-9d6445542f95"}]}`
+			return request([]byte(body), "application/json; charset=utf-8", nil)
+		}, false},
+		{"x", "x", nil, secretNamed("consumer_secret"), func(t *testing.T, secret string) scripting.Request {
+			body := []byte(xEvent)
+			return request(body, "application/json; charset=utf-8", map[string]string{
+				"x-twitter-webhooks-signature": "sha256=" + macBase64(sha256.New, []byte(secret), body),
+			})
+		}, true},
+		{"asana", "asana", nil, secretNamed("hook_secret"), func(t *testing.T, secret string) scripting.Request {
+			body := []byte(asanaEvent)
+			return request(body, "application/json; charset=utf-8", map[string]string{
+				"user-agent":       "Asana",
+				"x-hook-signature": macHex(sha256.New, []byte(secret), body),
+			})
+		}, true},
+		{"dropbox", "dropbox", nil, secretNamed("app_secret"), func(t *testing.T, secret string) scripting.Request {
+			body := []byte(dropboxEvent)
+			return request(body, "application/json", map[string]string{
+				"user-agent":          "DropboxWebhooks/1.0",
+				"x-dropbox-signature": macHex(sha256.New, []byte(secret), body),
+			})
 		}, true},
 	}
 }

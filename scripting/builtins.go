@@ -153,7 +153,7 @@ func (r *run) reached(c *capped) bool {
 	case r.reach.can(c.name), alwaysCapped[c.global+"."+c.name]:
 		return true
 	case c.name == "stringify":
-		return r.reach.can("LOG") || r.reach.can("console") // they stringify objects
+		return r.reach.can("LOG") || r.reach.can("console") || r.reach.can("RESPONSE") // they stringify objects
 	case c.global == typedArray && c.name == "join":
 		// A typed array converted to a string: as for Array, but only a
 		// script that names a typed array can hold one.

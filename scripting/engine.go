@@ -94,8 +94,11 @@ type Result struct {
 	// HTTP_HEADERS or a sender helper) and did not find, the first
 	// maxMissingHeaders in order: why a match script said no.
 	MissingHeaders []string
-	Err            error // nil, *ScriptError, or an error wrapping ErrTimeout or the caller's ctx.Err()
-	Duration       time.Duration
+	// Response is what the script set in RESPONSE, nil if nothing; a
+	// RESPONSE that cannot be sent fails the run (Err) instead.
+	Response *Response
+	Err      error // nil, *ScriptError, or an error wrapping ErrTimeout or the caller's ctx.Err()
+	Duration time.Duration
 }
 
 // Limits bound what one run may do. Zero (or negative) fields take the
@@ -243,8 +246,11 @@ func (e *Engine) execute(ctx context.Context, p *Program, req *Request, timeout 
 		res.Truthy = val != nil && val.ToBoolean()
 		res.Value, err = export(val)
 	}
+	if err == nil && r.reach.can("RESPONSE") {
+		res.Response, err = r.readResponse()
+	}
 	if err != nil {
-		res.Value, res.Truthy = nil, false
+		res.Value, res.Truthy, res.Response = nil, false, nil
 		res.Err = e.runError(ctx, p, err, timeout)
 		if w.stopped.Load() {
 			// Whatever the run saw last (the interrupt, or its context
@@ -316,7 +322,10 @@ func (e *Engine) runError(ctx context.Context, p *Program, err error, timeout ti
 	var intr *goja.InterruptedError
 	var overflow *goja.StackOverflowError
 	var ex *goja.Exception
+	var se *ScriptError
 	switch {
+	case errors.As(err, &se): // a RESPONSE the server cannot send
+		return se
 	case errors.As(err, &intr), errors.Is(err, errInterrupted): // the second: see stopIfLate
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("script stopped: %w", cerr)

@@ -42,6 +42,9 @@ func (r *run) installGlobals() {
 	r.installWeb()
 	r.setIfReached("CRYPTO", cryptoMethods, cryptoNames)
 	r.setIfReached("JWT", jwtMethods, jwtNames)
+	if r.reach.can("RESPONSE") {
+		r.installResponse()
+	}
 	r.capBuiltins()
 	if r.reach.bigints() {
 		r.installArith()

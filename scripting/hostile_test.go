@@ -30,6 +30,10 @@ var hostile = []struct {
 	heavy          bool
 }{
 	{"infinite loop", `while (true) {}`, "timed out", false},
+	{"RESPONSE body of 1 GiB as JSON", `var s = 'x'.repeat(1 << 20), a = []; for (var i = 0; i < 1024; i++) a.push(s); RESPONSE.body = a; return 1`, "RangeError: JSON.stringify", true},
+	{"RESPONSE header splitting", `RESPONSE.headers = {"X-A": "1\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK"}; return 1`, "control character", false},
+	{"RESPONSE with 5000 headers", `var h = {}; for (var i = 0; i < 5000; i++) h["x" + i] = "v"; RESPONSE.headers = h; return 1`, "the limit is 32", false},
+	{"RESPONSE getter loop", `RESPONSE = {get body() { while (true) {} }}; return 1`, "timed out", false},
 	{"loop in catch", `for (;;) { try { for (;;) {} } catch (e) {} finally { continue } }`, "timed out", false},
 	{"deep recursion", `function f() { return f() + 1 } return f()`, "Maximum call stack size exceeded", false},
 	{"eval", `return eval('while (true) {}')`, "timed out", false},

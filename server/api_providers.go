@@ -14,14 +14,16 @@ import (
 // left out keeps its stored value; secrets are merged: a name with a value
 // sets it, a name with "" removes it.
 type providerInput struct {
-	Name           *string           `json:"name"`
-	Description    *string           `json:"description"`
-	Active         *bool             `json:"active"`
-	MatchScript    *string           `json:"match_script"`
-	Properties     map[string]string `json:"properties"`
-	Secrets        map[string]string `json:"secrets"`
-	MatchTimeoutMS *int              `json:"match_timeout_ms"`
-	Template       string            `json:"template"`
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+	Active      *bool   `json:"active"`
+	MatchScript *string `json:"match_script"`
+	// HandshakeScript: "" removes it.
+	HandshakeScript *string           `json:"handshake_script"`
+	Properties      map[string]string `json:"properties"`
+	Secrets         map[string]string `json:"secrets"`
+	MatchTimeoutMS  *int              `json:"match_timeout_ms"`
+	Template        string            `json:"template"`
 }
 
 // providerView is a provider as the API shows it: secrets by name only.
@@ -54,6 +56,9 @@ func (in *providerInput) apply(p *storage.Provider) {
 	}
 	if in.MatchScript != nil {
 		p.MatchScript = *in.MatchScript
+	}
+	if in.HandshakeScript != nil {
+		p.HandshakeScript = *in.HandshakeScript
 	}
 	if in.Properties != nil {
 		p.Properties = in.Properties

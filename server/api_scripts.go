@@ -124,9 +124,9 @@ func (s *Server) dryRun(c echo.Context) error {
 			return err
 		}
 	}
-	if p := principal(c); (opts.MatchScript != "" || opts.Script != "") && !p.Can(access.Edit) {
+	if p := principal(c); (opts.MatchScript != "" || opts.HandshakeScript != "" || opts.Script != "") && !p.Can(access.Edit) {
 		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf(
-			"the %s role may dry-run the saved scripts only: running an unsaved match_script or script needs the editor role", p.Role))
+			"the %s role may dry-run the saved scripts only: running an unsaved match_script, handshake_script or script needs the editor role", p.Role))
 	}
 	res, err := s.disp.DryRun(c.Request().Context(), c.Param("id"), opts)
 	if err != nil {

@@ -20,6 +20,7 @@ type templateView struct {
 	Secrets     []secretParam   `json:"secrets"`
 	Properties  []propertyParam `json:"properties"`
 	Script      string          `json:"script,omitempty"`
+	Handshake   string          `json:"handshake_script,omitempty"`
 }
 
 type secretParam struct {
@@ -67,7 +68,7 @@ func viewTemplate(t providers.Template, withScript bool) templateView {
 			RequiredWhen: viewCondition(p.RequiredWhen), OneOf: p.OneOf}
 	}
 	if withScript {
-		v.Script = t.Script
+		v.Script, v.Handshake = t.Script, t.Handshake
 	}
 	return v
 }

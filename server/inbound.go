@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/functions"
 	"github.com/switchyard-dev/switchyard/internal/field"
+	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -40,7 +41,7 @@ type syncBody struct {
 type syncFuncRun struct {
 	Name   string `json:"name"`
 	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
+	Error  string `json:"error"` // "" when it did not fail: the contract lists it always
 }
 
 // receive is ANY /webhooks/v1/<uri>: record the message durably, then
@@ -61,7 +62,31 @@ func (s *Server) receive(c echo.Context) error {
 	}
 	m := s.newMessage(r, c.RealIP(), body)
 	m.URI = functions.NormalizeURI(uri)
+	if answered, err := s.handshake(c, m, body); answered || err != nil {
+		return err
+	}
 	return s.ingest(c, m, body, strings.EqualFold(strings.TrimSpace(r.Header.Get(SyncHeader)), "true"))
+}
+
+// handshake lets the providers' handshake scripts answer the request
+// before anything else happens to it (a sender verifying its URL); the
+// answered request is recorded as SUCCESS. Without handshake scripts it
+// costs nothing.
+func (s *Server) handshake(c echo.Context, m storage.Message, body []byte) (bool, error) {
+	ctx := c.Request().Context()
+	start := time.Now()
+	a, err := s.disp.Handshake(ctx, m, body)
+	if err != nil {
+		return true, s.notRecorded(m, err)
+	}
+	if a == nil {
+		return false, nil
+	}
+	if err := s.disp.RecordAnswered(ctx, m, body, a, time.Since(start)); err != nil {
+		return true, s.notRecorded(m, err)
+	}
+	s.metrics.received.Inc()
+	return true, writeResponse(c, a.Response)
 }
 
 // Webhook bodies.
@@ -234,6 +259,11 @@ func (s *Server) ingest(c echo.Context, m storage.Message, body []byte, sync boo
 		}
 		return c.JSON(http.StatusServiceUnavailable, acceptedBody{ID: m.ID, Status: storage.StatusPending})
 	}
+	if o.Response != nil && m.ResubmitOf == "" {
+		// A sender's answer; a resubmission through the API keeps the
+		// API's JSON.
+		return writeResponse(c, o.Response)
+	}
 	out := syncBody{ID: m.ID, Status: o.Status, Functions: make([]syncFuncRun, 0, len(o.Executions))}
 	if o.ProviderName != "" {
 		out.Provider = &o.ProviderName
@@ -260,4 +290,19 @@ func (s *Server) notRecorded(m storage.Message, err error) error {
 	}
 	s.log.Error("could not record a webhook; answered 503 so that the sender sends it again", "message_id", m.ID, "err", err)
 	return echo.NewHTTPError(http.StatusServiceUnavailable, "the message could not be recorded; nothing was accepted, send it again")
+}
+
+// writeResponse sends the answer a script set in RESPONSE, its headers
+// already checked (scripting.Response).
+func writeResponse(c echo.Context, r *scripting.Response) error {
+	h := c.Response().Header()
+	for name, values := range r.Headers {
+		h[name] = values
+	}
+	c.Response().WriteHeader(r.Status)
+	if len(r.Body) == 0 {
+		return nil
+	}
+	_, err := c.Response().Write(r.Body)
+	return err
 }

@@ -40,18 +40,22 @@ const (
 // Provider decides, with its match script, whether it sent a webhook.
 // Providers are tried in ascending Sequence; the first match wins.
 type Provider struct {
-	ID             string            `json:"id"`
-	Name           string            `json:"name"`
-	Description    string            `json:"description"`
-	Sequence       int               `json:"sequence"`
-	Active         bool              `json:"active"`
-	MatchScript    string            `json:"match_script"`
-	Properties     map[string]string `json:"properties"`
-	Secrets        map[string]string `json:"-"` // plaintext in memory, sealed at rest, never serialised to clients
-	MatchTimeoutMS int               `json:"match_timeout_ms"`
-	Version        int               `json:"version"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Sequence    int    `json:"sequence"`
+	Active      bool   `json:"active"`
+	MatchScript string `json:"match_script"`
+	// HandshakeScript, optional, runs for every request before anything
+	// is recorded; the first that sets RESPONSE answers it (a sender's
+	// URL verification).
+	HandshakeScript string            `json:"handshake_script"`
+	Properties      map[string]string `json:"properties"`
+	Secrets         map[string]string `json:"-"` // plaintext in memory, sealed at rest, never serialised to clients
+	MatchTimeoutMS  int               `json:"match_timeout_ms"`
+	Version         int               `json:"version"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
 }
 
 // Function is a script bound to a provider and a URI.

@@ -23,18 +23,21 @@ import (
 // diskProvider is a provider as stored; its secrets are sealed apart
 // (providerRecord).
 type diskProvider struct {
-	ID             string            `json:"id"`
-	Name           string            `json:"name"`
-	Description    string            `json:"description"`
-	Sequence       int               `json:"sequence"`
-	Active         bool              `json:"active"`
-	MatchScript    string            `json:"match_script"`
-	Properties     map[string]string `json:"properties"`
-	Secrets        map[string]string `json:"-"`
-	MatchTimeoutMS int               `json:"match_timeout_ms"`
-	Version        int               `json:"version"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Sequence    int    `json:"sequence"`
+	Active      bool   `json:"active"`
+	MatchScript string `json:"match_script"`
+	// HandshakeScript came after format 1's first records, which lack it
+	// (and so have none).
+	HandshakeScript string            `json:"handshake_script,omitempty"`
+	Properties      map[string]string `json:"properties"`
+	Secrets         map[string]string `json:"-"`
+	MatchTimeoutMS  int               `json:"match_timeout_ms"`
+	Version         int               `json:"version"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
 }
 
 // diskFunction is a function as stored.

@@ -58,7 +58,7 @@ func RunFunctions(t *testing.T, open func(t *testing.T) Functions) {
 }
 
 func testProviderCRUD(t *testing.T, s Functions) {
-	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "GitHub", Active: true, MatchScript: "return true", Properties: map[string]string{"a": "b"}, MatchTimeoutMS: 1000}))
+	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "GitHub", Active: true, MatchScript: "return true", HandshakeScript: "RESPONSE.body = 'hi'", Properties: map[string]string{"a": "b"}, MatchTimeoutMS: 1000}))
 	if p.ID == "" || p.Version != 1 || p.Sequence != 1 || p.CreatedAt.IsZero() {
 		t.Fatalf("created provider lacks id/version/sequence/time: %+v", p)
 	}
@@ -66,7 +66,7 @@ func testProviderCRUD(t *testing.T, s Functions) {
 		t.Fatalf("id %q is not a UUIDv7", p.ID)
 	}
 	got := must(s.GetProvider(ctx(t), p.ID))
-	if got.Name != "GitHub" || got.Properties["a"] != "b" || !got.Active {
+	if got.Name != "GitHub" || got.Properties["a"] != "b" || !got.Active || got.HandshakeScript != "RESPONSE.body = 'hi'" {
 		t.Fatalf("get: %+v", got)
 	}
 	got.Description = "changed"
@@ -75,9 +75,13 @@ func testProviderCRUD(t *testing.T, s Functions) {
 		t.Fatalf("update without script change: %+v", upd)
 	}
 	upd.MatchScript = "return false"
+	upd.HandshakeScript = ""
 	upd = must(s.UpdateProvider(ctx(t), upd))
 	if upd.Version != 2 {
 		t.Fatalf("script change must bump version, got %d", upd.Version)
+	}
+	if got := must(s.GetProvider(ctx(t), p.ID)); got.HandshakeScript != "" {
+		t.Fatalf("handshake script not removed: %q", got.HandshakeScript)
 	}
 	if err := s.DeleteProvider(ctx(t), p.ID); err != nil {
 		t.Fatal(err)

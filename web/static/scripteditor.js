@@ -151,7 +151,7 @@ export async function scriptField({ label, name, doc, readOnly, onSave, onChange
 // and next to the field in the form.
 export async function scriptError(form, editor, err) {
   const msg = String(err.message || err).replace(/^invalid: /, "");
-  const pos = /^(match_script|script): /.test(msg) ? await parseErrorLine(err.message) : null;
+  const pos = /^(match_script|handshake_script|script): /.test(msg) ? await parseErrorLine(err.message) : null;
   if (pos) {
     editor.setErrors([{ line: pos.line, column: pos.column || undefined, message: pos.message }]);
     showFormError(form, err);
@@ -472,12 +472,16 @@ function scriptSaver({ base, editable, state, form, tail, shown }) {
       const before = state.saved.version;
       state.saved = await api("PUT", base, body);
       form.editor.setErrors([]);
+      if (form.handshake) form.handshake.setErrors([]);
       form.clean();
       shown(state.saved);
       toast(state.saved.version !== before ? `Saved as version ${state.saved.version}.` : "Saved.");
       if (state.saved.version !== before) tail.versionsSaved();
     } catch (err) {
-      await scriptError(form.el, form.editor, err);
+      // A form with more than one script (a provider's handshake) shows
+      // the error in the editor the server names.
+      const named = form.editorFor && form.editorFor(String(err.message || "").replace(/^invalid: /, ""));
+      await scriptError(form.el, named || form.editor, err);
     } finally {
       saving = false;
       form.save.disabled = false;

@@ -510,6 +510,16 @@ async function providerForm(p, { editable, state, save }) {
     onChange: () => markDirty(),
     hint: "A function body: the provider matches when it returns a truthy value." + (editable ? " Ctrl/Cmd-S saves." : ""),
   });
+  const handshake = await scriptField({
+    label: "Handshake script (optional)",
+    name: "handshake_script",
+    doc: p.handshake_script || "",
+    readOnly: !editable,
+    globals: globals(),
+    onSave: () => editable && save(),
+    onChange: () => markDirty(),
+    hint: "Runs for every request before it is recorded; setting RESPONSE answers the request at once (a sender's URL verification). Leave empty for none.",
+  });
   form.addEventListener("input", (e) => {
     if (!e.target.closest(".script-field")) markDirty();
   });
@@ -520,6 +530,7 @@ async function providerForm(p, { editable, state, save }) {
     props.el,
     secrets.el,
     editor.el,
+    handshake.el,
     editable ? h("div.actions.sticky-actions", saveBtn, dirtyNote) : h("p.muted", "Read only: your role cannot change providers."),
   );
   form.addEventListener("submit", (e) => {
@@ -539,6 +550,7 @@ async function providerForm(p, { editable, state, save }) {
       match_timeout_ms: timeout.value === "" ? 0 : Number(timeout.value),
       properties,
       match_script: editor.getValue(),
+      handshake_script: handshake.getValue(),
     };
     if (Object.keys(secretValues).length) body.secrets = secretValues;
     return body;
@@ -546,6 +558,8 @@ async function providerForm(p, { editable, state, save }) {
   return {
     el: form,
     editor,
+    handshake,
+    editorFor: (msg) => (msg.startsWith("handshake_script: ") ? handshake : null),
     save: saveBtn,
     read,
     draw(saved) {
