@@ -63,19 +63,46 @@ func (d *Dispatcher) process(j job) (storage.Outcome, time.Time, error) {
 	return o, start, nil
 }
 
-// record writes an outcome durably, then tells the observer and, for a
-// message that failed or matched no provider, the reporter.
+// record writes an outcome durably (or, for an UNMATCHED message, as
+// little of it as Options.Unmatched keeps), then tells the observer and,
+// for a message that failed or matched no provider, the reporter.
 func (d *Dispatcher) record(m storage.Message, o storage.Outcome, start time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
 	defer cancel()
-	if err := d.store.CompleteMessage(ctx, m.ID, o); err != nil {
-		return fmt.Errorf("record outcome: %w", err)
+	if err := d.keep(ctx, m.ID, o); err != nil {
+		return err
 	}
 	if d.opts.Observer != nil {
 		d.opts.Observer.Processed(o.Status, time.Since(start))
 	}
 	if d.opts.Reporter != nil && (o.Status == storage.StatusFailed || o.Status == storage.StatusUnmatched) {
 		d.opts.Reporter.Finished(ctx, m, o)
+	}
+	return nil
+}
+
+// keep records the outcome. Of an UNMATCHED message it then deletes the
+// payload and headers (KeepMetadata) or, instead, the whole message
+// (KeepNothing). A crash between the outcome and the stripping leaves
+// the message whole, for --retention-unmatched to purge.
+func (d *Dispatcher) keep(ctx context.Context, id string, o storage.Outcome) error {
+	policy := d.opts.Unmatched
+	if o.Status != storage.StatusUnmatched {
+		policy = KeepAll
+	}
+	if policy == KeepNothing {
+		if err := d.store.DropMessage(ctx, id); err != nil {
+			return fmt.Errorf("drop unmatched message: %w", err)
+		}
+		return nil
+	}
+	if err := d.store.CompleteMessage(ctx, id, o); err != nil {
+		return fmt.Errorf("record outcome: %w", err)
+	}
+	if policy == KeepMetadata {
+		if err := d.store.StripMessage(ctx, id); err != nil {
+			return fmt.Errorf("strip unmatched message: %w", err)
+		}
 	}
 	return nil
 }

@@ -229,6 +229,15 @@ type Store interface {
 	// PurgeMessages deletes up to limit messages received before cutoff,
 	// oldest first, and says how many it deleted.
 	PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// PurgeUnmatched deletes up to limit UNMATCHED messages received
+	// before cutoff, oldest first, and says how many it deleted.
+	PurgeUnmatched(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// StripMessage deletes a processed message's payload and headers and
+	// keeps the rest of it (GetPayload then answers ErrNotFound).
+	StripMessage(ctx context.Context, id string) error
+	// DropMessage deletes a processed message with everything recorded
+	// about it. Neither is an error for a message that is gone already.
+	DropMessage(ctx context.Context, id string) error
 
 	// Outbound endpoints. Secrets (auth password and token, signing
 	// secrets) are sealed at rest and opened on read. UpdateEndpoint
@@ -336,6 +345,13 @@ type Store interface {
 	// read and written, ErrClosed once closed, the backend's error when
 	// it cannot be reached (readiness checks call it, so it is cheap).
 	Ping(ctx context.Context) error
+	// StoreSize is how many bytes the store holds, as --max-store-bytes
+	// counts them: for bbolt the file's pages in use (its free pages,
+	// which it reuses, are not counted: the file never shrinks); for
+	// PostgreSQL the stored size of the payloads (the part senders
+	// control; the database's files do not shrink either). Callers poll
+	// it: it may cost a scan.
+	StoreSize(ctx context.Context) (int64, error)
 	Close() error
 }
 

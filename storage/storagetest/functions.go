@@ -29,6 +29,8 @@ type Functions interface {
 	GetMessage(ctx context.Context, id string) (storage.MessageDetail, error)
 	GetPayload(ctx context.Context, id string) ([]byte, error)
 	PendingMessages(ctx context.Context, after string, limit int) ([]storage.Message, error)
+	StripMessage(ctx context.Context, id string) error
+	DropMessage(ctx context.Context, id string) error
 	functions.CatalogueStore
 	GetProvider(ctx context.Context, id string) (storage.Provider, error)
 	GetFunction(ctx context.Context, id string) (storage.Function, error)
@@ -51,6 +53,7 @@ func RunFunctions(t *testing.T, open func(t *testing.T) Functions) {
 		{"ListMessagesFiltersAndPages", testListMessages},
 		{"PendingMessages", testPendingMessages},
 		{"PurgeMessages", testPurge},
+		{"StripAndDropMessages", testStripAndDrop},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"NotFound", testNotFound},
 		{"ScriptVersions", testScriptVersions},
