@@ -81,10 +81,9 @@ func (d *Dispatcher) record(m storage.Message, o storage.Outcome, start time.Tim
 	return nil
 }
 
-// keep records the outcome. Of an UNMATCHED message it then deletes the
-// payload and headers (KeepMetadata) or, instead, the whole message
-// (KeepNothing). A crash between the outcome and the stripping leaves
-// the message whole, for --retention-unmatched to purge.
+// keep records the outcome: of an UNMATCHED message, without its payload
+// and headers (KeepMetadata, in the same write), or instead deletes the
+// whole message (KeepNothing).
 func (d *Dispatcher) keep(ctx context.Context, id string, o storage.Outcome) error {
 	policy := d.opts.Unmatched
 	if o.Status != storage.StatusUnmatched {
@@ -96,13 +95,9 @@ func (d *Dispatcher) keep(ctx context.Context, id string, o storage.Outcome) err
 		}
 		return nil
 	}
+	o.Strip = policy == KeepMetadata
 	if err := d.store.CompleteMessage(ctx, id, o); err != nil {
 		return fmt.Errorf("record outcome: %w", err)
-	}
-	if policy == KeepMetadata {
-		if err := d.store.StripMessage(ctx, id); err != nil {
-			return fmt.Errorf("strip unmatched message: %w", err)
-		}
 	}
 	return nil
 }

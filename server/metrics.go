@@ -19,6 +19,8 @@ type metrics struct {
 	ingestFail prometheus.Counter
 	// rejected counts refused webhooks by reason (rejectReasons).
 	rejected *prometheus.CounterVec
+	// storeBytes is the store's size as last measured (--max-store-bytes).
+	storeBytes prometheus.Gauge
 	// bodiesReading: webhook bodies being received, each in a slot.
 	bodiesReading prometheus.Gauge
 	attempts      *prometheus.CounterVec
@@ -52,6 +54,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "switchyard_inbound_rejected_total",
 			Help: "Webhook requests refused before being recorded, by reason.",
 		}, []string{"reason"}),
+		storeBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchyard_store_bytes",
+			Help: "The store's size as --max-store-bytes counts it, as last measured (only measured when --max-store-bytes is set).",
+		}),
 		bodiesReading: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "switchyard_webhook_bodies_reading",
 			Help: "Webhook bodies being received (at most --max-concurrent-bodies).",
@@ -69,7 +75,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	for _, r := range rejectReasons {
 		m.rejected.WithLabelValues(r) // every series from the start, at 0
 	}
-	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail, m.rejected, m.bodiesReading, m.attempts, m.attemptDur,
+	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail, m.rejected, m.storeBytes, m.bodiesReading, m.attempts, m.attemptDur,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

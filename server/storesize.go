@@ -30,6 +30,7 @@ func (s *Server) watchStoreSize(ctx context.Context) {
 			failing = true
 		case err == nil:
 			failing = false
+			s.metrics.storeBytes.Set(float64(size))
 			full := size > s.opts.MaxStoreBytes
 			if s.storeFull.Swap(full) != full {
 				if full {

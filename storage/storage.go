@@ -133,6 +133,10 @@ type Outcome struct {
 	DurationMS      float64
 	Logs            []LogLine // message-level lines (match scripts, router notes)
 	Executions      []Execution
+	// Strip deletes the message's payload and headers with the outcome,
+	// in the same write (--unmatched metadata); GetPayload then answers
+	// ErrNotFound.
+	Strip bool
 }
 
 // ScriptVersion is one saved version of a provider's match script or of a
@@ -232,11 +236,8 @@ type Store interface {
 	// PurgeUnmatched deletes up to limit UNMATCHED messages received
 	// before cutoff, oldest first, and says how many it deleted.
 	PurgeUnmatched(ctx context.Context, cutoff time.Time, limit int) (int, error)
-	// StripMessage deletes a processed message's payload and headers and
-	// keeps the rest of it (GetPayload then answers ErrNotFound).
-	StripMessage(ctx context.Context, id string) error
-	// DropMessage deletes a processed message with everything recorded
-	// about it. Neither is an error for a message that is gone already.
+	// DropMessage deletes a message with everything recorded about it
+	// (--unmatched drop); a message gone already is no error.
 	DropMessage(ctx context.Context, id string) error
 
 	// Outbound endpoints. Secrets (auth password and token, signing

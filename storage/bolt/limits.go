@@ -30,33 +30,19 @@ func (s *Store) StoreSize(ctx context.Context) (int64, error) {
 	return size - int64(st.FreePageN+st.PendingPageN)*int64(s.db.Info().PageSize), nil
 }
 
-// StripMessage rewrites the message record without its headers and
-// deletes its payload.
-func (s *Store) StripMessage(ctx context.Context, id string) error {
-	k, err := key(id)
-	if err != nil {
-		return fmt.Errorf("strip message: %w", err)
+// stripMessage rewrites the message record at k without its headers and
+// deletes its payload, in tx.
+func stripMessage(tx *bolt.Tx, k []byte) error {
+	mb := tx.Bucket(bucketMessages)
+	var m storage.Message
+	if err := decodeMessage(mb.Get(k), &m); err != nil {
+		return err
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		mb := tx.Bucket(bucketMessages)
-		raw := mb.Get(k)
-		if raw == nil {
-			return nil // purged meanwhile
-		}
-		var m storage.Message
-		if err := decodeMessage(raw, &m); err != nil {
-			return err
-		}
-		m.Headers = nil
-		if err := mb.Put(k, appendMessageJSON(newRecord(512), &m)); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketPayloads).Delete(k)
-	})
-	if err != nil {
-		return fmt.Errorf("strip message %s: %w", id, err)
+	m.Headers = nil
+	if err := mb.Put(k, appendMessageJSON(newRecord(512), &m)); err != nil {
+		return err
 	}
-	return nil
+	return tx.Bucket(bucketPayloads).Delete(k)
 }
 
 // DropMessage deletes the message from every bucket that holds it.

@@ -146,6 +146,11 @@ func (s *Store) CompleteMessage(ctx context.Context, id string, o storage.Outcom
 		if err := db.Put(k, detail); err != nil {
 			return err
 		}
+		if o.Strip {
+			if err := stripMessage(tx, k); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketPending).Delete(k)
 	})
 	if err != nil {

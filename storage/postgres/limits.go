@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // StoreSize is the stored size of the payloads, as PostgreSQL keeps them
@@ -21,19 +23,26 @@ func (s *Store) StoreSize(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// StripMessage deletes the message's payload and headers.
-func (s *Store) StripMessage(ctx context.Context, id string) error {
-	u, err := parseID(id)
-	if err != nil {
-		return fmt.Errorf("strip message: %w", err)
+// stripSQL deletes the payloads and headers of the messages whose
+// outcome says Strip, in the transaction of their completion.
+const stripSQL = `
+WITH s AS (SELECT unnest($1::uuid[]) AS id),
+m AS (UPDATE messages SET headers = NULL FROM s WHERE messages.id = s.id)
+DELETE FROM payloads USING s WHERE payloads.message_id = s.id`
+
+// stripArgs are stripSQL's arguments for the completions of group that
+// strip; nil when none does.
+func stripArgs(group []*writeOp) []any {
+	var ids []uuid.UUID
+	for _, op := range group {
+		if op.complete != nil && op.complete.strip {
+			ids = append(ids, op.id)
+		}
 	}
-	_, err = s.db().Exec(ctx, `
-		WITH m AS (UPDATE messages SET headers = NULL WHERE id = $1)
-		DELETE FROM payloads WHERE message_id = $1`, u)
-	if err != nil {
-		return fmt.Errorf("strip message %s: %w", id, s.mapErr(err))
+	if ids == nil {
+		return nil
 	}
-	return nil
+	return []any{ids}
 }
 
 // DropMessage deletes the message with its payload and details.

@@ -29,7 +29,6 @@ type Functions interface {
 	GetMessage(ctx context.Context, id string) (storage.MessageDetail, error)
 	GetPayload(ctx context.Context, id string) ([]byte, error)
 	PendingMessages(ctx context.Context, after string, limit int) ([]storage.Message, error)
-	StripMessage(ctx context.Context, id string) error
 	DropMessage(ctx context.Context, id string) error
 	functions.CatalogueStore
 	GetProvider(ctx context.Context, id string) (storage.Provider, error)

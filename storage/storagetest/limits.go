@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,17 +19,28 @@ type Limits interface {
 	StoreSize(ctx context.Context) (int64, error)
 }
 
-// testStripAndDrop: a stripped message keeps its outcome and metadata
-// but neither payload nor headers; a dropped one is gone; both are
-// harmless on a message gone already.
+// testStripAndDrop: a message completed with Strip keeps its outcome
+// and metadata but neither payload nor headers, while the others of its
+// group commit keep theirs; a dropped message is gone, and dropping it
+// again is harmless.
 func testStripAndDrop(t *testing.T, s Functions) {
 	done := storage.Outcome{Status: storage.StatusUnmatched, CompletedAt: time.Now(), Logs: []storage.LogLine{{Time: time.Now(), Level: "INFO", Text: "no provider matched"}}}
-	strip, drop := NewMessage(t, time.Now(), "a"), NewMessage(t, time.Now(), "b")
-	for _, m := range []storage.Message{strip, drop} {
+	strip, keep, drop := NewMessage(t, time.Now(), "a"), NewMessage(t, time.Now(), "k"), NewMessage(t, time.Now(), "b")
+	for _, m := range []storage.Message{strip, keep, drop} {
 		check(s.AppendMessage(ctx(t), m, []byte("secret body")))
-		check(s.CompleteMessage(ctx(t), m.ID, done))
 	}
-	check(s.StripMessage(ctx(t), strip.ID))
+	var wg sync.WaitGroup
+	for _, m := range []storage.Message{strip, keep} {
+		wg.Go(func() {
+			o := done
+			o.Strip = m.ID == strip.ID
+			check(s.CompleteMessage(ctx(t), m.ID, o))
+		})
+	}
+	wg.Wait()
+	if d := must(s.GetMessage(ctx(t), keep.ID)); d.Headers["x-test"] != "1" || string(must(s.GetPayload(ctx(t), keep.ID))) != "secret body" {
+		t.Fatalf("a message completed without Strip lost its headers or payload: %+v", d)
+	}
 	d := must(s.GetMessage(ctx(t), strip.ID))
 	if d.Status != storage.StatusUnmatched || len(d.Headers) != 0 || d.URI != "a" || len(d.Query["a"]) != 2 || len(d.Logs) != 1 {
 		t.Fatalf("stripped message: %+v", d)
@@ -43,11 +55,10 @@ func testStripAndDrop(t *testing.T, s Functions) {
 	if _, err := s.GetPayload(ctx(t), drop.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("dropped message's payload: %v, want ErrNotFound", err)
 	}
-	if items, _ := must2(s.ListMessages(ctx(t), storage.MessageFilter{})); len(items) != 1 || items[0].ID != strip.ID {
+	if items, _ := must2(s.ListMessages(ctx(t), storage.MessageFilter{})); len(items) != 2 {
 		t.Fatalf("list after strip and drop: %v", items)
 	}
 	check(s.DropMessage(ctx(t), drop.ID))
-	check(s.StripMessage(ctx(t), drop.ID))
 }
 
 // testPurgeUnmatched: only UNMATCHED messages older than the cutoff go,
