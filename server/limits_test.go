@@ -280,3 +280,63 @@ func TestRetentionUnmatched(t *testing.T) {
 		t.Fatalf("matched message after the unmatched purge: %+v", d)
 	}
 }
+
+// A provider with allowed_sources never matches a request from
+// elsewhere, and its match script is not run (it would log); from an
+// allowed address it runs and matches. The API shows the sources
+// normalised, and refuses what is not a range.
+func TestAllowedSources(t *testing.T) {
+	t.Parallel()
+	in := start(t, func(o *server.Options) { o.TrustedProxies = mustPrefixes(t, "127.0.0.0/8") })
+	var gh struct {
+		ID             string   `json:"id"`
+		AllowedSources []string `json:"allowed_sources"`
+	}
+	in.api("POST", "/providers", map[string]any{
+		"name": "github", "match_script": `LOG.info('github script ran'); return true`,
+		"allowed_sources": []string{"192.30.252.1/22", "2001:DB8::/32", "192.30.252.0/22", "140.82.112.9"},
+	}, http.StatusCreated, &gh)
+	if want := []string{"192.30.252.0/22", "2001:db8::/32", "140.82.112.9/32"}; strings.Join(gh.AllowedSources, " ") != strings.Join(want, " ") {
+		t.Fatalf("allowed_sources saved as %v, want %v", gh.AllowedSources, want)
+	}
+	other := in.provider("other", `LOG.info('other script ran'); return true`)
+	in.function(gh.ID, "build", "push", `return 1`)
+	in.function(other.ID, "note", "push", `return 2`)
+
+	for addr, want := range map[string]string{"192.30.253.4": "github", "2001:db8:5::1": "github", "::ffff:140.82.112.9": "github", "203.0.113.5": "other", "192.30.256.1": "other"} {
+		_, a := in.send("push", []byte(`{}`), true, from(addr))
+		d := in.message(a.ID)
+		if d.ProviderName != want {
+			t.Fatalf("from %s: matched %q, want %q", addr, d.ProviderName, want)
+		}
+		ran := false
+		for _, l := range d.Logs {
+			ran = ran || strings.Contains(l.Text, "github script ran")
+		}
+		if ran != (want == "github") {
+			t.Fatalf("from %s: the github match script ran: %v; logs %+v", addr, ran, d.Logs)
+		}
+	}
+	// Matching nothing says why.
+	in.api("PUT", "/providers/"+other.ID, map[string]any{"active": false}, http.StatusOK, nil)
+	eventually(t, "the change is live", func() bool {
+		_, a := in.send("push", []byte(`{}`), true, from("203.0.113.5"))
+		return a.Status == "UNMATCHED"
+	})
+	_, a := in.send("push", []byte(`{}`), true, from("203.0.113.5"))
+	d := in.message(a.ID)
+	if len(d.Logs) == 0 || !strings.Contains(d.Logs[0].Text, `"203.0.113.5", outside its allowed_sources`) {
+		t.Fatalf("no reason given for the refusal: %+v", d.Logs)
+	}
+	// Cleared with an empty list; refused when not a range.
+	in.api("PUT", "/providers/"+gh.ID, map[string]any{"allowed_sources": []string{}}, http.StatusOK, &gh)
+	if gh.AllowedSources == nil || len(gh.AllowedSources) != 0 {
+		t.Fatalf("cleared allowed_sources: %#v", gh.AllowedSources)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "github.com", ""} {
+		body := in.api("POST", "/providers", map[string]any{"name": "bad", "match_script": "return true", "allowed_sources": []string{bad}}, http.StatusBadRequest, nil)
+		if !strings.Contains(string(body), "allowed_sources[0]") {
+			t.Fatalf("error for %q: %s", bad, body)
+		}
+	}
+}

@@ -49,9 +49,13 @@ type Provider struct {
 	Properties     map[string]string `json:"properties"`
 	Secrets        map[string]string `json:"-"` // plaintext in memory, sealed at rest, never serialised to clients
 	MatchTimeoutMS int               `json:"match_timeout_ms"`
-	Version        int               `json:"version"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
+	// AllowedSources are CIDRs (normalised: "203.0.113.0/24"); when there
+	// are some, a request from an address outside all of them never
+	// matches the provider, whose match script is then not run.
+	AllowedSources []string  `json:"allowed_sources"`
+	Version        int       `json:"version"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Function is a script bound to a provider and a URI.
