@@ -39,6 +39,7 @@ func (r *run) installGlobals() {
 	r.setIfReached("HTTP", httpMethods, httpNames)
 	r.setIfReached("DEDUPE", dedupeMethods, dedupeNames)
 	r.setIfReached("NOTIFY", notifyMethods, notifyNames)
+	r.setIfReached("NET", netMethods, netNames)
 	r.capBuiltins()
 	if r.reach.bigints() {
 		r.installArith()

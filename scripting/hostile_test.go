@@ -105,6 +105,9 @@ var hostile = []struct {
 	{"BigInt literal of 1e6 digits in eval", `return eval('9'.repeat(1e6) + 'n') > 0n`, "SyntaxError", false},
 	{"spread of a sparse array", `var a = []; a.length = 2**23; return [...a].length`, "RangeError: iteration", false},
 	{"spread of a typed array", `return [...new Uint8Array(2**24)].length`, "RangeError: iteration", false},
+	{"NET.inCIDR of a huge array", `var a = []; a.length = 2**32 - 1; return NET.inCIDR('10.0.0.1', a)`, "TypeError: NET.inCIDR: cidrs holds", false},
+	{"NET.inCIDR of a long list of ranges", `var a = Array(10000).fill('10.0.0.0/8'); for (;;) NET.inCIDR('10.0.0.1', a)`, "timed out", false},
+	{"NET.inCIDR of a Proxy that loops", `var p = new Proxy([], {get(t, k) { if (k === 'length') return 1; for (;;) {} }}); return NET.inCIDR('10.0.0.1', p)`, "timed out", false},
 	{"spread of a long string into arguments", `return Math.max(...'1'.repeat(2**23))`, "RangeError: iteration", false},
 	// Stopped by whichever comes first, the deadline or the cap (about
 	// 3 M holes in: a fast machine gets there within 300 ms); either way
