@@ -59,7 +59,19 @@ type Options struct {
 	// Effects are what scripts' HTTP, DEDUPE and NOTIFY do (nil: they
 	// throw when called).
 	Effects *scripting.Effects
+	// Unmatched is what is kept of a message that ends UNMATCHED:
+	// KeepAll (the default), KeepMetadata or KeepNothing.
+	Unmatched Keep
 }
+
+// Keep says what is kept of a message once processed.
+type Keep int
+
+const (
+	KeepAll      Keep = iota // everything
+	KeepMetadata             // all but the payload and the headers
+	KeepNothing              // nothing: the message is deleted
+)
 
 // maxRecording bounds the outcomes waiting to be written.
 const maxRecording = 4096

@@ -76,19 +76,41 @@ func (d *Dispatcher) process(j job) (evaluation, time.Time, error) {
 	return ev, start, nil
 }
 
-// record writes an outcome durably, then tells the observer and, for a
-// message that failed or matched no provider, the reporter.
+// record writes an outcome durably (or, for an UNMATCHED message, as
+// little of it as Options.Unmatched keeps), then tells the observer and,
+// for a message that failed or matched no provider, the reporter.
 func (d *Dispatcher) record(m storage.Message, o storage.Outcome, start time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
 	defer cancel()
-	if err := d.store.CompleteMessage(ctx, m.ID, o); err != nil {
-		return fmt.Errorf("record outcome: %w", err)
+	if err := d.keep(ctx, m.ID, o); err != nil {
+		return err
 	}
 	if d.opts.Observer != nil {
 		d.opts.Observer.Processed(o.Status, time.Since(start))
 	}
 	if d.opts.Reporter != nil && (o.Status == storage.StatusFailed || o.Status == storage.StatusUnmatched) {
 		d.opts.Reporter.Finished(ctx, m, o)
+	}
+	return nil
+}
+
+// keep records the outcome: of an UNMATCHED message, without its payload
+// and headers (KeepMetadata, in the same write), or instead deletes the
+// whole message (KeepNothing).
+func (d *Dispatcher) keep(ctx context.Context, id string, o storage.Outcome) error {
+	policy := d.opts.Unmatched
+	if o.Status != storage.StatusUnmatched {
+		policy = KeepAll
+	}
+	if policy == KeepNothing {
+		if err := d.store.DropMessage(ctx, id); err != nil {
+			return fmt.Errorf("drop unmatched message: %w", err)
+		}
+		return nil
+	}
+	o.Strip = policy == KeepMetadata
+	if err := d.store.CompleteMessage(ctx, id, o); err != nil {
+		return fmt.Errorf("record outcome: %w", err)
 	}
 	return nil
 }

@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/cidr"
 	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/internal/redact"
 	"github.com/switchyard-dev/switchyard/scripting"
@@ -46,6 +49,9 @@ func Normalize(p *storage.Provider) error {
 	if strings.TrimSpace(p.MatchScript) == "" {
 		return fmt.Errorf("%w: match_script is required", storage.ErrInvalid)
 	}
+	if err := normalizeSources(p); err != nil {
+		return err
+	}
 	if err := checkEnv("properties", p.Properties); err != nil {
 		return err
 	}
@@ -65,6 +71,29 @@ func Normalize(p *storage.Provider) error {
 			return fmt.Errorf("%w: %q is both a property and a secret", storage.ErrInvalid, name)
 		}
 	}
+	return nil
+}
+
+// MaxSources bounds a provider's allowed_sources.
+const MaxSources = 100
+
+// normalizeSources checks allowed_sources and writes each range as
+// cidr.Parse reads it, once, in the order given; none is nil.
+func normalizeSources(p *storage.Provider) error {
+	if len(p.AllowedSources) > MaxSources {
+		return field.Invalid("allowed_sources has %d entries; the limit is %d", len(p.AllowedSources), MaxSources)
+	}
+	var out []string
+	for i, s := range p.AllowedSources {
+		r, err := cidr.Parse(s)
+		if err != nil {
+			return field.Invalid("allowed_sources[%d]: %s is not a CIDR (e.g. 192.30.252.0/22) nor an IP address", i, field.Quote(s))
+		}
+		if n := r.String(); !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	p.AllowedSources = out
 	return nil
 }
 
@@ -100,6 +129,21 @@ type Compiled struct {
 	// Secrets replaces the secrets' values in what the provider's scripts
 	// write (logs, errors, summaries): an operator reads those.
 	Secrets *redact.Secrets
+	// Sources are the allowed sources, parsed (none: every address).
+	Sources []netip.Prefix
+}
+
+// admits reports whether a request from remote may reach c's scripts:
+// c has no allowed sources, or remote is in one. client caches remote
+// parsed, across the providers of one request.
+func (c *Compiled) admits(remote string, client *netip.Addr) bool {
+	if len(c.Sources) == 0 {
+		return true
+	}
+	if !client.IsValid() {
+		*client = cidr.Addr(remote)
+	}
+	return cidr.Contains(c.Sources, *client)
 }
 
 // Set is an immutable, ordered list of the active providers.
@@ -129,6 +173,13 @@ func Build(list []storage.Provider, prev *Set) (*Set, error) {
 		c := &Compiled{Provider: p, Env: env, Secrets: redact.NewSecrets(p.Secrets), Timeout: time.Duration(p.MatchTimeoutMS) * time.Millisecond}
 		if c.Timeout <= 0 {
 			c.Timeout = DefaultMatchTimeout
+		}
+		for _, s := range p.AllowedSources {
+			r, err := cidr.Parse(s)
+			if err != nil {
+				return nil, fmt.Errorf("provider %s (%s): allowed source %q: %w", p.Name, p.ID, s, err)
+			}
+			c.Sources = append(c.Sources, r)
 		}
 		if o := old[p.ID]; o != nil && o.Version == p.Version && o.MatchScript == p.MatchScript {
 			c.Program = o.Program
@@ -179,15 +230,23 @@ type Result struct {
 }
 
 // Match runs the match scripts in order until one returns a truthy value.
-// A match script that throws or times out does not match; its error is
-// logged in Result.Logs. Match returns an error only when ctx ends.
+// A provider with allowed sources that do not hold the request's client
+// address does not match, and its script is not run. A match script that
+// throws or times out does not match; its error is logged in
+// Result.Logs. Match returns an error only when ctx ends.
 //
 // effects gives each match script its Effects by scope ("provider:<id>");
 // nil gives none.
 func (s *Set) Match(ctx context.Context, eng *scripting.Engine, req scripting.Request, effects func(scope string) *scripting.Effects) (Result, error) {
 	var res Result
 	var refusals []storage.LogLine // why each provider said no; logged only if none matched
+	var client netip.Addr          // read at the first provider with sources
 	for _, c := range s.list {
+		if !c.admits(req.RemoteAddr, &client) {
+			refusals = append(refusals, storage.LogLine{Time: time.Now().UTC(), Level: "INFO", Source: "provider:" + c.Name,
+				Text: "did not match: the request came from " + field.Quote(req.RemoteAddr) + ", outside its allowed_sources; its match script was not run"})
+			continue
+		}
 		req.Properties = c.Env
 		req.Scope = "provider:" + c.ID
 		if effects != nil {
@@ -268,7 +327,11 @@ type Answer struct {
 // caller to log. Handshake returns an error only when ctx ends.
 func (s *Set) Handshake(ctx context.Context, eng *scripting.Engine, req scripting.Request, effects func(scope string) *scripting.Effects) (a *Answer, failed []error, err error) {
 	var logs []storage.LogLine
+	var client netip.Addr // read at the first provider with sources
 	for _, c := range s.handshakes {
+		if !c.admits(req.RemoteAddr, &client) {
+			continue // a sender outside its allowed_sources gets no answer from it
+		}
 		req.Properties = c.Env
 		req.Scope = "provider:" + c.ID
 		if effects != nil {

@@ -45,6 +45,7 @@ func (r *run) installGlobals() {
 	if r.reach.can("RESPONSE") {
 		r.installResponse()
 	}
+	r.setIfReached("NET", netMethods, netNames)
 	r.capBuiltins()
 	if r.reach.bigints() {
 		r.installArith()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -211,6 +212,9 @@ func (s *Server) getPayload(c echo.Context) error {
 // resubmit: POST /messages/{id}/resubmit[?sync=true] sends a stored message
 // through again as a new message with resubmit_of set.
 func (s *Server) resubmit(c echo.Context) error {
+	if err := s.roomInStore(); err != nil {
+		return err
+	}
 	d, body, err := s.loadMessage(c)
 	if err != nil {
 		return err
@@ -233,5 +237,9 @@ func (s *Server) loadMessage(c echo.Context) (storage.MessageDetail, []byte, err
 		return d, nil, err
 	}
 	body, err := s.store.GetPayload(ctx, d.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		// The message is there, its body is not: --unmatched metadata.
+		return d, nil, echo.NewHTTPError(http.StatusNotFound, "the payload of this message was not kept (it matched nothing, and --unmatched is metadata)")
+	}
 	return d, body, err
 }

@@ -23,6 +23,7 @@ type providerInput struct {
 	Properties      map[string]string `json:"properties"`
 	Secrets         map[string]string `json:"secrets"`
 	MatchTimeoutMS  *int              `json:"match_timeout_ms"`
+	AllowedSources  *[]string         `json:"allowed_sources"`
 	Template        string            `json:"template"`
 }
 
@@ -40,6 +41,9 @@ func viewProvider(p storage.Provider) providerView {
 	slices.Sort(names)
 	if p.Properties == nil {
 		p.Properties = map[string]string{}
+	}
+	if p.AllowedSources == nil {
+		p.AllowedSources = []string{}
 	}
 	return providerView{Provider: p, Secrets: names}
 }
@@ -65,6 +69,9 @@ func (in *providerInput) apply(p *storage.Provider) {
 	}
 	if in.MatchTimeoutMS != nil {
 		p.MatchTimeoutMS = *in.MatchTimeoutMS
+	}
+	if in.AllowedSources != nil {
+		p.AllowedSources = *in.AllowedSources
 	}
 	if in.Secrets != nil {
 		merged := maps.Clone(p.Secrets)

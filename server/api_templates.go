@@ -104,7 +104,7 @@ func unknownTemplate(name string) string {
 // providerFromTemplate makes the provider POST /providers {"template": ...}
 // asks for: the template's script, secrets and properties (with the
 // template's defaults), named after the template unless the body names
-// it; description, active and match_timeout_ms as given.
+// it; description, active, match_timeout_ms and allowed_sources as given.
 func providerFromTemplate(in *providerInput) (storage.Provider, error) {
 	if in.MatchScript != nil {
 		return storage.Provider{}, fmt.Errorf("%w: send either template or match_script, not both: a template brings its own match script; to change it, create the provider from the template, then PUT a new match_script", storage.ErrInvalid)

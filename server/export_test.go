@@ -30,3 +30,6 @@ func HoldJob(s *Server, name string) (unlock func(), ok bool, err error) {
 
 // JobPurgeMessages is the lock of the purge of old messages.
 const JobPurgeMessages = jobPurgeMessages
+
+// SetStoreSizeEvery sets how often the store's size is measured.
+func SetStoreSizeEvery(o *Options, d time.Duration) { o.storeSizeEvery = d }

@@ -52,15 +52,17 @@ func (s *Server) receive(c echo.Context) error {
 	if n := utf8.RuneCountInString(uri); n > field.MaxURI {
 		// No function's URI is that long: nothing could match, so nothing
 		// an anonymous sender made up that long is kept.
-		s.metrics.ingestFail.Inc()
-		return echo.NewHTTPError(http.StatusRequestURITooLong, fmt.Sprintf("the URI is %d characters long, over the %d that a function's URI may have; nothing was recorded", n, field.MaxURI))
+		return s.reject(reasonURITooLong, echo.NewHTTPError(http.StatusRequestURITooLong, fmt.Sprintf("the URI is %d characters long, over the %d that a function's URI may have; nothing was recorded", n, field.MaxURI)))
+	}
+	client := c.RealIP()
+	if err := s.admit(c, client); err != nil {
+		return err
 	}
 	body, err := s.readBody(c)
 	if err != nil {
-		s.metrics.ingestFail.Inc()
-		return err
+		return s.reject(bodyReason(err), err)
 	}
-	m := s.newMessage(r, c.RealIP(), body)
+	m := s.newMessage(r, client, body)
 	m.URI = functions.NormalizeURI(uri)
 	if answered, err := s.handshake(c, m, body); answered || err != nil {
 		return err
@@ -87,6 +89,64 @@ func (s *Server) handshake(c echo.Context, m storage.Message, body []byte) (bool
 	}
 	s.metrics.received.Inc()
 	return true, writeResponse(c, a.Response)
+}
+
+// Why a webhook was refused: the reason label of
+// switchyard_inbound_rejected_total.
+const (
+	reasonRateLimited  = "rate_limited"   // over --rate-limit (429)
+	reasonStoreFull    = "store_full"     // over --max-store-bytes (507)
+	reasonBodyTooLarge = "body_too_large" // over --max-body (413)
+	reasonURITooLong   = "uri_too_long"   // 414
+	reasonBusy         = "busy"           // no body slot free (503)
+	reasonBodyTimeout  = "body_timeout"   // the body came too slowly (408)
+	reasonBadRequest   = "bad_request"    // the body could not be read (400)
+	reasonNotRecorded  = "not_recorded"   // the store failed or the node is stopping (503)
+)
+
+// rejectReasons are every reason, each exported at 0 from the start.
+var rejectReasons = []string{reasonRateLimited, reasonStoreFull, reasonBodyTooLarge, reasonURITooLong, reasonBusy, reasonBodyTimeout, reasonBadRequest, reasonNotRecorded}
+
+// reject counts a refused webhook and returns err, its answer.
+func (s *Server) reject(reason string, err error) error {
+	s.metrics.ingestFail.Inc()
+	s.metrics.rejected.WithLabelValues(reason).Inc()
+	return err
+}
+
+// bodyReason is the reason readBody refused a body for.
+func bodyReason(err error) string {
+	var mbe *http.MaxBytesError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &mbe):
+		return reasonBodyTooLarge
+	case errors.As(err, &he) && he.Code == http.StatusServiceUnavailable:
+		return reasonBusy
+	case errors.As(err, &he) && he.Code == http.StatusRequestTimeout:
+		return reasonBodyTimeout
+	}
+	return reasonBadRequest
+}
+
+// admit refuses a webhook, before its body is read, from a client over
+// --rate-limit (429) or when the store is over --max-store-bytes (507).
+func (s *Server) admit(c echo.Context, client string) error {
+	if s.rate != nil {
+		if ok, wait := s.rate.take(client, time.Now()); !ok {
+			c.Response().Header().Set(echo.HeaderRetryAfter, retryAfter(wait))
+			return s.reject(reasonRateLimited, echo.NewHTTPError(http.StatusTooManyRequests, "too many webhooks from this address; nothing was recorded, send it again after Retry-After seconds"))
+		}
+	}
+	return s.roomInStore()
+}
+
+// roomInStore answers 507 while the store is over --max-store-bytes.
+func (s *Server) roomInStore() error {
+	if s.storeFull.Load() {
+		return s.reject(reasonStoreFull, echo.NewHTTPError(http.StatusInsufficientStorage, "the store is full (--max-store-bytes); nothing was recorded, send it again later"))
+	}
+	return nil
 }
 
 // Webhook bodies.
@@ -284,12 +344,11 @@ func (s *Server) ingest(c echo.Context, m storage.Message, body []byte, sync boo
 // notRecorded answers a webhook that could not be recorded: nothing was
 // accepted, so the sender must send it again.
 func (s *Server) notRecorded(m storage.Message, err error) error {
-	s.metrics.ingestFail.Inc()
 	if errors.Is(err, functions.ErrStopping) || errors.Is(err, storage.ErrClosed) {
-		return err // 503
+		return s.reject(reasonNotRecorded, err) // 503
 	}
 	s.log.Error("could not record a webhook; answered 503 so that the sender sends it again", "message_id", m.ID, "err", err)
-	return echo.NewHTTPError(http.StatusServiceUnavailable, "the message could not be recorded; nothing was accepted, send it again")
+	return s.reject(reasonNotRecorded, echo.NewHTTPError(http.StatusServiceUnavailable, "the message could not be recorded; nothing was accepted, send it again"))
 }
 
 // writeResponse sends the answer a script set in RESPONSE, its headers

@@ -17,6 +17,10 @@ type metrics struct {
 	latency    prometheus.Histogram
 	purged     prometheus.Counter
 	ingestFail prometheus.Counter
+	// rejected counts refused webhooks by reason (rejectReasons).
+	rejected *prometheus.CounterVec
+	// storeBytes is the store's size as last measured (--max-store-bytes).
+	storeBytes prometheus.Gauge
 	// bodiesReading: webhook bodies being received, each in a slot.
 	bodiesReading prometheus.Gauge
 	attempts      *prometheus.CounterVec
@@ -46,6 +50,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "switchyard_messages_rejected_total",
 			Help: "Webhook requests answered with an error before being recorded (too large, store failure).",
 		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_inbound_rejected_total",
+			Help: "Webhook requests refused before being recorded, by reason.",
+		}, []string{"reason"}),
+		storeBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchyard_store_bytes",
+			Help: "The store's size as --max-store-bytes counts it, as last measured (only measured when --max-store-bytes is set).",
+		}),
 		bodiesReading: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "switchyard_webhook_bodies_reading",
 			Help: "Webhook bodies being received (at most --max-concurrent-bodies).",
@@ -60,7 +72,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms .. 65s
 		}),
 	}
-	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail, m.bodiesReading, m.attempts, m.attemptDur,
+	for _, r := range rejectReasons {
+		m.rejected.WithLabelValues(r) // every series from the start, at 0
+	}
+	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail, m.rejected, m.storeBytes, m.bodiesReading, m.attempts, m.attemptDur,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/functions"
 )
 
 // Options configure a Switchyard instance. The zero value of every field
@@ -33,6 +36,24 @@ type Options struct {
 	// (default DefaultMaxConcurrentBodies). A webhook that finds no free
 	// slot within a short wait gets 503 with Retry-After.
 	MaxConcurrentBodies int
+	// RateLimit is how many webhooks a second one client address may send
+	// (0, the default: no limit); past it a webhook gets 429 with
+	// Retry-After and nothing is recorded. RateLimitBurst is how many it
+	// may send at once (default: RateLimit rounded up). The limit is kept
+	// per node.
+	RateLimit      float64
+	RateLimitBurst int
+	// Unmatched is what is kept of a message that ends UNMATCHED:
+	// UnmatchedKeep (the default) everything, UnmatchedMetadata all but
+	// its payload and headers, UnmatchedDrop nothing.
+	Unmatched string
+	// RetentionUnmatched: UNMATCHED messages older than this are purged
+	// (default 24h; never later than Retention).
+	RetentionUnmatched time.Duration
+	// MaxStoreBytes: when the store holds more than this (see
+	// storage.Store's StoreSize), webhooks get 507 until purges free
+	// space (default 0: no limit).
+	MaxStoreBytes int64
 	// AllowPrivateTargets lets outbound HTTP reach private addresses.
 	AllowPrivateTargets bool
 	// TrustedProxies: only peers inside these may set the client address
@@ -79,6 +100,9 @@ type Options struct {
 	// Logger receives the server's logs (default slog.Default()).
 	Logger *slog.Logger
 
+	// storeSizeEvery is how often the store's size is measured when
+	// MaxStoreBytes is set (default storeSizeEvery; tests shorten it).
+	storeSizeEvery time.Duration
 	// bodyTimeout is how long a webhook body may take to arrive once a
 	// slot is free (default bodyTimeout; tests shorten it).
 	bodyTimeout time.Duration
@@ -95,12 +119,28 @@ const (
 	DefaultMaxBody                           = 5 << 20
 	DefaultMaxConcurrentBodies               = 256
 	DefaultPurgeInterval                     = time.Minute
+	DefaultRetentionUnmatched                = 24 * time.Hour
 	DefaultLease                             = 30 * time.Second
 	// MinLease: a shorter lease would need heartbeats faster than a
 	// store reliably answers.
 	MinLease               = time.Second
 	DefaultShutdownTimeout = 30 * time.Second
 )
+
+// What is kept of an UNMATCHED message (Options.Unmatched).
+const (
+	UnmatchedKeep     = "keep"
+	UnmatchedMetadata = "metadata"
+	UnmatchedDrop     = "drop"
+)
+
+// unmatchedKeep is what the dispatcher keeps of an UNMATCHED message
+// under each Options.Unmatched.
+var unmatchedKeep = map[string]functions.Keep{
+	UnmatchedKeep:     functions.KeepAll,
+	UnmatchedMetadata: functions.KeepMetadata,
+	UnmatchedDrop:     functions.KeepNothing,
+}
 
 // withDefaults returns o with defaults filled in, or an error naming the
 // first bad field.
@@ -122,6 +162,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Retention < 0 {
 		return o, errors.New("retention must be positive")
+	}
+	if err := o.limitDefaults(); err != nil {
+		return o, err
 	}
 	if o.AuditRetention == 0 {
 		o.AuditRetention = DefaultAuditRetention
@@ -163,4 +206,37 @@ func (o Options) withDefaults() (Options, error) {
 		o.Logger = slog.Default()
 	}
 	return o, nil
+}
+
+// limitDefaults fills and checks the inbound limits.
+func (o *Options) limitDefaults() error {
+	switch {
+	case o.RateLimit < 0 || math.IsNaN(o.RateLimit) || math.IsInf(o.RateLimit, 0):
+		return errors.New("rate-limit must be a positive number of requests a second (0: no limit)")
+	case o.RateLimitBurst < 0:
+		return errors.New("rate-limit-burst must not be negative")
+	case o.RateLimitBurst == 0:
+		o.RateLimitBurst = max(1, int(math.Ceil(o.RateLimit)))
+	}
+	switch o.Unmatched {
+	case "":
+		o.Unmatched = UnmatchedKeep
+	case UnmatchedKeep, UnmatchedMetadata, UnmatchedDrop:
+	default:
+		return fmt.Errorf("unmatched must be %s, %s or %s, not %q", UnmatchedKeep, UnmatchedMetadata, UnmatchedDrop, o.Unmatched)
+	}
+	if o.RetentionUnmatched < 0 {
+		return errors.New("retention-unmatched must be positive")
+	}
+	if o.RetentionUnmatched == 0 {
+		o.RetentionUnmatched = DefaultRetentionUnmatched
+	}
+	o.RetentionUnmatched = min(o.RetentionUnmatched, o.Retention)
+	if o.MaxStoreBytes < 0 {
+		return errors.New("max-store-bytes must not be negative (0: no limit)")
+	}
+	if o.storeSizeEvery <= 0 {
+		o.storeSizeEvery = storeSizeEvery
+	}
+	return nil
 }

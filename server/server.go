@@ -69,6 +69,10 @@ type Server struct {
 	// bodies holds a token per webhook body being read
 	// (--max-concurrent-bodies).
 	bodies chan struct{}
+	// rate limits webhooks per client address (nil: --rate-limit off).
+	rate *rateLimiter
+	// storeFull: the store's last measured size was over --max-store-bytes.
+	storeFull atomic.Bool
 	// warnInsecureOnce: the warning about session cookies on plain HTTP.
 	warnInsecureOnce sync.Once
 }
@@ -80,7 +84,8 @@ func New(opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("options: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger, bodies: make(chan struct{}, opts.MaxConcurrentBodies)}
+	s := &Server{opts: opts, log: opts.Logger, bodies: make(chan struct{}, opts.MaxConcurrentBodies),
+		rate: newRateLimiter(opts.RateLimit, opts.RateLimitBurst, rateKeys)}
 	var cleanup []func()
 	defer func() {
 		if err != nil {
@@ -160,6 +165,7 @@ func New(opts Options) (_ *Server, err error) {
 		Observer:      s.metrics,
 		Reporter:      s.notify,
 		Effects:       &scripting.Effects{Dedupe: st, HTTP: scriptHTTP{s.egress}, Notify: scriptNotify{s.notify}},
+		Unmatched:     unmatchedKeep[opts.Unmatched],
 	})
 	if err != nil {
 		return nil, err
@@ -251,6 +257,13 @@ func (s *Server) Run(ctx context.Context) error {
 		defer background.Done()
 		s.followChanges(runCtx)
 	}()
+	if s.opts.MaxStoreBytes > 0 {
+		background.Add(1)
+		go func() {
+			defer background.Done()
+			s.watchStoreSize(runCtx)
+		}()
+	}
 	heartCtx, stopHeart := context.WithCancel(context.Background())
 	defer stopHeart()
 	heartDone := make(chan struct{})
@@ -366,7 +379,9 @@ func (s *Server) purgeNodes(ctx context.Context) {
 }
 
 func (s *Server) purgeOnce(ctx context.Context) {
-	if n := s.purgeOld(ctx, "messages", s.store.PurgeMessages); n > 0 {
+	n := s.purgeOld(ctx, "messages", s.store.PurgeMessages)
+	n += s.purgeBefore(ctx, "unmatched messages", time.Now().Add(-s.opts.RetentionUnmatched), s.store.PurgeUnmatched)
+	if n > 0 {
 		s.metrics.purged.Add(float64(n))
 	}
 }

@@ -53,9 +53,13 @@ type Provider struct {
 	Properties      map[string]string `json:"properties"`
 	Secrets         map[string]string `json:"-"` // plaintext in memory, sealed at rest, never serialised to clients
 	MatchTimeoutMS  int               `json:"match_timeout_ms"`
-	Version         int               `json:"version"`
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
+	// AllowedSources are CIDRs (normalised: "203.0.113.0/24"); when there
+	// are some, a request from an address outside all of them never
+	// matches the provider, whose match script is then not run.
+	AllowedSources []string  `json:"allowed_sources"`
+	Version        int       `json:"version"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Function is a script bound to a provider and a URI.
@@ -137,6 +141,10 @@ type Outcome struct {
 	DurationMS      float64
 	Logs            []LogLine // message-level lines (match scripts, router notes)
 	Executions      []Execution
+	// Strip deletes the message's payload and headers with the outcome,
+	// in the same write (--unmatched metadata); GetPayload then answers
+	// ErrNotFound.
+	Strip bool
 }
 
 // ScriptVersion is one saved version of a provider's match script or of a
@@ -233,6 +241,12 @@ type Store interface {
 	// PurgeMessages deletes up to limit messages received before cutoff,
 	// oldest first, and says how many it deleted.
 	PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// PurgeUnmatched deletes up to limit UNMATCHED messages received
+	// before cutoff, oldest first, and says how many it deleted.
+	PurgeUnmatched(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// DropMessage deletes a message with everything recorded about it
+	// (--unmatched drop); a message gone already is no error.
+	DropMessage(ctx context.Context, id string) error
 
 	// Outbound endpoints. Secrets (auth password and token, signing
 	// secrets) are sealed at rest and opened on read. UpdateEndpoint
@@ -340,6 +354,13 @@ type Store interface {
 	// read and written, ErrClosed once closed, the backend's error when
 	// it cannot be reached (readiness checks call it, so it is cheap).
 	Ping(ctx context.Context) error
+	// StoreSize is how many bytes the store holds, as --max-store-bytes
+	// counts them: for bbolt the file's pages in use (its free pages,
+	// which it reuses, are not counted: the file never shrinks); for
+	// PostgreSQL the stored size of the payloads (the part senders
+	// control; the database's files do not shrink either). Callers poll
+	// it: it may cost a scan.
+	StoreSize(ctx context.Context) (int64, error)
 	Close() error
 }
 

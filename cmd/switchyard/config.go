@@ -30,6 +30,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		auditRetention = fs.Duration("audit-retention", server.DefaultAuditRetention, "purge audit log entries older than this (0: keep them all)")
 		maxBody        = fs.String("max-body", "5MiB", "largest accepted request body (e.g. 512KiB, 5MiB)")
 		maxBodies      = fs.Int("max-concurrent-bodies", server.DefaultMaxConcurrentBodies, "webhook bodies received at once; past it a webhook waits up to 2s, then gets 503 with Retry-After")
+		rateLimit      = fs.Float64("rate-limit", 0, "webhooks a second one client address may send (0: no limit); past it, 429 with Retry-After")
+		rateBurst      = fs.Int("rate-limit-burst", 0, "webhooks one client address may send at once (0: the rate limit, rounded up)")
+		unmatched      = fs.String("unmatched", server.UnmatchedKeep, "what is kept of a message that matches nothing: keep, metadata (no payload, no headers) or drop")
+		retentionUnm   = fs.Duration("retention-unmatched", server.DefaultRetentionUnmatched, "purge messages that matched nothing older than this")
+		maxStore       = fs.String("max-store-bytes", "0", "past this store size (e.g. 10GiB), webhooks get 507 until purges free space (0: no limit)")
 		allowPrivate   = fs.Bool("allow-private-targets", false, "let outbound HTTP reach loopback, private and link-local addresses")
 		trustedProxies = fs.String("trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For is believed")
 		lease          = fs.Duration("lease", server.DefaultLease, "how long a node's claims on work outlive its last heartbeat; a dead node's work is taken over after it")
@@ -60,6 +65,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		Lease:               *lease,
 		Advertise:           *advertise,
 		MaxConcurrentBodies: *maxBodies,
+		RateLimit:           *rateLimit,
+		RateLimitBurst:      *rateBurst,
+		Unmatched:           *unmatched,
+		RetentionUnmatched:  *retentionUnm,
 		AdminToken:          getenv("SWITCHYARD_ADMIN_TOKEN"),
 		SecretKey:           secretKey,
 		SecretKeyFile:       *secretKeyFile,
@@ -83,6 +92,20 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if opts.MaxBody, err = parseSize(*maxBody); err != nil {
 		return opts, fmt.Errorf("max-body: %w", err)
+	}
+	if opts.MaxStoreBytes, err = parseStoreSize(*maxStore); err != nil {
+		return opts, fmt.Errorf("max-store-bytes: %w", err)
+	}
+	if opts.RetentionUnmatched <= 0 {
+		return opts, errors.New("retention-unmatched must be positive")
+	}
+	switch opts.Unmatched {
+	case server.UnmatchedKeep, server.UnmatchedMetadata, server.UnmatchedDrop:
+	default:
+		return opts, fmt.Errorf("unmatched must be keep, metadata or drop, not %q", opts.Unmatched)
+	}
+	if opts.RateLimit < 0 || opts.RateLimitBurst < 0 {
+		return opts, errors.New("rate-limit and rate-limit-burst must not be negative (0: no limit)")
 	}
 	if opts.TrustedProxies, err = parsePrefixes(*trustedProxies); err != nil {
 		return opts, fmt.Errorf("trusted-proxies: %w", err)
@@ -184,7 +207,19 @@ func readConfig(path string) (map[string]string, error) {
 }
 
 // parseSize reads 5MiB, 512KiB, 1MB, 1048576...
-func parseSize(s string) (int64, error) {
+func parseSize(s string) (int64, error) { return parseSizeUpTo(s, 1<<40) }
+
+// parseStoreSize is parseSize for --max-store-bytes, where 0 is no limit
+// and a store may be larger than a body could ever be.
+func parseStoreSize(s string) (int64, error) {
+	if strings.TrimSpace(s) == "0" {
+		return 0, nil
+	}
+	return parseSizeUpTo(s, 1<<60)
+}
+
+// parseSizeUpTo reads a positive size of at most limit bytes.
+func parseSizeUpTo(s string, limit int64) (int64, error) {
 	s = strings.TrimSpace(s)
 	units := []struct {
 		suffix string
@@ -204,7 +239,7 @@ func parseSize(s string) (int64, error) {
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("%q is not a positive size such as 5MiB", s)
 	}
-	if n > (1<<40)/mult {
+	if n > limit/mult {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
 	return n * mult, nil

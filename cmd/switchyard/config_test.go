@@ -54,6 +54,37 @@ func TestServeSettingsPrecedence(t *testing.T) {
 	}
 }
 
+// TestServeLimitSettings: the inbound limits have their defaults, and
+// are read from the file and the environment like every flag.
+func TestServeLimitSettings(t *testing.T) {
+	t.Parallel()
+	o, err := parseServe(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.RateLimit != 0 || o.RateLimitBurst != 0 || o.Unmatched != "keep" || o.RetentionUnmatched != 24*time.Hour || o.MaxStoreBytes != 0 {
+		t.Fatalf("defaults %+v", o)
+	}
+	cfg := filepath.Join(t.TempDir(), "switchyard.yaml")
+	os.WriteFile(cfg, []byte("rate-limit: 2.5\nrate-limit-burst: 10\nunmatched: metadata\nretention-unmatched: 2h\nmax-store-bytes: 10GiB\n"), 0o600)
+	o, err = parseServe([]string{"--config", cfg}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.RateLimit != 2.5 || o.RateLimitBurst != 10 || o.Unmatched != "metadata" || o.RetentionUnmatched != 2*time.Hour || o.MaxStoreBytes != 10<<30 {
+		t.Fatalf("from file %+v", o)
+	}
+	o, err = parseServe(nil, env(map[string]string{
+		"SWITCHYARD_CONFIG": cfg, "SWITCHYARD_RATE_LIMIT": "100", "SWITCHYARD_UNMATCHED": "drop", "SWITCHYARD_MAX_STORE_BYTES": "0",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.RateLimit != 100 || o.RateLimitBurst != 10 || o.Unmatched != "drop" || o.MaxStoreBytes != 0 {
+		t.Fatalf("from the environment %+v", o)
+	}
+}
+
 func TestServeSettingsErrors(t *testing.T) {
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
@@ -73,6 +104,12 @@ func TestServeSettingsErrors(t *testing.T) {
 		{[]string{"--retention", "-1h"}, nil, "retention"},
 		{[]string{"--audit-retention", "-1h"}, nil, "audit-retention"},
 		{[]string{"--lease", "10ms"}, nil, "lease"},
+		{[]string{"--unmatched", "some"}, nil, "unmatched"},
+		{[]string{"--rate-limit", "-1"}, nil, "rate-limit"},
+		{[]string{"--rate-limit-burst", "-1"}, nil, "rate-limit-burst"},
+		{[]string{"--retention-unmatched", "0s"}, nil, "retention-unmatched"},
+		{[]string{"--max-store-bytes", "-5"}, nil, "max-store-bytes"},
+		{[]string{"--max-store-bytes", "lots"}, nil, "max-store-bytes"},
 		{nil, map[string]string{"SWITCHYARD_RETENTION": "soon"}, "SWITCHYARD_RETENTION"},
 		{[]string{"--config", "/nonexistent/sy.yaml"}, nil, "config"},
 		{[]string{"--config", bad}, nil, "bad.yaml"},

@@ -146,6 +146,11 @@ func (s *Store) CompleteMessage(ctx context.Context, id string, o storage.Outcom
 		if err := db.Put(k, detail); err != nil {
 			return err
 		}
+		if o.Strip {
+			if err := stripMessage(tx, k); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketPending).Delete(k)
 	})
 	if err != nil {
@@ -318,18 +323,7 @@ func (s *Store) PurgeMessages(ctx context.Context, cutoff time.Time, limit int) 
 	if err != nil || len(keys) == 0 {
 		return 0, err
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending} {
-			b := tx.Bucket(name)
-			for _, k := range keys {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.update(ctx, deleteMessages(keys)); err != nil {
 		return 0, fmt.Errorf("purge messages: %w", err)
 	}
 	return len(keys), nil

@@ -35,6 +35,7 @@ type diskProvider struct {
 	Properties      map[string]string `json:"properties"`
 	Secrets         map[string]string `json:"-"`
 	MatchTimeoutMS  int               `json:"match_timeout_ms"`
+	AllowedSources  []string          `json:"allowed_sources,omitempty"`
 	Version         int               `json:"version"`
 	CreatedAt       time.Time         `json:"created_at"`
 	UpdatedAt       time.Time         `json:"updated_at"`

@@ -107,6 +107,11 @@ type Store struct {
 	writerDone chan struct{}
 
 	commits, written, commitNanos atomic.Uint64
+
+	// unmatchedFrom is where PurgeUnmatched's last walk of the outcomes
+	// stopped (nil: at the start).
+	unmatchedMu   sync.Mutex
+	unmatchedFrom []byte
 }
 
 var _ storage.Store = (*Store)(nil)

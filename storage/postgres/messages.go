@@ -71,6 +71,7 @@ type completeRow struct {
 	completedAt                      *int64
 	durationMS                       float64
 	logs, executions                 json.RawMessage
+	strip                            bool // delete the payload and headers too (stripSQL)
 }
 
 // completeSQL records the outcomes of a group of messages, with their
@@ -158,7 +159,7 @@ func (s *Store) CompleteMessage(ctx context.Context, id string, o storage.Outcom
 	}
 	r := &completeRow{
 		status: o.Status, providerID: o.ProviderID, providerName: o.ProviderName, providerVersion: int32(o.ProviderVersion),
-		summary: o.Summary, completedAt: nanos(o.CompletedAt), durationMS: o.DurationMS,
+		summary: o.Summary, completedAt: nanos(o.CompletedAt), durationMS: o.DurationMS, strip: o.Strip,
 	}
 	if r.logs, err = jsonOrNull(o.Logs, len(o.Logs) == 0); err == nil {
 		r.executions, err = jsonOrNull(o.Executions, len(o.Executions) == 0)

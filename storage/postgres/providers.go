@@ -28,7 +28,16 @@ func (s *Store) sealSecrets(id string, secrets map[string]string) ([]byte, error
 	return s.sealer.Seal(plain, providerAAD(id)), nil
 }
 
-const providerColumns = `id, name, description, sequence, active, match_script, properties, secrets, match_timeout_ms, version, created_at, updated_at, handshake_script`
+const providerColumns = `id, name, description, sequence, active, match_script, properties, secrets, match_timeout_ms, version, created_at, updated_at, handshake_script, allowed_sources`
+
+// sourcesArg is a provider's allowed sources as the NOT NULL column
+// takes them: an empty array for none.
+func sourcesArg(sources []string) []string {
+	if sources == nil {
+		return []string{}
+	}
+	return sources
+}
 
 // scanProvider reads providerColumns and opens the secrets.
 func (s *Store) scanProvider(row pgx.Row) (storage.Provider, error) {
@@ -38,9 +47,12 @@ func (s *Store) scanProvider(row pgx.Row) (storage.Provider, error) {
 		created, updated   int64
 	)
 	err := row.Scan(&p.ID, &p.Name, &p.Description, &p.Sequence, &p.Active, &p.MatchScript, &properties, &sealed, &p.MatchTimeoutMS,
-		&p.Version, &created, &updated, &p.HandshakeScript)
+		&p.Version, &created, &updated, &p.HandshakeScript, &p.AllowedSources)
 	if err != nil {
 		return storage.Provider{}, err
+	}
+	if len(p.AllowedSources) == 0 {
+		p.AllowedSources = nil // none, as every backend says it
 	}
 	p.CreatedAt, p.UpdatedAt = timeOf(&created), timeOf(&updated)
 	if err := unmarshalJSON(properties, &p.Properties); err != nil {
@@ -106,9 +118,9 @@ func (s *Store) CreateProvider(ctx context.Context, p storage.Provider) (storage
 			return err
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO providers (`+providerColumns+`)
-			VALUES ($1, $2, $3, (SELECT coalesce(max(sequence), 0) + 1 FROM providers), $4, $5, $6, $7, $8, 1, $9, $9, $10)
+			VALUES ($1, $2, $3, (SELECT coalesce(max(sequence), 0) + 1 FROM providers), $4, $5, $6, $7, $8, 1, $9, $9, $10, $11)
 			RETURNING sequence`,
-			u, p.Name, p.Description, p.Active, p.MatchScript, json.RawMessage(properties), sealed, p.MatchTimeoutMS, ns, p.HandshakeScript).Scan(&p.Sequence)
+			u, p.Name, p.Description, p.Active, p.MatchScript, json.RawMessage(properties), sealed, p.MatchTimeoutMS, ns, p.HandshakeScript, sourcesArg(p.AllowedSources)).Scan(&p.Sequence)
 		if err != nil {
 			return err
 		}
@@ -153,10 +165,10 @@ func (s *Store) UpdateProvider(ctx context.Context, p storage.Provider) (storage
 		var err error
 		out, err = s.scanProvider(tx.QueryRow(ctx, `UPDATE providers SET name = $2, description = $3, active = $4, match_script = $5,
 				properties = $6, secrets = CASE WHEN $7 THEN secrets ELSE $8 END, match_timeout_ms = $9, version = $10, updated_at = $11,
-				handshake_script = $12
+				handshake_script = $12, allowed_sources = $13
 			WHERE id = $1 RETURNING `+providerColumns,
 			u, p.Name, p.Description, p.Active, p.MatchScript, json.RawMessage(properties), p.Secrets == nil, sealed,
-			p.MatchTimeoutMS, version, ns, p.HandshakeScript))
+			p.MatchTimeoutMS, version, ns, p.HandshakeScript, sourcesArg(p.AllowedSources)))
 		return err
 	})
 	if err != nil {

@@ -481,7 +481,7 @@ func (s *Store) importProviders(ps []transfer.Provider) ([]*copyTable, error) {
 			return nil, fmt.Errorf("provider %s: %w", p.ID, err)
 		}
 		t.add(id, p.Name, p.Description, p.Sequence, p.Active, p.MatchScript, json.RawMessage(properties), sealed,
-			p.MatchTimeoutMS, p.Version, nanos(p.CreatedAt), nanos(p.UpdatedAt), p.HandshakeScript)
+			p.MatchTimeoutMS, p.Version, nanos(p.CreatedAt), nanos(p.UpdatedAt), p.HandshakeScript, sourcesArg(p.AllowedSources))
 		addVersions(versions, id, p.Versions)
 	}
 	return []*copyTable{t, versions}, nil

@@ -182,6 +182,9 @@ func (s *Store) commitGroup(group []*writeOp) ([]error, error) {
 	}
 	if len(completes) > 0 {
 		b.Queue(completeSQL, storable(completeArgs(completes))...).Query(collect)
+		if args := stripArgs(completes); args != nil {
+			b.Queue(stripSQL, args...)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type Functions interface {
 	GetMessage(ctx context.Context, id string) (storage.MessageDetail, error)
 	GetPayload(ctx context.Context, id string) ([]byte, error)
 	PendingMessages(ctx context.Context, after string, limit int) ([]storage.Message, error)
+	DropMessage(ctx context.Context, id string) error
 	functions.CatalogueStore
 	GetProvider(ctx context.Context, id string) (storage.Provider, error)
 	GetFunction(ctx context.Context, id string) (storage.Function, error)
@@ -51,6 +53,7 @@ func RunFunctions(t *testing.T, open func(t *testing.T) Functions) {
 		{"ListMessagesFiltersAndPages", testListMessages},
 		{"PendingMessages", testPendingMessages},
 		{"PurgeMessages", testPurge},
+		{"StripAndDropMessages", testStripAndDrop},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"NotFound", testNotFound},
 		{"ScriptVersions", testScriptVersions},
@@ -58,7 +61,8 @@ func RunFunctions(t *testing.T, open func(t *testing.T) Functions) {
 }
 
 func testProviderCRUD(t *testing.T, s Functions) {
-	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "GitHub", Active: true, MatchScript: "return true", HandshakeScript: "RESPONSE.body = 'hi'", Properties: map[string]string{"a": "b"}, MatchTimeoutMS: 1000}))
+	p := must(s.CreateProvider(ctx(t), storage.Provider{Name: "GitHub", Active: true, MatchScript: "return true", HandshakeScript: "RESPONSE.body = 'hi'", Properties: map[string]string{"a": "b"}, MatchTimeoutMS: 1000,
+		AllowedSources: []string{"192.30.252.0/22", "2001:db8::/32"}}))
 	if p.ID == "" || p.Version != 1 || p.Sequence != 1 || p.CreatedAt.IsZero() {
 		t.Fatalf("created provider lacks id/version/sequence/time: %+v", p)
 	}
@@ -66,13 +70,17 @@ func testProviderCRUD(t *testing.T, s Functions) {
 		t.Fatalf("id %q is not a UUIDv7", p.ID)
 	}
 	got := must(s.GetProvider(ctx(t), p.ID))
-	if got.Name != "GitHub" || got.Properties["a"] != "b" || !got.Active || got.HandshakeScript != "RESPONSE.body = 'hi'" {
+	if got.Name != "GitHub" || got.Properties["a"] != "b" || !got.Active || got.HandshakeScript != "RESPONSE.body = 'hi'" || !slices.Equal(got.AllowedSources, []string{"192.30.252.0/22", "2001:db8::/32"}) {
 		t.Fatalf("get: %+v", got)
 	}
 	got.Description = "changed"
+	got.AllowedSources = nil
 	upd := must(s.UpdateProvider(ctx(t), got))
-	if upd.Version != 1 || upd.Description != "changed" || upd.Sequence != 1 {
+	if upd.Version != 1 || upd.Description != "changed" || upd.Sequence != 1 || upd.AllowedSources != nil {
 		t.Fatalf("update without script change: %+v", upd)
+	}
+	if got := must(s.GetProvider(ctx(t), p.ID)); got.AllowedSources != nil {
+		t.Fatalf("allowed sources after clearing them: %#v", got.AllowedSources)
 	}
 	upd.MatchScript = "return false"
 	upd.HandshakeScript = ""

@@ -44,6 +44,20 @@ func Run(t *testing.T, open Opener) {
 	RunAccess(t, func(t *testing.T) access.Store { return open(t) })
 	RunAudit(t, func(t *testing.T) Audit { return open(t) })
 	RunLifecycle(t, func(t *testing.T) Lifecycle { return open(t) })
+	RunLimits(t, open)
+}
+
+// RunLimits runs the tests of the store's bounds (PurgeUnmatched,
+// StoreSize) against the backend that open returns.
+func RunLimits(t *testing.T, open Opener) {
+	type store = interface {
+		Functions
+		Limits
+	}
+	run(t, func(t *testing.T) store { return open(t) }, []test[store]{
+		{"PurgeUnmatched", testPurgeUnmatched},
+		{"StoreSize", testStoreSize},
+	})
 }
 
 // Lifecycle is what the server alone uses of the store as a whole:
@@ -120,6 +134,7 @@ var _ storage.Store = (interface {
 	access.Store
 	Audit
 	Lifecycle
+	Limits
 	storage.Cluster
 })(nil)
 

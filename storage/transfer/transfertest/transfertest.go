@@ -86,7 +86,7 @@ func Fill(t testing.TB, st storage.Store, n int) Fixture {
 	github, err := st.CreateProvider(ctx, storage.Provider{Name: "GitHub", Description: "pushes", Active: true,
 		MatchScript:     "return HEADERS['x-github-event'] !== undefined",
 		HandshakeScript: "if (QUERY_PARAMS.challenge) RESPONSE.body = QUERY_PARAMS.challenge", Properties: map[string]string{"org": "acme"},
-		Secrets: map[string]string{"webhook_secret": "gh-s3cret-plain"}, MatchTimeoutMS: 100})
+		Secrets: map[string]string{"webhook_secret": "gh-s3cret-plain"}, MatchTimeoutMS: 100, AllowedSources: []string{"192.30.252.0/22", "2001:db8::/32"}})
 	check(err)
 	for _, script := range []string{"return true // v2", "return true // v3"} {
 		github.MatchScript = script

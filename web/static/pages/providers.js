@@ -487,6 +487,8 @@ async function providerForm(p, { editable, state, save }) {
   const description = h("input", { name: "description", value: p.description, disabled: dis, autocomplete: "off" });
   const timeout = h("input", { name: "match_timeout_ms", type: "number", min: 1, max: 10000, value: p.match_timeout_ms, disabled: dis });
   const active = checkbox("active", p.active, "Active: takes part in matching", !editable);
+  const sources = h("textarea.ob-short", { name: "allowed_sources", rows: 2, spellcheck: "false", autocomplete: "off", disabled: dis, placeholder: "192.30.252.0/22\n2001:db8::/32" });
+  sources.value = (p.allowed_sources || []).join("\n");
   const props = propertiesFieldset({ editable, dis, markDirty });
   const secrets = secretsFieldset({ editable, dis });
 
@@ -526,6 +528,7 @@ async function providerForm(p, { editable, state, save }) {
   form.append(
     grid(field("Name", name), field("Match timeout (ms)", timeout, "1 to 10000")),
     field("Description", description),
+    field("Allowed sources", sources, "CIDRs or addresses, one a line. When set, a request from any other address never matches this provider (its match script is not run). Empty: every address."),
     active.el,
     props.el,
     secrets.el,
@@ -548,6 +551,7 @@ async function providerForm(p, { editable, state, save }) {
       description: description.value,
       active: active.input.checked,
       match_timeout_ms: timeout.value === "" ? 0 : Number(timeout.value),
+      allowed_sources: sources.value.split(/[\s,]+/).filter(Boolean),
       properties,
       match_script: editor.getValue(),
       handshake_script: handshake.getValue(),
@@ -563,6 +567,7 @@ async function providerForm(p, { editable, state, save }) {
     save: saveBtn,
     read,
     draw(saved) {
+      sources.value = (saved.allowed_sources || []).join("\n");
       props.draw(saved.properties);
       secrets.draw(saved.secrets || []);
     },
