@@ -39,6 +39,9 @@ func (r *run) installGlobals() {
 	r.setIfReached("HTTP", httpMethods, httpNames)
 	r.setIfReached("DEDUPE", dedupeMethods, dedupeNames)
 	r.setIfReached("NOTIFY", notifyMethods, notifyNames)
+	if r.reach.can("PATH_PARAMS") {
+		g.Set("PATH_PARAMS", r.newStringMap(req.PathParams, nil))
+	}
 	r.capBuiltins()
 	if r.reach.bigints() {
 		r.installArith()
