@@ -140,7 +140,7 @@ func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storag
 	fns := route.Functions
 	if len(fns) == 0 {
 		o.Status = storage.StatusUnmatched
-		o.Logs = append(o.Logs, note(fmt.Sprintf("provider %q matched, but no active function of it has uri %q", match.Provider.Name, m.URI)))
+		o.Logs = append(o.Logs, note(fmt.Sprintf("provider %q matched, but no active function of it has uri %q or a pattern matching it", match.Provider.Name, m.URI)))
 		return ev, nil
 	}
 	if route.Pattern != "" {
