@@ -26,6 +26,8 @@ func TestPathParams(t *testing.T) {
 		{"writable copy", `PATH_PARAMS.repo = "x"; return PATH_PARAMS.repo + req()
 			function req() { return Object.keys(PATH_PARAMS).length }`, req, "x2"},
 		{"empty without a pattern", "return JSON.stringify(PATH_PARAMS)", &Request{URI: "git/push"}, "{}"},
+		{"a parameter named __proto__", `return PATH_PARAMS.__proto__ + (Object.getPrototypeOf(PATH_PARAMS) === Object.prototype)`,
+			&Request{PathParams: map[string]string{"__proto__": "p"}}, "ptrue"},
 		{"reached dynamically", `return JSON.stringify(globalThis["PATH" + "_PARAMS"])`, req, `{"*":"refs/heads/main","repo":"switch yard"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,5 +43,8 @@ func TestPathParams(t *testing.T) {
 	}
 	if prog := mustCompile(t, "computed", "return PATH_PARAMS[PROPERTIES.key]"); prog.reach.dynamic {
 		t.Error("PATH_PARAMS[k] makes a script dynamic, unlike HTTP_HEADERS[k]")
+	}
+	if prog := mustCompile(t, "shadowed", "var PATH_PARAMS = {}; return PATH_PARAMS[PAYLOAD.k]"); !prog.reach.dynamic {
+		t.Error("PATH_PARAMS[k] on a variable of that name is not dynamic")
 	}
 }
