@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Path patterns over HTTP: the API refuses a malformed uri (400) and an
@@ -62,5 +63,32 @@ func TestPathPatternsOverHTTP(t *testing.T) {
 	}
 	if code, _, _ := in.do("POST", "/flexdeploy/webhooks/v2/jira/x", nil, nil); code != http.StatusNotFound {
 		t.Errorf("another path below /flexdeploy: %d, want 404", code)
+	}
+}
+
+// Two nodes on one PostgreSQL schema: a pattern saved through A routes a
+// webhook sent to B (through the alias) with its PATH_PARAMS once B's
+// catalogue reloads, and B refuses a pattern that overlaps it, reading
+// the functions from the shared store.
+func TestClusterPathPatterns(t *testing.T) {
+	t.Parallel()
+	pg := onPostgres(t)
+	a := start(t, pg)
+	b := start(t, pg)
+
+	p := a.provider("ci", `return true`)
+	f := a.function(p.ID, "build", "builds/{team}/*", `LOG.setMessage(PATH_PARAMS.team + " " + PATH_PARAMS["*"]); return 1`)
+	within(t, 10*time.Second, "a pattern saved on A routes on B", func() bool {
+		code, resp, _ := b.do("POST", "/flexdeploy/webhooks/v1/builds/ops/web/42", []byte(`{}`), http.Header{"Flex-Sync-Webhook": {"true"}})
+		var ans syncAnswer
+		if code != http.StatusOK || jsonUnmarshal(resp, &ans) != nil {
+			return false
+		}
+		d := b.message(ans.ID)
+		return d.Status == "SUCCESS" && d.Message == "ops web/42" && d.URI == "builds/ops/web/42"
+	})
+	body := b.api("POST", "/functions", map[string]any{"name": "clash", "provider_id": p.ID, "uri": "builds/ops/{id}", "script": "1"}, http.StatusConflict, nil)
+	if !strings.Contains(string(body), f.ID) {
+		t.Errorf("the conflict on B does not name A's function: %s", body)
 	}
 }
