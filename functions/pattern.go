@@ -129,8 +129,9 @@ func (p *pattern) match(parts []string) (map[string]string, bool) {
 // literal segments first; then a pattern without "*" over one with; then
 // more segments; then, at the first position where one has a literal and
 // the other a parameter, the literal; then the uri's text, byte by byte.
-// Only patterns saved before overlap was refused, or saved at once on two
-// nodes of a cluster, ever need more than the first rule.
+// Patterns saved through the catalogue never overlap, so these rules
+// decide only between patterns saved before overlap was refused, or at
+// once on two nodes of a cluster.
 func (p *pattern) before(q *pattern) bool {
 	if p.lits != q.lits {
 		return p.lits > q.lits
