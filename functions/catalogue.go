@@ -2,14 +2,17 @@ package functions
 
 import (
 	"context"
+	"fmt"
+	"sync"
 
 	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // CatalogueStore is what the catalogue needs of the store: the writes of
-// providers and functions, besides what the dispatcher reads.
+// providers and functions, and the functions a new uri is checked against.
 type CatalogueStore interface {
+	ListFunctions(ctx context.Context) ([]storage.Function, error)
 	CreateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error)
 	UpdateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error)
 	DeleteProvider(ctx context.Context, id string) error
@@ -28,6 +31,11 @@ type CatalogueStore interface {
 type Catalogue struct {
 	store CatalogueStore
 	disp  *Dispatcher
+	// fnMu makes a function's overlap check and its save one step, so
+	// that two overlapping patterns saved at once through this process
+	// cannot both pass. Two nodes of a cluster still can; routing then
+	// takes the pattern of higher precedence, deterministically.
+	fnMu sync.Mutex
 }
 
 // NewCatalogue returns the catalogue that saves to store and publishes to
@@ -84,14 +92,35 @@ func (c *Catalogue) ReorderProviders(ctx context.Context, ids []string) ([]stora
 	return all, c.Refresh(ctx)
 }
 
-// CreateFunction normalises f, stores it and publishes it.
+// CreateFunction normalises f, checks that its uri overlaps no other
+// pattern of its provider, stores it and publishes it.
 func (c *Catalogue) CreateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
-	return save(ctx, c, f, Normalize, c.store.CreateFunction)
+	c.fnMu.Lock()
+	defer c.fnMu.Unlock()
+	return save(ctx, c, f, c.normalizeFunction(ctx), c.store.CreateFunction)
 }
 
-// UpdateFunction normalises f, stores it and publishes it.
+// UpdateFunction normalises f, checks that its uri overlaps no other
+// pattern of its provider, stores it and publishes it.
 func (c *Catalogue) UpdateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
-	return save(ctx, c, f, Normalize, c.store.UpdateFunction)
+	c.fnMu.Lock()
+	defer c.fnMu.Unlock()
+	return save(ctx, c, f, c.normalizeFunction(ctx), c.store.UpdateFunction)
+}
+
+// normalizeFunction is Normalize followed by the overlap check against
+// the functions stored now.
+func (c *Catalogue) normalizeFunction(ctx context.Context) func(*storage.Function) error {
+	return func(f *storage.Function) error {
+		if err := Normalize(f); err != nil {
+			return err
+		}
+		all, err := c.store.ListFunctions(ctx)
+		if err != nil {
+			return fmt.Errorf("check the uri against the other functions: %w", err)
+		}
+		return checkOverlap(*f, all)
+	}
 }
 
 // DeleteFunction deletes a function and publishes the change.

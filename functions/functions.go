@@ -52,6 +52,9 @@ func Normalize(f *storage.Function) error {
 	if err := field.Line("uri", f.URI, field.MaxURI); err != nil {
 		return err
 	}
+	if _, err := parsePattern(f.URI); err != nil {
+		return err
+	}
 	if f.TimeoutMS == 0 {
 		f.TimeoutMS = int(DefaultTimeout / time.Millisecond)
 	}
@@ -74,23 +77,16 @@ type Compiled struct {
 	Timeout time.Duration
 }
 
-// Routes maps a provider and a URI to the active functions bound to them.
-type Routes struct{ byKey map[string][]*Compiled }
-
-func routeKey(providerID, uri string) string { return providerID + "\x00" + uri }
-
 // BuildRoutes compiles the active functions of list, reusing the programs
-// of prev for unchanged versions.
+// of prev for unchanged versions, and indexes them by provider and uri.
 func BuildRoutes(list []storage.Function, prev *Routes) (*Routes, error) {
 	old := map[string]*Compiled{}
 	if prev != nil {
-		for _, fs := range prev.byKey {
-			for _, c := range fs {
-				old[c.ID] = c
-			}
+		for _, c := range prev.all {
+			old[c.ID] = c
 		}
 	}
-	r := &Routes{byKey: map[string][]*Compiled{}}
+	r := &Routes{byProvider: map[string]*providerRoutes{}}
 	for _, f := range list {
 		if !f.Active {
 			continue
@@ -108,13 +104,7 @@ func BuildRoutes(list []storage.Function, prev *Routes) (*Routes, error) {
 			}
 			c.Program = prog
 		}
-		k := routeKey(f.ProviderID, f.URI)
-		r.byKey[k] = append(r.byKey[k], c)
+		r.add(c)
 	}
 	return r, nil
-}
-
-// For returns the active functions of providerID bound to uri.
-func (r *Routes) For(providerID, uri string) []*Compiled {
-	return r.byKey[routeKey(providerID, uri)]
 }

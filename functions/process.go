@@ -171,13 +171,17 @@ func evaluate(ctx context.Context, eng *scripting.Engine, cat *catalog, m storag
 		return ev, nil
 	}
 	o.ProviderID, o.ProviderName, o.ProviderVersion = match.Provider.ID, match.Provider.Name, match.Provider.Version
-	fns := cat.routes.For(match.Provider.ID, m.URI)
+	route := cat.routes.For(match.Provider.ID, m.URI)
+	fns := route.Functions
 	if len(fns) == 0 {
 		o.Status = storage.StatusUnmatched
-		o.Logs = append(o.Logs, note(fmt.Sprintf("provider %q matched, but no active function of it has uri %q", match.Provider.Name, m.URI)))
+		o.Logs = append(o.Logs, note(fmt.Sprintf("provider %q matched, but no active function of it has uri %q or a pattern matching it", match.Provider.Name, m.URI)))
 		return ev, nil
 	}
-	req.Properties = match.Provider.Env
+	if route.Pattern != "" {
+		o.Logs = append(o.Logs, note(fmt.Sprintf("uri %q matched the pattern %q", m.URI, route.Pattern)))
+	}
+	req.Properties, req.PathParams = match.Provider.Env, route.Params
 	o.Executions = make([]storage.Execution, len(fns))
 	ev.Results = make([]any, len(fns))
 	summaries := make([]string, len(fns))

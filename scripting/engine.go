@@ -47,6 +47,7 @@ type Request struct {
 	Query      url.Values
 	Body       []byte            // raw body, byte for byte
 	Properties map[string]string // provider properties and decrypted secrets
+	PathParams map[string]string // a pattern's values ("*": the rest); nil in match scripts and for exact URIs
 
 	// Effects are what HTTP, DEDUPE and NOTIFY do; nil makes them throw.
 	Effects *Effects

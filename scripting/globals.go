@@ -46,6 +46,9 @@ func (r *run) installGlobals() {
 		r.installResponse()
 	}
 	r.setIfReached("NET", netMethods, netNames)
+	if r.reach.can("PATH_PARAMS") {
+		g.Set("PATH_PARAMS", r.newStringMap(req.PathParams, nil))
+	}
 	r.capBuiltins()
 	if r.reach.bigints() {
 		r.installArith()

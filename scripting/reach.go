@@ -65,7 +65,7 @@ var dynamicNames = []string{
 // so the generic-HMAC template's HTTP_HEADERS[PROPERTIES.header] does not
 // make a script dynamic. That holds only while the name is the global
 // itself: a script that declares, assigns or passes it is dynamic.
-var stringMaps = map[string]bool{"HTTP_HEADERS": true, "QUERY_PARAMS": true, "PROPERTIES": true}
+var stringMaps = map[string]bool{"HTTP_HEADERS": true, "QUERY_PARAMS": true, "PROPERTIES": true, "PATH_PARAMS": true}
 
 // can reports whether the script may reach something named name.
 func (re *reach) can(name string) bool { return re == nil || re.dynamic || re.names[name] }

@@ -44,11 +44,20 @@ type syncFuncRun struct {
 	Error  string `json:"error"` // "" when it did not fail: the contract lists it always
 }
 
-// receive is ANY /webhooks/v1/<uri>: record the message durably, then
-// answer 202, or process it first when flex-sync-webhook is true.
+// The webhook paths: /webhooks/v1/<uri>, and the same below /flexdeploy,
+// where FlexDeploy receives them, so that a sender moving over only
+// changes the host.
+const (
+	webhooksPrefix   = "/webhooks/v1/"
+	flexDeployPrefix = "/flexdeploy"
+)
+
+// receive is ANY /webhooks/v1/<uri> (or /flexdeploy/webhooks/v1/<uri>):
+// record the message durably, then answer 202, or process it first when
+// flex-sync-webhook is true. Both paths record the same URI.
 func (s *Server) receive(c echo.Context) error {
 	r := c.Request()
-	uri := strings.TrimPrefix(r.URL.Path, "/webhooks/v1/")
+	uri := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, flexDeployPrefix), webhooksPrefix)
 	if n := utf8.RuneCountInString(uri); n > field.MaxURI {
 		// No function's URI is that long: nothing could match, so nothing
 		// an anonymous sender made up that long is kept.

@@ -23,7 +23,8 @@ func (s *Server) routes() *echo.Echo {
 	e.IPExtractor = clientIP(s.opts.TrustedProxies)
 	e.Use(s.recoverPanics, answerHeaders)
 
-	e.Any("/webhooks/v1/*", s.receive)
+	e.Any(webhooksPrefix+"*", s.receive)
+	e.Any(flexDeployPrefix+webhooksPrefix+"*", s.receive) // FlexDeploy's path, for senders moving over
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

@@ -202,17 +202,32 @@ async function functionForm(f, { providers, editable, state, save }) {
 }
 
 // uriField is the URI's field, whose hint shows the address senders post
-// to; show() updates the hint.
+// to, and for a pattern what its parts match; show() updates the hint.
 function uriField(value, dis) {
-  const input = h("input", { name: "uri", value, disabled: dis, autocomplete: "off", spellcheck: "false" });
+  const input = h("input", { name: "uri", value, disabled: dis, autocomplete: "off", spellcheck: "false", placeholder: "e.g. git/push, repos/{repo}/push or jira/*" });
   const hint = h("span.hint");
   const show = () => {
     const u = input.value.trim().replace(/^\/+|\/+$/g, "");
-    hint.textContent = u ? `The sender posts to ${location.origin}/webhooks/v1/${u}` : "The part after /webhooks/v1/.";
+    hint.textContent = u
+      ? `The sender posts to ${location.origin}/webhooks/v1/${u}${patternHint(u)}`
+      : "The part after /webhooks/v1/. A {name} segment matches any one segment (PATH_PARAMS.name); a final * matches the rest (PATH_PARAMS[\"*\"]).";
   };
   input.addEventListener("input", show);
   show();
   const el = field("URI", input);
   el.append(hint);
   return { el, input, show };
+}
+
+// patternHint says what a pattern uri's parameters and "*" match, "" for
+// an exact uri.
+function patternHint(uri) {
+  const parts = uri.split("/");
+  const params = parts.filter((p) => /^\{.+\}$/.test(p)).map((p) => `PATH_PARAMS.${p.slice(1, -1)}`);
+  const star = parts[parts.length - 1] === "*";
+  if (!params.length && !star) return "";
+  const what = [];
+  if (params.length) what.push(`each {name} matches one segment, as ${params.join(", ")}`);
+  if (star) what.push('the final * matches the rest, slashes included, as PATH_PARAMS["*"]');
+  return ` (a pattern: ${what.join("; ")}; a function with this exact URI wins over it).`;
 }
