@@ -647,12 +647,22 @@ function messageMeta(m) {
   );
 }
 
+// noExecutionText says why a message ran no function: an UNMATCHED
+// message either matched no provider or matched one with no function for
+// its URI.
+function noExecutionText(m) {
+  if (m.status === "PENDING") return "Not processed yet.";
+  if (m.status !== "UNMATCHED") return "No function ran.";
+  if (m.provider_id) return `${m.provider_name || "Its provider"} matched, but none of its active functions has this URI, so no function ran.`;
+  return "No provider matched, so no function ran.";
+}
+
 // executionsList is what each function did with the message; logs for
 // operators.
 function executionsList(m, operate) {
   const ex = m.executions || [];
   if (!ex.length) {
-    return h("p.muted", m.status === "PENDING" ? "Not processed yet." : m.status === "UNMATCHED" ? "No provider matched, so no function ran." : "No function ran.");
+    return h("p.muted", noExecutionText(m));
   }
   return h(
     "div",
