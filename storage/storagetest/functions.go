@@ -36,6 +36,7 @@ type Functions interface {
 	GetScriptVersion(ctx context.Context, id string, version int) (storage.ScriptVersion, error)
 	ListMessages(ctx context.Context, f storage.MessageFilter) ([]storage.Message, string, error)
 	PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	DeleteMessages(ctx context.Context, ids []string) (int, error)
 }
 
 // RunFunctions runs the tests of providers, functions, their script
@@ -51,6 +52,9 @@ func RunFunctions(t *testing.T, open func(t *testing.T) Functions) {
 		{"ListMessagesFiltersAndPages", testListMessages},
 		{"PendingMessages", testPendingMessages},
 		{"PurgeMessages", testPurge},
+		{"SearchMessages", testSearchMessages},
+		{"SearchIsBounded", testSearchIsBounded},
+		{"DeleteMessages", testDeleteMessages},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"NotFound", testNotFound},
 		{"ScriptVersions", testScriptVersions},
