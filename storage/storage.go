@@ -164,12 +164,12 @@ type MessageFilter struct {
 	// name, or its value unless it is a credential's, see
 	// redact.CredentialHeader), a log line, an execution's error or the
 	// payload.
-	Text string
-	Deep bool
-	Since      time.Time // inclusive; zero means unbounded
-	Until      time.Time // exclusive; zero means unbounded
-	Cursor     string    // the next_cursor of the previous page
-	Limit      int
+	Text   string
+	Deep   bool
+	Since  time.Time // inclusive; zero means unbounded
+	Until  time.Time // exclusive; zero means unbounded
+	Cursor string    // the next_cursor of the previous page
+	Limit  int
 }
 
 // A page of ListMessages with FunctionID or Text reads more than
