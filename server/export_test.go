@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // Route is an admin API route as the permission tests see it.
@@ -30,3 +32,7 @@ func HoldJob(s *Server, name string) (unlock func(), ok bool, err error) {
 
 // JobPurgeMessages is the lock of the purge of old messages.
 const JobPurgeMessages = jobPurgeMessages
+
+// StoreOf is the store s runs on, for tests that fill it faster than
+// webhooks would.
+func StoreOf(s *Server) storage.Store { return s.store }
