@@ -56,7 +56,7 @@ type Server struct {
 	users       access.Store // users, tokens and sessions
 	auth        *access.Authenticator
 	disp        *functions.Dispatcher
-	jobs        *jobRunner // the filter jobs this node runs
+	jobs        *jobRunner           // the filter jobs this node runs
 	catalog     *functions.Catalogue // every change of providers and functions goes through it
 	echo        *echo.Echo
 	http        *http.Server
