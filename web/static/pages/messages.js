@@ -461,7 +461,7 @@ function bulkActions(filters, isDisposed) {
   if (!can("operate")) return null;
   const status = h("div.dm-bulk-status", { role: "status", "aria-live": "polite" });
   const resubmit = h("button.secondary", { type: "button" }, "Resubmit all matching…");
-  const del = can("admin") ? h("button.secondary.danger", { type: "button" }, "Delete all matching…") : null;
+  const del = can("admin") ? h("button.secondary", { type: "button" }, "Delete all matching…") : null;
   const buttons = [resubmit, del].filter(Boolean);
   const busy = (on) => buttons.forEach((b) => (b.disabled = on));
   const kinds = {
