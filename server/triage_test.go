@@ -324,3 +324,26 @@ func TestJobSeenFromAnotherNode(t *testing.T) {
 		t.Fatalf("the job as node B sees it: %+v", j)
 	}
 }
+
+// TestCancelJob: a cancelled job stops before its next batch and ends
+// cancelled, with what it did counted. (Should the job's last batch have
+// started before the cancel arrived, it ends done: that is checked too.)
+func TestCancelJob(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	const n = 3000
+	appendMany(t, server.StoreOf(in.srv), n, time.Now().Add(-time.Hour), "many")
+	id := in.startJob(testToken, "resubmit", map[string]any{"uri": "many"})
+	code, body := in.as(testToken, "POST", "/jobs/"+id+"/cancel", nil, nil)
+	j := in.waitJob(id)
+	if code != http.StatusAccepted && code != http.StatusConflict {
+		t.Fatalf("cancel: %d %s", code, body)
+	}
+	switch {
+	case j.State == "cancelled" && code == http.StatusAccepted && j.Done+j.Failed < n:
+	case j.State == "done" && j.Done == n:
+		t.Logf("the job acted on its last batch before the cancel: %+v", j)
+	default:
+		t.Fatalf("after a cancel (%d) the job ended as %+v", code, j)
+	}
+}
