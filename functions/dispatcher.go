@@ -361,7 +361,10 @@ func (d *Dispatcher) worker() {
 		d.records.Go(func() {
 			defer func() { <-d.recording }()
 			defer d.release(j.msg.ID)
-			if err := d.record(j.msg, ev.Outcome, start); err != nil {
+			switch err := d.record(j.msg, ev.Outcome, start); {
+			case errors.Is(err, storage.ErrNotFound):
+				d.log.Info("the message was deleted while it ran; its outcome is not kept", "message_id", j.msg.ID)
+			case err != nil:
 				d.log.Error("could not record an outcome; the message stays PENDING and runs again", "message_id", j.msg.ID, "err", err)
 			}
 		})

@@ -21,6 +21,14 @@ const (
 	validateText = "This is a validate message."
 )
 
+// The reasons a message.unmatched event gives in its data's "reason":
+// no provider's match script matched, or one did but none of its active
+// functions has the message's URI.
+const (
+	UnmatchedNoProvider = "no_provider"
+	UnmatchedNoFunction = "no_function"
+)
+
 // texts are the system-generated title and message of a system event in
 // one language. data holds the event's data.
 type texts func(data map[string]any) (title, message string)
@@ -37,9 +45,15 @@ var systemTexts = map[string]map[string]texts{
 	},
 	MessageUnmatched: {
 		"en": func(d map[string]any) (string, string) {
+			if str(d, "reason") == UnmatchedNoFunction {
+				return "Webhook not routed", fmt.Sprintf("Provider %s matched a webhook to %s from %s, but none of its active functions has that URI.", str(d, "provider_name"), str(d, "uri"), str(d, "remote_addr"))
+			}
 			return "Webhook not recognised", fmt.Sprintf("No provider matched a webhook to %s from %s.", str(d, "uri"), str(d, "remote_addr"))
 		},
 		"zh": func(d map[string]any) (string, string) {
+			if str(d, "reason") == UnmatchedNoFunction {
+				return "Webhook 未路由", fmt.Sprintf("来自 %s 的 Webhook（%s）匹配了提供方 %s，但它没有该 URI 的启用函数。", str(d, "remote_addr"), str(d, "uri"), str(d, "provider_name"))
+			}
 			return "Webhook 未匹配", fmt.Sprintf("来自 %s 的 Webhook（%s）没有匹配任何提供方。", str(d, "remote_addr"), str(d, "uri"))
 		},
 	},
@@ -112,6 +126,9 @@ func (e *Engine) Finished(ctx context.Context, m storage.Message, o storage.Outc
 	if o.Summary != "" {
 		data["summary"] = o.Summary
 	}
+	if typ == MessageUnmatched {
+		data["reason"] = unmatchedReason(o)
+	}
 	var failed []map[string]any
 	for _, x := range o.Executions {
 		if x.Status == storage.StatusFailed {
@@ -130,6 +147,16 @@ func (e *Engine) Finished(ctx context.Context, m storage.Message, o storage.Outc
 	if _, _, err := e.Publish(ctx, systemEvent(typ, data)); err != nil {
 		e.log.Error("publishing a system event", "type", typ, "message_id", m.ID, "err", err)
 	}
+}
+
+// unmatchedReason says why an UNMATCHED message was: the dispatcher
+// records the provider that matched (functions.evaluate) even when no
+// function of it has the URI.
+func unmatchedReason(o storage.Outcome) string {
+	if o.ProviderID != "" {
+		return UnmatchedNoFunction
+	}
+	return UnmatchedNoProvider
 }
 
 // lastError is the text of the last error line of a message's own log.

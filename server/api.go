@@ -175,8 +175,12 @@ func jsonType(t reflect.Type) string {
 }
 
 // page cuts one page out of a short, fully loaded list. The cursor is the
-// offset of the next page.
-func page[T any](c echo.Context, all []T) (list[T], error) {
+// offset of the next page. The list takes limit, cursor and the filters
+// named in params; any other query parameter is refused.
+func page[T any](c echo.Context, all []T, params ...string) (list[T], error) {
+	if err := knownParams(c, append([]string{"limit", "cursor"}, params...)...); err != nil {
+		return list[T]{}, err
+	}
 	limit, err := queryLimit(c)
 	if err != nil {
 		return list[T]{}, err

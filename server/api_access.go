@@ -357,6 +357,9 @@ func (s *Server) endUserSessions(c echo.Context) error {
 
 // listAudit: GET /audit?actor=&action=&target=&since=&until=&limit=&cursor=
 func (s *Server) listAudit(c echo.Context) error {
+	if err := knownParams(c, "actor", "action", "target", "since", "until", "limit", "cursor"); err != nil {
+		return err
+	}
 	q, err := readListQuery(c, nil)
 	if err != nil {
 		return err

@@ -57,7 +57,7 @@ func (s *Server) listFunctions(c echo.Context) error {
 			kept = append(kept, f)
 		}
 	}
-	out, err := page(c, kept)
+	out, err := page(c, kept, "provider_id", "uri")
 	if err != nil {
 		return err
 	}

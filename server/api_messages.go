@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -21,7 +23,18 @@ import (
 
 var messageStatuses = []string{storage.StatusPending, storage.StatusSuccess, storage.StatusFailed, storage.StatusUnmatched}
 
-// listMessages: GET /messages?status=&provider_id=&uri=&since=&until=&limit=&cursor=
+// messageParams are the query parameters of the message list and count.
+var messageParams = []string{"status", "provider_id", "function_id", "uri", "q", "since", "until", "limit", "cursor"}
+
+// messageList is the message list's answer: a list, and partial when the
+// page stopped at the bound of its scan (see storage.SearchScan) before
+// it was full, so that a client knows to follow next_cursor for more.
+type messageList struct {
+	list[storage.Message]
+	Partial bool `json:"partial,omitempty"`
+}
+
+// listMessages: GET /messages?status=&provider_id=&function_id=&uri=&q=&since=&until=&limit=&cursor=
 func (s *Server) listMessages(c echo.Context) error {
 	f, err := messageFilter(c)
 	if err != nil {
@@ -31,7 +44,7 @@ func (s *Server) listMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list[storage.Message]{Items: items, NextCursor: next})
+	return c.JSON(http.StatusOK, messageList{list[storage.Message]{Items: items, NextCursor: next}, next != "" && len(items) < f.Limit})
 }
 
 // How much one count may read: past either, the answer is "at least".
@@ -73,24 +86,63 @@ func (s *Server) countMessages(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"count": n, "exact": false})
 }
 
-// messageFilter reads the list's query parameters.
+// messageFilter reads the list's query parameters. The text q is searched
+// in headers, logs and payloads only for callers who may read those
+// (operators and up); for the others, in summaries and URIs.
 func messageFilter(c echo.Context) (storage.MessageFilter, error) {
+	if err := knownParams(c, messageParams...); err != nil {
+		return storage.MessageFilter{}, err
+	}
 	q, err := readListQuery(c, messageStatuses)
 	if err != nil {
 		return storage.MessageFilter{}, err
 	}
 	f := storage.MessageFilter{
-		Status:     q.status,
-		ProviderID: c.QueryParam("provider_id"),
-		Since:      q.since,
-		Until:      q.until,
-		Cursor:     c.QueryParam("cursor"),
-		Limit:      q.limit,
+		Status: q.status,
+		Since:  q.since,
+		Until:  q.until,
+		Cursor: c.QueryParam("cursor"),
+		Limit:  q.limit,
+		Deep:   principal(c).Can(access.Operate),
 	}
-	if uri := c.QueryParam("uri"); uri != "" {
+	err = readFilterFields(&f, c.QueryParam("provider_id"), c.QueryParam("function_id"), c.QueryParam("uri"), c.QueryParam("q"))
+	return f, err
+}
+
+// maxSearchText bounds q, in bytes.
+const maxSearchText = 256
+
+// readFilterFields checks and sets the filter's ids, URI and text, which
+// the list's query and a job's body share.
+func readFilterFields(f *storage.MessageFilter, providerID, functionID, uri, text string) error {
+	for _, id := range []struct{ name, v string }{{"provider_id", providerID}, {"function_id", functionID}} {
+		if _, err := uuid.Parse(id.v); id.v != "" && err != nil {
+			return fmt.Errorf("%w: %s must be the id of a provider or function, got %s", storage.ErrInvalid, id.name, field.Quote(id.v))
+		}
+	}
+	f.ProviderID, f.FunctionID = providerID, functionID
+	if uri != "" {
 		f.URI = functions.NormalizeURI(uri)
 	}
-	return f, nil
+	switch {
+	case len(text) > maxSearchText:
+		return fmt.Errorf("%w: q must be at most %d bytes, got %d", storage.ErrInvalid, maxSearchText, len(text))
+	case !utf8.ValidString(text) || strings.ContainsFunc(text, unicode.IsControl):
+		return fmt.Errorf("%w: q must be text without control characters", storage.ErrInvalid)
+	}
+	f.Text = text
+	return nil
+}
+
+// knownParams refuses a query parameter that is not one of names, so that
+// a misspelt filter is an error rather than a list of everything.
+func knownParams(c echo.Context, names ...string) error {
+	for name := range c.QueryParams() {
+		if !contains(names, name) {
+			return fmt.Errorf("%w: unknown query parameter %s; this route takes %s", storage.ErrInvalid, field.Quote(name), strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 // listQuery holds the query parameters the message and delivery lists
@@ -219,14 +271,19 @@ func (s *Server) resubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := d.Message
+	return s.ingest(c, resubmission(d.Message), body, strings.EqualFold(c.QueryParam("sync"), "true"))
+}
+
+// resubmission is a new message that sends m through again: a new id and
+// time, resubmit_of set, nothing of m's outcome.
+func resubmission(m storage.Message) storage.Message {
+	m.ResubmitOf = m.ID
 	m.ID = uuid.Must(uuid.NewV7()).String()
 	m.ReceivedAt = time.Now().UTC()
-	m.ResubmitOf = d.ID
 	m.Status, m.ProviderID, m.ProviderName, m.Summary = storage.StatusPending, "", "", ""
 	m.ProviderVersion = 0
 	m.CompletedAt, m.DurationMS = nil, 0
-	return s.ingest(c, m, body, strings.EqualFold(c.QueryParam("sync"), "true"))
+	return m
 }
 
 // loadMessage reads the message named by the path and its raw body.

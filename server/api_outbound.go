@@ -299,6 +299,9 @@ var deliveryStatuses = []string{storage.DeliveryPending, storage.DeliverySuccess
 
 // listDeliveries: GET /deliveries?endpoint_id=&event_id=&status=&since=&until=&limit=&cursor=
 func (s *Server) listDeliveries(c echo.Context) error {
+	if err := knownParams(c, "endpoint_id", "event_id", "status", "since", "until", "limit", "cursor"); err != nil {
+		return err
+	}
 	q, err := readListQuery(c, deliveryStatuses)
 	if err != nil {
 		return err

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // Route is an admin API route as the permission tests see it.
@@ -33,3 +35,7 @@ const JobPurgeMessages = jobPurgeMessages
 
 // SetStoreSizeEvery sets how often the store's size is measured.
 func SetStoreSizeEvery(o *Options, d time.Duration) { o.storeSizeEvery = d }
+
+// StoreOf is the store s runs on, for tests that fill it faster than
+// webhooks would.
+func StoreOf(s *Server) storage.Store { return s.store }

@@ -91,9 +91,14 @@ func (s *Server) apiRoutes() []apiRoute {
 		r("GET", "/messages/count", read, "", s.countMessages),
 		r("GET", "/messages/:id", read, "", s.getMessage), // details redacted below operate
 		r("GET", "/messages/:id/payload", operate, "", s.getPayload),
+		r("POST", "/messages/resubmit", operate, "messages.resubmit", s.resubmitMessages),
+		r("POST", "/messages/delete", admin, "messages.delete", s.deleteMessages),
 		r("POST", "/messages/:id/resubmit", operate, "message.resubmit", s.resubmit),
 		r("POST", "/messages/:id/dry-run", operate, "", s.dryRun),
 		r("POST", "/messages/:id/signature-check", operate, "", s.signatureCheck),
+
+		r("GET", "/jobs/:id", operate, "", s.getJob),
+		r("POST", "/jobs/:id/cancel", operate, "job.cancel", s.cancelJob),
 
 		r("GET", "/endpoints", read, "", s.listEndpoints),
 		r("POST", "/endpoints", edit, "endpoint.create", s.createEndpoint),

@@ -56,6 +56,7 @@ type Server struct {
 	users       access.Store // users, tokens and sessions
 	auth        *access.Authenticator
 	disp        *functions.Dispatcher
+	jobs        *jobRunner           // the filter jobs this node runs
 	catalog     *functions.Catalogue // every change of providers and functions goes through it
 	echo        *echo.Echo
 	http        *http.Server
@@ -154,6 +155,7 @@ func New(opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.jobs = newJobRunner()
 	s.disp, err = functions.New(functions.Options{
 		Store:   st,
 		Engine:  scripting.NewEngine(scripting.Limits{MaxHeap: opts.ScriptMaxHeap}),
@@ -288,6 +290,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if e := s.http.Shutdown(shutCtx); e != nil && !errors.Is(e, http.ErrServerClosed) {
 		s.log.Warn("HTTP shutdown did not finish in time", "err", e)
 	}
+	s.jobs.close() // before the dispatcher: a resubmit job hands it messages
 	if e := s.disp.Close(shutCtx); e != nil {
 		s.log.Warn("some messages were still running; they stay PENDING and run after the next start", "err", e)
 	}

@@ -168,11 +168,35 @@ type MessageFilter struct {
 	Status     string
 	ProviderID string
 	URI        string
-	Since      time.Time // inclusive; zero means unbounded
-	Until      time.Time // exclusive; zero means unbounded
-	Cursor     string    // the next_cursor of the previous page
-	Limit      int
+	// FunctionID selects the messages one of whose executions ran that
+	// function.
+	FunctionID string
+	// Text selects the messages that hold it, exactly as given (case
+	// matters), in their summary or URI; with Deep, also in a header (its
+	// name, or its value unless it is a credential's, see
+	// redact.CredentialHeader), a log line, an execution's error or the
+	// payload.
+	Text   string
+	Deep   bool
+	Since  time.Time // inclusive; zero means unbounded
+	Until  time.Time // exclusive; zero means unbounded
+	Cursor string    // the next_cursor of the previous page
+	Limit  int
 }
+
+// A page of ListMessages with FunctionID or Text reads more than
+// metadata, so it is bounded harder than other pages: it looks at no more
+// than SearchScan messages, newest first, and stops after the message
+// that brings the payload bytes it searched past SearchBytes; then it
+// returns what it found with the cursor to go on from.
+const (
+	SearchScan  = 1000
+	SearchBytes = 16 << 20
+)
+
+// Searching reports whether f needs more than a message's metadata, and
+// so is bounded by SearchScan and SearchBytes.
+func (f *MessageFilter) Searching() bool { return f.FunctionID != "" || f.Text != "" }
 
 // Store is the durable state of one Switchyard installation: the union
 // that every backend implements and the conformance suite checks, part
@@ -247,6 +271,11 @@ type Store interface {
 	// DropMessage deletes a message with everything recorded about it
 	// (--unmatched drop); a message gone already is no error.
 	DropMessage(ctx context.Context, id string) error
+	// DeleteMessages deletes the messages with these ids, with their
+	// payloads, logs and executions, and says how many it deleted (ids
+	// not found are passed over). A message being processed meanwhile
+	// stays deleted (its CompleteMessage finds nothing).
+	DeleteMessages(ctx context.Context, ids []string) (int, error)
 
 	// Outbound endpoints. Secrets (auth password and token, signing
 	// secrets) are sealed at rest and opened on read. UpdateEndpoint

@@ -37,6 +37,10 @@ func CredentialHeader(name string) bool {
 	return false
 }
 
+// CredentialWords are the words CredentialHeader looks for, lower case,
+// for a store that checks header names in its own query language.
+func CredentialWords() []string { return append([]string(nil), credentialWords...) }
+
 // Headers returns a copy of h with the values of credential-like headers
 // replaced by Marker; nil when h is empty.
 func Headers(h map[string]string) map[string]string {

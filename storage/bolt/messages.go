@@ -242,7 +242,13 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 	next := ""
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutcomes)
-		last, err := newestFirst(tx.Bucket(bucketMessages).Cursor(), upper, lower, f.Limit, func(k, v []byte) (bool, error) {
+		full := func(scanned int) bool { return scanned == maxScan }
+		var deep *search
+		if f.Searching() {
+			deep = &search{f: &f, details: tx.Bucket(bucketDetails), bodies: tx.Bucket(bucketPayloads)}
+			full = deep.full
+		}
+		last, err := newestFirstUntil(tx.Bucket(bucketMessages).Cursor(), upper, lower, f.Limit, full, func(k, v []byte) (bool, error) {
 			var m storage.Message
 			if err := decodeMessage(v, &m); err != nil {
 				return false, fmt.Errorf("message %s: %w", idOf(k), err)
@@ -252,6 +258,11 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 			}
 			if !matches(&m, &f) {
 				return false, nil
+			}
+			if deep != nil {
+				if ok, err := deep.matches(k, &m); !ok || err != nil {
+					return false, err
+				}
 			}
 			m.Headers, m.Query = nil, nil // lists carry metadata only
 			items = append(items, m)
@@ -327,4 +338,32 @@ func (s *Store) PurgeMessages(ctx context.Context, cutoff time.Time, limit int) 
 		return 0, fmt.Errorf("purge messages: %w", err)
 	}
 	return len(keys), nil
+}
+
+// DeleteMessages deletes the messages with these ids and everything
+// recorded about them, and says how many there were.
+func (s *Store) DeleteMessages(ctx context.Context, ids []string) (int, error) {
+	keys := make([][]byte, 0, len(ids))
+	for _, id := range ids {
+		k, err := key(id)
+		if err != nil {
+			return 0, fmt.Errorf("delete messages: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	var n int
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0 // a batch may run twice
+		mb := tx.Bucket(bucketMessages)
+		for _, k := range keys {
+			if mb.Get(k) != nil {
+				n++
+			}
+		}
+		return deleteMessages(keys)(tx)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete messages: %w", err)
+	}
+	return n, nil
 }

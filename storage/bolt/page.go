@@ -14,6 +14,12 @@ import (
 // for long. It returns the key to resume below (the last key looked at)
 // when the walk stopped early, nil at the end.
 func newestFirst(c *bolt.Cursor, upper, lower []byte, limit int, take func(k, v []byte) (bool, error)) ([]byte, error) {
+	return newestFirstUntil(c, upper, lower, limit, func(scanned int) bool { return scanned == maxScan }, take)
+}
+
+// newestFirstUntil is newestFirst with its own bound: full(scanned) says
+// whether the walk has read enough after scanned keys.
+func newestFirstUntil(c *bolt.Cursor, upper, lower []byte, limit int, full func(scanned int) bool, take func(k, v []byte) (bool, error)) ([]byte, error) {
 	var k, v []byte
 	if upper == nil {
 		k, v = c.Last()
@@ -27,7 +33,7 @@ func newestFirst(c *bolt.Cursor, upper, lower []byte, limit int, take func(k, v 
 		if lower != nil && bytes.Compare(k, lower) < 0 {
 			return nil, nil
 		}
-		if taken == limit || scanned == maxScan {
+		if taken == limit || full(scanned) {
 			return last, nil
 		}
 		scanned++

@@ -276,6 +276,13 @@ func (s *Store) ListMessages(ctx context.Context, f storage.MessageFilter) ([]st
 	if f.URI != "" {
 		filters = append(filters, filter{"uri = ?", f.URI})
 	}
+	if f.Searching() {
+		items, next, err := s.searchMessages(ctx, f, filters)
+		if err != nil {
+			return nil, "", fmt.Errorf("list messages: %w", err)
+		}
+		return items, next, nil
+	}
 	p := listPage{"messages", messageColumns, f.Since, f.Until, f.Cursor, f.Limit, filters}
 	items, next, err := readPage(ctx, s, p, func(row pgx.Row) (storage.Message, error) {
 		var m storage.Message
@@ -317,6 +324,33 @@ func (s *Store) pendingPage(ctx context.Context, sql, after string, limit int, e
 		return m, scanFullMessage(row, &m)
 	}, sql, append([]any{start, limit}, extra...)...)
 	return out, s.mapErr(err)
+}
+
+// DeleteMessages deletes the messages with these ids with their bodies
+// and details, in one statement.
+func (s *Store) DeleteMessages(ctx context.Context, ids []string) (int, error) {
+	us := make([]uuid.UUID, len(ids))
+	for i, id := range ids {
+		u, err := parseID(id)
+		if err != nil {
+			return 0, fmt.Errorf("delete messages: %w", err)
+		}
+		us[i] = u
+	}
+	var n int
+	err := s.db().QueryRow(ctx, `
+		WITH m AS (
+			DELETE FROM messages WHERE id = ANY($1) RETURNING id
+		), p AS (
+			DELETE FROM payloads WHERE message_id = ANY($1)
+		), d AS (
+			DELETE FROM message_details WHERE message_id = ANY($1)
+		)
+		SELECT count(*) FROM m`, us).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("delete messages: %w", s.mapErr(err))
+	}
+	return n, nil
 }
 
 // PurgeMessages deletes up to limit messages received before cutoff,

@@ -38,6 +38,7 @@ type Functions interface {
 	GetScriptVersion(ctx context.Context, id string, version int) (storage.ScriptVersion, error)
 	ListMessages(ctx context.Context, f storage.MessageFilter) ([]storage.Message, string, error)
 	PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	DeleteMessages(ctx context.Context, ids []string) (int, error)
 }
 
 // RunFunctions runs the tests of providers, functions, their script
@@ -54,6 +55,9 @@ func RunFunctions(t *testing.T, open func(t *testing.T) Functions) {
 		{"PendingMessages", testPendingMessages},
 		{"PurgeMessages", testPurge},
 		{"StripAndDropMessages", testStripAndDrop},
+		{"SearchMessages", testSearchMessages},
+		{"SearchIsBounded", testSearchIsBounded},
+		{"DeleteMessages", testDeleteMessages},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"NotFound", testNotFound},
 		{"ScriptVersions", testScriptVersions},

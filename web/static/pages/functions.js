@@ -2,6 +2,7 @@
 // dry run; #/functions alone lists every function.
 import { h, clear, api, can, toast, field, pageHeader, navigate, fmtTime, ApiError, listAll, checkbox, breadcrumbs, grid } from "../app.js";
 import { scriptField, editorPage } from "../scripteditor.js";
+import { newFunctionForm } from "./providers.js";
 
 export async function render(ctx) {
   const id = ctx.params[0];
@@ -14,7 +15,7 @@ async function renderAll(main) {
   const pname = Object.fromEntries(ps.map((p) => [p.id, p.name]));
   main.append(
     pageHeader("Functions"),
-    h("p.muted", "Functions are created from their provider's page."),
+    can("edit") && ps.length ? newFunctionForm(null, ps) : null,
     fs.length
       ? h(
           "div.table-wrap",

@@ -1,5 +1,6 @@
-// Messages: the list (#/messages?status=&provider=&function=&uri=&since=&until=,
-// live) and one message (#/messages/:id) with its executions, logs,
+// Messages: the list (#/messages?status=&provider=&function=&uri=&q=&since=&until=,
+// live) with its bulk actions (resubmit or delete what the filters
+// select, as a job with a progress bar), and one message (#/messages/:id) with its executions, logs,
 // headers, query and payload, and the operate actions: resubmit, dry run
 // and signature check.
 import { h, append, api, can, clear, toast, showFormError, pager, field, navigate, query, badge, fmtTime, fmtAgo, ApiError, clip, visibleNodes, listAll } from "../app.js";
@@ -158,6 +159,7 @@ async function renderList({ main }) {
     provider: q.get("provider") || "",
     function: q.get("function") || "",
     uri: q.get("uri") || "",
+    q: q.get("q") || "",
     since: q.get("since") || "",
     until: q.get("until") || "",
   };
@@ -170,8 +172,7 @@ async function renderList({ main }) {
   const providerName = new Map(providers.map((p) => [p.id, p.name]));
   const fnById = new Map(fns.map((f) => [f.id, f]));
   const selectedFn = fnById.get(filters.function);
-  if (selectedFn && !filters.uri) filters.uri = selectedFn.uri;
-  const inputs = filterInputs(filters, { providers, fns, providerName, fnById, selectedFn });
+  const inputs = filterInputs(filters, { providers, fns, providerName, selectedFn });
   const form = filtersForm(inputs, fnById);
 
   const list = messageRows(messageColumns(providerName));
@@ -197,12 +198,14 @@ async function renderList({ main }) {
   const live = liveSwitch();
   const poll = livePoller({ filters, list, count, burst, note: live.note, isLive: live.on, isDisposed: () => disposed });
   const fold = filterFold(filters, form, inputs.fnHint);
+  const bulk = bulkActions(filters, () => disposed);
   main.append(
     h(
       "div.dm-scope",
       h("div.page-head", h("h1", "Messages"), h("div.actions", live.note, live.btn)),
       fold.el,
       timeJumps(),
+      bulk,
       burst,
       list.el,
       list.empty,
@@ -222,9 +225,8 @@ async function renderList({ main }) {
   };
 }
 
-// filterInputs are the list's filters as inputs; picking a function fills
-// in its URI, and another URI unpicks it.
-function filterInputs(filters, { providers, fns, providerName, fnById, selectedFn }) {
+// filterInputs are the list's filters as inputs.
+function filterInputs(filters, { providers, fns, providerName, selectedFn }) {
   const status = h(
     "select",
     { name: "status" },
@@ -247,28 +249,19 @@ function filterInputs(filters, { providers, fns, providerName, fnById, selectedF
   );
   fnSelect.value = selectedFn ? selectedFn.id : "";
   const uri = h("input", { name: "uri", value: filters.uri, placeholder: "e.g. github/push", autocomplete: "off", spellcheck: "false" });
+  const text = h("input", { name: "q", type: "search", value: filters.q, maxlength: 256, placeholder: "e.g. an order number", autocomplete: "off", spellcheck: "false", "aria-describedby": "dm-fn-hint" });
   const since = h("input", { name: "since", type: "datetime-local", value: rfc3339ToLocal(filters.since) });
   const until = h("input", { name: "until", type: "datetime-local", value: rfc3339ToLocal(filters.until) });
   const fnHint = h(
     "p.hint.dm-hint#dm-fn-hint",
-    selectedFn
-      ? `Messages are filtered by URI, not by function: this lists every message sent to /webhooks/v1/${selectedFn.uri}, whichever provider matched it.`
-      : "Picking a function filters by its URI (the API has no function filter).",
+    "A function lists the messages it ran for. Text is found, case as typed, in summaries and URIs" + (can("operate") ? ", headers, logs and payloads" : "") + "; each page searches up to 1,000 messages, so Load more goes on.",
   );
-  fnSelect.addEventListener("change", () => {
-    const f = fnById.get(fnSelect.value);
-    if (f) uri.value = f.uri;
-  });
-  uri.addEventListener("input", () => {
-    const f = fnById.get(fnSelect.value);
-    if (f && uri.value.replace(/^\/+|\/+$/g, "") !== f.uri) fnSelect.value = "";
-  });
-  return { status, provider, fnSelect, uri, since, until, fnHint };
+  return { status, provider, fnSelect, uri, text, since, until, fnHint };
 }
 
 // filtersForm lays the inputs out; applying them goes to the list's
 // address with those filters.
-function filtersForm({ status, provider, fnSelect, uri, since, until }, fnById) {
+function filtersForm({ status, provider, fnSelect, uri, text, since, until }, fnById) {
   const wide = (label, input) => {
     const f = field(label, input);
     f.classList.add("dm-wide");
@@ -281,6 +274,7 @@ function filtersForm({ status, provider, fnSelect, uri, since, until }, fnById) 
     field("Provider", provider),
     wide("Function", fnSelect),
     wide("URI", uri),
+    wide("Text", text),
     wide("Received from", since),
     wide("Received before", until),
     h(
@@ -297,7 +291,8 @@ function filtersForm({ status, provider, fnSelect, uri, since, until }, fnById) 
     const f = fnById.get(fnSelect.value);
     if (f) p.set("function", f.id);
     const u = uri.value.trim();
-    if (u && !(f && u.replace(/^\/+|\/+$/g, "") === f.uri)) p.set("uri", u);
+    if (u) p.set("uri", u);
+    if (text.value) p.set("q", text.value);
     if (since.value) p.set("since", localToRFC3339(since.value));
     if (until.value) p.set("until", localToRFC3339(until.value));
     const s = p.toString();
@@ -309,7 +304,7 @@ function filtersForm({ status, provider, fnSelect, uri, since, until }, fnById) 
 // filterFold holds the filters; on a phone they fold away unless some
 // are applied. dispose() stops following the screen's width.
 function filterFold(filters, form, fnHint) {
-  const applied = ["status", "provider", "uri", "since", "until"].filter((k) => filters[k]).length;
+  const applied = ["status", "provider", "function", "uri", "q", "since", "until"].filter((k) => filters[k]).length;
   const el = h(
     "details.dm-filter-box",
     { open: applied || !matchMedia("(max-width: 700px)").matches ? true : null },
@@ -330,7 +325,9 @@ function apiQuery(filters, extra = {}) {
   const p = new URLSearchParams();
   if (STATUSES.includes(filters.status)) p.set("status", filters.status);
   if (filters.provider) p.set("provider_id", filters.provider);
+  if (filters.function) p.set("function_id", filters.function);
   if (filters.uri) p.set("uri", filters.uri);
+  if (filters.q) p.set("q", filters.q);
   if (filters.since) p.set("since", filters.since);
   if (filters.until) p.set("until", filters.until);
   for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
@@ -447,6 +444,127 @@ function countLine(list) {
     el.textContent = `Showing ${list.rows.size.toLocaleString("en")} of ${total.exact ? "" : "more than "}${n.toLocaleString("en")} message${n === 1 ? "" : "s"}.`;
   };
   return c;
+}
+
+// ---------- bulk actions ----------
+
+// The most messages one job acts on (the server's limit).
+const JOB_MAX = 10000;
+const JOB_POLL_MS = 500;
+
+// bulkActions offers, to operators, to resubmit every message the
+// filters select, and to admins to delete them: counted first and
+// confirmed with the count, then run as a job on the server whose
+// progress shows in a bar. isDisposed stops following it when the page
+// is left (the job goes on).
+function bulkActions(filters, isDisposed) {
+  if (!can("operate")) return null;
+  const status = h("div.dm-bulk-status", { role: "status", "aria-live": "polite" });
+  const resubmit = h("button.secondary", { type: "button" }, "Resubmit all matching…");
+  const del = can("admin") ? h("button.secondary", { type: "button" }, "Delete all matching…") : null;
+  const buttons = [resubmit, del].filter(Boolean);
+  const busy = (on) => buttons.forEach((b) => (b.disabled = on));
+  const kinds = {
+    resubmit: { verb: "Resubmit", done: "resubmitted", warn: "Each is sent through the current scripts again as a new message." },
+    delete: { verb: "Delete", done: "deleted", warn: "Their payloads, logs and executions are deleted too. This cannot be undone." },
+  };
+
+  async function ask(kind) {
+    const k = kinds[kind];
+    busy(true);
+    clear(status).append(h("p.muted", "Counting the messages the filters select…"));
+    // What is counted is what the job acts on: messages that arrive
+    // meanwhile are left out.
+    const asked = filters.until ? filters : { ...filters, until: new Date().toISOString() };
+    let c;
+    try {
+      c = await api("GET", `/messages/count?${apiQuery(asked)}`);
+    } catch (e) {
+      clear(status).append(h("p.error", e.message));
+      busy(false);
+      return;
+    }
+    if (!c.count) {
+      clear(status).append(h("p.muted", "No message matches the filters."));
+      busy(false);
+      return;
+    }
+    const n = Math.min(c.count, JOB_MAX);
+    const more = c.count > JOB_MAX || !c.exact;
+    const go = h(`button${kind === "delete" ? ".danger" : ""}`, { type: "button" }, `${k.verb} ${n.toLocaleString("en")} message${n === 1 ? "" : "s"}`);
+    const cancel = h("button.secondary", { type: "button" }, "Cancel");
+    clear(status).append(
+      h(
+        "div.dm-bulk-confirm",
+        h(
+          "p",
+          `${k.verb} ${more ? "the newest " : ""}${n.toLocaleString("en")} message${n === 1 ? "" : "s"} that match${n === 1 ? "es" : ""} the current filters?`,
+          more ? ` More match; a job acts on at most ${JOB_MAX.toLocaleString("en")}.` : "",
+          ` ${k.warn}`,
+        ),
+        h("div.actions", go, cancel),
+      ),
+    );
+    go.focus();
+    cancel.addEventListener("click", () => {
+      clear(status);
+      busy(false);
+      resubmit.focus();
+    });
+    go.addEventListener("click", () => start(kind, asked, n));
+  }
+
+  async function start(kind, asked, n) {
+    const k = kinds[kind];
+    clear(status).append(h("p.muted", "Starting…"));
+    let job;
+    try {
+      job = await api("POST", `/messages/${kind}`, jobFilter(asked, n));
+    } catch (e) {
+      clear(status).append(h("p.error", e.message));
+      busy(false);
+      return;
+    }
+    const bar = h("progress.dm-bulk-bar", { max: n, value: 0, "aria-label": `${k.verb} progress` });
+    const line = h("p.dm-bulk-line", "Selecting the messages…");
+    clear(status).append(bar, line);
+    for (;;) {
+      await new Promise((r) => setTimeout(r, JOB_POLL_MS));
+      if (isDisposed()) return;
+      let j;
+      try {
+        j = await api("GET", `/jobs/${encodeURIComponent(job.id)}`);
+      } catch (e) {
+        line.textContent = `Could not read the job's progress: ${e.message}`;
+        continue;
+      }
+      if (j.total) bar.max = j.total;
+      bar.value = j.done + j.failed;
+      line.textContent = `${j.done.toLocaleString("en")} of ${j.total.toLocaleString("en")} ${k.done}${j.failed ? `, ${j.failed.toLocaleString("en")} failed` : ""}${j.state === "running" ? "…" : ` · ${j.state}`}${j.error ? ` (${j.error})` : ""}`;
+      if (j.state !== "running") break;
+    }
+    line.dataset.state = "ended";
+    busy(false);
+    status.append(h("button.secondary", { type: "button", onclick: () => navigate(location.hash) }, "Reload the list"));
+  }
+
+  resubmit.addEventListener("click", () => ask("resubmit"));
+  if (del) del.addEventListener("click", () => ask("delete"));
+  return h("section.dm-bulk", { "aria-label": "Bulk actions" }, h("div.actions", buttons), status);
+}
+
+// jobFilter is the body of a filter job for these filters, at most limit
+// messages.
+function jobFilter(filters, limit) {
+  const body = { limit };
+  if (STATUSES.includes(filters.status)) body.status = filters.status;
+  if (filters.provider) body.provider_id = filters.provider;
+  if (filters.function) body.function_id = filters.function;
+  if (filters.uri) body.uri = filters.uri;
+  if (filters.q) body.q = filters.q;
+  if (filters.since) body.since = filters.since;
+  if (filters.until) body.until = filters.until;
+  return body;
 }
 
 // timeJumps: the newest of the last hour, day or week, or from any
@@ -647,12 +765,22 @@ function messageMeta(m) {
   );
 }
 
+// noExecutionText says why a message ran no function: an UNMATCHED
+// message either matched no provider or matched one with no function for
+// its URI.
+function noExecutionText(m) {
+  if (m.status === "PENDING") return "Not processed yet.";
+  if (m.status !== "UNMATCHED") return "No function ran.";
+  if (m.provider_id) return `${m.provider_name || "Its provider"} matched, but none of its active functions has this URI, so no function ran.`;
+  return "No provider matched, so no function ran.";
+}
+
 // executionsList is what each function did with the message; logs for
 // operators.
 function executionsList(m, operate) {
   const ex = m.executions || [];
   if (!ex.length) {
-    return h("p.muted", m.status === "PENDING" ? "Not processed yet." : m.status === "UNMATCHED" ? "No provider matched, so no function ran." : "No function ran.");
+    return h("p.muted", noExecutionText(m));
   }
   return h(
     "div",

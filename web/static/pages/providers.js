@@ -750,7 +750,10 @@ LOG.info("received", METHOD, URI);
 LOG.setMessage("handled by " + URI);
 `;
 
-function newFunctionForm(providerId) {
+// newFunctionForm is the "New function" button and the form it opens:
+// for the provider providerId, or, given providers (the Functions page),
+// for the one picked from them.
+export function newFunctionForm(providerId, providers) {
   const open = h("button.secondary", { type: "button", "aria-expanded": "false" }, "New function");
   const wrap = h("div.new-function", open);
   let form = null;
@@ -765,13 +768,22 @@ function newFunctionForm(providerId) {
     const name = h("input", { name: "name", autocomplete: "off", required: true });
     const uri = h("input", { name: "uri", autocomplete: "off", spellcheck: "false", placeholder: "e.g. github or git/push", required: true });
     const description = h("input", { name: "description", autocomplete: "off" });
+    const provider = providers
+      ? h("select", { name: "provider_id", required: true }, providers.map((p) => h("option", { value: p.id }, p.name + (p.active ? "" : " (inactive)"))))
+      : null;
     const create = h("button", { type: "submit" }, "Create function");
     editor = await scriptField({ label: "Script", name: "script", doc: NEW_FUNCTION_SCRIPT, onSave: () => form.requestSubmit() });
     form = h(
       "form.pf-form.new-function-form",
       { novalidate: true },
       h("h3", "New function"),
-      grid(field("Name", name), field("URI", uri, "The part after /webhooks/v1/ that the sender posts to.")),
+      grid(
+        ...[
+          field("Name", name),
+          provider && field("Provider", provider, "The function runs for webhooks this provider matches."),
+          field("URI", uri, "The part after /webhooks/v1/ that the sender posts to."),
+        ].filter(Boolean),
+      ),
       field("Description", description),
       editor.el,
       h("div.actions", create, h("button.secondary", { type: "button", onclick: () => { form.hidden = true; open.setAttribute("aria-expanded", "false"); open.focus(); } }, "Cancel")),
@@ -782,7 +794,7 @@ function newFunctionForm(providerId) {
       create.disabled = true;
       try {
         const f = await api("POST", "/functions", {
-          provider_id: providerId,
+          provider_id: provider ? provider.value : providerId,
           name: name.value,
           uri: uri.value,
           description: description.value,
