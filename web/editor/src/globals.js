@@ -14,6 +14,11 @@ export const SCRIPT_GLOBALS = [
   { name: "URI", detail: "string", info: "The request's URI, e.g. git/push." },
   { name: "METHOD", detail: "string", info: "The request's method, e.g. POST." },
   { name: "PROPERTIES", detail: "object", info: "The provider's properties and secrets, as strings." },
+  { name: "PATH_PARAMS", detail: "object", info: "Function scripts: the values of the {name} segments (and \"*\", the rest) of the function's uri pattern." },
+  { name: "RESPONSE", detail: "object", info: "The HTTP answer to send instead of Switchyard's own (sync mode, or a handshake script): status, headers, body." },
+  { name: "NET", detail: "object", info: "Network addresses.", members: [
+    fn("inCIDR", "(ip, cidrs)", "true when ip is in one of cidrs (a CIDR or an array of them)."),
+  ] },
   { name: "LOG", detail: "object", info: "Writes log lines.", members: [
     fn("info", "(...args)", "A line at level INFO."),
     fn("warning", "(...args)", "A line at level WARNING."),
