@@ -13,8 +13,9 @@ var (
 	// ErrNoSecretKey: a PostgreSQL store was given no secrets key. A
 	// cluster's nodes must share one, so none is made up.
 	ErrNoSecretKey = errors.New("a PostgreSQL store needs the secrets key that every node shares: " +
-		"set SWITCHYARD_SECRET_KEY to the base64 of 32 random bytes (e.g. `openssl rand -base64 32`), " +
-		"or put it in a file and pass --secret-key-file; the same on every node")
+		"set SWITCHYARD_SECRET_KEY to its base64, or pass --secret-key-file with a file holding it; " +
+		"for a store other nodes already use, or one copied from bbolt, that is their key (the bbolt node's instance.key), " +
+		"and only for a new cluster a new one (`openssl rand -base64 32`); the same on every node")
 	// ErrWrongSecretKey: the secrets key cannot open the check value the
 	// store was sealed with, so it could open none of its secrets.
 	ErrWrongSecretKey = errors.New("the secrets key does not open this store's secrets: every node needs the same SWITCHYARD_SECRET_KEY")

@@ -68,7 +68,7 @@ func ParseStore(store, dataDir string) (StoreLocation, error) {
 		return StoreLocation{BackendBolt, path}, nil
 	case strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://"):
 		if _, err := url.Parse(store); err != nil {
-			return StoreLocation{}, fmt.Errorf("store %s: not a URL (want postgres://user:pass@host:5432/db?sslmode=...)", redactURL(store))
+			return StoreLocation{}, fmt.Errorf("store %s: not a URL (want postgres://user:pass@host:5432/db?sslmode=...; in the user and password, write @ : / ? # %% and spaces percent-encoded, e.g. %%40 for @)", redactURL(store))
 		}
 		return StoreLocation{BackendPostgres, store}, nil
 	}

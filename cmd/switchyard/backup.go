@@ -71,6 +71,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 
 	tmp := out + ".part"
 	from := ""
+	derived := false
 	if *serverURL == "" {
 		err = bolt.BackupFile(loc.Target, func(size int64, snapshot io.WriterTo) error {
 			return writeFile(tmp, size, snapshot.WriteTo)
@@ -78,12 +79,17 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 		from = "bolt:" + loc.Target
 		if errors.Is(err, bolt.ErrInUse) {
 			*serverURL = "http://" + dialAddress(*listen)
+			derived = true
 			fmt.Fprintf(stderr, "backup: %s is held by a running switchyard serve; backing it up through %s\n", loc.Target, *serverURL)
 		}
 	}
 	if *serverURL != "" {
 		from = *serverURL
 		err = backupThrough(ctx, *serverURL, adminToken(*token, getenv, *data), tmp)
+		var nerr *net.OpError
+		if derived && errors.As(err, &nerr) {
+			err = fmt.Errorf("%w (that address is serve's --listen as this command reads it: give backup the same --listen, SWITCHYARD_LISTEN or --config as serve, or --server)", err)
+		}
 	}
 	if err == nil {
 		if err = bolt.CheckFile(tmp); err == nil {
