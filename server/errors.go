@@ -34,7 +34,7 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, storage.ErrConflict):
 		return http.StatusConflict
-	case errors.Is(err, storage.ErrClosed), errors.Is(err, functions.ErrStopping):
+	case errors.Is(err, storage.ErrClosed), errors.Is(err, functions.ErrStopping), errors.Is(err, storage.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
@@ -66,7 +66,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case code >= 500:
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		msg = http.StatusText(code)
-		if code == http.StatusServiceUnavailable {
+		switch {
+		case errors.Is(err, storage.ErrUnavailable):
+			msg = "the store cannot be reached; try again shortly"
+		case code == http.StatusServiceUnavailable:
 			msg = "Switchyard is shutting down; try again shortly"
 		}
 	}

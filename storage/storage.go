@@ -27,6 +27,9 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrClosed: the store has been closed.
 	ErrClosed = errors.New("store closed")
+	// ErrUnavailable: the store cannot be reached now (a database
+	// restarting, a network partition); the same call may work later.
+	ErrUnavailable = errors.New("the store cannot be reached")
 )
 
 // Message statuses.

@@ -3,6 +3,8 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -16,6 +18,11 @@ const (
 	codeForeignKeyViolation = "23503"
 	classDataException      = "22"
 	classIntegrity          = "23"
+	// The classes of a server that is going away or cannot serve now:
+	// connection exceptions, and operator intervention (a shutdown, a
+	// restart, a recovery in progress).
+	classConnection = "08"
+	classOperator   = "57"
 )
 
 // conflicts says, for each unique constraint of the schema, what a
@@ -55,6 +62,8 @@ func (s *Store) mapErr(err error) error {
 			return fmt.Errorf("%w: %s", storage.ErrConflict, pg.Message)
 		case isDataError(pg):
 			return fmt.Errorf("%w: %s", storage.ErrInvalid, pg.Message)
+		case pg.Code[:2] == classConnection || pg.Code[:2] == classOperator:
+			return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 		}
 		return err
 	}
@@ -62,7 +71,20 @@ func (s *Store) mapErr(err error) error {
 		// The pool closed under a running call.
 		return fmt.Errorf("%w: %w", storage.ErrClosed, err)
 	}
+	if unreachable(err) {
+		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+	}
 	return err
+}
+
+// unreachable reports whether err is the database out of reach: no
+// connection could be made, the connection broke, or it answered
+// nothing in time.
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // refusedData reports whether err is PostgreSQL refusing the data itself
