@@ -95,6 +95,10 @@ func TestTemplateHandshakes(t *testing.T) {
 			method: "GET", path: "x?crc_token=" + crc + "&nonce=MTU2MDQ2Mjc1MTU3Mw",
 			answered: true, status: 200, contentType: "application/json",
 			wantBody: `{"response_token":"sha256=` + base64.StdEncoding.EncodeToString(hmacSHA256(secret, crc)) + `"}`},
+		// The CRC answer is the signature of a body equal to the token: a
+		// token that could be an event's body is not answered (a signing oracle).
+		{name: "x, token shaped like an event", template: "x", secrets: map[string]string{"consumer_secret": secret},
+			method: "GET", path: "x?crc_token=" + url.QueryEscape(`{"for_user_id":"1","tweet_create_events":[]}`)},
 		{name: "asana", template: "asana", secrets: map[string]string{},
 			method: "POST", path: "asana", header: http.Header{"X-Hook-Secret": {"b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"}},
 			answered: true, status: 200, wantHeader: [2]string{"X-Hook-Secret", "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"},
