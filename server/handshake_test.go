@@ -369,3 +369,24 @@ func TestTemplateShowsHandshake(t *testing.T) {
 		t.Fatalf("github: %q", *gh.HandshakeScript)
 	}
 }
+
+// A script's answer is served on the UI's origin: whatever Content-Type it
+// sets, the page is sandboxed (its scripts cannot call the API with a
+// signed-in user's cookie), and it cannot set cookies there or its own CSP.
+func TestScriptAnswerCannotActAsTheOrigin(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.provider("p", "return false", map[string]any{"handshake_script": `if (URI === "page") RESPONSE = {headers: {"Content-Type": "text/html"}, body: "<script>fetch('/api/v1/me')</script>"};
+if (URI === "cookie") RESPONSE = {headers: {"Set-Cookie": "session=planted; Path=/"}, body: "x"};
+if (URI === "csp") RESPONSE = {headers: {"Content-Security-Policy": "default-src *"}, body: "x"};`})
+	code, _, h := in.do("GET", "/webhooks/v1/page", nil, nil)
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Security-Policy"), "sandbox;") {
+		t.Fatalf("page: %d %v", code, h)
+	}
+	for _, uri := range []string{"cookie", "csp"} {
+		// The handshake script fails, so it does not answer: the usual 202.
+		if code, _, h := in.do("GET", "/webhooks/v1/"+uri, nil, nil); code != 202 || h.Get("Set-Cookie") != "" {
+			t.Fatalf("%s: %d %v", uri, code, h)
+		}
+	}
+}

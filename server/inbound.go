@@ -367,6 +367,11 @@ func writeResponse(c echo.Context, r *scripting.Response) error {
 	for name, values := range r.Headers {
 		h[name] = values
 	}
+	// A script's answer is served on the UI's origin, where a page could
+	// call the API with a signed-in user's session: whatever the script
+	// set as Content-Type, it is never a same-origin page (no script runs
+	// with the origin's rights, no plugin, no frame of it).
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'")
 	c.Response().WriteHeader(r.Status)
 	if len(r.Body) == 0 {
 		return nil
