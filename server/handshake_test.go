@@ -99,6 +99,11 @@ func TestTemplateHandshakes(t *testing.T) {
 		// token that could be an event's body is not answered (a signing oracle).
 		{name: "x, token shaped like an event", template: "x", secrets: map[string]string{"consumer_secret": secret},
 			method: "GET", path: "x?crc_token=" + url.QueryEscape(`{"for_user_id":"1","tweet_create_events":[]}`)},
+		// A request with a body is not Graph's validation (nor Dropbox's check).
+		{name: "microsoft graph, with a body", template: "microsoft-graph", secrets: map[string]string{"client_state": secret},
+			method: "POST", path: "graph?validationToken=abc", body: "x"},
+		{name: "dropbox, with a body", template: "dropbox", secrets: map[string]string{"app_secret": secret},
+			method: "GET", path: "dropbox?challenge=abc", body: "x"},
 		{name: "asana", template: "asana", secrets: map[string]string{},
 			method: "POST", path: "asana", header: http.Header{"X-Hook-Secret": {"b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"}},
 			answered: true, status: 200, wantHeader: [2]string{"X-Hook-Secret", "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"},
