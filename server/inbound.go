@@ -72,7 +72,9 @@ func (s *Server) receive(c echo.Context) error {
 		return s.reject(bodyReason(err), err)
 	}
 	m := s.newMessage(r, client, body)
-	m.URI = functions.NormalizeURI(uri)
+	// The path is decoded and holds no query: a "?" in it was sent as %3F
+	// and is part of the URI (NormalizeURI would cut the URI there).
+	m.URI = strings.Trim(strings.TrimSpace(uri), "/")
 	if answered, err := s.handshake(c, m, body); answered || err != nil {
 		return err
 	}
