@@ -42,6 +42,11 @@ var framingHeaders = map[string]bool{
 	"Trailer":           true,
 	"Transfer-Encoding": true,
 	"Upgrade":           true,
+	// The answer is served on the UI's origin: a cookie set here would
+	// reach the UI and the API (a session planted in an admin's browser).
+	"Set-Cookie": true,
+	// The server sends its own policy (sandbox) with every script's answer.
+	"Content-Security-Policy": true,
 }
 
 // responseError is a RESPONSE the server cannot send. It fails the run

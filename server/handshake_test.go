@@ -95,6 +95,15 @@ func TestTemplateHandshakes(t *testing.T) {
 			method: "GET", path: "x?crc_token=" + crc + "&nonce=MTU2MDQ2Mjc1MTU3Mw",
 			answered: true, status: 200, contentType: "application/json",
 			wantBody: `{"response_token":"sha256=` + base64.StdEncoding.EncodeToString(hmacSHA256(secret, crc)) + `"}`},
+		// The CRC answer is the signature of a body equal to the token: a
+		// token that could be an event's body is not answered (a signing oracle).
+		{name: "x, token shaped like an event", template: "x", secrets: map[string]string{"consumer_secret": secret},
+			method: "GET", path: "x?crc_token=" + url.QueryEscape(`{"for_user_id":"1","tweet_create_events":[]}`)},
+		// A request with a body is not Graph's validation (nor Dropbox's check).
+		{name: "microsoft graph, with a body", template: "microsoft-graph", secrets: map[string]string{"client_state": secret},
+			method: "POST", path: "graph?validationToken=abc", body: "x"},
+		{name: "dropbox, with a body", template: "dropbox", secrets: map[string]string{"app_secret": secret},
+			method: "GET", path: "dropbox?challenge=abc", body: "x"},
 		{name: "asana", template: "asana", secrets: map[string]string{},
 			method: "POST", path: "asana", header: http.Header{"X-Hook-Secret": {"b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"}},
 			answered: true, status: 200, wantHeader: [2]string{"X-Hook-Secret", "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"},
@@ -363,5 +372,26 @@ func TestTemplateShowsHandshake(t *testing.T) {
 	in.api("GET", "/provider-templates/github", nil, http.StatusOK, &gh)
 	if gh.HandshakeScript != nil {
 		t.Fatalf("github: %q", *gh.HandshakeScript)
+	}
+}
+
+// A script's answer is served on the UI's origin: whatever Content-Type it
+// sets, the page is sandboxed (its scripts cannot call the API with a
+// signed-in user's cookie), and it cannot set cookies there or its own CSP.
+func TestScriptAnswerCannotActAsTheOrigin(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.provider("p", "return false", map[string]any{"handshake_script": `if (URI === "page") RESPONSE = {headers: {"Content-Type": "text/html"}, body: "<script>fetch('/api/v1/me')</script>"};
+if (URI === "cookie") RESPONSE = {headers: {"Set-Cookie": "session=planted; Path=/"}, body: "x"};
+if (URI === "csp") RESPONSE = {headers: {"Content-Security-Policy": "default-src *"}, body: "x"};`})
+	code, _, h := in.do("GET", "/webhooks/v1/page", nil, nil)
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Security-Policy"), "sandbox;") {
+		t.Fatalf("page: %d %v", code, h)
+	}
+	for _, uri := range []string{"cookie", "csp"} {
+		// The handshake script fails, so it does not answer: the usual 202.
+		if code, _, h := in.do("GET", "/webhooks/v1/"+uri, nil, nil); code != 202 || h.Get("Set-Cookie") != "" {
+			t.Fatalf("%s: %d %v", uri, code, h)
+		}
 	}
 }

@@ -72,7 +72,9 @@ func (s *Server) receive(c echo.Context) error {
 		return s.reject(bodyReason(err), err)
 	}
 	m := s.newMessage(r, client, body)
-	m.URI = functions.NormalizeURI(uri)
+	// The path is decoded and holds no query: a "?" in it was sent as %3F
+	// and is part of the URI (NormalizeURI would cut the URI there).
+	m.URI = strings.Trim(strings.TrimSpace(uri), "/")
 	if answered, err := s.handshake(c, m, body); answered || err != nil {
 		return err
 	}
@@ -367,6 +369,11 @@ func writeResponse(c echo.Context, r *scripting.Response) error {
 	for name, values := range r.Headers {
 		h[name] = values
 	}
+	// A script's answer is served on the UI's origin, where a page could
+	// call the API with a signed-in user's session: whatever the script
+	// set as Content-Type, it is never a same-origin page (no script runs
+	// with the origin's rights, no plugin, no frame of it).
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'")
 	c.Response().WriteHeader(r.Status)
 	if len(r.Body) == 0 {
 		return nil

@@ -37,6 +37,8 @@ func TestPathPatternsOverHTTP(t *testing.T) {
 		{"/webhooks/v1/repos/a%2Fb/push", "repos/a/b/push", ""},
 		{"/flexdeploy/webhooks/v1/jira/a%2Fb/", "jira/a/b", `{"*":"a/b"}`},
 		{"/webhooks/v1/jira", "jira", ""},
+		// A %3F is a "?" inside the URI, not the start of a query.
+		{"/webhooks/v1/repos/a%3Fb/push", "repos/a?b/push", `{"repo":"a?b"}`},
 	} {
 		code, resp, _ := in.do("POST", tc.path, []byte(`{}`), http.Header{"Content-Type": {"application/json"}, "Flex-Sync-Webhook": {"true"}})
 		var a syncAnswer

@@ -8,6 +8,9 @@
 // sends that header.
 const sig = HTTP_HEADERS["x-twitter-webhooks-signature"];
 if (!sig) return false;
+// Every X event is a JSON object; the CRC handshake signs only tokens that
+// cannot start one, so its answers cannot pass for an event's signature.
+if (!/^\s*\{/.test(FLX_PRISTINE_PAYLOAD)) return false;
 const want = "sha256=" + HMAC.sign("sha256", FLX_PRISTINE_PAYLOAD, PROPERTIES.consumer_secret, "base64");
 // HMAC.equals compares in constant time: never compare signatures with ===.
 if (!HMAC.equals(sig, want)) {
