@@ -163,6 +163,12 @@ func TestPostgresOutageUnderLoad(t *testing.T) {
 		o.cut()
 		took := waitFor(t, c, 10*time.Second, o.name+": /readyz answers 503", func() bool { return c.readyz() == http.StatusServiceUnavailable })
 		t.Logf("%s: not ready %s after the cut", o.name, took.Round(time.Millisecond))
+		if o.name == "restart" {
+			// The admin API says what is wrong, as webhooks do: 503, not 500.
+			if code, body := c.api(t, "GET", "/providers", ""); code != http.StatusServiceUnavailable || !strings.Contains(string(body), "the store cannot be reached") {
+				t.Errorf("%s: GET /providers answered %d %s, want 503 saying the store cannot be reached", o.name, code, body)
+			}
+		}
 		load.phase.Store(phaseDown)
 		down := time.Now()
 		seen := load.downCount()
