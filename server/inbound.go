@@ -71,6 +71,9 @@ func (s *Server) receive(c echo.Context) error {
 	if err != nil {
 		return s.reject(bodyReason(err), err)
 	}
+	if s.opts.MaxStoreBytes > 0 {
+		s.storeAdded.Add(int64(len(body)))
+	}
 	m := s.newMessage(r, client, body)
 	// The path is decoded and holds no query: a "?" in it was sent as %3F
 	// and is part of the URI (NormalizeURI would cut the URI there).
@@ -152,9 +155,10 @@ func (s *Server) admit(c echo.Context, client string) error {
 	return s.roomInStore()
 }
 
-// roomInStore answers 507 while the store is over --max-store-bytes.
+// roomInStore answers 507 while the store is over --max-store-bytes, as
+// last measured or as estimated since (the bodies accepted added).
 func (s *Server) roomInStore() error {
-	if s.storeFull.Load() {
+	if s.storeFull.Load() || (s.opts.MaxStoreBytes > 0 && s.storeMeasured.Load()+s.storeAdded.Load() > s.opts.MaxStoreBytes) {
 		return s.reject(reasonStoreFull, echo.NewHTTPError(http.StatusInsufficientStorage, "the store is full (--max-store-bytes); nothing was recorded, send it again later"))
 	}
 	return nil

@@ -156,6 +156,31 @@ func TestStoreFullAnswers507(t *testing.T) {
 	}
 }
 
+// Between two measures of the store, the bodies accepted count: a burst
+// cannot overshoot --max-store-bytes by a measuring interval's worth.
+func TestStoreFullBetweenMeasures(t *testing.T) {
+	t.Parallel()
+	in := start(t, func(o *server.Options) {
+		o.MaxStoreBytes = 1 << 20
+		server.SetStoreSizeEvery(o, time.Hour) // measured once, at start
+	})
+	accepted := 0
+	for range 40 {
+		code, _ := in.send("fill", randomBody(64<<10), false, nil)
+		if code == http.StatusInsufficientStorage {
+			break
+		}
+		if code != http.StatusAccepted {
+			t.Fatalf("webhook: %d", code)
+		}
+		accepted++
+	}
+	// The store held something at start, so fewer than 16 fit.
+	if accepted == 0 || accepted > 16 {
+		t.Fatalf("%d webhooks of 64 KiB accepted into a store of 1 MiB before a 507, want 1 to 16", accepted)
+	}
+}
+
 // When the purge frees space, webhooks are accepted again.
 func TestStoreAcceptsAgainAfterPurge(t *testing.T) {
 	t.Parallel()

@@ -74,6 +74,11 @@ type Server struct {
 	rate *rateLimiter
 	// storeFull: the store's last measured size was over --max-store-bytes.
 	storeFull atomic.Bool
+	// storeMeasured is the store's size as last measured, and storeAdded
+	// the webhook bodies accepted since: between two measures the store
+	// is taken as full once their sum passes --max-store-bytes, so that a
+	// burst cannot overshoot it by a measuring interval's worth.
+	storeMeasured, storeAdded atomic.Int64
 	// warnInsecureOnce: the warning about session cookies on plain HTTP.
 	warnInsecureOnce sync.Once
 }

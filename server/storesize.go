@@ -30,6 +30,8 @@ func (s *Server) watchStoreSize(ctx context.Context) {
 			failing = true
 		case err == nil:
 			failing = false
+			s.storeMeasured.Store(size)
+			s.storeAdded.Store(0) // what was accepted is in size now, or nearly
 			s.metrics.storeBytes.Set(float64(size))
 			full := size > s.opts.MaxStoreBytes
 			if s.storeFull.Swap(full) != full {
