@@ -29,6 +29,10 @@ func (d *Dispatcher) Handshake(ctx context.Context, m storage.Message, payload [
 	return a, err
 }
 
+// maxHandshakePayload is the largest body a message answered by a
+// handshake keeps.
+const maxHandshakePayload = 64 << 10
+
 // RecordAnswered records a request a handshake script answered: SUCCESS,
 // with the summary "handshake answered by <provider>" and what was
 // answered in its log. It is never processed further.
@@ -51,6 +55,12 @@ func (d *Dispatcher) RecordAnswered(ctx context.Context, m storage.Message, payl
 		CompletedAt:     time.Now().UTC(),
 		DurationMS:      float64(took.Microseconds()) / 1000,
 		Logs:            append(a.Logs, note(fmt.Sprintf("answered %d, the RESPONSE set by the handshake script of provider %q", a.Response.Status, p.Name))),
+	}
+	if len(payload) > maxHandshakePayload {
+		// Senders' handshakes are small; a large body answered by a
+		// handshake is someone using it to store data for a week.
+		o.Strip = true
+		o.Logs = append(o.Logs, note(fmt.Sprintf("the payload (%d bytes) and headers were not kept: a handshake's are kept up to %d bytes", len(payload), maxHandshakePayload)))
 	}
 	return d.record(m, o, time.Now().Add(-took))
 }

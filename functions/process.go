@@ -108,7 +108,7 @@ func (d *Dispatcher) keep(ctx context.Context, id string, o storage.Outcome) err
 		}
 		return nil
 	}
-	o.Strip = policy == KeepMetadata
+	o.Strip = o.Strip || policy == KeepMetadata // a large handshake body is stripped whatever the policy
 	if err := d.store.CompleteMessage(ctx, id, o); err != nil {
 		return fmt.Errorf("record outcome: %w", err)
 	}

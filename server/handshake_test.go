@@ -231,6 +231,29 @@ func TestHandshakeOrder(t *testing.T) {
 }
 
 // A handshake script that throws does not answer: the request goes on.
+// A message a handshake answered keeps a small body, not a large one: a
+// handshake that answers anything cannot be used to store data.
+func TestHandshakeKeepsOnlyASmallPayload(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	in.provider("echo", "return true", map[string]any{"handshake_script": `RESPONSE.body = "ok"`})
+	for _, c := range []struct {
+		size int
+		kept bool
+	}{{100, true}, {200 << 10, false}} {
+		body := []byte(strings.Repeat("x", c.size))
+		if code, b, _ := in.do("POST", "/webhooks/v1/hs", body, nil); code != 200 || string(b) != "ok" {
+			t.Fatalf("%d bytes: %d %s", c.size, code, b)
+		}
+		var list struct{ Items []struct{ ID string } }
+		in.api("GET", "/messages?uri=hs&limit=1", nil, http.StatusOK, &list)
+		code, got, _ := in.do("GET", "/api/v1/messages/"+list.Items[0].ID+"/payload", nil, http.Header{"Authorization": {"Bearer " + testToken}})
+		if kept := code == http.StatusOK && len(got) == c.size; kept != c.kept {
+			t.Fatalf("%d bytes: payload answered %d with %d bytes; want kept %v", c.size, code, len(got), c.kept)
+		}
+	}
+}
+
 func TestHandshakeFailureGoesOn(t *testing.T) {
 	t.Parallel()
 	in := start(t)
