@@ -3,10 +3,15 @@ package providers_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -18,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,10 +39,10 @@ func TestTemplateLibrary(t *testing.T) {
 	if err := providers.TemplatesError(); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"asana", "azure-devops", "bitbucket-cloud", "bitbucket-server", "dropbox", "generic-hmac", "github", "gitlab", "jira",
-		"meta", "microsoft-graph", "slack", "standard-webhooks", "stripe", "x", "zoom"}
+	want := []string{"asana", "azure-devops", "bitbucket-cloud", "bitbucket-server", "discord", "dropbox", "generic-hmac", "github", "gitlab", "jira",
+		"linear", "meta", "microsoft-graph", "pagerduty", "sendgrid", "sentry", "shopify", "slack", "standard-webhooks", "stripe", "twilio", "x", "zoom"}
 	// The senders that verify a URL before they send to it.
-	handshakes := []string{"asana", "dropbox", "meta", "microsoft-graph", "slack", "x", "zoom"}
+	handshakes := []string{"asana", "discord", "dropbox", "meta", "microsoft-graph", "slack", "x", "zoom"}
 	if got := providers.TemplateNames(); !slices.Equal(got, want) {
 		t.Fatalf("templates %v, want %v", got, want)
 	}
@@ -267,8 +273,51 @@ const (
 	xEvent              = `{"for_user_id":"2244994945","tweet_create_events":[{"created_at":"Wed Oct 10 20:19:24 +0000 2018","id_str":"1050118621198921728","text":"To make room for more expression, we will now count all emojis as equal","user":{"id_str":"6253282","screen_name":"XDevelopers"}}]}`
 	asanaEvent          = `{"events":[{"action":"changed","created_at":"2026-01-20T10:15:00.000Z","parent":null,"resource":{"gid":"1204567890123456","resource_type":"task","resource_subtype":"default_task"},"user":{"gid":"1201234567890123","resource_type":"user"},"change":{"field":"completed","action":"changed"}}]}`
 	dropboxEvent        = `{"list_folder":{"accounts":["dbid:AACHpXZu5x6GP0tbZXMpMUe3L8z5V3mMeFU"]},"delta":{"users":[12345678]}}`
+	discordInteraction  = `{"app_permissions":"442368","application_id":"1011111111111111111","channel_id":"1022222222222222222","data":{"id":"1033333333333333333","name":"deploy","options":[{"name":"env","type":3,"value":"staging"}],"type":1},"guild_id":"1044444444444444444","id":"1055555555555555555","member":{"user":{"id":"1066666666666666666","username":"ada"}},"token":"aW50ZXJhY3Rpb246MTA1NTU1NTU1NTU1NTU1NTU1NTp0b2tlbg","type":2,"version":1}`
+	sendgridEvents      = `[{"email":"example@test.com","timestamp":1513299569,"smtp-id":"<14c5d75ce93.dfd.64b469@ismtpd-555>","event":"delivered","category":"cat facts","sg_event_id":"rbtnWrG1DVDGGGFHFyun0A==","sg_message_id":"14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0","response":"250 OK"}]`
+	twilioURL           = "https://hooks.example.com/webhooks/v1/twilio/sms?tenant=acme"
+	twilioSMS           = `ToCountry=US&ToState=CA&SmsMessageSid=SM1f0e8ae6ade43cb3c0ce4525424e404f&NumMedia=0&ToCity=SAN+FRANCISCO&FromZip=94107&SmsSid=SM1f0e8ae6ade43cb3c0ce4525424e404f&FromState=CA&SmsStatus=received&FromCity=SAN+FRANCISCO&Body=Hello+%C3%A9t%C3%A9%21&FromCountry=US&To=%2B14155552671&ToZip=94105&NumSegments=1&MessageSid=SM1f0e8ae6ade43cb3c0ce4525424e404f&AccountSid=AC9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d&From=%2B14155550100&ApiVersion=2010-04-01`
+	pagerdutyEvent      = `{"event":{"id":"01DEN1HNLBC1VITYAN4RQYRN39","event_type":"incident.triggered","resource_type":"incident","occurred_at":"2026-01-20T10:15:00.000Z","agent":{"html_url":"https://acme.pagerduty.com/users/PLH1HKV","id":"PLH1HKV","self":"https://api.pagerduty.com/users/PLH1HKV","summary":"Tenex Engineer","type":"user_reference"},"client":null,"data":{"id":"PGR0VU2","type":"incident","self":"https://api.pagerduty.com/incidents/PGR0VU2","html_url":"https://acme.pagerduty.com/incidents/PGR0VU2","number":2,"status":"triggered","incident_key":"d3640fbd41094207a1c11e58e46b1662","title":"A little bump in the road","urgency":"high"}}}`
+	sentryEvent         = `{"action":"created","installation":{"uuid":"a8e5d37a-696c-4c54-adb5-b3f28d64c7de"},"data":{"issue":{"id":"1170820242","shortId":"SENTRY-APP-1","title":"Error: The server is on fire","culprit":"handler(app.js)","level":"error","status":"unresolved","project":{"id":"1","name":"front-end","slug":"front-end","platform":"javascript"}}},"actor":{"type":"application","id":"sentry","name":"Sentry"}}`
 	shopifyOrder        = `{"id":820982911946154508,"email":"jon@example.com","created_at":"2026-01-20T10:15:00-05:00","total_price":"403.00","currency":"USD","financial_status":"paid"}`
 )
+
+// linearEvent is a Linear issue webhook sent at at.
+func linearEvent(at time.Time) string {
+	return `{"action":"create","actor":{"id":"2e6eea91-1111-0000-9486-acea0603064d","type":"user","name":"Ada Lovelace"},"createdAt":"2026-01-20T10:15:00.000Z","data":{"id":"2174add1-f7c8-44e3-bbf3-2d60b5ea8bc9","identifier":"ENG-42","title":"The build is red","priority":2,"teamId":"72b2a2dc-6f4f-4423-9d34-24b5bd10634a"},"url":"https://linear.app/acme/issue/ENG-42","type":"Issue","organizationId":"78c6c8e4-4f64-4cae-8a0f-7ac0ec7e1f01","webhookTimestamp":` + strconv.FormatInt(at.UnixMilli(), 10) + `,"webhookId":"000042e3-d123-4980-b49f-8e140eef9329"}`
+}
+
+// senderKeys are the key pairs of the senders that sign with a private
+// key (Discord, SendGrid): one pair per secret of the matrix, made once,
+// so that "signed with a wrong secret" is signed with another key.
+type senderKeys struct {
+	ed   ed25519.PrivateKey
+	p256 *ecdsa.PrivateKey
+}
+
+var (
+	keysMu  sync.Mutex
+	keysMap = map[string]senderKeys{}
+)
+
+func keysFor(secret string) senderKeys {
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	k, ok := keysMap[secret]
+	if !ok {
+		_, ed, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		p, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		k = senderKeys{ed, p}
+		keysMap[secret] = k
+	}
+	return k
+}
 
 func senderCases() []senderCase {
 	return []senderCase{
@@ -417,14 +466,101 @@ func senderCases() []senderCase {
 				"x-dropbox-signature": macHex(sha256.New, []byte(secret), body),
 			})
 		}, true},
+		{"discord", "discord", nil, func(s string) map[string]string {
+			return map[string]string{"public_key": hex.EncodeToString(keysFor(s).ed.Public().(ed25519.PublicKey))}
+		}, func(t *testing.T, secret string) scripting.Request {
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			return request([]byte(discordInteraction), "application/json", map[string]string{
+				"user-agent":            "Discord-Interactions/1.0 (+https://discord.com)",
+				"x-signature-timestamp": ts,
+				"x-signature-ed25519":   hex.EncodeToString(ed25519.Sign(keysFor(secret).ed, []byte(ts+discordInteraction))),
+			})
+		}, true},
+		{"sendgrid", "sendgrid", nil, func(s string) map[string]string {
+			der, err := x509.MarshalPKIXPublicKey(&keysFor(s).p256.PublicKey)
+			if err != nil {
+				panic(err)
+			}
+			return map[string]string{"verification_key": base64.StdEncoding.EncodeToString(der)}
+		}, func(t *testing.T, secret string) scripting.Request {
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			digest := sha256.Sum256([]byte(ts + sendgridEvents))
+			sig, err := ecdsa.SignASN1(rand.Reader, keysFor(secret).p256, digest[:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return request([]byte(sendgridEvents), "application/json", map[string]string{
+				"user-agent":                             "SendGrid Event API",
+				"x-twilio-email-event-webhook-timestamp": ts,
+				"x-twilio-email-event-webhook-signature": base64.StdEncoding.EncodeToString(sig),
+			})
+		}, true},
+		{"twilio", "twilio", map[string]string{"public_url": twilioURL}, secretNamed("auth_token"), func(t *testing.T, secret string) scripting.Request {
+			// Twilio's documented example: the URL, then each POST
+			// parameter sorted by name, name and value concatenated.
+			form, err := url.ParseQuery(twilioSMS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			signed := twilioURL
+			for _, k := range slices.Sorted(maps.Keys(form)) {
+				for _, v := range slices.Sorted(slices.Values(form[k])) {
+					signed += k + v
+				}
+			}
+			return request([]byte(twilioSMS), "application/x-www-form-urlencoded; charset=UTF-8", map[string]string{
+				"user-agent":                 "TwilioProxy/1.1",
+				"i-twilio-idempotency-token": "4e9f4b9c-2d1e-4b8e-9a4f-9c1f2a3b4c5d",
+				"x-twilio-signature":         macBase64(sha1.New, []byte(secret), []byte(signed)),
+			})
+		}, true},
+		{"shopify", "shopify", nil, secretNamed("client_secret"), func(t *testing.T, secret string) scripting.Request {
+			body := []byte(shopifyOrder)
+			return request(body, "application/json", map[string]string{
+				"x-shopify-topic":       "orders/create",
+				"x-shopify-shop-domain": "example.myshopify.com",
+				"x-shopify-webhook-id":  "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+				"x-shopify-hmac-sha256": macBase64(sha256.New, []byte(secret), body),
+			})
+		}, true},
+		{"pagerduty", "pagerduty", nil, secretNamed("secret"), func(t *testing.T, secret string) scripting.Request {
+			body := []byte(pagerdutyEvent)
+			// A secret being rotated: the old one's signature first.
+			return request(body, "application/json", map[string]string{
+				"user-agent":            "PagerDuty-Webhook/V3.0",
+				"x-webhook-id":          "01CELS1K0VEV2NCFP9D0EA20S0",
+				"x-pagerduty-signature": "v1=" + macHex(sha256.New, []byte("the old secret"), body) + ",v1=" + macHex(sha256.New, []byte(secret), body),
+			})
+		}, true},
+		{"linear", "linear", nil, secretNamed("signing_secret"), func(t *testing.T, secret string) scripting.Request {
+			body := []byte(linearEvent(time.Now()))
+			return request(body, "application/json; charset=utf-8", map[string]string{
+				"user-agent":       "Linear-Webhook",
+				"linear-delivery":  "234d1a4e-b617-4388-90fe-adc3633d6b72",
+				"linear-event":     "Issue",
+				"linear-signature": macHex(sha256.New, []byte(secret), body),
+			})
+		}, true},
+		{"sentry", "sentry", nil, secretNamed("client_secret"), func(t *testing.T, secret string) scripting.Request {
+			body := []byte(sentryEvent)
+			return request(body, "application/json", map[string]string{
+				"request-id":            "5bf0dbb0-1b8d-4a68-8d2e-2b1c0e3b4a5d",
+				"sentry-hook-resource":  "issue",
+				"sentry-hook-timestamp": strconv.FormatInt(time.Now().Unix(), 10),
+				"sentry-hook-signature": macHex(sha256.New, []byte(secret), body),
+			})
+		}, true},
 	}
 }
 
 // overlaps are the requests a template rightly accepts though they come
 // from another case: a GitLab webhook signed with a signing token follows
-// the Standard Webhooks specification.
+// the Standard Webhooks specification; the generic HMAC configured
+// Shopify's way and the Shopify template check the same thing.
 var overlaps = map[[2]string]bool{
-	{"standard webhooks", "gitlab signing"}: true,
+	{"standard webhooks", "gitlab signing"}:    true,
+	{"shopify", "generic hmac, Shopify's way"}: true,
+	{"generic hmac, Shopify's way", "shopify"}: true,
 }
 
 // runTemplate runs a provider made from tmpl with the given settings, as
@@ -617,6 +753,98 @@ func TestTemplatesMatchLibrarySignatures(t *testing.T) {
 		p, prog := provider(t, c, rightSecret)
 		if r := runTemplate(t, eng, prog, p, request([]byte(s.body), "application/json", h)); !r.Truthy || r.Err != nil {
 			t.Errorf("%s signed by %s: matched %v, err %v, logs %v", s.template, s.sender, r.Truthy, r.Err, r.Logs)
+		}
+	}
+}
+
+// Each sender's own rules beyond the signature: Linear's minute, Twilio's
+// URL and method, PagerDuty's list of signatures.
+func TestTemplatesSenderRules(t *testing.T) {
+	t.Parallel()
+	eng := scripting.NewEngine(scripting.Limits{})
+	byName := map[string]senderCase{}
+	for _, c := range senderCases() {
+		byName[c.name] = c
+	}
+	run := func(c senderCase, req scripting.Request) scripting.Result {
+		p, prog := provider(t, c, rightSecret)
+		return runTemplate(t, eng, prog, p, req)
+	}
+
+	linear := byName["linear"]
+	for _, c := range []struct {
+		age  time.Duration
+		want bool
+	}{{-30 * time.Second, true}, {30 * time.Second, true}, {-61 * time.Second, false}, {61 * time.Second, false}, {-time.Hour, false}} {
+		body := []byte(linearEvent(time.Now().Add(c.age)))
+		req := request(body, "application/json", map[string]string{"linear-signature": macHex(sha256.New, []byte(rightSecret), body)})
+		if r := run(linear, req); r.Truthy != c.want || r.Err != nil {
+			t.Errorf("linear, webhookTimestamp %v from now: matched %v (err %v), want %v; logs %v", c.age, r.Truthy, r.Err, c.want, r.Logs)
+		}
+	}
+	body := []byte(`{"action":"create","type":"Issue"}`)
+	if r := run(linear, request(body, "application/json", map[string]string{"linear-signature": macHex(sha256.New, []byte(rightSecret), body)})); r.Truthy || r.Err != nil || len(r.Logs) == 0 {
+		t.Errorf("linear without webhookTimestamp: matched %v (err %v), logs %v", r.Truthy, r.Err, r.Logs)
+	}
+
+	twilio := byName["twilio"]
+	good := twilio.request(t, rightSecret)
+	moved := twilio
+	moved.props = map[string]string{"public_url": "https://hooks.example.com/webhooks/v1/twilio/sms"}
+	if r := run(moved, good); r.Truthy || r.Err != nil || len(r.Logs) == 0 || !strings.Contains(r.Logs[0].Text, "public_url") {
+		t.Errorf("twilio with another public_url: matched %v (err %v), logs %v", r.Truthy, r.Err, r.Logs)
+	}
+	get := good
+	get.Method = "GET"
+	if r := run(twilio, get); r.Truthy || r.Err != nil {
+		t.Errorf("twilio GET: matched %v (err %v)", r.Truthy, r.Err)
+	}
+
+	pd := byName["pagerduty"]
+	body = []byte(pagerdutyEvent)
+	for sig, want := range map[string]bool{
+		"v1=" + macHex(sha256.New, []byte(rightSecret), body):                                                   true,
+		"v1=" + macHex(sha256.New, []byte(rightSecret), body) + ", v1=" + macHex(sha256.New, []byte("x"), body): true,
+		"v1=" + macHex(sha256.New, []byte("x"), body):                                                           false,
+		macHex(sha256.New, []byte(rightSecret), body):                                                           false,
+		"v0=" + macHex(sha256.New, []byte(rightSecret), body):                                                   false,
+	} {
+		if r := run(pd, request(body, "application/json", map[string]string{"x-pagerduty-signature": sig})); r.Truthy != want || r.Err != nil {
+			t.Errorf("pagerduty %q: matched %v (err %v), want %v", sig, r.Truthy, r.Err, want)
+		}
+	}
+}
+
+// Discord and SendGrid requests signed by Node's crypto (testdata/npm/
+// crypto.mjs, from the senders' documentation) match their templates, and
+// not each other's.
+func TestTemplatesMatchNodeSignedKeys(t *testing.T) {
+	t.Parallel()
+	var n struct {
+		Discord, SendGrid struct {
+			PublicKey string            `json:"public_key"`
+			Headers   map[string]string `json:"headers"`
+		}
+	}
+	npmtest.Node(t, "crypto.mjs", map[string]any{"data": []byte(discordInteraction), "now": time.Now().Unix(), "id": "msg_1"}, &n)
+	eng := scripting.NewEngine(scripting.Limits{})
+	discord := senderCase{template: "discord", secrets: secretNamed("public_key")}
+	sendgrid := senderCase{template: "sendgrid", secrets: secretNamed("verification_key")}
+	for _, c := range []struct {
+		what    string
+		c       senderCase
+		key     string
+		headers map[string]string
+		want    bool
+	}{
+		{"discord", discord, n.Discord.PublicKey, n.Discord.Headers, true},
+		{"sendgrid", sendgrid, n.SendGrid.PublicKey, n.SendGrid.Headers, true},
+		{"discord's request to sendgrid", sendgrid, n.SendGrid.PublicKey, n.Discord.Headers, false},
+		{"sendgrid's request to discord", discord, n.Discord.PublicKey, n.SendGrid.Headers, false},
+	} {
+		p, prog := provider(t, c.c, c.key)
+		if r := runTemplate(t, eng, prog, p, request([]byte(discordInteraction), "application/json", c.headers)); r.Truthy != c.want || r.Err != nil {
+			t.Errorf("%s: matched %v (err %v), want %v; logs %v", c.what, r.Truthy, r.Err, c.want, r.Logs)
 		}
 	}
 }

@@ -200,6 +200,62 @@ func TestSlackURLVerification(t *testing.T) {
 	}
 }
 
+// Discord's PING, signed with Ed25519 by Node's crypto
+// (testdata/npm/crypto.mjs, from Discord's documentation), is answered
+// {"type":1} over real HTTP by a provider made from the discord template.
+// Discord's deliberately bad signatures, an unsigned PING and a PING
+// signed with another application's key get a 401, never the PONG; a PING
+// too old is refused too.
+func TestDiscordPing(t *testing.T) {
+	t.Parallel()
+	const ping = `{"type":1}`
+	type signed struct {
+		Discord struct {
+			PublicKey string            `json:"public_key"`
+			Headers   map[string]string `json:"headers"`
+		} `json:"discord"`
+	}
+	sign := func(at time.Time) signed {
+		var out signed
+		npmtest.Node(t, "crypto.mjs", map[string]any{"data": []byte(ping), "now": at.Unix(), "id": "msg_1"}, &out)
+		return out
+	}
+	app, other, old := sign(time.Now()), sign(time.Now()), sign(time.Now().Add(-time.Hour))
+	in := start(t)
+	p := in.fromTemplate("discord", map[string]string{"public_key": app.Discord.PublicKey})
+	send := func(signed map[string]string) (int, string, string) {
+		h := http.Header{"Content-Type": {"application/json"}, "User-Agent": {"Discord-Interactions/1.0 (+https://discord.com)"}}
+		for k, v := range signed {
+			h.Set(k, v)
+		}
+		code, b, rh := in.do("POST", "/webhooks/v1/discord", []byte(ping), h)
+		return code, string(b), rh.Get("Content-Type")
+	}
+	if code, b, ct := send(app.Discord.Headers); code != 200 || b != `{"type":1}` || !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("signed PING: %d %s %q", code, b, ct)
+	}
+	if d := in.lastMessage(p.ID); d.Status != "SUCCESS" || d.Message != "handshake answered by Discord" {
+		t.Fatalf("recorded %s %q", d.Status, d.Message)
+	}
+	spoiled := map[string]string{"x-signature-timestamp": app.Discord.Headers["x-signature-timestamp"]}
+	sig := []byte(app.Discord.Headers["x-signature-ed25519"])
+	sig[10] ^= 1 // '0'..'9' and 'a'..'f' stay hex digits
+	spoiled["x-signature-ed25519"] = string(sig)
+	for what, h := range map[string]map[string]string{
+		"a spoiled signature":               spoiled,
+		"another application's signature":   other.Discord.Headers,
+		"a signature an hour old":           old.Discord.Headers,
+		"a signature without its timestamp": {"x-signature-ed25519": app.Discord.Headers["x-signature-ed25519"]},
+	} {
+		if code, b, _ := send(h); code != http.StatusUnauthorized || strings.Contains(b, "type") {
+			t.Errorf("%s: %d %s, want 401 without the PONG", what, code, b)
+		}
+	}
+	if code, b, _ := send(nil); code != http.StatusAccepted || strings.Contains(b, "type") {
+		t.Errorf("unsigned: %d %s, want the usual 202", code, b)
+	}
+}
+
 // Handshake scripts run in provider order, inactive providers skipped;
 // the first that sets RESPONSE answers, in sync mode too, and nothing
 // else runs.

@@ -40,7 +40,7 @@ func TestProviderTemplatesListAndGet(t *testing.T) {
 		NextCursor string         `json:"next_cursor"`
 	}
 	in.api("GET", "/provider-templates", nil, 200, &all)
-	if len(all.Items) != 16 || all.NextCursor != "" {
+	if len(all.Items) != 23 || all.NextCursor != "" {
 		t.Fatalf("%d templates, next %q", len(all.Items), all.NextCursor)
 	}
 	byName := map[string]templateInfo{}
@@ -170,7 +170,7 @@ func TestProviderFromTemplateRefusals(t *testing.T) {
 		{"missing secret", map[string]any{"template": "github"},
 			[]string{`the GitHub template: needs secret \"secret\" (the webhook's Secret, as typed in GitHub)`}, ""},
 		{"unknown template", map[string]any{"template": "gitbucket", "secrets": map[string]string{"secret": "s"}},
-			[]string{`no provider template \"gitbucket\"`, "asana, azure-devops, bitbucket-cloud, bitbucket-server, dropbox, generic-hmac, github, gitlab, jira, meta, microsoft-graph, slack, standard-webhooks, stripe, x, zoom"}, ""},
+			[]string{`no provider template \"gitbucket\"`, "asana, azure-devops, bitbucket-cloud, bitbucket-server, discord, dropbox, generic-hmac, github, gitlab, jira, linear, meta, microsoft-graph, pagerduty, sendgrid, sentry, shopify, slack, standard-webhooks, stripe, twilio, x, zoom"}, ""},
 		{"with a match script", map[string]any{"template": "github", "match_script": "return true", "secrets": map[string]string{"secret": "s"}},
 			[]string{"either template or match_script, not both"}, ""},
 		{"unknown secret", map[string]any{"template": "github", "secrets": map[string]string{"secret": "s", "token": "hunter2"}},
