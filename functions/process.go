@@ -103,7 +103,7 @@ func (d *Dispatcher) keep(ctx context.Context, id string, o storage.Outcome) err
 		policy = KeepAll
 	}
 	if policy == KeepNothing {
-		if err := d.store.DropMessage(ctx, id); err != nil {
+		if _, err := d.store.DeleteMessages(ctx, []string{id}); err != nil {
 			return fmt.Errorf("drop unmatched message: %w", err)
 		}
 		return nil

@@ -21,6 +21,7 @@ type Store interface {
 	GetMessage(ctx context.Context, id string) (storage.MessageDetail, error)
 	GetPayload(ctx context.Context, id string) ([]byte, error)
 	ClaimPending(ctx context.Context, after string, limit int) ([]storage.Message, error)
-	// DropMessage keeps nothing of an UNMATCHED message (Options.Unmatched).
-	DropMessage(ctx context.Context, id string) error
+	// DeleteMessages keeps nothing of an UNMATCHED message
+	// (Options.Unmatched); a message gone already is no error.
+	DeleteMessages(ctx context.Context, ids []string) (int, error)
 }

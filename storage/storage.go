@@ -271,9 +271,6 @@ type Store interface {
 	// PurgeUnmatched deletes up to limit UNMATCHED messages received
 	// before cutoff, oldest first, and says how many it deleted.
 	PurgeUnmatched(ctx context.Context, cutoff time.Time, limit int) (int, error)
-	// DropMessage deletes a message with everything recorded about it
-	// (--unmatched drop); a message gone already is no error.
-	DropMessage(ctx context.Context, id string) error
 	// DeleteMessages deletes the messages with these ids, with their
 	// payloads, logs and executions, and says how many it deleted (ids
 	// not found are passed over). A message being processed meanwhile

@@ -45,18 +45,6 @@ func stripMessage(tx *bolt.Tx, k []byte) error {
 	return tx.Bucket(bucketPayloads).Delete(k)
 }
 
-// DropMessage deletes the message from every bucket that holds it.
-func (s *Store) DropMessage(ctx context.Context, id string) error {
-	k, err := key(id)
-	if err != nil {
-		return fmt.Errorf("drop message: %w", err)
-	}
-	if err := s.update(ctx, deleteMessages([][]byte{k})); err != nil {
-		return fmt.Errorf("drop message %s: %w", id, err)
-	}
-	return nil
-}
-
 // deleteMessages deletes the messages at keys from every bucket.
 func deleteMessages(keys [][]byte) func(*bolt.Tx) error {
 	return func(tx *bolt.Tx) error {

@@ -45,21 +45,6 @@ func stripArgs(group []*writeOp) []any {
 	return []any{ids}
 }
 
-// DropMessage deletes the message with its payload and details.
-func (s *Store) DropMessage(ctx context.Context, id string) error {
-	u, err := parseID(id)
-	if err != nil {
-		return fmt.Errorf("drop message: %w", err)
-	}
-	_, err = s.db().Exec(ctx, `
-		WITH m AS (DELETE FROM messages WHERE id = $1), p AS (DELETE FROM payloads WHERE message_id = $1)
-		DELETE FROM message_details WHERE message_id = $1`, u)
-	if err != nil {
-		return fmt.Errorf("drop message %s: %w", id, s.mapErr(err))
-	}
-	return nil
-}
-
 // PurgeUnmatched deletes up to limit UNMATCHED messages received before
 // cutoff, through the status index.
 func (s *Store) PurgeUnmatched(ctx context.Context, cutoff time.Time, limit int) (int, error) {

@@ -30,7 +30,7 @@ type Functions interface {
 	GetMessage(ctx context.Context, id string) (storage.MessageDetail, error)
 	GetPayload(ctx context.Context, id string) ([]byte, error)
 	PendingMessages(ctx context.Context, after string, limit int) ([]storage.Message, error)
-	DropMessage(ctx context.Context, id string) error
+	DeleteMessages(ctx context.Context, ids []string) (int, error)
 	functions.CatalogueStore
 	GetProvider(ctx context.Context, id string) (storage.Provider, error)
 	GetFunction(ctx context.Context, id string) (storage.Function, error)
@@ -38,7 +38,6 @@ type Functions interface {
 	GetScriptVersion(ctx context.Context, id string, version int) (storage.ScriptVersion, error)
 	ListMessages(ctx context.Context, f storage.MessageFilter) ([]storage.Message, string, error)
 	PurgeMessages(ctx context.Context, cutoff time.Time, limit int) (int, error)
-	DeleteMessages(ctx context.Context, ids []string) (int, error)
 }
 
 // RunFunctions runs the tests of providers, functions, their script

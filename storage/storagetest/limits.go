@@ -13,7 +13,7 @@ import (
 
 // Limits is what the server alone uses of the store to keep it bounded:
 // the purge of old UNMATCHED messages and the measure of its size.
-// (StripMessage and DropMessage are the dispatcher's: functions.Store.)
+// (StripMessage and DeleteMessages are the dispatcher's: functions.Store.)
 type Limits interface {
 	PurgeUnmatched(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	StoreSize(ctx context.Context) (int64, error)
@@ -48,7 +48,9 @@ func testStripAndDrop(t *testing.T, s Functions) {
 	if _, err := s.GetPayload(ctx(t), strip.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("stripped message's payload: %v, want ErrNotFound", err)
 	}
-	check(s.DropMessage(ctx(t), drop.ID))
+	if n := must(s.DeleteMessages(ctx(t), []string{drop.ID})); n != 1 {
+		t.Fatalf("DeleteMessages of the dropped message deleted %d, want 1", n)
+	}
 	if _, err := s.GetMessage(ctx(t), drop.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("dropped message: %v, want ErrNotFound", err)
 	}
@@ -58,7 +60,9 @@ func testStripAndDrop(t *testing.T, s Functions) {
 	if items, _ := must2(s.ListMessages(ctx(t), storage.MessageFilter{})); len(items) != 2 {
 		t.Fatalf("list after strip and drop: %v", items)
 	}
-	check(s.DropMessage(ctx(t), drop.ID))
+	if n := must(s.DeleteMessages(ctx(t), []string{drop.ID})); n != 0 { // gone already: no error
+		t.Fatalf("DeleteMessages of a message gone deleted %d", n)
+	}
 }
 
 // testPurgeUnmatched: only UNMATCHED messages older than the cutoff go,
