@@ -51,20 +51,10 @@ func (s *Store) PurgeUnmatched(ctx context.Context, cutoff time.Time, limit int)
 	if limit <= 0 {
 		return 0, nil
 	}
-	var n int
-	err := s.db().QueryRow(ctx, `
-		WITH m AS (
-			DELETE FROM messages WHERE id IN (
-				SELECT id FROM messages WHERE status = 'UNMATCHED' AND id < $1 ORDER BY status, id LIMIT $2
-			) RETURNING id
-		), p AS (
-			DELETE FROM payloads WHERE message_id IN (SELECT id FROM m)
-		), d AS (
-			DELETE FROM message_details WHERE message_id IN (SELECT id FROM m)
-		)
-		SELECT count(*) FROM m`, timeID(cutoff), limit).Scan(&n)
+	n, err := s.deleteMessagesWhere(ctx, `id IN (
+		SELECT id FROM messages WHERE status = 'UNMATCHED' AND id < $1 ORDER BY status, id LIMIT $2)`, timeID(cutoff), limit)
 	if err != nil {
-		return 0, fmt.Errorf("purge unmatched messages: %w", s.mapErr(err))
+		return 0, fmt.Errorf("purge unmatched messages: %w", err)
 	}
 	return n, nil
 }

@@ -337,18 +337,9 @@ func (s *Store) DeleteMessages(ctx context.Context, ids []string) (int, error) {
 		}
 		us[i] = u
 	}
-	var n int
-	err := s.db().QueryRow(ctx, `
-		WITH m AS (
-			DELETE FROM messages WHERE id = ANY($1) RETURNING id
-		), p AS (
-			DELETE FROM payloads WHERE message_id = ANY($1)
-		), d AS (
-			DELETE FROM message_details WHERE message_id = ANY($1)
-		)
-		SELECT count(*) FROM m`, us).Scan(&n)
+	n, err := s.deleteMessagesWhere(ctx, `id = ANY($1)`, us)
 	if err != nil {
-		return 0, fmt.Errorf("delete messages: %w", s.mapErr(err))
+		return 0, fmt.Errorf("delete messages: %w", err)
 	}
 	return n, nil
 }
@@ -359,18 +350,26 @@ func (s *Store) PurgeMessages(ctx context.Context, cutoff time.Time, limit int) 
 	if limit <= 0 {
 		return 0, nil
 	}
+	n, err := s.deleteMessagesWhere(ctx, `id IN (SELECT id FROM messages WHERE id < $1 ORDER BY id LIMIT $2)`, timeID(cutoff), limit)
+	if err != nil {
+		return 0, fmt.Errorf("purge messages: %w", err)
+	}
+	return n, nil
+}
+
+// deleteMessagesWhere deletes the messages that where selects (SQL over
+// messages, with args), with their bodies and details, in one statement,
+// and says how many.
+func (s *Store) deleteMessagesWhere(ctx context.Context, where string, args ...any) (int, error) {
 	var n int
 	err := s.db().QueryRow(ctx, `
 		WITH m AS (
-			DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE id < $1 ORDER BY id LIMIT $2) RETURNING id
+			DELETE FROM messages WHERE `+where+` RETURNING id
 		), p AS (
 			DELETE FROM payloads WHERE message_id IN (SELECT id FROM m)
 		), d AS (
 			DELETE FROM message_details WHERE message_id IN (SELECT id FROM m)
 		)
-		SELECT count(*) FROM m`, timeID(cutoff), limit).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("purge messages: %w", s.mapErr(err))
-	}
-	return n, nil
+		SELECT count(*) FROM m`, args...).Scan(&n)
+	return n, s.mapErr(err)
 }
