@@ -28,17 +28,9 @@ func discordKey(key string) (crypto.PublicKey, bool, error) {
 // X-Signature-Timestamp followed by the body (Discord, "Interactions",
 // security and authorization).
 func checkDiscord(s *Request) string {
-	ts, ok := s.Headers["x-signature-timestamp"]
-	if !ok {
-		return "no X-Signature-Timestamp header"
-	}
-	t, ok := parseTimestamp(ts)
-	if !ok {
-		return "X-Signature-Timestamp is malformed (want seconds since 1970)"
-	}
-	v, ok := s.Headers["x-signature-ed25519"]
-	if !ok {
-		return "no X-Signature-Ed25519 header"
+	ts, t, v, why := timedHeaders(s, "x-signature-timestamp", "x-signature-ed25519")
+	if why != "" {
+		return why
 	}
 	sig, err := hex.DecodeString(v)
 	if err != nil || len(sig) != ed25519.SignatureSize {
@@ -67,17 +59,9 @@ func sendGridKey(key string) (crypto.PublicKey, bool, error) {
 // ECDSA P-256 SHA-256 signature of X-Twilio-Email-Event-Webhook-Timestamp
 // followed by the body (SendGrid, "Event Webhook Security Features").
 func checkSendGrid(s *Request) string {
-	ts, ok := s.Headers["x-twilio-email-event-webhook-timestamp"]
-	if !ok {
-		return "no X-Twilio-Email-Event-Webhook-Timestamp header"
-	}
-	t, ok := parseTimestamp(ts)
-	if !ok {
-		return "X-Twilio-Email-Event-Webhook-Timestamp is malformed (want seconds since 1970)"
-	}
-	v, ok := s.Headers["x-twilio-email-event-webhook-signature"]
-	if !ok {
-		return "no X-Twilio-Email-Event-Webhook-Signature header"
+	ts, t, v, why := timedHeaders(s, "x-twilio-email-event-webhook-timestamp", "x-twilio-email-event-webhook-signature")
+	if why != "" {
+		return why
 	}
 	sig, err := base64.StdEncoding.DecodeString(v)
 	if err != nil || len(sig) == 0 {

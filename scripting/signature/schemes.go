@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -142,17 +143,9 @@ func isHashName(alg string) bool {
 // checkSlack: X-Slack-Signature is "v0=" and the hex HMAC-SHA256 of
 // "v0:<X-Slack-Request-Timestamp>:<body>".
 func checkSlack(s *Request) string {
-	ts, ok := s.Headers["x-slack-request-timestamp"]
-	if !ok {
-		return "no X-Slack-Request-Timestamp header"
-	}
-	t, ok := parseTimestamp(ts)
-	if !ok {
-		return "X-Slack-Request-Timestamp is malformed (want seconds since 1970)"
-	}
-	v, ok := s.Headers["x-slack-signature"]
-	if !ok {
-		return "no X-Slack-Signature header"
+	ts, t, v, why := timedHeaders(s, "x-slack-request-timestamp", "x-slack-signature")
+	if why != "" {
+		return why
 	}
 	if why := checkHex("X-Slack-Signature", v, "v0=", mac(sha256.New, s.Key, signedContent("v0:"+ts+":", s.Body))); why != "" {
 		return why
@@ -330,6 +323,25 @@ func signedContent(prefix string, body []byte) []byte {
 }
 
 // parseTimestamp parses seconds since 1970 written as senders write them:
+
+// timedHeaders reads the two headers of a sender that signs a timestamp
+// with the body: the timestamp (seconds since 1970) and the signature.
+// Names are lower case; reasons name the headers as senders write them.
+// why is set when either is missing or the timestamp is malformed.
+func timedHeaders(s *Request, tsHeader, sigHeader string) (ts string, t int64, sig, why string) {
+	ts, ok := s.Headers[tsHeader]
+	if !ok {
+		return "", 0, "", "no " + http.CanonicalHeaderKey(tsHeader) + " header"
+	}
+	if t, ok = parseTimestamp(ts); !ok {
+		return "", 0, "", http.CanonicalHeaderKey(tsHeader) + " is malformed (want seconds since 1970)"
+	}
+	if sig, ok = s.Headers[sigHeader]; !ok {
+		return "", 0, "", "no " + http.CanonicalHeaderKey(sigHeader) + " header"
+	}
+	return ts, t, sig, ""
+}
+
 // decimal digits, no sign, no leading zero.
 func parseTimestamp(s string) (int64, bool) {
 	if s == "" || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
