@@ -325,3 +325,26 @@ func TestUnauthorizedSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateUserNeedsRole: POST /users makes no viewer of a body without
+// a role; it says which roles there are. PUT keeps the role it does not
+// name.
+func TestCreateUserNeedsRole(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	for _, body := range []map[string]any{
+		{"name": "ann", "password": testPassword},
+		{"name": "ann", "password": testPassword, "role": ""},
+	} {
+		b := in.api("POST", "/users", body, http.StatusBadRequest, nil)
+		if !strings.Contains(string(b), "role is required: one of admin, editor, operator, viewer") {
+			t.Errorf("POST /users %v: %s", body, b)
+		}
+	}
+	u, _ := in.user("ann", "editor")
+	var got userView
+	in.api("PUT", "/users/"+u.ID, map[string]any{"display_name": "Ann"}, http.StatusOK, &got)
+	if got.Role != "editor" {
+		t.Errorf("PUT without a role changed it: %+v", got)
+	}
+}

@@ -16,68 +16,8 @@ import (
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
-// userInput is the body of POST and PUT /users. On PUT, a field left out
-// keeps its value.
-type userInput struct {
-	Name        *string `json:"name"`
-	DisplayName *string `json:"display_name"`
-	Role        *string `json:"role"`
-	Password    *string `json:"password"`
-	Disabled    *bool   `json:"disabled"`
-}
-
-const maxUserName = 64
-
-// apply overlays the input on u, hashing a new password.
-func (in *userInput) apply(u *storage.User) error {
-	if in.Name != nil {
-		u.Name = strings.TrimSpace(*in.Name)
-	}
-	if in.DisplayName != nil {
-		u.DisplayName = strings.TrimSpace(*in.DisplayName)
-	}
-	if err := field.Line("display_name", u.DisplayName, field.MaxName); err != nil {
-		return err
-	}
-	if in.Role != nil {
-		u.Role = *in.Role
-	}
-	if in.Disabled != nil {
-		u.Disabled = *in.Disabled
-	}
-	if err := checkUserName(u.Name); err != nil {
-		return err
-	}
-	if !access.ValidRole(u.Role) {
-		return fmt.Errorf("%w: role must be one of %s", storage.ErrInvalid, strings.Join(access.Roles, ", "))
-	}
-	if in.Password != nil {
-		if err := access.CheckPasswordPolicy(*in.Password); err != nil {
-			return fmt.Errorf("%w: %v", storage.ErrInvalid, err)
-		}
-		h, err := access.HashPassword(*in.Password)
-		if err != nil {
-			return err
-		}
-		u.PasswordHash = h
-	}
-	if u.PasswordHash == "" {
-		return fmt.Errorf("%w: password is required", storage.ErrInvalid)
-	}
-	return nil
-}
-
-func checkUserName(name string) error {
-	if name == "" || len(name) > maxUserName {
-		return fmt.Errorf("%w: name is required, up to %d characters", storage.ErrInvalid, maxUserName)
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._@-", r)) {
-			return fmt.Errorf("%w: name may hold letters, digits, '.', '_', '@' and '-' only", storage.ErrInvalid)
-		}
-	}
-	return nil
-}
+// maxUserName is the longest user name (see access.MaxUserName).
+const maxUserName = access.MaxUserName
 
 func (s *Server) listUsers(c echo.Context) error {
 	all, err := s.users.ListUsers(c.Request().Context())
@@ -100,15 +40,11 @@ func (s *Server) getUser(c echo.Context) error {
 }
 
 func (s *Server) createUser(c echo.Context) error {
-	var in userInput
+	var in access.UserInput
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	u := storage.User{Role: storage.RoleViewer}
-	if err := in.apply(&u); err != nil {
-		return err
-	}
-	u, err := s.users.CreateUser(c.Request().Context(), u)
+	u, err := access.CreateUser(c.Request().Context(), s.users, in)
 	if err != nil {
 		return err
 	}
@@ -117,7 +53,7 @@ func (s *Server) createUser(c echo.Context) error {
 }
 
 func (s *Server) updateUser(c echo.Context) error {
-	var in userInput
+	var in access.UserInput
 	if err := decode(c, &in); err != nil {
 		return err
 	}
@@ -127,7 +63,7 @@ func (s *Server) updateUser(c echo.Context) error {
 		return err
 	}
 	before := u
-	if err := in.apply(&u); err != nil {
+	if err := in.Apply(&u); err != nil {
 		return err
 	}
 	if u, err = s.users.UpdateUser(ctx, u); err != nil {
