@@ -26,7 +26,6 @@ import (
 	"github.com/switchyard-dev/switchyard/scripting"
 	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/storage"
-	"github.com/switchyard-dev/switchyard/storage/seal"
 )
 
 // HTTP server timeouts. Echo leaves them at zero, which lets a slow client
@@ -104,33 +103,12 @@ func New(opts Options) (_ *Server, err error) {
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	loc, err := ParseStore(opts.Store, opts.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	key, keySource, err := opts.secretKey(loc.Backend)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		return nil, err
-	}
-	st, err := openStore(loc, sealer)
+	st, loc, err := opts.open()
 	if err != nil {
 		return nil, err
 	}
 	s.store, s.users, s.location = st, st, loc
 	cleanup = append(cleanup, func() { st.Close() })
-	checkCtx, cancelCheck := context.WithTimeout(context.Background(), storeOpenTimeout)
-	err = checkSecretKey(checkCtx, st, sealer)
-	cancelCheck()
-	if errors.Is(err, ErrWrongSecretKey) {
-		return nil, fmt.Errorf("%w (this node's key comes from %s)", err, keySource)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", loc, err)
-	}
 	s.auth = access.NewAuthenticator(st, s.log)
 	if shared, ok := st.(storage.LoginLimits); ok {
 		s.logins.shared = shared // nodes share the store: the limits hold for all of them

@@ -106,6 +106,70 @@ func openStore(loc StoreLocation, sealer *seal.Sealer) (backend, error) {
 	return st, nil
 }
 
+// open opens the store the options name, as every node opens it: the
+// secrets key from SecretKey, SecretKeyFile or the data directory (see
+// secretKey), a PostgreSQL database migrated, and the key checked
+// against the one the store's secrets were sealed with.
+func (o Options) open() (backend, StoreLocation, error) {
+	loc, err := ParseStore(o.Store, o.DataDir)
+	if err != nil {
+		return nil, loc, err
+	}
+	key, keySource, err := o.secretKey(loc.Backend)
+	if err != nil {
+		return nil, loc, err
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return nil, loc, err
+	}
+	st, err := openStore(loc, sealer)
+	if err != nil {
+		return nil, loc, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
+	defer cancel()
+	err = checkSecretKey(ctx, st, sealer)
+	if errors.Is(err, ErrWrongSecretKey) {
+		err = fmt.Errorf("%w (this node's key comes from %s)", err, keySource)
+	} else if err != nil {
+		err = fmt.Errorf("store %s: %w", loc, err)
+	}
+	if err != nil {
+		st.Close()
+		return nil, loc, err
+	}
+	return st, loc, nil
+}
+
+// OpenStore opens the store that opts' Store, DataDir, SecretKey and
+// SecretKeyFile name, exactly as New does, for a command that works on
+// the store with no server (switchyard user create). A bbolt file that
+// a running server holds is refused with bolt.ErrInUse; a PostgreSQL
+// store may be opened while its nodes run. The caller closes it.
+func OpenStore(opts Options) (storage.Store, StoreLocation, error) {
+	if opts.DataDir == "" {
+		opts.DataDir = DefaultDataDir
+	}
+	if opts.SecretKey != "" && opts.SecretKeyFile != "" {
+		return nil, StoreLocation{}, errors.New("secrets key: give SWITCHYARD_SECRET_KEY or --secret-key-file, not both")
+	}
+	loc, err := ParseStore(opts.Store, opts.DataDir)
+	if err != nil {
+		return nil, loc, err
+	}
+	if loc.Backend == BackendBolt {
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+			return nil, loc, fmt.Errorf("data directory: %w", err)
+		}
+	}
+	st, loc, err := opts.open()
+	if err != nil {
+		return nil, loc, err
+	}
+	return st, loc, nil
+}
+
 // passwordParam finds a password given as a parameter (?password=... in
 // a URL's query, password=... in a connection string).
 var passwordParam = regexp.MustCompile(`(?i)(password=)[^&\s]*`)
