@@ -4,6 +4,9 @@
 //	switchyard migrate [flags]     apply the store's schema migrations
 //	switchyard copy-store [flags]  copy every record into another store
 //	switchyard backup [flags] FILE a consistent copy of a bbolt store
+//	switchyard messages list|get|resubmit  inbound messages, over the admin API
+//	switchyard deliveries list|retry       outbound deliveries, over the admin API
+//	switchyard user create [flags] a user, on the store itself
 //	switchyard version             print the version
 //
 // Every flag can also come from an environment variable (SWITCHYARD_ and
@@ -48,6 +51,9 @@ commands:
   migrate     apply the schema migrations of a PostgreSQL store (serve does it too)
   copy-store  copy every record of a store into a new, empty one (a bbolt node into PostgreSQL)
   backup      write a consistent copy of a bbolt store to a file, while it serves
+  messages    list, show and resubmit inbound messages (admin API: --server, --token)
+  deliveries  list and retry outbound deliveries (admin API: --server, --token)
+  user        create a user on the store itself, offline: the first admin
   version     print the version
 
 Run 'switchyard <command> -h' for the flags.
@@ -69,6 +75,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return copyStore(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return backup(ctx, args[1:], getenv, stdout, stderr)
+	case "messages":
+		return messagesCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+	case "deliveries":
+		return deliveriesCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+	case "user":
+		return userCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "switchyard", version)
 		return 0
