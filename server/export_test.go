@@ -13,6 +13,19 @@ type Route = apiRoute
 // Routes lists the admin API routes of s.
 func Routes(s *Server) []Route { return s.apiRoutes() }
 
+// PublicRoutes lists the API routes that take no credential.
+func PublicRoutes(s *Server) []Route { return publicRoutes(s) }
+
+// ServedRoutes lists "METHOD path" of every route the server's router
+// serves.
+func ServedRoutes(s *Server) []string {
+	var out []string
+	for _, r := range s.echo.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
 // SetLoginLimiter bounds the sign-in limiter's tables to capacity keys
 // each (0: the default) and gives it a clock.
 func SetLoginLimiter(s *Server, capacity int, now func() time.Time) {
