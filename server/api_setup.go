@@ -27,11 +27,16 @@ const setupLimitName = "setup:admin-token"
 // errSetupDone answers a setup once a user exists.
 var errSetupDone = echo.NewHTTPError(http.StatusConflict, "setup is done; sign in")
 
-// setupGate makes "no user yet, so create one" one step in this process.
-// Nodes sharing a PostgreSQL store each have their own: two setups on two
-// nodes at the same instant could both create an admin. Both need the
-// admin token, which is already an admin's power; docs/security.md says so.
+// setupGate makes "no user yet, so create one" one step: the mutex in
+// this process (setups racing here wait their turn, and the later ones
+// find the user), and the store's lock setupLock between the nodes that
+// share a PostgreSQL store (a setup on another node holding it is told
+// to sign in).
 type setupGate struct{ mu sync.Mutex }
+
+// setupLock is the store's lock (storage TryLock) held while the first
+// user is created.
+const setupLock = "setup: the first user"
 
 type setupStatus struct {
 	Needed bool `json:"needed"`
@@ -118,6 +123,14 @@ func (s *Server) postSetup(c echo.Context) error {
 func (s *Server) createFirstUser(ctx context.Context, u storage.User) (storage.User, error) {
 	s.setup.mu.Lock()
 	defer s.setup.mu.Unlock()
+	unlock, ok, err := s.store.TryLock(ctx, setupLock)
+	if err != nil {
+		return storage.User{}, fmt.Errorf("setup lock: %w", err)
+	}
+	if !ok {
+		return storage.User{}, echo.NewHTTPError(http.StatusConflict, "another node is creating the first user right now; sign in once it is done")
+	}
+	defer unlock()
 	needed, err := s.setupNeeded(ctx)
 	if err != nil {
 		return storage.User{}, err

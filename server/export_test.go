@@ -43,6 +43,10 @@ func HoldJob(s *Server, name string) (unlock func(), ok bool, err error) {
 	return s.store.TryLock(context.Background(), name)
 }
 
+// SetupLock is the store's lock a setup holds while it creates the first
+// user.
+const SetupLock = setupLock
+
 // JobPurgeMessages is the lock of the purge of old messages.
 const JobPurgeMessages = jobPurgeMessages
 

@@ -186,23 +186,44 @@ func TestSetupWrongTokensAreLimited(t *testing.T) {
 	}
 }
 
-// TestSetupRace: setups sent together create exactly one user; every
-// other one is told setup is done.
+// TestSetupRace: setups sent together to one node create exactly one
+// user; every other one is told setup is done.
 func TestSetupRace(t *testing.T) {
 	t.Parallel()
 	in := start(t)
+	setupRace(t, in, in)
+}
+
+// TestPostgresSetupRaceOnTwoNodes: setups sent together to two nodes
+// sharing a PostgreSQL store create exactly one user.
+func TestPostgresSetupRaceOnTwoNodes(t *testing.T) {
+	t.Parallel()
+	pg := onPostgres(t)
+	a, b := start(t, pg), start(t, pg)
+	setupRace(t, a, b)
+}
+
+// setupRace sends setups to nodes a and b at once: one must answer 201
+// and make the one user, the others 409.
+func setupRace(t *testing.T, a, b *instance) {
+	t.Helper()
 	const n = 6
 	codes := make([]int, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
 		wg.Go(func() {
 			<-start
-			codes[i], _, _ = in.do("POST", "/api/v1/setup", setupBody(t, testToken, fmt.Sprintf("admin-%d", i), testPassword), jsonHeader)
+			codes[i], _, _ = node.do("POST", "/api/v1/setup", setupBody(t, testToken, fmt.Sprintf("admin-%d", i), testPassword), jsonHeader)
 		})
 	}
 	close(start)
 	wg.Wait()
+	in := a
 	created := 0
 	for i, code := range codes {
 		switch code {
@@ -219,6 +240,29 @@ func TestSetupRace(t *testing.T) {
 	in.api("GET", "/users", nil, http.StatusOK, &users)
 	if created != 1 || len(users.Items) != 1 || users.Items[0].Role != "admin" {
 		t.Fatalf("%d setups answered 201; users: %+v", created, users.Items)
+	}
+}
+
+// TestSetupOnAnotherNode: while another node holds the store's setup
+// lock (it is creating the first user), a setup here is told to sign in
+// and creates nothing; once released, setup works.
+func TestSetupOnAnotherNode(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	unlock, ok, err := server.HoldJob(in.srv, server.SetupLock)
+	if err != nil || !ok {
+		t.Fatalf("take the setup lock: %v %v", ok, err)
+	}
+	code, body, _ := in.do("POST", "/api/v1/setup", setupBody(t, testToken, "ada", testPassword), jsonHeader)
+	if code != http.StatusConflict || !strings.Contains(string(body), "another node") {
+		t.Fatalf("setup while another node holds the lock: %d %s", code, body)
+	}
+	if !in.setupNeeded() {
+		t.Fatal("a setup that could not lock made a user")
+	}
+	unlock()
+	if code, body, _ := in.do("POST", "/api/v1/setup", setupBody(t, testToken, "ada", testPassword), jsonHeader); code != http.StatusCreated {
+		t.Fatalf("setup after the lock's release: %d %s", code, body)
 	}
 }
 
