@@ -237,10 +237,7 @@ func (s *Server) appendAudit(ctx context.Context, e storage.AuditEntry) {
 // foreign Origin is refused as on every change.
 func (s *Server) login(c echo.Context) error {
 	req := c.Request()
-	if mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
-		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "sign-in takes a JSON body: send Content-Type: application/json")
-	}
-	if err := checkOrigin(req); err != nil {
+	if err := jsonOnly(req, "sign-in"); err != nil {
 		return err
 	}
 	var in struct {
@@ -252,7 +249,40 @@ func (s *Server) login(c echo.Context) error {
 	}
 	name := strings.TrimSpace(in.Name)
 	ctx := req.Context()
-	verdict, wait, err := s.logins.allow(ctx, c.RealIP(), name)
+	if err := s.allowSignIn(c, name); err != nil {
+		return err
+	}
+	u, sess, cookie, err := s.auth.SignIn(ctx, name, in.Password)
+	if errors.Is(err, access.ErrWrongPassword) {
+		if err := s.logins.failed(ctx, c.RealIP(), name); err != nil {
+			s.log.Error("counting a failed sign-in", "err", err)
+		}
+		s.audit(c, storage.AuditEntry{Actor: field.Clip(name, maxUserName+1), UserID: u.ID, Action: "user.login_failed"})
+	}
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, cookie, sess)
+	if err := s.logins.succeeded(ctx, c.RealIP(), name); err != nil {
+		s.log.Error("remembering a sign-in's address", "err", err)
+	}
+	s.audit(c, storage.AuditEntry{Actor: u.Name, UserID: u.ID, Action: "user.login"})
+	return c.JSON(http.StatusOK, meAnswer(access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", CSRF: sess.CSRF}, &u, &sess.ExpiresAt))
+}
+
+// jsonOnly refuses a public route's request unless its body is JSON and
+// its Origin, if any, is this site's (see login).
+func jsonOnly(req *http.Request, what string) error {
+	if mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, what+" takes a JSON body: send Content-Type: application/json")
+	}
+	return checkOrigin(req)
+}
+
+// allowSignIn asks the sign-in limits whether name may be tried from the
+// client's address now; a refusal is a 429 with Retry-After.
+func (s *Server) allowSignIn(c echo.Context, name string) error {
+	verdict, wait, err := s.logins.allow(c.Request().Context(), c.RealIP(), name)
 	if err != nil {
 		return fmt.Errorf("sign-in limits: %w", err)
 	}
@@ -265,25 +295,15 @@ func (s *Server) login(c echo.Context) error {
 		c.Response().Header().Set("Retry-After", "60")
 		return echo.NewHTTPError(http.StatusTooManyRequests, "too many sign-in attempts on this server right now; try again in a minute")
 	}
-	u, sess, cookie, err := s.auth.SignIn(ctx, name, in.Password)
-	if errors.Is(err, access.ErrWrongPassword) {
-		if err := s.logins.failed(ctx, c.RealIP(), name); err != nil {
-			s.log.Error("counting a failed sign-in", "err", err)
-		}
-		s.audit(c, storage.AuditEntry{Actor: field.Clip(name, maxUserName+1), UserID: u.ID, Action: "user.login_failed"})
-	}
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+// setSessionCookie hands the browser a new session's cookie.
+func (s *Server) setSessionCookie(c echo.Context, cookie string, sess storage.Session) {
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: cookie, Path: "/", Expires: sess.ExpiresAt, MaxAge: int(access.SessionTTL / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(c),
 	})
-	if err := s.logins.succeeded(ctx, c.RealIP(), name); err != nil {
-		s.log.Error("remembering a sign-in's address", "err", err)
-	}
-	s.audit(c, storage.AuditEntry{Actor: u.Name, UserID: u.ID, Action: "user.login"})
-	return c.JSON(http.StatusOK, meAnswer(access.Principal{UserID: u.ID, Name: u.Name, Role: u.Role, Via: "session", CSRF: sess.CSRF}, &u, &sess.ExpiresAt))
 }
 
 // secureCookie says whether the session cookie is marked Secure: always,

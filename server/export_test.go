@@ -13,6 +13,19 @@ type Route = apiRoute
 // Routes lists the admin API routes of s.
 func Routes(s *Server) []Route { return s.apiRoutes() }
 
+// PublicRoutes lists the API routes that take no credential.
+func PublicRoutes(s *Server) []Route { return publicRoutes(s) }
+
+// ServedRoutes lists "METHOD path" of every route the server's router
+// serves.
+func ServedRoutes(s *Server) []string {
+	var out []string
+	for _, r := range s.echo.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
 // SetLoginLimiter bounds the sign-in limiter's tables to capacity keys
 // each (0: the default) and gives it a clock.
 func SetLoginLimiter(s *Server, capacity int, now func() time.Time) {
@@ -29,6 +42,10 @@ func SetBodyTimeout(o *Options, d time.Duration) { o.bodyTimeout = d }
 func HoldJob(s *Server, name string) (unlock func(), ok bool, err error) {
 	return s.store.TryLock(context.Background(), name)
 }
+
+// SetupLock is the store's lock a setup holds while it creates the first
+// user.
+const SetupLock = setupLock
 
 // JobPurgeMessages is the lock of the purge of old messages.
 const JobPurgeMessages = jobPurgeMessages

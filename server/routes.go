@@ -30,7 +30,9 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
-	e.POST("/api/v1/login", s.login)
+	for _, r := range publicRoutes(s) {
+		e.Add(r.Method, "/api/v1"+r.Path, r.handler)
+	}
 	api := e.Group("/api/v1", s.bodyDeadline, s.authenticate)
 	for _, r := range s.apiRoutes() {
 		api.Add(r.Method, r.Path, r.handler, s.authorize(r))
@@ -51,6 +53,18 @@ type apiRoute struct {
 	Permission access.Permission
 	Action     string
 	handler    echo.HandlerFunc
+}
+
+// publicRoutes are the API routes that take no credential: they are
+// their own check (sign-in, and the first run's setup, which checks the
+// admin token and counts failures as sign-in does). Permission and Action
+// are empty: they audit for themselves.
+func publicRoutes(s *Server) []apiRoute {
+	return []apiRoute{
+		{Method: "POST", Path: "/login", handler: s.login},
+		{Method: "GET", Path: "/setup", handler: s.getSetup},
+		{Method: "POST", Path: "/setup", handler: s.postSetup},
+	}
 }
 
 // apiRoutes is every admin API route; the permission tests walk it.

@@ -66,6 +66,7 @@ type Server struct {
 	egress      *egress.Client // every outbound request: scripts' HTTP.request, notifications
 	notify      *notify.Engine
 	logins      loginLimiter
+	setup       setupGate // the first user's creation (POST /api/v1/setup)
 	// bodies holds a token per webhook body being read
 	// (--max-concurrent-bodies).
 	bodies chan struct{}

@@ -143,7 +143,9 @@ export async function api(method, path, body, { raw = false } = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
   });
-  if (res.status === 401 && path !== "/login") {
+  // (Sign-in and setup answer 401 for a wrong password or admin token:
+  // their forms show it.)
+  if (res.status === 401 && path !== "/login" && path !== "/setup") {
     state.me = null;
     if (!location.hash.startsWith("#/login")) navigate("#/login?next=" + encodeURIComponent(location.hash));
     throw new ApiError(401, "signed out");
@@ -327,6 +329,7 @@ export function breadcrumbs(...parts) {
 const routes = [
   // [pattern, module, permission]
   [/^#\/login/, "login", null],
+  [/^#\/setup/, "setup", null],
   [/^#\/?(?:\?.*)?$/, "dashboard", "read"],
   [/^#\/providers(?:\/([^/?]+))?/, "providers", "read"],
   [/^#\/functions(?:\/([^/?]+))?/, "functions", "read"],
@@ -384,7 +387,7 @@ async function route() {
     return;
   }
   const [re, name, perm] = match;
-  if (name !== "login" && !state.me) {
+  if (name !== "login" && name !== "setup" && !state.me) {
     try {
       await loadMe();
     } catch {
@@ -411,7 +414,8 @@ async function route() {
     }
     cleanup = done;
     // The page's start for keyboard and screen reader users, unless the
-    // page put the focus somewhere itself (the sign-in form's name).
+    // page put the focus somewhere itself (the sign-in form's name, the
+    // setup form's admin token).
     if (!main.contains(document.activeElement) || document.activeElement === main) main.focus({ preventScroll: true });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
@@ -438,7 +442,7 @@ export async function loadMe() {
   return me;
 }
 
-// setSession is called by the login page.
+// setSession is called by the login and setup pages.
 export function setSession(me) {
   state.me = me;
   state.csrf = me.csrf_token || "";

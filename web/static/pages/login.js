@@ -1,6 +1,13 @@
 import { h, api, setSession, navigate, query, showFormError, field } from "../app.js";
 
 export async function render({ main }) {
+  // With no user yet there is no one to sign in as: the setup page creates
+  // the first admin instead. (If the server cannot say, sign-in shows.)
+  const setup = await api("GET", "/setup").catch(() => null);
+  if (setup && setup.needed) {
+    location.replace("#/setup");
+    return;
+  }
   const name = h("input", { name: "name", autocomplete: "username", required: true, autofocus: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const submit = h("button", { type: "submit" }, "Sign in");
