@@ -97,7 +97,7 @@ func (s *Server) postSetup(c echo.Context) error {
 	}
 	u := storage.User{Role: storage.RoleAdmin}
 	name, password := in.Name, in.Password
-	if err := (&userInput{Name: &name, Password: &password}).apply(&u); err != nil {
+	if err := (&access.UserInput{Name: &name, Password: &password}).Apply(&u); err != nil {
 		return err
 	}
 	u, err := s.createFirstUser(ctx, u)
