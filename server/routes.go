@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchyard-dev/switchyard/server/access"
+	"github.com/switchyard-dev/switchyard/server/openapi"
 	"github.com/switchyard-dev/switchyard/web"
 )
 
@@ -31,6 +32,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
 	e.POST("/api/v1/login", s.login)
+	e.GET("/api/v1/openapi.json", s.openAPI)
 	api := e.Group("/api/v1", s.bodyDeadline, s.authenticate)
 	for _, r := range s.apiRoutes() {
 		api.Add(r.Method, r.Path, r.handler, s.authorize(r))
@@ -176,6 +178,17 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 		}()
 		return next(c)
 	}
+}
+
+// openAPI is GET /api/v1/openapi.json: the OpenAPI 3.1 document of every
+// route (server/openapi/openapi.yaml). It holds no data, so, like the
+// sign-in route, it needs no credentials.
+func (s *Server) openAPI(c echo.Context) error {
+	doc, err := openapi.JSON()
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
 }
 
 // healthz is liveness: the process answers HTTP.
