@@ -521,6 +521,13 @@ func TestOpenAPIAnswersFitTheDocument(t *testing.T) {
 	c.call("POST", api+"/messages/resubmit", map[string]any{"status": "SUCCESS", "limit": 1}, 202, &job)
 	c.call("GET", api+"/jobs/"+job.ID, nil, 200, nil)
 	c.call("GET", api+"/jobs/0193a4b2-1c2d-7e3f-8a4b-5c6d7e8f9a99", nil, 404, nil)
+	eventually(t, "the resubmit job ends", func() bool {
+		var j struct{ State string }
+		c.call("GET", api+"/jobs/"+job.ID, nil, 200, &j)
+		return j.State != "running"
+	})
+	c.call("POST", api+"/jobs/"+job.ID+"/cancel", nil, 409, nil)
+	c.call("POST", api+"/messages/delete", map[string]any{"uri": "orders/more"}, 202, nil)
 
 	// Outbound.
 	var e record
@@ -532,6 +539,7 @@ func TestOpenAPIAnswersFitTheDocument(t *testing.T) {
 	c.call("GET", api+"/endpoints", nil, 200, nil)
 	c.call("GET", api+"/endpoints/"+e.ID, nil, 200, nil)
 	c.call("PUT", api+"/endpoints/"+e.ID, map[string]any{"description": "the ops channel"}, 200, nil)
+	c.call("POST", api+"/endpoints/"+e.ID+"/test", nil, 200, nil)
 	c.call("GET", api+"/endpoint-presets", nil, 200, nil)
 	c.call("GET", api+"/endpoint-templates", nil, 200, nil)
 	c.call("PUT", api+"/outbound", map[string]any{"paused": true}, 200, nil)
@@ -552,17 +560,22 @@ func TestOpenAPIAnswersFitTheDocument(t *testing.T) {
 	c.call("POST", api+"/users", map[string]any{"name": "alice", "display_name": "Alice", "role": "viewer", "password": "correct horse battery"}, 201, &u)
 	c.call("GET", api+"/users", nil, 200, nil)
 	c.call("GET", api+"/users/"+u.ID, nil, 200, nil)
-	c.call("PUT", api+"/users/"+u.ID, map[string]any{"role": "editor"}, 200, nil)
 	var tok record
 	c.call("POST", api+"/tokens", map[string]any{"name": "ci", "expires_in_days": 30, "user_id": u.ID}, 201, &tok)
 	c.call("GET", api+"/tokens?user_id="+u.ID, nil, 200, nil)
+	// A viewer's answers leave things out; they fit the same schemas.
 	asAlice := http.Header{"Authorization": {"Bearer " + tok.Token}}
 	c.call("GET", api+"/me", nil, 200, nil, asAlice)
 	c.call("GET", api+"/tokens", nil, 200, nil, asAlice)
 	c.call("GET", api+"/users", nil, 403, nil, asAlice)
 	c.call("GET", api+"/endpoints", nil, 200, nil, asAlice)
+	c.call("GET", api+"/endpoints/"+e.ID, nil, 200, nil, asAlice)
 	c.call("GET", api+"/messages/"+m.ID, nil, 200, nil, asAlice)
+	c.call("GET", api+"/messages?q=deploy", nil, 200, nil, asAlice)
+	c.call("GET", api+"/deliveries", nil, 200, nil, asAlice)
 	c.call("GET", api+"/deliveries/"+deliveries.Items[0].ID, nil, 200, nil, asAlice)
+	c.call("POST", api+"/messages/"+m.ID+"/dry-run", nil, 403, nil, asAlice)
+	c.call("PUT", api+"/users/"+u.ID, map[string]any{"role": "editor"}, 200, nil)
 	c.call("POST", api+"/login", map[string]any{"name": "alice", "password": "correct horse battery"}, 200, nil, http.Header{"Authorization": nil})
 	c.call("POST", api+"/login", map[string]any{"name": "alice", "password": "wrong password"}, 401, nil, http.Header{"Authorization": nil})
 	var sessions page
@@ -570,6 +583,7 @@ func TestOpenAPIAnswersFitTheDocument(t *testing.T) {
 	if len(sessions.Items) != 1 {
 		t.Fatalf("%d sessions, want 1", len(sessions.Items))
 	}
+	c.call("DELETE", api+"/sessions/"+sessions.Items[0].ID+"?user_id="+u.ID, nil, 204, nil)
 	c.call("POST", api+"/sessions/end-others", nil, 200, nil, asAlice)
 	c.call("DELETE", api+"/users/"+u.ID+"/sessions", nil, 200, nil)
 	c.call("DELETE", api+"/tokens/"+tok.ID, nil, 204, nil)
