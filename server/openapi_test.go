@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/npmtest"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/server/access"
 	"github.com/switchyard-dev/switchyard/server/openapi"
 )
 
@@ -342,6 +343,23 @@ func TestOpenAPIRoutesAreTheServers(t *testing.T) {
 	}
 	if len(served) < 70 {
 		t.Errorf("only %d routes were found; the route table was not read", len(served))
+	}
+
+	// Each admin route lists the errors every such route can give.
+	for _, r := range server.Routes(in.srv) {
+		tpl := "/api/v1" + param.ReplaceAllString(r.Path, "{$1}")
+		want := []string{"401", "503"}
+		if r.Method != "GET" || r.Permission != access.Read {
+			want = append(want, "403") // a role without the permission, or a session without its CSRF token
+		}
+		if strings.Contains(r.Path, ":") {
+			want = append(want, "404")
+		}
+		for _, code := range want {
+			if _, ok := d.at(pointer("paths", tpl, strings.ToLower(r.Method), "responses", code)); !ok && documented[r.Method+" "+tpl] {
+				t.Errorf("%s %s does not list %s", r.Method, tpl, code)
+			}
+		}
 	}
 }
 
