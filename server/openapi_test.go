@@ -531,7 +531,12 @@ func TestOpenAPIAnswersFitTheDocument(t *testing.T) {
 	c.call("GET", api+"/messages/"+m.ID, nil, 200, nil)
 	c.call("GET", api+"/messages/"+m.ID+"/payload", nil, 200, nil)
 	c.call("POST", api+"/messages/"+m.ID+"/dry-run", nil, 200, nil)
-	c.call("POST", api+"/messages/"+m.ID+"/dry-run", map[string]any{"function_id": f.ID, "script": "LOG.info('changed');"}, 200, nil)
+	var dry struct{ Effects []any }
+	c.call("POST", api+"/messages/"+m.ID+"/dry-run", map[string]any{"function_id": f.ID,
+		"script": "HTTP.request({url: 'https://ci.example.com/job', method: 'POST', headers: {Authorization: 'Bearer x'}, body: {ref: 'main'}}); DEDUPE.first('k', 60); return {ok: true};"}, 200, &dry)
+	if len(dry.Effects) != 2 {
+		t.Errorf("the dry run recorded %d effects, want 2 (http, dedupe)", len(dry.Effects))
+	}
 	c.call("POST", api+"/messages/"+m.ID+"/signature-check", map[string]any{"provider_id": p.ID, "secret_name": "secret", "scheme": "github"}, 200, nil)
 	c.call("POST", api+"/messages/"+m.ID+"/resubmit", nil, 202, nil)
 	c.call("POST", api+"/messages/"+m.ID+"/resubmit?sync=true", nil, 200, nil)
