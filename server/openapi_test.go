@@ -26,7 +26,8 @@ import (
 // The OpenAPI document (server/openapi/openapi.yaml) is checked four ways:
 // against the official OpenAPI 3.1 schema, route for route against the
 // router, each of its examples against its schema, and real answers of a
-// running server against the documented response schemas. The schemas of
+// running server against the documented response schemas (and the bodies
+// it takes against the documented request bodies). The schemas of
 // the main records say additionalProperties (or unevaluatedProperties)
 // false, so a field the server sends that the document does not know
 // fails here.
@@ -203,6 +204,33 @@ func (d *apiDoc) checkAnswer(t *testing.T, method, path string, status int, head
 	}
 	if err := d.schema(t, respPtr+pointer("content", "application/json", "schema")).Validate(v); err != nil {
 		t.Errorf("%s %s answered %d with a body that does not fit %s:\n%s\n%v", method, path, status, respPtr, body, err)
+	}
+}
+
+// checkRequest checks that a JSON body the server takes fits the
+// operation's documented request body.
+func (d *apiDoc) checkRequest(t *testing.T, method, path string, body []byte) {
+	t.Helper()
+	tpl, ok := d.template(path)
+	if !ok {
+		return // checkAnswer says so
+	}
+	ptr := pointer("paths", tpl, strings.ToLower(method), "requestBody")
+	if _, ok := d.at(ptr); !ok {
+		t.Errorf("%s %s takes a body, and the document lists none for %s %s", method, path, method, tpl)
+		return
+	}
+	rb, ptr := d.deref(t, ptr)
+	content, _ := rb["content"].(map[string]any)
+	if _, ok := content["application/json"]; !ok {
+		return // any body: the webhook receiver
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("%s %s: the test's body is not JSON: %v", method, path, err)
+	}
+	if err := d.schema(t, ptr+pointer("content", "application/json", "schema")).Validate(v); err != nil {
+		t.Errorf("%s %s: a body the server takes does not fit the documented request body:\n%s\n%v", method, path, body, err)
 	}
 }
 
@@ -442,11 +470,14 @@ func (c checked) call(method, path string, body any, want int, out any, h ...htt
 			header[k] = v
 		}
 	}
+	p, _, _ := strings.Cut(path, "?")
+	if len(raw) > 0 && want < 400 {
+		c.doc.checkRequest(c.t, method, p, raw)
+	}
 	code, resp, rh := c.in.do(method, path, raw, header)
 	if code != want {
 		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, code, want, resp)
 	}
-	p, _, _ := strings.Cut(path, "?")
 	c.doc.checkAnswer(c.t, method, p, code, rh, resp)
 	if out != nil {
 		if err := json.Unmarshal(resp, out); err != nil {
