@@ -4,11 +4,16 @@ import (
 	"context"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // Route is an admin API route as the permission tests see it.
 type Route = apiRoute
+
+// EchoRoutes lists every route s's router serves.
+func EchoRoutes(s *Server) []*echo.Route { return s.echo.Routes() }
 
 // Routes lists the admin API routes of s.
 func Routes(s *Server) []Route { return s.apiRoutes() }

