@@ -101,12 +101,20 @@ func New(opts Options) (_ *Server, err error) {
 		}
 	}()
 
-	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
 	loc, err := ParseStore(opts.Store, opts.DataDir)
 	if err != nil {
 		return nil, err
+	}
+	// The port first: a taken one (another switchyard?) fails before
+	// anything is written to disk.
+	ln, err := listen(opts.Listen)
+	if err != nil {
+		return nil, err
+	}
+	s.listener = ln
+	cleanup = append(cleanup, func() { ln.Close() })
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	key, keySource, err := opts.secretKey(loc.Backend)
 	if err != nil {
@@ -195,13 +203,6 @@ func New(opts Options) (_ *Server, err error) {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", opts.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
-	s.listener = ln
-	cleanup = append(cleanup, func() { ln.Close() })
-
 	regCtx, cancelReg := context.WithTimeout(context.Background(), storeOpenTimeout)
 	defer cancelReg()
 	advertise := opts.Advertise
@@ -281,7 +282,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.listener) }()
-	s.log.Info("switchyard listening", "addr", s.Addr().String(), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID())
+	s.log.Info("switchyard listening", "ui", uiURL(s.Addr()), "addr", s.Addr().String(), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID())
 
 	var err error
 	select {
