@@ -4,6 +4,7 @@
 //	switchyard migrate [flags]     apply the store's schema migrations
 //	switchyard copy-store [flags]  copy every record into another store
 //	switchyard backup [flags] FILE a consistent copy of a bbolt store
+//	switchyard config check [flags] check serve's settings without starting
 //	switchyard version             print the version
 //
 // Every flag can also come from an environment variable (SWITCHYARD_ and
@@ -18,10 +19,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/switchyard-dev/switchyard/server"
@@ -48,6 +49,7 @@ commands:
   migrate     apply the schema migrations of a PostgreSQL store (serve does it too)
   copy-store  copy every record of a store into a new, empty one (a bbolt node into PostgreSQL)
   backup      write a consistent copy of a bbolt store to a file, while it serves
+  config      check serve's configuration without starting (config check --config FILE)
   version     print the version
 
 Run 'switchyard <command> -h' for the flags.
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return copyStore(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return backup(ctx, args[1:], getenv, stdout, stderr)
+	case "config":
+		return configCmd(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "switchyard", version)
 		return 0
@@ -82,16 +86,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	opts, err := parseServe(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "switchyard serve: %v\n", err)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "switchyard serve: %s\n", line)
+		}
 		return 2
 	}
-	opts.Logger, opts.Version = logger, version
+	logger := opts.Logger
+	opts.Version = version
 	if getenv(deprecatedKeyEnv) != "" {
 		logger.Warn(deprecatedKeyEnv + " is deprecated: name the secrets key SWITCHYARD_SECRET_KEY")
 	}
