@@ -38,11 +38,11 @@ func (o Options) Check() error {
 		switch {
 		case full.SecretKey != "":
 			if _, err := seal.ParseKey(full.SecretKey); err != nil {
-				errs = append(errs, fmt.Errorf("SWITCHYARD_SECRET_KEY: %w (make one with: openssl rand -base64 32)", err))
+				errs = append(errs, fmt.Errorf("secrets key (SWITCHYARD_SECRET_KEY): %w (make one with: openssl rand -base64 32)", err))
 			}
 		case full.SecretKeyFile != "":
 			if _, err := seal.ReadKeyFile(full.SecretKeyFile); err != nil {
-				errs = append(errs, fmt.Errorf("secret-key-file: %w", err))
+				errs = append(errs, fmt.Errorf("secrets key (--secret-key-file %s): %w", full.SecretKeyFile, err))
 			}
 		case loc.Backend == BackendPostgres:
 			errs = append(errs, ErrNoSecretKey)

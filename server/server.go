@@ -101,6 +101,10 @@ func New(opts Options) (_ *Server, err error) {
 		}
 	}()
 
+	// What can be found wrong cheaply is, before anything is made.
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
 	loc, err := ParseStore(opts.Store, opts.DataDir)
 	if err != nil {
 		return nil, err

@@ -34,6 +34,20 @@ func TestPortTakenLeavesNothingBehind(t *testing.T) {
 	}
 }
 
+// A bad secrets key file is found before anything is made, too.
+func TestBadKeyFileLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	_, err := server.New(server.Options{Listen: "127.0.0.1:0", DataDir: data, SecretKeyFile: filepath.Join(t.TempDir(), "none.key"),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err == nil || !strings.Contains(err.Error(), "none.key") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the data directory was made: %v", err)
+	}
+}
+
 // A second instance on a data directory a running one holds says so,
 // rather than bbolt's timeout.
 func TestSecondInstanceOnOneDataDirectory(t *testing.T) {
