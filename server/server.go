@@ -286,7 +286,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.listener) }()
-	s.log.Info("switchyard listening", "ui", uiURL(s.Addr()), "addr", s.Addr().String(), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID())
+	s.log.Info("switchyard listening", "addr", s.Addr().String(), "ui", uiURL(s.Addr()), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID())
 
 	var err error
 	select {
