@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,6 +85,12 @@ func (d *Dispatcher) record(m storage.Message, o storage.Outcome, start time.Tim
 	defer cancel()
 	if err := d.keep(ctx, m.ID, o); err != nil {
 		return err
+	}
+	for _, e := range o.Executions {
+		if e.Status == storage.StatusFailed {
+			d.log.Warn("a function failed", "message_id", m.ID, "provider", o.ProviderID,
+				"function", e.FunctionID, "name", e.FunctionName, "err", firstLine(e.Error))
+		}
 	}
 	if d.opts.Observer != nil {
 		d.opts.Observer.Processed(o.Status, time.Since(start))
@@ -249,6 +256,16 @@ func execute(ctx context.Context, eng *scripting.Engine, f *Compiled, req script
 		e.Status, e.Error = storage.StatusFailed, secrets.String(r.Err.Error())
 	}
 	return e, r.Value, secrets.String(r.Summary), r.Response
+}
+
+// firstLine is an error's first line, at most 300 bytes: a log line's
+// summary of it (the message's own log has the whole, with its stack).
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 300 {
+		s = strings.ToValidUTF8(s[:300], "") + "…"
+	}
+	return s
 }
 
 // note is a line the router itself writes into a message's log.

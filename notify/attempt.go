@@ -96,8 +96,11 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	_, recErr := e.store.RecordAttempt(rctx, d.ID, r.attempt, u)
 	if recErr != nil {
 		e.log.Error("recording a delivery attempt; the delivery will be attempted again", "delivery", d.ID, "err", recErr)
-	} else if u.Status != storage.DeliveryPending {
-		e.events.release(d.EventID)
+	} else {
+		if u.Status != storage.DeliveryPending {
+			e.events.release(d.EventID)
+		}
+		e.logOutcome(d, t, r, u)
 	}
 	if e.observer != nil {
 		e.observer.Attempted(outcome, time.Duration(r.attempt.LatencyMS*float64(time.Millisecond)))
@@ -111,6 +114,33 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 		// scan here claims the delivery while it is still in hand).
 		e.sched.release([]string{d.ID})
 	}
+}
+
+// logOutcome logs a delivery that failed for good at warn, once, and a
+// failed attempt that will be retried at debug only.
+func (e *Engine) logOutcome(d storage.Delivery, t *target, r result, u storage.DeliveryUpdate) {
+	if u.Status == storage.DeliverySuccess {
+		return
+	}
+	attrs := []any{"delivery", d.ID, "type", d.EventType}
+	switch {
+	case d.Callback != nil:
+		attrs = append(attrs, "lane", d.Lane)
+	default:
+		attrs = append(attrs, "endpoint", d.EndpointID)
+		if t != nil {
+			attrs = append(attrs, "name", t.ep.Name)
+		}
+	}
+	if r.attempt.Status != 0 {
+		attrs = append(attrs, "status", r.attempt.Status)
+	}
+	attrs = append(attrs, "err", r.attempt.Error)
+	if u.Status == storage.DeliveryPending {
+		e.log.Debug("a delivery attempt failed; it will be retried", append(attrs, "attempt", d.AttemptCount+1, "next_at", u.NextAt)...)
+		return
+	}
+	e.log.Warn("a delivery failed for good", append(attrs, "attempts", d.AttemptCount+1)...)
 }
 
 // event returns a delivery's event, from memory when it can.

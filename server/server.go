@@ -101,6 +101,18 @@ func New(opts Options) (_ *Server, err error) {
 		}
 	}()
 
+	// What can be found wrong cheaply is, before anything is made.
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	// The port first: a taken one (another switchyard?) fails before
+	// anything is written to disk.
+	ln, err := listen(opts.Listen)
+	if err != nil {
+		return nil, err
+	}
+	s.listener = ln
+	cleanup = append(cleanup, func() { ln.Close() })
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -174,13 +186,6 @@ func New(opts Options) (_ *Server, err error) {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", opts.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
-	s.listener = ln
-	cleanup = append(cleanup, func() { ln.Close() })
-
 	regCtx, cancelReg := context.WithTimeout(context.Background(), storeOpenTimeout)
 	defer cancelReg()
 	advertise := opts.Advertise
@@ -260,7 +265,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.listener) }()
-	s.log.Info("switchyard listening", "addr", s.Addr().String(), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID())
+	s.log.Info("switchyard listening", "addr", s.Addr().String(), "ui", uiURL(s.Addr()), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID())
 
 	var err error
 	select {

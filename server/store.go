@@ -100,6 +100,9 @@ func openStore(loc StoreLocation, sealer *seal.Sealer) (backend, error) {
 		return st, nil
 	}
 	st, err := bolt.Open(loc.Target, sealer)
+	if errors.Is(err, bolt.ErrInUse) {
+		return nil, fmt.Errorf("another switchyard process holds %s; stop it or use another --data", loc.Target)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@
 //	switchyard messages list|get|resubmit  inbound messages, over the admin API
 //	switchyard deliveries list|retry       outbound deliveries, over the admin API
 //	switchyard user create [flags] a user, on the store itself
+//	switchyard config check [flags] check serve's settings without starting
 //	switchyard version             print the version
 //
 // Every flag can also come from an environment variable (SWITCHYARD_ and
@@ -21,10 +22,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/switchyard-dev/switchyard/server"
@@ -54,6 +55,7 @@ commands:
   messages    list, show and resubmit inbound messages (admin API: --server, --token)
   deliveries  list and retry outbound deliveries (admin API: --server, --token)
   user        create a user on the store itself, offline: the first admin
+  config      check serve's configuration without starting (config check --config FILE)
   version     print the version
 
 Run 'switchyard <command> -h' for the flags.
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return deliveriesCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "user":
 		return userCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+	case "config":
+		return configCmd(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "switchyard", version)
 		return 0
@@ -94,16 +98,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	opts, err := parseServe(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "switchyard serve: %v\n", err)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "switchyard serve: %s\n", line)
+		}
 		return 2
 	}
-	opts.Logger, opts.Version = logger, version
+	logger := opts.Logger
+	opts.Version = version
 	if getenv(deprecatedKeyEnv) != "" {
 		logger.Warn(deprecatedKeyEnv + " is deprecated: name the secrets key SWITCHYARD_SECRET_KEY")
 	}
