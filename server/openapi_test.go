@@ -512,6 +512,11 @@ func TestOpenAPIAnswersFitTheDocument(t *testing.T) {
 	if want, _ := openapi.JSON(); !bytes.Equal(body, want) {
 		t.Error("GET /api/v1/openapi.json does not serve the document")
 	}
+	noAuth := http.Header{"Authorization": nil}
+	c.call("GET", api+"/setup", nil, 200, nil, noAuth)
+	c.call("POST", api+"/setup", map[string]any{"admin_token": "wrong", "name": "ada", "password": "correct horse battery"}, 401, nil, noAuth)
+	c.call("POST", api+"/setup", map[string]any{"admin_token": testToken, "name": "ada", "password": "correct horse battery"}, 201, nil, noAuth)
+	c.call("POST", api+"/setup", map[string]any{"admin_token": testToken, "name": "bob", "password": "correct horse battery"}, 409, nil, noAuth)
 	c.call("GET", "/healthz", nil, 200, nil)
 	c.call("GET", "/readyz", nil, 200, nil)
 	c.call("GET", "/metrics", nil, 200, nil)

@@ -227,13 +227,13 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.notify.Start(ctx); err != nil {
 		s.listener.Close()
 		s.store.Close()
-		return err
+		return stoppedBeforeStart(ctx, err)
 	}
 	if err := s.disp.Start(ctx); err != nil {
 		_ = s.notify.Close(ctx)
 		s.listener.Close()
 		s.store.Close()
-		return err
+		return stoppedBeforeStart(ctx, err)
 	}
 	runCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
@@ -443,4 +443,13 @@ func (s *Server) purgeExpired(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// stoppedBeforeStart is nil when a start failed because ctx was done:
+// told to stop before it had started, Run stops cleanly.
+func stoppedBeforeStart(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
