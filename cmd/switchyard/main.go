@@ -5,6 +5,7 @@
 //	switchyard copy-store [flags]  copy every record into another store
 //	switchyard backup [flags] FILE a consistent copy of a bbolt store
 //	switchyard version             print the version
+//	switchyard health              ask a running server whether it is ready
 //
 // Every flag can also come from an environment variable (SWITCHYARD_ and
 // the flag's name in upper snake case) or from a YAML file named by
@@ -24,11 +25,9 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/switchyard-dev/switchyard/internal/buildinfo"
 	"github.com/switchyard-dev/switchyard/server"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	// The heap of a busy instance is mostly short-lived request and script
@@ -48,7 +47,8 @@ commands:
   migrate     apply the schema migrations of a PostgreSQL store (serve does it too)
   copy-store  copy every record of a store into a new, empty one (a bbolt node into PostgreSQL)
   backup      write a consistent copy of a bbolt store to a file, while it serves
-  version     print the version
+  version     print the version, commit and Go version of this binary
+  health      ask a running server whether it is ready (for container health checks)
 
 Run 'switchyard <command> -h' for the flags.
 `
@@ -70,8 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "backup":
 		return backup(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "switchyard", version)
-		return 0
+		return versionCmd(args[1:], stdout, stderr)
+	case "health":
+		return health(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -91,7 +92,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		fmt.Fprintf(stderr, "switchyard serve: %v\n", err)
 		return 2
 	}
-	opts.Logger, opts.Version = logger, version
+	opts.Logger, opts.Version = logger, buildinfo.Read(version).Version
 	if getenv(deprecatedKeyEnv) != "" {
 		logger.Warn(deprecatedKeyEnv + " is deprecated: name the secrets key SWITCHYARD_SECRET_KEY")
 	}
