@@ -105,6 +105,9 @@ type Options struct {
 	// storeSizeEvery is how often the store's size is measured when
 	// MaxStoreBytes is set (default storeSizeEvery; tests shorten it).
 	storeSizeEvery time.Duration
+	// backlogEvery is how often the outbound backlog is counted (default
+	// backlogEvery; tests shorten it).
+	backlogEvery time.Duration
 	// bodyTimeout is how long a webhook body may take to arrive once a
 	// slot is free (default bodyTimeout; tests shorten it).
 	bodyTimeout time.Duration
@@ -239,6 +242,9 @@ func (o *Options) limitDefaults() error {
 	}
 	if o.storeSizeEvery <= 0 {
 		o.storeSizeEvery = storeSizeEvery
+	}
+	if o.backlogEvery <= 0 {
+		o.backlogEvery = backlogEvery
 	}
 	return nil
 }
