@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # Switchyard as a container: a static binary on distroless, as a non-root
 # user, its data in a volume, its health asked with `switchyard health`
 # (the image has no shell and no curl).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -71,10 +72,10 @@ func health(ctx context.Context, args []string, getenv func(string) string, stdo
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "switchyard health: %s answered %d %s\n", *target, resp.StatusCode, body)
+		fmt.Fprintf(stderr, "switchyard health: %s answered %d %s\n", *target, resp.StatusCode, bytes.TrimSpace(body))
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s\n", body)
+	fmt.Fprintf(stdout, "%s\n", bytes.TrimSpace(body))
 	return 0
 }
 
