@@ -329,12 +329,12 @@ snapshot() {
 		curl -fsS "$base/metrics" >>"$f" || sy_fail "GET $base/metrics failed"
 	done
 	node_sum() { awk -v n="$1" '$1 == n {v += $2} END {printf "%d", v + 0}' "$f"; }
-	printf -v "${p}_success" '%s' "$(node_sum 'switchyard_messages_processed_total{status="SUCCESS"}')"
-	printf -v "${p}_failed" '%s' "$(node_sum 'switchyard_messages_processed_total{status="FAILED"}')"
-	printf -v "${p}_unmatched" '%s' "$(node_sum 'switchyard_messages_processed_total{status="UNMATCHED"}')"
+	printf -v "${p}_success" '%s' "$(node_sum 'switchyard_messages_processed_total{status="success"}')"
+	printf -v "${p}_failed" '%s' "$(node_sum 'switchyard_messages_processed_total{status="failed"}')"
+	printf -v "${p}_unmatched" '%s' "$(node_sum 'switchyard_messages_processed_total{status="unmatched"}')"
 	printf -v "${p}_received" '%s' "$(node_sum switchyard_messages_received_total)"
 	printf -v "${p}_rejected" '%s' "$(node_sum switchyard_messages_rejected_total)"
-	printf -v "${p}_queue" '%s' "$(node_sum switchyard_queue_depth)"
+	printf -v "${p}_queue" '%s' "$(node_sum switchyard_inbound_queue_messages)"
 	printf -v "${p}_commits" '%s' "$(node_sum switchyard_store_commits_total)"
 	printf -v "${p}_writes" '%s' "$(node_sum switchyard_store_writes_total)"
 	printf -v "${p}_trips" '%s' "$(node_sum switchyard_store_round_trips_total)"

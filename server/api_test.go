@@ -374,10 +374,10 @@ func TestHealthAndMetrics(t *testing.T) {
 	_, body, _ := in.do("GET", "/metrics", nil, nil)
 	for _, want := range []string{
 		"switchyard_messages_received_total 2",
-		`switchyard_messages_processed_total{status="SUCCESS"} 1`,
-		`switchyard_messages_processed_total{status="UNMATCHED"} 1`,
-		"switchyard_processing_seconds_bucket",
-		"switchyard_queue_depth 0",
+		`switchyard_messages_processed_total{status="success"} 1`,
+		`switchyard_messages_processed_total{status="unmatched"} 1`,
+		"switchyard_message_processing_seconds_bucket",
+		"switchyard_inbound_queue_messages 0",
 		"switchyard_store_commits_total",
 		"switchyard_store_writes_total",
 	} {

@@ -58,6 +58,9 @@ const JobPurgeMessages = jobPurgeMessages
 // SetStoreSizeEvery sets how often the store's size is measured.
 func SetStoreSizeEvery(o *Options, d time.Duration) { o.storeSizeEvery = d }
 
+// SetBacklogEvery sets how often the outbound backlog is counted.
+func SetBacklogEvery(o *Options, d time.Duration) { o.backlogEvery = d }
+
 // StoreOf is the store s runs on, for tests that fill it faster than
 // webhooks would.
 func StoreOf(s *Server) storage.Store { return s.store }

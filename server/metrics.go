@@ -1,20 +1,26 @@
 package server
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/switchyard-dev/switchyard/internal/buildinfo"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // metrics are the instance's Prometheus series, on its own registry so that
 // several instances can live in one process (tests).
 type metrics struct {
-	received   prometheus.Counter
-	processed  *prometheus.CounterVec
+	received  prometheus.Counter
+	processed *prometheus.CounterVec
+	// latency is switchyard_message_processing_seconds; oldLatency its
+	// deprecated name, fed the same observations.
 	latency    prometheus.Histogram
+	oldLatency prometheus.Histogram
 	purged     prometheus.Counter
 	ingestFail prometheus.Counter
 	// rejected counts refused webhooks by reason (rejectReasons).
@@ -25,7 +31,30 @@ type metrics struct {
 	bodiesReading prometheus.Gauge
 	attempts      *prometheus.CounterVec
 	attemptDur    prometheus.Histogram
+	// backlog is the outbound deliveries waiting, as last counted
+	// (watchBacklog).
+	backlog prometheus.Gauge
 }
+
+// deprecated is the start of a deprecated alias's HELP; the old names are
+// listed in CHANGELOG.md and go in the next release.
+const deprecated = "Deprecated: use "
+
+// processedStatuses are the final statuses of a message, as
+// switchyard_messages_processed_total labels them (lower case).
+var processedStatuses = []string{"success", "failed", "unmatched"}
+
+// attemptOutcomes are the outcomes of an outbound attempt
+// (notify.Observer).
+var attemptOutcomes = []string{"success", "retry", "failed"}
+
+// processingBuckets: 100µs .. 26s.
+var processingBuckets = prometheus.ExponentialBuckets(0.0001, 4, 10)
+
+// processingHelp says what switchyard_message_processing_seconds measures.
+const processingHelp = "Time from a worker taking up a message to its outcome being recorded in the store: " +
+	"provider matching, the functions' runs and the write of the outcome (a handshake: its script and the write). " +
+	"Time spent waiting in the queue is not included."
 
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
@@ -35,12 +64,17 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}),
 		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchyard_messages_processed_total",
-			Help: "Messages processed, by final status.",
+			Help: "Messages whose outcome was recorded, by final status: success, failed, unmatched.",
 		}, []string{"status"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "switchyard_message_processing_seconds",
+			Help:    processingHelp,
+			Buckets: processingBuckets,
+		}),
+		oldLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "switchyard_processing_seconds",
-			Help:    "Time to process one message: matching, functions and recording.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10), // 100µs .. 26s
+			Help:    deprecated + "switchyard_message_processing_seconds (same values). " + processingHelp,
+			Buckets: processingBuckets,
 		}),
 		purged: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchyard_messages_purged_total",
@@ -71,21 +105,49 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help:    "Time from sending an outbound request to reading its answer.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms .. 65s
 		}),
+		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchyard_outbound_backlog_deliveries",
+			Help: fmt.Sprintf("Outbound deliveries waiting: PENDING in the store (due now, or waiting for a retry), not yet succeeded or failed for good. "+
+				"Counted in the store every %s, up to %d; every node of a cluster counts the whole store.", backlogEvery, backlogLimit),
+		}),
 	}
+	// Every labelled series exists from the start, at 0, so that rate()
+	// and alerts work before the first event.
 	for _, r := range rejectReasons {
-		m.rejected.WithLabelValues(r) // every series from the start, at 0
+		m.rejected.WithLabelValues(r)
 	}
-	reg.MustRegister(m.received, m.processed, m.latency, m.purged, m.ingestFail, m.rejected, m.storeBytes, m.bodiesReading, m.attempts, m.attemptDur,
+	for _, st := range processedStatuses {
+		m.processed.WithLabelValues(st)
+	}
+	for _, o := range attemptOutcomes {
+		m.attempts.WithLabelValues(o)
+	}
+	reg.MustRegister(m.received, m.processed, m.latency, m.oldLatency, m.purged, m.ingestFail, m.rejected, m.storeBytes, m.bodiesReading, m.attempts, m.attemptDur, m.backlog,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// watchQueue exports the dispatcher's queue depth as a gauge.
+// watchQueue exports the dispatcher's queue depth as a gauge, under its
+// name and its deprecated one.
 func (m *metrics) watchQueue(reg *prometheus.Registry, depth func() int) {
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "switchyard_queue_depth",
-		Help: "Accepted messages waiting to be processed.",
-	}, func() float64 { return float64(depth()) }))
+	const help = "Accepted webhook messages waiting for a worker: in the in-memory queue, or left in the store when the queue was full. " +
+		"Messages being processed are not counted."
+	value := func() float64 { return float64(depth()) }
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_inbound_queue_messages", Help: help}, value),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchyard_queue_depth", Help: deprecated + "switchyard_inbound_queue_messages (same value). " + help}, value),
+	)
+}
+
+// buildInfo exports switchyard_build_info{version,commit,goversion} 1.
+func (m *metrics) buildInfo(reg *prometheus.Registry, version string, in buildinfo.Info) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "switchyard_build_info",
+		Help:        "The build this node runs: its version, commit (\"+dirty\" when built from a modified checkout) and Go version (always 1).",
+		ConstLabels: prometheus.Labels{"version": version, "commit": in.Commit, "goversion": in.GoVersion},
+	})
+	g.Set(1)
+	reg.MustRegister(g)
 }
 
 // watchOutbound exports the delivery attempts in flight as a gauge.
@@ -141,8 +203,10 @@ func (m *metrics) watchRoundTrips(reg *prometheus.Registry, roundTrips func() ui
 	}, func() float64 { return float64(roundTrips()) }))
 }
 
-// Processed implements functions.Observer.
+// Processed implements functions.Observer. The status is counted in
+// lower case, as every label value is.
 func (m *metrics) Processed(status string, elapsed time.Duration) {
-	m.processed.WithLabelValues(status).Inc()
+	m.processed.WithLabelValues(strings.ToLower(status)).Inc()
 	m.latency.Observe(elapsed.Seconds())
+	m.oldLatency.Observe(elapsed.Seconds())
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/internal/buildinfo"
 )
 
 // Options configure a Switchyard instance. The zero value of every field
@@ -90,8 +91,9 @@ type Options struct {
 	// Advertise is the address other nodes and operators reach this node
 	// at, as GET /api/v1/cluster lists it (default the listen address).
 	Advertise string
-	// Version is the version this node runs, as GET /api/v1/cluster
-	// lists it (default "dev").
+	// Version is the version this node runs, as GET /api/v1/cluster,
+	// the start log line and switchyard_build_info show it (default: the
+	// build's own, internal/buildinfo).
 	Version string
 	// PurgeInterval is how often old messages are purged (default 1m).
 	PurgeInterval time.Duration
@@ -103,6 +105,9 @@ type Options struct {
 	// storeSizeEvery is how often the store's size is measured when
 	// MaxStoreBytes is set (default storeSizeEvery; tests shorten it).
 	storeSizeEvery time.Duration
+	// backlogEvery is how often the outbound backlog is counted (default
+	// backlogEvery; tests shorten it).
+	backlogEvery time.Duration
 	// bodyTimeout is how long a webhook body may take to arrive once a
 	// slot is free (default bodyTimeout; tests shorten it).
 	bodyTimeout time.Duration
@@ -188,7 +193,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("workers must be positive")
 	}
 	if o.Version == "" {
-		o.Version = "dev"
+		o.Version = buildinfo.Read("").Version
 	}
 	if o.Lease == 0 {
 		o.Lease = DefaultLease
@@ -237,6 +242,9 @@ func (o *Options) limitDefaults() error {
 	}
 	if o.storeSizeEvery <= 0 {
 		o.storeSizeEvery = storeSizeEvery
+	}
+	if o.backlogEvery <= 0 {
+		o.backlogEvery = backlogEvery
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchyard-dev/switchyard/functions"
+	"github.com/switchyard-dev/switchyard/internal/buildinfo"
 	"github.com/switchyard-dev/switchyard/notify"
 	"github.com/switchyard-dev/switchyard/notify/egress"
 	"github.com/switchyard-dev/switchyard/providers"
@@ -197,6 +198,7 @@ func New(opts Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("store %s: %w", loc, err)
 	}
 	s.metrics.nodeInfo(s.registry, s.node.ID())
+	s.metrics.buildInfo(s.registry, opts.Version, buildinfo.Read(""))
 	return s, nil
 }
 
@@ -248,6 +250,11 @@ func (s *Server) Run(ctx context.Context) error {
 		defer background.Done()
 		s.followChanges(runCtx)
 	}()
+	background.Add(1)
+	go func() {
+		defer background.Done()
+		s.watchBacklog(runCtx)
+	}()
 	if s.opts.MaxStoreBytes > 0 {
 		background.Add(1)
 		go func() {
@@ -265,7 +272,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.listener) }()
-	s.log.Info("switchyard listening", "addr", s.Addr().String(), "ui", uiURL(s.Addr()), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID())
+	s.log.Info("switchyard listening", "addr", s.Addr().String(), "ui", uiURL(s.Addr()), "data", s.opts.DataDir, "store", s.location.String(), "node", s.node.ID(), "version", s.opts.Version)
 
 	var err error
 	select {

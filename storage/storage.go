@@ -325,6 +325,11 @@ type Store interface {
 	// cutoff (with their attempts), and events published before cutoff,
 	// oldest first, and says how many records it deleted.
 	PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// CountPendingDeliveries counts the PENDING deliveries (due now or
+	// waiting for a retry), at most limit of them: the cost is bounded by
+	// limit, whatever the store holds (bbolt walks the due index,
+	// PostgreSQL the partial index of PENDING deliveries).
+	CountPendingDeliveries(ctx context.Context, limit int) (int, error)
 
 	// Setting and PutSetting keep small named values (e.g. whether
 	// outbound delivery is paused). Setting returns nil for a name never

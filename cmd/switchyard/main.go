@@ -9,6 +9,7 @@
 //	switchyard user create [flags] a user, on the store itself
 //	switchyard config check [flags] check serve's settings without starting
 //	switchyard version             print the version
+//	switchyard health              ask a running server whether it is ready
 //
 // Every flag can also come from an environment variable (SWITCHYARD_ and
 // the flag's name in upper snake case) or from a YAML file named by
@@ -28,11 +29,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/switchyard-dev/switchyard/internal/buildinfo"
 	"github.com/switchyard-dev/switchyard/server"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	// The heap of a busy instance is mostly short-lived request and script
@@ -56,7 +55,8 @@ commands:
   deliveries  list and retry outbound deliveries (admin API: --server, --token)
   user        create a user on the store itself, offline: the first admin
   config      check serve's configuration without starting (config check --config FILE)
-  version     print the version
+  version     print the version, commit and Go version of this binary
+  health      ask a running server whether it is ready (for container health checks)
 
 Run 'switchyard <command> -h' for the flags.
 `
@@ -86,8 +86,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "config":
 		return configCmd(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "switchyard", version)
-		return 0
+		return versionCmd(args[1:], stdout, stderr)
+	case "health":
+		return health(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -109,7 +110,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return 2
 	}
 	logger := opts.Logger
-	opts.Version = version
+	opts.Version = buildinfo.Read(version).Version
 	if getenv(deprecatedKeyEnv) != "" {
 		logger.Warn(deprecatedKeyEnv + " is deprecated: name the secrets key SWITCHYARD_SECRET_KEY")
 	}

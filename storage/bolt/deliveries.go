@@ -680,3 +680,25 @@ func (s *Store) PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int
 	}
 	return n, nil
 }
+
+// CountPendingDeliveries counts the entries of the due index, one per
+// PENDING delivery, up to limit, in one read transaction.
+func (s *Store) CountPendingDeliveries(ctx context.Context, limit int) (int, error) {
+	n := 0
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDeliveryDue).Cursor()
+		for k, _ := c.First(); k != nil && n < limit; k, _ = c.Next() {
+			if n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count pending deliveries: %w", err)
+	}
+	return n, nil
+}

@@ -512,3 +512,14 @@ func (s *Store) PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int
 	}
 	return n, nil
 }
+
+// CountPendingDeliveries counts PENDING deliveries up to limit: the LIMIT
+// inside keeps the walk of the partial index deliveries_due bounded.
+func (s *Store) CountPendingDeliveries(ctx context.Context, limit int) (int, error) {
+	var n int
+	err := s.db().QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status = 'PENDING' LIMIT $1) AS p`, limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending deliveries: %w", s.mapErr(err))
+	}
+	return n, nil
+}

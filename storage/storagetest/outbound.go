@@ -26,6 +26,7 @@ type Notify interface {
 	notify.Store
 	PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error)
+	CountPendingDeliveries(ctx context.Context, limit int) (int, error)
 }
 
 // RunNotify runs the tests of endpoints, events, deliveries and settings
@@ -35,6 +36,7 @@ func RunNotify(t *testing.T, open func(t *testing.T) Notify) {
 		{"EndpointCRUD", testEndpointCRUD},
 		{"AppendEvent", testAppendEvent},
 		{"DueDeliveries", testDueDeliveries},
+		{"CountPendingDeliveries", testCountPendingDeliveries},
 		{"RecordAttempt", testRecordAttempt},
 		{"Replay", testReplay},
 		{"ListDeliveries", testListDeliveries},
@@ -322,6 +324,36 @@ func testDueDeliveries(t *testing.T, s Notify) {
 	asked = nil
 	if got := must(s.DueDeliveries(ctx(t), at(-2*time.Hour), func(l string) int { asked = append(asked, l); return 1 }, nil)); len(got) != 0 || len(asked) != 0 {
 		t.Fatalf("nothing is due two hours ago: %v, asked %v", ids(got), asked)
+	}
+}
+
+// CountPendingDeliveries counts what waits, due or not, and nothing that
+// has ended; it stops at the limit.
+func testCountPendingDeliveries(t *testing.T, s Notify) {
+	now := time.Now().UTC()
+	count := func(limit int) int { return must(s.CountPendingDeliveries(ctx(t), limit)) }
+	if n := count(100); n != 0 {
+		t.Fatalf("an empty store counts %d pending deliveries", n)
+	}
+	due := newDelivery(t, now, "", "a")
+	later := dueAt(newDelivery(t, now, "", "a"), now.Add(time.Hour)) // a retry that waits
+	ok := newDelivery(t, now, "", "b")
+	failed := newDelivery(t, now, "", "c")
+	publish(t, s, now, due, later, ok, failed)
+	if n := count(100); n != 4 {
+		t.Fatalf("4 published: %d pending", n)
+	}
+	finish(t, s, ok.ID, storage.DeliverySuccess, now)
+	finish(t, s, failed.ID, storage.DeliveryFailed, now)
+	if n := count(100); n != 2 {
+		t.Fatalf("2 of 4 ended: %d pending", n)
+	}
+	if n := count(1); n != 1 {
+		t.Fatalf("limit 1: %d", n)
+	}
+	must(s.ReplayDelivery(ctx(t), failed.ID, now))
+	if n := count(100); n != 3 {
+		t.Fatalf("a replayed delivery waits again: %d pending", n)
 	}
 }
 
