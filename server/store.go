@@ -101,7 +101,7 @@ func openStore(loc StoreLocation, sealer *seal.Sealer) (backend, error) {
 	}
 	st, err := bolt.Open(loc.Target, sealer)
 	if errors.Is(err, bolt.ErrInUse) {
-		return nil, fmt.Errorf("another switchyard process holds %s; stop it or use another --data", loc.Target)
+		return nil, storeInUse(loc.Target)
 	}
 	if err != nil {
 		return nil, err
@@ -195,3 +195,14 @@ func redactURL(s string) string {
 	}
 	return s
 }
+
+// storeInUse is the error of a bbolt file another process holds: it says
+// so, and is still bolt.ErrInUse for callers that say more
+// (switchyard user create).
+type storeInUse string
+
+func (e storeInUse) Error() string {
+	return "another switchyard process holds " + string(e) + "; stop it or use another --data"
+}
+
+func (storeInUse) Unwrap() error { return bolt.ErrInUse }
