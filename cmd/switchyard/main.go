@@ -4,6 +4,8 @@
 //	switchyard migrate [flags]     apply the store's schema migrations
 //	switchyard copy-store [flags]  copy every record into another store
 //	switchyard backup [flags] FILE a consistent copy of a bbolt store
+//	switchyard export [flags] DIR  write the configuration into DIR
+//	switchyard apply [flags] DIR   apply DIR's configuration to a server
 //	switchyard version             print the version
 //
 // Every flag can also come from an environment variable (SWITCHYARD_ and
@@ -48,6 +50,8 @@ commands:
   migrate     apply the schema migrations of a PostgreSQL store (serve does it too)
   copy-store  copy every record of a store into a new, empty one (a bbolt node into PostgreSQL)
   backup      write a consistent copy of a bbolt store to a file, while it serves
+  export      write a server's providers, functions and endpoints into a directory (config as code)
+  apply       make a server hold what a directory holds, printing the plan first
   version     print the version
 
 Run 'switchyard <command> -h' for the flags.
@@ -69,6 +73,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return copyStore(ctx, args[1:], getenv, stdout, stderr)
 	case "backup":
 		return backup(ctx, args[1:], getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "apply":
+		return applyCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "switchyard", version)
 		return 0
