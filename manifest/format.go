@@ -282,7 +282,7 @@ func (cfg *Config) readScripts(dir string) error {
 			errs = append(errs, err)
 		}
 		for _, e := range ents {
-			if rel := sub + "/" + e.Name(); !owned[rel] {
+			if rel := sub + "/" + e.Name(); !owned[rel] && !strings.HasPrefix(e.Name(), ".") {
 				errs = append(errs, fmt.Errorf("%s belongs to no record of %s (a renamed record? file names are in docs/config-as-code.md)", rel, ConfigFile))
 			}
 		}
@@ -291,8 +291,8 @@ func (cfg *Config) readScripts(dir string) error {
 }
 
 // Write writes cfg into dir: switchyard.yaml and the scripts, and
-// removes the other files of providers/ and functions/, so that the
-// directory is cfg and nothing else. The same cfg gives the same bytes.
+// removes the other files of providers/ and functions/ (but dot files,
+// such as .gitkeep), so that the directory is cfg and nothing else. The same cfg gives the same bytes.
 func Write(dir string, cfg *Config) error {
 	var buf bytes.Buffer
 	buf.WriteString("# Switchyard configuration: switchyard apply --server URL DIR (docs/config-as-code.md)\n")
@@ -324,7 +324,7 @@ func Write(dir string, cfg *Config) error {
 			return err
 		}
 		for _, e := range ents {
-			if _, keep := files[sub+"/"+e.Name()]; !keep && !e.IsDir() {
+			if _, keep := files[sub+"/"+e.Name()]; !keep && !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
 				if err := os.Remove(filepath.Join(d, e.Name())); err != nil {
 					return err
 				}

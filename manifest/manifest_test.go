@@ -26,10 +26,11 @@ const token = "test-admin-token"
 
 // instance is a whole Switchyard in-process on loopback.
 type instance struct {
-	t    *testing.T
-	c    *client.Client
-	dir  string
-	stop func()
+	t       *testing.T
+	c       *client.Client
+	baseURL string
+	dir     string
+	stop    func()
 }
 
 func start(t *testing.T, dir string) *instance {
@@ -49,7 +50,7 @@ func start(t *testing.T, dir string) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{t: t, c: c, dir: dir}
+	in := &instance{t: t, c: c, baseURL: "http://" + srv.Addr().String(), dir: dir}
 	stopped := false
 	in.stop = func() {
 		if stopped {
@@ -517,4 +518,32 @@ func keys(m map[string]string) []string {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// A viewer sees endpoints with their URLs and headers hidden: export
+// refuses such a token rather than write a wrong directory.
+func TestExportNeedsAnOperatorsToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	in := start(t, "")
+	seed(in)
+	uid := in.post("/users", map[string]any{"name": "vic", "role": "viewer", "password": "a long enough password 1"})
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if err := in.c.Post(ctx, "/tokens", map[string]any{"name": "t", "user_id": uid}, &tok); err != nil {
+		t.Fatal(err)
+	}
+	base := in.baseURL
+	viewer, err := client.New(base, tok.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := manifest.Export(ctx, viewer, dir); err == nil || !strings.Contains(err.Error(), "role (viewer)") {
+		t.Fatalf("export as a viewer: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("a refused export wrote %v", ents)
+	}
 }

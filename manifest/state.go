@@ -54,8 +54,20 @@ type State struct {
 	Endpoints []serverEndpoint
 }
 
-// Fetch reads the server's providers, functions and endpoints.
+// Fetch reads the server's providers, functions and endpoints. It needs
+// the operate permission (operator, editor, admin): below it the API
+// hides endpoints' URLs and headers, which would export wrong.
 func Fetch(ctx context.Context, c *client.Client) (*State, error) {
+	var me struct {
+		Role        string   `json:"role"`
+		Permissions []string `json:"permissions"`
+	}
+	if err := c.Get(ctx, "/me", nil, &me); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(me.Permissions, "operate") {
+		return nil, fmt.Errorf("this token's role (%s) sees endpoints with their URLs and headers hidden; export and apply need an operator's token or above (an editor's to apply changes)", me.Role)
+	}
 	var st State
 	if err := listAll(ctx, c, "/providers", &st.Providers); err != nil {
 		return nil, err
