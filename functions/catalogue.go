@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/providers"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
 // CatalogueStore is what the catalogue needs of the store: the writes of
-// providers and functions, and the functions a new uri is checked against.
+// providers and functions, the functions a new uri is checked against and
+// the records a new name is checked against.
 type CatalogueStore interface {
+	ListProviders(ctx context.Context) ([]storage.Provider, error)
 	ListFunctions(ctx context.Context) ([]storage.Function, error)
 	CreateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error)
 	UpdateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error)
@@ -34,8 +37,12 @@ type Catalogue struct {
 	// fnMu makes a function's overlap check and its save one step, so
 	// that two overlapping patterns saved at once through this process
 	// cannot both pass. Two nodes of a cluster still can; routing then
-	// takes the pattern of higher precedence, deterministically.
+	// takes the pattern of higher precedence, deterministically. So can
+	// two creates of one name on two nodes (names are unique per node's
+	// check; see docs/api.md).
 	fnMu sync.Mutex
+	// provMu does the same for a provider's name check and its save.
+	provMu sync.Mutex
 }
 
 // NewCatalogue returns the catalogue that saves to store and publishes to
@@ -65,14 +72,35 @@ func save[T any](ctx context.Context, c *Catalogue, v T, normalize func(*T) erro
 	return v, c.Refresh(ctx)
 }
 
-// CreateProvider normalises p, stores it and publishes it.
+// CreateProvider normalises p, checks that no other provider has its
+// name, stores it and publishes it.
 func (c *Catalogue) CreateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error) {
-	return save(ctx, c, p, providers.Normalize, c.store.CreateProvider)
+	c.provMu.Lock()
+	defer c.provMu.Unlock()
+	return save(ctx, c, p, c.normalizeProvider(ctx), c.store.CreateProvider)
 }
 
-// UpdateProvider normalises p, stores it and publishes it.
+// UpdateProvider normalises p, checks that a new name is no other
+// provider's, stores it and publishes it.
 func (c *Catalogue) UpdateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error) {
-	return save(ctx, c, p, providers.Normalize, c.store.UpdateProvider)
+	c.provMu.Lock()
+	defer c.provMu.Unlock()
+	return save(ctx, c, p, c.normalizeProvider(ctx), c.store.UpdateProvider)
+}
+
+// normalizeProvider is providers.Normalize followed by the name check
+// against the providers stored now.
+func (c *Catalogue) normalizeProvider(ctx context.Context) func(*storage.Provider) error {
+	return func(p *storage.Provider) error {
+		if err := providers.Normalize(p); err != nil {
+			return err
+		}
+		all, err := c.store.ListProviders(ctx)
+		if err != nil {
+			return fmt.Errorf("check the name against the other providers: %w", err)
+		}
+		return field.UniqueName("provider", all, func(o storage.Provider) (string, string) { return o.ID, o.Name }, p.ID, p.Name)
+	}
 }
 
 // DeleteProvider deletes a provider and publishes the change.
@@ -92,24 +120,26 @@ func (c *Catalogue) ReorderProviders(ctx context.Context, ids []string) ([]stora
 	return all, c.Refresh(ctx)
 }
 
-// CreateFunction normalises f, checks that its uri overlaps no other
-// pattern of its provider, stores it and publishes it.
+// CreateFunction normalises f, checks that its name is no other
+// function's and that its uri overlaps no other pattern of its provider,
+// stores it and publishes it.
 func (c *Catalogue) CreateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
 	c.fnMu.Lock()
 	defer c.fnMu.Unlock()
 	return save(ctx, c, f, c.normalizeFunction(ctx), c.store.CreateFunction)
 }
 
-// UpdateFunction normalises f, checks that its uri overlaps no other
-// pattern of its provider, stores it and publishes it.
+// UpdateFunction normalises f, checks that a new name is no other
+// function's and that its uri overlaps no other pattern of its provider,
+// stores it and publishes it.
 func (c *Catalogue) UpdateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
 	c.fnMu.Lock()
 	defer c.fnMu.Unlock()
 	return save(ctx, c, f, c.normalizeFunction(ctx), c.store.UpdateFunction)
 }
 
-// normalizeFunction is Normalize followed by the overlap check against
-// the functions stored now.
+// normalizeFunction is Normalize followed by the name and overlap checks
+// against the functions stored now.
 func (c *Catalogue) normalizeFunction(ctx context.Context) func(*storage.Function) error {
 	return func(f *storage.Function) error {
 		if err := Normalize(f); err != nil {
@@ -118,6 +148,9 @@ func (c *Catalogue) normalizeFunction(ctx context.Context) func(*storage.Functio
 		all, err := c.store.ListFunctions(ctx)
 		if err != nil {
 			return fmt.Errorf("check the uri against the other functions: %w", err)
+		}
+		if err := field.UniqueName("function", all, func(o storage.Function) (string, string) { return o.ID, o.Name }, f.ID, f.Name); err != nil {
+			return err
 		}
 		return checkOverlap(*f, all)
 	}

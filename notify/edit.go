@@ -2,11 +2,13 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/notify/template"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -111,16 +113,37 @@ func (e *Engine) saveEndpoint(ctx context.Context, ch *EndpointChange, ep storag
 	if err := Normalize(&ep); err != nil {
 		return ep, err
 	}
+	if err := e.checkName(ctx, ep); err != nil {
+		return ep, err
+	}
 	if ch.Validate {
 		if err := e.Validate(ctx, ep); err != nil {
 			return ep, err
 		}
+	}
+	// The name check and the save are one step in this process; two
+	// nodes of a cluster can still both create one name (docs/api.md).
+	e.nameMu.Lock()
+	defer e.nameMu.Unlock()
+	if err := e.checkName(ctx, ep); err != nil {
+		return ep, err
 	}
 	saved, err := save(ctx, ep)
 	if err != nil {
 		return saved, err
 	}
 	return saved, e.Reload(ctx)
+}
+
+// checkName refuses to save ep under a name another endpoint holds,
+// unless ep already had it (a store may hold duplicates from before
+// names were unique).
+func (e *Engine) checkName(ctx context.Context, ep storage.Endpoint) error {
+	all, err := e.store.ListEndpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("check the name against the other endpoints: %w", err)
+	}
+	return field.UniqueName("endpoint", all, func(o storage.Endpoint) (string, string) { return o.ID, o.Name }, ep.ID, ep.Name)
 }
 
 // apply overlays the change on ep. now dates a rotated-out signing

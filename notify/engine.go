@@ -83,6 +83,8 @@ type Engine struct {
 	// a reload (list, build, replace) and a health change (store, update)
 	// never interleave, so an older list cannot replace a newer state.
 	reloadMu sync.Mutex
+	// nameMu makes an endpoint's name check and its save one step.
+	nameMu sync.Mutex
 
 	stopLoop context.CancelFunc
 	abort    context.CancelFunc // ends attempts still running at Close's deadline

@@ -508,7 +508,7 @@ func TestEndpointWarnsWhenTheGuardWillRefuseIt(t *testing.T) {
 	in := start(t)
 	for _, url := range []string{"http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]:9/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest"} {
 		var s saved
-		in.api("POST", "/endpoints", map[string]any{"name": "e", "url": url, "event_types": []string{"*"}}, 201, &s)
+		in.api("POST", "/endpoints", map[string]any{"name": "e " + url, "url": url, "event_types": []string{"*"}}, 201, &s)
 		if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "will be refused") || !strings.Contains(s.Warnings[0], "--allow-private-targets") {
 			t.Errorf("%s: warnings %q", url, s.Warnings)
 		}

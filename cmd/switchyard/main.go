@@ -8,6 +8,8 @@
 //	switchyard deliveries list|retry       outbound deliveries, over the admin API
 //	switchyard user create [flags] a user, on the store itself
 //	switchyard config check [flags] check serve's settings without starting
+//	switchyard export [flags] DIR  write the configuration into DIR
+//	switchyard apply [flags] DIR   apply DIR's configuration to a server
 //	switchyard version             print the version
 //	switchyard health              ask a running server whether it is ready
 //
@@ -55,6 +57,8 @@ commands:
   deliveries  list and retry outbound deliveries (admin API: --server, --token)
   user        create a user on the store itself, offline: the first admin
   config      check serve's configuration without starting (config check --config FILE)
+  export      write a server's providers, functions and endpoints into a directory (config as code)
+  apply       make a server hold what a directory holds, printing the plan first
   version     print the version, commit and Go version of this binary
   health      ask a running server whether it is ready (for container health checks)
 
@@ -85,6 +89,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return userCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "config":
 		return configCmd(args[1:], getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "apply":
+		return applyCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		return versionCmd(args[1:], stdout, stderr)
 	case "health":
