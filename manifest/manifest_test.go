@@ -356,6 +356,18 @@ func TestApplyPruneAndDryRun(t *testing.T) {
 	if out := apply(t, in, dir, manifest.Options{Prune: true}, false); strings.TrimSpace(out) != "no changes" {
 		t.Fatalf("after the prune:\n%s", out)
 	}
+
+	// An empty directory with --prune would wipe the server: refused.
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "switchyard.yaml"), []byte("providers: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before = in.snapshot()
+	var buf strings.Builder
+	err := manifest.Apply(ctx, in.c, empty, manifest.Options{Prune: true}, false, &buf)
+	if err == nil || !strings.Contains(err.Error(), "--prune would delete everything") || in.snapshot() != before {
+		t.Fatalf("--prune of an empty directory: %v\n%s", err, buf.String())
+	}
 }
 
 // A name with path characters maps to a file inside DIR, and back.

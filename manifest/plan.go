@@ -594,6 +594,10 @@ func Apply(ctx context.Context, c *client.Client, dir string, opts Options, dryR
 	if err != nil {
 		return err
 	}
+	if opts.Prune && len(cfg.Providers)+len(cfg.Functions)+len(cfg.Endpoints) == 0 {
+		// Most likely the wrong directory, or a file emptied by mistake.
+		return fmt.Errorf("%s holds no provider, function or endpoint: --prune would delete everything on the server; refusing (delete them by hand if that is meant)", dir)
+	}
 	st, err := Fetch(ctx, c)
 	if err != nil {
 		return err

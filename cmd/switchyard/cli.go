@@ -153,17 +153,25 @@ type apiCommand struct {
 
 // newAPICommand is newCommand with --server, --token and --output.
 func newAPICommand(name, synopsis, about string, examples []string, cio cmdIO) *apiCommand {
-	c := newCommand(name, synopsis, about, examples, cio)
-	server := cio.getenv(serverEnv)
+	c := withAPIFlags(newCommand(name, synopsis, about, examples, cio))
+	c.output = c.fs.String("output", "table", "table or json (the API's answer, indented)")
+	return c
+}
+
+// withAPIFlags gives c --server and --token, for a command that calls
+// the admin API but prints only text (export, apply).
+func withAPIFlags(c *command) *apiCommand {
+	server := c.getenv(serverEnv)
 	if server == "" {
 		server = defaultServer
 	}
+	table := "table"
 	return &apiCommand{
 		command: c,
 		server:  c.fs.String("server", server, "the Switchyard to talk to ($"+serverEnv+")"),
 		// The default is read in client(), so that -h never shows the token.
 		token:  c.fs.String("token", "", "API token (default: $"+client.TokenEnv+")"),
-		output: c.fs.String("output", "table", "table or json (the API's answer, indented)"),
+		output: &table,
 	}
 }
 

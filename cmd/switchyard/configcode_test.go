@@ -88,8 +88,8 @@ func TestExportAndApplyCommands(t *testing.T) {
 		t.Fatalf("apply without the variable: %d %s", code, errOut)
 	}
 	for _, name := range []string{"export", "apply"} {
-		code, _, help := cmd(name, "-h")
-		if code != 0 || !strings.Contains(help, "example:") || !strings.Contains(help, "-server") {
+		code, help, _ := cmd(name, "-h")
+		if code != 0 || !strings.Contains(help, "examples:") || !strings.Contains(help, "-server") {
 			t.Errorf("%s -h: %d\n%s", name, code, help)
 		}
 	}

@@ -90,9 +90,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "config":
 		return configCmd(args[1:], getenv, stdout, stderr)
 	case "export":
-		return exportCmd(ctx, args[1:], getenv, stdout, stderr)
+		return exportCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "apply":
-		return applyCmd(ctx, args[1:], getenv, stdout, stderr)
+		return applyCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "version", "--version", "-version":
 		return versionCmd(args[1:], stdout, stderr)
 	case "health":
