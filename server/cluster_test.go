@@ -75,10 +75,17 @@ func TestPeriodicJobsRunUnderTheirLock(t *testing.T) {
 		o.Retention = 100 * time.Millisecond
 		o.PurgeInterval = 50 * time.Millisecond
 	})
-	unlock, ok, err := server.HoldJob(in.srv, server.JobPurgeMessages)
-	if err != nil || !ok {
-		t.Fatalf("lock: %v %v", ok, err)
-	}
+	// The purge may hold its lock at this moment (it runs every 50 ms):
+	// take the lock once it is free.
+	var unlock func()
+	eventually(t, "the purge's lock taken", func() bool {
+		u, ok, err := server.HoldJob(in.srv, server.JobPurgeMessages)
+		if err != nil {
+			t.Fatalf("lock: %v", err)
+		}
+		unlock = u
+		return ok
+	})
 	p := in.provider("any", "return true")
 	in.function(p.ID, "f", "p", "return 1")
 	_, old := in.send("p", []byte(`{}`), true, nil)
