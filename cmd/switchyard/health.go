@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,36 +13,24 @@ import (
 	"github.com/switchyard-dev/switchyard/server"
 )
 
-const healthUsage = `usage: switchyard health [--url URL] [--timeout D]
-
-Ask a running Switchyard whether it is ready: exit 0 when URL answers
+// health probes a running server.
+func health(ctx context.Context, args []string, cio cmdIO) int {
+	c := newCommand("health", "", `Ask a running Switchyard whether it is ready: exit 0 when URL answers
 200, 1 otherwise. Made for container health checks, where there may be no
 shell and no curl. The default URL is /readyz on the address in
 SWITCHYARD_LISTEN (127.0.0.1 when it listens on every address), else on
-` + server.DefaultListen + `.
-
-examples:
-  switchyard health
-  switchyard health --url http://127.0.0.1:8080/healthz
-`
-
-// health probes a running server.
-func health(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), healthUsage) }
-	target := fs.String("url", "", "the URL to ask (default: /readyz on SWITCHYARD_LISTEN's address)")
-	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+`+server.DefaultListen+`.`,
+		[]string{"switchyard health", "switchyard health --url http://127.0.0.1:8080/healthz"}, cio)
+	target := c.fs.String("url", "", "the URL to ask (default: /readyz on SWITCHYARD_LISTEN's address)")
+	timeout := c.fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
+	rest, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "switchyard health: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if len(rest) > 0 {
+		return c.usageError("unexpected argument %q", rest[0])
 	}
+	getenv, stdout, stderr := cio.getenv, cio.stdout, cio.stderr
 	if *target == "" {
 		u, err := readyURL(getenv("SWITCHYARD_LISTEN"))
 		if err != nil {

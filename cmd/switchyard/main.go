@@ -94,9 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "apply":
 		return applyCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "version", "--version", "-version":
-		return versionCmd(args[1:], stdout, stderr)
+		return versionCmd(args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "health":
-		return health(ctx, args[1:], getenv, stdout, stderr)
+		return health(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
