@@ -23,6 +23,7 @@ type CatalogueStore interface {
 	CreateFunction(ctx context.Context, f storage.Function) (storage.Function, error)
 	UpdateFunction(ctx context.Context, f storage.Function) (storage.Function, error)
 	DeleteFunction(ctx context.Context, id string) error
+	storage.Locker
 }
 
 // Catalogue is the one way to change the scripts: every change of a
@@ -34,15 +35,32 @@ type CatalogueStore interface {
 type Catalogue struct {
 	store CatalogueStore
 	disp  *Dispatcher
-	// fnMu makes a function's overlap check and its save one step, so
-	// that two overlapping patterns saved at once through this process
-	// cannot both pass. Two nodes of a cluster still can; routing then
-	// takes the pattern of higher precedence, deterministically. So can
-	// two creates of one name on two nodes (names are unique per node's
-	// check; see docs/api.md).
+	// fnMu, with the store's lock functionsLock, makes a function's name
+	// and overlap checks and its save one step, in this process and
+	// among every node, so that two creates of one name, or two
+	// overlapping patterns, saved at once cannot both pass.
 	fnMu sync.Mutex
-	// provMu does the same for a provider's name check and its save.
+	// provMu and providersLock do the same for a provider's name check
+	// and its save.
 	provMu sync.Mutex
+}
+
+// The store's locks that make a check and its save one step among nodes.
+const (
+	providersLock = "catalogue.providers"
+	functionsLock = "catalogue.functions"
+)
+
+// lock takes mu, then the store's lock called name (waiting for another
+// node to finish its save), and returns what releases both.
+func (c *Catalogue) lock(ctx context.Context, mu *sync.Mutex, name string) (func(), error) {
+	mu.Lock()
+	unlock, err := storage.Lock(ctx, c.store, name)
+	if err != nil {
+		mu.Unlock()
+		return nil, err
+	}
+	return func() { unlock(); mu.Unlock() }, nil
 }
 
 // NewCatalogue returns the catalogue that saves to store and publishes to
@@ -75,16 +93,22 @@ func save[T any](ctx context.Context, c *Catalogue, v T, normalize func(*T) erro
 // CreateProvider normalises p, checks that no other provider has its
 // name, stores it and publishes it.
 func (c *Catalogue) CreateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error) {
-	c.provMu.Lock()
-	defer c.provMu.Unlock()
+	unlock, err := c.lock(ctx, &c.provMu, providersLock)
+	if err != nil {
+		return p, err
+	}
+	defer unlock()
 	return save(ctx, c, p, c.normalizeProvider(ctx), c.store.CreateProvider)
 }
 
 // UpdateProvider normalises p, checks that a new name is no other
 // provider's, stores it and publishes it.
 func (c *Catalogue) UpdateProvider(ctx context.Context, p storage.Provider) (storage.Provider, error) {
-	c.provMu.Lock()
-	defer c.provMu.Unlock()
+	unlock, err := c.lock(ctx, &c.provMu, providersLock)
+	if err != nil {
+		return p, err
+	}
+	defer unlock()
 	return save(ctx, c, p, c.normalizeProvider(ctx), c.store.UpdateProvider)
 }
 
@@ -124,8 +148,11 @@ func (c *Catalogue) ReorderProviders(ctx context.Context, ids []string) ([]stora
 // function's and that its uri overlaps no other pattern of its provider,
 // stores it and publishes it.
 func (c *Catalogue) CreateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
-	c.fnMu.Lock()
-	defer c.fnMu.Unlock()
+	unlock, err := c.lock(ctx, &c.fnMu, functionsLock)
+	if err != nil {
+		return f, err
+	}
+	defer unlock()
 	return save(ctx, c, f, c.normalizeFunction(ctx), c.store.CreateFunction)
 }
 
@@ -133,8 +160,11 @@ func (c *Catalogue) CreateFunction(ctx context.Context, f storage.Function) (sto
 // function's and that its uri overlaps no other pattern of its provider,
 // stores it and publishes it.
 func (c *Catalogue) UpdateFunction(ctx context.Context, f storage.Function) (storage.Function, error) {
-	c.fnMu.Lock()
-	defer c.fnMu.Unlock()
+	unlock, err := c.lock(ctx, &c.fnMu, functionsLock)
+	if err != nil {
+		return f, err
+	}
+	defer unlock()
 	return save(ctx, c, f, c.normalizeFunction(ctx), c.store.UpdateFunction)
 }
 

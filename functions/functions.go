@@ -36,7 +36,7 @@ func Normalize(f *storage.Function) error {
 	if f.Name == "" {
 		return fmt.Errorf("%w: name is required", storage.ErrInvalid)
 	}
-	if err := field.Line("name", f.Name, field.MaxName); err != nil {
+	if err := field.Name("name", f.Name, field.MaxName); err != nil {
 		return err
 	}
 	if err := field.Text("description", f.Description, field.MaxDescription); err != nil {

@@ -121,10 +121,15 @@ func (e *Engine) saveEndpoint(ctx context.Context, ch *EndpointChange, ep storag
 			return ep, err
 		}
 	}
-	// The name check and the save are one step in this process; two
-	// nodes of a cluster can still both create one name (docs/api.md).
+	// The name check and the save are one step, in this process and
+	// among every node.
 	e.nameMu.Lock()
 	defer e.nameMu.Unlock()
+	unlock, err := storage.Lock(ctx, e.store, endpointNamesLock)
+	if err != nil {
+		return ep, err
+	}
+	defer unlock()
 	if err := e.checkName(ctx, ep); err != nil {
 		return ep, err
 	}
@@ -134,6 +139,10 @@ func (e *Engine) saveEndpoint(ctx context.Context, ch *EndpointChange, ep storag
 	}
 	return saved, e.Reload(ctx)
 }
+
+// endpointNamesLock is the store's lock that makes an endpoint's name
+// check and its save one step among nodes.
+const endpointNamesLock = "endpoints.names"
 
 // checkName refuses to save ep under a name another endpoint holds,
 // unless ep already had it (a store may hold duplicates from before

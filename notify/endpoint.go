@@ -58,7 +58,7 @@ func Normalize(e *storage.Endpoint) error {
 	if e.Name == "" {
 		return invalid("name is required")
 	}
-	if err := field.Line("name", e.Name, field.MaxName); err != nil {
+	if err := field.Name("name", e.Name, field.MaxName); err != nil {
 		return err
 	}
 	if err := field.Text("description", e.Description, field.MaxDescription); err != nil {

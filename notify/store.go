@@ -31,6 +31,8 @@ type Store interface {
 
 	Setting(ctx context.Context, name string) ([]byte, error)
 	PutSetting(ctx context.Context, name string, value []byte) error
+
+	storage.Locker
 }
 
 // freshHolder is a store of one process that can hold, as its claims,

@@ -34,7 +34,7 @@ func Normalize(p *storage.Provider) error {
 	if p.Name == "" {
 		return fmt.Errorf("%w: name is required", storage.ErrInvalid)
 	}
-	if err := field.Line("name", p.Name, field.MaxName); err != nil {
+	if err := field.Name("name", p.Name, field.MaxName); err != nil {
 		return err
 	}
 	if err := field.Text("description", p.Description, field.MaxDescription); err != nil {

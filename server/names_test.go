@@ -2,9 +2,12 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchyard-dev/switchyard/server"
@@ -55,10 +58,83 @@ func TestNamesAreUniquePerKind(t *testing.T) {
 			}
 		})
 	}
+	// A name that only looks like another is refused: no invisible
+	// characters.
+	in.api("POST", "/providers", map[string]any{"name": "anyone\u200b", "match_script": "return true"}, http.StatusBadRequest, nil)
+	in.api("PUT", "/functions/"+f2.ID, map[string]any{"name": "gr\u00adeet"}, http.StatusBadRequest, nil)
+	in.api("POST", "/endpoints", ep("\ufeffalerts"), http.StatusBadRequest, nil)
+
 	// Keeping one's name, or changing only its case, is allowed.
 	in.api("PUT", "/providers/"+p1.ID, map[string]any{"name": "Anyone", "description": "d"}, http.StatusOK, nil)
 	in.api("PUT", "/functions/"+f1.ID, map[string]any{"name": "greet", "description": "d"}, http.StatusOK, nil)
 	in.api("PUT", "/endpoints/"+e1.ID, map[string]any{"name": "Alerts"}, http.StatusOK, nil)
+}
+
+// Two nodes on one PostgreSQL database: creates of one name sent to both
+// at once make one record, whatever the kind; the others get 409.
+func TestPostgresNamesAreUniqueAcrossNodes(t *testing.T) {
+	t.Parallel()
+	pg := onPostgres(t)
+	a, b := start(t, pg), start(t, pg)
+	p := a.provider("base", "return true")
+	for _, kind := range []struct {
+		path string
+		body func(i int) map[string]any
+	}{
+		{"/providers", func(int) map[string]any { return map[string]any{"name": "race", "match_script": "return true"} }},
+		{"/functions", func(i int) map[string]any {
+			return map[string]any{"name": "race", "provider_id": p.ID, "uri": fmt.Sprintf("u%d", i), "script": "return 1"}
+		}},
+		{"/endpoints", func(int) map[string]any {
+			return map[string]any{"name": "race", "url": "https://example.com/hook", "event_types": []string{"*"}}
+		}},
+	} {
+		const n = 8
+		codes := make([]int, n)
+		var wg sync.WaitGroup
+		begin := make(chan struct{})
+		for i := range n {
+			node := a
+			if i%2 == 1 {
+				node = b
+			}
+			body, err := json.Marshal(kind.body(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wg.Go(func() {
+				<-begin
+				codes[i], _, _ = node.do("POST", "/api/v1"+kind.path, body, http.Header{"Authorization": {"Bearer " + testToken}, "Content-Type": {"application/json"}})
+			})
+		}
+		close(begin)
+		wg.Wait()
+		created := 0
+		for i, code := range codes {
+			switch code {
+			case http.StatusCreated:
+				created++
+			case http.StatusConflict:
+			default:
+				t.Errorf("%s create %d: %d", kind.path, i, code)
+			}
+		}
+		var list struct {
+			Items []struct {
+				Name string `json:"name"`
+			} `json:"items"`
+		}
+		a.api("GET", kind.path+"?limit=500", nil, http.StatusOK, &list)
+		named := 0
+		for _, r := range list.Items {
+			if r.Name == "race" {
+				named++
+			}
+		}
+		if created != 1 || named != 1 {
+			t.Errorf("%s: %d creates answered 201, %d records named race", kind.path, created, named)
+		}
+	}
 }
 
 // A store that holds duplicates from before names were unique keeps

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -115,4 +116,35 @@ type Cluster interface {
 	// among every node, without waiting: ok is false when someone holds
 	// it. unlock releases it; a node that dies releases its locks.
 	TryLock(ctx context.Context, name string) (unlock func(), ok bool, err error)
+}
+
+// Locker is the part of a store that takes the locks nodes share.
+type Locker interface {
+	TryLock(ctx context.Context, name string) (unlock func(), ok bool, err error)
+}
+
+// lockRetry is how often Lock tries again a lock another holds.
+const lockRetry = 10 * time.Millisecond
+
+// Lock waits for the lock called name until it takes it or ctx ends:
+// for a short step that must be one among every node (a name checked
+// and saved), not for long work (periodic jobs use TryLock and skip a
+// turn).
+func Lock(ctx context.Context, l Locker, name string) (unlock func(), err error) {
+	t := time.NewTicker(lockRetry)
+	defer t.Stop()
+	for {
+		unlock, ok, err := l.TryLock(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return unlock, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("lock %q: %w", name, ctx.Err())
+		case <-t.C:
+		}
+	}
 }

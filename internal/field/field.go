@@ -49,6 +49,24 @@ func Line(name, s string, max int) error {
 	return check(name, s, max, false)
 }
 
+// Name checks a record's name (a provider's, a function's, an
+// endpoint's): as Line, and without invisible characters (format
+// characters such as U+200B ZERO WIDTH SPACE or U+00AD SOFT HYPHEN, the
+// other default-ignorable code points, variation selectors), so that two
+// names that look alike are alike: names are how people, the CLI and
+// config as code tell records apart.
+func Name(name, s string, max int) error {
+	if err := Line(name, s, max); err != nil {
+		return err
+	}
+	for i, r := range s {
+		if unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) {
+			return Invalid("%s must not hold invisible characters, got %U at byte %d", name, r, i)
+		}
+	}
+	return nil
+}
+
 // Text checks text that may span lines: as Line, but tab, LF and CR are
 // allowed.
 func Text(name, s string, max int) error {

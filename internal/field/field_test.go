@@ -39,6 +39,20 @@ func TestLineAndText(t *testing.T) {
 	}
 }
 
+// Names that look alike are alike: invisible characters are refused.
+func TestNameRefusesInvisibleCharacters(t *testing.T) {
+	for _, s := range []string{"gh", "Git push", "名前", "ſh", "café"} {
+		if err := Name("name", s, 64); err != nil {
+			t.Errorf("Name(%q) = %v", s, err)
+		}
+	}
+	for _, s := range []string{"gh\u200b", "g\u00adh", "\ufeffgh", "gh\u2060", "gh\u180e", "gh\u034f", "gh\ufe0f", "\u3164", "a\u202eb", "a\x00b"} {
+		if err := Name("name", s, 64); err == nil || !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("Name(%q) = %v, want ErrInvalid", s, err)
+		}
+	}
+}
+
 func TestInt(t *testing.T) {
 	if err := Int("timeout_ms", 1<<62, 1, 1000); err == nil || !strings.Contains(err.Error(), "timeout_ms must be from 1 to 1000, got 4611686018427387904") {
 		t.Errorf("Int = %v", err)
