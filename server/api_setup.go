@@ -19,10 +19,18 @@ import (
 // user as an admin and signs them in. Both are public, as sign-in is.
 
 // setupLimitName is the name the sign-in limits count wrong admin tokens
-// under. No user can have it (':' is not allowed in names), so guessing
-// the token is limited per address like guessing a password, and never
-// locks a real user's name.
+// under, with the client's address after it. No user can have it (':'
+// is not allowed in names), so guessing the token is limited per address
+// like guessing a password and never locks a real user's name; and
+// since each address has a name of its own, guesses from many addresses
+// cannot lock setup for everyone (the token's 256 bits are not guessed
+// anyway).
 const setupLimitName = "setup:admin-token"
+
+// setupLimitKey is setupLimitName for the client of c.
+func setupLimitKey(c echo.Context) string {
+	return setupLimitName + "@" + c.RealIP()
+}
 
 // errSetupDone answers a setup once a user exists.
 var errSetupDone = echo.NewHTTPError(http.StatusConflict, "setup is done; sign in")
@@ -85,11 +93,11 @@ func (s *Server) postSetup(c echo.Context) error {
 	} else if !needed {
 		return errSetupDone
 	}
-	if err := s.allowSignIn(c, setupLimitName); err != nil {
+	if err := s.allowSignIn(c, setupLimitKey(c)); err != nil {
 		return err
 	}
 	if !s.token.ok(strings.TrimSpace(in.AdminToken)) {
-		if err := s.logins.failed(ctx, c.RealIP(), setupLimitName); err != nil {
+		if err := s.logins.failed(ctx, c.RealIP(), setupLimitKey(c)); err != nil {
 			s.log.Error("counting a failed setup", "err", err)
 		}
 		s.audit(c, storage.AuditEntry{Actor: "setup", Action: "user.setup_failed", Detail: "wrong admin token"})

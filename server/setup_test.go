@@ -186,6 +186,27 @@ func TestSetupWrongTokensAreLimited(t *testing.T) {
 	}
 }
 
+// Wrong tokens from many addresses do not lock setup for the admin at
+// another address: each address has its own allowance.
+func TestSetupCannotBeLockedForEveryone(t *testing.T) {
+	t.Parallel()
+	in := start(t, func(o *server.Options) { o.TrustedProxies = mustPrefixes(t, "127.0.0.0/8") })
+	frozen := time.Now()
+	server.SetLoginLimiter(in.srv, 0, func() time.Time { return frozen })
+	from := func(addr string) http.Header {
+		return http.Header{"Content-Type": {"application/json"}, "X-Forwarded-For": {addr}}
+	}
+	for i := range 40 {
+		code, body, _ := in.do("POST", "/api/v1/setup", setupBody(t, "wrong", "ada", testPassword), from(fmt.Sprintf("203.0.113.%d", i+1)))
+		if code != http.StatusUnauthorized {
+			t.Fatalf("guess %d from its own address: %d %s", i, code, body)
+		}
+	}
+	if code, body, _ := in.do("POST", "/api/v1/setup", setupBody(t, testToken, "ada", testPassword), from("198.51.100.7")); code != http.StatusCreated {
+		t.Fatalf("the right token from another address after 40 guesses elsewhere: %d %s", code, body)
+	}
+}
+
 // TestSetupRace: setups sent together to one node create exactly one
 // user; every other one is told setup is done.
 func TestSetupRace(t *testing.T) {
