@@ -268,13 +268,15 @@ func TestCommandUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"messages", "list"}, {"messages", "get"}, {"messages", "resubmit"},
 		{"deliveries", "list"}, {"deliveries", "retry"}, {"user", "create"},
+		{"migrate"}, {"copy-store"}, {"backup"}, {"config", "check"},
 	} {
 		code, out, errOut := s.cli(t, admin, append(args, "-h")...) // cli checks the token is not shown
-		if code != 0 || !strings.HasPrefix(out, "usage: switchyard "+strings.Join(args, " ")) || !strings.Contains(out, "examples:\n  switchyard "+args[0]) || errOut != "" {
+		if code != 0 || !strings.HasPrefix(out, "usage: switchyard "+strings.Join(args, " ")) || !strings.Contains(out, "examples:\n  switchyard "+args[0]) ||
+			!strings.Contains(out, "\nflags:") || errOut != "" {
 			t.Errorf("%v -h: %d\n%s\n%s", args, code, out, errOut)
 		}
 	}
-	for _, group := range []string{"messages", "deliveries", "user"} {
+	for _, group := range []string{"messages", "deliveries", "user", "config"} {
 		code, _, errOut := s.cli(t, nil, group)
 		if code != 2 || !strings.Contains(errOut, "subcommands:") {
 			t.Errorf("%s alone: %d %s", group, code, errOut)
@@ -288,6 +290,14 @@ func TestCommandUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"messages", "frob"}, `unknown subcommand "frob"`},
+		{[]string{"config", "chek"}, `unknown subcommand "chek"`},
+		{[]string{"migrate", "extra"}, `unexpected argument "extra"`},
+		{[]string{"migrate", "--bogus"}, "flag provided but not defined"},
+		{[]string{"migrate", "--store", "mysql://x"}, "switchyard migrate: "},
+		{[]string{"copy-store"}, "--from and --to are both needed"},
+		{[]string{"copy-store", "--from", "bolt", "--to", "bolt"}, "the same store"},
+		{[]string{"backup"}, "name one file to write the backup to"},
+		{[]string{"backup", "a.db", "b.db"}, "name one file to write the backup to"},
 		{[]string{"messages", "list", "--bogus"}, "flag provided but not defined"},
 		{[]string{"messages", "list", "--output", "yaml"}, "--output must be table or json"},
 		{[]string{"messages", "list", "--since", "yesterday"}, "--since must be an age"},
