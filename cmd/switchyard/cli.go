@@ -365,6 +365,12 @@ func clip(s string, n int) string {
 	return s
 }
 
+// firstLine is s up to its first line break, trimmed.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
+}
+
 // orDash is s, or "-" when it is empty, for a table cell.
 func orDash(s string) string {
 	if s == "" {

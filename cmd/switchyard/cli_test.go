@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard-dev/switchyard/client"
 	"github.com/switchyard-dev/switchyard/internal/pgtest"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/seal"
 )
 
@@ -163,6 +164,16 @@ func TestMessagesCommands(t *testing.T) {
 	for _, want := range []string{ok1, failed2, failed3, "ok 1", "FAILED", "POST hook"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("messages list does not show %q:\n%s", want, out)
+		}
+	}
+	// A failed message's summary is why it failed: the function and the
+	// first line of its error.
+	for _, line := range lines[1:] {
+		for id, want := range map[string]string{failed2: "hook-fn: ", failed3: "hook-fn: "} {
+			n := map[string]string{failed2: "boom 2", failed3: "boom 3"}[id]
+			if strings.HasPrefix(line, id) && (!strings.Contains(line, want) || !strings.Contains(line, n)) {
+				t.Errorf("the failed message %s does not show its error %q:\n%s", id, n, out)
+			}
 		}
 	}
 
@@ -353,6 +364,10 @@ func TestDeliveriesCommands(t *testing.T) {
 			t.Errorf("deliveries list does not show %q:\n%s", want, out)
 		}
 	}
+	// LAST says the status once ("answered 500" is the error's own words).
+	if !strings.HasSuffix(lines[1], " 500") || strings.Contains(lines[1], "answered") {
+		t.Errorf("deliveries list's LAST is not the status alone:\n%s", out)
+	}
 	if got := listJSON[delivery](t, s, "deliveries", "list", "--endpoint", "flaky", "--since", "1h"); len(got) != 1 {
 		t.Fatalf("deliveries of flaky: %+v", got)
 	}
@@ -510,6 +525,27 @@ func TestParseSince(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("parseSince(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestLastOutcome(t *testing.T) {
+	t.Parallel()
+	next := time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		d    storage.Delivery
+		want string
+	}{
+		{storage.Delivery{Status: storage.DeliveryFailed, LastStatus: 501, LastError: "answered 501"}, "501"},
+		{storage.Delivery{Status: storage.DeliveryFailed, LastStatus: 302, LastError: "answered 302 (redirects are not followed)"}, "302 (redirects are not followed)"},
+		{storage.Delivery{Status: storage.DeliveryFailed, LastStatus: 500, LastError: "answered 500, want 200"}, "500, want 200"},
+		{storage.Delivery{Status: storage.DeliveryFailed, LastError: "dial tcp 10.0.0.1:443: connect: connection refused\nsecond line"}, "dial tcp 10.0.0.1:443: connect: connection refused"},
+		{storage.Delivery{Status: storage.DeliveryFailed, LastError: strings.Repeat("x", 100)}, strings.Repeat("x", 59) + "…"},
+		{storage.Delivery{Status: storage.DeliveryPending, LastStatus: 503, LastError: "answered 503", NextAt: &next}, "503 next " + stamp(next)},
+		{storage.Delivery{Status: storage.DeliveryPending}, "-"},
+	} {
+		if got := lastOutcome(tc.d); got != tc.want {
+			t.Errorf("lastOutcome(%d %q) = %q, want %q", tc.d.LastStatus, tc.d.LastError, got, tc.want)
 		}
 	}
 }
