@@ -24,7 +24,7 @@ Exit status: 0 ok, 1 problems found, 2 wrong usage (a bad flag).
 
 examples:
   switchyard config check --config /etc/switchyard/switchyard.yaml
-  SWITCHYARD_STORE=postgres://sy:pass@db:5432/sy switchyard config check --lease 1m
+  SWITCHYARD_WORKERS=16 switchyard config check --data /var/lib/switchyard --lease 1m
 
 flags: serve's, each also from its variable or a --config key
 `
