@@ -179,6 +179,11 @@ func TestStoreFullBetweenMeasures(t *testing.T) {
 	if accepted == 0 || accepted > 16 {
 		t.Fatalf("%d webhooks of 64 KiB accepted into a store of 1 MiB before a 507, want 1 to 16", accepted)
 	}
+	// With --max-store-bytes the measured size is exported.
+	eventually(t, "switchyard_store_bytes is the measured size", func() bool {
+		got, ok := sample(in.scrape(), "switchyard_store_bytes", nil)
+		return ok && got > 0
+	})
 }
 
 // When the purge frees space, webhooks are accepted again.

@@ -56,7 +56,7 @@ const processingHelp = "Time from a worker taking up a message to its outcome be
 	"provider matching, the functions' runs and the write of the outcome (a handshake: its script and the write). " +
 	"Time spent waiting in the queue is not included."
 
-func newMetrics(reg *prometheus.Registry) *metrics {
+func newMetrics(reg *prometheus.Registry, measureStore bool) *metrics {
 	m := &metrics{
 		received: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "switchyard_messages_received_total",
@@ -90,7 +90,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}, []string{"reason"}),
 		storeBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "switchyard_store_bytes",
-			Help: "The store's size as --max-store-bytes counts it, as last measured (only measured when --max-store-bytes is set).",
+			Help: "The store's size as --max-store-bytes counts it, as last measured (exported only when --max-store-bytes is set).",
 		}),
 		bodiesReading: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "switchyard_webhook_bodies_reading",
@@ -122,8 +122,13 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	for _, o := range attemptOutcomes {
 		m.attempts.WithLabelValues(o)
 	}
-	reg.MustRegister(m.received, m.processed, m.latency, m.oldLatency, m.purged, m.ingestFail, m.rejected, m.storeBytes, m.bodiesReading, m.attempts, m.attemptDur, m.backlog,
+	reg.MustRegister(m.received, m.processed, m.latency, m.oldLatency, m.purged, m.ingestFail, m.rejected, m.bodiesReading, m.attempts, m.attemptDur, m.backlog,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The store's size is measured only under --max-store-bytes: without
+	// it the gauge would say 0, which is no size.
+	if measureStore {
+		reg.MustRegister(m.storeBytes)
+	}
 	return m
 }
 

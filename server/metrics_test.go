@@ -114,6 +114,11 @@ func TestMetricsNamesAndStartingSeries(t *testing.T) {
 		}
 	}
 
+	// Without --max-store-bytes the store is not measured: no size of 0.
+	if mf := fams["switchyard_store_bytes"]; mf != nil {
+		t.Errorf("switchyard_store_bytes exported without --max-store-bytes: %v", mf)
+	}
+
 	bi := fams["switchyard_build_info"]
 	if bi == nil || len(bi.GetMetric()) != 1 || bi.GetMetric()[0].GetGauge().GetValue() != 1 {
 		t.Fatalf("build_info: %v", bi)

@@ -59,11 +59,54 @@ func TestSecretKeyCheckOnBolt(t *testing.T) {
 		if !errors.Is(err, server.ErrWrongSecretKey) {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if !strings.Contains(err.Error(), "every node needs the same SWITCHYARD_SECRET_KEY") || !strings.Contains(err.Error(), "this node's key comes from") {
+		if !strings.Contains(err.Error(), "this store's secrets were sealed with another key: put the instance.key it was made with beside switchyard.db") ||
+			strings.Contains(err.Error(), "every node") {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	start(t, func(o *server.Options) { o.DataDir, o.SecretKeyFile = dir, keyFile(t, testKey('a')) }).serving()
+}
+
+// A bbolt store restored into a new data directory without its
+// instance.key: the start makes a key, finds the store sealed with
+// another, refuses saying to put the store's instance.key back, and
+// leaves no key of its own behind; with the key put back it starts.
+func TestRestoredBoltStoreWithoutItsKey(t *testing.T) {
+	t.Parallel()
+	old := t.TempDir()
+	in := start(t, func(o *server.Options) { o.DataDir = old })
+	in.provider("p", "return true", map[string]any{"secrets": map[string]string{"token": "t"}})
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := os.ReadFile(filepath.Join(old, "switchyard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := t.TempDir()
+	if err := os.WriteFile(filepath.Join(restored, "switchyard.db"), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = newOn(restored, func(o *server.Options) {})
+	if !errors.Is(err, server.ErrWrongSecretKey) ||
+		!strings.Contains(err.Error(), "this store's secrets were sealed with another key: put the instance.key it was made with beside switchyard.db") ||
+		!strings.Contains(err.Error(), "(or give SWITCHYARD_SECRET_KEY / --secret-key-file)") ||
+		strings.Contains(err.Error(), "every node") {
+		t.Fatalf("a restored store without its key: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(restored, "instance.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the key made by the refused start is still there: %v", err)
+	}
+
+	key, err := os.ReadFile(filepath.Join(old, "instance.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, "instance.key"), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(t, func(o *server.Options) { o.DataDir = restored }).serving()
 }
 
 // A bbolt store made before the check value existed is never refused: its

@@ -141,7 +141,7 @@ func New(opts Options) (_ *Server, err error) {
 	}
 	cleanup = append(cleanup, s.egress.CloseIdleConnections)
 	s.registry = prometheus.NewRegistry()
-	s.metrics = newMetrics(s.registry)
+	s.metrics = newMetrics(s.registry, opts.MaxStoreBytes > 0)
 	s.notify, err = notify.New(notify.Options{
 		Store:     st,
 		Client:    s.egress.HTTPClient(),

@@ -118,7 +118,7 @@ func (o Options) open() (backend, StoreLocation, error) {
 	if err != nil {
 		return nil, loc, err
 	}
-	key, keySource, err := o.secretKey(loc.Backend)
+	key, keySource, madeKey, err := o.secretKey(loc.Backend)
 	if err != nil {
 		return nil, loc, err
 	}
@@ -134,7 +134,7 @@ func (o Options) open() (backend, StoreLocation, error) {
 	defer cancel()
 	err = checkSecretKey(ctx, st, sealer)
 	if errors.Is(err, ErrWrongSecretKey) {
-		err = fmt.Errorf("%w (this node's key comes from %s)", err, keySource)
+		err = wrongKey(err, loc, o.DataDir, keySource, madeKey)
 	} else if err != nil {
 		err = fmt.Errorf("store %s: %w", loc, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -24,24 +23,31 @@ import (
 // switchyard serve that does (GET /api/v1/backup), found at --server or
 // at serve's --listen address. Either way the copy is checked (it opens,
 // its pages are consistent) before it takes its name.
-func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: switchyard backup [flags] FILE")
-		fs.PrintDefaults()
-	}
+func backup(ctx context.Context, args []string, cio cmdIO) int {
+	c := newCommand("backup", "FILE", `Write a consistent copy of a bbolt store to FILE, a new file: from the
+store's file when no process holds it, otherwise through the switchyard
+serve that does (GET /api/v1/backup, with an admin's token), found at
+--server or at serve's --listen address. The copy is checked before it
+takes its name. Keep the store's secrets key (instance.key, or
+SWITCHYARD_SECRET_KEY) too, apart: the copy's secrets open only with it.`,
+		[]string{
+			"switchyard backup --data /var/lib/switchyard /backups/switchyard-$(date +%F).db",
+			"switchyard backup --config /etc/switchyard/switchyard.yaml /backups/switchyard.db",
+			"switchyard backup --server http://10.0.0.5:8080 --token \"$ADMIN_TOKEN\" switchyard.db",
+		}, cio)
+	fs, getenv, stdout, stderr := c.fs, cio.getenv, cio.stdout, cio.stderr
 	configFile := fs.String("config", "", "serve's YAML file (its data, store and listen keys are read)")
 	data := fs.String("data", server.DefaultDataDir, "data directory (the bbolt file, the admin token)")
 	store := fs.String("store", "bolt", "the bbolt store: bolt (<data>/switchyard.db) or bolt:<file>")
 	listen := fs.String("listen", server.DefaultListen, "where serve listens: a store it holds is backed up through it")
 	serverURL := fs.String("server", "", "back up through this running Switchyard (http://host:port) rather than from the file")
 	token := fs.String("token", "", "an admin's API token for the server (default SWITCHYARD_ADMIN_TOKEN, or <data>/admin-token)")
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	rest, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
-	if err == nil && fs.NArg() != 1 {
+	var err error
+	if len(rest) != 1 {
 		err = errors.New("name one file to write the backup to")
 	}
 	if err == nil {
@@ -55,14 +61,10 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "switchyard backup: %v\n", err)
-		return 2
+		return c.usageError("%v", err)
 	}
-	out := fs.Arg(0)
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "switchyard backup: %v\n", err)
-		return 1
-	}
+	out := rest[0]
+	fail := c.fail
 	if _, err := os.Stat(out); err == nil {
 		return fail(fmt.Errorf("%s exists: name a new file", out))
 	}

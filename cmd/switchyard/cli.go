@@ -133,9 +133,13 @@ func (c *command) parse(args []string) (rest []string, code int, ok bool) {
 	}
 }
 
-// usageError prints a bad use of the command (code 2).
+// usageError prints a bad use of the command (code 2), each line of it
+// (every wrong value of a configuration) after the command's name.
 func (c *command) usageError(format string, a ...any) int {
-	fmt.Fprintf(c.stderr, "switchyard %s: %s\nRun 'switchyard %s -h' for usage.\n", c.name, fmt.Sprintf(format, a...), c.name)
+	for _, line := range strings.Split(fmt.Sprintf(format, a...), "\n") {
+		fmt.Fprintf(c.stderr, "switchyard %s: %s\n", c.name, line)
+	}
+	fmt.Fprintf(c.stderr, "Run 'switchyard %s -h' for usage.\n", c.name)
 	return 2
 }
 
@@ -359,6 +363,12 @@ func clip(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// firstLine is s up to its first line break, trimmed.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
 }
 
 // orDash is s, or "-" when it is empty, for a table cell.

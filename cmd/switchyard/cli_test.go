@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard-dev/switchyard/client"
 	"github.com/switchyard-dev/switchyard/internal/pgtest"
 	"github.com/switchyard-dev/switchyard/server"
+	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/seal"
 )
 
@@ -165,6 +166,16 @@ func TestMessagesCommands(t *testing.T) {
 			t.Errorf("messages list does not show %q:\n%s", want, out)
 		}
 	}
+	// A failed message's summary is why it failed: the function and the
+	// first line of its error.
+	for _, line := range lines[1:] {
+		for id, want := range map[string]string{failed2: "hook-fn: ", failed3: "hook-fn: "} {
+			n := map[string]string{failed2: "boom 2", failed3: "boom 3"}[id]
+			if strings.HasPrefix(line, id) && (!strings.Contains(line, want) || !strings.Contains(line, n)) {
+				t.Errorf("the failed message %s does not show its error %q:\n%s", id, n, out)
+			}
+		}
+	}
 
 	// The filters, by the provider's name; JSON.
 	got := listJSON[cliMessage](t, s, "messages", "list", "--status", "failed", "--provider", "any", "--since", "1h")
@@ -268,13 +279,15 @@ func TestCommandUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"messages", "list"}, {"messages", "get"}, {"messages", "resubmit"},
 		{"deliveries", "list"}, {"deliveries", "retry"}, {"user", "create"},
+		{"migrate"}, {"copy-store"}, {"backup"}, {"config", "check"},
 	} {
 		code, out, errOut := s.cli(t, admin, append(args, "-h")...) // cli checks the token is not shown
-		if code != 0 || !strings.HasPrefix(out, "usage: switchyard "+strings.Join(args, " ")) || !strings.Contains(out, "examples:\n  switchyard "+args[0]) || errOut != "" {
+		if code != 0 || !strings.HasPrefix(out, "usage: switchyard "+strings.Join(args, " ")) || !strings.Contains(out, "examples:\n  switchyard "+args[0]) ||
+			!strings.Contains(out, "\nflags:") || errOut != "" {
 			t.Errorf("%v -h: %d\n%s\n%s", args, code, out, errOut)
 		}
 	}
-	for _, group := range []string{"messages", "deliveries", "user"} {
+	for _, group := range []string{"messages", "deliveries", "user", "config"} {
 		code, _, errOut := s.cli(t, nil, group)
 		if code != 2 || !strings.Contains(errOut, "subcommands:") {
 			t.Errorf("%s alone: %d %s", group, code, errOut)
@@ -288,6 +301,14 @@ func TestCommandUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"messages", "frob"}, `unknown subcommand "frob"`},
+		{[]string{"config", "chek"}, `unknown subcommand "chek"`},
+		{[]string{"migrate", "extra"}, `unexpected argument "extra"`},
+		{[]string{"migrate", "--bogus"}, "flag provided but not defined"},
+		{[]string{"migrate", "--store", "mysql://x"}, "switchyard migrate: "},
+		{[]string{"copy-store"}, "--from and --to are both needed"},
+		{[]string{"copy-store", "--from", "bolt", "--to", "bolt"}, "the same store"},
+		{[]string{"backup"}, "name one file to write the backup to"},
+		{[]string{"backup", "a.db", "b.db"}, "name one file to write the backup to"},
 		{[]string{"messages", "list", "--bogus"}, "flag provided but not defined"},
 		{[]string{"messages", "list", "--output", "yaml"}, "--output must be table or json"},
 		{[]string{"messages", "list", "--since", "yesterday"}, "--since must be an age"},
@@ -342,6 +363,10 @@ func TestDeliveriesCommands(t *testing.T) {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("deliveries list does not show %q:\n%s", want, out)
 		}
+	}
+	// LAST says the status once ("answered 500" is the error's own words).
+	if !strings.HasSuffix(lines[1], " 500") || strings.Contains(lines[1], "answered") {
+		t.Errorf("deliveries list's LAST is not the status alone:\n%s", out)
 	}
 	if got := listJSON[delivery](t, s, "deliveries", "list", "--endpoint", "flaky", "--since", "1h"); len(got) != 1 {
 		t.Fatalf("deliveries of flaky: %+v", got)
@@ -500,6 +525,27 @@ func TestParseSince(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("parseSince(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestLastOutcome(t *testing.T) {
+	t.Parallel()
+	next := time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		d    storage.Delivery
+		want string
+	}{
+		{storage.Delivery{Status: storage.DeliveryFailed, LastStatus: 501, LastError: "answered 501"}, "501"},
+		{storage.Delivery{Status: storage.DeliveryFailed, LastStatus: 302, LastError: "answered 302 (redirects are not followed)"}, "302 (redirects are not followed)"},
+		{storage.Delivery{Status: storage.DeliveryFailed, LastStatus: 500, LastError: "answered 500, want 200"}, "500, want 200"},
+		{storage.Delivery{Status: storage.DeliveryFailed, LastError: "dial tcp 10.0.0.1:443: connect: connection refused\nsecond line"}, "dial tcp 10.0.0.1:443: connect: connection refused"},
+		{storage.Delivery{Status: storage.DeliveryFailed, LastError: strings.Repeat("x", 100)}, strings.Repeat("x", 59) + "…"},
+		{storage.Delivery{Status: storage.DeliveryPending, LastStatus: 503, LastError: "answered 503", NextAt: &next}, "503 next " + stamp(next)},
+		{storage.Delivery{Status: storage.DeliveryPending}, "-"},
+	} {
+		if got := lastOutcome(tc.d); got != tc.want {
+			t.Errorf("lastOutcome(%d %q) = %q, want %q", tc.d.LastStatus, tc.d.LastError, got, tc.want)
 		}
 	}
 }

@@ -109,6 +109,18 @@ flags:
 func (f *serveFlags) usage() {
 	w := f.out
 	fmt.Fprint(w, serveUsage)
+	f.printFlags(w)
+	fmt.Fprint(w, `
+secrets, from the environment only:
+  SWITCHYARD_ADMIN_TOKEN  an admin API token (default: <data>/admin-token, made at the first start)
+  SWITCHYARD_SECRET_KEY   base64 of the 32-byte key that seals secrets at rest (default: <data>/instance.key)
+
+Check a configuration without starting: switchyard config check --config FILE
+`)
+}
+
+// printFlags writes each flag with its variable and default.
+func (f *serveFlags) printFlags(w io.Writer) {
 	for _, name := range f.order {
 		fl := f.fs.Lookup(name)
 		head := "  --" + name
@@ -121,13 +133,6 @@ func (f *serveFlags) usage() {
 		}
 		fmt.Fprintf(w, "%s\n        %s\n        env %s, default %s\n", head, fl.Usage, envName(name), def)
 	}
-	fmt.Fprint(w, `
-secrets, from the environment only:
-  SWITCHYARD_ADMIN_TOKEN  an admin API token (default: <data>/admin-token, made at the first start)
-  SWITCHYARD_SECRET_KEY   base64 of the 32-byte key that seals secrets at rest (default: <data>/instance.key)
-
-Check a configuration without starting: switchyard config check --config FILE
-`)
 }
 
 // serveConfig is what serve's flags, environment and file settle on.
@@ -137,6 +142,7 @@ type serveConfig struct {
 	logFormat string
 	file      string    // the --config file, if any
 	settings  []setting // every flag's effective value, in usage order
+	badFlags  bool      // a flag's value on the command line is wrong
 }
 
 // setting is one flag's effective value and where it came from.
@@ -160,7 +166,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 // command line, joined.
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
 	f := newServeFlags(stderr)
-	if err := f.fs.Parse(args); err != nil {
+	var flagErrs []error
+	restore := collectFlagErrors(f.fs, &flagErrs)
+	err := f.fs.Parse(args)
+	restore()
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			f.usage()
 		}
@@ -169,8 +179,10 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if f.fs.NArg() > 0 {
 		return serveConfig{}, fmt.Errorf("unexpected argument %q", f.fs.Arg(0))
 	}
+	// A bad flag keeps its default: the variable and the file do not
+	// stand in for it, and the checks below see a good value.
 	sources, err := fillFlagsFrom(f.fs, f.configFile, getenv)
-	errs := []error{}
+	errs := flagErrs
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -233,7 +245,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if opts.TrustedProxies, err = parsePrefixes(*f.trusted); err != nil {
 		bad("trusted-proxies", err.Error())
 	}
-	c := serveConfig{opts: opts, logFormat: f.logFormat.v, file: *f.configFile}
+	c := serveConfig{opts: opts, logFormat: f.logFormat.v, file: *f.configFile, badFlags: len(flagErrs) > 0}
 	_ = c.logLevel.UnmarshalText([]byte(f.logLevel.v)) // one of logLevels
 	for _, name := range f.order {
 		v := f.fs.Lookup(name).Value.String()
@@ -322,6 +334,43 @@ func fillFlagsFrom(fs *flag.FlagSet, configFile *string, getenv func(string) str
 		}
 	})
 	return src, errors.Join(errs...)
+}
+
+// collectFlagErrors makes each of fs's values note a value it refuses in
+// *errs, as the flag package words it, and take the next flag, so that a
+// command line with several bad values has them all reported, not only
+// the first. restore puts the values back, for fs.Set to fail again.
+func collectFlagErrors(fs *flag.FlagSet, errs *[]error) (restore func()) {
+	values := map[*flag.Flag]flag.Value{}
+	fs.VisitAll(func(f *flag.Flag) {
+		values[f] = f.Value
+		f.Value = collectingValue{f.Value, f.Name, errs}
+	})
+	return func() {
+		for f, v := range values {
+			f.Value = v
+		}
+	}
+}
+
+// collectingValue is a flag's value that notes its Set errors.
+type collectingValue struct {
+	flag.Value
+	name string
+	errs *[]error
+}
+
+func (v collectingValue) Set(s string) error {
+	if err := v.Value.Set(s); err != nil {
+		*v.errs = append(*v.errs, fmt.Errorf("invalid value %q for flag -%s: %w", s, v.name, err))
+	}
+	return nil
+}
+
+// IsBoolFlag keeps a boolean flag one that needs no value.
+func (v collectingValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // valueError: SWITCHYARD_WORKERS: "abc" is not a whole number.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,39 +11,38 @@ import (
 	"github.com/switchyard-dev/switchyard/server"
 )
 
-const configUsage = `usage: switchyard config check [serve's flags]
+const configCheckUsage = `usage: switchyard config check [serve's flags]
 
-Checks serve's configuration as serve would read it: the --config file
+Check serve's configuration as serve would read it: the --config file
 (or SWITCHYARD_CONFIG), the SWITCHYARD_ variables and the flags given,
 with every value (durations, sizes, addresses, the store URL's form, the
 secrets key and the files named). It opens no store, binds no port and
 writes nothing. It prints "ok" and the settings serve would run with
 (secrets hidden), or every problem found, one a line.
 
-Exit status: 0 ok, 1 problems found, 2 wrong usage.
+Exit status: 0 ok, 1 problems found, 2 wrong usage (a bad flag).
 
-example:
+examples:
   switchyard config check --config /etc/switchyard/switchyard.yaml
+  SWITCHYARD_WORKERS=16 switchyard config check --data /var/lib/switchyard --lease 1m
+
+flags: serve's, each also from its variable or a --config key
 `
 
 // configCmd is switchyard config SUBCOMMAND.
-func configCmd(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "check" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(stdout, configUsage)
-			return 0
-		}
-		fmt.Fprint(stderr, configUsage)
-		return 2
-	}
-	return configCheck(args[1:], getenv, stdout, stderr)
+func configCmd(ctx context.Context, args []string, cio cmdIO) int {
+	return dispatch(ctx, "config", "Work with serve's configuration.", []subcommand{
+		{"check", "check serve's flags, variables and --config file without starting", configCheck},
+	}, args, cio)
 }
 
 // configCheck is switchyard config check.
-func configCheck(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func configCheck(_ context.Context, args []string, cio cmdIO) int {
+	stdout, stderr, getenv := cio.stdout, cio.stderr, cio.getenv
 	for _, a := range args {
 		if a == "-h" || a == "--help" || a == "-help" {
-			fmt.Fprint(stdout, configUsage)
+			fmt.Fprint(stdout, configCheckUsage)
+			newServeFlags(stdout).printFlags(stdout)
 			return 0
 		}
 	}
@@ -50,8 +50,11 @@ func configCheck(args []string, getenv func(string) string, stdout, stderr io.Wr
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	if c.settings == nil && err != nil { // the command line itself
-		fmt.Fprintf(stderr, "switchyard config check: %v\n", err)
+	if (c.settings == nil || c.badFlags) && err != nil { // the command line itself
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "switchyard config check: %s\n", line)
+		}
+		fmt.Fprintln(stderr, "Run 'switchyard config check -h' for usage.")
 		return 2
 	}
 	if err == nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,21 +24,30 @@ import (
 // cluster, or back. The source must not change meanwhile: bbolt's lock
 // keeps a running serve's file from being opened, and a PostgreSQL
 // source's nodes must be stopped.
-func copyStore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("copy-store", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func copyStore(ctx context.Context, args []string, cio cmdIO) int {
+	c := newCommand("copy-store", "", `Copy every record of one store into another, new or empty, one: a bbolt
+node's store into PostgreSQL, to become a cluster, or back. Ids,
+passwords and sealed secrets are copied as they are, then the copy is
+compared with its source. Stop every switchyard serve on the source
+first: it must not change meanwhile.`,
+		[]string{
+			"switchyard copy-store --from bolt:/var/lib/switchyard --to postgres://switchyard:pass@db:5432/switchyard?sslmode=require",
+			"switchyard copy-store --from postgres://switchyard:pass@db:5432/switchyard --to bolt:/var/lib/switchyard-copy --secret-key-file /run/secrets/sy",
+		}, cio)
+	fs := c.fs
 	from := fs.String("from", "", "the store to copy: bolt (<data>/switchyard.db), bolt:<data directory or file>, or postgres://...")
 	to := fs.String("to", "", "the store to copy into, new or empty: postgres://user:pass@host:5432/db?sslmode=..., or bolt:<directory or file>")
 	data := fs.String("data", server.DefaultDataDir, "data directory, for a store given as bolt")
 	keyFile := fs.String("secret-key-file", "", "file holding the base64 secrets key (default: SWITCHYARD_SECRET_KEY, or the bolt store's instance.key)")
 	batch := fs.Int("batch", 500, "records per batch: one read of the source, one transaction of the copy")
 	all := fs.Bool("compare-all", false, "compare every record of the copy with its source (default: a sample of each kind)")
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	rest, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	var err error
+	if len(rest) > 0 {
+		err = fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	if err == nil && (*from == "" || *to == "") {
 		err = errors.New("--from and --to are both needed, e.g. --from bolt:./data --to postgres://user:pass@host:5432/db")
@@ -55,16 +63,13 @@ func copyStore(ctx context.Context, args []string, getenv func(string) string, s
 		err = fmt.Errorf("--from and --to are the same store (%s)", src)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "switchyard copy-store: %v\n", err)
-		return 2
+		return c.usageError("%v", err)
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "switchyard copy-store: %v\n", err)
-		return 1
-	}
+	fail := c.fail
+	getenv, stdout, stderr := cio.getenv, cio.stdout, cio.stderr
 	key, err := copyKey(getenv, *keyFile, src, dst)
 	if err != nil {
 		return fail(err)

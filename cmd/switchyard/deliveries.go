@@ -101,14 +101,21 @@ func deliveriesList(ctx context.Context, args []string, cio cmdIO) int {
 	return 0
 }
 
-// lastOutcome is a delivery's last answer, shortly.
+// lastOutcome is a delivery's last answer, shortly: its HTTP status
+// once ("501", not "501 answered 501", the error's own words), then
+// the first line of the error.
 func lastOutcome(d storage.Delivery) string {
 	var parts []string
+	last := firstLine(d.LastError)
 	if d.LastStatus != 0 {
-		parts = append(parts, fmt.Sprint(d.LastStatus))
+		status := fmt.Sprint(d.LastStatus)
+		if rest, ok := strings.CutPrefix(last, "answered "+status); ok {
+			status, last = status+rest, "" // 500, want 200
+		}
+		parts = append(parts, clip(status, 60))
 	}
-	if d.LastError != "" {
-		parts = append(parts, clip(d.LastError, 50))
+	if last != "" {
+		parts = append(parts, clip(last, 60))
 	}
 	if d.NextAt != nil && d.Status == storage.DeliveryPending {
 		parts = append(parts, "next "+stamp(*d.NextAt))

@@ -76,11 +76,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		return serve(ctx, args[1:], getenv, stderr)
 	case "migrate":
-		return migrate(ctx, args[1:], getenv, stdout, stderr)
+		return migrate(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "copy-store":
-		return copyStore(ctx, args[1:], getenv, stdout, stderr)
+		return copyStore(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "backup":
-		return backup(ctx, args[1:], getenv, stdout, stderr)
+		return backup(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "messages":
 		return messagesCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "deliveries":
@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "user":
 		return userCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "config":
-		return configCmd(args[1:], getenv, stdout, stderr)
+		return configCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "export":
 		return exportCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
 	case "apply":

@@ -129,12 +129,22 @@ func messagesList(ctx context.Context, args []string, cio cmdIO) int {
 	err = c.printList(items, next, func(items []json.RawMessage) error {
 		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tRECEIVED\tSTATUS\tPROVIDER\tURI\tSUMMARY")
+		looked := 0
 		for _, raw := range items {
 			var m storage.Message
 			if err := json.Unmarshal(raw, &m); err != nil {
 				return err
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\t%s\n", m.ID, stamp(m.ReceivedAt), m.Status, orDash(m.ProviderName), m.Method, m.URI, orDash(clip(m.Summary, 60)))
+			summary := m.Summary
+			// The list has no errors: a failed message's is read from the
+			// message itself, for a bounded number of rows.
+			if m.Status == storage.StatusFailed && looked < maxErrorLookups {
+				looked++
+				if e := failure(ctx, cl, m.ID); e != "" {
+					summary = e
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\t%s\n", m.ID, stamp(m.ReceivedAt), m.Status, orDash(m.ProviderName), m.Method, m.URI, orDash(clip(summary, 60)))
 		}
 		return tw.Flush()
 	})
@@ -142,6 +152,31 @@ func messagesList(ctx context.Context, args []string, cio cmdIO) int {
 		return c.fail(err)
 	}
 	return 0
+}
+
+// maxErrorLookups bounds the messages a table reads to show why they
+// failed; past it a failed message shows its summary.
+const maxErrorLookups = 100
+
+// failure is why the message id failed, shortly: the first line of its
+// first failed function's error (after the function's name), or of the
+// last error its match logged; "" when it cannot be read.
+func failure(ctx context.Context, cl *client.Client, id string) string {
+	var d storage.MessageDetail
+	if err := cl.Get(ctx, "/messages/"+url.PathEscape(id), nil, &d); err != nil {
+		return ""
+	}
+	for _, e := range d.Executions {
+		if e.Status == storage.StatusFailed && e.Error != "" {
+			return e.FunctionName + ": " + firstLine(e.Error)
+		}
+	}
+	for i := len(d.Logs) - 1; i >= 0; i-- {
+		if d.Logs[i].Level == storage.LevelSevere {
+			return firstLine(d.Logs[i].Text)
+		}
+	}
+	return ""
 }
 
 func messagesGet(ctx context.Context, args []string, cio cmdIO) int {

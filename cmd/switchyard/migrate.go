@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,30 +15,34 @@ import (
 // (SWITCHYARD_STORE, or the --config file's store) and prints its schema
 // version before and after. Nodes may run it, or start, at the same time:
 // they take turns.
-func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configFile := fs.String("config", "", "YAML file with settings (its store and data keys are read)")
-	store := fs.String("store", "bolt", storeUsage)
-	data := fs.String("data", server.DefaultDataDir, "data directory (where a bolt store is)")
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+func migrate(ctx context.Context, args []string, cio cmdIO) int {
+	c := newCommand("migrate", "", `Apply the schema migrations of a PostgreSQL store and print its schema
+version before and after (serve applies them too, at start). Nodes may
+run it, or start, at the same time: they take turns. A bbolt store has
+no schema to migrate.`,
+		[]string{
+			"switchyard migrate --store postgres://switchyard:pass@db:5432/switchyard?sslmode=require",
+			"switchyard migrate --config /etc/switchyard/switchyard.yaml",
+		}, cio)
+	configFile := c.fs.String("config", "", "YAML file with settings (its store and data keys are read)")
+	store := c.fs.String("store", "bolt", storeUsage)
+	data := c.fs.String("data", server.DefaultDataDir, "data directory (where a bolt store is)")
+	rest, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return c.usageError("unexpected argument %q", rest[0])
 	}
-	if err == nil {
-		err = fillFlags(fs, configFile, getenv)
-	}
+	err := fillFlags(c.fs, configFile, cio.getenv)
 	var loc server.StoreLocation
 	if err == nil {
 		loc, err = server.ParseStore(*store, *data)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "switchyard migrate: %v\n", err)
-		return 2
+		return c.usageError("%v", err)
 	}
+	stdout := c.stdout
 	if loc.Backend != server.BackendPostgres {
 		fmt.Fprintf(stdout, "store %s: a bbolt store has no schema to migrate; nothing to do\n", loc)
 		return 0
@@ -58,8 +59,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		after, err = postgres.DatabaseVersion(ctx, loc.Target)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "switchyard migrate: store %s: %v\n", loc, err)
-		return 1
+		return c.fail(fmt.Errorf("store %s: %w", loc, err))
 	}
 	fmt.Fprintf(stdout, "store %s\nschema version before: %d\nschema version after:  %d\n", loc, before, after)
 	if before == after {

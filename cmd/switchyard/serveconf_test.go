@@ -253,6 +253,32 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
+// Every bad value on the command line is reported, with the variables'
+// and the file's, not only the first; a boolean flag still needs no value.
+func TestEveryBadFlagIsReported(t *testing.T) {
+	t.Parallel()
+	e := env(map[string]string{"SWITCHYARD_RETENTION": "forever"})
+	for _, cmd := range [][]string{{"config", "check"}, {"serve"}} {
+		args := append(cmd, "--log-level", "verbose", "--allow-private-targets", "--unmatched", "nah", "--workers", "x", "--data", t.TempDir())
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, e, &out, &errOut)
+		prefix := "switchyard " + strings.Join(cmd, " ") + ": "
+		for _, want := range []string{
+			prefix + `invalid value "verbose" for flag -log-level: not debug, info, warn or error`,
+			prefix + `invalid value "nah" for flag -unmatched: not keep, metadata or drop`,
+			prefix + `invalid value "x" for flag -workers: not a whole number`,
+			prefix + `SWITCHYARD_RETENTION: "forever" is not a duration`,
+		} {
+			if !strings.Contains(errOut.String(), want) {
+				t.Errorf("%v: no %q in:\n%s", cmd, want, errOut.String())
+			}
+		}
+		if code != 2 || out.Len() != 0 || strings.Contains(errOut.String(), "allow-private-targets") {
+			t.Errorf("%v: exit %d, stdout %q, stderr:\n%s", cmd, code, out.String(), errOut.String())
+		}
+	}
+}
+
 func TestServeHelp(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
