@@ -12,14 +12,18 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/switchyard-dev/switchyard/client"
+	"github.com/switchyard-dev/switchyard/internal/field"
 )
 
 // The commands that group subcommands (messages, deliveries, user) share
@@ -202,7 +206,7 @@ func (c *apiCommand) json() bool { return *c.output == "json" }
 func (c *apiCommand) apiFail(err error) int {
 	var e *client.Error
 	if errors.As(err, &e) {
-		msg := fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
+		msg := fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), printable(e.Message))
 		if e.Status == http.StatusUnauthorized && *c.token == "" {
 			msg += " (no token: give --token or set " + client.TokenEnv + ")"
 		}
@@ -290,12 +294,56 @@ func idOf(names map[string]string, path, nameOrID string) (string, error) {
 	if _, err := uuid.Parse(nameOrID); err == nil || nameOrID == "" {
 		return nameOrID, nil
 	}
+	kind := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "s")
+	key := field.NameKey(nameOrID)
+	var found []string
 	for id, name := range names {
-		if strings.EqualFold(name, nameOrID) {
-			return id, nil
+		if field.NameKey(name) == key {
+			found = append(found, id)
 		}
 	}
-	return "", fmt.Errorf("no %s named %q", strings.TrimSuffix(strings.TrimPrefix(path, "/"), "s"), nameOrID)
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no %s named %q", kind, nameOrID)
+	case 1:
+		return found[0], nil
+	default:
+		// A store from before names were unique: never guess which.
+		slices.Sort(found)
+		return "", fmt.Errorf("%d %ss are named %q (%s); give the id", len(found), kind, nameOrID, strings.Join(found, ", "))
+	}
+}
+
+// printable makes a value from the server safe to print on a terminal as
+// text: control characters (a line feed or an escape sequence in a
+// webhook's URI, say), bidirectional and other invisible format
+// characters are written as Go escapes, so what the server holds cannot
+// forge lines or drive the terminal. JSON output needs none of it.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if unsafeOnTerminal(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if !unsafeOnTerminal(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRuneToASCII(r) // '\n', '\x1b', '\u202e'
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}
+
+func unsafeOnTerminal(r rune) bool {
+	return r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Bidi_Control, unicode.Zl, unicode.Zp)
 }
 
 // namesByID reads the whole list at path, an id to a name.

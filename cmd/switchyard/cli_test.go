@@ -549,3 +549,56 @@ func TestLastOutcome(t *testing.T) {
 		}
 	}
 }
+
+// What senders and scripts put in a message (its URI, its summary, its
+// logs) cannot forge lines or send escape sequences to the terminal of
+// an operator who lists it; JSON output keeps it as it is.
+func TestTextOutputEscapesWhatTheServerHolds(t *testing.T) {
+	t.Parallel()
+	s := startCLIServer(t, server.Options{})
+	var p struct{ ID string }
+	s.call(t, "POST", "/providers", map[string]any{"name": "any", "match_script": "return true"}, &p)
+	s.call(t, "POST", "/functions", map[string]any{"name": "f", "provider_id": p.ID, "uri": "hook",
+		"script": `LOG.info("a\u001b]0;pwned\u0007b\nFAKE LOG LINE"); LOG.setMessage("ok\r\u001b[2KFAKE ROW\u202e"); return true`}, nil)
+	id := s.webhook(t, "hook", `{}`)
+	res, err := http.Post(s.url+"/webhooks/v1/x%0d%1b%5b2KFAKE%20LINE%0a01a23e79-0000%20%20SUCCESS", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	clean := func(what, out string) {
+		t.Helper()
+		if strings.ContainsAny(out, "\x1b\r\a\u202e") {
+			t.Errorf("%s prints raw control characters:\n%q", what, out)
+		}
+	}
+	eventually(t, "both messages listed", func() bool {
+		return strings.Count(s.mustRun(t, "messages", "list"), "\n") == 3
+	})
+	out := s.mustRun(t, "messages", "list")
+	clean("messages list", out)
+	if !strings.Contains(out, `x\r\x1b[2KFAKE LINE\n01a23e79-0000  SUCCESS`) || !strings.Contains(out, `\x1b[2KFAKE ROW\u202e`) {
+		t.Errorf("messages list does not show the escaped URI and summary:\n%s", out)
+	}
+	out = s.mustRun(t, "messages", "get", id)
+	clean("messages get", out)
+	if !strings.Contains(out, `a\x1b]0;pwned\ab\nFAKE LOG LINE`) {
+		t.Errorf("messages get does not show the escaped log line:\n%s", out)
+	}
+	if out := s.mustRun(t, "messages", "get", id, "--output", "json"); !strings.Contains(out, `\u001b]0;pwned`) {
+		t.Errorf("JSON output changed the log line:\n%s", out)
+	}
+}
+
+func TestIDOfNeverGuesses(t *testing.T) {
+	names := map[string]string{"id-1": "sh", "id-2": "ſh", "id-3": "Deploy", "id-4": "deploy "}
+	if id, err := idOf(names, "/providers", "sh"); err != nil || id != "id-1" {
+		t.Errorf(`idOf("sh") = %q, %v; want id-1 (ſ is not s)`, id, err)
+	}
+	if _, err := idOf(names, "/providers", "DEPLOY"); err == nil || !strings.Contains(err.Error(), "2 providers are named") {
+		t.Errorf("two providers of one name: %v", err)
+	}
+	if _, err := idOf(names, "/endpoints", "nope"); err == nil || err.Error() != `no endpoint named "nope"` {
+		t.Errorf("no such name: %v", err)
+	}
+}

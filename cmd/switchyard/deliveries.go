@@ -91,7 +91,7 @@ func deliveriesList(ctx context.Context, args []string, cio cmdIO) int {
 					to = d.Lane // a callback
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, stamp(d.CreatedAt), d.Status, to, d.EventType, d.AttemptCount, lastOutcome(d))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", printable(d.ID), stamp(d.CreatedAt), printable(d.Status), printable(to), printable(d.EventType), d.AttemptCount, printable(lastOutcome(d)))
 		}
 		return tw.Flush()
 	})

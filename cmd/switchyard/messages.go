@@ -144,7 +144,7 @@ func messagesList(ctx context.Context, args []string, cio cmdIO) int {
 					summary = e
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\t%s\n", m.ID, stamp(m.ReceivedAt), m.Status, orDash(m.ProviderName), m.Method, m.URI, orDash(clip(summary, 60)))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\t%s\n", printable(m.ID), stamp(m.ReceivedAt), printable(m.Status), printable(orDash(m.ProviderName)), printable(m.Method), printable(m.URI), printable(orDash(clip(summary, 60))))
 		}
 		return tw.Flush()
 	})
@@ -220,7 +220,7 @@ func (c *apiCommand) printMessage(raw []byte) error {
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+			fmt.Fprintf(tw, "%s:\t%s\n", k, printable(v))
 		}
 	}
 	row("id", d.ID)
@@ -250,9 +250,9 @@ func (c *apiCommand) printMessage(raw []byte) error {
 	}
 	fmt.Fprintln(c.stdout, "\nfunctions:")
 	for _, e := range d.Executions {
-		fmt.Fprintf(c.stdout, "  %s (version %d): %s in %.1f ms\n", e.FunctionName, e.Version, e.Status, e.DurationMS)
+		fmt.Fprintf(c.stdout, "  %s (version %d): %s in %.1f ms\n", printable(e.FunctionName), e.Version, printable(e.Status), e.DurationMS)
 		if e.Error != "" {
-			fmt.Fprintf(c.stdout, "    error: %s\n", e.Error)
+			fmt.Fprintf(c.stdout, "    error: %s\n", printable(e.Error))
 		}
 		c.printLogs(e.Logs)
 	}
@@ -263,9 +263,9 @@ func (c *apiCommand) printLogs(lines []storage.LogLine) {
 	for _, l := range lines {
 		src := ""
 		if l.Source != "" {
-			src = " [" + l.Source + "]"
+			src = " [" + printable(l.Source) + "]"
 		}
-		fmt.Fprintf(c.stdout, "    %s %-7s%s %s\n", l.Time.Local().Format("15:04:05.000"), l.Level, src, l.Text)
+		fmt.Fprintf(c.stdout, "    %s %-7s%s %s\n", l.Time.Local().Format("15:04:05.000"), printable(l.Level), src, printable(l.Text))
 	}
 }
 
