@@ -411,6 +411,9 @@ type fileValue struct {
 	line  int
 }
 
+// maxConfigFile bounds serve's YAML file: it holds a few dozen settings.
+const maxConfigFile = 1 << 20
+
 // readConfig reads serve's YAML file: a flat map of its flag names to
 // values (a list, for trusted-proxies). Every key that names no setting
 // is an error, with its line and, when one is close, the key meant.
@@ -418,9 +421,17 @@ func readConfig(path string) (map[string]fileValue, error) {
 	if path == "" {
 		return nil, nil
 	}
-	raw, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxConfigFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(raw) > maxConfigFile {
+		return nil, fmt.Errorf("config %s: larger than %d KiB; a settings file is a few lines (is this the right file?)", path, maxConfigFile>>10)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {

@@ -167,6 +167,18 @@ func TestUnknownKeysAreErrors(t *testing.T) {
 	}
 }
 
+// A file far larger than any settings file is refused before it is parsed.
+func TestConfigFileTooLarge(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "big.yaml")
+	os.WriteFile(cfg, []byte("listen: \""+strings.Repeat("x", 2<<20)+"\"\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"config", "check", "--config", cfg}, env(nil), &out, &errOut); code == 0 ||
+		!strings.Contains(errOut.String(), "larger than 1024 KiB") || strings.Contains(errOut.String(), "xxxx") {
+		t.Fatalf("config check of a 2 MiB file: %d %.300s", code, errOut.String())
+	}
+}
+
 func TestConfigCheck(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
