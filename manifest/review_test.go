@@ -115,6 +115,7 @@ func TestRefusedChangeSaysWhatWasApplied(t *testing.T) {
 			t.Errorf("error %q has no %q", err, want)
 		}
 	}
+	t.Log(err)
 	if !strings.Contains(in.snapshot(), "/providers new ") {
 		t.Fatal("the change before the refused one was not applied")
 	}
