@@ -177,7 +177,9 @@ func Ref(name string) string { return "${env:" + name + "}" }
 // Read reads the directory dir. Unknown keys are errors with their line;
 // so are two records of a kind with one name, a function whose provider
 // is not in the directory, a secret written as a value rather than a
-// reference, a missing script and a script file that no record owns.
+// reference, a missing script and a script file that no record owns;
+// and a file or folder that is a symbolic link, or a file over its size
+// limit (MaxConfigSize, MaxScriptSize).
 func Read(dir string) (*Config, error) {
 	data, err := readFile(dir, ConfigFile, MaxConfigSize)
 	if err != nil {
