@@ -232,3 +232,10 @@ func checkOverlap(f storage.Function, all []storage.Function) error {
 	}
 	return nil
 }
+
+// CheckOverlap is the overlap check the catalogue makes before it saves
+// f, for callers that check a set of functions before they send it
+// (config as code's plan): f against all, ids telling records apart.
+func CheckOverlap(f storage.Function, all []storage.Function) error {
+	return checkOverlap(f, all)
+}

@@ -12,8 +12,14 @@
 //
 // where <file> is the record's name made safe as a file name (FileName).
 // A secret is never written: switchyard.yaml holds "${env:NAME}" in its
-// place, and apply reads NAME from the environment. docs/config-as-code.md
-// describes the format for users.
+// place, and apply reads NAME from the environment. docs/operations.md,
+// section "Config as code", describes the format for users.
+//
+// The directory is input that may come from anyone who can open a pull
+// request: its files are read only if they are regular files (never
+// through a symbolic link) and up to a size (MaxConfigSize, MaxScriptSize),
+// and export writes and removes only regular files of its own, never
+// through a link.
 package manifest
 
 import (
@@ -36,6 +42,16 @@ import (
 
 // ConfigFile is the name of the directory's YAML file.
 const ConfigFile = "switchyard.yaml"
+
+// DocsURL is where users read about the directory.
+const DocsURL = "docs/operations.md#config-as-code"
+
+// Size limits of what Read reads: MaxScriptSize is the admin API's
+// largest request body (a larger script could never be sent).
+const (
+	MaxConfigSize = 8 << 20
+	MaxScriptSize = 2 << 20
+)
 
 // Config is what a directory holds. In the YAML, a field left out (or
 // null) keeps the server's value on update and takes the default on
@@ -161,9 +177,11 @@ func Ref(name string) string { return "${env:" + name + "}" }
 // Read reads the directory dir. Unknown keys are errors with their line;
 // so are two records of a kind with one name, a function whose provider
 // is not in the directory, a secret written as a value rather than a
-// reference, a missing script and a script file that no record owns.
+// reference, a missing script and a script file that no record owns;
+// and a file or folder that is a symbolic link, or a file over its size
+// limit (MaxConfigSize, MaxScriptSize).
 func Read(dir string) (*Config, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	data, err := readFile(dir, ConfigFile, MaxConfigSize)
 	if err != nil {
 		return nil, err
 	}
@@ -251,18 +269,69 @@ func checkRef(where, v string, emptyOK bool) error {
 	return fmt.Errorf("%s: write a secret as ${env:NAME} (the value is read from the environment at apply), never the value itself", where)
 }
 
+// readFile reads the file rel (slash-separated) of dir, which must be a
+// regular file (not a symbolic link) of at most limit bytes.
+func readFile(dir, rel string, limit int64) ([]byte, error) {
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (a symbolic link?): the directory's files must be files inside it", rel)
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes; the limit is %d", rel, fi.Size(), limit)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is over %d bytes, the limit", rel, limit)
+	}
+	return b, nil
+}
+
+// checkSubdir refuses dir/sub when it exists and is not a directory (a
+// symbolic link among them: export would write, and apply read, outside
+// dir through it).
+func checkSubdir(dir, sub string) error {
+	fi, err := os.Lstat(filepath.Join(dir, sub))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory (a symbolic link?): it must be a directory inside %s; refusing to follow it", sub, dir)
+	}
+	return nil
+}
+
 // readScripts reads the script files and refuses files no record owns.
 func (cfg *Config) readScripts(dir string) error {
 	owned := map[string]bool{}
 	read := func(rel string, optional bool) (string, error) {
 		owned[rel] = true
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		b, err := readFile(dir, rel, MaxScriptSize)
 		if optional && errors.Is(err, fs.ErrNotExist) {
 			return "", nil
 		}
 		return string(b), err
 	}
 	var errs []error
+	for _, sub := range []string{"providers", "functions"} {
+		if err := checkSubdir(dir, sub); err != nil {
+			return err
+		}
+	}
 	for i := range cfg.Providers {
 		p := &cfg.Providers[i]
 		var err1, err2 error
@@ -283,7 +352,7 @@ func (cfg *Config) readScripts(dir string) error {
 		}
 		for _, e := range ents {
 			if rel := sub + "/" + e.Name(); !owned[rel] && !strings.HasPrefix(e.Name(), ".") {
-				errs = append(errs, fmt.Errorf("%s belongs to no record of %s (a renamed record? file names are in docs/config-as-code.md)", rel, ConfigFile))
+				errs = append(errs, fmt.Errorf("%s belongs to no record of %s (a renamed record? file names are in %s)", rel, ConfigFile, DocsURL))
 			}
 		}
 	}
@@ -291,11 +360,13 @@ func (cfg *Config) readScripts(dir string) error {
 }
 
 // Write writes cfg into dir: switchyard.yaml and the scripts, and
-// removes the other files of providers/ and functions/ (but dot files,
-// such as .gitkeep), so that the directory is cfg and nothing else. The same cfg gives the same bytes.
+// removes the other *.js files of providers/ and functions/, so that the
+// directory is cfg and nothing else. The same cfg gives the same bytes.
+// It never follows a symbolic link: a link where it would write (the
+// folders or a file) is an error, and a link is never removed.
 func Write(dir string, cfg *Config) error {
 	var buf bytes.Buffer
-	buf.WriteString("# Switchyard configuration: switchyard apply --server URL DIR (docs/config-as-code.md)\n")
+	buf.WriteString("# Switchyard configuration: switchyard apply --server URL DIR (" + DocsURL + ")\n")
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(cfg); err != nil {
@@ -314,9 +385,29 @@ func Write(dir string, cfg *Config) error {
 	for _, f := range cfg.Functions {
 		files[functionScript(f.Name)] = f.Script
 	}
+	rels := make([]string, 0, len(files))
+	for rel := range files {
+		rels = append(rels, rel)
+	}
+	slices.Sort(rels)
+	// Check everything before the first write or removal.
+	for _, sub := range []string{"providers", "functions"} {
+		if err := checkSubdir(dir, sub); err != nil {
+			return err
+		}
+	}
+	for _, rel := range rels {
+		fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err == nil && !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file (a symbolic link?): refusing to write through it", rel)
+		}
+	}
 	for _, sub := range []string{"providers", "functions"} {
 		d := filepath.Join(dir, sub)
 		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		if err := checkSubdir(dir, sub); err != nil {
 			return err
 		}
 		ents, err := os.ReadDir(d)
@@ -324,18 +415,15 @@ func Write(dir string, cfg *Config) error {
 			return err
 		}
 		for _, e := range ents {
-			if _, keep := files[sub+"/"+e.Name()]; !keep && !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			// Only regular *.js files, as export writes them; a link, a
+			// folder or any other file stays.
+			if _, keep := files[sub+"/"+e.Name()]; !keep && e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".js") && !strings.HasPrefix(e.Name(), ".") {
 				if err := os.Remove(filepath.Join(d, e.Name())); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	rels := make([]string, 0, len(files))
-	for rel := range files {
-		rels = append(rels, rel)
-	}
-	slices.Sort(rels)
 	for _, rel := range rels {
 		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(rel)), []byte(files[rel]), 0o644); err != nil {
 			return err

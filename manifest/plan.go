@@ -3,9 +3,11 @@ package manifest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"reflect"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/switchyard-dev/switchyard/client"
 	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/notify"
+	"github.com/switchyard-dev/switchyard/server/access"
 )
 
 // Options are apply's choices.
@@ -27,6 +30,11 @@ type Options struct {
 	UpdateSecrets bool
 	// Getenv reads the ${env:NAME} references (os.Getenv when nil).
 	Getenv func(string) string
+	// DryRun makes a plan only to show it: a reference to a variable
+	// that is not set is a note (its secrets are not compared) rather
+	// than an error, so that a preview needs no production secrets.
+	// Apply sets it from its dryRun.
+	DryRun bool
 }
 
 // Change is one step of a plan.
@@ -36,6 +44,26 @@ type Change struct {
 	Name   string   // the record's name
 	Fields []string // what an update changes
 	do     func(ctx context.Context) error
+}
+
+// file is the directory's file that holds what the server refused in
+// err: a script's when the error is about the script, else
+// switchyard.yaml.
+func (c Change) file(msg string) string {
+	switch c.Kind {
+	case "provider":
+		if strings.Contains(msg, "handshake_script") {
+			return handshakeScript(c.Name)
+		}
+		if strings.Contains(msg, "match_script") {
+			return providerScript(c.Name)
+		}
+	case "function":
+		if strings.Contains(msg, "script:") {
+			return functionScript(c.Name)
+		}
+	}
+	return ConfigFile
 }
 
 func (c Change) String() string {
@@ -73,14 +101,60 @@ func (p *Plan) Print(w io.Writer) {
 	}
 }
 
-// Apply makes the changes in order, stopping at the first that fails.
+// Apply makes the changes in order, stopping at the first that fails:
+// its error names the record, its file, the server's answer, and which
+// changes were applied.
 func (p *Plan) Apply(ctx context.Context) error {
-	for _, c := range p.Changes {
+	for i, c := range p.Changes {
 		if err := c.do(ctx); err != nil {
-			return fmt.Errorf("%s: %w", c, err)
+			return &ChangeError{Change: c, Applied: i, NotApplied: len(p.Changes) - i, Err: err}
 		}
 	}
 	return nil
+}
+
+// ChangeError is a change of a plan that failed (the server refused
+// it, or could not be reached): the Applied changes before it were
+// made, it and the others were not.
+type ChangeError struct {
+	Change              Change
+	Applied, NotApplied int
+	Err                 error
+}
+
+func (e *ChangeError) Error() string {
+	msg := e.Err.Error()
+	var ce *client.Error
+	if errors.As(e.Err, &ce) {
+		msg = fmt.Sprintf("%d %s: %s", ce.Status, http.StatusText(ce.Status), ce.Message)
+	}
+	what := e.Change.Kind + " order"
+	if e.Change.Kind != "providers" {
+		what = fmt.Sprintf("%s %q (%s)", e.Change.Kind, e.Change.Name, e.Change.file(msg))
+	}
+	state := "no change was applied"
+	if e.Applied > 0 {
+		state = fmt.Sprintf("the %s listed before it %s applied", count(e.Applied, "change"), plural(e.Applied, "was", "were"))
+	}
+	rest := "this one was not"
+	if after := e.NotApplied - 1; after > 0 {
+		rest = fmt.Sprintf("this one and the %s after it were not", count(after, "change"))
+	}
+	return fmt.Sprintf("%s: %s\n(%s; %s: fix it and run apply again)", what, msg, state, rest)
+}
+
+func (e *ChangeError) Unwrap() error { return e.Err }
+
+// count is "1 change", "2 changes".
+func count(n int, noun string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, noun, noun+"s"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // planner builds a plan; ids holds the providers' ids by name key,
@@ -104,11 +178,15 @@ func MakePlan(c *client.Client, cfg *Config, st *State, opts Options) (*Plan, er
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
-	env, err := resolve(cfg, opts.Getenv)
+	env, notes, err := resolve(cfg, opts.Getenv, opts.DryRun)
 	if err != nil {
 		return nil, err
 	}
+	if err := check(cfg, st, env, opts.Prune); err != nil {
+		return nil, fmt.Errorf("the server would refuse (nothing was changed):\n%w", err)
+	}
 	pl := &planner{c: c, opts: opts, env: env, ids: map[string]string{}}
+	pl.plan.Notes = notes
 	pl.providers(cfg, st)
 	pl.order(cfg, st)
 	pl.functions(cfg, st)
@@ -118,8 +196,9 @@ func MakePlan(c *client.Client, cfg *Config, st *State, opts Options) (*Plan, er
 }
 
 // resolve reads every reference of cfg from the environment; a variable
-// that is not set (or is empty) is an error that names it.
-func resolve(cfg *Config, getenv func(string) string) (map[string]string, error) {
+// that is not set (or is empty) is an error that names it, or with
+// dryRun a note.
+func resolve(cfg *Config, getenv func(string) string, dryRun bool) (map[string]string, []string, error) {
 	var refs []string
 	for _, p := range cfg.Providers {
 		refs = append(refs, slices.Collect(maps.Values(p.Secrets))...)
@@ -149,11 +228,16 @@ func resolve(cfg *Config, getenv func(string) string) (map[string]string, error)
 		}
 		env[r] = v
 	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		return nil, fmt.Errorf("environment variables not set, which %s refers to: %s (nothing was changed)", ConfigFile, strings.Join(missing, ", "))
+	slices.Sort(missing)
+	if len(missing) > 0 && !dryRun {
+		return nil, nil, fmt.Errorf("environment %s not set, which %s refers to: %s (nothing was changed)",
+			plural(len(missing), "variable", "variables"), ConfigFile, strings.Join(missing, ", "))
 	}
-	return env, nil
+	var notes []string
+	for _, m := range missing {
+		notes = append(notes, m+" is not set; the secrets that use it are not compared")
+	}
+	return env, notes, nil
 }
 
 func (pl *planner) add(c Change) { pl.plan.Changes = append(pl.plan.Changes, c) }
@@ -598,10 +682,15 @@ func Apply(ctx context.Context, c *client.Client, dir string, opts Options, dryR
 		// Most likely the wrong directory, or a file emptied by mistake.
 		return fmt.Errorf("%s holds no provider, function or endpoint: --prune would delete everything on the server; refusing (delete them by hand if that is meant)", dir)
 	}
-	st, err := Fetch(ctx, c)
+	need := access.Edit
+	if dryRun {
+		need = access.Operate
+	}
+	st, err := fetch(ctx, c, need)
 	if err != nil {
 		return err
 	}
+	opts.DryRun = dryRun
 	plan, err := MakePlan(c, cfg, st, opts)
 	if err != nil {
 		return err
@@ -616,6 +705,6 @@ func Apply(ctx context.Context, c *client.Client, dir string, opts Options, dryR
 	if err := plan.Apply(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "applied %d changes\n", len(plan.Changes))
+	fmt.Fprintf(w, "applied %s\n", count(len(plan.Changes), "change"))
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/client"
 	"github.com/switchyard-dev/switchyard/internal/field"
+	"github.com/switchyard-dev/switchyard/server/access"
 )
 
 // The server's records as the admin API shows them: the manifest's
@@ -58,6 +59,12 @@ type State struct {
 // the operate permission (operator, editor, admin): below it the API
 // hides endpoints' URLs and headers, which would export wrong.
 func Fetch(ctx context.Context, c *client.Client) (*State, error) {
+	return fetch(ctx, c, access.Operate)
+}
+
+// fetch is Fetch for a token whose role has the permission need (operate
+// or edit), which it checks first (GET /me).
+func fetch(ctx context.Context, c *client.Client, need access.Permission) (*State, error) {
 	var me struct {
 		Role        string   `json:"role"`
 		Permissions []string `json:"permissions"`
@@ -65,8 +72,11 @@ func Fetch(ctx context.Context, c *client.Client) (*State, error) {
 	if err := c.Get(ctx, "/me", nil, &me); err != nil {
 		return nil, err
 	}
-	if !slices.Contains(me.Permissions, "operate") {
-		return nil, fmt.Errorf("this token's role (%s) sees endpoints with their URLs and headers hidden; export and apply need an operator's token or above (an editor's to apply changes)", me.Role)
+	if !slices.Contains(me.Permissions, string(access.Operate)) {
+		return nil, fmt.Errorf("this token's role (%s) sees endpoints with their URLs and headers hidden; export and apply --dry-run need an operator's token or above, apply an editor's", me.Role)
+	}
+	if !slices.Contains(me.Permissions, string(need)) {
+		return nil, fmt.Errorf("this token's role (%s) cannot change the configuration: apply needs an editor's token or above (--dry-run an operator's); nothing was changed", me.Role)
 	}
 	var st State
 	if err := listAll(ctx, c, "/providers", &st.Providers); err != nil {

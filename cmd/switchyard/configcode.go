@@ -30,7 +30,8 @@ operator's token or above.`,
 	if err != nil {
 		return c.apiFail(err)
 	}
-	fmt.Fprintf(c.stdout, "wrote %d providers, %d functions and %d endpoints to %s\n", len(cfg.Providers), len(cfg.Functions), len(cfg.Endpoints), dir)
+	fmt.Fprintf(c.stdout, "wrote %s, %s and %s to %s\n",
+		counted(len(cfg.Providers), "provider"), counted(len(cfg.Functions), "function"), counted(len(cfg.Endpoints), "endpoint"), dir)
 	return 0
 }
 
@@ -39,7 +40,9 @@ func applyCmd(ctx context.Context, args []string, cio cmdIO) int {
 		`Reads DIR (as export writes it), prints the plan that takes the server to
 it (+ create, ~ update, - delete) and applies it. ${env:NAME} references
 are read from the environment; a missing one stops apply before any
-change. Applying the same directory twice changes nothing the second time.
+change (with --dry-run it is a note: a preview needs no secrets). Scripts
+and fields are checked as the server checks them before any change.
+Applying the same directory twice changes nothing the second time.
 Needs an editor's token or above (an operator's for --dry-run).`,
 		[]string{
 			"export SWITCHYARD_TOKEN=... SWITCHYARD_PROVIDER_GITHUB_WEBHOOK_SECRET=...",
@@ -62,6 +65,14 @@ Needs an editor's token or above (an operator's for --dry-run).`,
 		return c.apiFail(err)
 	}
 	return 0
+}
+
+// counted is "1 provider", "2 providers".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // oneDir parses args, which must name one directory.
