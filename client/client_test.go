@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +54,50 @@ func TestNewRefusesWhatIsNotAServer(t *testing.T) {
 	for _, s := range []string{"", "localhost:8080", "ftp://x", "http://"} {
 		if _, err := New(s, ""); err == nil {
 			t.Errorf("New(%q) = nil error", s)
+		}
+	}
+}
+
+func TestListFollowsPagesAndStopsALoop(t *testing.T) {
+	// Five items, two a page; then a server that answers one cursor
+	// forever, and one that answers empty pages with cursors.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		switch r.URL.Path {
+		case "/api/v1/things":
+			start, _ := strconv.Atoi(q.Get("cursor"))
+			n, _ := strconv.Atoi(q.Get("limit"))
+			var page struct {
+				Items []int  `json:"items"`
+				Next  string `json:"next_cursor,omitempty"`
+			}
+			for i := start; i < 5 && len(page.Items) < min(n, 2); i++ {
+				page.Items = append(page.Items, i)
+			}
+			if end := start + len(page.Items); end < 5 {
+				page.Next = strconv.Itoa(end)
+			}
+			_ = json.NewEncoder(w).Encode(page)
+		case "/api/v1/loop":
+			_, _ = w.Write([]byte(`{"items": [1], "next_cursor": "same"}`))
+		case "/api/v1/empty":
+			_, _ = w.Write([]byte(`{"items": [], "next_cursor": "` + q.Get("cursor") + `x"}`))
+		}
+	}))
+	defer srv.Close()
+	c, _ := New(srv.URL, "")
+	ctx := context.Background()
+	all, next, err := List[int](ctx, c, "/things", nil, 0)
+	if err != nil || len(all) != 5 || next != "" || all[4] != 4 {
+		t.Fatalf("all: %v %q %v", all, next, err)
+	}
+	some, next, err := List[int](ctx, c, "/things", nil, 3)
+	if err != nil || len(some) != 3 || next != "3" {
+		t.Fatalf("three: %v %q %v", some, next, err)
+	}
+	for _, path := range []string{"/loop", "/empty"} {
+		if _, _, err := List[int](ctx, c, path, nil, 0); err == nil || !strings.Contains(err.Error(), "pages do not end") {
+			t.Errorf("%s: %v", path, err)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/url"
 	"reflect"
 	"slices"
 	"sort"
@@ -93,21 +92,9 @@ func fetch(ctx context.Context, c *client.Client, need access.Permission) (*Stat
 
 // listAll reads every page of a list.
 func listAll[T any](ctx context.Context, c *client.Client, path string, out *[]T) error {
-	q := url.Values{"limit": {"500"}}
-	for {
-		var page struct {
-			Items      []T    `json:"items"`
-			NextCursor string `json:"next_cursor"`
-		}
-		if err := c.Get(ctx, path, q, &page); err != nil {
-			return err
-		}
-		*out = append(*out, page.Items...)
-		if page.NextCursor == "" {
-			return nil
-		}
-		q.Set("cursor", page.NextCursor)
-	}
+	items, _, err := client.List[T](ctx, c, path, nil, 0)
+	*out = append(*out, items...)
+	return err
 }
 
 // Duplicates lists the names that more than one record of a kind holds

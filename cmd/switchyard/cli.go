@@ -226,29 +226,11 @@ func (c *apiCommand) printJSON(raw []byte) error {
 	return err
 }
 
-// maxPage is the API's largest page.
-const maxPage = 500
-
 // listPages reads up to limit items of the list at path, following
 // next_cursor, and returns each item's JSON and the cursor of what is
 // left ("" when nothing is).
 func listPages(ctx context.Context, cl *client.Client, path string, q url.Values, limit int) ([]json.RawMessage, string, error) {
-	var items []json.RawMessage
-	for {
-		q.Set("limit", strconv.Itoa(min(limit-len(items), maxPage)))
-		var page struct {
-			Items      []json.RawMessage `json:"items"`
-			NextCursor string            `json:"next_cursor"`
-		}
-		if err := cl.Get(ctx, path, q, &page); err != nil {
-			return nil, "", err
-		}
-		items = append(items, page.Items...)
-		if page.NextCursor == "" || len(items) >= limit {
-			return items, page.NextCursor, nil
-		}
-		q.Set("cursor", page.NextCursor)
-	}
+	return client.List[json.RawMessage](ctx, cl, path, q, limit)
 }
 
 // printList writes a list: as JSON, {"items", "next_cursor"} as the API
@@ -348,27 +330,18 @@ func unsafeOnTerminal(r rune) bool {
 
 // namesByID reads the whole list at path, an id to a name.
 func namesByID(ctx context.Context, cl *client.Client, path string) (map[string]string, error) {
-	out := map[string]string{}
-	q := url.Values{"limit": {strconv.Itoa(maxPage)}}
-	for {
-		var page struct {
-			Items []struct {
-				ID   string `json:"id"`
-				Name string `json:"name"`
-			} `json:"items"`
-			NextCursor string `json:"next_cursor"`
-		}
-		if err := cl.Get(ctx, path, q, &page); err != nil {
-			return nil, err
-		}
-		for _, it := range page.Items {
-			out[it.ID] = it.Name
-		}
-		if page.NextCursor == "" {
-			return out, nil
-		}
-		q.Set("cursor", page.NextCursor)
+	items, _, err := client.List[struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}](ctx, cl, path, nil, 0)
+	if err != nil {
+		return nil, err
 	}
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		out[it.ID] = it.Name
+	}
+	return out, nil
 }
 
 // parseSince reads a time flag: an RFC 3339 time or Unix seconds, passed
