@@ -359,6 +359,34 @@ func (cfg *Config) readScripts(dir string) error {
 	return errors.Join(errs...)
 }
 
+// checkExportDir refuses to write into a directory that is not an
+// export's: one that holds files other than dot files (.git, .gitkeep)
+// but no switchyard.yaml. Export removes the *.js files of providers/
+// and functions/ that are not cfg's, and another project's functions/
+// is not its to clean (a directory given by mistake).
+func checkExportDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	other := ""
+	for _, e := range ents {
+		switch {
+		case e.Name() == ConfigFile:
+			return nil
+		case !strings.HasPrefix(e.Name(), ".") && other == "":
+			other = e.Name()
+		}
+	}
+	if other != "" {
+		return fmt.Errorf("%s holds %s but no %s: it is not an export's directory, and export would remove the *.js files it does not write in providers/ and functions/; give a new or empty directory", dir, other, ConfigFile)
+	}
+	return nil
+}
+
 // Write writes cfg into dir: switchyard.yaml and the scripts, and
 // removes the other *.js files of providers/ and functions/, so that the
 // directory is cfg and nothing else. The same cfg gives the same bytes.
@@ -391,6 +419,9 @@ func Write(dir string, cfg *Config) error {
 	}
 	slices.Sort(rels)
 	// Check everything before the first write or removal.
+	if err := checkExportDir(dir); err != nil {
+		return err
+	}
 	for _, sub := range []string{"providers", "functions"} {
 		if err := checkSubdir(dir, sub); err != nil {
 			return err

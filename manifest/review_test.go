@@ -247,6 +247,9 @@ func TestExportNeverFollowsLinks(t *testing.T) {
 		{"yaml file", "switchyard.yaml", filepath.Join(outside, "victim.js"), "switchyard.yaml is not a regular file"},
 	} {
 		dir := t.TempDir()
+		if tc.link != manifest.ConfigFile {
+			writeFile(t, dir, manifest.ConfigFile, "providers: []\n") // an earlier export's directory
+		}
 		mustLink(t, tc.target, filepath.Join(dir, filepath.FromSlash(tc.link)))
 		if _, err := manifest.Export(ctx, in.c, dir); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
@@ -254,6 +257,7 @@ func TestExportNeverFollowsLinks(t *testing.T) {
 	}
 	// Stray links and files that are not scripts stay; the links' targets too.
 	dir := t.TempDir()
+	writeFile(t, dir, manifest.ConfigFile, "providers: []\n")
 	writeFile(t, dir, "functions/old.js", "return 0")
 	writeFile(t, dir, "functions/README.txt", "notes")
 	if err := os.Symlink(filepath.Join(outside, "victim.js"), filepath.Join(dir, "functions", "stray.js")); err != nil {
@@ -349,5 +353,35 @@ func mustLink(t *testing.T, target, link string) {
 	}
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Export into another project's directory (files, no switchyard.yaml) is
+// refused before anything is written or removed; a new directory, one
+// with only dot files (a fresh git repository), or an earlier export's
+// is fine.
+func TestExportRefusesAnotherProjectsDirectory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	in := start(t, "")
+	seed(in)
+	project := t.TempDir()
+	writeFile(t, project, "package.json", "{}")
+	writeFile(t, project, "functions/index.js", "exports.x = 1")
+	if _, err := manifest.Export(ctx, in.c, project); err == nil || !strings.Contains(err.Error(), "not an export's directory") {
+		t.Fatalf("export into a project: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(project, "functions", "index.js")); err != nil || string(b) != "exports.x = 1" {
+		t.Fatalf("the project's file: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(project, manifest.ConfigFile)); !os.IsNotExist(err) {
+		t.Fatalf("switchyard.yaml written into the project: %v", err)
+	}
+	repo := t.TempDir()
+	writeFile(t, repo, ".git/HEAD", "ref: refs/heads/main\n")
+	for _, dir := range []string{filepath.Join(t.TempDir(), "new"), repo, repo} { // the second time: an export's
+		if _, err := manifest.Export(ctx, in.c, dir); err != nil {
+			t.Fatalf("export into %s: %v", dir, err)
+		}
 	}
 }
