@@ -5,11 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/npmtest"
+	"github.com/switchyard-dev/switchyard/scripting/signature"
 	"github.com/switchyard-dev/switchyard/server"
 )
 
@@ -209,5 +213,51 @@ func TestV1aBadKeysAreRefused(t *testing.T) {
 				t.Errorf("the error echoes the key: %q", got.Error)
 			}
 		})
+	}
+}
+
+// Switchyard's own inbound check (STANDARD.verify's, scripting/signature)
+// accepts what its outbound engine signs with a generated v1a key, given
+// only the public key from the endpoint's answer.
+func TestV1aDeliveryPassesInboundStandardVerify(t *testing.T) {
+	t.Parallel()
+	type request struct {
+		header http.Header
+		body   []byte
+	}
+	got := make(chan request, 4)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- request{r.Header.Clone(), body}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rcv.Close)
+	in := start(t, allowLoopback)
+	var ep signingAnswer
+	in.api("POST", "/endpoints", map[string]any{"name": "self", "url": rcv.URL, "event_types": []string{"*"}, "signing_secret": "generate:v1a"},
+		http.StatusCreated, &ep)
+	if ep.Signing.Type != "v1a" || ep.Signing.PublicKey == "" {
+		t.Fatalf("signing %+v", ep.Signing)
+	}
+	in.npmPublish(`{"type": "build.done", "title": "checked by our own verifier"}`, 1)
+	var r request
+	select {
+	case r = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no delivery within 30s")
+	}
+	h := map[string]string{}
+	for k := range r.header {
+		h[strings.ToLower(k)] = r.header.Get(k)
+	}
+	if ok, why := signature.Verify(signature.Standard, h, r.body, ep.Signing.PublicKey, 5*time.Minute, time.Now()); !ok {
+		t.Fatalf("STANDARD.verify with the public key: %s", why)
+	}
+	other := nodeEdKeys(t)
+	if ok, _ := signature.Verify(signature.Standard, h, r.body, other.Public, 5*time.Minute, time.Now()); ok {
+		t.Fatal("another public key verifies")
+	}
+	if ok, _ := signature.Verify(signature.Standard, h, append(r.body, ' '), ep.Signing.PublicKey, 5*time.Minute, time.Now()); ok {
+		t.Fatal("a changed body verifies")
 	}
 }
