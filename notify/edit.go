@@ -223,7 +223,14 @@ func (ch *EndpointChange) apply(ep *storage.Endpoint, now time.Time) error {
 		set(&ep.Auth.Token, a.Token)
 	}
 	if ch.SigningSecret != nil && *ch.SigningSecret != ep.SigningSecret {
-		rotate(ep, *ch.SigningSecret, now)
+		secret := *ch.SigningSecret
+		if secret == GenerateV1a {
+			var err error
+			if secret, err = newEdSecret(); err != nil {
+				return err
+			}
+		}
+		rotate(ep, secret, now)
 	}
 	return nil
 }

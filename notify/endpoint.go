@@ -150,12 +150,11 @@ func Normalize(e *storage.Endpoint) error {
 	if err := field.Line("signing_secret", e.SigningSecret, field.MaxLine); err != nil {
 		return err
 	}
-	// A "whsec_" secret signs with Standard Webhooks headers; any other
-	// secret only feeds {{sign}} (DingTalk-style robots).
-	if strings.HasPrefix(e.SigningSecret, "whsec_") {
-		if _, err := secretKey(e.SigningSecret); err != nil {
-			return invalid("signing_secret: %v", err)
-		}
+	// A "whsec_" secret (v1) or a "whsk_" Ed25519 key (v1a) signs with
+	// Standard Webhooks headers; any other secret only feeds {{sign}}
+	// (DingTalk-style robots).
+	if _, _, err := parseSignKey(e.SigningSecret); err != nil {
+		return invalid("signing_secret: %v", err)
 	}
 	return nil
 }

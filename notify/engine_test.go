@@ -3,6 +3,7 @@ package notify_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -726,6 +727,67 @@ func TestDeliveryLeftByAPreviousRunSendsItsEvent(t *testing.T) {
 			if body["host"] != "db-1" {
 				t.Fatalf("template body of a delivery whose event was read back: %s", r.Body)
 			}
+		}
+	}
+}
+
+// verifyV1a checks a Standard Webhooks v1a signature with the public key
+// ("whpk_...").
+func verifyV1a(t *testing.T, public string, r received) {
+	t.Helper()
+	pub, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(public, "whpk_"))
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		t.Fatalf("public key %q: %v", public, err)
+	}
+	content := []byte(r.Header.Get("webhook-id") + "." + r.Header.Get("webhook-timestamp") + "." + string(r.Body))
+	for _, entry := range strings.Fields(r.Header.Get("webhook-signature")) {
+		if b64, ok := strings.CutPrefix(entry, "v1a,"); ok {
+			if sig, err := base64.StdEncoding.DecodeString(b64); err == nil && ed25519.Verify(pub, content, sig) {
+				return
+			}
+		}
+	}
+	t.Fatalf("no v1a signature verifies with %s: %q", public, r.Header.Get("webhook-signature"))
+}
+
+// A whsk_ key signs v1a; rotating to it from a whsec_ secret signs with
+// both, each under its version, the new key first.
+func TestV1aSigningAndMixedRotation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, true)
+	rc := newReceiver(t, nil)
+	seed := bytes.Repeat([]byte{9}, ed25519.SeedSize)
+	k := ed25519.NewKeyFromSeed(seed)
+	secret := "whsk_" + base64.StdEncoding.EncodeToString(k)
+	public := "whpk_" + base64.StdEncoding.EncodeToString(k.Public().(ed25519.PublicKey))
+
+	plain := e.endpoint(t, storage.Endpoint{URL: rc.URL + "/v1a", EventTypes: []string{"a"}, SigningSecret: secret})
+	mixed := e.endpoint(t, storage.Endpoint{URL: rc.URL + "/mixed", EventTypes: []string{"b"}, SigningSecret: secret,
+		PreviousSecrets: []storage.OldSecret{{Secret: testSecret, Expires: time.Now().Add(time.Hour)}}})
+
+	e.publish(t, storage.Event{Type: "a", Title: "v1a only"})
+	e.settled(t, plain.ID, 1)
+	e.publish(t, storage.Event{Type: "b", Title: "rotating"})
+	e.settled(t, mixed.ID, 1)
+	byPath := map[string]received{}
+	for _, r := range rc.requests() {
+		byPath[r.Path] = r
+	}
+	r := byPath["/v1a"]
+	if sigs := strings.Fields(r.Header.Get("webhook-signature")); len(sigs) != 1 || !strings.HasPrefix(sigs[0], "v1a,") {
+		t.Fatalf("webhook-signature %q, want one v1a entry", sigs)
+	}
+	verifyV1a(t, public, r)
+	r = byPath["/mixed"]
+	sigs := strings.Fields(r.Header.Get("webhook-signature"))
+	if len(sigs) != 2 || !strings.HasPrefix(sigs[0], "v1a,") || !strings.HasPrefix(sigs[1], "v1,") {
+		t.Fatalf("webhook-signature %q, want v1a (new) then v1 (old)", sigs)
+	}
+	verifyV1a(t, public, r)
+	verify(t, testSecret, r)
+	for _, r := range rc.requests() {
+		if strings.Contains(r.Header.Get("webhook-signature"), strings.TrimPrefix(secret, "whsk_")[:16]) {
+			t.Fatal("the secret key travels in a request")
 		}
 	}
 }

@@ -37,7 +37,7 @@ type target struct {
 	// static holds what every request carries: headers without
 	// placeholders, the defaults, cookies and auth.
 	static http.Header
-	keys   [][]byte // Standard Webhooks keys: the current one first
+	keys   []signKey // Standard Webhooks keys (v1 or v1a): the current one first
 	// usesSign: some template names {{sign}}, so it is computed.
 	usesSign bool
 	// extra is extra_body encoded once: `"k":v,` for each key, sorted.
@@ -97,15 +97,15 @@ func newTarget(ep storage.Endpoint, now time.Time) (*target, error) {
 		t.extra = append(t.extra, v...)
 		t.extra = append(t.extra, ',')
 	}
-	if strings.HasPrefix(ep.SigningSecret, "whsec_") {
-		k, err := secretKey(ep.SigningSecret)
-		if err != nil {
-			return nil, fmt.Errorf("signing_secret: %w", err)
-		}
+	if k, ok, err := parseSignKey(ep.SigningSecret); err != nil {
+		return nil, fmt.Errorf("signing_secret: %w", err)
+	} else if ok {
 		t.keys = append(t.keys, k)
 		for _, old := range ep.PreviousSecrets {
 			if old.Expires.After(now) {
-				if k, err := secretKey(old.Secret); err == nil {
+				// Old keys of either kind sign beside the new one: a
+				// rotation from v1 to v1a (or back) overlaps too.
+				if k, ok, err := parseSignKey(old.Secret); ok && err == nil {
 					t.keys = append(t.keys, k)
 				}
 			}

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -34,9 +33,13 @@ type authView struct {
 
 type signingView struct {
 	// Secret says whether a signing secret is set; StandardWebhooks
-	// whether it is a "whsec_" secret (webhook-* headers).
+	// whether it signs with Standard Webhooks headers (webhook-*): Type
+	// "v1" for a "whsec_" secret, "v1a" for a "whsk_" Ed25519 key, whose
+	// public key ("whpk_...") PublicKey gives; the secret never.
 	Secret           bool       `json:"secret"`
 	StandardWebhooks bool       `json:"standard_webhooks"`
+	Type             string     `json:"type,omitempty"`
+	PublicKey        string     `json:"public_key,omitempty"`
 	RotatingUntil    *time.Time `json:"rotating_until,omitempty"`
 }
 
@@ -77,7 +80,8 @@ func viewEndpoint(e storage.Endpoint) endpointView {
 		}
 	}
 	v.Auth = authView{Type: e.Auth.Type, Username: e.Auth.Username, PasswordSet: e.Auth.Password != "", TokenSet: e.Auth.Token != ""}
-	v.Signing = signingView{Secret: e.SigningSecret != "", StandardWebhooks: strings.HasPrefix(e.SigningSecret, "whsec_")}
+	scheme := notify.SigningScheme(e.SigningSecret)
+	v.Signing = signingView{Secret: e.SigningSecret != "", StandardWebhooks: scheme != "", Type: scheme, PublicKey: notify.SigningPublicKey(e.SigningSecret)}
 	now := time.Now()
 	for _, old := range e.PreviousSecrets {
 		if old.Expires.After(now) && (v.Signing.RotatingUntil == nil || old.Expires.After(*v.Signing.RotatingUntil)) {

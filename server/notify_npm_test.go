@@ -30,6 +30,7 @@ type npmReceipt struct {
 	Verified bool           `json:"verified"`
 	ID       string         `json:"id"`
 	Event    string         `json:"event"`
+	Sig      string         `json:"signature"`
 	Body     map[string]any `json:"body"`
 	Error    string         `json:"error"`
 }
@@ -42,14 +43,27 @@ type npmReceiver struct {
 	stderr strings.Builder // guarded by mu
 }
 
-// startNpmReceiver runs receiver.mjs with secret; it stops at cleanup.
+// startNpmReceiver runs receiver.mjs with secret (v1); it stops at
+// cleanup.
 func startNpmReceiver(t *testing.T, secret string) *npmReceiver {
+	t.Helper()
+	// The secret goes in the environment, not argv, which ps shows.
+	return startReceiverEnv(t, "RECEIVER_SECRET="+secret)
+}
+
+// startV1aReceiver runs receiver.mjs verifying v1a signatures with the
+// public key ("whpk_...") through Node's crypto; it stops at cleanup.
+func startV1aReceiver(t *testing.T, publicKey string) *npmReceiver {
+	t.Helper()
+	return startReceiverEnv(t, "RECEIVER_PUBLIC_KEY="+publicKey)
+}
+
+func startReceiverEnv(t *testing.T, env string) *npmReceiver {
 	t.Helper()
 	dir := npmtest.Dir(t)
 	cmd := exec.Command("node", filepath.Join(dir, "receiver.mjs"))
 	cmd.Dir = dir
-	// The secret goes in the environment, not argv, which ps shows.
-	cmd.Env = append(os.Environ(), "RECEIVER_SECRET="+secret)
+	cmd.Env = append(os.Environ(), env)
 	// Closing its standard input stops the receiver.
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -598,6 +598,7 @@ func TestOpenAPIAnswersFitTheDocument(t *testing.T) {
 	c.call("GET", api+"/endpoints", nil, 200, nil)
 	c.call("GET", api+"/endpoints/"+e.ID, nil, 200, nil)
 	c.call("PUT", api+"/endpoints/"+e.ID, map[string]any{"description": "the ops channel"}, 200, nil)
+	c.call("PUT", api+"/endpoints/"+e.ID, map[string]any{"signing_secret": "generate:v1a"}, 200, nil) // signing: v1a, public_key, rotating_until
 	c.call("POST", api+"/endpoints/"+e.ID+"/test", nil, 200, nil)
 	c.call("GET", api+"/endpoint-presets", nil, 200, nil)
 	c.call("GET", api+"/endpoint-templates", nil, 200, nil)

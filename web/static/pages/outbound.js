@@ -514,6 +514,21 @@ function signingSection(ep, { creating, readOnly }) {
     },
     "Generate a whsec_ secret",
   );
+  // The server makes the Ed25519 pair: its secret key never reaches the
+  // browser, and the endpoint's page then shows the public key.
+  const genEdBtn = h(
+    "button.secondary",
+    {
+      type: "button",
+      onclick: () => {
+        secret.value = "generate:v1a";
+        secret.type = "text";
+        showSecret.checked = true;
+        removeSecret.checked = false;
+      },
+    },
+    "Generate an Ed25519 (v1a) key pair",
+  );
   let signingState;
   if (creating) signingState = null;
   else if (signing.secret)
@@ -521,7 +536,11 @@ function signingSection(ep, { creating, readOnly }) {
       "p.ob-note",
       h("span.badge.st-success", "Set"),
       " ",
-      signing.standard_webhooks ? "Standard Webhooks (whsec_) secret: requests carry webhook-signature." : "Secret set: it feeds {{sign}} only.",
+      signing.type === "v1a"
+        ? ["Standard Webhooks v1a (Ed25519) key: requests carry webhook-signature: v1a. Receivers verify with the public key ", h("code.ob-public-key", signing.public_key), "."]
+        : signing.standard_webhooks
+          ? "Standard Webhooks (whsec_) secret: requests carry webhook-signature."
+          : "Secret set: it feeds {{sign}} only.",
       signing.rotating_until ? ` The previous secret also signs until ${fmtTime(signing.rotating_until)} (${relative(signing.rotating_until)}).` : "",
     );
   else signingState = h("p.ob-note", h("span.badge", "Not set"), " Requests are not signed.");
@@ -533,12 +552,13 @@ function signingSection(ep, { creating, readOnly }) {
       creating ? "Signing secret" : "New signing secret",
       secret,
       creating
-        ? "Write-only. A whsec_… secret adds Standard Webhooks signatures; any other string only feeds {{sign}}."
+        ? "Write-only. A whsec_… secret adds Standard Webhooks v1 signatures, a whsk_… Ed25519 key (or generate:v1a) v1a signatures; any other string only feeds {{sign}}."
         : "Write-only: leave empty to keep the current secret. A new secret is rotated in: the old one keeps signing for 24 hours.",
     ),
     h(
       "div.ob-inline",
       readOnly ? null : genBtn,
+      readOnly ? null : genEdBtn,
       h("label.ob-check", showSecret, "Show"),
       !creating && signing.secret ? h("label.ob-check", removeSecret, "Stop signing (remove the secret now)") : null,
     ),
