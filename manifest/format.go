@@ -101,6 +101,7 @@ type Endpoint struct {
 	Method        *string           `yaml:"method" json:"method"`
 	Enabled       *bool             `yaml:"enabled" json:"enabled"`
 	EventTypes    []string          `yaml:"event_types" json:"event_types"`
+	Filter        map[string]any    `yaml:"filter" json:"filter"`
 	Headers       map[string]string `yaml:"headers" json:"-"`
 	SecretHeaders []string          `yaml:"secret_headers" json:"secret_headers"`
 	Cookies       map[string]string `yaml:"cookies" json:"-"`

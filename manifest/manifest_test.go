@@ -126,6 +126,7 @@ func seed(in *instance) {
 	in.post("/functions", map[string]any{"name": "greet", "provider_id": a, "uri": "hello", "script": "LOG.setMessage('hi')\nreturn 1\n"})
 	in.post("/functions", map[string]any{"name": "push", "provider_id": g, "uri": "repos/{repo}/push", "script": "return 2", "timeout_ms": 2000, "description": "a push"})
 	in.post("/endpoints", map[string]any{"name": "alerts", "url": "https://example.com/hook", "event_types": []string{"alarm.*"},
+		"filter":         map[string]any{"data.severity": map[string]any{"$in": []string{"critical", "major"}}, "data.host": map[string]any{"$regex": "^db-"}, "data.level": map[string]any{"$gte": 2.5}},
 		"headers":        map[string]string{"Authorization": "Bearer s3cr3t-header", "X-Team": "ops"},
 		"cookies":        map[string]string{"session": "s3cr3t-cookie"},
 		"auth":           map[string]any{"type": "basic", "username": "bot", "password": "s3cr3t-password"},
@@ -208,7 +209,7 @@ func TestExportApplyExportIsIdentical(t *testing.T) {
 	if g, s, a := strings.Index(yml, "name: github"), strings.Index(yml, "name: Slack Bot"), strings.Index(yml, "name: anyone"); !(g < s && s < a) {
 		t.Fatalf("providers are not in their order:\n%s", yml)
 	}
-	for _, want := range []string{"${env:SWITCHYARD_PROVIDER_GITHUB_WEBHOOK_SECRET}", "${env:SWITCHYARD_ENDPOINT_ALERTS_SIGNING_SECRET}", "provider: github"} {
+	for _, want := range []string{"${env:SWITCHYARD_PROVIDER_GITHUB_WEBHOOK_SECRET}", "${env:SWITCHYARD_ENDPOINT_ALERTS_SIGNING_SECRET}", "provider: github", "data.severity:"} {
 		if !strings.Contains(yml, want) {
 			t.Fatalf("switchyard.yaml has no %s:\n%s", want, yml)
 		}
@@ -280,14 +281,15 @@ func TestApplyUpdates(t *testing.T) {
 	yml := readTree(t, dir)["switchyard.yaml"]
 	yml = strings.Replace(yml, "description: catch all", "description: everything else", 1)
 	yml = strings.Replace(yml, "uri: hello", "uri: hello2", 1)
+	yml = strings.Replace(yml, "^db-", "^pg-", 1)
 	write("switchyard.yaml", yml)
 	out := apply(t, in, dir, manifest.Options{}, false)
-	for _, want := range []string{`~ update provider "anyone" (description)`, `~ update function "greet" (uri, script)`} {
+	for _, want := range []string{`~ update provider "anyone" (description)`, `~ update function "greet" (uri, script)`, `~ update endpoint "alerts" (filter)`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan has no %q:\n%s", want, out)
 		}
 	}
-	if n := strings.Count(out, "~ update"); n != 2 {
+	if n := strings.Count(out, "~ update"); n != 3 {
 		t.Errorf("%d updates:\n%s", n, out)
 	}
 	if out := apply(t, in, dir, manifest.Options{}, false); strings.TrimSpace(out) != "no changes" {

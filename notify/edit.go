@@ -24,6 +24,7 @@ type EndpointChange struct {
 	Method        *string              `json:"method"`
 	Enabled       *bool                `json:"enabled"`
 	EventTypes    *[]string            `json:"event_types"`
+	Filter        *map[string]any      `json:"filter"`  // {} or null: no filter
 	Headers       *map[string]string   `json:"headers"` // a SecretMarker value keeps the stored one
 	SecretHeaders *[]string            `json:"secret_headers"`
 	Cookies       *map[string]string   `json:"cookies"` // a SecretMarker value keeps the stored one
@@ -181,6 +182,9 @@ func (ch *EndpointChange) apply(ep *storage.Endpoint, now time.Time) error {
 	}
 	if ch.EventTypes != nil {
 		ep.EventTypes = *ch.EventTypes
+	}
+	if ch.Filter != nil {
+		ep.Filter = *ch.Filter
 	}
 	if err := ch.applyHeaders(ep); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/internal/redact"
+	"github.com/switchyard-dev/switchyard/notify/filter"
 	"github.com/switchyard-dev/switchyard/notify/template"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -72,6 +73,12 @@ func Normalize(e *storage.Endpoint) error {
 	}
 	if err := checkEventTypes(e.EventTypes); err != nil {
 		return err
+	}
+	if _, err := filter.Parse(e.Filter); err != nil {
+		return invalid("filter: %v", err)
+	}
+	if len(e.Filter) == 0 {
+		e.Filter = nil
 	}
 	if err := checkEntries(e.Headers, e.Cookies); err != nil {
 		return err

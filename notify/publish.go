@@ -17,9 +17,9 @@ import (
 // delivery due again.
 
 // Publish records an event and one delivery per enabled endpoint that
-// subscribes to its type, durably, and returns the event (with its id and
-// time) and how many deliveries it made. An event no endpoint wants is
-// not stored.
+// subscribes to its type and whose filter it matches, durably, and
+// returns the event (with its id and time) and how many deliveries it
+// made. An event no endpoint wants is not stored.
 func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, int, error) {
 	if ev.Source != "system" {
 		if err := CheckEvent(ev); err != nil {
@@ -34,7 +34,7 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 	ev.ID, ev.Time = id.String(), now
 	var ds []storage.Delivery
 	for _, t := range e.endpoints.all() {
-		if !t.ep.Enabled || !Subscribed(t.ep.EventTypes, ev.Type) {
+		if !t.ep.Enabled || !Subscribed(t.ep.EventTypes, ev.Type) || !t.filter.Match(&ev) {
 			continue
 		}
 		did, err := uuid.NewV7()

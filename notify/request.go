@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/jsonesc"
 	"github.com/switchyard-dev/switchyard/notify/egress"
+	"github.com/switchyard-dev/switchyard/notify/filter"
 	"github.com/switchyard-dev/switchyard/notify/template"
 	"github.com/switchyard-dev/switchyard/storage"
 )
@@ -42,6 +43,8 @@ type target struct {
 	usesSign bool
 	// extra is extra_body encoded once: `"k":v,` for each key, sorted.
 	extra []byte
+	// filter is the endpoint's filter compiled; nil matches every event.
+	filter *filter.Filter
 }
 
 // newTarget prepares an endpoint (already normalised). Secrets rotated out
@@ -49,6 +52,9 @@ type target struct {
 func newTarget(ep storage.Endpoint, now time.Time) (*target, error) {
 	t := &target{ep: ep, headers: make(map[string]*template.Template, len(ep.Headers))}
 	var err error
+	if t.filter, err = filter.Parse(ep.Filter); err != nil {
+		return nil, fmt.Errorf("filter: %w", err)
+	}
 	if t.url, err = template.Parse(ep.URL); err != nil {
 		return nil, fmt.Errorf("url: %w", err)
 	}

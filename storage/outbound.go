@@ -77,8 +77,11 @@ type Endpoint struct {
 	URL         string `json:"url"`
 	Method      string `json:"method"`
 	EndpointHealth
-	EventTypes []string          `json:"event_types"`
-	Headers    map[string]string `json:"headers,omitempty"` // values are templates
+	EventTypes []string `json:"event_types"`
+	// Filter narrows the events of EventTypes to those it matches
+	// (package notify/filter); nil or empty matches every one.
+	Filter  map[string]any    `json:"filter,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"` // values are templates
 	// SecretHeaders names the headers whose values are secrets: sealed at
 	// rest and never returned. Every cookie value is a secret too.
 	SecretHeaders []string          `json:"secret_headers,omitempty"`

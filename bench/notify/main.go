@@ -70,6 +70,7 @@ type options struct {
 	drain       time.Duration
 	out         string
 	profile     bool
+	filter      bool
 	concurrency int // per endpoint: the engine's default
 }
 
@@ -90,6 +91,7 @@ func run() int {
 	flag.BoolVar(&o.control, "control", true, "also measure the healthy half alone (same load on the healthy endpoints, no black hole)")
 	flag.DurationVar(&o.drain, "drain-timeout", 60*time.Second, "how long to wait for a run's deliveries to complete")
 	flag.StringVar(&o.out, "out", "bench/out", "directory of the report (and profiles)")
+	flag.BoolVar(&o.filter, "filter", true, "give every engine endpoint a filter that each event matches (three conditions, one a regex), so the engine's runs pay for filtering")
 	flag.BoolVar(&o.profile, "cpuprofile", false, "write a CPU profile of each run to <out>/notify-<date>-<run>.pprof")
 	flag.Parse()
 	o.concurrency = notify.DefaultConcurrency
@@ -472,6 +474,13 @@ func event(seq int64, sent time.Time) storage.Event {
 	}
 }
 
+// benchFilter matches every event of event().
+var benchFilter = map[string]any{
+	"data.host":     map[string]any{"$regex": "^web-"},
+	"data.used_pct": map[string]any{"$gte": 90.0},
+	"source":        map[string]any{"$in": []any{"api", "script"}},
+}
+
 // plainBody is what the engine sends for one event with the default body
 // (notify's defaultBody: the event as JSON and its text under msg_key),
 // built once for the plain client.
@@ -570,6 +579,9 @@ func (e *engineEnv) open(ctx context.Context, b *bench, run string, targets []ta
 			Name: fmt.Sprintf("bench %s %d", run, i), URL: t.url + path,
 			EventTypes:    []string{"bench.*"},
 			SigningSecret: "whsec_" + base64.StdEncoding.EncodeToString(secret),
+		}
+		if b.o.filter {
+			ep.Filter = benchFilter
 		}
 		ep.Enabled = true
 		if err := notify.Normalize(&ep); err != nil {

@@ -181,7 +181,10 @@ type diskEndpoint struct {
 	URL         string `json:"url"`
 	Method      string `json:"method"`
 	diskHealth
-	EventTypes    []string          `json:"event_types"`
+	EventTypes []string `json:"event_types"`
+	// Filter came after format 1's first records, which lack it (and so
+	// have none).
+	Filter        map[string]any    `json:"filter,omitempty"`
 	Headers       map[string]string `json:"headers,omitempty"`
 	SecretHeaders []string          `json:"secret_headers,omitempty"`
 	Cookies       map[string]string `json:"cookies,omitempty"`
@@ -205,7 +208,7 @@ func toDiskEndpoint(e *storage.Endpoint) diskEndpoint {
 	return diskEndpoint{
 		ID: e.ID, Name: e.Name, Description: e.Description, URL: e.URL, Method: e.Method,
 		diskHealth: diskHealth(e.EndpointHealth),
-		EventTypes: e.EventTypes, Headers: e.Headers, SecretHeaders: e.SecretHeaders, Cookies: e.Cookies,
+		EventTypes: e.EventTypes, Filter: e.Filter, Headers: e.Headers, SecretHeaders: e.SecretHeaders, Cookies: e.Cookies,
 		Auth: diskAuth(e.Auth), BodyTemplate: e.BodyTemplate, MsgKey: e.MsgKey, ExtraBody: e.ExtraBody,
 		TimeoutMS: e.TimeoutMS, Retry: diskRetry(e.Retry), Verify: diskVerify(e.Verify), Language: e.Language,
 		Concurrency: e.Concurrency, RateLimit: e.RateLimit, AutoDisable: diskAutoDisable(e.AutoDisable),
@@ -218,7 +221,7 @@ func (d *diskEndpoint) endpoint() storage.Endpoint {
 	return storage.Endpoint{
 		ID: d.ID, Name: d.Name, Description: d.Description, URL: d.URL, Method: d.Method,
 		EndpointHealth: storage.EndpointHealth(d.diskHealth),
-		EventTypes:     d.EventTypes, Headers: d.Headers, SecretHeaders: d.SecretHeaders, Cookies: d.Cookies,
+		EventTypes:     d.EventTypes, Filter: d.Filter, Headers: d.Headers, SecretHeaders: d.SecretHeaders, Cookies: d.Cookies,
 		Auth: storage.Auth(d.Auth), BodyTemplate: d.BodyTemplate, MsgKey: d.MsgKey, ExtraBody: d.ExtraBody,
 		TimeoutMS: d.TimeoutMS, Retry: storage.RetryPolicy(d.Retry), Verify: storage.Verify(d.Verify), Language: d.Language,
 		Concurrency: d.Concurrency, RateLimit: d.RateLimit, AutoDisable: storage.AutoDisable(d.AutoDisable),

@@ -109,6 +109,7 @@ func fullEndpoint() storage.Endpoint {
 		Name: "CI", Description: "builds", URL: "https://ci.example.com/hook", Method: "POST",
 		EndpointHealth: storage.EndpointHealth{Enabled: true},
 		EventTypes:     []string{"build.*"},
+		Filter:         map[string]any{"data.branch": map[string]any{"$in": []any{"main", "release"}}, "data.attempt": map[string]any{"$gte": 2.0}},
 		Headers:        map[string]string{"X-Env": "{{ .env }}"},
 		Cookies:        map[string]string{"c": "1"},
 		Auth:           storage.Auth{Type: "basic", Username: "bot", Password: "p4ssw0rd-plain", Token: "t0ken-plain"},
@@ -135,6 +136,9 @@ func testEndpointCRUD(t *testing.T, s Notify) {
 		got.Retry != want.Retry || got.Verify != want.Verify || got.AutoDisable != want.AutoDisable || got.RateLimit != 2.5 ||
 		!got.Enabled || len(got.EventTypes) != 1 || !got.CreatedAt.Equal(e.CreatedAt) {
 		t.Fatalf("get: %+v", got)
+	}
+	if !reflect.DeepEqual(got.Filter, want.Filter) {
+		t.Fatalf("filter: got %#v, want %#v", got.Filter, want.Filter)
 	}
 	if got.Auth != want.Auth || got.SigningSecret != want.SigningSecret {
 		t.Fatalf("secrets not returned opened: %+v %q", got.Auth, got.SigningSecret)
@@ -164,7 +168,7 @@ func testEndpointCRUD(t *testing.T, s Notify) {
 		t.Fatalf("update result: %+v", res)
 	}
 	got = must(s.GetEndpoint(ctx(t), e.ID))
-	if got.Name != "CI2" || got.Method != "PUT" || got.Headers != nil || got.ExtraBody != nil || got.Retry.MaxAttempts != 0 || !got.Enabled ||
+	if got.Name != "CI2" || got.Method != "PUT" || got.Headers != nil || got.ExtraBody != nil || got.Filter != nil || got.Retry.MaxAttempts != 0 || !got.Enabled ||
 		!got.CreatedAt.Equal(e.CreatedAt) || !got.UpdatedAt.Equal(res.UpdatedAt) {
 		t.Fatalf("after update: %+v", got)
 	}

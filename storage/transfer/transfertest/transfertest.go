@@ -124,6 +124,7 @@ func Fill(t testing.TB, st storage.Store, n int) Fixture {
 		Name: "CI", Description: "builds", URL: "https://ci.example.com/hook", Method: "POST",
 		EndpointHealth: storage.EndpointHealth{Enabled: true},
 		EventTypes:     []string{"build.*"},
+		Filter:         map[string]any{"data.branch": map[string]any{"$in": []any{"main"}}, "data.n": map[string]any{"$gt": 1.5}},
 		Headers:        map[string]string{"X-Env": "{{ .env }}", "X-Api-Key": "hdr-s3cret-plain"},
 		SecretHeaders:  []string{"X-Api-Key"},
 		Cookies:        map[string]string{"c": "cookie-plain"},

@@ -357,13 +357,20 @@ function basicsSection(ep) {
   const method = select("method", ["POST", "PUT", "PATCH", "GET", "DELETE"], ep.method || "POST");
   const eventTypes = h("textarea.ob-short", { name: "event_types", rows: 3, spellcheck: "false", required: true, placeholder: "alarm.*\nmessage.failed" });
   eventTypes.value = (ep.event_types || []).join("\n");
+  const filter = h("textarea.ob-short", { name: "filter", rows: 3, spellcheck: "false", placeholder: '{"data.severity": {"$in": ["critical", "major"]}}' });
+  filter.value = ep.filter && Object.keys(ep.filter).length ? JSON.stringify(ep.filter, null, 2) : "";
   const el = formSection(
     "Basics",
     h("div.ob-row", field("Name", name), field("Description", description)),
     h("div.ob-row.ob-url", field("URL", url, "http:// or https://; may hold placeholders such as {{timestamp}} and {{sign}}."), field("Method", method, "GET sends no body.")),
     field("Event types", eventTypes, "One per line or comma separated; * matches anything: alarm.*, *.failed, *"),
+    field(
+      "Filter",
+      filter,
+      "Optional JSON: only events it matches are delivered. Dotted paths to a value or operators ($eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $exists, $regex); every path must match.",
+    ),
   );
-  return { el, name, description, url, method, eventTypes };
+  return { el, name, description, url, method, eventTypes, filter };
 }
 
 // requestSection: headers, cookies, authentication and the timeout.
@@ -597,6 +604,19 @@ function endpointBody({ basics, request, body, delivery, signing, validate }, cr
     if (request.token.value) a.token = request.token.value;
   }
   out.auth = a;
+  const filter = basics.filter.value.trim();
+  if (filter) {
+    let parsed;
+    try {
+      parsed = JSON.parse(filter);
+    } catch (e) {
+      throw new Error(`filter is not valid JSON: ${e.message}`);
+    }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error('filter must be a JSON object, e.g. {"data.severity": "critical"}');
+    out.filter = parsed;
+  } else {
+    out.filter = {};
+  }
   const extra = body.extraBody.value.trim();
   if (extra) {
     let parsed;
@@ -783,6 +803,7 @@ function endpointSummary(ep) {
       h("dd.mono", ep.method, " ", ep.url),
       h("dt", "Event types"),
       h("dd.mono", (ep.event_types || []).join(", ")),
+      ep.filter && Object.keys(ep.filter).length ? [h("dt", "Filter"), h("dd.mono.ob-filter", JSON.stringify(ep.filter))] : null,
       h("dt", "Health"),
       h(
         "dd",

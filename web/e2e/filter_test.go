@@ -1,0 +1,44 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestEndpointFilterForm saves an endpoint with a filter from the form:
+// a bad operator is refused next to the Filter box, a good filter is
+// saved and shown on the endpoint's page and back in its form.
+func TestEndpointFilterForm(t *testing.T) {
+	ctx := browser(t, 1280, 900)
+	in := startServer(t)
+	in.api("POST", "/users", map[string]any{"name": "ada", "role": "admin", "password": password}, 201, nil)
+	login(t, ctx, in.url, "ada", password)
+
+	run(t, ctx, "new endpoint",
+		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
+		chromedp.WaitVisible(`textarea[name="filter"]`),
+		chromedp.SendKeys(`input[name="name"]`, "DB pager"),
+		chromedp.SendKeys(`input[name="url"]`, "https://pager.example.com/hook"),
+		chromedp.SendKeys(`textarea[name="event_types"]`, "alarm.*"),
+		chromedp.SendKeys(`textarea[name="filter"]`, `{"data.severity": {"$like": "crit"}}`),
+	)
+	clickText(t, ctx, "Create endpoint")
+	waitJS(t, ctx, "the error beside the filter", `(() => {
+		const i = document.querySelector('textarea[name="filter"]');
+		const e = i.closest("label") ? i.closest("label").querySelector(".field-error") : null;
+		return !!e && e.textContent.includes('unknown operator "$like"') && i.getAttribute("aria-invalid") === "true";
+	})()`)
+	js(t, ctx, "a good filter", `(() => {
+		const i = document.querySelector('textarea[name="filter"]');
+		i.value = '{"data.severity": {"$in": ["critical"]}, "data.host": {"$regex": "^db-"}}';
+		i.dispatchEvent(new Event("input", {bubbles: true}));
+	})()`)
+	clickText(t, ctx, "Create endpoint")
+	waitJS(t, ctx, "the filter on the endpoint page", `/^#\/outbound\/endpoints\/[0-9a-f-]{36}$/.test(location.hash) &&
+		[...document.querySelectorAll("dd")].some(d => d.textContent.includes('"data.host":{"$regex":"^db-"}'))`)
+	waitJS(t, ctx, "the filter back in the form", `(() => {
+		const i = document.querySelector('textarea[name="filter"]');
+		return !!i && JSON.parse(i.value)["data.severity"]["$in"][0] === "critical";
+	})()`)
+}
