@@ -20,9 +20,11 @@ type Observer interface {
 	Processed(status string, elapsed time.Duration)
 }
 
-// Reporter is told about every message that ended FAILED or UNMATCHED,
-// after its outcome is recorded (the outbound engine publishes them as
-// message.failed and message.unmatched events).
+// Reporter is told about every message that ended, after its outcome is
+// recorded (the outbound engine publishes message.failed,
+// message.unmatched and message.succeeded events). It is called on the
+// hot path for every SUCCESS: it must return at once when it has nothing
+// to do.
 type Reporter interface {
 	Finished(ctx context.Context, m storage.Message, o storage.Outcome)
 }

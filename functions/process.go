@@ -78,8 +78,8 @@ func (d *Dispatcher) process(j job) (evaluation, time.Time, error) {
 }
 
 // record writes an outcome durably (or, for an UNMATCHED message, as
-// little of it as Options.Unmatched keeps), then tells the observer and,
-// for a message that failed or matched no provider, the reporter.
+// little of it as Options.Unmatched keeps), then tells the observer and
+// the reporter.
 func (d *Dispatcher) record(m storage.Message, o storage.Outcome, start time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
 	defer cancel()
@@ -95,7 +95,7 @@ func (d *Dispatcher) record(m storage.Message, o storage.Outcome, start time.Tim
 	if d.opts.Observer != nil {
 		d.opts.Observer.Processed(o.Status, time.Since(start))
 	}
-	if d.opts.Reporter != nil && (o.Status == storage.StatusFailed || o.Status == storage.StatusUnmatched) {
+	if d.opts.Reporter != nil {
 		d.opts.Reporter.Finished(ctx, m, o)
 	}
 	return nil

@@ -50,7 +50,7 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 		r.attempt = storage.Attempt{At: start.UTC(), Error: "the event cannot be read: " + err.Error()}
 		final = !errors.Is(err, storage.ErrClosed) && ctx.Err() == nil
 	case d.Callback != nil:
-		r = send(ctx, e.client, callbackRequest(d.Callback, ev.Event, d.ID), start)
+		r = send(ctx, e.client, callbackRequest(d.Callback, ev.Event, d.ID, start), start)
 	case deleted || t == nil:
 		r.attempt = storage.Attempt{At: start.UTC(), Error: "the endpoint was deleted"}
 		final = true

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,11 @@ func TestScriptCallback(t *testing.T) {
 	if len(got) != 2 || got[1].Method != "PUT" || string(got[1].Body) != `{"done":true}` || got[1].Header.Get("Authorization") != "Bearer tok" ||
 		got[1].Header.Get("X-Task") != "7" || got[1].Header.Get("webhook-id") != id || got[1].Header.Get("X-Switchyard-Event") != notify.CallbackType {
 		t.Fatalf("callback requests: %+v", got)
+	}
+	for i, r := range got {
+		if ts, err := strconv.ParseInt(r.Header.Get("webhook-timestamp"), 10, 64); err != nil || ts < r.At.Add(-time.Minute).Unix() || ts > r.At.Unix()+1 {
+			t.Fatalf("callback attempt %d webhook-timestamp %q, want this attempt's Unix seconds", i+1, r.Header.Get("webhook-timestamp"))
+		}
 	}
 	_, err = e.eng.Callback(t.Context(), storage.Callback{URL: rc.URL, Method: "POST", TimeoutMS: int(time.Hour / time.Millisecond)})
 	if err == nil || !strings.Contains(err.Error(), "timeout_ms") {

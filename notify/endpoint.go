@@ -298,8 +298,12 @@ func checkEventTypes(types []string) error {
 
 // Subscribed reports whether an event type matches one of the patterns.
 // "*" matches any run of characters, dots included: "alarm.*" matches
-// "alarm.host.lost".
+// "alarm.host.lost". A type that only an exact name subscribes to
+// (ExactOnly: message.succeeded) matches no wildcard.
 func Subscribed(patterns []string, eventType string) bool {
+	if ExactOnly(eventType) {
+		return slices.Contains(patterns, eventType)
+	}
 	for _, p := range patterns {
 		if wildcard(p, eventType) {
 			return true

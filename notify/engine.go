@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,10 @@ type Engine struct {
 type endpoints struct {
 	mu  sync.Mutex
 	cur atomic.Pointer[map[string]*target]
+	// succeeded: some enabled endpoint of cur names message.succeeded,
+	// kept with each snapshot so that a message that ends SUCCESS costs
+	// one load when none does.
+	succeeded atomic.Bool
 }
 
 // all returns the current snapshot, by endpoint id; it must not be
@@ -122,6 +127,7 @@ func (p *endpoints) replace(targets map[string]*target, lanes *scheduler) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cur.Store(&targets)
+	p.succeeded.Store(namesExactly(targets, MessageSucceeded))
 	lanes.reconfigure(targets)
 }
 
@@ -137,7 +143,19 @@ func (p *endpoints) update(id string, t *target, lanes *scheduler) {
 	next := maps.Clone(cur)
 	next[id] = t
 	p.cur.Store(&next)
+	p.succeeded.Store(namesExactly(next, MessageSucceeded))
 	lanes.configure(id, t)
+}
+
+// namesExactly reports whether an enabled endpoint of targets names
+// eventType in its event_types.
+func namesExactly(targets map[string]*target, eventType string) bool {
+	for _, t := range targets {
+		if t.ep.Enabled && slices.Contains(t.ep.EventTypes, eventType) {
+			return true
+		}
+	}
+	return false
 }
 
 // New returns an engine; Start loads the endpoints and starts delivering.

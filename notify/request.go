@@ -167,17 +167,20 @@ func (t *target) request(ev storage.EncodedEvent, msgID string, now time.Time) (
 		o.body = nil
 	}
 	// Canonical names, assigned directly: Set would canonicalise again.
+	// Every delivery carries its id and time, signed or not, so that any
+	// receiver can drop a retry it has already handled.
 	o.header["X-Switchyard-Event"] = []string{ev.Type}
+	o.header["Webhook-Id"] = []string{msgID}
+	o.header["Webhook-Timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
 	if len(t.keys) > 0 {
-		o.header["Webhook-Id"] = []string{msgID}
-		o.header["Webhook-Timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
 		o.header["Webhook-Signature"] = []string{signature(t.keys, msgID, now, o.body)}
 	}
 	return o, nil
 }
 
 // callbackRequest builds the request of a NOTIFY.webhook callback.
-func callbackRequest(cb *storage.Callback, ev storage.Event, msgID string) *outgoing {
+// Like an endpoint's, it carries webhook-id and webhook-timestamp (now).
+func callbackRequest(cb *storage.Callback, ev storage.Event, msgID string, now time.Time) *outgoing {
 	o := &outgoing{
 		method:  cb.Method,
 		url:     cb.URL,
@@ -196,7 +199,8 @@ func callbackRequest(cb *storage.Callback, ev storage.Event, msgID string) *outg
 	setCookies(o.header, cb.Cookies)
 	setAuth(o.header, cb.Auth)
 	o.header.Set("X-Switchyard-Event", ev.Type)
-	o.header.Set("webhook-id", msgID)
+	o.header["Webhook-Id"] = []string{msgID}
+	o.header["Webhook-Timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
 	return o
 }
 

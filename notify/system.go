@@ -11,6 +11,9 @@ import (
 const (
 	MessageFailed    = "message.failed"
 	MessageUnmatched = "message.unmatched"
+	// MessageSucceeded is published when a message's functions all ran
+	// to SUCCESS, only to endpoints that name it (ExactOnly).
+	MessageSucceeded = "message.succeeded"
 	EndpointDisabled = "endpoint.disabled"
 	// TestType is the event of POST /endpoints/{id}/test.
 	TestType = "switchyard.test"
@@ -29,6 +32,14 @@ const (
 	UnmatchedNoFunction = "no_function"
 )
 
+// ExactOnly reports whether eventType reaches only the endpoints that
+// name it exactly, not those whose wildcards ("*", "message.*") match it:
+// message.succeeded, one event per successful webhook, which the many
+// endpoints subscribed to "*" for failures did not ask for.
+func ExactOnly(eventType string) bool {
+	return eventType == MessageSucceeded
+}
+
 // texts are the system-generated title and message of a system event in
 // one language. data holds the event's data.
 type texts func(data map[string]any) (title, message string)
@@ -41,6 +52,22 @@ var systemTexts = map[string]map[string]texts{
 		},
 		"zh": func(d map[string]any) (string, string) {
 			return "Webhook 处理失败", fmt.Sprintf("来自 %s 的 Webhook（%s）处理失败：%s", orUnknown(str(d, "provider_name"), "未知来源"), str(d, "uri"), str(d, "error"))
+		},
+	},
+	MessageSucceeded: {
+		"en": func(d map[string]any) (string, string) {
+			msg := fmt.Sprintf("A webhook to %s from %s was processed", str(d, "uri"), orUnknown(str(d, "provider_name"), "an unknown sender"))
+			if sum := str(d, "summary"); sum != "" {
+				return "Webhook processed", msg + ": " + sum
+			}
+			return "Webhook processed", msg + "."
+		},
+		"zh": func(d map[string]any) (string, string) {
+			msg := fmt.Sprintf("来自 %s 的 Webhook（%s）处理成功", orUnknown(str(d, "provider_name"), "未知来源"), str(d, "uri"))
+			if sum := str(d, "summary"); sum != "" {
+				return "Webhook 处理成功", msg + "：" + sum
+			}
+			return "Webhook 处理成功", msg + "。"
 		},
 	},
 	MessageUnmatched: {
@@ -108,13 +135,26 @@ func orUnknown(s, unknown string) string {
 	return s
 }
 
-// Finished publishes message.failed or message.unmatched for a message
-// that ended so (it implements functions.Reporter). Nothing is built or
-// written unless an endpoint subscribes.
+// Finished publishes message.failed, message.unmatched or
+// message.succeeded for a message that ended so (it implements
+// functions.Reporter; a function that timed out is FAILED like one that
+// threw). A SUCCESS answered by a handshake script ran no function and
+// publishes nothing. Nothing is built or written unless an endpoint
+// subscribes; for a SUCCESS, the check is one atomic load.
 func (e *Engine) Finished(ctx context.Context, m storage.Message, o storage.Outcome) {
-	typ := MessageFailed
-	if o.Status == storage.StatusUnmatched {
+	var typ string
+	switch o.Status {
+	case storage.StatusFailed:
+		typ = MessageFailed
+	case storage.StatusUnmatched:
 		typ = MessageUnmatched
+	case storage.StatusSuccess:
+		if len(o.Executions) == 0 {
+			return
+		}
+		typ = MessageSucceeded
+	default:
+		return
 	}
 	if !e.wanted(typ) {
 		return
@@ -126,8 +166,16 @@ func (e *Engine) Finished(ctx context.Context, m storage.Message, o storage.Outc
 	if o.Summary != "" {
 		data["summary"] = o.Summary
 	}
-	if typ == MessageUnmatched {
+	switch typ {
+	case MessageUnmatched:
 		data["reason"] = unmatchedReason(o)
+	case MessageSucceeded:
+		fns := make([]map[string]any, len(o.Executions))
+		for i, x := range o.Executions {
+			fns[i] = map[string]any{"function_id": x.FunctionID, "function_name": x.FunctionName, "duration_ms": x.DurationMS}
+		}
+		data["functions"] = fns
+		data["duration_ms"] = o.DurationMS
 	}
 	var failed []map[string]any
 	for _, x := range o.Executions {
@@ -171,6 +219,9 @@ func lastError(logs []storage.LogLine) string {
 
 // wanted reports whether some enabled endpoint subscribes to eventType.
 func (e *Engine) wanted(eventType string) bool {
+	if eventType == MessageSucceeded {
+		return e.endpoints.succeeded.Load()
+	}
 	for _, t := range e.endpoints.all() {
 		if t.ep.Enabled && Subscribed(t.ep.EventTypes, eventType) {
 			return true

@@ -41,3 +41,62 @@ func TestUnmatchedTexts(t *testing.T) {
 		})
 	}
 }
+
+// TestExactOnly: message.succeeded matches only its own name; the other
+// system events still match wildcards.
+func TestExactOnly(t *testing.T) {
+	cases := []struct {
+		patterns []string
+		typ      string
+		want     bool
+	}{
+		{[]string{"message.succeeded"}, MessageSucceeded, true},
+		{[]string{"alarm.*", "message.succeeded"}, MessageSucceeded, true},
+		{[]string{"*"}, MessageSucceeded, false},
+		{[]string{"message.*"}, MessageSucceeded, false},
+		{[]string{"*.succeeded"}, MessageSucceeded, false},
+		{[]string{"message.succeede*"}, MessageSucceeded, false},
+		{[]string{"*"}, MessageFailed, true},
+		{[]string{"message.*"}, MessageUnmatched, true},
+	}
+	for _, c := range cases {
+		if got := Subscribed(c.patterns, c.typ); got != c.want {
+			t.Errorf("Subscribed(%q, %q) = %v, want %v", c.patterns, c.typ, got, c.want)
+		}
+	}
+}
+
+// TestSucceededTexts: message.succeeded has its title and message in
+// every language, with the summary when the message has one.
+func TestSucceededTexts(t *testing.T) {
+	cases := []struct {
+		name             string
+		data             map[string]any
+		en, zh           string
+		enTitle, zhTitle string
+	}{
+		{"summary", map[string]any{"uri": "ci/build", "provider_name": "CI", "summary": "built 42"},
+			"A webhook to ci/build from CI was processed: built 42", "来自 CI 的 Webhook（ci/build）处理成功：built 42", "Webhook processed", "Webhook 处理成功"},
+		{"no summary, no provider", map[string]any{"uri": "ci/build"},
+			"A webhook to ci/build from an unknown sender was processed.", "来自 未知来源 的 Webhook（ci/build）处理成功。", "Webhook processed", "Webhook 处理成功"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ev := systemEvent(MessageSucceeded, c.data)
+			if ev.Title != c.enTitle || ev.Message != c.en {
+				t.Errorf("en = %q / %q, want %q / %q", ev.Title, ev.Message, c.enTitle, c.en)
+			}
+			zh := localize(ev, "zh")
+			if zh.Title != c.zhTitle || zh.Message != c.zh {
+				t.Errorf("zh = %q / %q, want %q / %q", zh.Title, zh.Message, c.zhTitle, c.zh)
+			}
+		})
+	}
+	for typ, langs := range systemTexts {
+		for _, lang := range []string{"en", "zh"} {
+			if langs[lang] == nil {
+				t.Errorf("system event %s has no %s texts", typ, lang)
+			}
+		}
+	}
+}

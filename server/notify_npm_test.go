@@ -367,7 +367,7 @@ func TestNotifyNpmSecretRotationSignsWithBoth(t *testing.T) {
 			unsigned = append(unsigned, rc)
 		}
 	}
-	if len(unsigned) != 1 || unsigned[0].Verified || unsigned[0].ID != "" {
-		t.Errorf("unsigned request as received: %+v, want one without webhook-id, not verified", unsigned)
+	if len(unsigned) != 1 || unsigned[0].Verified || unsigned[0].ID != d.ID {
+		t.Errorf("unsigned request as received: %+v, want one with webhook-id %s (every delivery has one), not verified", unsigned, d.ID)
 	}
 }
