@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // publishKeyed posts raw to POST /events with an Idempotency-Key header
@@ -131,7 +132,32 @@ func TestIdempotentPublishRace(t *testing.T) {
 	in := start(t, allowPrivate)
 	s := newSink(t)
 	e := in.endpoint(map[string]any{"name": "ops", "url": s.URL + "/in", "event_types": []string{"alarm.*"}})
+	raceKeyed(t, []*instance{in}, s, e.ID)
+}
 
+// The same on two nodes sharing a PostgreSQL store.
+func TestIdempotentPublishRaceAcrossNodes(t *testing.T) {
+	t.Parallel()
+	pg := onPostgres(t)
+	a := start(t, pg, allowPrivate)
+	b := start(t, pg, allowPrivate)
+	s := newSink(t)
+	e := a.endpoint(map[string]any{"name": "ops", "url": s.URL + "/in", "event_types": []string{"alarm.*"}})
+	var warmups int
+	within(t, 5*time.Second, "B sees the endpoint created on A", func() bool {
+		var pub published
+		b.api("POST", "/events", map[string]any{"type": "alarm.warmup"}, http.StatusAccepted, &pub)
+		warmups += pub.Deliveries
+		return pub.Deliveries == 1
+	})
+	raceKeyed(t, []*instance{a, b}, s, e.ID)
+	a.settled(e.ID, warmups+1)
+}
+
+// raceKeyed sends 8 identical keyed publishes at once, spread over nodes,
+// to endpoint endpointID that sink serves.
+func raceKeyed(t *testing.T, nodes []*instance, s *sink, endpointID string) {
+	t.Helper()
 	const n = 8
 	type answer struct {
 		code     int
@@ -149,7 +175,7 @@ func TestIdempotentPublishRace(t *testing.T) {
 			<-start
 			a := &answers[i]
 			var h http.Header
-			a.code, a.body, h, a.err = publishKeyed(in.url, "race-1", []byte(`{"type": "alarm.race", "title": "once"}`))
+			a.code, a.body, h, a.err = publishKeyed(nodes[i%len(nodes)].url, "race-1", []byte(`{"type": "alarm.race", "title": "once"}`))
 			if h != nil {
 				a.replayed = h.Get("Idempotent-Replayed") == "true"
 			}
@@ -167,6 +193,9 @@ func TestIdempotentPublishRace(t *testing.T) {
 		if err := json.Unmarshal(a.body, &p); err != nil {
 			t.Fatal(err)
 		}
+		if p.Deliveries != 1 {
+			t.Fatalf("publish %d: %s, want 1 delivery", i, a.body)
+		}
 		ids[p.ID] = true
 		if !a.replayed {
 			firsts++
@@ -175,8 +204,24 @@ func TestIdempotentPublishRace(t *testing.T) {
 	if firsts != 1 || len(ids) != 1 {
 		t.Fatalf("%d first answers and %d event ids, want 1 and 1: %s", firsts, len(ids), fmt.Sprint(ids))
 	}
-	in.settled(e.ID, 1)
-	if bodies, _ := s.received(); len(bodies) != 1 {
-		t.Fatalf("the receiver got %d requests, want 1", len(bodies))
+	var raced []delivery
+	eventually(t, "the raced event's delivery", func() bool {
+		for id := range ids {
+			raced = nodes[0].deliveries("event_id=" + id)
+		}
+		return len(raced) == 1 && raced[0].Status == "SUCCESS"
+	})
+	if raced[0].EndpointID != endpointID {
+		t.Fatalf("delivery %+v, want to endpoint %s", raced[0], endpointID)
+	}
+	bodies, _ := s.received()
+	got := 0
+	for _, b := range bodies {
+		if b["type"] == "alarm.race" {
+			got++
+		}
+	}
+	if got != 1 {
+		t.Fatalf("the receiver got the raced event %d times, want 1", got)
 	}
 }
