@@ -49,7 +49,7 @@ type Published struct {
 // first publish with key records the key (with bodyHash, a SHA-256 of the
 // request, and the answer) in the same write as the event and its
 // deliveries, and the event even if no endpoint wants it; a repeat within
-// storage.IdempotencyWindow writes and delivers nothing and returns the
+// the window (Options.IdempotencyWindow) writes and delivers nothing and returns the
 // first answer with replayed true, or ErrConflict if its bodyHash differs.
 // The answer is the JSON of a Published.
 func (e *Engine) PublishOnce(ctx context.Context, ev storage.Event, key string, bodyHash []byte) (answer json.RawMessage, replayed bool, err error) {
@@ -61,8 +61,12 @@ func (e *Engine) PublishOnce(ctx context.Context, ev storage.Event, key string, 
 	if err != nil {
 		return nil, false, fmt.Errorf("notify: publish: %w", err)
 	}
+	window := e.window
+	if window <= 0 {
+		window = storage.IdempotencyWindow
+	}
 	rec := storage.Idempotency{Key: key, BodyHash: bodyHash, EventID: ev.ID, Response: answer,
-		CreatedAt: ev.Time, ExpiresAt: ev.Time.Add(storage.IdempotencyWindow)}
+		CreatedAt: ev.Time, ExpiresAt: ev.Time.Add(window)}
 	var held storage.Idempotency
 	write := func(ctx context.Context, enc storage.EncodedEvent, ds []storage.Delivery) (bool, error) {
 		var first bool

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchyard-dev/switchyard/server"
 )
 
 // publishKeyed posts raw to POST /events with an Idempotency-Key header
@@ -224,4 +226,30 @@ func raceKeyed(t *testing.T, nodes []*instance, s *sink, endpointID string) {
 	if got != 1 {
 		t.Fatalf("the receiver got the raced event %d times, want 1", got)
 	}
+}
+
+// Past its window a key is forgotten: a publish with it, even of
+// another request, makes a new event. (The window here is 1 ns, so any
+// repeat comes after it.)
+func TestIdempotencyKeyExpires(t *testing.T) {
+	t.Parallel()
+	in := start(t, allowPrivate, func(o *server.Options) { o.IdempotencyWindow = time.Nanosecond })
+	s := newSink(t)
+	e := in.endpoint(map[string]any{"name": "ops", "url": s.URL + "/in", "event_types": []string{"alarm.*"}})
+	var ids []string
+	for _, raw := range []string{`{"type": "alarm.a"}`, `{"type": "alarm.a"}`, `{"type": "alarm.b"}`} {
+		code, body, h, err := publishKeyed(in.url, "short-lived", []byte(raw))
+		if err != nil || code != http.StatusAccepted || h.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("publish %s: %d %s %v (replayed %q)", raw, code, body, err, h.Get("Idempotent-Replayed"))
+		}
+		var p published
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	if ids[0] == ids[1] || ids[1] == ids[2] {
+		t.Fatalf("event ids %v, want three events", ids)
+	}
+	in.settled(e.ID, 3)
 }

@@ -148,6 +148,8 @@ func New(opts Options) (_ *Server, err error) {
 		Logger:    s.log,
 		Observer:  s.metrics,
 		OnDisable: s.auditDisabled,
+		// Zero: the default, 24 h.
+		IdempotencyWindow: s.opts.IdempotencyWindow,
 	})
 	if err != nil {
 		return nil, err
