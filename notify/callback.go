@@ -38,7 +38,7 @@ func (e *Engine) Callback(ctx context.Context, cb storage.Callback) (string, err
 		Lane: callbackLane(u), Callback: &cb,
 		Status: storage.DeliveryPending, NextAt: &now, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := e.enqueue(ctx, ev, []storage.Delivery{d}); err != nil {
+	if _, err := e.enqueue(ctx, ev, []storage.Delivery{d}, e.appendEvent); err != nil {
 		return "", err
 	}
 	return d.ID, nil

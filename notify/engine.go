@@ -63,6 +63,9 @@ type Options struct {
 	// OnDisable, when set, is told when the engine disables an endpoint
 	// (the server writes it to the audit log).
 	OnDisable func(ctx context.Context, ep storage.Endpoint, reason string)
+	// IdempotencyWindow is how long PublishOnce remembers a key (default
+	// storage.IdempotencyWindow, 24 h).
+	IdempotencyWindow time.Duration
 }
 
 // Engine publishes events and delivers them. Each stage has its file:
@@ -75,6 +78,7 @@ type Engine struct {
 	log       *slog.Logger
 	observer  Observer
 	onDisable func(ctx context.Context, ep storage.Endpoint, reason string)
+	window    time.Duration // of idempotency keys
 
 	endpoints endpoints  // every endpoint, ready to send to
 	events    eventCache // the events of pending deliveries
@@ -181,6 +185,7 @@ func New(o Options) (*Engine, error) {
 		log:       o.Logger,
 		observer:  o.Observer,
 		onDisable: o.OnDisable,
+		window:    o.IdempotencyWindow,
 		events:    eventCache{m: map[string]*cachedEvent{}},
 	}
 	e.sched = newScheduler(o.Store, &e.endpoints, e.launch, o.Logger, o.PollInterval, o.MaxInFlight)

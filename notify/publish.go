@@ -1,7 +1,9 @@
 package notify
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -21,14 +23,91 @@ import (
 // returns the event (with its id and time) and how many deliveries it
 // made. An event no endpoint wants is not stored.
 func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, int, error) {
+	ev, ds, err := e.prepare(ev)
+	if err != nil || len(ds) == 0 {
+		return ev, 0, err
+	}
+	if _, err := e.enqueue(ctx, ev, ds, e.appendEvent); err != nil {
+		return ev, 0, err
+	}
+	return ev, len(ds), nil
+}
+
+// appendEvent is enqueue's write without a key: it always writes.
+func (e *Engine) appendEvent(ctx context.Context, enc storage.EncodedEvent, ds []storage.Delivery) (bool, error) {
+	return true, e.store.AppendEvent(ctx, enc, ds)
+}
+
+// Published is the answer to a publish: the event and how many
+// deliveries it made.
+type Published struct {
+	storage.Event
+	Deliveries int `json:"deliveries"`
+}
+
+// PublishOnce publishes ev like Publish under an idempotency key: the
+// first publish with key records the key (with bodyHash, a SHA-256 of the
+// request, and the answer) in the same write as the event and its
+// deliveries, and the event even if no endpoint wants it; a repeat within
+// the window (Options.IdempotencyWindow) writes and delivers nothing and returns the
+// first answer with replayed true, or ErrConflict if its bodyHash differs.
+// The answer is the JSON of a Published.
+func (e *Engine) PublishOnce(ctx context.Context, ev storage.Event, key string, bodyHash []byte) (answer json.RawMessage, replayed bool, err error) {
+	ev, ds, err := e.prepare(ev)
+	if err != nil {
+		return nil, false, err
+	}
+	answer, err = json.Marshal(Published{Event: ev, Deliveries: len(ds)})
+	if err != nil {
+		return nil, false, fmt.Errorf("notify: publish: %w", err)
+	}
+	window := e.window
+	if window <= 0 {
+		window = storage.IdempotencyWindow
+	}
+	rec := storage.Idempotency{Key: key, BodyHash: bodyHash, EventID: ev.ID, Response: answer,
+		CreatedAt: ev.Time, ExpiresAt: ev.Time.Add(window)}
+	var held storage.Idempotency
+	write := func(ctx context.Context, enc storage.EncodedEvent, ds []storage.Delivery) (bool, error) {
+		var first bool
+		var err error
+		held, first, err = e.store.AppendEventOnce(ctx, rec, enc, ds)
+		return first, err
+	}
+	var first bool
+	if len(ds) == 0 {
+		// Nothing to schedule: no cache entry, no claims.
+		enc, err := storage.EncodeEvent(ev)
+		if err != nil {
+			return nil, false, fmt.Errorf("notify: record event: %w", err)
+		}
+		if first, err = write(ctx, enc, nil); err != nil {
+			return nil, false, fmt.Errorf("notify: record event: %w", err)
+		}
+	} else if first, err = e.enqueue(ctx, ev, ds, write); err != nil {
+		return nil, false, err
+	}
+	if first {
+		return answer, false, nil
+	}
+	if !bytes.Equal(held.BodyHash, bodyHash) {
+		return nil, false, fmt.Errorf("%w: idempotency key %q was used with another request (event %s); use a new key for a new event",
+			storage.ErrConflict, key, held.EventID)
+	}
+	return held.Response, true, nil
+}
+
+// prepare checks an event, gives it an id and time, and makes one
+// delivery per enabled endpoint that subscribes to its type.
+func (e *Engine) prepare(ev storage.Event) (storage.Event, []storage.Delivery, error) {
 	if ev.Source != "system" {
 		if err := CheckEvent(ev); err != nil {
-			return ev, 0, err
+			return ev, nil, err
 		}
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return ev, 0, err
+		return ev, nil, err
 	}
 	now := time.Now().UTC()
 	ev.ID, ev.Time = id.String(), now
@@ -39,7 +118,7 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 		}
 		did, err := uuid.NewV7()
 		if err != nil {
-			return ev, 0, err
+			return ev, nil, err
 		}
 		ds = append(ds, storage.Delivery{
 			ID: did.String(), EventID: ev.ID, EventType: ev.Type,
@@ -47,31 +126,30 @@ func (e *Engine) Publish(ctx context.Context, ev storage.Event) (storage.Event, 
 			Status: storage.DeliveryPending, NextAt: &now, CreatedAt: now, UpdatedAt: now,
 		})
 	}
-	if len(ds) == 0 {
-		return ev, 0, nil
-	}
-	if err := e.enqueue(ctx, ev, ds); err != nil {
-		return ev, 0, err
-	}
-	return ev, len(ds), nil
+	return ev, ds, nil
 }
 
-// enqueue stores an event with its deliveries and hands them to the
-// scheduler.
-func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Delivery) error {
+// enqueue stores an event with its deliveries through write and hands
+// them to the scheduler. write says whether it wrote them (an idempotent
+// publish may find its key taken and write nothing); so does enqueue.
+func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Delivery,
+	write func(context.Context, storage.EncodedEvent, []storage.Delivery) (bool, error)) (bool, error) {
 	enc, err := storage.EncodeEvent(ev)
 	if err != nil {
-		return fmt.Errorf("notify: record event: %w", err)
+		return false, fmt.Errorf("notify: record event: %w", err)
 	}
 	if !e.sched.freshPath() {
 		// A store that nodes share: any node may claim the deliveries,
 		// so they are not started from memory (nor their event cached,
 		// since another node may finish them); a scan claims them now.
-		if err := e.store.AppendEvent(ctx, enc, ds); err != nil {
-			return fmt.Errorf("notify: record event: %w", err)
+		wrote, err := write(ctx, enc, ds)
+		if err != nil {
+			return false, fmt.Errorf("notify: record event: %w", err)
 		}
-		e.sched.rescan()
-		return nil
+		if wrote {
+			e.sched.rescan()
+		}
+		return wrote, nil
 	}
 	// Before the write: once it commits, a scan could claim the
 	// deliveries from the store. Claiming their ids as fresh makes scans
@@ -79,20 +157,23 @@ func (e *Engine) enqueue(ctx context.Context, ev storage.Event, ds []storage.Del
 	// cached for the same reason.
 	cached := e.events.add(enc, len(ds))
 	claimed, overflow := e.sched.claim(ds)
-	err = e.store.AppendEvent(ctx, enc, ds)
-	e.sched.admit(ds, claimed, err == nil)
-	if err != nil {
+	wrote, err := write(ctx, enc, ds)
+	e.sched.admit(ds, claimed, err == nil && wrote)
+	if err != nil || !wrote {
 		if cached {
 			e.events.drop(ev.ID)
 		}
-		return fmt.Errorf("notify: record event: %w", err)
+		if err != nil {
+			return false, fmt.Errorf("notify: record event: %w", err)
+		}
+		return false, nil
 	}
 	if overflow {
 		e.sched.rescan()
 	} else {
 		e.sched.kick()
 	}
-	return nil
+	return true, nil
 }
 
 // maxCachedEvents bounds the events kept in memory for their pending

@@ -20,6 +20,7 @@ type Store interface {
 	SetEndpointHealth(ctx context.Context, id string, h storage.EndpointHealth) (storage.Endpoint, error)
 
 	AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []storage.Delivery) error
+	AppendEventOnce(ctx context.Context, key storage.Idempotency, ev storage.EncodedEvent, ds []storage.Delivery) (storage.Idempotency, bool, error)
 	GetEvent(ctx context.Context, id string) (storage.EncodedEvent, error)
 	GetDelivery(ctx context.Context, id string) (storage.DeliveryDetail, error)
 	ListDeliveries(ctx context.Context, f storage.DeliveryFilter) ([]storage.Delivery, string, error)

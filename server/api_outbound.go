@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -271,6 +273,8 @@ func (s *Server) listEndpointPresets(c echo.Context) error {
 
 // eventInput is the body of POST /events.
 type eventInput struct {
+	// ID is an idempotency key, like the Idempotency-Key header.
+	ID       string         `json:"id,omitempty"`
 	Type     string         `json:"type"`
 	Title    string         `json:"title"`
 	SubTitle string         `json:"sub_title"`
@@ -280,23 +284,81 @@ type eventInput struct {
 	Data     map[string]any `json:"data"`
 }
 
+// idempotencyHeader names the publisher's idempotency key;
+// replayedHeader marks an answer given again to a repeat.
+const (
+	idempotencyHeader = "Idempotency-Key"
+	replayedHeader    = "Idempotent-Replayed"
+)
+
 // publishEvent: POST /events records the event and its deliveries, then
-// answers 202 with the event and how many deliveries it made.
+// answers 202 with the event and how many deliveries it made. With an
+// idempotency key (the Idempotency-Key header or the body's id) a repeat
+// within 24 hours answers the first event again, with
+// Idempotent-Replayed: true, and delivers nothing more.
 func (s *Server) publishEvent(c echo.Context) error {
 	var in eventInput
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	ev := storage.Event{Type: in.Type, Title: in.Title, SubTitle: in.SubTitle, Message: in.Message,
-		Logo: in.Logo, Image: in.Image, Data: in.Data, Source: "api"}
-	ev, n, err := s.notify.Publish(c.Request().Context(), ev)
+	key, err := idempotencyKey(c.Request().Header.Values(idempotencyHeader), in.ID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, struct {
-		storage.Event
-		Deliveries int `json:"deliveries"`
-	}{ev, n})
+	ev := storage.Event{Type: in.Type, Title: in.Title, SubTitle: in.SubTitle, Message: in.Message,
+		Logo: in.Logo, Image: in.Image, Data: in.Data, Source: "api"}
+	if key == "" {
+		ev, n, err := s.notify.Publish(c.Request().Context(), ev)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusAccepted, notify.Published{Event: ev, Deliveries: n})
+	}
+	// The request is hashed as decoded and encoded again (keys sorted,
+	// no spaces, no id), so a repeat that differs only in layout or in
+	// where the key travels is the same request.
+	in.ID = ""
+	canon, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("%w: the event cannot be encoded: %w", storage.ErrInvalid, err)
+	}
+	hash := sha256.Sum256(canon)
+	answer, replayed, err := s.notify.PublishOnce(c.Request().Context(), ev, key, hash[:])
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set(replayedHeader, "true")
+	}
+	return c.JSONBlob(http.StatusAccepted, answer)
+}
+
+// idempotencyKey returns a publish's idempotency key from the
+// Idempotency-Key header or the body's id ("" when neither is given):
+// 1 to 255 printable ASCII characters, and the same if both are given.
+func idempotencyKey(header []string, id string) (string, error) {
+	if len(header) > 1 {
+		return "", fmt.Errorf("%w: send one %s header, got %d", storage.ErrInvalid, idempotencyHeader, len(header))
+	}
+	key := id
+	if len(header) == 1 {
+		if id != "" && header[0] != id {
+			return "", fmt.Errorf("%w: the %s header and the body's id differ; send one, or the same in both", storage.ErrInvalid, idempotencyHeader)
+		}
+		key = header[0]
+		if key == "" {
+			return "", fmt.Errorf("%w: the %s header is empty", storage.ErrInvalid, idempotencyHeader)
+		}
+	}
+	if len(key) > storage.MaxIdempotencyKey {
+		return "", fmt.Errorf("%w: an idempotency key has at most %d characters, got %d", storage.ErrInvalid, storage.MaxIdempotencyKey, len(key))
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return "", fmt.Errorf("%w: an idempotency key is printable ASCII (space to ~); byte %d is not", storage.ErrInvalid, i)
+		}
+	}
+	return key, nil
 }
 
 var deliveryStatuses = []string{storage.DeliveryPending, storage.DeliverySuccess, storage.DeliveryFailed}

@@ -97,6 +97,9 @@ type Options struct {
 	Version string
 	// PurgeInterval is how often old messages are purged (default 1m).
 	PurgeInterval time.Duration
+	// IdempotencyWindow is how long POST /events remembers an
+	// idempotency key (default 24h; no flag: for tests and embedders).
+	IdempotencyWindow time.Duration
 	// ShutdownTimeout bounds a graceful stop (default 30s).
 	ShutdownTimeout time.Duration
 	// Logger receives the server's logs (default slog.Default()).

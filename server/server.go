@@ -148,6 +148,8 @@ func New(opts Options) (_ *Server, err error) {
 		Logger:    s.log,
 		Observer:  s.metrics,
 		OnDisable: s.auditDisabled,
+		// Zero: the default, 24 h.
+		IdempotencyWindow: s.opts.IdempotencyWindow,
 	})
 	if err != nil {
 		return nil, err
@@ -426,12 +428,14 @@ func (s *Server) purgeBefore(ctx context.Context, what string, cutoff time.Time,
 	return total
 }
 
-// purgeExpired forgets DEDUPE keys whose TTL has ended, UI sessions
-// that have expired, and the shared sign-in buckets that are full again.
+// purgeExpired forgets DEDUPE keys whose TTL has ended, idempotency keys
+// of POST /events past their 24 hours, UI sessions that have expired,
+// and the shared sign-in buckets that are full again.
 func (s *Server) purgeExpired(ctx context.Context) {
 	purges := map[string]func(context.Context, time.Time, int) (int, error){
-		"expired dedupe keys": s.store.PurgeSeen,
-		"expired sessions":    s.users.PurgeSessions,
+		"expired dedupe keys":      s.store.PurgeSeen,
+		"expired idempotency keys": s.store.PurgeIdempotency,
+		"expired sessions":         s.users.PurgeSessions,
 	}
 	if s.logins.shared != nil {
 		purges["full sign-in buckets"] = s.logins.shared.PurgeLoginBuckets

@@ -250,3 +250,40 @@ func PrepareDelivery(d Delivery, eventID string, now time.Time) (Delivery, error
 	}
 	return d, nil
 }
+
+// IdempotencyWindow is how long a publish under an idempotency key is
+// remembered: a repeat within it answers the first event.
+const IdempotencyWindow = 24 * time.Hour
+
+// MaxIdempotencyKey bounds an idempotency key's length in bytes.
+const MaxIdempotencyKey = 255
+
+// Idempotency is the record of a publish under an idempotency key: the
+// key, a SHA-256 of the request that used it, the event it made and the
+// answer it gave. It is written with the event and its deliveries, in
+// the same write, and outlives them if they are purged first.
+type Idempotency struct {
+	Key      string
+	BodyHash []byte // SHA-256 of the canonical request
+	EventID  string
+	// Response is the body of the first answer, given again to repeats.
+	Response  json.RawMessage
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// CheckIdempotency checks a record AppendEventOnce is to store for event
+// eventID.
+func CheckIdempotency(k Idempotency, eventID string) error {
+	switch {
+	case k.Key == "" || len(k.Key) > MaxIdempotencyKey:
+		return fmt.Errorf("%w: an idempotency key has 1 to %d bytes", ErrInvalid, MaxIdempotencyKey)
+	case k.EventID != eventID:
+		return fmt.Errorf("%w: idempotency key %q is for event %s, not %s", ErrInvalid, k.Key, k.EventID, eventID)
+	case !k.ExpiresAt.After(k.CreatedAt):
+		return fmt.Errorf("%w: idempotency key %q expires before it is made", ErrInvalid, k.Key)
+	case !json.Valid(k.Response):
+		return fmt.Errorf("%w: idempotency key %q: the response is not JSON", ErrInvalid, k.Key)
+	}
+	return nil
+}

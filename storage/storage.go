@@ -298,6 +298,17 @@ type Store interface {
 	// due at their NextAt) in one write. The event's data is written as
 	// ev.DataJSON holds it, not encoded again.
 	AppendEvent(ctx context.Context, ev EncodedEvent, ds []Delivery) error
+	// AppendEventOnce is AppendEvent under an idempotency key: unless the
+	// store holds a record of key.Key that expires after now, it records
+	// key, ev and ds in one write and returns key and true; otherwise it
+	// writes nothing and returns the record it holds and false. Of
+	// concurrent callers with one new key (on every node sharing the
+	// store) exactly one gets true. An expired record not yet purged is
+	// replaced.
+	AppendEventOnce(ctx context.Context, key Idempotency, ev EncodedEvent, ds []Delivery) (Idempotency, bool, error)
+	// PurgeIdempotency forgets up to limit idempotency records that
+	// expired before now and says how many it forgot.
+	PurgeIdempotency(ctx context.Context, now time.Time, limit int) (int, error)
 	// GetEvent returns an event with its data both as JSON (DataJSON)
 	// and decoded (Data).
 	GetEvent(ctx context.Context, id string) (EncodedEvent, error)

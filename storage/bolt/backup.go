@@ -1,10 +1,12 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -61,7 +63,7 @@ func CheckFile(path string) error {
 			return damage
 		}
 		for _, name := range allBuckets {
-			if tx.Bucket(name) == nil {
+			if tx.Bucket(name) == nil && !slices.ContainsFunc(laterBuckets, func(b []byte) bool { return bytes.Equal(b, name) }) {
 				return fmt.Errorf("bolt: %s is not a Switchyard store: it has no %s bucket", path, name)
 			}
 		}

@@ -156,13 +156,26 @@ func excerpt(s string, n int) string {
 // AppendEvent records ev and its deliveries, each PENDING and due at its
 // NextAt (its CreatedAt if unset), in one write.
 func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []storage.Delivery) error {
-	ek, err := v7Key("event", ev.ID)
+	put, err := s.prepareEvent(ev, ds)
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
+	if err := s.update(ctx, put); err != nil {
+		return fmt.Errorf("append event %s: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// prepareEvent encodes ev and its deliveries and returns the function that
+// writes them in a transaction.
+func (s *Store) prepareEvent(ev storage.EncodedEvent, ds []storage.Delivery) (func(*bolt.Tx) error, error) {
+	ek, err := v7Key("event", ev.ID)
+	if err != nil {
+		return nil, err
+	}
 	evRaw, err := encodeRecord(eventRecord{diskEvent: diskEvent(ev.Event), Data: ev.DataJSON})
 	if err != nil {
-		return fmt.Errorf("append event %s: %w", ev.ID, err)
+		return nil, fmt.Errorf("event %s: %w", ev.ID, err)
 	}
 	type prepared struct {
 		k, due, byEndpoint, raw []byte
@@ -172,25 +185,25 @@ func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []s
 	for _, d := range ds {
 		var p prepared
 		if p.k, err = v7Key("delivery", d.ID); err != nil {
-			return fmt.Errorf("append event %s: %w", ev.ID, err)
+			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
 		}
 		if d, err = storage.PrepareDelivery(d, ev.ID, now); err != nil {
-			return fmt.Errorf("append event %s: %w", ev.ID, err)
+			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
 		}
 		p.due = dueKey(d.Lane, *d.NextAt, p.k)
 		if d.EndpointID != "" {
 			epk, err := key(d.EndpointID)
 			if err != nil {
-				return fmt.Errorf("append event %s: %w: delivery %s has endpoint id %q", ev.ID, storage.ErrInvalid, d.ID, d.EndpointID)
+				return nil, fmt.Errorf("event %s: %w: delivery %s has endpoint id %q", ev.ID, storage.ErrInvalid, d.ID, d.EndpointID)
 			}
 			p.byEndpoint = byEndpointKey(epk, p.k)
 		}
 		if p.raw, err = encodeRecord(s.sealDelivery(d)); err != nil {
-			return fmt.Errorf("append event %s: delivery %s: %w", ev.ID, d.ID, err)
+			return nil, fmt.Errorf("event %s: delivery %s: %w", ev.ID, d.ID, err)
 		}
 		preps = append(preps, p)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
 		eb, db := tx.Bucket(bucketEvents), tx.Bucket(bucketDeliveries)
 		due, byEp := tx.Bucket(bucketDeliveryDue), tx.Bucket(bucketDeliveryByEndpoint)
 		eb.FillPercent = appendFill
@@ -217,11 +230,7 @@ func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []s
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("append event %s: %w", ev.ID, err)
-	}
-	return nil
+	}, nil
 }
 
 // GetEvent returns one event, its data decoded and as it was written.

@@ -264,7 +264,7 @@ func TestDiskTypesHoldNoStorageTypes(t *testing.T) {
 	storagePkg := reflect.TypeFor[storage.Message]().PkgPath()
 	for _, v := range []any{
 		providerRecord{}, diskFunction{}, diskMessage{}, outcomeRecord{}, detailRecord{}, diskScriptVersion{},
-		endpointRecord{}, eventRecord{}, deliveryRecord{}, diskAttempt{}, diskUser{}, diskToken{}, diskSession{}, diskAudit{},
+		endpointRecord{}, eventRecord{}, deliveryRecord{}, diskAttempt{}, diskUser{}, diskToken{}, diskSession{}, diskAudit{}, idempotencyRecord{},
 	} {
 		seen := map[reflect.Type]bool{}
 		var walk func(ty reflect.Type, path string)

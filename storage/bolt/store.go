@@ -72,6 +72,8 @@ var (
 	bucketDeliveryDue        = []byte("delivery_due")
 	bucketDeliveryByEndpoint = []byte("delivery_by_endpoint")
 	bucketSettings           = []byte("settings")
+	bucketIdempotency        = []byte("idempotency")
+	bucketIdempotencyExp     = []byte("idempotency_exp")
 
 	bucketUsers       = []byte("users")
 	bucketUserNames   = []byte("user_names")
@@ -81,9 +83,12 @@ var (
 	bucketSessionExp  = []byte("session_exp")
 	bucketAudit       = []byte("audit")
 
-	allBuckets = [][]byte{
+	// laterBuckets were added after the first release: a file from
+	// before lacks them (Open creates them), and is a store all the same.
+	laterBuckets = [][]byte{bucketIdempotency, bucketIdempotencyExp}
+	allBuckets   = [][]byte{
 		bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending, bucketVersions, bucketSeen, bucketSeenExp,
-		bucketEndpoints, bucketEvents, bucketDeliveries, bucketAttempts, bucketDeliveryDue, bucketDeliveryByEndpoint, bucketSettings,
+		bucketEndpoints, bucketEvents, bucketDeliveries, bucketAttempts, bucketDeliveryDue, bucketDeliveryByEndpoint, bucketSettings, bucketIdempotency, bucketIdempotencyExp,
 		bucketUsers, bucketUserNames, bucketTokens, bucketTokenHashes, bucketSessions, bucketSessionExp, bucketAudit,
 	}
 )

@@ -105,3 +105,13 @@ func TestClosedStoreRefusesWrites(t *testing.T) {
 		t.Fatal("append after close succeeded")
 	}
 }
+
+// One bbolt store is every "node" of the idempotency suite: its single
+// writer is what serialises a race.
+func TestIdempotency(t *testing.T) {
+	storagetest.RunIdempotency(t, func(t *testing.T) func() storagetest.Idempotent {
+		s := open(t, filepath.Join(t.TempDir(), "switchyard.db"))
+		t.Cleanup(func() { s.Close() })
+		return func() storagetest.Idempotent { return s }
+	})
+}

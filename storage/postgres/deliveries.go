@@ -110,9 +110,21 @@ func (r *deliveryRows) add(id uuid.UUID, endpoint *uuid.UUID, d *storage.Deliver
 // AppendEvent records ev and its deliveries, each PENDING and due at its
 // NextAt (its CreatedAt if unset), in one transaction.
 func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []storage.Delivery) error {
-	eid, err := v7ID("event", ev.ID)
+	b, err := s.eventBatch(ev, ds)
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
+	}
+	if err := s.sendBatch(ctx, b); err != nil {
+		return fmt.Errorf("append event %s: %w", ev.ID, err)
+	}
+	return nil
+}
+
+// eventBatch returns the statements that insert ev and its deliveries.
+func (s *Store) eventBatch(ev storage.EncodedEvent, ds []storage.Delivery) (*pgx.Batch, error) {
+	eid, err := v7ID("event", ev.ID)
+	if err != nil {
+		return nil, err
 	}
 	var data any // SQL NULL when the event has no data
 	if len(ev.DataJSON) > 0 {
@@ -123,22 +135,22 @@ func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []s
 	for _, d := range ds {
 		id, err := v7ID("delivery", d.ID)
 		if err != nil {
-			return fmt.Errorf("append event %s: %w", ev.ID, err)
+			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
 		}
 		if d, err = storage.PrepareDelivery(d, ev.ID, now); err != nil {
-			return fmt.Errorf("append event %s: %w", ev.ID, err)
+			return nil, fmt.Errorf("event %s: %w", ev.ID, err)
 		}
 		var endpoint *uuid.UUID
 		if d.EndpointID != "" {
 			u, err := uuid.Parse(d.EndpointID)
 			if err != nil {
-				return fmt.Errorf("append event %s: %w: delivery %s has endpoint id %q", ev.ID, storage.ErrInvalid, d.ID, d.EndpointID)
+				return nil, fmt.Errorf("event %s: %w: delivery %s has endpoint id %q", ev.ID, storage.ErrInvalid, d.ID, d.EndpointID)
 			}
 			endpoint = &u
 		}
 		callback, sealed, err := s.sealCallback(d.ID, d.Callback)
 		if err != nil {
-			return fmt.Errorf("append event %s: delivery %s: %w", ev.ID, d.ID, err)
+			return nil, fmt.Errorf("event %s: delivery %s: %w", ev.ID, d.ID, err)
 		}
 		rows.add(id, endpoint, &d, callback, sealed)
 	}
@@ -154,10 +166,7 @@ func (s *Store) AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []s
 			storable([]any{rows.ids, eid, rows.types, rows.endpoints, rows.lanes, rows.callbacks, rows.sealed, rows.attempts, rows.bases, rows.nextAt,
 				rows.lastStatus, rows.lastErrors, rows.created, rows.updated})...)
 	}
-	if err := s.sendBatch(ctx, b); err != nil {
-		return fmt.Errorf("append event %s: %w", ev.ID, err)
-	}
-	return nil
+	return b, nil
 }
 
 // sendBatch runs b's statements in one round trip and one transaction.

@@ -45,6 +45,8 @@ func TestQueriesHaveIndexes(t *testing.T) {
 		{"deliveries of an endpoint", `SELECT id FROM deliveries WHERE id >= $1 AND id < $2 AND endpoint_id = $3 ORDER BY id DESC LIMIT 51`,
 			"deliveries_endpoint", []any{uuid.UUID{}, id, id}},
 		{"expired keys", `SELECT key FROM seen WHERE expires_at < $1 ORDER BY expires_at LIMIT 10`, "seen_expiry", []any{now}},
+		{"expired idempotency keys", `SELECT key FROM event_idempotency WHERE expires_at < $1 ORDER BY expires_at LIMIT 10`,
+			"event_idempotency_expiry", []any{now}},
 		{"sign-in buckets", loginFailuresSQL, "login_buckets_pkey", signInArgs},
 		{"sign-in known address", loginFailuresSQL, "login_known_pkey", signInArgs},
 		{"sign-in known addresses kept", recordLoginSuccessSQL, "login_known_pkey", []any{[]byte("n"), []byte("a"), now, 7}},

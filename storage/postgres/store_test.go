@@ -33,6 +33,26 @@ func TestCluster(t *testing.T) {
 	})
 }
 
+// The idempotency keys, each test in a schema of its own with two
+// stores, as two nodes, so that its race runs across them.
+func TestIdempotency(t *testing.T) {
+	storagetest.RunIdempotency(t, func(t *testing.T) func() storagetest.Idempotent {
+		acquireStores(t, 2)
+		_, opt := freshSchema(t)
+		var nodes []*Store
+		t.Cleanup(func() {
+			for _, s := range nodes {
+				s.Close()
+			}
+		})
+		return func() storagetest.Idempotent {
+			s := openIn(t, opt, 7)
+			nodes = append(nodes, s)
+			return s
+		}
+	})
+}
+
 // The shared sign-in limits, each test in a schema of its own with two
 // stores at most, as two nodes.
 func TestLogins(t *testing.T) {

@@ -27,6 +27,7 @@ type Notify interface {
 	PurgeDeliveries(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	DueDeliveries(ctx context.Context, now time.Time, take func(lane string) int, skip func(id string) bool) ([]storage.Delivery, error)
 	CountPendingDeliveries(ctx context.Context, limit int) (int, error)
+	PurgeIdempotency(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
 // RunNotify runs the tests of endpoints, events, deliveries and settings
