@@ -107,6 +107,7 @@ type Endpoint struct {
 	Cookies       map[string]string `yaml:"cookies" json:"-"`
 	Auth          *Auth             `yaml:"auth" json:"-"`
 	BodyTemplate  *string           `yaml:"body_template" json:"body_template"`
+	BodyTemplates map[string]string `yaml:"body_templates" json:"body_templates"`
 	MsgKey        *string           `yaml:"msg_key" json:"msg_key"`
 	ExtraBody     map[string]any    `yaml:"extra_body" json:"extra_body"`
 	TimeoutMS     *int              `yaml:"timeout_ms" json:"timeout_ms"`

@@ -132,6 +132,7 @@ func seed(in *instance) {
 		"auth":           map[string]any{"type": "basic", "username": "bot", "password": "s3cr3t-password"},
 		"signing_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"extra_body":     map[string]any{"channel": "#ops", "n": 1},
+		"body_templates": map[string]string{"zh": "{\"text\": \"告警 {{title}}\"}"},
 		"body_template":  "{\"text\": \"{{title}}\"}", "retry": map[string]any{"backoff": "fixed", "max_attempts": 3, "interval_ms": 1000}})
 	in.post("/endpoints", map[string]any{"name": "plain", "url": "https://example.org/x", "event_types": []string{"*"}, "enabled": false})
 }
@@ -209,7 +210,7 @@ func TestExportApplyExportIsIdentical(t *testing.T) {
 	if g, s, a := strings.Index(yml, "name: github"), strings.Index(yml, "name: Slack Bot"), strings.Index(yml, "name: anyone"); !(g < s && s < a) {
 		t.Fatalf("providers are not in their order:\n%s", yml)
 	}
-	for _, want := range []string{"${env:SWITCHYARD_PROVIDER_GITHUB_WEBHOOK_SECRET}", "${env:SWITCHYARD_ENDPOINT_ALERTS_SIGNING_SECRET}", "provider: github", "data.severity:"} {
+	for _, want := range []string{"${env:SWITCHYARD_PROVIDER_GITHUB_WEBHOOK_SECRET}", "${env:SWITCHYARD_ENDPOINT_ALERTS_SIGNING_SECRET}", "provider: github", "data.severity:", "body_templates:"} {
 		if !strings.Contains(yml, want) {
 			t.Fatalf("switchyard.yaml has no %s:\n%s", want, yml)
 		}
@@ -282,9 +283,10 @@ func TestApplyUpdates(t *testing.T) {
 	yml = strings.Replace(yml, "description: catch all", "description: everything else", 1)
 	yml = strings.Replace(yml, "uri: hello", "uri: hello2", 1)
 	yml = strings.Replace(yml, "^db-", "^pg-", 1)
+	yml = strings.Replace(yml, "告警", "警报", 1)
 	write("switchyard.yaml", yml)
 	out := apply(t, in, dir, manifest.Options{}, false)
-	for _, want := range []string{`~ update provider "anyone" (description)`, `~ update function "greet" (uri, script)`, `~ update endpoint "alerts" (filter)`} {
+	for _, want := range []string{`~ update provider "anyone" (description)`, `~ update function "greet" (uri, script)`, `~ update endpoint "alerts" (filter, body_templates)`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan has no %q:\n%s", want, out)
 		}

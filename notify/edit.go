@@ -30,6 +30,7 @@ type EndpointChange struct {
 	Cookies       *map[string]string   `json:"cookies"` // a SecretMarker value keeps the stored one
 	Auth          *AuthChange          `json:"auth"`
 	BodyTemplate  *string              `json:"body_template"`
+	BodyTemplates *map[string]string   `json:"body_templates"` // {} or null: none
 	MsgKey        *string              `json:"msg_key"`
 	ExtraBody     *map[string]any      `json:"extra_body"`
 	TimeoutMS     *int                 `json:"timeout_ms"`
@@ -169,6 +170,9 @@ func (ch *EndpointChange) apply(ep *storage.Endpoint, now time.Time) error {
 	set(&ep.URL, ch.URL)
 	set(&ep.Method, ch.Method)
 	set(&ep.BodyTemplate, ch.BodyTemplate)
+	if ch.BodyTemplates != nil {
+		ep.BodyTemplates = *ch.BodyTemplates
+	}
 	set(&ep.MsgKey, ch.MsgKey)
 	set(&ep.Language, ch.Language)
 	if ch.Enabled != nil {

@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
 	"slices"
@@ -106,6 +107,9 @@ func Normalize(e *storage.Endpoint) error {
 	}
 	if _, err := template.Parse(e.BodyTemplate); err != nil {
 		return invalid("body_template: %v", err)
+	}
+	if err := checkBodyTemplates(e); err != nil {
+		return err
 	}
 	if e.MsgKey == "" {
 		e.MsgKey = DefaultMsgKey
@@ -473,4 +477,26 @@ func validCookie(k, v string) bool {
 		}
 	}
 	return true
+}
+
+// checkBodyTemplates checks each of body_templates as body_template is
+// checked, under a language Switchyard knows. An empty template is none:
+// it is dropped, and an empty map is nil.
+func checkBodyTemplates(e *storage.Endpoint) error {
+	for _, lang := range slices.Sorted(maps.Keys(e.BodyTemplates)) {
+		if !languages[lang] {
+			return invalid("body_templates: language %q is not one of en, zh", lang)
+		}
+		if e.BodyTemplates[lang] == "" {
+			delete(e.BodyTemplates, lang)
+			continue
+		}
+		if _, err := template.Parse(e.BodyTemplates[lang]); err != nil {
+			return invalid("body_templates.%s: %v", lang, err)
+		}
+	}
+	if len(e.BodyTemplates) == 0 {
+		e.BodyTemplates = nil
+	}
+	return nil
 }

@@ -58,9 +58,9 @@ func newTarget(ep storage.Endpoint, now time.Time) (*target, error) {
 	if t.url, err = template.Parse(ep.URL); err != nil {
 		return nil, fmt.Errorf("url: %w", err)
 	}
-	if ep.BodyTemplate != "" {
-		if t.body, err = template.Parse(ep.BodyTemplate); err != nil {
-			return nil, fmt.Errorf("body_template: %w", err)
+	if body, field := bodyTemplate(&ep); body != "" {
+		if t.body, err = template.Parse(body); err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
 		}
 	}
 	for k, v := range ep.Headers {
@@ -310,4 +310,14 @@ func setAuth(h http.Header, a storage.Auth) {
 	case "bearer":
 		h.Set("Authorization", "Bearer "+a.Token)
 	}
+}
+
+// bodyTemplate is the body template ep uses, and the field it is from:
+// the one of body_templates for ep's language, else body_template ("" for
+// the default body).
+func bodyTemplate(ep *storage.Endpoint) (string, string) {
+	if body, ok := ep.BodyTemplates[ep.Language]; ok && body != "" {
+		return body, "body_templates." + ep.Language
+	}
+	return ep.BodyTemplate, "body_template"
 }

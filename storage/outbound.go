@@ -88,6 +88,9 @@ type Endpoint struct {
 	Cookies       map[string]string `json:"cookies,omitempty"`
 	Auth          Auth              `json:"auth"`
 	BodyTemplate  string            `json:"body_template,omitempty"`
+	// BodyTemplates maps a language (as Language) to the body template
+	// used, in place of BodyTemplate, by an endpoint of that language.
+	BodyTemplates map[string]string `json:"body_templates,omitempty"`
 	MsgKey        string            `json:"msg_key"`
 	ExtraBody     map[string]any    `json:"extra_body,omitempty"`
 	TimeoutMS     int               `json:"timeout_ms"`

@@ -190,6 +190,8 @@ type diskEndpoint struct {
 	Cookies       map[string]string `json:"cookies,omitempty"`
 	Auth          diskAuth          `json:"auth"`
 	BodyTemplate  string            `json:"body_template,omitempty"`
+	// BodyTemplates came after format 1's first records, which lack it.
+	BodyTemplates map[string]string `json:"body_templates,omitempty"`
 	MsgKey        string            `json:"msg_key"`
 	ExtraBody     map[string]any    `json:"extra_body,omitempty"`
 	TimeoutMS     int               `json:"timeout_ms"`
@@ -209,7 +211,7 @@ func toDiskEndpoint(e *storage.Endpoint) diskEndpoint {
 		ID: e.ID, Name: e.Name, Description: e.Description, URL: e.URL, Method: e.Method,
 		diskHealth: diskHealth(e.EndpointHealth),
 		EventTypes: e.EventTypes, Filter: e.Filter, Headers: e.Headers, SecretHeaders: e.SecretHeaders, Cookies: e.Cookies,
-		Auth: diskAuth(e.Auth), BodyTemplate: e.BodyTemplate, MsgKey: e.MsgKey, ExtraBody: e.ExtraBody,
+		Auth: diskAuth(e.Auth), BodyTemplate: e.BodyTemplate, BodyTemplates: e.BodyTemplates, MsgKey: e.MsgKey, ExtraBody: e.ExtraBody,
 		TimeoutMS: e.TimeoutMS, Retry: diskRetry(e.Retry), Verify: diskVerify(e.Verify), Language: e.Language,
 		Concurrency: e.Concurrency, RateLimit: e.RateLimit, AutoDisable: diskAutoDisable(e.AutoDisable),
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
@@ -222,7 +224,7 @@ func (d *diskEndpoint) endpoint() storage.Endpoint {
 		ID: d.ID, Name: d.Name, Description: d.Description, URL: d.URL, Method: d.Method,
 		EndpointHealth: storage.EndpointHealth(d.diskHealth),
 		EventTypes:     d.EventTypes, Filter: d.Filter, Headers: d.Headers, SecretHeaders: d.SecretHeaders, Cookies: d.Cookies,
-		Auth: storage.Auth(d.Auth), BodyTemplate: d.BodyTemplate, MsgKey: d.MsgKey, ExtraBody: d.ExtraBody,
+		Auth: storage.Auth(d.Auth), BodyTemplate: d.BodyTemplate, BodyTemplates: d.BodyTemplates, MsgKey: d.MsgKey, ExtraBody: d.ExtraBody,
 		TimeoutMS: d.TimeoutMS, Retry: storage.RetryPolicy(d.Retry), Verify: storage.Verify(d.Verify), Language: d.Language,
 		Concurrency: d.Concurrency, RateLimit: d.RateLimit, AutoDisable: storage.AutoDisable(d.AutoDisable),
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,

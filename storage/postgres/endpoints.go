@@ -94,10 +94,10 @@ func merge(m, from map[string]string) map[string]string {
 const endpointColumns = `id, name, description, url, method, enabled, disabled_reason, failing_since, consecutive_failures,
 	event_types, headers, secret_headers, auth_type, auth_username, body_template, msg_key, extra_body, timeout_ms,
 	retry_max_attempts, retry_interval_ms, retry_backoff, verify_type, verify_value, language, concurrency, rate_limit,
-	auto_disable_failing_for_hours, auto_disable_consecutive_failures, secrets, event_filter, created_at, updated_at`
+	auto_disable_failing_for_hours, auto_disable_consecutive_failures, secrets, event_filter, body_templates, created_at, updated_at`
 
 // endpointConfig is the configuration of e as stored: every column of
-// endpointColumns from name to event_filter, but the health.
+// endpointColumns from name to body_templates, but the health.
 func (s *Store) endpointConfig(e *storage.Endpoint) ([]any, error) {
 	plain, secretHeaders := splitSecret(e.Headers, func(k string) bool {
 		return slices.Contains(e.SecretHeaders, k) || redact.CredentialHeader(k)
@@ -113,8 +113,8 @@ func (s *Store) endpointConfig(e *storage.Endpoint) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs := make([]json.RawMessage, 5)
-	for i, v := range []any{e.EventTypes, plain, e.SecretHeaders, e.ExtraBody, e.Filter} {
+	docs := make([]json.RawMessage, 6)
+	for i, v := range []any{e.EventTypes, plain, e.SecretHeaders, e.ExtraBody, e.Filter, e.BodyTemplates} {
 		if docs[i], err = json.Marshal(v); err != nil {
 			return nil, err
 		}
@@ -122,7 +122,7 @@ func (s *Store) endpointConfig(e *storage.Endpoint) ([]any, error) {
 	return []any{e.Name, e.Description, e.URL, e.Method,
 		docs[0], docs[1], docs[2], e.Auth.Type, e.Auth.Username, e.BodyTemplate, e.MsgKey, docs[3], e.TimeoutMS,
 		e.Retry.MaxAttempts, e.Retry.IntervalMS, e.Retry.Backoff, e.Verify.Type, e.Verify.Value, e.Language, e.Concurrency, e.RateLimit,
-		e.AutoDisable.FailingForHours, e.AutoDisable.ConsecutiveFailures, sealed, docs[4]}, nil
+		e.AutoDisable.FailingForHours, e.AutoDisable.ConsecutiveFailures, sealed, docs[4], docs[5]}, nil
 }
 
 // endpointConfigSet is the SET list that writes endpointConfig from $2 on.
@@ -130,21 +130,21 @@ const endpointConfigSet = `name = $2, description = $3, url = $4, method = $5,
 	event_types = $6, headers = $7, secret_headers = $8, auth_type = $9, auth_username = $10, body_template = $11, msg_key = $12,
 	extra_body = $13, timeout_ms = $14, retry_max_attempts = $15, retry_interval_ms = $16, retry_backoff = $17, verify_type = $18,
 	verify_value = $19, language = $20, concurrency = $21, rate_limit = $22, auto_disable_failing_for_hours = $23,
-	auto_disable_consecutive_failures = $24, secrets = $25, event_filter = $26`
+	auto_disable_consecutive_failures = $24, secrets = $25, event_filter = $26, body_templates = $27`
 
 // scanEndpoint reads endpointColumns and opens the secrets.
 func (s *Store) scanEndpoint(row pgx.Row) (storage.Endpoint, error) {
 	var (
-		e                                                     storage.Endpoint
-		failingSince                                          *int64
-		eventTypes, headers, secretHeaders, extraBody, filter []byte
-		sealed                                                []byte
-		created, updated                                      int64
+		e                                                                    storage.Endpoint
+		failingSince                                                         *int64
+		eventTypes, headers, secretHeaders, extraBody, filter, bodyTemplates []byte
+		sealed                                                               []byte
+		created, updated                                                     int64
 	)
 	err := row.Scan(&e.ID, &e.Name, &e.Description, &e.URL, &e.Method, &e.Enabled, &e.DisabledReason, &failingSince, &e.ConsecutiveFailures,
 		&eventTypes, &headers, &secretHeaders, &e.Auth.Type, &e.Auth.Username, &e.BodyTemplate, &e.MsgKey, &extraBody, &e.TimeoutMS,
 		&e.Retry.MaxAttempts, &e.Retry.IntervalMS, &e.Retry.Backoff, &e.Verify.Type, &e.Verify.Value, &e.Language, &e.Concurrency, &e.RateLimit,
-		&e.AutoDisable.FailingForHours, &e.AutoDisable.ConsecutiveFailures, &sealed, &filter, &created, &updated)
+		&e.AutoDisable.FailingForHours, &e.AutoDisable.ConsecutiveFailures, &sealed, &filter, &bodyTemplates, &created, &updated)
 	if err != nil {
 		return storage.Endpoint{}, err
 	}
@@ -152,7 +152,7 @@ func (s *Store) scanEndpoint(row pgx.Row) (storage.Endpoint, error) {
 	for _, d := range []struct {
 		raw []byte
 		v   any
-	}{{eventTypes, &e.EventTypes}, {headers, &e.Headers}, {secretHeaders, &e.SecretHeaders}, {extraBody, &e.ExtraBody}, {filter, &e.Filter}} {
+	}{{eventTypes, &e.EventTypes}, {headers, &e.Headers}, {secretHeaders, &e.SecretHeaders}, {extraBody, &e.ExtraBody}, {filter, &e.Filter}, {bodyTemplates, &e.BodyTemplates}} {
 		if err := unmarshalJSON(d.raw, d.v); err != nil {
 			return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", e.ID, err)
 		}
@@ -203,10 +203,10 @@ func (s *Store) CreateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 	_, err = s.db().Exec(ctx, `INSERT INTO endpoints (id, name, description, url, method,
 			event_types, headers, secret_headers, auth_type, auth_username, body_template, msg_key, extra_body, timeout_ms,
 			retry_max_attempts, retry_interval_ms, retry_backoff, verify_type, verify_value, language, concurrency, rate_limit,
-			auto_disable_failing_for_hours, auto_disable_consecutive_failures, secrets, event_filter,
+			auto_disable_failing_for_hours, auto_disable_consecutive_failures, secrets, event_filter, body_templates,
 			enabled, disabled_reason, failing_since, consecutive_failures, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,
-			$26, $27, $28, $29, $30, $31, $31)`, args...)
+			$26, $27, $28, $29, $30, $31, $32, $32)`, args...)
 	if err != nil {
 		return storage.Endpoint{}, fmt.Errorf("create endpoint: %w", s.mapErr(err))
 	}
@@ -229,7 +229,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e storage.Endpoint) (storage
 	var created int64
 	var failingSince *int64
 	h := &e.EndpointHealth
-	err = s.db().QueryRow(ctx, `UPDATE endpoints SET `+endpointConfigSet+`, updated_at = $27 WHERE id = $1
+	err = s.db().QueryRow(ctx, `UPDATE endpoints SET `+endpointConfigSet+`, updated_at = $28 WHERE id = $1
 		RETURNING created_at, enabled, disabled_reason, failing_since, consecutive_failures`,
 		append(append([]any{u}, config...), ns)...).Scan(&created, &h.Enabled, &h.DisabledReason, &failingSince, &h.ConsecutiveFailures)
 	if err != nil {

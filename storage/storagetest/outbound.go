@@ -114,7 +114,7 @@ func fullEndpoint() storage.Endpoint {
 		Headers:        map[string]string{"X-Env": "{{ .env }}"},
 		Cookies:        map[string]string{"c": "1"},
 		Auth:           storage.Auth{Type: "basic", Username: "bot", Password: "p4ssw0rd-plain", Token: "t0ken-plain"},
-		BodyTemplate:   "{{ json . }}", MsgKey: "text", ExtraBody: map[string]any{"channel": "#ci"},
+		BodyTemplate:   "{{ json . }}", BodyTemplates: map[string]string{"zh": `{"text": {{ json .title }}}`}, MsgKey: "text", ExtraBody: map[string]any{"channel": "#ci"},
 		TimeoutMS: 5000, Retry: storage.RetryPolicy{MaxAttempts: 5, IntervalMS: 1000, Backoff: "exponential"},
 		Verify: storage.Verify{Type: "status", Value: "200"}, Language: "en",
 		Concurrency: 4, RateLimit: 2.5, AutoDisable: storage.AutoDisable{FailingForHours: 24, ConsecutiveFailures: 10},
@@ -140,6 +140,9 @@ func testEndpointCRUD(t *testing.T, s Notify) {
 	}
 	if !reflect.DeepEqual(got.Filter, want.Filter) {
 		t.Fatalf("filter: got %#v, want %#v", got.Filter, want.Filter)
+	}
+	if !reflect.DeepEqual(got.BodyTemplates, want.BodyTemplates) {
+		t.Fatalf("body_templates: got %#v, want %#v", got.BodyTemplates, want.BodyTemplates)
 	}
 	if got.Auth != want.Auth || got.SigningSecret != want.SigningSecret {
 		t.Fatalf("secrets not returned opened: %+v %q", got.Auth, got.SigningSecret)
@@ -169,7 +172,7 @@ func testEndpointCRUD(t *testing.T, s Notify) {
 		t.Fatalf("update result: %+v", res)
 	}
 	got = must(s.GetEndpoint(ctx(t), e.ID))
-	if got.Name != "CI2" || got.Method != "PUT" || got.Headers != nil || got.ExtraBody != nil || got.Filter != nil || got.Retry.MaxAttempts != 0 || !got.Enabled ||
+	if got.Name != "CI2" || got.Method != "PUT" || got.Headers != nil || got.ExtraBody != nil || got.Filter != nil || got.BodyTemplates != nil || got.Retry.MaxAttempts != 0 || !got.Enabled ||
 		!got.CreatedAt.Equal(e.CreatedAt) || !got.UpdatedAt.Equal(res.UpdatedAt) {
 		t.Fatalf("after update: %+v", got)
 	}

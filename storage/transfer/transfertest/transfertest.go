@@ -129,7 +129,7 @@ func Fill(t testing.TB, st storage.Store, n int) Fixture {
 		SecretHeaders:  []string{"X-Api-Key"},
 		Cookies:        map[string]string{"c": "cookie-plain"},
 		Auth:           storage.Auth{Type: "basic", Username: "bot", Password: "p4ssw0rd-plain", Token: "t0ken-plain"},
-		BodyTemplate:   "{{ json . }}", MsgKey: "text", ExtraBody: map[string]any{"channel": "#ci", "n": 2.5},
+		BodyTemplate:   "{{ json . }}", BodyTemplates: map[string]string{"zh": "{{ .title }}"}, MsgKey: "text", ExtraBody: map[string]any{"channel": "#ci", "n": 2.5},
 		TimeoutMS: 5000, Retry: storage.RetryPolicy{MaxAttempts: 5, IntervalMS: 1000, Backoff: "exponential"},
 		Verify: storage.Verify{Type: "status", Value: "200"}, Language: "en",
 		Concurrency: 4, RateLimit: 2.5, AutoDisable: storage.AutoDisable{FailingForHours: 24, ConsecutiveFailures: 10},
