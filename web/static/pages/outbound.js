@@ -434,6 +434,8 @@ function bodySection(ep, { creating, presets, headers }) {
   const presetHint = h("span.hint");
   const bodyTemplate = h("textarea", { name: "body_template", rows: 8, spellcheck: "false", placeholder: '{"text": "{{title}}\\n{{message}}"}' });
   bodyTemplate.value = ep.body_template || "";
+  const bodyTemplates = h("textarea.ob-short", { name: "body_templates", rows: 3, spellcheck: "false", placeholder: '{"zh": "{\\"text\\": \\"【告警】{{title}}\\"}"}' });
+  bodyTemplates.value = ep.body_templates && Object.keys(ep.body_templates).length ? JSON.stringify(ep.body_templates, null, 2) : "";
   const msgKey = textInput("msg_key", ep.msg_key, { placeholder: "Msg" });
   const extraBody = h("textarea.ob-short", { name: "extra_body", rows: 3, spellcheck: "false", placeholder: '{"team": "ops"}' });
   extraBody.value = ep.extra_body && Object.keys(ep.extra_body).length ? JSON.stringify(ep.extra_body, null, 2) : "";
@@ -456,11 +458,16 @@ function bodySection(ep, { creating, presets, headers }) {
     "Body",
     preset ? field("Start from a preset", preset, presetHint) : null,
     field("Body template", bodyTemplate, "JSON with placeholders: {{type}} {{title}} {{subTitle}} {{message}} {{time}} {{timestamp}} {{sign}} {{id}} {{data}} {{data.x.y}}. Empty: the default body (the event, extra fields and the text under the message key)."),
+    field(
+      "Body templates by language",
+      bodyTemplates,
+      "Optional JSON object of language (en, zh) to a body template: an endpoint whose language has one is sent it instead of the body template above.",
+    ),
     h("div.ob-row", field("Message key", msgKey, "Where the default body puts the text; default Msg."), h("div")),
     field("Extra body fields", extraBody, "A JSON object added to the default body."),
     h("div.ob-row", field("Success when", verifyType), field("Expected value", verifyValue, "For \"status\" an HTTP status; for \"contains\" text the body must hold.")),
   );
-  return { el, preset, bodyTemplate, msgKey, extraBody, verifyType, verifyValue };
+  return { el, preset, bodyTemplate, bodyTemplates, msgKey, extraBody, verifyType, verifyValue };
 }
 
 // deliverySection: retries, concurrency, rate, language and when to
@@ -616,6 +623,21 @@ function endpointBody({ basics, request, body, delivery, signing, validate }, cr
     out.filter = parsed;
   } else {
     out.filter = {};
+  }
+  const templates = body.bodyTemplates.value.trim();
+  if (templates) {
+    let parsed;
+    try {
+      parsed = JSON.parse(templates);
+    } catch (e) {
+      throw new Error(`body_templates is not valid JSON: ${e.message}`);
+    }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== "string")) {
+      throw new Error('body_templates must be a JSON object of language to template text, e.g. {"zh": "{\\"text\\": \\"{{title}}\\"}"}');
+    }
+    out.body_templates = parsed;
+  } else {
+    out.body_templates = {};
   }
   const extra = body.extraBody.value.trim();
   if (extra) {
@@ -804,6 +826,9 @@ function endpointSummary(ep) {
       h("dt", "Event types"),
       h("dd.mono", (ep.event_types || []).join(", ")),
       ep.filter && Object.keys(ep.filter).length ? [h("dt", "Filter"), h("dd.mono.ob-filter", JSON.stringify(ep.filter))] : null,
+      ep.body_templates && Object.keys(ep.body_templates).length
+        ? [h("dt", "Body templates"), h("dd.mono.ob-body-templates", Object.keys(ep.body_templates).sort().join(", "))]
+        : null,
       h("dt", "Health"),
       h(
         "dd",
