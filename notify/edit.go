@@ -64,6 +64,16 @@ const SecretMarker = "[secret]"
 // any), checks it (Normalize), sends it the VALIDATE event if ch asks,
 // saves it and reloads the engine. It returns the endpoint saved.
 func (e *Engine) CreateEndpoint(ctx context.Context, ch EndpointChange) (storage.Endpoint, error) {
+	ep, err := newEndpoint(ch)
+	if err != nil {
+		return ep, err
+	}
+	return e.saveEndpoint(ctx, &ch, ep, e.store.CreateEndpoint)
+}
+
+// newEndpoint is the endpoint a create starts from: enabled, on the
+// preset ch names, if any.
+func newEndpoint(ch EndpointChange) (storage.Endpoint, error) {
 	ep := storage.Endpoint{EndpointHealth: storage.EndpointHealth{Enabled: true}}
 	if ch.Preset != nil {
 		p, ok := template.PresetByName(*ch.Preset)
@@ -72,7 +82,26 @@ func (e *Engine) CreateEndpoint(ctx context.Context, ch EndpointChange) (storage
 		}
 		ep.BodyTemplate, ep.Verify, ep.Headers = p.Body, p.Verify, p.Headers
 	}
-	return e.saveEndpoint(ctx, &ch, ep, e.store.CreateEndpoint)
+	return ep, nil
+}
+
+// TestUnsaved sends a test event to the endpoint a create of ch would
+// make, checked as a create checks it (its errors wrap storage.ErrInvalid
+// the same way), and returns the attempt. Nothing is stored; the name is
+// not checked against the stored endpoints, and validate_on_create is
+// ignored.
+func (e *Engine) TestUnsaved(ctx context.Context, ch EndpointChange) (storage.Attempt, error) {
+	ep, err := newEndpoint(ch)
+	if err != nil {
+		return storage.Attempt{}, err
+	}
+	if err := ch.apply(&ep, time.Now()); err != nil {
+		return storage.Attempt{}, err
+	}
+	if err := Normalize(&ep); err != nil {
+		return storage.Attempt{}, err
+	}
+	return e.Test(ctx, ep)
 }
 
 // UpdateEndpoint applies ch to the stored endpoint id, checks the result,

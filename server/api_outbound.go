@@ -233,6 +233,24 @@ func (s *Server) testEndpoint(c echo.Context) error {
 	return c.JSON(http.StatusOK, a)
 }
 
+// testUnsavedEndpoint: POST /endpoints/test sends a test event to the
+// endpoint its body (that of POST /endpoints) describes, checked as a
+// create would check it, and answers with the attempt. Nothing is saved.
+func (s *Server) testUnsavedEndpoint(c echo.Context) error {
+	in, err := decodeEndpoint(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.notify.TestUnsaved(c.Request().Context(), in)
+	if err != nil {
+		return err
+	}
+	if in.Name != nil {
+		setAudit(c, "", "", *in.Name)
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
 // replayEndpoint: POST /endpoints/{id}/replay {"since", "until"} replays
 // the endpoint's FAILED deliveries created in that range.
 func (s *Server) replayEndpoint(c echo.Context) error {

@@ -600,6 +600,8 @@ func TestOpenAPIAnswersFitTheDocument(t *testing.T) {
 	c.call("PUT", api+"/endpoints/"+e.ID, map[string]any{"description": "the ops channel"}, 200, nil)
 	c.call("PUT", api+"/endpoints/"+e.ID, map[string]any{"signing_secret": "generate:v1a"}, 200, nil) // signing: v1a, public_key, rotating_until
 	c.call("POST", api+"/endpoints/"+e.ID+"/test", nil, 200, nil)
+	c.call("POST", api+"/endpoints/test", map[string]any{"preset": "slack", "name": "draft", "url": "http://127.0.0.1:1/hook", "event_types": []string{"*"}}, 200, nil)
+	c.call("POST", api+"/endpoints/test", map[string]any{"name": "draft"}, 400, nil)
 	c.call("GET", api+"/endpoint-presets", nil, 200, nil)
 	c.call("GET", api+"/endpoint-templates", nil, 200, nil)
 	c.call("PUT", api+"/outbound", map[string]any{"paused": true}, 200, nil)

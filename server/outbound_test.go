@@ -529,3 +529,108 @@ func TestEndpointWarnsWhenTheGuardWillRefuseIt(t *testing.T) {
 		t.Errorf("with --allow-private-targets: warnings %q", s.Warnings)
 	}
 }
+
+// POST /endpoints/test sends a test event to an unsaved endpoint, checks
+// its body as a create does, and stores nothing.
+func TestTestUnsavedEndpoint(t *testing.T) {
+	t.Parallel()
+	in := start(t, allowPrivate)
+	s := newSink(t)
+	body := map[string]any{"name": "draft", "url": s.URL + "/hook", "event_types": []string{"*"}, "msg_key": "text"}
+	var a struct {
+		N         int     `json:"n"`
+		At        string  `json:"at"`
+		Status    int     `json:"status"`
+		LatencyMS float64 `json:"latency_ms"`
+		Error     string  `json:"error"`
+	}
+	in.api("POST", "/endpoints/test", body, http.StatusOK, &a)
+	if a.Status != 200 || a.LatencyMS <= 0 || a.At == "" || a.Error != "" {
+		t.Fatalf("attempt: %+v", a)
+	}
+	bodies, paths := s.received()
+	if len(bodies) != 1 || paths[0] != "/hook" || bodies[0]["type"] != "switchyard.test" {
+		t.Fatalf("the receiver got %v at %v", bodies, paths)
+	}
+	if data, _ := bodies[0]["data"].(map[string]any); data["endpoint_name"] != "draft" {
+		t.Fatalf("test event: %v", bodies[0])
+	}
+
+	// A receiver's refusal is an attempt, not an error.
+	s.setStatus(http.StatusTeapot)
+	in.api("POST", "/endpoints/test", body, http.StatusOK, &a)
+	if a.Status != http.StatusTeapot {
+		t.Fatalf("refused attempt: %+v", a)
+	}
+
+	// Nothing stored: no endpoint, no delivery.
+	var list struct {
+		Items []endpoint `json:"items"`
+	}
+	in.api("GET", "/endpoints", nil, http.StatusOK, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("a tested endpoint was saved: %+v", list.Items)
+	}
+	if ds := in.deliveries(""); len(ds) != 0 {
+		t.Fatalf("a test made deliveries: %+v", ds)
+	}
+
+	// The audit log names it.
+	var audit struct {
+		Items []struct{ Action, Detail string } `json:"items"`
+	}
+	in.api("GET", "/audit?action=endpoint.test_unsaved", nil, http.StatusOK, &audit)
+	if len(audit.Items) != 2 || audit.Items[0].Detail != "draft" {
+		t.Fatalf("audit: %+v", audit.Items)
+	}
+
+	// A body a create refuses is refused the same way, before anything is sent.
+	for name, bad := range map[string]map[string]any{
+		"no url":       {"name": "x", "event_types": []string{"*"}},
+		"bad url":      {"name": "x", "url": "ftp://example.com", "event_types": []string{"*"}},
+		"no preset":    {"preset": "nope", "name": "x", "url": s.URL},
+		"bad filter":   {"name": "x", "url": s.URL, "event_types": []string{"*"}, "filter": map[string]any{"data.x": map[string]any{"$nope": 1}}},
+		"bad template": {"name": "x", "url": s.URL, "event_types": []string{"*"}, "body_template": "{{"},
+		"unknown key":  {"name": "x", "url": s.URL, "nope": true},
+	} {
+		created := in.api("POST", "/endpoints", bad, http.StatusBadRequest, nil)
+		tested := in.api("POST", "/endpoints/test", bad, http.StatusBadRequest, nil)
+		if string(created) != string(tested) {
+			t.Errorf("%s: create answered %s, test %s", name, created, tested)
+		}
+	}
+	if got, _ := s.received(); len(got) != 2 {
+		t.Fatalf("a refused body was sent: %d requests", len(got))
+	}
+
+	// Editors and admins only.
+	raw, _ := json.Marshal(body)
+	for _, role := range []string{"viewer", "operator"} {
+		_, tok := in.user(role+"-user", role)
+		if code, b := in.as(tok, "POST", "/endpoints/test", raw, nil); code != http.StatusForbidden {
+			t.Fatalf("%s: %d %s", role, code, b)
+		}
+	}
+	if got, _ := s.received(); len(got) != 2 {
+		t.Fatalf("a forbidden test was sent: %d requests", len(got))
+	}
+}
+
+// An unsaved endpoint's test goes through the egress guard as deliveries
+// do: a loopback receiver is refused without --allow-private-targets.
+func TestTestUnsavedEndpointIsGuarded(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	s := newSink(t)
+	var a struct {
+		Status int    `json:"status"`
+		Error  string `json:"error"`
+	}
+	in.api("POST", "/endpoints/test", map[string]any{"name": "draft", "url": s.URL, "event_types": []string{"*"}}, http.StatusOK, &a)
+	if a.Status != 0 || a.Error == "" {
+		t.Fatalf("attempt: %+v", a)
+	}
+	if got, _ := s.received(); len(got) != 0 {
+		t.Fatalf("the guard let a test through: %v", got)
+	}
+}

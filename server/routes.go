@@ -118,6 +118,7 @@ func (s *Server) apiRoutes() []apiRoute {
 
 		r("GET", "/endpoints", read, "", s.listEndpoints),
 		r("POST", "/endpoints", edit, "endpoint.create", s.createEndpoint),
+		r("POST", "/endpoints/test", edit, "endpoint.test_unsaved", s.testUnsavedEndpoint),
 		r("GET", "/endpoints/:id", read, "", s.getEndpoint),
 		r("PUT", "/endpoints/:id", edit, "endpoint.update", s.updateEndpoint),
 		r("DELETE", "/endpoints/:id", edit, "endpoint.delete", s.deleteEndpoint),

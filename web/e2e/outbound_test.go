@@ -79,3 +79,54 @@ func TestOutboundEndpoint(t *testing.T) {
 	screenshot(t, ctx, "deliveries")
 	checkA11y(t, ctx, "deliveries")
 }
+
+// TestOutboundSendTestBeforeSaving sends a test from the new-endpoint
+// form: a bad field is shown beside it, a good form reaches the receiver
+// and shows the attempt, and nothing is saved.
+func TestOutboundSendTestBeforeSaving(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []map[string]any
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var b map[string]any
+		_ = json.Unmarshal(raw, &b)
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, "got it")
+	}))
+	defer sink.Close()
+	ctx := browser(t, 1280, 900)
+	in := startServer(t)
+	in.api("POST", "/users", map[string]any{"name": "ada", "role": "admin", "password": password}, 201, nil)
+	login(t, ctx, in.url, "ada", password)
+
+	run(t, ctx, "new endpoint",
+		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
+		chromedp.WaitVisible(`input[name="url"]`),
+		chromedp.SendKeys(`input[name="name"]`, "Draft"),
+		chromedp.SendKeys(`input[name="url"]`, sink.URL+"/draft"),
+	)
+	// Without event types the server refuses it as a create would.
+	clickText(t, ctx, "Send test")
+	waitJS(t, ctx, "the error beside the event types", `(() => { const e = document.querySelector(".field-error"); return !!e && e.textContent.includes("event_types is required"); })()`)
+	run(t, ctx, "event types", chromedp.SendKeys(`textarea[name="event_types"]`, "alarm.*"))
+	clickText(t, ctx, "Send test")
+	waitJS(t, ctx, "the test result", `(() => { const c = document.querySelector(".ob-test-card"); return !!c && c.textContent.includes("202") && c.textContent.includes("got it") && !document.querySelector(".field-error"); })()`)
+	mu.Lock()
+	got := len(bodies) == 1 && bodies[0]["type"] == "switchyard.test"
+	mu.Unlock()
+	if !got {
+		t.Fatalf("the sink got %v, want one test event", bodies)
+	}
+	waitJS(t, ctx, "still on the form", `location.hash === "#/outbound/endpoints/new"`)
+	var list struct {
+		Items []any `json:"items"`
+	}
+	in.api("GET", "/endpoints", nil, 200, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("a tested endpoint was saved: %v", list.Items)
+	}
+	checkA11y(t, ctx, "new endpoint tested")
+}

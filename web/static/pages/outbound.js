@@ -4,7 +4,7 @@
 // Routes: #/outbound, #/outbound/endpoints/new, #/outbound/endpoints/:id,
 // #/outbound/deliveries, #/deliveries/:id.
 import {
-  h, append, clear, api, can, toast, showFormError, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo, listAll,
+  h, append, clear, api, can, toast, showFormError, clearFormErrors, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo, listAll,
 } from "../app.js";
 
 export async function render(ctx) {
@@ -310,7 +310,43 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
       : null,
   );
 
-  const form = h("form.card.ob-form", { novalidate: true }, content, readOnly ? null : h("div.actions.ob-submit", submit));
+  // On a new endpoint, "Send test" sends the form as it stands one test
+  // event (POST /endpoints/test: nothing is saved) and shows the attempt.
+  const testOut = h("div.ob-test", { "aria-live": "polite" });
+  const testBtn = creating && !readOnly ? h("button.secondary", { type: "button" }, "Send test") : null;
+  const form = h(
+    "form.card.ob-form",
+    { novalidate: true },
+    content,
+    readOnly ? null : h("div.actions.ob-submit", submit, testBtn),
+    testBtn ? testOut : null,
+  );
+
+  if (testBtn) {
+    testBtn.addEventListener("click", async () => {
+      let payload;
+      try {
+        payload = endpointBody({ basics, request, body, delivery, signing, validate }, creating);
+      } catch (err) {
+        clear(testOut);
+        formError(form, err);
+        return;
+      }
+      delete payload.validate_on_create;
+      testBtn.disabled = true;
+      clear(testOut).append(h("p.muted", "Sending a switchyard.test event…"));
+      try {
+        const attempt = await api("POST", "/endpoints/test", payload);
+        clearFormErrors(form);
+        showTest(testOut, attempt);
+      } catch (err) {
+        clear(testOut);
+        formError(form, err);
+      } finally {
+        testBtn.disabled = false;
+      }
+    });
+  }
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
