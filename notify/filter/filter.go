@@ -51,6 +51,9 @@ const (
 	MaxList       = 200  // values of one $in or $nin
 	MaxString     = 1024 // characters of a string operand
 	MaxRegex      = 512  // characters of a $regex
+	// MaxRegexInput is the longest value a $regex is run on (bytes); a
+	// longer one does not match.
+	MaxRegexInput = 64 << 10
 )
 
 // Roots are the event fields a path may start with.
@@ -446,7 +449,9 @@ func (o *op) holds(v any, present bool) bool {
 	case opRegex:
 		return anyElem(v, func(x any) bool {
 			s, ok := x.(string)
-			return ok && o.re.MatchString(s)
+			// RE2 is linear in the input, but a large pattern over a large
+			// value still costs seconds; past MaxRegexInput, no match.
+			return ok && len(s) <= MaxRegexInput && o.re.MatchString(s)
 		})
 	default: // $gt, $gte, $lt, $lte
 		return anyElem(v, func(x any) bool {

@@ -88,6 +88,14 @@ func (t *Template) Raw(v Vars) string {
 	return string(b)
 }
 
+// MaxRendered bounds a rendered body: an event of up to 2 MiB repeated by
+// a template's placeholders could otherwise make one attempt's body
+// gigabytes long.
+const MaxRendered = 8 << 20
+
+// ErrTooLarge is a rendering that passed MaxRendered.
+var ErrTooLarge = errors.New("the rendered body is too large")
+
 // estimate guesses the rendered size.
 func (t *Template) estimate(v *Vars) int {
 	n := t.litLen
@@ -136,6 +144,11 @@ func (v *Vars) str(k kind) string {
 func (t *Template) render(b []byte, v *Vars, m mode) ([]byte, error) {
 	var firstErr error
 	for i := range t.segs {
+		if len(b) > MaxRendered {
+			// A template that repeats a large value many times: stop
+			// before it costs more memory than any receiver takes.
+			return b[:0], fmt.Errorf("%w: over %d MiB at placeholder %d of %d", ErrTooLarge, MaxRendered>>20, i, len(t.segs))
+		}
 		s := &t.segs[i]
 		switch s.kind {
 		case kindLiteral:
