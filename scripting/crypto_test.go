@@ -183,10 +183,19 @@ func TestPublicKeySenders(t *testing.T) {
 		for k, v := range tc.s.Headers {
 			spoiled[k] = v
 		}
-		spoiled[tc.sig] = strings.Replace(spoiled[tc.sig], "A", "B", 1)
-		if spoiled[tc.sig] == tc.s.Headers[tc.sig] {
-			spoiled[tc.sig] = strings.Replace(spoiled[tc.sig], "a", "b", 1)
+		// Change the signature's first character (after "v1a," and the
+		// like) to another digit, which carries whole bits in hex and
+		// base64 alike; a
+		// character near the end of base64 may carry only padding bits,
+		// which decoders ignore (the spoiled signature then still held:
+		// a flake, once).
+		v := spoiled[tc.sig]
+		at := strings.LastIndex(v, ",") + 1
+		repl := "0" // a digit: hex ignores case, so "a" to "A" is no change
+		if v[at] == '0' {
+			repl = "1"
 		}
+		spoiled[tc.sig] = v[:at] + repl + v[at+1:]
 		checkVerify(t, tc.global, verifyCase{name: tc.global + " spoiled", headers: spoiled, body: cryptoData, secret: tc.s.PublicKey, want: false})
 		delete(spoiled, tc.sig)
 		checkVerify(t, tc.global, verifyCase{name: tc.global + " unsigned", headers: spoiled, body: cryptoData, secret: tc.s.PublicKey, want: false})
