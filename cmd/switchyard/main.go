@@ -72,31 +72,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	cio := cmdIO{getenv, os.Stdin, stdout, stderr}
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stderr)
 	case "migrate":
-		return migrate(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return migrate(ctx, args[1:], cio)
 	case "copy-store":
-		return copyStore(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return copyStore(ctx, args[1:], cio)
 	case "backup":
-		return backup(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return backup(ctx, args[1:], cio)
 	case "messages":
-		return messagesCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return messagesCmd(ctx, args[1:], cio)
 	case "deliveries":
-		return deliveriesCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return deliveriesCmd(ctx, args[1:], cio)
 	case "user":
-		return userCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return userCmd(ctx, args[1:], cio)
 	case "config":
-		return configCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return configCmd(ctx, args[1:], cio)
 	case "export":
-		return exportCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return exportCmd(ctx, args[1:], cio)
 	case "apply":
-		return applyCmd(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return applyCmd(ctx, args[1:], cio)
 	case "version", "--version", "-version":
-		return versionCmd(args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return versionCmd(args[1:], cio)
 	case "health":
-		return health(ctx, args[1:], cmdIO{getenv, os.Stdin, stdout, stderr})
+		return health(ctx, args[1:], cio)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
