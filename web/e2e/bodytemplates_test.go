@@ -11,19 +11,9 @@ import (
 // a good map is saved, its languages shown on the endpoint's page and the
 // map back in its form.
 func TestEndpointBodyTemplatesForm(t *testing.T) {
-	ctx := browser(t, 1280, 900)
-	in := startServer(t)
-	in.api("POST", "/users", map[string]any{"name": "ada", "role": "admin", "password": password}, 201, nil)
-	login(t, ctx, in.url, "ada", password)
-
-	run(t, ctx, "new endpoint",
-		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
-		chromedp.WaitVisible(`textarea[name="body_templates"]`),
-		chromedp.SendKeys(`input[name="name"]`, "Team chat"),
-		chromedp.SendKeys(`input[name="url"]`, "https://chat.example.com/hook"),
-		chromedp.SendKeys(`textarea[name="event_types"]`, "message.failed"),
-		chromedp.SendKeys(`textarea[name="body_templates"]`, `{"fr": "{{title}}"}`),
-	)
+	ctx, in := signedIn(t, 1280, 900)
+	newEndpoint(t, ctx, in, `textarea[name="body_templates"]`, "Team chat", "https://chat.example.com/hook", "message.failed")
+	run(t, ctx, "an unknown language", chromedp.SendKeys(`textarea[name="body_templates"]`, `{"fr": "{{title}}"}`))
 	clickText(t, ctx, "Create endpoint")
 	waitJS(t, ctx, "the error beside the body templates", `(() => {
 		const i = document.querySelector('textarea[name="body_templates"]');

@@ -10,19 +10,9 @@ import (
 // a bad operator is refused next to the Filter box, a good filter is
 // saved and shown on the endpoint's page and back in its form.
 func TestEndpointFilterForm(t *testing.T) {
-	ctx := browser(t, 1280, 900)
-	in := startServer(t)
-	in.api("POST", "/users", map[string]any{"name": "ada", "role": "admin", "password": password}, 201, nil)
-	login(t, ctx, in.url, "ada", password)
-
-	run(t, ctx, "new endpoint",
-		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
-		chromedp.WaitVisible(`textarea[name="filter"]`),
-		chromedp.SendKeys(`input[name="name"]`, "DB pager"),
-		chromedp.SendKeys(`input[name="url"]`, "https://pager.example.com/hook"),
-		chromedp.SendKeys(`textarea[name="event_types"]`, "alarm.*"),
-		chromedp.SendKeys(`textarea[name="filter"]`, `{"data.severity": {"$like": "crit"}}`),
-	)
+	ctx, in := signedIn(t, 1280, 900)
+	newEndpoint(t, ctx, in, `textarea[name="filter"]`, "DB pager", "https://pager.example.com/hook", "alarm.*")
+	run(t, ctx, "a bad filter", chromedp.SendKeys(`textarea[name="filter"]`, `{"data.severity": {"$like": "crit"}}`))
 	clickText(t, ctx, "Create endpoint")
 	waitJS(t, ctx, "the error beside the filter", `(() => {
 		const i = document.querySelector('textarea[name="filter"]');

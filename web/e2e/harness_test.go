@@ -280,3 +280,27 @@ func textOf(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	return strings.TrimSpace(value(t, ctx, "read "+sel, chromedp.Text(sel, chromedp.NodeVisible)))
 }
+
+// signedIn starts a server with an admin, ada, signed in to a browser of
+// the given size.
+func signedIn(t *testing.T, width, height int, edit ...func(*server.Options)) (context.Context, *instance) {
+	t.Helper()
+	ctx := browser(t, width, height)
+	in := startServer(t, edit...)
+	in.api("POST", "/users", map[string]any{"name": "ada", "role": "admin", "password": password}, 201, nil)
+	login(t, ctx, in.url, "ada", password)
+	return ctx, in
+}
+
+// newEndpoint opens the new-endpoint form, waits for the field named by
+// wait and fills the name, url and event types.
+func newEndpoint(t *testing.T, ctx context.Context, in *instance, wait, name, url, eventTypes string) {
+	t.Helper()
+	run(t, ctx, "new endpoint "+name,
+		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
+		chromedp.WaitVisible(wait),
+		chromedp.SendKeys(`input[name="name"]`, name),
+		chromedp.SendKeys(`input[name="url"]`, url),
+		chromedp.SendKeys(`textarea[name="event_types"]`, eventTypes),
+	)
+}

@@ -3,26 +3,14 @@ package e2e
 import (
 	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 )
 
 // TestEndpointV1aKeyPair generates an Ed25519 (v1a) key pair from the
 // endpoint form; the server makes it, and the endpoint's page shows the
 // public key the API gives, never a secret key.
 func TestEndpointV1aKeyPair(t *testing.T) {
-	ctx := browser(t, 1280, 900)
-	in := startServer(t)
-	in.api("POST", "/users", map[string]any{"name": "ada", "role": "admin", "password": password}, 201, nil)
-	login(t, ctx, in.url, "ada", password)
-
-	run(t, ctx, "new endpoint",
-		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
-		chromedp.WaitVisible(`input[name="url"]`),
-		chromedp.SendKeys(`input[name="name"]`, "Signed v1a"),
-		chromedp.SendKeys(`input[name="url"]`, "https://hooks.example.com/v1a"),
-		chromedp.SendKeys(`textarea[name="event_types"]`, "alarm.*"),
-	)
+	ctx, in := signedIn(t, 1280, 900)
+	newEndpoint(t, ctx, in, `input[name="url"]`, "Signed v1a", "https://hooks.example.com/v1a", "alarm.*")
 	clickText(t, ctx, "Generate an Ed25519 (v1a) key pair")
 	waitJS(t, ctx, "the generate request in the field", `document.querySelector('input[name="signing_secret"]').value === "generate:v1a"`)
 	clickText(t, ctx, "Create endpoint")
