@@ -610,7 +610,15 @@ func (pl *planner) endpointSecrets(e *Endpoint, se *serverEndpoint, body map[str
 			changed = append(changed, "auth")
 		}
 	}
-	if s := e.SigningSecret; s != nil {
+	if s := e.SigningSecret; s != nil && *s == notify.GenerateV1a {
+		// A key pair the server makes: asked for once, while the
+		// endpoint has no v1a key (a new one on every apply would break
+		// its receivers).
+		if se == nil || se.Signing.Type != "v1a" {
+			body["signing_secret"] = notify.GenerateV1a
+			changed = append(changed, "signing_secret")
+		}
+	} else if s != nil {
 		set := *s != ""
 		if se == nil || set != se.Signing.Secret || all && set {
 			body["signing_secret"] = pl.env[*s]
