@@ -39,7 +39,7 @@ type Fixture struct {
 	// IdempotencyKeys are keys of POST /events, each held for an event
 	// of Events.
 	IdempotencyKeys []string
-	TokenHashes                                                   [][]byte
+	TokenHashes     [][]byte
 	// UserName is a user's name, to look it up by.
 	UserName string
 }
