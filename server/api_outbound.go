@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -357,9 +358,13 @@ func (s *Server) publishEvent(c echo.Context) error {
 		return c.JSON(http.StatusAccepted, notify.Published{Event: ev, Deliveries: n})
 	}
 	// The request is hashed as decoded and encoded again (keys sorted,
-	// no spaces, no id), so a repeat that differs only in layout or in
-	// where the key travels is the same request.
+	// no spaces, no id, numbers but integers as float64 writes them), so
+	// a repeat that differs only in layout (1.50 or 1.5) or in where the
+	// key travels is the same request; integers keep every digit.
 	in.ID = nil
+	if in.Data != nil {
+		in.Data, _ = hashForm(map[string]any(in.Data)).(map[string]any)
+	}
 	canon, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("%w: the event cannot be encoded: %w", storage.ErrInvalid, err)
@@ -373,6 +378,33 @@ func (s *Server) publishEvent(c echo.Context) error {
 		c.Response().Header().Set(replayedHeader, "true")
 	}
 	return c.JSONBlob(http.StatusAccepted, answer)
+}
+
+// hashForm is event data as the idempotency hash sees it: a number that
+// is not an integer literal as the float64 it stands for (hashed as
+// before numbers were kept as written), the rest as it is.
+func hashForm(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = hashForm(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = hashForm(e)
+		}
+		return out
+	case json.Number:
+		if strings.ContainsAny(string(x), ".eE") {
+			if f, err := x.Float64(); err == nil {
+				return f
+			}
+		}
+	}
+	return v
 }
 
 // idempotencyKey returns a publish's idempotency key from the

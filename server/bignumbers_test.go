@@ -68,6 +68,17 @@ func TestEventNumbersKeepEveryDigit(t *testing.T) {
 		t.Fatalf("repeat with another number: %d %s %v, want 409", code, body, err)
 	}
 
+	// Another way to write the same number is the same request.
+	for _, raw := range []string{`{"type": "order.paid", "data": {"n": 1.50, "id": 7}}`, `{"type": "order.paid", "data": {"id": 7, "n": 15e-1}}`} {
+		code, body, h, err = publishKeyed(in.url, "order-2", []byte(raw))
+		if err != nil || code != http.StatusAccepted {
+			t.Fatalf("publish %s: %d %s %v", raw, code, body, err)
+		}
+	}
+	if h.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("1.50 and 15e-1 are not the same request")
+	}
+
 	// What is delivered can be read back from the store with every digit.
 	ds := in.deliveries("")
 	if len(ds) == 0 {
