@@ -93,7 +93,8 @@ type Function struct {
 // Endpoint is an outbound endpoint. The values of its secret headers
 // (secret_headers and credential-like names such as Authorization), of
 // its cookies, its auth password or token and its signing secret are
-// "${env:VAR}" references.
+// "${env:VAR}" references; the signing secret may also be
+// notify.GenerateV1a, an Ed25519 key pair that the server makes.
 type Endpoint struct {
 	Name          string            `yaml:"name" json:"-"`
 	Description   *string           `yaml:"description" json:"description"`
@@ -254,7 +255,7 @@ func (cfg *Config) check() error {
 		if e.Auth != nil {
 			errs = append(errs, checkRef(where+"auth.password", e.Auth.Password, true), checkRef(where+"auth.token", e.Auth.Token, true))
 		}
-		if e.SigningSecret != nil {
+		if e.SigningSecret != nil && *e.SigningSecret != notify.GenerateV1a {
 			errs = append(errs, checkRef(where+"signing_secret", *e.SigningSecret, true))
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/client"
 	"github.com/switchyard-dev/switchyard/internal/field"
+	"github.com/switchyard-dev/switchyard/notify"
 	"github.com/switchyard-dev/switchyard/server/access"
 )
 
@@ -42,7 +43,8 @@ type (
 			TokenSet    bool   `json:"token_set"`
 		} `json:"auth"`
 		Signing struct {
-			Secret bool `json:"secret"`
+			Secret bool   `json:"secret"`
+			Type   string `json:"type"` // v1, v1a or "" (a secret for {{sign}} only)
 		} `json:"signing"`
 	}
 )
@@ -193,7 +195,12 @@ func (st *State) Config() *Config {
 			e.Auth.Token = Ref(env.name("ENDPOINT", e.Name, "TOKEN"))
 		}
 		signing := ""
-		if se.Signing.Secret {
+		switch {
+		case se.Signing.Type == "v1a":
+			// The secret key never leaves the server, and one it made was
+			// never known: the directory asks for a key pair of its own.
+			signing = notify.GenerateV1a
+		case se.Signing.Secret:
 			signing = Ref(env.name("ENDPOINT", e.Name, "SIGNING_SECRET"))
 		}
 		e.SigningSecret = &signing

@@ -58,7 +58,10 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 		policy = t.ep.Retry
 		o, err := t.request(ev, d.ID, start)
 		if err != nil {
-			r.attempt = storage.Attempt{At: start.UTC(), Error: "building the request: " + err.Error()}
+			// The same event renders the same way every time: retrying
+			// for the policy's ~28 h would only repeat this.
+			r.attempt = storage.Attempt{At: start.UTC(), Error: "building the request (not retried): " + err.Error()}
+			final = true
 		} else {
 			r = send(ctx, e.client, o, start)
 		}

@@ -115,6 +115,9 @@ func (e *Engine) UpdateEndpoint(ctx context.Context, id string, ch EndpointChang
 	if err != nil {
 		return ep, err
 	}
+	if err := ch.checkDestination(ep, time.Now()); err != nil {
+		return ep, err
+	}
 	return e.saveEndpoint(ctx, &ch, ep, func(ctx context.Context, ep storage.Endpoint) (storage.Endpoint, error) {
 		saved, err := e.store.UpdateEndpoint(ctx, ep)
 		if err != nil || ch.Enabled == nil {

@@ -111,6 +111,9 @@ func Normalize(e *storage.Endpoint) error {
 	if err := checkBodyTemplates(e); err != nil {
 		return err
 	}
+	if err := checkBodiesRender(e); err != nil {
+		return err
+	}
 	if e.MsgKey == "" {
 		e.MsgKey = DefaultMsgKey
 	}

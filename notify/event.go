@@ -1,6 +1,12 @@
 package notify
 
 import (
+	"encoding/json"
+	"errors"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -41,6 +47,39 @@ func CheckEvent(ev storage.Event) error {
 	for _, f := range []struct{ name, v string }{{"logo", ev.Logo}, {"image", ev.Image}} {
 		if err := field.Line(f.name, f.v, field.MaxURI); err != nil {
 			return err
+		}
+	}
+	return checkNumbers("data", ev.Data)
+}
+
+// checkNumbers refuses a number in an event's data that no receiver could
+// read as a number: one past float64's range (1e400: JSON allows it, but
+// it would reach filters and most receivers as infinity), or NaN or an
+// infinity from a script. The error names the value's path (data.x,
+// data.list.2), as filters write it.
+func checkNumbers(path string, v any) error {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) { // the first error is always the same one
+			if err := checkNumbers(path+"."+k, x[k]); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if err := checkNumbers(path+"."+strconv.Itoa(i), e); err != nil {
+				return err
+			}
+		}
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(x), 64); errors.Is(err, strconv.ErrRange) {
+			return invalid("%s: number %s is out of range (at most about 1.8e308)", field.Clip(path, 200), field.Clip(string(x), 40))
+		} else if err != nil {
+			return invalid("%s: %s is not a number", field.Clip(path, 200), field.Quote(string(x)))
+		}
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return invalid("%s: %v is not a JSON number", field.Clip(path, 200), x)
 		}
 	}
 	return nil

@@ -78,6 +78,8 @@ func decodeError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, storage.ErrInvalid): // a field's own decoder said what
+		return err
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: the body ends before the JSON is complete", storage.ErrInvalid)
 	case errors.As(err, &syn):

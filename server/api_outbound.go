@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -292,14 +293,31 @@ func (s *Server) listEndpointPresets(c echo.Context) error {
 // eventInput is the body of POST /events.
 type eventInput struct {
 	// ID is an idempotency key, like the Idempotency-Key header.
-	ID       string         `json:"id,omitempty"`
-	Type     string         `json:"type"`
-	Title    string         `json:"title"`
-	SubTitle string         `json:"sub_title"`
-	Message  string         `json:"message"`
-	Logo     string         `json:"logo"`
-	Image    string         `json:"image"`
-	Data     map[string]any `json:"data"`
+	ID       *string   `json:"id,omitempty"`
+	Type     string    `json:"type"`
+	Title    string    `json:"title"`
+	SubTitle string    `json:"sub_title"`
+	Message  string    `json:"message"`
+	Logo     string    `json:"logo"`
+	Image    string    `json:"image"`
+	Data     eventData `json:"data"`
+}
+
+// eventData is an event's data, its numbers kept as written
+// (json.Number): an id past 2^53 reaches receivers, filters, templates
+// and the idempotency hash with every digit.
+type eventData map[string]any
+
+func (d *eventData) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) > 0 && b[0] != '{' {
+		return fmt.Errorf("%w: data must be an object, got %s", storage.ErrInvalid, jsonKind(b[0]))
+	}
+	m, err := storage.DecodeData(b)
+	*d = m
+	return err
 }
 
 // idempotencyHeader names the publisher's idempotency key;
@@ -319,12 +337,19 @@ func (s *Server) publishEvent(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	key, err := idempotencyKey(c.Request().Header.Values(idempotencyHeader), in.ID)
+	if in.ID != nil && *in.ID == "" {
+		return fmt.Errorf("%w: id must not be empty: it is an idempotency key (leave it out to publish without one)", storage.ErrInvalid)
+	}
+	var id string
+	if in.ID != nil {
+		id = *in.ID
+	}
+	key, err := idempotencyKey(c.Request().Header.Values(idempotencyHeader), id)
 	if err != nil {
 		return err
 	}
 	ev := storage.Event{Type: in.Type, Title: in.Title, SubTitle: in.SubTitle, Message: in.Message,
-		Logo: in.Logo, Image: in.Image, Data: in.Data, Source: "api"}
+		Logo: in.Logo, Image: in.Image, Data: map[string]any(in.Data), Source: "api"}
 	if key == "" {
 		ev, n, err := s.notify.Publish(c.Request().Context(), ev)
 		if err != nil {
@@ -333,9 +358,13 @@ func (s *Server) publishEvent(c echo.Context) error {
 		return c.JSON(http.StatusAccepted, notify.Published{Event: ev, Deliveries: n})
 	}
 	// The request is hashed as decoded and encoded again (keys sorted,
-	// no spaces, no id), so a repeat that differs only in layout or in
-	// where the key travels is the same request.
-	in.ID = ""
+	// no spaces, no id, numbers but integers as float64 writes them), so
+	// a repeat that differs only in layout (1.50 or 1.5) or in where the
+	// key travels is the same request; integers keep every digit.
+	in.ID = nil
+	if in.Data != nil {
+		in.Data, _ = hashForm(map[string]any(in.Data)).(map[string]any)
+	}
 	canon, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("%w: the event cannot be encoded: %w", storage.ErrInvalid, err)
@@ -349,6 +378,33 @@ func (s *Server) publishEvent(c echo.Context) error {
 		c.Response().Header().Set(replayedHeader, "true")
 	}
 	return c.JSONBlob(http.StatusAccepted, answer)
+}
+
+// hashForm is event data as the idempotency hash sees it: a number that
+// is not an integer literal as the float64 it stands for (hashed as
+// before numbers were kept as written), the rest as it is.
+func hashForm(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = hashForm(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = hashForm(e)
+		}
+		return out
+	case json.Number:
+		if strings.ContainsAny(string(x), ".eE") {
+			if f, err := x.Float64(); err == nil {
+				return f
+			}
+		}
+	}
+	return v
 }
 
 // idempotencyKey returns a publish's idempotency key from the

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -148,6 +149,19 @@ func EncodeEvent(ev Event) (EncodedEvent, error) {
 	}
 	out.DataJSON = b
 	return out, nil
+}
+
+// DecodeData decodes an event's data as a store or a publisher gives it,
+// numbers as json.Number: an integer past 2^53 keeps every digit in a
+// template and in the event's answers, as it does in DataJSON.
+func DecodeData(raw []byte) (map[string]any, error) {
+	var data map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // Callback is a one-off request a script asked for with NOTIFY.webhook.

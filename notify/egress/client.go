@@ -87,7 +87,7 @@ func New(o Options) (*Client, error) {
 	}
 	c.transport = &http.Transport{
 		Proxy:                  nil, // never from the environment: a proxy would dial for us, unguarded
-		DialContext:            dialer.DialContext,
+		DialContext:            dialHidingResolver(dialer),
 		ForceAttemptHTTP2:      true,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    tlsTimeout,
@@ -234,6 +234,41 @@ func describe(ctx context.Context, err error) error {
 	}
 	return err
 }
+
+// dialHidingResolver dials with d, and says of a name that did not
+// resolve which name and why, without the resolver's address: net's
+// "lookup x on 10.0.0.2:53: no such host" would show the internal DNS
+// server to whoever reads an attempt log or a test's answer.
+func dialHidingResolver(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := d.DialContext(ctx, network, addr)
+		var de *net.DNSError
+		if err != nil && errors.As(err, &de) {
+			return nil, &resolveError{host: de.Name, err: de}
+		}
+		return conn, err
+	}
+}
+
+// resolveError is a name that did not resolve. It wraps the
+// *net.DNSError but does not show its Server.
+type resolveError struct {
+	host string
+	err  *net.DNSError
+}
+
+func (e *resolveError) Error() string {
+	why := e.err.Err
+	switch {
+	case e.err.IsNotFound:
+		why = "no such host"
+	case e.err.IsTimeout:
+		why = "the lookup timed out"
+	}
+	return fmt.Sprintf("the host %s did not resolve (%s)", e.host, why)
+}
+
+func (e *resolveError) Unwrap() error { return e.err }
 
 // unwrapURLError drops the *url.Error wrapper (and its URL) from err.
 func unwrapURLError(err error) error {

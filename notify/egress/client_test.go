@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -571,6 +572,28 @@ func TestErrorsHideURL(t *testing.T) {
 		if strings.Contains(err.Error(), "SECRET") {
 			t.Errorf("error repeats the URL: %v", err)
 		}
+	}
+}
+
+// A name that does not resolve is said to, without the resolver's
+// address (net's "lookup x on 10.0.0.2:53: ..." showed the internal DNS
+// server in attempt logs).
+func TestUnresolvedNameHidesTheResolver(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, Options{})
+	_, err := do(t, c, &Request{URL: "http://nothing-here.invalid/"})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	var de *net.DNSError
+	if !strings.Contains(err.Error(), "the host nothing-here.invalid did not resolve (") ||
+		regexp.MustCompile(`:\d+\b| on `).MatchString(err.Error()) || !errors.As(err, &de) {
+		t.Fatalf("error %q (%T), want the name and no resolver", err, err)
+	}
+	// As net words it, for a resolver's address the client never saw.
+	hidden := &resolveError{host: "x.example", err: &net.DNSError{Err: "no such host", Name: "x.example", Server: "10.0.0.2:53", IsNotFound: true}}
+	if got := hidden.Error(); got != "the host x.example did not resolve (no such host)" {
+		t.Fatalf("%q", got)
 	}
 }
 

@@ -248,3 +248,43 @@ func TestRegexSkipsHugeValues(t *testing.T) {
 		t.Fatal("a value past MaxRegexInput matched")
 	}
 }
+
+// Event data as the API now decodes it keeps numbers as written
+// (json.Number): they compare as numbers, never equal a string of the
+// same digits, and an integer past 2^53 compares at float64 precision.
+func TestNumbersAsWritten(t *testing.T) {
+	data, err := storage.DecodeData([]byte(`{"level": 5, "big": 12345678901234567890, "text": "5", "list": [1, 20000000000000000001]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &storage.Event{Type: "x.y", Data: data}
+	for _, c := range []struct {
+		filter string
+		want   bool
+	}{
+		{`{"data.level": 5}`, true},
+		{`{"data.level": 5.0}`, true},
+		{`{"data.level": "5"}`, false},
+		{`{"data.text": 5}`, false},
+		{`{"data.text": "5"}`, true},
+		{`{"data.level": {"$in": ["5", 6]}}`, false},
+		{`{"data.level": {"$in": [5, "x"]}}`, true},
+		{`{"data.level": {"$gt": 4, "$lt": 6}}`, true},
+		{`{"data.level": {"$gt": "4"}}`, false},
+		{`{"data.text": {"$gt": 4}}`, false},
+		{`{"data.level": {"$regex": "5"}}`, false},
+		{`{"data.big": {"$gt": 1e19, "$lt": 2e19}}`, true},
+		{`{"data.big": {"$gte": 12345678901234567890}}`, true},
+		{`{"data.list": {"$gt": 1.9e19}}`, true},
+		{`{"data.list": {"$gt": 2e19}}`, false}, // 20000000000000000001 is 2e19 as a float64
+		{`{"data.list": {"$in": [1]}}`, true},
+	} {
+		f, err := parse(t, c.filter)
+		if err != nil {
+			t.Fatalf("%s: %v", c.filter, err)
+		}
+		if got := f.Match(ev); got != c.want {
+			t.Errorf("%s: %v, want %v", c.filter, got, c.want)
+		}
+	}
+}

@@ -263,7 +263,8 @@ func decodeEvent(raw []byte) (storage.EncodedEvent, error) {
 	}
 	ev := storage.EncodedEvent{Event: storage.Event(r.diskEvent), DataJSON: r.Data}
 	if len(r.Data) > 0 {
-		if err := json.Unmarshal(r.Data, &ev.Data); err != nil {
+		var err error
+		if ev.Data, err = storage.DecodeData(r.Data); err != nil {
 			return storage.EncodedEvent{}, fmt.Errorf("data: %w", err)
 		}
 	}

@@ -144,7 +144,7 @@ func TestLegacyRecordsRead(t *testing.T) {
 
 	ev, err := s.GetEvent(ctx, legacyEvent)
 	same(t, "event", ev, err, storage.EncodedEvent{Event: storage.Event{ID: legacyEvent, Type: "message.failed", Time: legacyEventAt, Title: "T", SubTitle: "S", Message: "M",
-		Logo: "https://x/logo.png", Image: "https://x/i.png", Data: map[string]any{"n": 1.5, "s": "x"}, Source: "api"},
+		Logo: "https://x/logo.png", Image: "https://x/i.png", Data: map[string]any{"n": json.Number("1.5"), "s": "x"}, Source: "api"},
 		DataJSON: json.RawMessage(`{"n":1.5,"s":"x"}`)})
 	toEndpoint := storage.Delivery{ID: legacyDelivery, EventID: legacyEvent, EventType: "message.failed", EndpointID: legacyEndpoint, Lane: legacyEndpoint,
 		Status: storage.DeliveryPending, AttemptCount: 1, NextAt: ptr(legacyEventAt.Add(time.Minute)), LastStatus: 500, LastError: "HTTP 500",

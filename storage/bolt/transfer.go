@@ -25,23 +25,24 @@ var (
 
 // kindBuckets is the bucket of each kind's records, and whether its keys
 // are the 16 bytes of a uuid (otherwise the key's own bytes: a session's
-// id, a DEDUPE key, a setting's name).
+// id, a DEDUPE or idempotency key, a setting's name).
 var kindBuckets = map[transfer.Kind]struct {
 	bucket []byte
 	uuid   bool
 }{
-	transfer.Settings:   {bucketSettings, false},
-	transfer.Users:      {bucketUsers, true},
-	transfer.Tokens:     {bucketTokens, true},
-	transfer.Sessions:   {bucketSessions, false},
-	transfer.Providers:  {bucketProviders, true},
-	transfer.Functions:  {bucketFunctions, true},
-	transfer.Endpoints:  {bucketEndpoints, true},
-	transfer.Events:     {bucketEvents, true},
-	transfer.Deliveries: {bucketDeliveries, true},
-	transfer.Messages:   {bucketMessages, true},
-	transfer.Seen:       {bucketSeen, false},
-	transfer.Audit:      {bucketAudit, true},
+	transfer.Settings:    {bucketSettings, false},
+	transfer.Users:       {bucketUsers, true},
+	transfer.Tokens:      {bucketTokens, true},
+	transfer.Sessions:    {bucketSessions, false},
+	transfer.Providers:   {bucketProviders, true},
+	transfer.Functions:   {bucketFunctions, true},
+	transfer.Endpoints:   {bucketEndpoints, true},
+	transfer.Events:      {bucketEvents, true},
+	transfer.Deliveries:  {bucketDeliveries, true},
+	transfer.Idempotency: {bucketIdempotency, false},
+	transfer.Messages:    {bucketMessages, true},
+	transfer.Seen:        {bucketSeen, false},
+	transfer.Audit:       {bucketAudit, true},
 }
 
 // exportedKey is the key of a record as transfer.Batch holds it.
@@ -195,6 +196,13 @@ func (s *Store) exportRecord(tx *bolt.Tx, b *transfer.Batch, key, v []byte) (int
 		}
 		b.Messages = append(b.Messages, m)
 		return len(m.Payload), nil
+	case transfer.Idempotency:
+		var r idempotencyRecord
+		if err := decodeRecord(v, &r); err != nil {
+			return 0, err
+		}
+		b.Idempotency = append(b.Idempotency, storage.Idempotency{Key: string(key), BodyHash: bytes.Clone(r.BodyHash),
+			EventID: r.EventID, Response: bytes.Clone(r.Response), CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt})
 	case transfer.Seen:
 		exp, err := expiryTime(v)
 		if err != nil {
@@ -365,6 +373,12 @@ func (im *importer) record(b *transfer.Batch, i int) error {
 		return im.delivery(&b.Deliveries[i], k)
 	case transfer.Messages:
 		im.message(&b.Messages[i], k)
+	case transfer.Idempotency:
+		r := &b.Idempotency[i]
+		// As AppendEventOnce writes it: the record and its expiry index.
+		im.put(bucketIdempotencyExp, append(expiryBytes(r.ExpiresAt), k...), nil, false)
+		return im.encoded(bucketIdempotency, k, idempotencyRecord{BodyHash: r.BodyHash, EventID: r.EventID, Response: r.Response,
+			CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()})
 	case transfer.Seen:
 		exp := expiryBytes(b.Seen[i].ExpiresAt)
 		im.put(bucketSeen, k, exp, true)

@@ -198,8 +198,12 @@ func scanEvent(row pgx.Row) (storage.EncodedEvent, error) {
 	ev.Time = timeOf(at)
 	if len(data) > 0 {
 		ev.DataJSON = data
+		var err error
+		if ev.Data, err = storage.DecodeData(data); err != nil {
+			return ev, err
+		}
 	}
-	return ev, unmarshalJSON(data, &ev.Data)
+	return ev, nil
 }
 
 // GetDelivery returns a delivery with its attempts, oldest first.

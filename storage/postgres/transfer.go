@@ -26,18 +26,19 @@ var (
 
 // kindTables names each kind's table, and the table of its parts.
 var kindTables = map[transfer.Kind]struct{ table, parts string }{
-	transfer.Settings:   {"settings", ""},
-	transfer.Users:      {"users", ""},
-	transfer.Tokens:     {"tokens", ""},
-	transfer.Sessions:   {"sessions", ""},
-	transfer.Providers:  {"providers", "provider_versions"},
-	transfer.Functions:  {"functions", "function_versions"},
-	transfer.Endpoints:  {"endpoints", ""},
-	transfer.Events:     {"events", ""},
-	transfer.Deliveries: {"deliveries", "attempts"},
-	transfer.Messages:   {"messages", "payloads"},
-	transfer.Seen:       {"seen", ""},
-	transfer.Audit:      {"audit", ""},
+	transfer.Settings:    {"settings", ""},
+	transfer.Users:       {"users", ""},
+	transfer.Tokens:      {"tokens", ""},
+	transfer.Sessions:    {"sessions", ""},
+	transfer.Providers:   {"providers", "provider_versions"},
+	transfer.Functions:   {"functions", "function_versions"},
+	transfer.Endpoints:   {"endpoints", ""},
+	transfer.Events:      {"events", ""},
+	transfer.Deliveries:  {"deliveries", "attempts"},
+	transfer.Idempotency: {"event_idempotency", ""},
+	transfer.Messages:    {"messages", "payloads"},
+	transfer.Seen:        {"seen", ""},
+	transfer.Audit:       {"audit", ""},
 }
 
 // Count says how many records of kind k the store holds, and their parts.
@@ -67,7 +68,7 @@ func (s *Store) Export(ctx context.Context, k transfer.Kind, after string, limit
 	}
 	var id uuid.UUID // uuid keys start after it; the nil uuid is nobody's id
 	switch k {
-	case transfer.Settings, transfer.Sessions, transfer.Seen:
+	case transfer.Settings, transfer.Sessions, transfer.Seen, transfer.Idempotency:
 	default:
 		if after != "" {
 			u, err := uuid.Parse(after)
@@ -101,6 +102,10 @@ func (s *Store) Export(ctx context.Context, k transfer.Kind, after string, limit
 		b.Deliveries, err = s.exportDeliveries(ctx, id, limit)
 	case transfer.Messages:
 		b.Messages, err = s.exportMessages(ctx, id, limit)
+	case transfer.Idempotency:
+		b.Idempotency, err = queryAll(ctx, s.db(), scanIdempotency,
+			`SELECT key, body_hash, event_id, response, created_at, expires_at FROM event_idempotency WHERE key > $1 ORDER BY key LIMIT $2`,
+			[]byte(after), limit)
 	case transfer.Seen:
 		b.Seen, err = queryAll(ctx, s.db(), scanSeen, `SELECT key, expires_at FROM seen WHERE key > $1 ORDER BY key LIMIT $2`, []byte(after), limit)
 	case transfer.Audit:
@@ -119,6 +124,17 @@ func scanSetting(row pgx.Row) (transfer.Setting, error) {
 		st.Value = []byte{}
 	}
 	return st, err
+}
+
+func scanIdempotency(row pgx.Row) (storage.Idempotency, error) {
+	var r storage.Idempotency
+	var key, response []byte
+	var event uuid.UUID
+	var created, expires int64
+	err := row.Scan(&key, &r.BodyHash, &event, &response, &created, &expires)
+	r.Key, r.EventID, r.Response = string(key), event.String(), response
+	r.CreatedAt, r.ExpiresAt = timeOf(&created), timeOf(&expires)
+	return r, err
 }
 
 func scanSeen(row pgx.Row) (transfer.SeenKey, error) {
@@ -416,6 +432,16 @@ func (s *Store) importTables(b *transfer.Batch) ([]*copyTable, error) {
 		return s.importDeliveries(b.Deliveries)
 	case transfer.Messages:
 		return importMessages(b.Messages)
+	case transfer.Idempotency:
+		t := table("event_idempotency", "key, body_hash, event_id, response, created_at, expires_at")
+		for _, r := range b.Idempotency {
+			event, err := importID(r.EventID)
+			if err != nil {
+				return nil, err
+			}
+			t.add([]byte(r.Key), r.BodyHash, event, []byte(r.Response), nanos(r.CreatedAt), nanos(r.ExpiresAt))
+		}
+		return []*copyTable{t}, nil
 	case transfer.Seen:
 		t := table("seen", "key, expires_at")
 		for _, sk := range b.Seen {

@@ -80,7 +80,8 @@ func dueAt(d storage.Delivery, at time.Time) storage.Delivery {
 
 // publish appends an event created at `at` with ds and returns it.
 func publish(t *testing.T, s Notify, at time.Time, ds ...storage.Delivery) storage.Event {
-	ev := storage.Event{ID: NewID(t, at), Type: "build.done", Time: at.UTC(), Title: "Build 7", Data: map[string]any{"n": 7.0}, Source: "api"}
+	ev := storage.Event{ID: NewID(t, at), Type: "build.done", Time: at.UTC(), Title: "Build 7",
+		Data: map[string]any{"n": 7.0, "big": json.Number("12345678901234567890")}, Source: "api"}
 	for i := range ds {
 		ds[i].EventID = ev.ID
 	}
@@ -237,11 +238,11 @@ func testAppendEvent(t *testing.T, s Notify) {
 	ev := publish(t, s, now, d1, d2)
 
 	got := must(s.GetEvent(ctx(t), ev.ID))
-	if got.ID != ev.ID || got.Type != "build.done" || !got.Time.Equal(ev.Time) || got.Title != "Build 7" || got.Data["n"] != 7.0 || got.Source != "api" {
+	if got.ID != ev.ID || got.Type != "build.done" || !got.Time.Equal(ev.Time) || got.Title != "Build 7" || got.Data["n"] != json.Number("7") || got.Source != "api" ||
+		got.Data["big"] != json.Number("12345678901234567890") { // every digit, past 2^53
 		t.Fatalf("event: %+v", got)
 	}
-	var data map[string]any
-	if err := json.Unmarshal(got.DataJSON, &data); err != nil || !reflect.DeepEqual(data, got.Data) {
+	if data, err := storage.DecodeData(got.DataJSON); err != nil || !reflect.DeepEqual(data, got.Data) {
 		t.Fatalf("event data as stored: %s (%v), want the data of %v", got.DataJSON, err, got.Data)
 	}
 	g1 := must(s.GetDelivery(ctx(t), d1.ID))

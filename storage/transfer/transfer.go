@@ -39,15 +39,17 @@ const (
 	Endpoints  Kind = "endpoints"
 	Events     Kind = "events"
 	Deliveries Kind = "deliveries"
-	Messages   Kind = "messages"
-	Seen       Kind = "seen"
-	Audit      Kind = "audit"
+	// Idempotency keys of POST /events, with the answer they gave.
+	Idempotency Kind = "idempotency"
+	Messages    Kind = "messages"
+	Seen        Kind = "seen"
+	Audit       Kind = "audit"
 )
 
 // Kinds lists every kind in the order Copy copies them: a record comes
 // after what it refers to (a token after its user, a function after its
 // provider).
-var Kinds = []Kind{Settings, Users, Tokens, Sessions, Providers, Functions, Endpoints, Events, Deliveries, Messages, Seen, Audit}
+var Kinds = []Kind{Settings, Users, Tokens, Sessions, Providers, Functions, Endpoints, Events, Deliveries, Idempotency, Messages, Seen, Audit}
 
 // Check says whether k is one of Kinds: nil, or an error that wraps
 // storage.ErrInvalid.
@@ -74,9 +76,9 @@ func (k Kind) Part() string {
 
 // Show is a record's key as a message may show it: an id or a setting's
 // name, but not a session's id (a hash of its cookie) nor a DEDUPE key
-// (anything a script chose).
+// or an idempotency key (anything a script or a publisher chose).
 func (k Kind) Show(key string) string {
-	if k == Sessions || k == Seen {
+	if k == Sessions || k == Seen || k == Idempotency {
 		return "a record (its key is not shown)"
 	}
 	return key
@@ -114,8 +116,8 @@ type Setting struct {
 }
 
 // Batch is a run of records of one kind, in key order: only the slice of
-// its Kind is used. A record's key is its ID, or a DEDUPE key's Key, or a
-// setting's Name; keys sort byte by byte.
+// its Kind is used. A record's key is its ID, or a DEDUPE or idempotency
+// key's Key, or a setting's Name; keys sort byte by byte.
 type Batch struct {
 	Kind       Kind
 	Settings   []Setting
@@ -127,9 +129,12 @@ type Batch struct {
 	Endpoints  []storage.Endpoint
 	Events     []storage.EncodedEvent
 	Deliveries []storage.DeliveryDetail
-	Messages   []Message
-	Seen       []SeenKey
-	Audit      []storage.AuditEntry
+	// Idempotency records travel whole, expired or not: the target's
+	// purge forgets them as the source's would.
+	Idempotency []storage.Idempotency
+	Messages    []Message
+	Seen        []SeenKey
+	Audit       []storage.AuditEntry
 }
 
 // records gives a batch's records alike: how many there are, and the key
@@ -154,6 +159,8 @@ func (b *Batch) records() (n int, key func(i int) string, rec func(i int) any) {
 		return view(b.Events, func(r *storage.EncodedEvent) string { return r.ID })
 	case Deliveries:
 		return view(b.Deliveries, func(r *storage.DeliveryDetail) string { return r.ID })
+	case Idempotency:
+		return view(b.Idempotency, func(r *storage.Idempotency) string { return r.Key })
 	case Messages:
 		return view(b.Messages, func(r *Message) string { return r.ID })
 	case Seen:

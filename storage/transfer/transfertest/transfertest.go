@@ -36,7 +36,10 @@ var Secrets = []string{
 type Fixture struct {
 	Providers, Functions, Messages, Endpoints, Events, Deliveries []string
 	Users, Sessions, SeenKeys, Settings                           []string
-	TokenHashes                                                   [][]byte
+	// IdempotencyKeys are keys of POST /events, each held for an event
+	// of Events.
+	IdempotencyKeys []string
+	TokenHashes     [][]byte
 	// UserName is a user's name, to look it up by.
 	UserName string
 }
@@ -48,7 +51,8 @@ type Fixture struct {
 // compressible, binary, empty), two DEDUPE keys, two endpoints (one with
 // every secret, disabled by its health), an event with four deliveries
 // (pending, delivered, failed after a retry, a callback replayed), two
-// settings and three audit entries.
+// events published under idempotency keys, two settings and three audit
+// entries.
 func Fill(t testing.TB, st storage.Store, n int) Fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -146,6 +150,19 @@ func Fill(t testing.TB, st storage.Store, n int) Fixture {
 	f.Endpoints = []string{full.ID, plain.ID}
 
 	f.Events, f.Deliveries = fillOutbound(t, st, now, full.ID, plain.ID)
+	for i, key := range []string{"billing:invoice-42", "k/ü/2"} {
+		ev, err := storage.EncodeEvent(storage.Event{ID: newID(t, now.Add(time.Duration(i+1)*time.Millisecond)), Type: "invoice.paid",
+			Time: now, Data: map[string]any{"id": 12345678901234567890.0}, Source: "api"})
+		check(err)
+		sum := sha256.Sum256([]byte(key))
+		_, first, err := st.AppendEventOnce(ctx, storage.Idempotency{Key: key, BodyHash: sum[:], EventID: ev.ID,
+			Response: []byte(`{"id":"` + ev.ID + `","deliveries":0}`), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, ev, nil)
+		check(err)
+		if !first {
+			t.Fatalf("idempotency key %q held before", key)
+		}
+		f.Events, f.IdempotencyKeys = append(f.Events, ev.ID), append(f.IdempotencyKeys, key)
+	}
 
 	check(st.PutSetting(ctx, "outbound_paused", []byte("true")))
 	check(st.PutSetting(ctx, "empty", nil))
@@ -353,11 +370,32 @@ func SameReads(t testing.TB, want, got storage.Store, f Fixture) {
 	for _, key := range f.SeenKeys {
 		same("DEDUPE key", func(s storage.Store) (any, error) { return s.FirstSeen(ctx, key, time.Hour) })
 	}
+	// A publisher's retry after the move is a replay: the copy holds the
+	// key, and answers the first event (writing nothing).
+	for _, key := range f.IdempotencyKeys {
+		same("idempotency key", func(s storage.Store) (any, error) {
+			retry := must(storage.EncodeEvent(storage.Event{ID: newID(t, time.Now()), Type: "invoice.paid", Time: time.Now(), Source: "api"}))
+			held, first, err := s.AppendEventOnce(ctx, storage.Idempotency{Key: key, BodyHash: []byte("retry"), EventID: retry.ID,
+				Response: []byte(`{}`), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}, retry, nil)
+			if first {
+				return nil, fmt.Errorf("idempotency key %q is not held", key)
+			}
+			return held, err
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // SamePurges runs every purge on both stores, as retention would an hour
 // from now, and checks they purge as many records: the time indexes of
-// the copy (sessions, DEDUPE keys) hold what the source's do. It empties
+// the copy (sessions, DEDUPE and idempotency keys) hold what the source's
+// do. It empties
 // both stores of messages, deliveries, events and audit entries.
 func SamePurges(t testing.TB, want, got storage.Store) {
 	t.Helper()
@@ -369,6 +407,7 @@ func SamePurges(t testing.TB, want, got storage.Store) {
 	}{
 		{"sessions", func(s storage.Store) (int, error) { return s.PurgeSessions(ctx, time.Now(), 1000) }},
 		{"DEDUPE keys", func(s storage.Store) (int, error) { return s.PurgeSeen(ctx, later, 1000) }},
+		{"idempotency keys", func(s storage.Store) (int, error) { return s.PurgeIdempotency(ctx, later, 1000) }},
 		{"messages", func(s storage.Store) (int, error) { return s.PurgeMessages(ctx, later, 100000) }},
 		{"deliveries", func(s storage.Store) (int, error) { return s.PurgeDeliveries(ctx, later, 100000) }},
 		{"audit", func(s storage.Store) (int, error) { return s.PurgeAudit(ctx, later, 1000) }},
