@@ -57,9 +57,12 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	default:
 		policy = t.ep.Retry
 		o, err := t.request(ev, d.ID, start)
-		if err != nil {
+		switch {
+		case err != nil:
 			r.attempt = storage.Attempt{At: start.UTC(), Error: "building the request: " + err.Error()}
-		} else {
+		case t.broker != nil:
+			r = publish(ctx, e.brokers, t.ep.ID, *t.broker, o, start)
+		default:
 			r = send(ctx, e.client, o, start)
 		}
 	}

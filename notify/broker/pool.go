@@ -36,9 +36,8 @@ type Pool struct {
 	dial Dialer
 	wg   sync.WaitGroup // closes under way
 
-	mu     sync.Mutex
-	conns  map[string]*conn
-	closed bool
+	mu    sync.Mutex
+	conns map[string]*conn
 }
 
 // conn is one key's connection.
@@ -65,10 +64,6 @@ func NewPool(dial Dialer) *Pool {
 // publish.
 func (p *Pool) Retain(specs map[string]Spec) {
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return
-	}
 	var drop []*conn
 	for k, c := range p.conns {
 		if s, ok := specs[k]; !ok || s != c.spec {
@@ -88,10 +83,10 @@ func (p *Pool) Retain(specs map[string]Spec) {
 }
 
 // Close closes every connection and waits for them to end; publishes
-// after it fail.
+// after it fail with ErrChanged until a Retain names their keys again.
+// No publish may be under way.
 func (p *Pool) Close() {
 	p.mu.Lock()
-	p.closed = true
 	conns := p.conns
 	p.conns = map[string]*conn{}
 	p.mu.Unlock()
@@ -106,12 +101,8 @@ func (p *Pool) Close() {
 func (p *Pool) Publish(ctx context.Context, key string, spec Spec, m Message) (string, error) {
 	p.mu.Lock()
 	c, ok := p.conns[key]
-	closed := p.closed
 	p.mu.Unlock()
-	switch {
-	case closed:
-		return "", errors.New("shutting down")
-	case !ok || c.spec != spec:
+	if !ok || c.spec != spec {
 		return "", ErrChanged
 	}
 	pub, err := c.get(ctx, p.dial)
