@@ -395,3 +395,36 @@ func TestPoolRetain(t *testing.T) {
 		runtime.Gosched()
 	}
 }
+
+// FuzzParse: no url makes Parse panic, and what it accepts is a
+// destination of a known kind with an address, and for each kind what it
+// needs.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"amqp://h/?routing_key=q", "amqp://h:5673/v1?exchange=e&routing_key=k", "amqp://h/%2f?exchange=fan",
+		"nats://h/orders.created", "NATS://[::1]:4333/a", "redis://h?stream=s", "redis://h:1/3?stream=s&maxlen=100",
+		"amqp://u:p@h/", "nats://h/a.*", "redis://h/01?stream=s", "amqp://[::1%25lo]:1/?routing_key=q", "redis://h/0?stream=%00",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		d, err := broker.Parse(raw)
+		if err != nil {
+			return
+		}
+		ok := d.Addr != ""
+		switch d.Kind {
+		case broker.AMQP:
+			ok = ok && (d.RoutingKey != "" || d.Exchange != "") && d.VHost != ""
+		case broker.NATS:
+			ok = ok && d.Subject != "" && !strings.ContainsAny(d.Subject, "*> ")
+		case broker.Redis:
+			ok = ok && d.Stream != "" && d.DB >= 0 && d.DB <= broker.MaxDB && d.MaxLen >= 0
+		default:
+			ok = false
+		}
+		if !ok {
+			t.Fatalf("Parse(%q) accepted %+v", raw, d)
+		}
+	})
+}
