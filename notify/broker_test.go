@@ -87,6 +87,18 @@ func TestBrokerConnectionLifecycle(t *testing.T) {
 	if got := lastResponse(t, e.store, ds[0].ID); got != "confirmed: delivery tag 1" {
 		t.Fatalf("after a change the endpoint kept its old channel: %q", got)
 	}
+	// Disabled, its connection closes; enabled again, it opens anew.
+	off, on := false, true
+	for _, enabled := range []*bool{&off, &on} {
+		if _, err := e.eng.UpdateEndpoint(t.Context(), ep.ID, notify.EndpointChange{Enabled: enabled}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.publish(t, storage.Event{Type: "order.created"})
+	ds = e.settled(t, ep.ID, 4)
+	if got := lastResponse(t, e.store, ds[0].ID); got != "confirmed: delivery tag 1" {
+		t.Fatalf("after a disable and an enable the endpoint kept its old channel: %q", got)
+	}
 	if err := e.eng.DeleteEndpoint(t.Context(), ep.ID); err != nil {
 		t.Fatal(err)
 	}
