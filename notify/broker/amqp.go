@@ -136,11 +136,11 @@ func (p *amqpPublisher) watch(confirms <-chan amqp.Confirmation, returns <-chan 
 	}
 	// Drain what the library may still hand over, then fail the rest.
 	go func() {
-		for range confirms { //nolint:revive // drained
+		for range confirms {
 		}
 	}()
 	go func() {
-		for range returns { //nolint:revive // drained
+		for range returns {
 		}
 	}()
 	p.mu.Lock()
