@@ -38,6 +38,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/notify"
+	"github.com/switchyard-dev/switchyard/notify/broker"
 )
 
 // ConfigFile is the name of the directory's YAML file.
@@ -257,6 +258,11 @@ func (cfg *Config) check() error {
 		}
 		if e.SigningSecret != nil && *e.SigningSecret != notify.GenerateV1a {
 			errs = append(errs, checkRef(where+"signing_secret", *e.SigningSecret, true))
+		}
+		if e.URL != nil && broker.IsBroker(*e.URL) {
+			if _, c, found := broker.SplitCredentials(*e.URL); found && c.Password != "" {
+				errs = append(errs, fmt.Errorf("%surl: a broker url's password belongs in auth.password, as ${env:NAME} (auth: {type: basic, username: %s, password: ${env:NAME}}), never in the url", where, c.Username))
+			}
 		}
 	}
 	unique("endpoint", names)

@@ -448,6 +448,7 @@ func TestReadRefusesMistakes(t *testing.T) {
 		{"stray file", "providers:\n  - name: a\n", map[string]string{"providers/a.js": "return true", "providers/b.js": "x"}, "providers/b.js belongs to no record"},
 		{"unknown provider", "functions:\n  - name: f\n    provider: nope\n", map[string]string{"functions/f.js": "return 1"}, `provider "nope" is not in the directory`},
 		{"duplicate", "endpoints:\n  - name: a\n  - name: A\n", nil, "have one name"},
+		{"broker password in the url", "endpoints:\n  - name: q\n    url: amqp://guest:pw@rabbit:5672/?routing_key=q\n", nil, "a broker url's password belongs in auth.password"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

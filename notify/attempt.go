@@ -57,12 +57,15 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 	default:
 		policy = t.ep.Retry
 		o, err := t.request(ev, d.ID, start)
-		if err != nil {
+		switch {
+		case err != nil:
 			// The same event renders the same way every time: retrying
 			// for the policy's ~28 h would only repeat this.
 			r.attempt = storage.Attempt{At: start.UTC(), Error: "building the request (not retried): " + err.Error()}
 			final = true
-		} else {
+		case t.broker != nil:
+			r = publish(ctx, e.brokers, t.ep.ID, *t.broker, o, start)
+		default:
 			r = send(ctx, e.client, o, start)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/internal/redact"
+	"github.com/switchyard-dev/switchyard/notify/broker"
 	"github.com/switchyard-dev/switchyard/notify/filter"
 	"github.com/switchyard-dev/switchyard/notify/template"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -66,7 +67,11 @@ func Normalize(e *storage.Endpoint) error {
 	if err := field.Text("description", e.Description, field.MaxDescription); err != nil {
 		return err
 	}
-	if err := checkURL(e.URL); err != nil {
+	if broker.IsBroker(e.URL) {
+		if err := normalizeBroker(e); err != nil {
+			return err
+		}
+	} else if err := checkURL(e.URL); err != nil {
 		return err
 	}
 	if err := normalizeMethod(&e.Method); err != nil {
@@ -248,7 +253,7 @@ func checkURL(raw string) error {
 		return invalid("url %q does not parse: %v", raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return invalid("url must start with http:// or https://")
+		return invalid("url must start with http:// or https:// (an endpoint's may also name a broker: amqp://, nats:// or redis://)")
 	}
 	if u.Host == "" {
 		return invalid("url has no host")
@@ -257,6 +262,51 @@ func checkURL(raw string) error {
 		return invalid("url must not carry credentials; use auth")
 	}
 	return checkHost(u)
+}
+
+// normalizeBroker checks an endpoint whose url names a message broker
+// (package broker). Credentials in the url move to auth (basic), where
+// they are sealed like every password: the url is stored and shown
+// without them. A url given back as shown, with the user but no password,
+// keeps the stored password. HTTP's own fields are refused: headers,
+// cookies, verify and a bearer token; method is ignored.
+func normalizeBroker(e *storage.Endpoint) error {
+	if err := field.Line("url", e.URL, field.MaxURI); err != nil {
+		return err
+	}
+	clean, c, found := broker.SplitCredentials(e.URL)
+	if found {
+		if c.Username == "" {
+			c.Username = "default" // redis://:password@host: Redis's default user
+		}
+		kept := e.Auth.Type == "basic" && e.Auth.Username == c.Username
+		if c.Password == "" && kept {
+			c.Password = e.Auth.Password
+		}
+		e.Auth = storage.Auth{Type: "basic", Username: c.Username, Password: c.Password}
+		e.URL = clean
+	}
+	e.Method = "" // ignored: POST
+	d, err := broker.Parse(e.URL)
+	if err != nil {
+		return invalid("url %v", err)
+	}
+	if u, err := url.Parse(e.URL); err == nil {
+		if err := checkHost(u); err != nil {
+			return err
+		}
+	}
+	switch {
+	case e.Auth.Type == "bearer":
+		return invalid("auth: a %s url logs in with a user and password (auth type basic, or user:password@ in the url), not a bearer token", d.Kind)
+	case len(e.Headers) > 0:
+		return invalid("headers: a %s destination carries no HTTP headers (webhook-id, the event type and the signature travel as message headers by themselves)", d.Kind)
+	case len(e.Cookies) > 0:
+		return invalid("cookies: a %s destination takes no cookies", d.Kind)
+	case e.Verify.Type != "":
+		return invalid("verify: a %s destination succeeds when the broker confirms the message; verify applies to HTTP answers only", d.Kind)
+	}
+	return nil
 }
 
 // checkHost checks the url's host name against DNS's limits (253

@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchyard-dev/switchyard/notify/broker"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -66,6 +67,10 @@ type Options struct {
 	// IdempotencyWindow is how long PublishOnce remembers a key (default
 	// storage.IdempotencyWindow, 24 h).
 	IdempotencyWindow time.Duration
+	// Dial opens the connections to endpoints' message brokers; it should
+	// be the guarded egress client's DialContext (default: an unguarded
+	// net.Dialer).
+	Dial broker.Dialer
 }
 
 // Engine publishes events and delivers them. Each stage has its file:
@@ -79,6 +84,8 @@ type Engine struct {
 	observer  Observer
 	onDisable func(ctx context.Context, ep storage.Endpoint, reason string)
 	window    time.Duration // of idempotency keys
+	dial      broker.Dialer
+	brokers   *broker.Pool // a connection for each enabled broker endpoint
 
 	endpoints endpoints  // every endpoint, ready to send to
 	events    eventCache // the events of pending deliveries
@@ -106,6 +113,9 @@ type Engine struct {
 type endpoints struct {
 	mu  sync.Mutex
 	cur atomic.Pointer[map[string]*target]
+	// changed, when set, is told of each new snapshot, under mu (the
+	// broker pool keeps the connections of its endpoints).
+	changed func(map[string]*target)
 	// succeeded: some enabled endpoint of cur names message.succeeded,
 	// kept with each snapshot so that a message that ends SUCCESS costs
 	// one load when none does.
@@ -133,6 +143,9 @@ func (p *endpoints) replace(targets map[string]*target, lanes *scheduler) {
 	p.cur.Store(&targets)
 	p.succeeded.Store(namesExactly(targets, MessageSucceeded))
 	lanes.reconfigure(targets)
+	if p.changed != nil {
+		p.changed(targets)
+	}
 }
 
 // update replaces the target of endpoint id, unless a reload has dropped
@@ -149,6 +162,9 @@ func (p *endpoints) update(id string, t *target, lanes *scheduler) {
 	p.cur.Store(&next)
 	p.succeeded.Store(namesExactly(next, MessageSucceeded))
 	lanes.configure(id, t)
+	if p.changed != nil {
+		p.changed(next)
+	}
 }
 
 // namesExactly reports whether an enabled endpoint of targets names
@@ -186,8 +202,11 @@ func New(o Options) (*Engine, error) {
 		observer:  o.Observer,
 		onDisable: o.OnDisable,
 		window:    o.IdempotencyWindow,
+		dial:      o.Dial,
+		brokers:   broker.NewPool(o.Dial),
 		events:    eventCache{m: map[string]*cachedEvent{}},
 	}
+	e.endpoints.changed = func(targets map[string]*target) { e.brokers.Retain(brokerSpecs(targets)) }
 	e.sched = newScheduler(o.Store, &e.endpoints, e.launch, o.Logger, o.PollInterval, o.MaxInFlight)
 	return e, nil
 }
@@ -217,6 +236,7 @@ func (e *Engine) Start(ctx context.Context) error {
 // to be made again after the next start.
 func (e *Engine) Close(ctx context.Context) error {
 	if e.stopLoop == nil {
+		e.brokers.Close()
 		return nil
 	}
 	e.stopLoop()
@@ -224,6 +244,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		e.attempts.Wait()
+		e.brokers.Close() // after the last publish
 		close(done)
 	}()
 	select {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchyard-dev/switchyard/notify/broker"
 	"github.com/switchyard-dev/switchyard/storage"
 )
 
@@ -31,7 +32,7 @@ func (e *Engine) Validate(ctx context.Context, ep storage.Endpoint) error {
 	}
 	a := r.attempt
 	switch {
-	case a.Status == http.StatusOK:
+	case a.Status == http.StatusOK, r.ok && a.Status == 0: // 0: a broker confirmed it
 		return nil
 	case a.Status == 0:
 		return invalid("validate_on_create: the endpoint did not answer the VALIDATE request: %s", a.Error)
@@ -59,6 +60,14 @@ func (e *Engine) probe(ctx context.Context, ep storage.Endpoint, ev storage.Even
 	o, err := t.request(enc, "msg_"+id.String(), now)
 	if err != nil {
 		return result{}, invalid("building the request: %v", err)
+	}
+	if t.broker != nil {
+		// A connection of its own, closed after: the endpoint may be
+		// unsaved, or saved with other settings.
+		pool := broker.NewPool(e.dial)
+		defer pool.Close()
+		pool.Retain(map[string]broker.Spec{"probe": *t.broker})
+		return publish(ctx, pool, "probe", *t.broker, o, now), nil
 	}
 	return send(ctx, e.client, o, now), nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/jsonesc"
+	"github.com/switchyard-dev/switchyard/notify/broker"
 	"github.com/switchyard-dev/switchyard/notify/egress"
 	"github.com/switchyard-dev/switchyard/notify/filter"
 	"github.com/switchyard-dev/switchyard/notify/template"
@@ -45,6 +46,9 @@ type target struct {
 	extra []byte
 	// filter is the endpoint's filter compiled; nil matches every event.
 	filter *filter.Filter
+	// broker is where a broker endpoint publishes (destination.go); nil
+	// for HTTP.
+	broker *broker.Spec
 }
 
 // newTarget prepares an endpoint (already normalised). Secrets rotated out
@@ -57,6 +61,9 @@ func newTarget(ep storage.Endpoint, now time.Time) (*target, error) {
 	}
 	if t.url, err = template.Parse(ep.URL); err != nil {
 		return nil, fmt.Errorf("url: %w", err)
+	}
+	if t.broker, err = brokerSpec(ep); err != nil {
+		return nil, err
 	}
 	if body, field := bodyTemplate(&ep); body != "" {
 		if t.body, err = template.Parse(body); err != nil {

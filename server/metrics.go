@@ -102,7 +102,7 @@ func newMetrics(reg *prometheus.Registry, measureStore bool) *metrics {
 		}, []string{"outcome"}),
 		attemptDur: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "switchyard_delivery_attempt_seconds",
-			Help:    "Time from sending an outbound request to reading its answer.",
+			Help:    "Time from sending an outbound request to reading its answer (for a broker endpoint: from publishing to the broker's confirm).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms .. 65s
 		}),
 		backlog: prometheus.NewGauge(prometheus.GaugeOpts{

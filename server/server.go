@@ -145,6 +145,7 @@ func New(opts Options) (_ *Server, err error) {
 	s.notify, err = notify.New(notify.Options{
 		Store:     st,
 		Client:    s.egress.HTTPClient(),
+		Dial:      s.egress.DialContext, // broker endpoints' connections
 		Logger:    s.log,
 		Observer:  s.metrics,
 		OnDisable: s.auditDisabled,

@@ -48,6 +48,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchyard-dev/switchyard/notify"
+	"github.com/switchyard-dev/switchyard/notify/broker"
 	"github.com/switchyard-dev/switchyard/notify/egress"
 	"github.com/switchyard-dev/switchyard/storage"
 	"github.com/switchyard-dev/switchyard/storage/bolt"
@@ -71,7 +72,8 @@ type options struct {
 	out         string
 	profile     bool
 	filter      bool
-	concurrency int // per endpoint: the engine's default
+	concurrency int    // per endpoint: the engine's default
+	broker      string // broker mode: amqp, nats, redis or all (broker.go)
 }
 
 func main() { os.Exit(run()) }
@@ -93,6 +95,7 @@ func run() int {
 	flag.StringVar(&o.out, "out", "bench/out", "directory of the report (and profiles)")
 	flag.BoolVar(&o.filter, "filter", true, "give every engine endpoint a filter that each event matches (three conditions, one a regex), so the engine's runs pay for filtering")
 	flag.BoolVar(&o.profile, "cpuprofile", false, "write a CPU profile of each run to <out>/notify-<date>-<run>.pprof")
+	flag.StringVar(&o.broker, "broker", "", "broker mode instead of HTTP: amqp, nats, redis or all (a comma-separated list too); each broker destination's deliveries/s against a plain client of that broker publishing with confirms (see broker.go)")
 	flag.Parse()
 	o.concurrency = notify.DefaultConcurrency
 	if o.publishers == 0 {
@@ -113,11 +116,15 @@ func run() int {
 		return 1
 	}
 	defer b.close()
-	rep, err := b.run()
+	run, name := b.run, "notify-"
+	if o.broker != "" {
+		run, name = b.brokerMode, "notify-broker-"
+	}
+	rep, err := run()
 	if rep != "" {
 		fmt.Print(rep)
 		if werr := os.MkdirAll(o.out, 0o755); werr == nil {
-			path := filepath.Join(o.out, "notify-"+b.stamp+".md")
+			path := filepath.Join(o.out, name+b.stamp+".md")
 			if werr = os.WriteFile(path, []byte(rep), 0o644); werr == nil {
 				fmt.Fprintln(os.Stderr, "report written to", path)
 			}
@@ -567,7 +574,7 @@ func (e *engineEnv) open(ctx context.Context, b *bench, run string, targets []ta
 	if e.eg, err = egress.New(egress.Options{AllowPrivate: true}); err != nil {
 		return err
 	}
-	if e.eng, err = notify.New(notify.Options{Store: e.store, Client: e.eg.HTTPClient(), Logger: b.log, Observer: e.obs}); err != nil {
+	if e.eng, err = notify.New(notify.Options{Store: e.store, Client: e.eg.HTTPClient(), Dial: e.eg.DialContext, Logger: b.log, Observer: e.obs}); err != nil {
 		return err
 	}
 	e.keys = map[string][]byte{}
@@ -575,8 +582,12 @@ func (e *engineEnv) open(ctx context.Context, b *bench, run string, targets []ta
 		secret := make([]byte, 32)
 		rand.Read(secret)
 		path := fmt.Sprintf("/%s/ep%d", run, i)
+		url := t.url + path
+		if broker.IsBroker(t.url) {
+			url = t.url // where the broker mode's messages go
+		}
 		ep := storage.Endpoint{
-			Name: fmt.Sprintf("bench %s %d", run, i), URL: t.url + path,
+			Name: fmt.Sprintf("bench %s %d", run, i), URL: url,
 			EventTypes:    []string{"bench.*"},
 			SigningSecret: "whsec_" + base64.StdEncoding.EncodeToString(secret),
 		}

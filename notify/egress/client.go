@@ -55,6 +55,7 @@ type Options struct {
 // Client sends guarded HTTP requests. It is safe for concurrent use.
 type Client struct {
 	guard     guard
+	dialer    *net.Dialer
 	max       int64
 	transport *http.Transport
 	hc        *http.Client
@@ -85,6 +86,7 @@ func New(o Options) (*Client, error) {
 		KeepAlive: 30 * time.Second,
 		Control:   c.guard.control, // the check, on each resolved address
 	}
+	c.dialer = dialer
 	c.transport = &http.Transport{
 		Proxy:                  nil, // never from the environment: a proxy would dial for us, unguarded
 		DialContext:            dialHidingResolver(dialer),
@@ -112,6 +114,14 @@ func New(o Options) (*Client, error) {
 func (c *Client) HTTPClient() *http.Client {
 	hc := *c.hc
 	return &hc
+}
+
+// DialContext connects to addr (host:port) through the guard, as the
+// Client's requests do: for connections that are not HTTP, such as an
+// endpoint's message broker. A refused address fails with an error
+// wrapping ErrRefused.
+func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return c.dialer.DialContext(ctx, network, addr)
 }
 
 // CloseIdleConnections closes the pool's idle connections.

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/switchyard-dev/switchyard/internal/brokertest"
 )
 
 // TestOutboundEndpoint creates an endpoint from the Slack preset in the
@@ -129,4 +132,48 @@ func TestOutboundSendTestBeforeSaving(t *testing.T) {
 		t.Fatalf("a tested endpoint was saved: %v", list.Items)
 	}
 	checkA11y(t, ctx, "new endpoint tested")
+}
+
+// TestOutboundBrokerEndpoint: a broker url in the endpoint form hides the
+// fields only HTTP has, a test before saving is confirmed by RabbitMQ,
+// and the saved endpoint shows its url without the password.
+func TestOutboundBrokerEndpoint(t *testing.T) {
+	addr := brokertest.Need(t, "RabbitMQ", brokertest.AMQP)
+	conn, err := amqp.Dial("amqp://guest:guest@" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := brokertest.Name("sy_e2e")
+	if _, err := ch.QueueDeclare(q, false, true, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = ch.QueueDelete(q, false, false, false) }()
+	ctx := browser(t, 1280, 900)
+	in := startServer(t)
+	in.api("POST", "/users", map[string]any{"name": "ada", "role": "admin", "password": password}, 201, nil)
+	login(t, ctx, in.url, "ada", password)
+
+	run(t, ctx, "new endpoint",
+		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
+		chromedp.WaitVisible(`input[name="url"]`),
+		chromedp.SendKeys(`input[name="name"]`, "Orders queue"),
+		chromedp.SendKeys(`textarea[name="event_types"]`, "order.*"),
+	)
+	waitJS(t, ctx, "the HTTP fields shown for no url", `document.querySelector('fieldset[name="headers"]').offsetParent !== null && document.querySelector('select[name="method"]').offsetParent !== null`)
+	run(t, ctx, "a broker url", chromedp.SendKeys(`input[name="url"]`, "amqp://guest:guest@"+addr+"/?routing_key="+q))
+	waitJS(t, ctx, "the HTTP fields hidden", `document.querySelector('fieldset[name="headers"]').offsetParent === null && document.querySelector('fieldset[name="cookies"]').offsetParent === null && document.querySelector('select[name="method"]').offsetParent === null && document.querySelector('select[name="verify.type"]').offsetParent === null`)
+	clickText(t, ctx, "Send test")
+	waitJS(t, ctx, "the confirm", `(() => { const c = document.querySelector(".ob-test-card"); return !!c && c.textContent.includes("confirmed by the broker") && c.textContent.includes("confirmed: delivery tag 1") && c.textContent.includes("OK"); })()`)
+	checkA11y(t, ctx, "new broker endpoint tested")
+	clickText(t, ctx, "Create endpoint")
+	waitJS(t, ctx, "the endpoint page", `/^#\/outbound\/endpoints\/[0-9a-f-]{36}$/.test(location.hash) && document.body.textContent.includes("amqp://`+addr+`/?routing_key=`+q+`") && !document.body.textContent.includes("guest:guest")`)
+	qi, err := ch.QueueDeclarePassive(q, false, true, false, false, nil)
+	if err != nil || qi.Messages != 1 {
+		t.Fatalf("the queue holds %d messages (%v), want the test's one", qi.Messages, err)
+	}
 }

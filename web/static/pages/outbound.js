@@ -280,6 +280,11 @@ function newSecret() {
   return "whsec_" + btoa(String.fromCharCode(...b));
 }
 
+// isBrokerURL reports whether an endpoint url names a message broker.
+function isBrokerURL(url) {
+  return /^(amqp|nats|redis):\/\//i.test(url.trim());
+}
+
 // endpointForm builds the create/edit form. ep is the stored endpoint (or
 // null to create); onSaved(endpoint) runs after a successful save.
 function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
@@ -291,6 +296,18 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
   const delivery = deliverySection(ep);
   const signing = signingSection(ep, { creating, readOnly });
   const validate = h("input", { type: "checkbox", name: "validate_on_create" });
+
+  // A broker url (amqp://, nats://, redis://) has no method, headers,
+  // cookies or success rule: those fields are hidden, and not sent.
+  function showBroker() {
+    const broker = isBrokerURL(basics.url.value);
+    basics.methodField.hidden = broker;
+    request.headers.el.hidden = broker;
+    request.cookies.el.hidden = broker;
+    body.verifyRow.hidden = broker;
+  }
+  basics.url.addEventListener("input", showBroker);
+  showBroker();
 
   const submit = h("button", { type: "submit" }, creating ? "Create endpoint" : "Save changes");
   const content = h(
@@ -391,6 +408,7 @@ function basicsSection(ep) {
   const description = textInput("description", ep.description);
   const url = textInput("url", ep.url, { required: true, inputmode: "url", spellcheck: "false", placeholder: "https://hooks.example.com/…" });
   const method = select("method", ["POST", "PUT", "PATCH", "GET", "DELETE"], ep.method || "POST");
+  const methodField = field("Method", method, "GET sends no body.");
   const eventTypes = h("textarea.ob-short", { name: "event_types", rows: 3, spellcheck: "false", required: true, placeholder: "alarm.*\nmessage.failed" });
   eventTypes.value = (ep.event_types || []).join("\n");
   const filter = h("textarea.ob-short", { name: "filter", rows: 3, spellcheck: "false", placeholder: '{"data.severity": {"$in": ["critical", "major"]}}' });
@@ -398,7 +416,15 @@ function basicsSection(ep) {
   const el = formSection(
     "Basics",
     h("div.ob-row", field("Name", name), field("Description", description)),
-    h("div.ob-row.ob-url", field("URL", url, "http:// or https://; may hold placeholders such as {{timestamp}} and {{sign}}."), field("Method", method, "GET sends no body.")),
+    h(
+      "div.ob-row.ob-url",
+      field(
+        "URL",
+        url,
+        "http:// or https://; may hold placeholders such as {{timestamp}} and {{sign}}. Or a message broker: amqp://user:pass@host:5672/vhost?routing_key=QUEUE (or exchange=E&routing_key=K), nats://host:4222/SUBJECT (a JetStream stream must capture it), redis://host:6379/0?stream=NAME. A broker's password moves to Authentication and is stored encrypted.",
+      ),
+      methodField,
+    ),
     field("Event types", eventTypes, "One per line or comma separated; * matches anything: alarm.*, *.failed, *"),
     field(
       "Filter",
@@ -406,7 +432,7 @@ function basicsSection(ep) {
       "Optional JSON: only events it matches are delivered. Dotted paths to a value or operators ($eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $exists, $regex); every path must match.",
     ),
   );
-  return { el, name, description, url, method, eventTypes, filter };
+  return { el, name, description, url, method, methodField, eventTypes, filter };
 }
 
 // requestSection: headers, cookies, authentication and the timeout.
@@ -478,6 +504,7 @@ function bodySection(ep, { creating, presets, headers }) {
   const verify = ep.verify || {};
   const verifyType = select("verify.type", [["", "Any 2xx"], ["status", "Status is"], ["contains", "2xx and body contains"]], verify.type || "");
   const verifyValue = textInput("verify.value", verify.value, { placeholder: "200, or \"errcode\":0" });
+  const verifyRow = h("div.ob-row", field("Success when", verifyType), field("Expected value", verifyValue, "For \"status\" an HTTP status; for \"contains\" text the body must hold."));
 
   if (preset) {
     preset.addEventListener("change", () => {
@@ -501,9 +528,9 @@ function bodySection(ep, { creating, presets, headers }) {
     ),
     h("div.ob-row", field("Message key", msgKey, "Where the default body puts the text; default Msg."), h("div")),
     field("Extra body fields", extraBody, "A JSON object added to the default body."),
-    h("div.ob-row", field("Success when", verifyType), field("Expected value", verifyValue, "For \"status\" an HTTP status; for \"contains\" text the body must hold.")),
+    verifyRow,
   );
-  return { el, preset, bodyTemplate, bodyTemplates, msgKey, extraBody, verifyType, verifyValue };
+  return { el, preset, bodyTemplate, bodyTemplates, msgKey, extraBody, verifyType, verifyValue, verifyRow };
 }
 
 // deliverySection: retries, concurrency, rate, language and when to
@@ -639,6 +666,12 @@ function endpointBody({ basics, request, body, delivery, signing, validate }, cr
     rate_limit: rateLimit.value.trim() === "" ? 0 : Number(rateLimit.value),
     auto_disable: { failing_for_hours: readInt(failingFor), consecutive_failures: readInt(consecutive) },
   };
+  if (isBrokerURL(out.url)) {
+    delete out.method;
+    out.headers = {};
+    out.cookies = {};
+    out.verify = { type: "", value: "" };
+  }
   const a = { type: request.authType.value };
   if (a.type === "basic") {
     a.username = request.username.value;
@@ -858,7 +891,7 @@ function endpointSummary(ep) {
       h("dt", "State"),
       h("dd", enabledBadge(ep), ep.disabled_reason ? h("span.muted", " ", ep.disabled_reason) : null),
       h("dt", "URL"),
-      h("dd.mono", ep.method, " ", ep.url),
+      h("dd.mono", isBrokerURL(ep.url || "") ? ep.url : `${ep.method} ${ep.url}`),
       h("dt", "Event types"),
       h("dd.mono", (ep.event_types || []).join(", ")),
       ep.filter && Object.keys(ep.filter).length ? [h("dt", "Filter"), h("dd.mono.ob-filter", JSON.stringify(ep.filter))] : null,
@@ -919,8 +952,14 @@ function replayForm(path, onReplayed) {
   return replay;
 }
 
+// confirmed reports whether an attempt is a broker's confirm: no HTTP
+// status, and the broker's receipt as the response.
+function confirmed(a) {
+  return !a.error && !a.status && (a.response || "").startsWith("confirmed: ");
+}
+
 function showTest(box, a) {
-  const ok = !a.error && a.status >= 200 && a.status < 300;
+  const ok = (!a.error && a.status >= 200 && a.status < 300) || confirmed(a);
   clear(box).append(
     h(
       "section.card.ob-test-card",
@@ -933,7 +972,7 @@ function showTest(box, a) {
       h(
         "dl.kv",
         h("dt", "Status"),
-        h("dd", a.status ? String(a.status) : "no answer"),
+        h("dd", a.status ? String(a.status) : confirmed(a) ? "confirmed by the broker" : "no answer"),
         h("dt", "Latency"),
         h("dd", a.latency_ms !== undefined ? `${Math.round(a.latency_ms * 10) / 10} ms` : "—"),
         a.error ? [h("dt", "Error"), h("dd.error", a.error)] : null,
