@@ -60,7 +60,7 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 		if err != nil {
 			r.attempt = storage.Attempt{At: start.UTC(), Error: "building the request: " + err.Error()}
 		} else {
-			r = send(ctx, e.client, o, start)
+			r = e.reach.send(ctx, t, o, start)
 		}
 	}
 	now := time.Now()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -17,18 +18,23 @@ import (
 // PUT /endpoints take it: a field left nil keeps the endpoint's value; so
 // do auth secrets left out of an auth of the same type.
 type EndpointChange struct {
-	Preset        *string              `json:"preset"` // the preset to start from, on create only
-	Name          *string              `json:"name"`
-	Description   *string              `json:"description"`
-	URL           *string              `json:"url"`
-	Method        *string              `json:"method"`
-	Enabled       *bool                `json:"enabled"`
-	EventTypes    *[]string            `json:"event_types"`
-	Filter        *map[string]any      `json:"filter"`  // {} or null: no filter
-	Headers       *map[string]string   `json:"headers"` // a SecretMarker value keeps the stored one
-	SecretHeaders *[]string            `json:"secret_headers"`
-	Cookies       *map[string]string   `json:"cookies"` // a SecretMarker value keeps the stored one
-	Auth          *AuthChange          `json:"auth"`
+	Preset        *string            `json:"preset"` // the preset to start from, on create only
+	Name          *string            `json:"name"`
+	Description   *string            `json:"description"`
+	URL           *string            `json:"url"`
+	Method        *string            `json:"method"`
+	Enabled       *bool              `json:"enabled"`
+	EventTypes    *[]string          `json:"event_types"`
+	Filter        *map[string]any    `json:"filter"`  // {} or null: no filter
+	Headers       *map[string]string `json:"headers"` // a SecretMarker value keeps the stored one
+	SecretHeaders *[]string          `json:"secret_headers"`
+	Cookies       *map[string]string `json:"cookies"` // a SecretMarker value keeps the stored one
+	Auth          *AuthChange        `json:"auth"`
+	// Proxy: a password in it is the new one; a proxy given without one
+	// keeps the stored password while its user name stays the same; ""
+	// removes the proxy.
+	Proxy         *string              `json:"proxy"`
+	TLS           *TLSChange           `json:"tls"`
 	BodyTemplate  *string              `json:"body_template"`
 	BodyTemplates *map[string]string   `json:"body_templates"` // {} or null: none
 	MsgKey        *string              `json:"msg_key"`
@@ -53,6 +59,22 @@ type AuthChange struct {
 	Username string  `json:"username"`
 	Password *string `json:"password"`
 	Token    *string `json:"token"`
+	// OAuth 2.0 client credentials; a client secret left nil keeps the
+	// stored one when the type stays oauth2.
+	TokenURL     string   `json:"token_url"`
+	ClientID     string   `json:"client_id"`
+	ClientSecret *string  `json:"client_secret"`
+	Scopes       []string `json:"scopes"`
+}
+
+// TLSChange is the tls of an EndpointChange: a field left nil keeps the
+// stored value, so the client key, never shown, is kept unless resent;
+// "" clears it (a client certificate cleared takes its key with it).
+type TLSChange struct {
+	CAPEM         *string `json:"ca_pem"`
+	ClientCertPEM *string `json:"client_cert_pem"`
+	ClientKeyPEM  *string `json:"client_key_pem"`
+	ServerName    *string `json:"server_name"`
 }
 
 // SecretMarker stands for a stored secret header or cookie value where an
@@ -258,6 +280,23 @@ func (ch *EndpointChange) apply(ep *storage.Endpoint, now time.Time) error {
 		}
 		set(&ep.Auth.Password, a.Password)
 		set(&ep.Auth.Token, a.Token)
+		ep.Auth.TokenURL, ep.Auth.ClientID, ep.Auth.Scopes = a.TokenURL, a.ClientID, a.Scopes
+		if a.Type == old.Type {
+			ep.Auth.ClientSecret = old.ClientSecret
+		}
+		set(&ep.Auth.ClientSecret, a.ClientSecret)
+	}
+	if ch.Proxy != nil {
+		applyProxy(ep, *ch.Proxy)
+	}
+	if t := ch.TLS; t != nil {
+		set(&ep.TLS.CAPEM, t.CAPEM)
+		set(&ep.TLS.ServerName, t.ServerName)
+		if t.ClientCertPEM != nil && *t.ClientCertPEM == "" && t.ClientKeyPEM == nil {
+			ep.TLS.ClientKeyPEM = ""
+		}
+		set(&ep.TLS.ClientCertPEM, t.ClientCertPEM)
+		set(&ep.TLS.ClientKeyPEM, t.ClientKeyPEM)
 	}
 	if ch.SigningSecret != nil && *ch.SigningSecret != ep.SigningSecret {
 		secret := *ch.SigningSecret
@@ -270,6 +309,29 @@ func (ch *EndpointChange) apply(ep *storage.Endpoint, now time.Time) error {
 		rotate(ep, secret, now)
 	}
 	return nil
+}
+
+// applyProxy sets the proxy to raw: its password, if it carries one, is
+// the new password; without one, the stored password is kept while the
+// proxy's user name stays the same (the API shows the proxy without it);
+// "user:@host" removes it.
+func applyProxy(ep *storage.Endpoint, raw string) {
+	plain, pw := SplitProxy(raw)
+	u, err := url.Parse(raw)
+	given := err == nil && u.User != nil && strings.Contains(u.User.String(), ":")
+	if !given && proxyUser(plain) != "" && proxyUser(plain) == proxyUser(ep.Proxy) {
+		pw = ep.ProxyPassword
+	}
+	ep.Proxy, ep.ProxyPassword = plain, pw
+}
+
+// proxyUser is the user name of a proxy URL, "" for none.
+func proxyUser(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	return u.User.Username()
 }
 
 // applyHeaders overlays the headers and secret_headers of the change.

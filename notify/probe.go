@@ -60,5 +60,5 @@ func (e *Engine) probe(ctx context.Context, ep storage.Endpoint, ev storage.Even
 	if err != nil {
 		return result{}, invalid("building the request: %v", err)
 	}
-	return send(ctx, e.client, o, now), nil
+	return e.reach.send(ctx, t, o, now), nil
 }

@@ -56,6 +56,8 @@ type Options struct {
 type Client struct {
 	guard     guard
 	max       int64
+	userAgent string
+	dialer    *net.Dialer
 	transport *http.Transport
 	hc        *http.Client
 }
@@ -72,7 +74,7 @@ func New(o Options) (*Client, error) {
 	if o.UserAgent == "" {
 		o.UserAgent = DefaultUserAgent
 	}
-	c := &Client{guard: guard{allowPrivate: o.AllowPrivate}, max: o.MaxResponseBytes}
+	c := &Client{guard: guard{allowPrivate: o.AllowPrivate}, max: o.MaxResponseBytes, userAgent: o.UserAgent}
 	for i, p := range o.Allow {
 		n, ok := normalisePrefix(p)
 		if !ok {
@@ -80,14 +82,14 @@ func New(o Options) (*Client, error) {
 		}
 		c.guard.allow = append(c.guard.allow, n)
 	}
-	dialer := &net.Dialer{
+	c.dialer = &net.Dialer{
 		Timeout:   dialTimeout,
 		KeepAlive: 30 * time.Second,
 		Control:   c.guard.control, // the check, on each resolved address
 	}
 	c.transport = &http.Transport{
 		Proxy:                  nil, // never from the environment: a proxy would dial for us, unguarded
-		DialContext:            dialer.DialContext,
+		DialContext:            c.dialer.DialContext,
 		ForceAttemptHTTP2:      true,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    tlsTimeout,
@@ -301,6 +303,17 @@ type capTransport struct {
 	base      http.RoundTripper
 	max       int64
 	userAgent string
+	// closer, when set, is the transport whose idle connections
+	// CloseIdleConnections closes (http.Client calls it).
+	closer interface{ CloseIdleConnections() }
+}
+
+// CloseIdleConnections closes the idle connections of a Routed client's
+// own pool; the Client's shared pool is closed by its own method.
+func (t *capTransport) CloseIdleConnections() {
+	if t.closer != nil {
+		t.closer.CloseIdleConnections()
+	}
 }
 
 // RoundTrip implements http.RoundTripper.
