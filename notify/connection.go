@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/switchyard-dev/switchyard/internal/field"
 	"github.com/switchyard-dev/switchyard/notify/egress"
@@ -316,4 +317,18 @@ func loopbackHost(host string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
+}
+
+// ClientCertExpiry returns when t's client certificate expires, if it has
+// one that parses.
+func ClientCertExpiry(t storage.TLS) (time.Time, bool) {
+	b, _ := pem.Decode([]byte(t.ClientCertPEM))
+	if b == nil {
+		return time.Time{}, false
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return c.NotAfter, true
 }

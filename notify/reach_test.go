@@ -276,14 +276,16 @@ func TestEndpointConnectionChecks(t *testing.T) {
 		mod  func(*storage.Endpoint)
 		want string
 	}{
-		"proxy scheme":      {func(e *storage.Endpoint) { e.Proxy = "socks5://p.example.com:1080" }, "proxy must start with http:// or https://"},
-		"proxy path":        {func(e *storage.Endpoint) { e.Proxy = "http://p.example.com/x" }, "proxy must be a scheme, a host and a port only"},
-		"proxy port":        {func(e *storage.Endpoint) { e.Proxy = "http://p.example.com:99999" }, "proxy: the port must be from 1 to 65535"},
-		"proxy no user":     {func(e *storage.Endpoint) { e.Proxy, e.ProxyPassword = "http://p.example.com", "pw" }, "proxy: a password needs a user name"},
-		"bad ca":            {func(e *storage.Endpoint) { e.TLS.CAPEM = "not pem" }, "tls.ca_pem: no PEM certificate"},
-		"key without cert":  {func(e *storage.Endpoint) { e.TLS.ClientKeyPEM = certs.ClientKeyPEM }, "tls.client_key_pem needs tls.client_cert_pem"},
-		"cert without key":  {func(e *storage.Endpoint) { e.TLS.ClientCertPEM = certs.ClientCertPEM }, "tls.client_cert_pem needs tls.client_key_pem"},
-		"key mismatch":      {func(e *storage.Endpoint) { e.TLS.ClientCertPEM, e.TLS.ClientKeyPEM = certs.ClientCertPEM, other.ClientKeyPEM }, "tls.client_key_pem: tls: private key does not match public key"},
+		"proxy scheme":     {func(e *storage.Endpoint) { e.Proxy = "socks5://p.example.com:1080" }, "proxy must start with http:// or https://"},
+		"proxy path":       {func(e *storage.Endpoint) { e.Proxy = "http://p.example.com/x" }, "proxy must be a scheme, a host and a port only"},
+		"proxy port":       {func(e *storage.Endpoint) { e.Proxy = "http://p.example.com:99999" }, "proxy: the port must be from 1 to 65535"},
+		"proxy no user":    {func(e *storage.Endpoint) { e.Proxy, e.ProxyPassword = "http://p.example.com", "pw" }, "proxy: a password needs a user name"},
+		"bad ca":           {func(e *storage.Endpoint) { e.TLS.CAPEM = "not pem" }, "tls.ca_pem: no PEM certificate"},
+		"key without cert": {func(e *storage.Endpoint) { e.TLS.ClientKeyPEM = certs.ClientKeyPEM }, "tls.client_key_pem needs tls.client_cert_pem"},
+		"cert without key": {func(e *storage.Endpoint) { e.TLS.ClientCertPEM = certs.ClientCertPEM }, "tls.client_cert_pem needs tls.client_key_pem"},
+		"key mismatch": {func(e *storage.Endpoint) {
+			e.TLS.ClientCertPEM, e.TLS.ClientKeyPEM = certs.ClientCertPEM, other.ClientKeyPEM
+		}, "tls.client_key_pem: tls: private key does not match public key"},
 		"key not pem":       {func(e *storage.Endpoint) { e.TLS.ClientCertPEM, e.TLS.ClientKeyPEM = certs.ClientCertPEM, "x" }, "tls.client_key_pem: not a PEM private key"},
 		"ca too large":      {func(e *storage.Endpoint) { e.TLS.CAPEM = strings.Repeat(certs.CAPEM, 200) }, "tls.ca_pem must be at most 65536 bytes"},
 		"server name":       {func(e *storage.Endpoint) { e.TLS.ServerName = "a b" }, "tls.server_name \"a b\" is not a host name"},
