@@ -36,11 +36,20 @@ type (
 		Headers map[string]string `json:"headers"`
 		Cookies map[string]string `json:"cookies"`
 		Auth    struct {
-			Type        string `json:"type"`
-			Username    string `json:"username"`
-			PasswordSet bool   `json:"password_set"`
-			TokenSet    bool   `json:"token_set"`
+			Type            string   `json:"type"`
+			Username        string   `json:"username"`
+			PasswordSet     bool     `json:"password_set"`
+			TokenSet        bool     `json:"token_set"`
+			TokenURL        string   `json:"token_url"`
+			ClientID        string   `json:"client_id"`
+			ClientSecretSet bool     `json:"client_secret_set"`
+			Scopes          []string `json:"scopes"`
 		} `json:"auth"`
+		ProxyPasswordSet bool `json:"proxy_password_set"`
+		TLSState         struct {
+			TLS
+			ClientKeySet bool `json:"client_key_set"`
+		} `json:"tls"`
 		Signing struct {
 			Secret bool `json:"secret"`
 		} `json:"signing"`
@@ -192,6 +201,20 @@ func (st *State) Config() *Config {
 		if se.Auth.TokenSet {
 			e.Auth.Token = Ref(env.name("ENDPOINT", e.Name, "TOKEN"))
 		}
+		e.Auth.TokenURL, e.Auth.ClientID, e.Auth.Scopes = se.Auth.TokenURL, se.Auth.ClientID, se.Auth.Scopes
+		if se.Auth.ClientSecretSet {
+			e.Auth.ClientSecret = Ref(env.name("ENDPOINT", e.Name, "CLIENT_SECRET"))
+		}
+		proxyPassword := ""
+		if se.ProxyPasswordSet {
+			proxyPassword = Ref(env.name("ENDPOINT", e.Name, "PROXY_PASSWORD"))
+		}
+		e.ProxyPassword = &proxyPassword
+		tls := se.TLSState.TLS
+		if se.TLSState.ClientKeySet {
+			tls.ClientKeyPEM = Ref(env.name("ENDPOINT", e.Name, "TLS_CLIENT_KEY"))
+		}
+		e.TLS = &tls
 		signing := ""
 		if se.Signing.Secret {
 			signing = Ref(env.name("ENDPOINT", e.Name, "SIGNING_SECRET"))
