@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -309,5 +310,35 @@ func TestEndpointConnectionChecks(t *testing.T) {
 	ep.Auth.TokenURL = "http://127.0.0.1:8080/token"
 	if err := notify.Normalize(&ep); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSecretsListsEverySecret: every single-valued field that the JSON
+// of an endpoint leaves out (json:"-") is in notify.Secrets, the one list
+// that rules about secrets are written against.
+func TestSecretsListsEverySecret(t *testing.T) {
+	t.Parallel()
+	var ep storage.Endpoint
+	listed := map[*string]bool{}
+	for _, s := range notify.Secrets(&ep) {
+		listed[s.Value] = true
+	}
+	var walk func(v reflect.Value, path string)
+	walk = func(v reflect.Value, path string) {
+		for i := range v.NumField() {
+			f, fv := v.Type().Field(i), v.Field(i)
+			switch {
+			case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Time{}):
+				walk(fv, path+f.Name+".")
+			case f.Tag.Get("json") == "-" && f.Type.Kind() == reflect.String:
+				if !listed[fv.Addr().Interface().(*string)] {
+					t.Errorf("%s%s is a secret that notify.Secrets does not list", path, f.Name)
+				}
+			}
+		}
+	}
+	walk(reflect.ValueOf(&ep).Elem(), "")
+	if len(listed) != 6 {
+		t.Errorf("notify.Secrets lists %d fields", len(listed))
 	}
 }
