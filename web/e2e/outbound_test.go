@@ -171,6 +171,9 @@ func TestOutboundOAuth2Endpoint(t *testing.T) {
 		chromedp.SendKeys(`input[name="auth.client_secret"]`, "cl1ent-s3cret"),
 		chromedp.SendKeys(`input[name="auth.scopes"]`, "hooks.write"),
 	)
+	js(t, ctx, "open Connection", `document.querySelector("details.ob-connection").open = true`)
+	screenshot(t, ctx, "endpoint-connection")
+	checkA11y(t, ctx, "endpoint connection")
 	clickText(t, ctx, "Create endpoint")
 	waitJS(t, ctx, "the endpoint page", `/^#\/outbound\/endpoints\/[0-9a-f-]{36}$/.test(location.hash) && [...document.querySelectorAll("button")].some(b => b.textContent.trim() === "Send test")`)
 	var list struct {

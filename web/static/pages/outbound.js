@@ -523,7 +523,7 @@ function connectionSection(ep, { creating }) {
       h(
         "div.ob-row",
         field("Client certificate (PEM)", certPEM, "Offered to receivers that ask for one (mutual TLS)."),
-        field("Client key (PEM)", keyPEM, !creating && t.client_key_set ? "Write-only: stored encrypted, never shown." : "Write-only: stored encrypted, never shown."),
+        field("Client key (PEM)", keyPEM, "Write-only: stored encrypted, never shown; must match the certificate."),
       ),
       h("div.ob-row", field("Server name", serverName, "Checked against the receiver's certificate in place of the URL's host."), h("div")),
     ),
