@@ -235,18 +235,17 @@ func validHostName(s string) bool {
 	return true
 }
 
-// route is how an endpoint's requests reach it; ok is false when it
-// needs no client of its own.
-func route(ep *storage.Endpoint) (egress.Route, bool, error) {
+// route is how an endpoint's requests reach it.
+func route(ep *storage.Endpoint) (egress.Route, error) {
 	var r egress.Route
 	proxy, err := checkProxy(ep.Proxy, ep.ProxyPassword)
 	if err != nil {
-		return r, false, err
+		return r, err
 	}
 	r.Proxy = proxy
 	if ep.TLS != (storage.TLS{}) {
 		if r.TLS, err = tlsConfig(ep.TLS); err != nil {
-			return r, false, err
+			return r, err
 		}
 		if ep.TLS.CAPEM != "" && proxy != nil && proxy.Scheme == "https" {
 			// An https proxy is verified against the system's roots and
@@ -258,7 +257,7 @@ func route(ep *storage.Endpoint) (egress.Route, bool, error) {
 			r.ProxyRoots.AppendCertsFromPEM([]byte(ep.TLS.CAPEM))
 		}
 	}
-	return r, r.Proxy != nil || r.TLS != nil, nil
+	return r, nil
 }
 
 // checkOAuth2 checks an oauth2 auth: the token endpoint (https, or http

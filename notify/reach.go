@@ -48,6 +48,22 @@ func newReach(base *http.Client, router Router) *reach {
 		clients: map[string]*routedClient{}, tokens: map[string]*tokenSource{}}
 }
 
+// reachKeys are an endpoint's routeKey ("" when it needs no client of its
+// own) and oauthKey ("" unless its auth is oauth2), digested once per
+// change of the endpoint, not per request.
+type reachKeys struct{ route, oauth string }
+
+func newReachKeys(ep *storage.Endpoint) reachKeys {
+	var k reachKeys
+	if ep.Proxy != "" || ep.TLS != (storage.TLS{}) {
+		k.route = routeKey(ep)
+	}
+	if ep.Auth.Type == "oauth2" {
+		k.oauth = oauthKey(ep)
+	}
+	return k
+}
+
 // routeKey digests what an endpoint's client is made of.
 func routeKey(ep *storage.Endpoint) string {
 	h := sha256.New()
@@ -70,19 +86,19 @@ func oauthKey(ep *storage.Endpoint) string {
 // client returns the clients an endpoint sends with. An endpoint without
 // an id (one being tested before it is saved) gets clients of its own,
 // which done closes; for others done does nothing.
-func (r *reach) client(ep *storage.Endpoint) (c *routedClient, done func(), err error) {
-	rt, own, err := route(ep)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !own {
+func (r *reach) client(t *target) (c *routedClient, done func(), err error) {
+	ep, key := &t.ep, t.reachKeys.route
+	if key == "" {
 		return &routedClient{hc: r.base, token: r.base}, func() {}, nil
 	}
 	if r.router == nil {
 		return nil, nil, fmt.Errorf("this engine cannot reach endpoints through a proxy or with TLS settings")
 	}
-	key := routeKey(ep)
 	if ep.ID == "" {
+		rt, err := route(ep)
+		if err != nil {
+			return nil, nil, err
+		}
 		c := r.make(rt, key)
 		return c, c.close, nil
 	}
@@ -90,6 +106,12 @@ func (r *reach) client(ep *storage.Endpoint) (c *routedClient, done func(), err 
 	defer r.mu.Unlock()
 	c = r.clients[ep.ID]
 	if c == nil || c.key != key {
+		// Made once per change of the endpoint's proxy or tls: the PEMs
+		// are parsed here, not per request.
+		rt, err := route(ep)
+		if err != nil {
+			return nil, nil, err
+		}
 		if c != nil {
 			c.close()
 		}
@@ -129,22 +151,22 @@ func (r *reach) prune(targets map[string]*target) {
 	defer r.mu.Unlock()
 	for id, c := range r.clients {
 		t, ok := targets[id]
-		if !ok || routeKey(&t.ep) != c.key {
+		if !ok || t.reachKeys.route != c.key {
 			c.close()
 			delete(r.clients, id)
 		}
 	}
 	for id, s := range r.tokens {
 		t, ok := targets[id]
-		if !ok || t.ep.Auth.Type != "oauth2" || oauthKey(&t.ep) != s.key {
+		if !ok || t.reachKeys.oauth != s.key {
 			delete(r.tokens, id)
 		}
 	}
 }
 
 // tokens returns an oauth2 endpoint's token source.
-func (r *reach) tokenSource(ep *storage.Endpoint) *tokenSource {
-	key := oauthKey(ep)
+func (r *reach) tokenSource(t *target) *tokenSource {
+	ep, key := &t.ep, t.reachKeys.oauth
 	if ep.ID == "" {
 		return &tokenSource{key: key}
 	}
@@ -162,7 +184,7 @@ func (r *reach) tokenSource(ep *storage.Endpoint) *tokenSource {
 // it has one, with its OAuth 2.0 token if it uses one. A receiver that
 // answers 401 to a token is given a new one, once, within the attempt.
 func (r *reach) send(ctx context.Context, t *target, o *outgoing, start time.Time) result {
-	c, done, err := r.client(&t.ep)
+	c, done, err := r.client(t)
 	if err != nil {
 		return result{attempt: storage.Attempt{At: start.UTC(), Error: "connection settings: " + err.Error()}}
 	}
@@ -170,7 +192,7 @@ func (r *reach) send(ctx context.Context, t *target, o *outgoing, start time.Tim
 	if t.ep.Auth.Type != "oauth2" {
 		return send(ctx, c.hc, o, start)
 	}
-	src := r.tokenSource(&t.ep)
+	src := r.tokenSource(t)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout) // the token's fetch counts in the attempt's time
 	defer cancel()
 	for try := 0; ; try++ {
