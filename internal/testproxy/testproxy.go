@@ -4,6 +4,7 @@
 package testproxy
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -31,6 +32,16 @@ type Proxy struct {
 func New(t testing.TB) *Proxy {
 	p := &Proxy{}
 	p.Server = httptest.NewServer(http.HandlerFunc(p.serve))
+	t.Cleanup(p.Close)
+	return p
+}
+
+// NewTLS starts an https proxy (clients speak TLS to it) with cfg.
+func NewTLS(t testing.TB, cfg *tls.Config) *Proxy {
+	p := &Proxy{}
+	p.Server = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.Server.TLS = cfg
+	p.Server.StartTLS()
 	t.Cleanup(p.Close)
 	return p
 }

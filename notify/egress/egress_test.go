@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchyard-dev/switchyard/internal/testcert"
 	"github.com/switchyard-dev/switchyard/internal/testproxy"
 )
 
@@ -243,5 +245,45 @@ func TestRoutedChecksTheTargetBehindAProxy(t *testing.T) {
 	hc2 := c2.Routed(Route{Proxy: pu})
 	if _, err := hc2.Get("http://93.184.215.14/"); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "127.0.0.1") {
 		t.Fatalf("a loopback proxy: want a refusal of 127.0.0.1, got %v", err)
+	}
+}
+
+// An https proxy is spoken to over TLS, checked against ProxyRoots; the
+// target's own TLS (through the tunnel) uses the route's config.
+func TestRoutedThroughAnHTTPSProxy(t *testing.T) {
+	t.Parallel()
+	certs := testcert.New(t)
+	proxy := testproxy.NewTLS(t, certs.ServerTLS(t, false))
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	target.TLS = certs.ServerTLS(t, false)
+	target.StartTLS()
+	defer target.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer plain.Close()
+	c, err := New(Options{AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu, _ := url.Parse(proxy.URL)
+	hc := c.Routed(Route{Proxy: pu, ProxyRoots: certs.Pool, TLS: &tls.Config{RootCAs: certs.Pool}})
+	defer hc.CloseIdleConnections()
+	for _, u := range []string{target.URL + "/tunnel", plain.URL + "/forward"} {
+		resp, err := hc.Get(u)
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", u, resp.StatusCode)
+		}
+	}
+	seen := proxy.Seen()
+	if len(seen) != 2 || seen[0].Method != http.MethodConnect || seen[1].Target != plain.URL+"/forward" {
+		t.Fatalf("the proxy saw %+v", seen)
+	}
+	// Without the proxy's roots, its certificate is refused.
+	hc2 := c.Routed(Route{Proxy: pu})
+	if _, err := hc2.Get(plain.URL); err == nil || !strings.Contains(err.Error(), "TLS with the proxy") {
+		t.Fatalf("an unknown proxy certificate: %v", err)
 	}
 }
