@@ -80,6 +80,21 @@ func TestDeliverThroughProxy(t *testing.T) {
 		t.Fatalf("want one CONNECT %s, the proxy saw %+v", host, proxy.Seen())
 	}
 
+	// Another proxy: a new client (the old one closed), and the new proxy
+	// carries the next delivery.
+	proxy2 := testproxy.New(t)
+	if _, err := e.eng.UpdateEndpoint(t.Context(), ep.ID, notify.EndpointChange{Proxy: &proxy2.URL}); err != nil {
+		t.Fatal(err)
+	}
+	e.publish(t, storage.Event{Type: "build.done"})
+	e.settled(t, ep.ID, 4) // two, one published for the tunnel, this one
+	if seen := proxy2.Seen(); len(seen) != 1 || seen[0].Auth != "" {
+		t.Fatalf("the new proxy saw %+v", seen)
+	}
+	if n := notify.RoutedClients(e.eng); n != 2 {
+		t.Fatalf("%d endpoint clients, want 2", n)
+	}
+
 	// Removing the endpoints drops their clients.
 	for _, id := range []string{ep.ID, ep2.ID} {
 		if err := e.eng.DeleteEndpoint(t.Context(), id); err != nil {
@@ -265,6 +280,30 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 	}, "the attempt with a failing token endpoint")
 	if want := "OAuth 2.0 token: the token endpoint answered 400: invalid_client (unknown client)"; failed.Error != want || failed.Status != 0 {
 		t.Fatalf("attempt error %q (status %d), want %q", failed.Error, failed.Status, want)
+	}
+}
+
+// The egress guard applies to the token endpoint: a loopback one is
+// refused without --allow-private-targets, and the receiver is never
+// asked.
+func TestOAuth2TokenEndpointIsGuarded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false)
+	ts := newTokenServer(t, 60)
+	ep := storage.Endpoint{Name: "guarded", URL: "https://receiver.invalid/hook", EventTypes: []string{"*"},
+		Auth: storage.Auth{Type: "oauth2", TokenURL: ts.URL + "/token", ClientID: "switchyard", ClientSecret: "cl1ent-secret"}}
+	if err := notify.Normalize(&ep); err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.eng.Test(t.Context(), ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a.Error, "OAuth 2.0 token: the token endpoint: egress: refused 127.0.0.1:") || a.Status != 0 || ts.fetches.Load() != 0 {
+		t.Fatalf("attempt %+v, %d fetches", a, ts.fetches.Load())
+	}
+	if strings.Contains(a.Error, "cl1ent-secret") {
+		t.Fatalf("the error shows the secret: %q", a.Error)
 	}
 }
 
