@@ -159,3 +159,20 @@ func viewerProxy(t *testing.T, in *instance, id string) string {
 	}
 	return v.Proxy
 }
+
+// A proxy or token endpoint the guard will refuse, and an expired client
+// certificate, are saved with warnings naming them.
+func TestEndpointConnectionWarnings(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	var s struct {
+		Warnings []string `json:"warnings"`
+	}
+	in.api("POST", "/endpoints", map[string]any{"name": "w", "url": "https://93.184.215.14/hook", "event_types": []string{"*"},
+		"proxy": "http://10.0.0.8:3128",
+		"auth":  map[string]any{"type": "oauth2", "token_url": "http://127.0.0.1:9/token", "client_id": "c", "client_secret": "s"}}, 201, &s)
+	if len(s.Warnings) != 2 || !strings.HasPrefix(s.Warnings[0], "proxy: connections to 10.0.0.8 will be refused (private address)") ||
+		!strings.HasPrefix(s.Warnings[1], "auth.token_url: connections to 127.0.0.1 will be refused (loopback address)") {
+		t.Fatalf("warnings %q", s.Warnings)
+	}
+}
