@@ -18,22 +18,19 @@ import (
 // PUT /endpoints take it: a field left nil keeps the endpoint's value; so
 // do auth secrets left out of an auth of the same type.
 type EndpointChange struct {
-	Preset        *string            `json:"preset"` // the preset to start from, on create only
-	Name          *string            `json:"name"`
-	Description   *string            `json:"description"`
-	URL           *string            `json:"url"`
-	Method        *string            `json:"method"`
-	Enabled       *bool              `json:"enabled"`
-	EventTypes    *[]string          `json:"event_types"`
-	Filter        *map[string]any    `json:"filter"`  // {} or null: no filter
-	Headers       *map[string]string `json:"headers"` // a SecretMarker value keeps the stored one
-	SecretHeaders *[]string          `json:"secret_headers"`
-	Cookies       *map[string]string `json:"cookies"` // a SecretMarker value keeps the stored one
-	Auth          *AuthChange        `json:"auth"`
-	// Proxy: a password in it is the new one; a proxy given without one
-	// keeps the stored password while its user name stays the same; ""
-	// removes the proxy.
-	Proxy         *string              `json:"proxy"`
+	Preset        *string              `json:"preset"` // the preset to start from, on create only
+	Name          *string              `json:"name"`
+	Description   *string              `json:"description"`
+	URL           *string              `json:"url"`
+	Method        *string              `json:"method"`
+	Enabled       *bool                `json:"enabled"`
+	EventTypes    *[]string            `json:"event_types"`
+	Filter        *map[string]any      `json:"filter"`  // {} or null: no filter
+	Headers       *map[string]string   `json:"headers"` // a SecretMarker value keeps the stored one
+	SecretHeaders *[]string            `json:"secret_headers"`
+	Cookies       *map[string]string   `json:"cookies"` // a SecretMarker value keeps the stored one
+	Auth          *AuthChange          `json:"auth"`
+	Proxy         *string              `json:"proxy"` // see applyProxy
 	TLS           *TLSChange           `json:"tls"`
 	BodyTemplate  *string              `json:"body_template"`
 	BodyTemplates *map[string]string   `json:"body_templates"` // {} or null: none

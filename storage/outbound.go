@@ -106,12 +106,10 @@ type Endpoint struct {
 	SecretHeaders []string          `json:"secret_headers,omitempty"`
 	Cookies       map[string]string `json:"cookies,omitempty"`
 	Auth          Auth              `json:"auth"`
-	// Proxy is the HTTP or HTTPS proxy requests go through ("": none),
-	// without its password: ProxyPassword, a secret.
-	Proxy         string `json:"proxy,omitempty"`
-	ProxyPassword string `json:"-"`
-	TLS           TLS    `json:"tls"`
-	BodyTemplate  string `json:"body_template,omitempty"`
+	Proxy         string            `json:"proxy,omitempty"` // an HTTP(S) proxy URL without its password
+	ProxyPassword string            `json:"-"`               // the proxy's password, a secret
+	TLS           TLS               `json:"tls"`
+	BodyTemplate  string            `json:"body_template,omitempty"`
 	// BodyTemplates maps a language (as Language) to the body template
 	// used, in place of BodyTemplate, by an endpoint of that language.
 	BodyTemplates map[string]string `json:"body_templates,omitempty"`

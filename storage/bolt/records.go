@@ -204,11 +204,9 @@ type diskEndpoint struct {
 	SecretHeaders []string          `json:"secret_headers,omitempty"`
 	Cookies       map[string]string `json:"cookies,omitempty"`
 	Auth          diskAuth          `json:"auth"`
-	// Proxy (without its password, sealed apart) and TLS came after
-	// format 1's first records, which lack them (and so have none).
-	Proxy        string  `json:"proxy,omitempty"`
-	TLS          diskTLS `json:"tls,omitzero"`
-	BodyTemplate string  `json:"body_template,omitempty"`
+	Proxy         string            `json:"proxy,omitempty"` // came after format 1's first records, as tls did
+	TLS           diskTLS           `json:"tls,omitzero"`
+	BodyTemplate  string            `json:"body_template,omitempty"`
 	// BodyTemplates came after format 1's first records, which lack it.
 	BodyTemplates map[string]string `json:"body_templates,omitempty"`
 	MsgKey        string            `json:"msg_key"`
