@@ -164,7 +164,8 @@ func (r *reach) prune(targets map[string]*target) {
 	}
 }
 
-// tokens returns an oauth2 endpoint's token source.
+// tokenSource returns an oauth2 endpoint's token source (a new one for
+// an endpoint not saved yet).
 func (r *reach) tokenSource(t *target) *tokenSource {
 	ep, key := &t.ep, t.reachKeys.oauth
 	if ep.ID == "" {
