@@ -93,9 +93,10 @@ type Function struct {
 
 // Endpoint is an outbound endpoint. The values of its secret headers
 // (secret_headers and credential-like names such as Authorization), of
-// its cookies, its auth password or token and its signing secret are
-// "${env:VAR}" references; the signing secret may also be
-// notify.GenerateV1a, an Ed25519 key pair that the server makes.
+// its cookies, its auth password, token or client secret, its signing
+// secret, its proxy's password and its TLS client key are "${env:VAR}"
+// references; the signing secret may also be notify.GenerateV1a, an
+// Ed25519 key pair that the server makes.
 type Endpoint struct {
 	Name          string            `yaml:"name" json:"-"`
 	Description   *string           `yaml:"description" json:"description"`
@@ -108,6 +109,11 @@ type Endpoint struct {
 	SecretHeaders []string          `yaml:"secret_headers" json:"secret_headers"`
 	Cookies       map[string]string `yaml:"cookies" json:"-"`
 	Auth          *Auth             `yaml:"auth" json:"-"`
+	// Proxy is the proxy URL without its password, ProxyPassword the
+	// password's reference ("" for none).
+	Proxy         *string           `yaml:"proxy" json:"proxy"`
+	ProxyPassword *string           `yaml:"proxy_password" json:"-"`
+	TLS           *TLS              `yaml:"tls" json:"-"`
 	BodyTemplate  *string           `yaml:"body_template" json:"body_template"`
 	BodyTemplates map[string]string `yaml:"body_templates" json:"body_templates"`
 	MsgKey        *string           `yaml:"msg_key" json:"msg_key"`
@@ -122,12 +128,25 @@ type Endpoint struct {
 	AutoDisable   *AutoDisable      `yaml:"auto_disable" json:"auto_disable"`
 }
 
-// Auth is an endpoint's auth; Password and Token are references.
+// Auth is an endpoint's auth; Password, Token and ClientSecret are
+// references.
 type Auth struct {
-	Type     string `yaml:"type" json:"type"`
-	Username string `yaml:"username" json:"username"`
-	Password string `yaml:"password" json:"-"`
-	Token    string `yaml:"token" json:"-"`
+	Type         string   `yaml:"type" json:"type"`
+	Username     string   `yaml:"username,omitempty" json:"username"`
+	Password     string   `yaml:"password,omitempty" json:"-"`
+	Token        string   `yaml:"token,omitempty" json:"-"`
+	TokenURL     string   `yaml:"token_url,omitempty" json:"token_url"`
+	ClientID     string   `yaml:"client_id,omitempty" json:"client_id"`
+	ClientSecret string   `yaml:"client_secret,omitempty" json:"-"`
+	Scopes       []string `yaml:"scopes,omitempty" json:"scopes"`
+}
+
+// TLS is an endpoint's TLS settings; ClientKeyPEM is a reference.
+type TLS struct {
+	CAPEM         string `yaml:"ca_pem,omitempty" json:"ca_pem"`
+	ClientCertPEM string `yaml:"client_cert_pem,omitempty" json:"client_cert_pem"`
+	ClientKeyPEM  string `yaml:"client_key_pem,omitempty" json:"-"`
+	ServerName    string `yaml:"server_name,omitempty" json:"server_name"`
 }
 
 // Retry is an endpoint's retry policy.
@@ -254,7 +273,19 @@ func (cfg *Config) check() error {
 			errs = append(errs, checkRef(where+"cookies."+k, v, false))
 		}
 		if e.Auth != nil {
-			errs = append(errs, checkRef(where+"auth.password", e.Auth.Password, true), checkRef(where+"auth.token", e.Auth.Token, true))
+			errs = append(errs, checkRef(where+"auth.password", e.Auth.Password, true), checkRef(where+"auth.token", e.Auth.Token, true),
+				checkRef(where+"auth.client_secret", e.Auth.ClientSecret, true))
+		}
+		if e.ProxyPassword != nil {
+			errs = append(errs, checkRef(where+"proxy_password", *e.ProxyPassword, true))
+		}
+		if e.Proxy != nil {
+			if _, pw := notify.SplitProxy(*e.Proxy); pw != "" {
+				errs = append(errs, fmt.Errorf("%sproxy: write the proxy's password in proxy_password as ${env:NAME}, never in the URL", where))
+			}
+		}
+		if e.TLS != nil {
+			errs = append(errs, checkRef(where+"tls.client_key_pem", e.TLS.ClientKeyPEM, true))
 		}
 		if e.SigningSecret != nil && *e.SigningSecret != notify.GenerateV1a {
 			errs = append(errs, checkRef(where+"signing_secret", *e.SigningSecret, true))

@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchyard-dev/switchyard/client"
+	"github.com/switchyard-dev/switchyard/internal/testcert"
 	"github.com/switchyard-dev/switchyard/manifest"
 	"github.com/switchyard-dev/switchyard/server"
 	"github.com/switchyard-dev/switchyard/storage"
@@ -135,7 +137,20 @@ func seed(in *instance) {
 		"body_templates": map[string]string{"zh": "{\"text\": \"告警 {{title}}\"}"},
 		"body_template":  "{\"text\": \"{{title}}\"}", "retry": map[string]any{"backoff": "fixed", "max_attempts": 3, "interval_ms": 1000}})
 	in.post("/endpoints", map[string]any{"name": "plain", "url": "https://example.org/x", "event_types": []string{"*"}, "enabled": false})
+	certsOnce.Do(func() { certs = testcert.New(in.t) })
+	in.post("/endpoints", map[string]any{"name": "reach", "url": "https://example.net/hook", "event_types": []string{"*"},
+		"proxy": "http://squid:s3cr3t-proxy@proxy.example.net:3128",
+		"auth": map[string]any{"type": "oauth2", "token_url": "https://auth.example.net/token", "client_id": "switchyard",
+			"client_secret": "s3cr3t-client", "scopes": []string{"hooks.write"}},
+		"tls": map[string]any{"ca_pem": certs.CAPEM, "client_cert_pem": certs.ClientCertPEM, "client_key_pem": certs.ClientKeyPEM,
+			"server_name": "hooks.internal"}})
 }
+
+// certs are the reach endpoint's TLS certificates, made once.
+var (
+	certs     *testcert.Set
+	certsOnce sync.Once
+)
 
 // env is what the exported references of seed need.
 var env = map[string]string{
@@ -144,9 +159,16 @@ var env = map[string]string{
 	"SWITCHYARD_ENDPOINT_ALERTS_COOKIE_SESSION":       "s3cr3t-cookie",
 	"SWITCHYARD_ENDPOINT_ALERTS_PASSWORD":             "s3cr3t-password",
 	"SWITCHYARD_ENDPOINT_ALERTS_SIGNING_SECRET":       "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	"SWITCHYARD_ENDPOINT_REACH_CLIENT_SECRET":         "s3cr3t-client",
+	"SWITCHYARD_ENDPOINT_REACH_PROXY_PASSWORD":        "s3cr3t-proxy",
 }
 
-func getenv(name string) string { return env[name] }
+func getenv(name string) string {
+	if name == "SWITCHYARD_ENDPOINT_REACH_TLS_CLIENT_KEY" {
+		return certs.ClientKeyPEM
+	}
+	return env[name]
+}
 
 // readTree reads every file below dir, by relative path.
 func readTree(t *testing.T, dir string) map[string]string {
@@ -210,7 +232,12 @@ func TestExportApplyExportIsIdentical(t *testing.T) {
 	if g, s, a := strings.Index(yml, "name: github"), strings.Index(yml, "name: Slack Bot"), strings.Index(yml, "name: anyone"); !(g < s && s < a) {
 		t.Fatalf("providers are not in their order:\n%s", yml)
 	}
-	for _, want := range []string{"${env:SWITCHYARD_PROVIDER_GITHUB_WEBHOOK_SECRET}", "${env:SWITCHYARD_ENDPOINT_ALERTS_SIGNING_SECRET}", "provider: github", "data.severity:", "body_templates:"} {
+	if strings.Contains(tree1["switchyard.yaml"], strings.Split(certs.ClientKeyPEM, "\n")[1]) {
+		t.Fatalf("switchyard.yaml holds the TLS client key")
+	}
+	for _, want := range []string{"${env:SWITCHYARD_PROVIDER_GITHUB_WEBHOOK_SECRET}", "${env:SWITCHYARD_ENDPOINT_ALERTS_SIGNING_SECRET}",
+		"client_secret: ${env:SWITCHYARD_ENDPOINT_REACH_CLIENT_SECRET}", "proxy_password: ${env:SWITCHYARD_ENDPOINT_REACH_PROXY_PASSWORD}",
+		"client_key_pem: ${env:SWITCHYARD_ENDPOINT_REACH_TLS_CLIENT_KEY}", "proxy: http://squid@proxy.example.net:3128", "token_url: https://auth.example.net/token", "provider: github", "data.severity:", "body_templates:"} {
 		if !strings.Contains(yml, want) {
 			t.Fatalf("switchyard.yaml has no %s:\n%s", want, yml)
 		}
@@ -239,17 +266,25 @@ func TestExportApplyExportIsIdentical(t *testing.T) {
 			Name    string            `json:"name"`
 			Headers map[string]string `json:"headers"`
 			Auth    struct {
-				PasswordSet bool `json:"password_set"`
+				PasswordSet     bool `json:"password_set"`
+				ClientSecretSet bool `json:"client_secret_set"`
 			} `json:"auth"`
 			Signing struct {
 				Secret bool `json:"secret"`
 			} `json:"signing"`
+			ProxyPasswordSet bool `json:"proxy_password_set"`
+			TLS              struct {
+				ClientKeySet bool `json:"client_key_set"`
+			} `json:"tls"`
 		} `json:"items"`
 	}
 	dst.get("/endpoints", &ep)
 	for _, e := range ep.Items {
 		if e.Name == "alerts" && (!e.Auth.PasswordSet || !e.Signing.Secret || e.Headers["Authorization"] != "[secret]") {
 			t.Fatalf("the secrets did not arrive: %+v", e)
+		}
+		if e.Name == "reach" && (!e.Auth.ClientSecretSet || !e.ProxyPasswordSet || !e.TLS.ClientKeySet) {
+			t.Fatalf("the reach secrets did not arrive: %+v", e)
 		}
 	}
 
@@ -298,7 +333,8 @@ func TestApplyUpdates(t *testing.T) {
 		t.Fatalf("after the update:\n%s", out)
 	}
 	out = apply(t, in, dir, manifest.Options{UpdateSecrets: true}, true)
-	for _, want := range []string{`~ update provider "github" (secrets)`, `~ update endpoint "alerts" (headers, cookies, auth, signing_secret)`} {
+	for _, want := range []string{`~ update provider "github" (secrets)`, `~ update endpoint "alerts" (headers, cookies, auth, signing_secret)`,
+		`~ update endpoint "reach" (auth, proxy_password, tls)`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--update-secrets plan has no %q:\n%s", want, out)
 		}

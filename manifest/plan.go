@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -209,10 +210,16 @@ func resolve(cfg *Config, getenv func(string) string, dryRun bool) (map[string]s
 		}
 		refs = append(refs, slices.Collect(maps.Values(e.Cookies))...)
 		if e.Auth != nil {
-			refs = append(refs, e.Auth.Password, e.Auth.Token)
+			refs = append(refs, e.Auth.Password, e.Auth.Token, e.Auth.ClientSecret)
 		}
 		if e.SigningSecret != nil {
 			refs = append(refs, *e.SigningSecret)
+		}
+		if e.ProxyPassword != nil {
+			refs = append(refs, *e.ProxyPassword)
+		}
+		if e.TLS != nil {
+			refs = append(refs, e.TLS.ClientKeyPEM)
 		}
 	}
 	env := map[string]string{}
@@ -597,7 +604,9 @@ func (pl *planner) endpointSecrets(e *Endpoint, se *serverEndpoint, body map[str
 	if a := e.Auth; a != nil {
 		differs := se == nil || a.Type != se.Auth.Type || a.Username != se.Auth.Username ||
 			(a.Password != "") != se.Auth.PasswordSet || (a.Token != "") != se.Auth.TokenSet ||
-			resend && (a.Password != "" || a.Token != "")
+			a.TokenURL != se.Auth.TokenURL || a.ClientID != se.Auth.ClientID || !slices.Equal(a.Scopes, se.Auth.Scopes) ||
+			(a.ClientSecret != "") != se.Auth.ClientSecretSet ||
+			resend && (a.Password != "" || a.Token != "" || a.ClientSecret != "")
 		if differs {
 			auth := map[string]any{"type": a.Type, "username": a.Username}
 			if a.Password != "" {
@@ -606,8 +615,49 @@ func (pl *planner) endpointSecrets(e *Endpoint, se *serverEndpoint, body map[str
 			if a.Token != "" {
 				auth["token"] = pl.env[a.Token]
 			}
+			if a.Type == "oauth2" {
+				auth["token_url"], auth["client_id"], auth["scopes"] = a.TokenURL, a.ClientID, a.Scopes
+			}
+			if a.ClientSecret != "" {
+				auth["client_secret"] = pl.env[a.ClientSecret]
+			}
 			body["auth"] = auth
 			changed = append(changed, "auth")
+		}
+	}
+	if pw := e.ProxyPassword; pw != nil {
+		set := *pw != ""
+		if se == nil || set != se.ProxyPasswordSet || all && set {
+			proxy := ""
+			if e.Proxy != nil {
+				proxy = *e.Proxy
+			} else if se != nil && se.Proxy != nil {
+				proxy = *se.Proxy
+			}
+			if u, err := url.Parse(proxy); err == nil && u.User != nil && proxy != "" {
+				// "user:@host" with no password removes the stored one.
+				u.User = url.UserPassword(u.User.Username(), pl.env[*pw])
+				proxy = u.String()
+			}
+			body["proxy"] = proxy
+			changed = append(changed, "proxy_password")
+		}
+	}
+	if t := e.TLS; t != nil {
+		var have TLS
+		haveKey := false
+		if se != nil {
+			have, haveKey = se.TLSState.TLS, se.TLSState.ClientKeySet
+		}
+		plain := TLS{CAPEM: t.CAPEM, ClientCertPEM: t.ClientCertPEM, ServerName: t.ServerName}
+		keyChanged := (t.ClientKeyPEM != "") != haveKey || all && t.ClientKeyPEM != ""
+		if se == nil || plain != have || keyChanged {
+			send := map[string]any{"ca_pem": t.CAPEM, "client_cert_pem": t.ClientCertPEM, "server_name": t.ServerName}
+			if keyChanged || se == nil {
+				send["client_key_pem"] = pl.env[t.ClientKeyPEM]
+			}
+			body["tls"] = send
+			changed = append(changed, "tls")
 		}
 	}
 	if s := e.SigningSecret; s != nil && *s == notify.GenerateV1a {

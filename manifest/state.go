@@ -37,11 +37,20 @@ type (
 		Headers map[string]string `json:"headers"`
 		Cookies map[string]string `json:"cookies"`
 		Auth    struct {
-			Type        string `json:"type"`
-			Username    string `json:"username"`
-			PasswordSet bool   `json:"password_set"`
-			TokenSet    bool   `json:"token_set"`
+			Type            string   `json:"type"`
+			Username        string   `json:"username"`
+			PasswordSet     bool     `json:"password_set"`
+			TokenSet        bool     `json:"token_set"`
+			TokenURL        string   `json:"token_url"`
+			ClientID        string   `json:"client_id"`
+			ClientSecretSet bool     `json:"client_secret_set"`
+			Scopes          []string `json:"scopes"`
 		} `json:"auth"`
+		ProxyPasswordSet bool `json:"proxy_password_set"`
+		TLSState         struct {
+			TLS
+			ClientKeySet bool `json:"client_key_set"`
+		} `json:"tls"`
 		Signing struct {
 			Secret bool   `json:"secret"`
 			Type   string `json:"type"` // v1, v1a or "" (a secret for {{sign}} only)
@@ -194,6 +203,20 @@ func (st *State) Config() *Config {
 		if se.Auth.TokenSet {
 			e.Auth.Token = Ref(env.name("ENDPOINT", e.Name, "TOKEN"))
 		}
+		e.Auth.TokenURL, e.Auth.ClientID, e.Auth.Scopes = se.Auth.TokenURL, se.Auth.ClientID, se.Auth.Scopes
+		if se.Auth.ClientSecretSet {
+			e.Auth.ClientSecret = Ref(env.name("ENDPOINT", e.Name, "CLIENT_SECRET"))
+		}
+		proxyPassword := ""
+		if se.ProxyPasswordSet {
+			proxyPassword = Ref(env.name("ENDPOINT", e.Name, "PROXY_PASSWORD"))
+		}
+		e.ProxyPassword = &proxyPassword
+		tls := se.TLSState.TLS
+		if se.TLSState.ClientKeySet {
+			tls.ClientKeyPEM = Ref(env.name("ENDPOINT", e.Name, "TLS_CLIENT_KEY"))
+		}
+		e.TLS = &tls
 		signing := ""
 		switch {
 		case se.Signing.Type == "v1a":

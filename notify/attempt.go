@@ -66,7 +66,7 @@ func (e *Engine) attempt(d storage.Delivery, l *lane) {
 		case t.broker != nil:
 			r = publish(ctx, e.brokers, t.ep.ID, *t.broker, o, start)
 		default:
-			r = send(ctx, e.client, o, start)
+			r = e.reach.send(ctx, t, o, start)
 		}
 	}
 	now := time.Now()

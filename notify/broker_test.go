@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func TestBrokerConnectionLifecycle(t *testing.T) {
 	// Connections open on the first delivery: none is open yet.
 	before := runtime.NumGoroutine()
 	ep := e.endpoint(t, storage.Endpoint{URL: "amqp://guest:guest@" + brokertest.AMQP + "/?routing_key=" + q, SigningSecret: testSecret})
-	if ep.URL != "amqp://"+brokertest.AMQP+"/?routing_key="+q || ep.Auth != (storage.Auth{Type: "basic", Username: "guest", Password: "guest"}) {
+	if ep.URL != "amqp://"+brokertest.AMQP+"/?routing_key="+q || !reflect.DeepEqual(ep.Auth, storage.Auth{Type: "basic", Username: "guest", Password: "guest"}) {
 		t.Fatalf("the credentials did not move from the url to auth: %q %+v", ep.URL, ep.Auth)
 	}
 	for i, want := range []string{"confirmed: delivery tag 1", "confirmed: delivery tag 2"} {
@@ -216,7 +217,7 @@ func TestNormalizeBroker(t *testing.T) {
 	if err := notify.Normalize(&ep); err != nil {
 		t.Fatal(err)
 	}
-	if ep.URL != "redis://h:6379/2?stream=s" || ep.Method != "POST" || ep.Auth != (storage.Auth{Type: "basic", Username: "default", Password: "pw-1"}) {
+	if ep.URL != "redis://h:6379/2?stream=s" || ep.Method != "POST" || !reflect.DeepEqual(ep.Auth, storage.Auth{Type: "basic", Username: "default", Password: "pw-1"}) {
 		t.Fatalf("got %q %q %+v", ep.URL, ep.Method, ep.Auth)
 	}
 	ep.URL = "redis://default@h:6379/2?stream=s"

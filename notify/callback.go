@@ -61,6 +61,9 @@ func checkCallback(cb *storage.Callback) error {
 	if err := checkCookies(cb.Cookies); err != nil {
 		return err
 	}
+	if cb.Auth.Type == "oauth2" {
+		return invalid("auth type oauth2 is for endpoints only; a callback takes none, basic or bearer")
+	}
 	if err := checkAuth(&cb.Auth); err != nil {
 		return err
 	}

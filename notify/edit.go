@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,8 @@ type EndpointChange struct {
 	SecretHeaders *[]string            `json:"secret_headers"`
 	Cookies       *map[string]string   `json:"cookies"` // a SecretMarker value keeps the stored one
 	Auth          *AuthChange          `json:"auth"`
+	Proxy         *string              `json:"proxy"` // see applyProxy
+	TLS           *TLSChange           `json:"tls"`
 	BodyTemplate  *string              `json:"body_template"`
 	BodyTemplates *map[string]string   `json:"body_templates"` // {} or null: none
 	MsgKey        *string              `json:"msg_key"`
@@ -53,6 +56,22 @@ type AuthChange struct {
 	Username string  `json:"username"`
 	Password *string `json:"password"`
 	Token    *string `json:"token"`
+	// OAuth 2.0 client credentials; a client secret left nil keeps the
+	// stored one when the type stays oauth2.
+	TokenURL     string   `json:"token_url"`
+	ClientID     string   `json:"client_id"`
+	ClientSecret *string  `json:"client_secret"`
+	Scopes       []string `json:"scopes"`
+}
+
+// TLSChange is the tls of an EndpointChange: a field left nil keeps the
+// stored value, so the client key, never shown, is kept unless resent;
+// "" clears it (a client certificate cleared takes its key with it).
+type TLSChange struct {
+	CAPEM         *string `json:"ca_pem"`
+	ClientCertPEM *string `json:"client_cert_pem"`
+	ClientKeyPEM  *string `json:"client_key_pem"`
+	ServerName    *string `json:"server_name"`
 }
 
 // SecretMarker stands for a stored secret header or cookie value where an
@@ -261,6 +280,23 @@ func (ch *EndpointChange) apply(ep *storage.Endpoint, now time.Time) error {
 		}
 		set(&ep.Auth.Password, a.Password)
 		set(&ep.Auth.Token, a.Token)
+		ep.Auth.TokenURL, ep.Auth.ClientID, ep.Auth.Scopes = a.TokenURL, a.ClientID, a.Scopes
+		if a.Type == old.Type {
+			ep.Auth.ClientSecret = old.ClientSecret
+		}
+		set(&ep.Auth.ClientSecret, a.ClientSecret)
+	}
+	if ch.Proxy != nil {
+		applyProxy(ep, *ch.Proxy)
+	}
+	if t := ch.TLS; t != nil {
+		set(&ep.TLS.CAPEM, t.CAPEM)
+		set(&ep.TLS.ServerName, t.ServerName)
+		if t.ClientCertPEM != nil && *t.ClientCertPEM == "" && t.ClientKeyPEM == nil {
+			ep.TLS.ClientKeyPEM = ""
+		}
+		set(&ep.TLS.ClientCertPEM, t.ClientCertPEM)
+		set(&ep.TLS.ClientKeyPEM, t.ClientKeyPEM)
 	}
 	if ch.SigningSecret != nil && *ch.SigningSecret != ep.SigningSecret {
 		secret := *ch.SigningSecret
@@ -273,6 +309,29 @@ func (ch *EndpointChange) apply(ep *storage.Endpoint, now time.Time) error {
 		rotate(ep, secret, now)
 	}
 	return nil
+}
+
+// applyProxy sets the proxy to raw: its password, if it carries one, is
+// the new password; without one, the stored password is kept while the
+// proxy's user name stays the same (the API shows the proxy without it);
+// "user:@host" removes it.
+func applyProxy(ep *storage.Endpoint, raw string) {
+	plain, pw := SplitProxy(raw)
+	u, err := url.Parse(raw)
+	given := err == nil && u.User != nil && strings.Contains(u.User.String(), ":")
+	if !given && proxyUser(plain) != "" && proxyUser(plain) == proxyUser(ep.Proxy) {
+		pw = ep.ProxyPassword
+	}
+	ep.Proxy, ep.ProxyPassword = plain, pw
+}
+
+// proxyUser is the user name of a proxy URL, "" for none.
+func proxyUser(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	return u.User.Username()
 }
 
 // applyHeaders overlays the headers and secret_headers of the change.

@@ -110,6 +110,9 @@ func Normalize(e *storage.Endpoint) error {
 	if err := checkAuth(&e.Auth); err != nil {
 		return err
 	}
+	if err := checkConnection(e); err != nil {
+		return err
+	}
 	if _, err := template.Parse(e.BodyTemplate); err != nil {
 		return invalid("body_template: %v", err)
 	}
@@ -399,6 +402,9 @@ func wildcard(p, s string) bool {
 }
 
 func checkAuth(a *storage.Auth) error {
+	if a.Type != "oauth2" {
+		a.TokenURL, a.ClientID, a.ClientSecret, a.Scopes = "", "", "", nil
+	}
 	switch a.Type {
 	case "", "none":
 		a.Type, a.Username, a.Password, a.Token = "none", "", "", ""
@@ -424,8 +430,10 @@ func checkAuth(a *storage.Auth) error {
 			return err
 		}
 		a.Username, a.Password = "", ""
+	case "oauth2":
+		return checkOAuth2(a)
 	default:
-		return invalid("auth type %q is not one of none, basic, bearer", a.Type)
+		return invalid("auth type %q is not one of none, basic, bearer, oauth2", a.Type)
 	}
 	return nil
 }

@@ -51,7 +51,10 @@ type Options struct {
 	Store Store
 	// Client sends every request; it should be the guarded egress
 	// client's. The engine uses a copy that does not follow redirects.
-	Client   *http.Client
+	Client *http.Client
+	// Routes makes the clients of endpoints with a proxy or TLS settings
+	// (the egress client); without it such endpoints cannot send.
+	Routes   Router
 	Logger   *slog.Logger // default slog.Default()
 	Observer Observer
 	// PollInterval is how often the time index is scanned for retries
@@ -80,6 +83,7 @@ type Options struct {
 type Engine struct {
 	store     Store
 	client    *http.Client
+	reach     *reach // endpoints' own clients and OAuth 2.0 tokens
 	log       *slog.Logger
 	observer  Observer
 	onDisable func(ctx context.Context, ep storage.Endpoint, reason string)
@@ -198,6 +202,7 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		store:     o.Store,
 		client:    &hc,
+		reach:     newReach(&hc, o.Routes),
 		log:       o.Logger,
 		observer:  o.Observer,
 		onDisable: o.OnDisable,
@@ -247,6 +252,7 @@ func (e *Engine) Close(ctx context.Context) error {
 		e.brokers.Close() // after the last publish
 		close(done)
 	}()
+	defer e.reach.prune(nil) // the endpoints' own connections
 	select {
 	case <-done:
 		e.abort()
@@ -280,6 +286,7 @@ func (e *Engine) Reload(ctx context.Context) error {
 		targets[ep.ID] = t
 	}
 	e.endpoints.replace(targets, e.sched)
+	e.reach.prune(targets)
 	e.sched.rescan()
 	return nil
 }

@@ -56,7 +56,7 @@ func startEngine(t *testing.T, st notify.Store, allowPrivate bool) *notify.Engin
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := notify.New(notify.Options{Store: st, Client: eg.HTTPClient(), Dial: eg.DialContext, PollInterval: 20 * time.Millisecond,
+	eng, err := notify.New(notify.Options{Store: st, Client: eg.HTTPClient(), Dial: eg.DialContext, Routes: eg, PollInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -69,5 +69,5 @@ func (e *Engine) probe(ctx context.Context, ep storage.Endpoint, ev storage.Even
 		pool.Retain(map[string]broker.Spec{"probe": *t.broker})
 		return publish(ctx, pool, "probe", *t.broker, o, now), nil
 	}
-	return send(ctx, e.client, o, now), nil
+	return e.reach.send(ctx, t, o, now), nil
 }

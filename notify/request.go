@@ -49,12 +49,14 @@ type target struct {
 	// broker is where a broker endpoint publishes (destination.go); nil
 	// for HTTP.
 	broker *broker.Spec
+	// keys digest how the endpoint is reached (reach.go).
+	reachKeys reachKeys
 }
 
 // newTarget prepares an endpoint (already normalised). Secrets rotated out
 // before now are dropped.
 func newTarget(ep storage.Endpoint, now time.Time) (*target, error) {
-	t := &target{ep: ep, headers: make(map[string]*template.Template, len(ep.Headers))}
+	t := &target{ep: ep, headers: make(map[string]*template.Template, len(ep.Headers)), reachKeys: newReachKeys(&ep)}
 	var err error
 	if t.filter, err = filter.Parse(ep.Filter); err != nil {
 		return nil, fmt.Errorf("filter: %w", err)

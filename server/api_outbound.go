@@ -25,13 +25,27 @@ type endpointView struct {
 	storage.Endpoint
 	Auth    authView    `json:"auth"`
 	Signing signingView `json:"signing"`
+	// Proxy (from storage.Endpoint) is shown without its password.
+	ProxyPasswordSet bool    `json:"proxy_password_set,omitempty"`
+	TLS              tlsView `json:"tls"`
 }
 
 type authView struct {
-	Type        string `json:"type"`
-	Username    string `json:"username,omitempty"`
-	PasswordSet bool   `json:"password_set,omitempty"`
-	TokenSet    bool   `json:"token_set,omitempty"`
+	Type            string   `json:"type"`
+	Username        string   `json:"username,omitempty"`
+	PasswordSet     bool     `json:"password_set,omitempty"`
+	TokenSet        bool     `json:"token_set,omitempty"`
+	TokenURL        string   `json:"token_url,omitempty"`
+	ClientID        string   `json:"client_id,omitempty"`
+	ClientSecretSet bool     `json:"client_secret_set,omitempty"`
+	Scopes          []string `json:"scopes,omitempty"`
+}
+
+// tlsView is an endpoint's TLS settings: the certificates, the key as a
+// flag.
+type tlsView struct {
+	storage.TLS
+	ClientKeySet bool `json:"client_key_set,omitempty"`
 }
 
 type signingView struct {
@@ -62,6 +76,9 @@ func viewerEndpoint(v endpointView) endpointView {
 		v.URL = u.Scheme + "://" + u.Host + "/…"
 	}
 	v.ExtraBody = nil
+	if u, err := url.Parse(v.Proxy); err == nil && v.Proxy != "" {
+		v.Proxy = u.Scheme + "://" + u.Host
+	}
 	return v
 }
 
@@ -82,7 +99,10 @@ func viewEndpoint(e storage.Endpoint) endpointView {
 			v.Cookies[k] = notify.SecretMarker
 		}
 	}
-	v.Auth = authView{Type: e.Auth.Type, Username: e.Auth.Username, PasswordSet: e.Auth.Password != "", TokenSet: e.Auth.Token != ""}
+	v.Auth = authView{Type: e.Auth.Type, Username: e.Auth.Username, PasswordSet: e.Auth.Password != "", TokenSet: e.Auth.Token != "",
+		TokenURL: e.Auth.TokenURL, ClientID: e.Auth.ClientID, ClientSecretSet: e.Auth.ClientSecret != "", Scopes: e.Auth.Scopes}
+	v.ProxyPasswordSet = e.ProxyPassword != ""
+	v.TLS = tlsView{TLS: e.TLS, ClientKeySet: e.TLS.ClientKeyPEM != ""}
 	scheme := notify.SigningScheme(e.SigningSecret)
 	v.Signing = signingView{Secret: e.SigningSecret != "", StandardWebhooks: scheme != "", Type: scheme, PublicKey: notify.SigningPublicKey(e.SigningSecret)}
 	now := time.Now()
@@ -206,10 +226,21 @@ func (s *Server) endpointWarnings(ctx context.Context, e storage.Endpoint) []str
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
+	var out []string
 	if why := s.egress.Refuses(ctx, u.Hostname()); why != "" {
-		return []string{fmt.Sprintf("url: deliveries to %s will be refused (%s): outbound HTTP to private addresses is off; start Switchyard with --allow-private-targets to allow it", u.Hostname(), why)}
+		out = append(out, fmt.Sprintf("url: deliveries to %s will be refused (%s): outbound HTTP to private addresses is off; start Switchyard with --allow-private-targets to allow it", u.Hostname(), why))
 	}
-	return nil
+	for _, f := range []struct{ name, raw string }{{"proxy", e.Proxy}, {"auth.token_url", e.Auth.TokenURL}} {
+		if p, err := url.Parse(f.raw); err == nil && f.raw != "" {
+			if why := s.egress.Refuses(ctx, p.Hostname()); why != "" {
+				out = append(out, fmt.Sprintf("%s: connections to %s will be refused (%s): outbound HTTP to private addresses is off; start Switchyard with --allow-private-targets to allow it", f.name, p.Hostname(), why))
+			}
+		}
+	}
+	if exp, ok := notify.ClientCertExpiry(e.TLS); ok && exp.Before(time.Now()) {
+		out = append(out, fmt.Sprintf("tls.client_cert_pem: the client certificate expired on %s; receivers that check it will refuse the connection", exp.UTC().Format(time.RFC3339)))
+	}
+	return out
 }
 
 func (s *Server) deleteEndpoint(c echo.Context) error {

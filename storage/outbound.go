@@ -17,13 +17,32 @@ const (
 	DeliveryFailed  = "FAILED"
 )
 
-// Auth is how an outbound request authenticates. Password and Token are
-// secrets: plaintext in memory, sealed at rest, never serialised.
+// Auth is how an outbound request authenticates. Password, Token and
+// ClientSecret are secrets: plaintext in memory, sealed at rest, never
+// serialised.
 type Auth struct {
-	Type     string `json:"type"` // "none", "basic" or "bearer"
+	Type     string `json:"type"` // "none", "basic", "bearer" or "oauth2"
 	Username string `json:"username,omitempty"`
 	Password string `json:"-"`
 	Token    string `json:"-"`
+	// OAuth 2.0 client credentials (type "oauth2", endpoints only): the
+	// token endpoint, the client and the scopes asked for.
+	TokenURL     string   `json:"token_url,omitempty"`
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret string   `json:"-"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+// TLS is how an endpoint's HTTPS connections are made: CAPEM, when set,
+// is the only roots its server's certificate is verified against; a
+// client certificate (ClientCertPEM with ClientKeyPEM, a secret) is
+// offered to servers that ask; ServerName replaces the URL's host in
+// SNI and in the certificate check.
+type TLS struct {
+	CAPEM         string `json:"ca_pem,omitempty"`
+	ClientCertPEM string `json:"client_cert_pem,omitempty"`
+	ClientKeyPEM  string `json:"-"`
+	ServerName    string `json:"server_name,omitempty"`
 }
 
 // RetryPolicy says how often a failing delivery is tried again.
@@ -88,6 +107,9 @@ type Endpoint struct {
 	SecretHeaders []string          `json:"secret_headers,omitempty"`
 	Cookies       map[string]string `json:"cookies,omitempty"`
 	Auth          Auth              `json:"auth"`
+	Proxy         string            `json:"proxy,omitempty"` // an HTTP(S) proxy URL without its password
+	ProxyPassword string            `json:"-"`               // the proxy's password, a secret
+	TLS           TLS               `json:"tls"`
 	BodyTemplate  string            `json:"body_template,omitempty"`
 	// BodyTemplates maps a language (as Language) to the body template
 	// used, in place of BodyTemplate, by an endpoint of that language.

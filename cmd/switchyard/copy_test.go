@@ -125,9 +125,17 @@ func TestCopyStoreToPostgres(t *testing.T) {
 	var ep struct {
 		Enabled        bool
 		DisabledReason string `json:"disabled_reason"`
-		Auth           struct{ Username string }
+		Auth           struct {
+			ClientID        string `json:"client_id"`
+			ClientSecretSet bool   `json:"client_secret_set"`
+		}
+		ProxyPasswordSet bool `json:"proxy_password_set"`
+		TLS              struct {
+			ClientKeySet bool `json:"client_key_set"`
+		}
 	}
-	if json.Unmarshal(body, &ep) != nil || code != 200 || ep.Enabled || ep.DisabledReason != "failing for 24h" || ep.Auth.Username != "bot" {
+	if json.Unmarshal(body, &ep) != nil || code != 200 || ep.Enabled || ep.DisabledReason != "failing for 24h" || ep.Auth.ClientID != "bot" ||
+		!ep.Auth.ClientSecretSet || !ep.ProxyPasswordSet || !ep.TLS.ClientKeySet {
 		t.Fatalf("endpoint on the copy: %d %s", code, body)
 	}
 	// Again into the same database: refused, saying what it holds.

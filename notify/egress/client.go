@@ -57,6 +57,7 @@ type Client struct {
 	guard     guard
 	dialer    *net.Dialer
 	max       int64
+	userAgent string
 	transport *http.Transport
 	hc        *http.Client
 }
@@ -73,7 +74,7 @@ func New(o Options) (*Client, error) {
 	if o.UserAgent == "" {
 		o.UserAgent = DefaultUserAgent
 	}
-	c := &Client{guard: guard{allowPrivate: o.AllowPrivate}, max: o.MaxResponseBytes}
+	c := &Client{guard: guard{allowPrivate: o.AllowPrivate}, max: o.MaxResponseBytes, userAgent: o.UserAgent}
 	for i, p := range o.Allow {
 		n, ok := normalisePrefix(p)
 		if !ok {
@@ -81,15 +82,14 @@ func New(o Options) (*Client, error) {
 		}
 		c.guard.allow = append(c.guard.allow, n)
 	}
-	dialer := &net.Dialer{
+	c.dialer = &net.Dialer{
 		Timeout:   dialTimeout,
 		KeepAlive: 30 * time.Second,
 		Control:   c.guard.control, // the check, on each resolved address
 	}
-	c.dialer = dialer
 	c.transport = &http.Transport{
 		Proxy:                  nil, // never from the environment: a proxy would dial for us, unguarded
-		DialContext:            dialHidingResolver(dialer),
+		DialContext:            c.dial,
 		ForceAttemptHTTP2:      true,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    tlsTimeout,
@@ -121,7 +121,7 @@ func (c *Client) HTTPClient() *http.Client {
 // endpoint's message broker. A refused address fails with an error
 // wrapping ErrRefused.
 func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	return c.dialer.DialContext(ctx, network, addr)
+	return c.dial(ctx, network, addr)
 }
 
 // CloseIdleConnections closes the pool's idle connections.
@@ -245,19 +245,17 @@ func describe(ctx context.Context, err error) error {
 	return err
 }
 
-// dialHidingResolver dials with d, and says of a name that did not
-// resolve which name and why, without the resolver's address: net's
-// "lookup x on 10.0.0.2:53: no such host" would show the internal DNS
-// server to whoever reads an attempt log or a test's answer.
-func dialHidingResolver(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := d.DialContext(ctx, network, addr)
-		var de *net.DNSError
-		if err != nil && errors.As(err, &de) {
-			return nil, &resolveError{host: de.Name, err: de}
-		}
-		return conn, err
+// dial dials through the guard, and says of a name that did not resolve
+// which name and why, without the resolver's address: net's "lookup x on
+// 10.0.0.2:53: no such host" would show the internal DNS server to
+// whoever reads an attempt log or a test's answer.
+func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := c.dialer.DialContext(ctx, network, addr)
+	var de *net.DNSError
+	if err != nil && errors.As(err, &de) {
+		return nil, &resolveError{host: de.Name, err: de}
 	}
+	return conn, err
 }
 
 // resolveError is a name that did not resolve. It wraps the
@@ -346,6 +344,17 @@ type capTransport struct {
 	base      http.RoundTripper
 	max       int64
 	userAgent string
+	// closer, when set, is the transport whose idle connections
+	// CloseIdleConnections closes (http.Client calls it).
+	closer interface{ CloseIdleConnections() }
+}
+
+// CloseIdleConnections closes the idle connections of a Routed client's
+// own pool; the Client's shared pool is closed by its own method.
+func (t *capTransport) CloseIdleConnections() {
+	if t.closer != nil {
+		t.closer.CloseIdleConnections()
+	}
 }
 
 // RoundTrip implements http.RoundTripper.

@@ -15,7 +15,9 @@
 // The Client never uses a proxy from the environment (HTTP_PROXY and
 // friends are ignored), follows at most MaxRedirects redirects, never from
 // https to http, and refuses a response body larger than its cap instead
-// of buffering it.
+// of buffering it. A client made by Routed uses the proxy it is given,
+// dialled through the guard, and checks each request's target before the
+// proxy gets it.
 package egress
 
 import (

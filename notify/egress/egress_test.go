@@ -1,10 +1,17 @@
 package egress
 
 import (
+	"crypto/tls"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/switchyard-dev/switchyard/internal/testcert"
+	"github.com/switchyard-dev/switchyard/internal/testproxy"
 )
 
 func TestClassify(t *testing.T) {
@@ -194,5 +201,89 @@ func TestFormatSize(t *testing.T) {
 		if got := formatSize(n); got != want {
 			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestRoutedChecksTheTargetBehindAProxy(t *testing.T) {
+	t.Parallel()
+	proxy := testproxy.New(t)
+	// The proxy (127.0.0.1) may be reached; other loopback addresses may
+	// not, and the proxy must not be asked for them.
+	c, err := New(Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu, _ := url.Parse(proxy.URL)
+	hc := c.Routed(Route{Proxy: pu})
+	defer hc.CloseIdleConnections()
+	for _, target := range []string{"http://127.0.0.2:9/", "http://[::1]:9/", "https://10.0.0.1:9/"} {
+		resp, err := hc.Get(target)
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("%s: sent through the proxy", target)
+		}
+		if !errors.Is(err, ErrRefused) {
+			t.Fatalf("%s: want a refusal, got %v", target, err)
+		}
+	}
+	if seen := proxy.Seen(); len(seen) != 0 {
+		t.Fatalf("the proxy was asked %+v", seen)
+	}
+	// A target the guard allows goes through it.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	resp, err := hc.Get(srv.URL + "/ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if seen := proxy.Seen(); len(seen) != 1 || seen[0].Target != srv.URL+"/ok" {
+		t.Fatalf("the proxy was asked %+v", seen)
+	}
+	// A proxy at a refused address is refused when dialled.
+	c2, _ := New(Options{})
+	hc2 := c2.Routed(Route{Proxy: pu})
+	if _, err := hc2.Get("http://93.184.215.14/"); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "127.0.0.1") {
+		t.Fatalf("a loopback proxy: want a refusal of 127.0.0.1, got %v", err)
+	}
+}
+
+// An https proxy is spoken to over TLS, checked against ProxyRoots; the
+// target's own TLS (through the tunnel) uses the route's config.
+func TestRoutedThroughAnHTTPSProxy(t *testing.T) {
+	t.Parallel()
+	certs := testcert.New(t)
+	proxy := testproxy.NewTLS(t, certs.ServerTLS(t, false))
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	target.TLS = certs.ServerTLS(t, false)
+	target.StartTLS()
+	defer target.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer plain.Close()
+	c, err := New(Options{AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pu, _ := url.Parse(proxy.URL)
+	hc := c.Routed(Route{Proxy: pu, ProxyRoots: certs.Pool, TLS: &tls.Config{RootCAs: certs.Pool}})
+	defer hc.CloseIdleConnections()
+	for _, u := range []string{target.URL + "/tunnel", plain.URL + "/forward"} {
+		resp, err := hc.Get(u)
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", u, resp.StatusCode)
+		}
+	}
+	seen := proxy.Seen()
+	if len(seen) != 2 || seen[0].Method != http.MethodConnect || seen[1].Target != plain.URL+"/forward" {
+		t.Fatalf("the proxy saw %+v", seen)
+	}
+	// Without the proxy's roots, its certificate is refused.
+	hc2 := c.Routed(Route{Proxy: pu})
+	if _, err := hc2.Get(plain.URL); err == nil || !strings.Contains(err.Error(), "TLS with the proxy") {
+		t.Fatalf("an unknown proxy certificate: %v", err)
 	}
 }

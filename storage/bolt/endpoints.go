@@ -20,6 +20,9 @@ const (
 	secretAuthPassword  = "auth_password"
 	secretAuthToken     = "auth_token"
 	secretSigningSecret = "signing_secret"
+	secretClientSecret  = "auth_client_secret"
+	secretProxyPassword = "proxy_password"
+	secretTLSClientKey  = "tls_client_key"
 )
 
 // endpointRecord is an endpoint as stored: the secrets (which storage.Endpoint
@@ -50,11 +53,20 @@ func (s *Store) sealAuth(into map[string][]byte, a storage.Auth, aad func(name s
 	if a.Token != "" {
 		into[secretAuthToken] = s.sealer.Seal([]byte(a.Token), aad(secretAuthToken))
 	}
+	if a.ClientSecret != "" {
+		into[secretClientSecret] = s.sealer.Seal([]byte(a.ClientSecret), aad(secretClientSecret))
+	}
 }
 
 // openAuth opens what sealAuth sealed.
 func (s *Store) openAuth(a *storage.Auth, sealed map[string][]byte, aad func(name string) []byte) error {
-	for name, dst := range map[string]*string{secretAuthPassword: &a.Password, secretAuthToken: &a.Token} {
+	return s.openNamed(sealed, aad, map[string]*string{secretAuthPassword: &a.Password, secretAuthToken: &a.Token, secretClientSecret: &a.ClientSecret})
+}
+
+// openNamed opens the secrets sealed under the names of dst into their
+// strings; names not sealed are left alone.
+func (s *Store) openNamed(sealed map[string][]byte, aad func(name string) []byte, dst map[string]*string) error {
+	for name, dst := range dst {
 		v, ok := sealed[name]
 		if !ok {
 			continue
@@ -74,8 +86,10 @@ func (s *Store) sealEndpoint(e storage.Endpoint) endpointRecord {
 	aad := func(name string) []byte { return endpointAAD(e.ID, name) }
 	r := endpointRecord{diskEndpoint: toDiskEndpoint(&e), Sealed: map[string][]byte{}}
 	s.sealAuth(r.Sealed, e.Auth, aad)
-	if e.SigningSecret != "" {
-		r.Sealed[secretSigningSecret] = s.sealer.Seal([]byte(e.SigningSecret), aad(secretSigningSecret))
+	for name, v := range map[string]string{secretSigningSecret: e.SigningSecret, secretProxyPassword: e.ProxyPassword, secretTLSClientKey: e.TLS.ClientKeyPEM} {
+		if v != "" {
+			r.Sealed[name] = s.sealer.Seal([]byte(v), aad(name))
+		}
 	}
 	for i, old := range e.PreviousSecrets {
 		r.Previous = append(r.Previous, sealedOldSecret{
@@ -92,7 +106,7 @@ func (s *Store) sealEndpoint(e storage.Endpoint) endpointRecord {
 	}, aad)
 	r.Cookies = s.sealValues(r.Sealed, "cookie/", e.Cookies, func(string) bool { return true }, aad)
 	// Plaintext stays out of the record whatever the JSON tags say.
-	r.Auth.Password, r.Auth.Token = "", ""
+	r.Auth.Password, r.Auth.Token, r.Auth.ClientSecret, r.TLS.ClientKeyPEM = "", "", "", ""
 	return r
 }
 
@@ -148,12 +162,9 @@ func (s *Store) openEndpoint(r endpointRecord) (storage.Endpoint, error) {
 	if err := s.openAuth(&e.Auth, r.Sealed, aad); err != nil {
 		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", e.ID, err)
 	}
-	if v, ok := r.Sealed[secretSigningSecret]; ok {
-		plain, err := s.sealer.Open(v, aad(secretSigningSecret))
-		if err != nil {
-			return storage.Endpoint{}, fmt.Errorf("endpoint %s secret %q: %w", e.ID, secretSigningSecret, err)
-		}
-		e.SigningSecret = string(plain)
+	if err := s.openNamed(r.Sealed, aad, map[string]*string{secretSigningSecret: &e.SigningSecret,
+		secretProxyPassword: &e.ProxyPassword, secretTLSClientKey: &e.TLS.ClientKeyPEM}); err != nil {
+		return storage.Endpoint{}, fmt.Errorf("endpoint %s: %w", e.ID, err)
 	}
 	var err error
 	if e.Headers, err = s.openValues(e.Headers, "header/", r.Sealed, aad); err != nil {

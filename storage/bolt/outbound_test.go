@@ -33,12 +33,16 @@ func TestOutboundSecretsSealedAtRest(t *testing.T) {
 	s := openTest(t, path, 7)
 	ctx := context.Background()
 	secrets := []string{"endpoint-password-plain", "endpoint-token-plain", "whsec_signing-plain", "whsec_previous-plain", "callback-password-plain", "callback-token-plain",
-		"callback-header-plain", "callback-cookie-plain"}
+		"callback-header-plain", "callback-cookie-plain",
+		"proxy-pass-plain", "client-key-plain", "client-secret-plain"}
 	e, err := s.CreateEndpoint(ctx, storage.Endpoint{
 		Name: "CI", URL: "https://ci.example.com",
-		Auth:            storage.Auth{Type: "basic", Username: "bot", Password: secrets[0], Token: secrets[1]},
+		Auth: storage.Auth{Type: "basic", Username: "bot", Password: secrets[0], Token: secrets[1],
+			ClientSecret: secrets[len(secrets)-1]},
 		SigningSecret:   secrets[2],
 		PreviousSecrets: []storage.OldSecret{{Secret: secrets[3], Expires: time.Now().Add(time.Hour)}},
+		Proxy:           "http://u@proxy.example.com", ProxyPassword: secrets[len(secrets)-3],
+		TLS: storage.TLS{ClientCertPEM: "cert", ClientKeyPEM: secrets[len(secrets)-2]},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +79,8 @@ func TestOutboundSecretsSealedAtRest(t *testing.T) {
 
 	s = openTest(t, path, 7)
 	got, err := s.GetEndpoint(ctx, e.ID)
-	if err != nil || got.Auth.Password != secrets[0] || got.Auth.Token != secrets[1] || got.SigningSecret != secrets[2] || got.PreviousSecrets[0].Secret != secrets[3] {
+	if err != nil || got.Auth.Password != secrets[0] || got.Auth.Token != secrets[1] || got.SigningSecret != secrets[2] || got.PreviousSecrets[0].Secret != secrets[3] ||
+		got.ProxyPassword != secrets[len(secrets)-3] || got.TLS.ClientKeyPEM != secrets[len(secrets)-2] || got.Auth.ClientSecret != secrets[len(secrets)-1] {
 		t.Fatalf("endpoint after reopen: %+v %v", got, err)
 	}
 	due, err := s.DueDeliveries(ctx, next, func(string) int { return 10 }, nil)

@@ -152,6 +152,21 @@ type diskAuth struct {
 	Username string `json:"username,omitempty"`
 	Password string `json:"-"`
 	Token    string `json:"-"`
+	// The OAuth 2.0 fields came after format 1's first records, which
+	// lack them (and have none).
+	TokenURL     string   `json:"token_url,omitempty"`
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret string   `json:"-"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+// diskTLS is an endpoint's TLS settings as stored; the client key is
+// sealed apart.
+type diskTLS struct {
+	CAPEM         string `json:"ca_pem,omitempty"`
+	ClientCertPEM string `json:"client_cert_pem,omitempty"`
+	ClientKeyPEM  string `json:"-"`
+	ServerName    string `json:"server_name,omitempty"`
 }
 
 type diskRetry struct {
@@ -189,6 +204,8 @@ type diskEndpoint struct {
 	SecretHeaders []string          `json:"secret_headers,omitempty"`
 	Cookies       map[string]string `json:"cookies,omitempty"`
 	Auth          diskAuth          `json:"auth"`
+	Proxy         string            `json:"proxy,omitempty"` // came after format 1's first records, as tls did
+	TLS           diskTLS           `json:"tls,omitzero"`
 	BodyTemplate  string            `json:"body_template,omitempty"`
 	// BodyTemplates came after format 1's first records, which lack it.
 	BodyTemplates map[string]string `json:"body_templates,omitempty"`
@@ -211,7 +228,7 @@ func toDiskEndpoint(e *storage.Endpoint) diskEndpoint {
 		ID: e.ID, Name: e.Name, Description: e.Description, URL: e.URL, Method: e.Method,
 		diskHealth: diskHealth(e.EndpointHealth),
 		EventTypes: e.EventTypes, Filter: e.Filter, Headers: e.Headers, SecretHeaders: e.SecretHeaders, Cookies: e.Cookies,
-		Auth: diskAuth(e.Auth), BodyTemplate: e.BodyTemplate, BodyTemplates: e.BodyTemplates, MsgKey: e.MsgKey, ExtraBody: e.ExtraBody,
+		Auth: diskAuth(e.Auth), Proxy: e.Proxy, TLS: diskTLS(e.TLS), BodyTemplate: e.BodyTemplate, BodyTemplates: e.BodyTemplates, MsgKey: e.MsgKey, ExtraBody: e.ExtraBody,
 		TimeoutMS: e.TimeoutMS, Retry: diskRetry(e.Retry), Verify: diskVerify(e.Verify), Language: e.Language,
 		Concurrency: e.Concurrency, RateLimit: e.RateLimit, AutoDisable: diskAutoDisable(e.AutoDisable),
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
@@ -224,7 +241,7 @@ func (d *diskEndpoint) endpoint() storage.Endpoint {
 		ID: d.ID, Name: d.Name, Description: d.Description, URL: d.URL, Method: d.Method,
 		EndpointHealth: storage.EndpointHealth(d.diskHealth),
 		EventTypes:     d.EventTypes, Filter: d.Filter, Headers: d.Headers, SecretHeaders: d.SecretHeaders, Cookies: d.Cookies,
-		Auth: storage.Auth(d.Auth), BodyTemplate: d.BodyTemplate, BodyTemplates: d.BodyTemplates, MsgKey: d.MsgKey, ExtraBody: d.ExtraBody,
+		Auth: storage.Auth(d.Auth), Proxy: d.Proxy, TLS: storage.TLS(d.TLS), BodyTemplate: d.BodyTemplate, BodyTemplates: d.BodyTemplates, MsgKey: d.MsgKey, ExtraBody: d.ExtraBody,
 		TimeoutMS: d.TimeoutMS, Retry: storage.RetryPolicy(d.Retry), Verify: storage.Verify(d.Verify), Language: d.Language,
 		Concurrency: d.Concurrency, RateLimit: d.RateLimit, AutoDisable: storage.AutoDisable(d.AutoDisable),
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,

@@ -42,7 +42,7 @@ func (s *Store) sealCallback(id string, cb *storage.Callback) (json.RawMessage, 
 	var sec sealedSecrets
 	plain.Headers, sec.Headers = splitSecret(cb.Headers, redact.CredentialHeader)
 	sec.Cookies, plain.Cookies = cb.Cookies, nil
-	sec.AuthPassword, sec.AuthToken = cb.Auth.Password, cb.Auth.Token
+	sec.AuthPassword, sec.AuthToken, sec.ClientSecret = cb.Auth.Password, cb.Auth.Token, cb.Auth.ClientSecret
 	raw, err := json.Marshal(plain)
 	if err != nil {
 		return nil, nil, err
@@ -82,7 +82,7 @@ func (s *Store) scanDelivery(row pgx.Row) (storage.Delivery, error) {
 	if err != nil {
 		return storage.Delivery{}, fmt.Errorf("delivery %s secrets: %w", d.ID, err)
 	}
-	d.Callback.Auth.Password, d.Callback.Auth.Token = sec.AuthPassword, sec.AuthToken
+	d.Callback.Auth.Password, d.Callback.Auth.Token, d.Callback.Auth.ClientSecret = sec.AuthPassword, sec.AuthToken, sec.ClientSecret
 	d.Callback.Headers, d.Callback.Cookies = merge(d.Callback.Headers, sec.Headers), sec.Cookies
 	return d, nil
 }

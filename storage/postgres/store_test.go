@@ -129,19 +129,23 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	ctx := context.Background()
 	secrets := []string{"endpoint-password-plain", "endpoint-token-plain", "whsec_signing-plain", "whsec_previous-plain",
 		"callback-password-plain", "callback-token-plain", "callback-header-plain", "callback-cookie-plain",
-		"header-token-plain", "custom-key-plain", "cookie-value-plain", "provider-secret-plain"}
+		"header-token-plain", "custom-key-plain", "cookie-value-plain", "provider-secret-plain",
+		"proxy-pass-plain", "client-key-plain", "client-secret-plain"}
 	p, err := s.CreateProvider(ctx, storage.Provider{Name: "GitHub", Secrets: map[string]string{"secret": secrets[11]}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := s.CreateEndpoint(ctx, storage.Endpoint{
 		Name: "CI", URL: "https://ci.example.com",
-		Auth:            storage.Auth{Type: "basic", Username: "bot", Password: secrets[0], Token: secrets[1]},
+		Auth: storage.Auth{Type: "basic", Username: "bot", Password: secrets[0], Token: secrets[1],
+			ClientSecret: secrets[len(secrets)-1]},
 		SigningSecret:   secrets[2],
 		PreviousSecrets: []storage.OldSecret{{Secret: secrets[3], Expires: time.Now().Add(time.Hour)}},
-		Headers:         map[string]string{"Authorization": "Bearer " + secrets[8], "X-Custom": secrets[9], "X-Static": "visible"},
-		SecretHeaders:   []string{"X-Custom"}, // Authorization is sealed by its name
-		Cookies:         map[string]string{"sid": secrets[10]},
+		Proxy:           "http://u@proxy.example.com", ProxyPassword: secrets[len(secrets)-3],
+		TLS:           storage.TLS{ClientCertPEM: "cert", ClientKeyPEM: secrets[len(secrets)-2]},
+		Headers:       map[string]string{"Authorization": "Bearer " + secrets[8], "X-Custom": secrets[9], "X-Static": "visible"},
+		SecretHeaders: []string{"X-Custom"}, // Authorization is sealed by its name
+		Cookies:       map[string]string{"sid": secrets[10]},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +183,8 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	s = openIn(t, opt, 7)
 	got, err := s.GetEndpoint(ctx, e.ID)
 	if err != nil || got.Auth.Password != secrets[0] || got.Auth.Token != secrets[1] || got.SigningSecret != secrets[2] ||
-		got.PreviousSecrets[0].Secret != secrets[3] || got.Headers["Authorization"] != "Bearer "+secrets[8] || got.Headers["X-Custom"] != secrets[9] ||
+		got.PreviousSecrets[0].Secret != secrets[3] ||
+		got.ProxyPassword != secrets[len(secrets)-3] || got.TLS.ClientKeyPEM != secrets[len(secrets)-2] || got.Auth.ClientSecret != secrets[len(secrets)-1] || got.Headers["Authorization"] != "Bearer "+secrets[8] || got.Headers["X-Custom"] != secrets[9] ||
 		got.Headers["X-Static"] != "visible" || got.Cookies["sid"] != secrets[10] || len(got.SecretHeaders) != 1 {
 		t.Fatalf("endpoint after reopen: %+v %v", got, err)
 	}

@@ -115,7 +115,9 @@ func fullEndpoint() storage.Endpoint {
 		Headers:        map[string]string{"X-Env": "{{ .env }}"},
 		Cookies:        map[string]string{"c": "1"},
 		Auth:           storage.Auth{Type: "basic", Username: "bot", Password: "p4ssw0rd-plain", Token: "t0ken-plain"},
-		BodyTemplate:   "{{ json . }}", BodyTemplates: map[string]string{"zh": `{"text": {{ json .title }}}`}, MsgKey: "text", ExtraBody: map[string]any{"channel": "#ci"},
+		Proxy:          "http://squid@proxy.example.com:3128", ProxyPassword: "proxy-pass-plain",
+		TLS:          storage.TLS{CAPEM: "ca-pem", ClientCertPEM: "cert-pem", ClientKeyPEM: "key-pem-plain", ServerName: "ci.internal"},
+		BodyTemplate: "{{ json . }}", BodyTemplates: map[string]string{"zh": `{"text": {{ json .title }}}`}, MsgKey: "text", ExtraBody: map[string]any{"channel": "#ci"},
 		TimeoutMS: 5000, Retry: storage.RetryPolicy{MaxAttempts: 5, IntervalMS: 1000, Backoff: "exponential"},
 		Verify: storage.Verify{Type: "status", Value: "200"}, Language: "en",
 		Concurrency: 4, RateLimit: 2.5, AutoDisable: storage.AutoDisable{FailingForHours: 24, ConsecutiveFailures: 10},
@@ -145,7 +147,8 @@ func testEndpointCRUD(t *testing.T, s Notify) {
 	if !reflect.DeepEqual(got.BodyTemplates, want.BodyTemplates) {
 		t.Fatalf("body_templates: got %#v, want %#v", got.BodyTemplates, want.BodyTemplates)
 	}
-	if got.Auth != want.Auth || got.SigningSecret != want.SigningSecret {
+	if !reflect.DeepEqual(got.Auth, want.Auth) || got.SigningSecret != want.SigningSecret ||
+		got.Proxy != want.Proxy || got.ProxyPassword != want.ProxyPassword || got.TLS != want.TLS {
 		t.Fatalf("secrets not returned opened: %+v %q", got.Auth, got.SigningSecret)
 	}
 	if len(got.PreviousSecrets) != 1 || got.PreviousSecrets[0].Secret != "whsec_old-plain" || !got.PreviousSecrets[0].Expires.Equal(want.PreviousSecrets[0].Expires) {
@@ -165,7 +168,8 @@ func testEndpointCRUD(t *testing.T, s Notify) {
 	// secrets included.
 	upd := storage.Endpoint{
 		ID: e.ID, Name: "CI2", URL: "https://ci2.example.com", Method: "PUT",
-		Auth:          storage.Auth{Type: "bearer", Token: "new-token"},
+		Auth: storage.Auth{Type: "oauth2", TokenURL: "https://auth.example.com/token", ClientID: "switchyard",
+			ClientSecret: "client-secret-plain", Scopes: []string{"hooks.write", "hooks.read"}},
 		SigningSecret: "whsec_new", CreatedAt: time.Unix(1, 0),
 	}
 	res := must(s.UpdateEndpoint(ctx(t), upd))
@@ -177,7 +181,8 @@ func testEndpointCRUD(t *testing.T, s Notify) {
 		!got.CreatedAt.Equal(e.CreatedAt) || !got.UpdatedAt.Equal(res.UpdatedAt) {
 		t.Fatalf("after update: %+v", got)
 	}
-	if got.Auth != (storage.Auth{Type: "bearer", Token: "new-token"}) || got.SigningSecret != "whsec_new" || len(got.PreviousSecrets) != 0 {
+	if !reflect.DeepEqual(got.Auth, upd.Auth) || got.SigningSecret != "whsec_new" || len(got.PreviousSecrets) != 0 ||
+		got.Proxy != "" || got.ProxyPassword != "" || got.TLS != (storage.TLS{}) {
 		t.Fatalf("secrets after update: %+v %q %+v", got.Auth, got.SigningSecret, got.PreviousSecrets)
 	}
 
@@ -189,7 +194,7 @@ func testEndpointCRUD(t *testing.T, s Notify) {
 		if ep.Enabled || ep.DisabledReason != h.DisabledReason || ep.FailingSince == nil || !ep.FailingSince.Equal(since) || ep.ConsecutiveFailures != 3 {
 			t.Fatalf("%s: health not recorded: %+v", name, ep.EndpointHealth)
 		}
-		if ep.Name != "CI2" || ep.URL != upd.URL || ep.Auth.Token != "new-token" || ep.SigningSecret != "whsec_new" || !ep.UpdatedAt.Equal(res.UpdatedAt) {
+		if ep.Name != "CI2" || ep.URL != upd.URL || ep.Auth.ClientSecret != "client-secret-plain" || ep.SigningSecret != "whsec_new" || !ep.UpdatedAt.Equal(res.UpdatedAt) {
 			t.Fatalf("%s: health change touched the configuration: %+v", name, ep)
 		}
 	}
@@ -251,7 +256,7 @@ func testAppendEvent(t *testing.T, s Notify) {
 		t.Fatalf("delivery without NextAt must be due at its creation: %+v", g1)
 	}
 	g2 := must(s.GetDelivery(ctx(t), d2.ID))
-	if g2.Callback == nil || g2.Callback.Auth != d2.Callback.Auth || g2.Callback.URL != d2.Callback.URL || g2.Callback.Headers["h"] != "v" ||
+	if g2.Callback == nil || !reflect.DeepEqual(g2.Callback.Auth, d2.Callback.Auth) || g2.Callback.URL != d2.Callback.URL || g2.Callback.Headers["h"] != "v" ||
 		g2.Callback.Body != "{}" || g2.NextAt == nil || !g2.NextAt.Equal(later) || g2.EndpointID != "" {
 		t.Fatalf("callback delivery: %+v %+v", g2, g2.Callback)
 	}

@@ -177,3 +177,70 @@ func TestOutboundBrokerEndpoint(t *testing.T) {
 		t.Fatalf("the queue holds %d messages (%v), want the test's one", qi.Messages, err)
 	}
 }
+
+// TestOutboundOAuth2Endpoint creates an endpoint with OAuth 2.0 client
+// credentials in the UI: the client secret is saved (never shown), and
+// the test it sends carries a token from the token endpoint.
+func TestOutboundOAuth2Endpoint(t *testing.T) {
+	var mu sync.Mutex
+	var auths []string
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, secret, _ := r.BasicAuth(); id != "switchyard" || secret != "cl1ent-s3cret" || r.FormValue("scope") != "hooks.write" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = io.WriteString(w, `{"access_token": "ui-token", "token_type": "Bearer", "expires_in": 600}`)
+	}))
+	defer tokens.Close()
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auths = append(auths, r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	defer sink.Close()
+	ctx := browser(t, 1280, 900)
+	in := startServer(t)
+	in.api("POST", "/users", map[string]any{"name": "ada", "role": "admin", "password": password}, 201, nil)
+	login(t, ctx, in.url, "ada", password)
+
+	run(t, ctx, "new endpoint",
+		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
+		chromedp.WaitVisible(`input[name="url"]`),
+		chromedp.SendKeys(`input[name="name"]`, "OAuth receiver"),
+		chromedp.SendKeys(`input[name="url"]`, sink.URL+"/hook"),
+		chromedp.SendKeys(`textarea[name="event_types"]`, "alarm.*"),
+	)
+	js(t, ctx, "OAuth 2.0", `(() => { const s = document.querySelector('select[name="auth"]'); s.value = "oauth2"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	run(t, ctx, "the OAuth 2.0 fields",
+		chromedp.WaitVisible(`input[name="auth.token_url"]`),
+		chromedp.SendKeys(`input[name="auth.token_url"]`, tokens.URL+"/token"),
+		chromedp.SendKeys(`input[name="auth.client_id"]`, "switchyard"),
+		chromedp.SendKeys(`input[name="auth.client_secret"]`, "cl1ent-s3cret"),
+		chromedp.SendKeys(`input[name="auth.scopes"]`, "hooks.write"),
+	)
+	js(t, ctx, "open Connection", `document.querySelector("details.ob-connection").open = true`)
+	screenshot(t, ctx, "endpoint-connection")
+	checkA11y(t, ctx, "endpoint connection")
+	clickText(t, ctx, "Create endpoint")
+	waitJS(t, ctx, "the endpoint page", `/^#\/outbound\/endpoints\/[0-9a-f-]{36}$/.test(location.hash) && [...document.querySelectorAll("button")].some(b => b.textContent.trim() === "Send test")`)
+	var list struct {
+		Items []struct {
+			Auth map[string]any `json:"auth"`
+		} `json:"items"`
+	}
+	var raw json.RawMessage
+	in.api("GET", "/endpoints", nil, 200, &list)
+	in.api("GET", "/endpoints", nil, 200, &raw)
+	if len(list.Items) != 1 || list.Items[0].Auth["type"] != "oauth2" || list.Items[0].Auth["client_secret_set"] != true ||
+		list.Items[0].Auth["client_id"] != "switchyard" || strings.Contains(string(raw), "cl1ent-s3cret") {
+		t.Fatalf("saved: %s", raw)
+	}
+	clickText(t, ctx, "Send test")
+	waitJS(t, ctx, "the test result", `!!document.querySelector(".ob-test-card") && document.querySelector(".ob-test-card").textContent.includes("200")`)
+	mu.Lock()
+	got := len(auths) == 1 && auths[0] == "Bearer ui-token"
+	mu.Unlock()
+	if !got {
+		t.Fatalf("the receiver got Authorization %q, want one Bearer ui-token", auths)
+	}
+}

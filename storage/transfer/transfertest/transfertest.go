@@ -30,6 +30,7 @@ import (
 var Secrets = []string{
 	"gh-s3cret-plain", "p4ssw0rd-plain", "t0ken-plain", "whsec_current-plain", "whsec_old-plain",
 	"hdr-s3cret-plain", "cookie-plain", "cb-bearer-plain", "cb-pass-plain",
+	"client-s3cret-plain", "proxy-pass-plain", "tls-key-plain",
 }
 
 // Fixture is what Fill wrote, to read it back.
@@ -132,8 +133,11 @@ func Fill(t testing.TB, st storage.Store, n int) Fixture {
 		Headers:        map[string]string{"X-Env": "{{ .env }}", "X-Api-Key": "hdr-s3cret-plain"},
 		SecretHeaders:  []string{"X-Api-Key"},
 		Cookies:        map[string]string{"c": "cookie-plain"},
-		Auth:           storage.Auth{Type: "basic", Username: "bot", Password: "p4ssw0rd-plain", Token: "t0ken-plain"},
-		BodyTemplate:   "{{ json . }}", BodyTemplates: map[string]string{"zh": "{{ .title }}"}, MsgKey: "text", ExtraBody: map[string]any{"channel": "#ci", "n": 2.5},
+		Auth: storage.Auth{Type: "oauth2", TokenURL: "https://auth.example.com/token", ClientID: "bot",
+			ClientSecret: "client-s3cret-plain", Scopes: []string{"hooks"}},
+		Proxy: "http://squid@proxy.example.com:3128", ProxyPassword: "proxy-pass-plain",
+		TLS:          storage.TLS{CAPEM: "ca", ClientCertPEM: "cert", ClientKeyPEM: "tls-key-plain", ServerName: "ci.internal"},
+		BodyTemplate: "{{ json . }}", BodyTemplates: map[string]string{"zh": "{{ .title }}"}, MsgKey: "text", ExtraBody: map[string]any{"channel": "#ci", "n": 2.5},
 		TimeoutMS: 5000, Retry: storage.RetryPolicy{MaxAttempts: 5, IntervalMS: 1000, Backoff: "exponential"},
 		Verify: storage.Verify{Type: "status", Value: "200"}, Language: "en",
 		Concurrency: 4, RateLimit: 2.5, AutoDisable: storage.AutoDisable{FailingForHours: 24, ConsecutiveFailures: 10},

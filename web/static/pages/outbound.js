@@ -95,6 +95,11 @@ const ERROR_ALIASES = [
   ["auth: bearer needs a token", "auth.token"],
   ["auth: the token", "auth.token"],
   ["auth type", "auth"],
+  ["auth.token_url", "auth.token_url"],
+  ["auth.client_id", "auth.client_id"],
+  ["auth.client_secret", "auth.client_secret"],
+  ["auth.scopes", "auth.scopes"],
+  ["tls applies", "tls.ca_pem"],
   ["validate_on_create", "validate_on_create"],
   ["the password", "password"],
 ];
@@ -295,6 +300,7 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
   const body = bodySection(ep, { creating, presets, headers: request.headers });
   const delivery = deliverySection(ep);
   const signing = signingSection(ep, { creating, readOnly });
+  const connection = connectionSection(ep, { creating });
   const validate = h("input", { type: "checkbox", name: "validate_on_create" });
 
   // A broker url (amqp://, nats://, redis://) has no method, headers,
@@ -315,6 +321,7 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
     { disabled: readOnly },
     basics.el,
     request.el,
+    connection.el,
     body.el,
     delivery.el,
     signing.el,
@@ -343,7 +350,7 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
     testBtn.addEventListener("click", async () => {
       let payload;
       try {
-        payload = endpointBody({ basics, request, body, delivery, signing, validate }, creating);
+        payload = endpointBody({ basics, request, connection, body, delivery, signing, validate }, creating);
       } catch (err) {
         clear(testOut);
         formError(form, err);
@@ -370,7 +377,7 @@ function endpointForm(ep, { presets = [], onSaved, readOnly = false }) {
     if (readOnly) return;
     let payload;
     try {
-      payload = endpointBody({ basics, request, body, delivery, signing, validate }, creating);
+      payload = endpointBody({ basics, request, connection, body, delivery, signing, validate }, creating);
     } catch (err) {
       formError(form, err);
       return;
@@ -453,7 +460,11 @@ function requestSection(ep, { creating, readOnly }) {
   });
 
   const auth = ep.auth || { type: "none" };
-  const authType = select("auth", [["none", "None"], ["basic", "Basic (username and password)"], ["bearer", "Bearer token"]], auth.type || "none");
+  const authType = select(
+    "auth",
+    [["none", "None"], ["basic", "Basic (username and password)"], ["bearer", "Bearer token"], ["oauth2", "OAuth 2.0 client credentials"]],
+    auth.type || "none",
+  );
   const username = textInput("auth.username", auth.username);
   const password = textInput("auth.password", "", { type: "password", autocomplete: "new-password" });
   const token = textInput("auth.token", "", { type: "password", autocomplete: "new-password" });
@@ -467,9 +478,23 @@ function requestSection(ep, { creating, readOnly }) {
     "div.ob-row",
     field("Token", token, !creating && auth.type === "bearer" ? keepNote(auth.token_set, "token") : null),
   );
+  const tokenURL = textInput("auth.token_url", auth.token_url, { inputmode: "url", spellcheck: "false", placeholder: "https://auth.example.com/oauth2/token" });
+  const clientID = textInput("auth.client_id", auth.client_id, { spellcheck: "false" });
+  const clientSecret = textInput("auth.client_secret", "", { type: "password", autocomplete: "new-password" });
+  const scopes = textInput("auth.scopes", (auth.scopes || []).join(" "), { spellcheck: "false", placeholder: "hooks.write" });
+  const oauthFields = h(
+    "div",
+    h("div.ob-row", field("Token URL", tokenURL, "The token endpoint; the token is fetched with the client credentials grant and cached until it expires."), field("Scopes", scopes, "Space separated; optional.")),
+    h(
+      "div.ob-row",
+      field("Client ID", clientID),
+      field("Client secret", clientSecret, !creating && auth.type === "oauth2" ? keepNote(auth.client_secret_set, "client secret") : "Write-only: stored encrypted, never shown."),
+    ),
+  );
   function showAuth() {
     basicFields.hidden = authType.value !== "basic";
     bearerFields.hidden = authType.value !== "bearer";
+    oauthFields.hidden = authType.value !== "oauth2";
   }
   authType.addEventListener("change", showAuth);
   showAuth();
@@ -482,9 +507,70 @@ function requestSection(ep, { creating, readOnly }) {
     h("div.ob-row", field("Authentication", authType), h("div")),
     basicFields,
     bearerFields,
+    oauthFields,
     h("div.ob-row", field("Timeout (ms)", timeout, "500 to 120000; default 5000.")),
   );
-  return { el, headers, cookies, authType, username, password, token, timeout };
+  return { el, headers, cookies, authType, username, password, token, tokenURL, clientID, clientSecret, scopes, timeout };
+}
+
+// connectionSection: how the receiver is reached, folded away unless
+// set: a proxy, and TLS settings (roots, a client certificate, the
+// server name). The proxy's password and the client key are write-only.
+function connectionSection(ep, { creating }) {
+  const t = ep.tls || {};
+  const proxy = textInput("proxy", ep.proxy, { inputmode: "url", spellcheck: "false", placeholder: "http://user@proxy.example.com:3128" });
+  const proxyPassword = textInput("proxy_password", "", { type: "password", autocomplete: "new-password" });
+  const pem = (name, value, placeholder) => {
+    const el = h("textarea.ob-short", { name, rows: 3, spellcheck: "false", placeholder });
+    el.value = value || "";
+    return el;
+  };
+  const caPEM = pem("tls.ca_pem", t.ca_pem, "-----BEGIN CERTIFICATE-----");
+  const certPEM = pem("tls.client_cert_pem", t.client_cert_pem, "-----BEGIN CERTIFICATE-----");
+  const keyPEM = pem("tls.client_key_pem", "", t.client_key_set ? "A client key is stored: leave empty to keep it." : "-----BEGIN PRIVATE KEY-----");
+  const serverName = textInput("tls.server_name", t.server_name, { spellcheck: "false", placeholder: "hooks.internal" });
+  const set = !!(ep.proxy || t.ca_pem || t.client_cert_pem || t.server_name);
+  const el = formSection(
+    "Connection",
+    h(
+      "details.ob-connection",
+      { open: set },
+      h("summary", "Proxy and TLS"),
+      h(
+        "div.ob-row",
+        field("Proxy", proxy, "http:// or https:// proxy URL; https targets go through a CONNECT tunnel. Empty: straight to the receiver."),
+        field(
+          "Proxy password",
+          proxyPassword,
+          !creating && ep.proxy_password_set ? "A password is stored: leave empty to keep it (while the user name stays the same)." : "Write-only; needs a user name in the proxy URL.",
+        ),
+      ),
+      field("CA certificates (PEM)", caPEM, "When set, the only roots the receiver's certificate is checked against."),
+      h(
+        "div.ob-row",
+        field("Client certificate (PEM)", certPEM, "Offered to receivers that ask for one (mutual TLS)."),
+        field("Client key (PEM)", keyPEM, "Write-only: stored encrypted, never shown; must match the certificate."),
+      ),
+      h("div.ob-row", field("Server name", serverName, "Checked against the receiver's certificate in place of the URL's host."), h("div")),
+    ),
+  );
+  return { el, proxy, proxyPassword, caPEM, certPEM, keyPEM, serverName };
+}
+
+// proxyURL is the proxy to send: the URL, with the password typed in
+// put in it.
+function proxyURL(raw, password) {
+  raw = raw.trim();
+  if (!password || !raw) return raw;
+  let u;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error("proxy is not a URL, e.g. http://user@proxy.example.com:3128");
+  }
+  if (!u.username) throw new Error("proxy: put the user name in the URL (http://user@proxy.example.com:3128) to go with the password");
+  u.password = password;
+  return u.href.replace(/\/$/, "");
 }
 
 // bodySection: the body template (a preset fills it in, with its headers),
@@ -645,7 +731,7 @@ function signingSection(ep, { creating, readOnly }) {
 
 // endpointBody reads the form's sections into the API's endpoint, or
 // throws an error that names the field.
-function endpointBody({ basics, request, body, delivery, signing, validate }, creating) {
+function endpointBody({ basics, request, connection, body, delivery, signing, validate }, creating) {
   const { timeout } = request;
   const { maxAttempts, intervalMS, concurrency, rateLimit, failingFor, consecutive } = delivery;
   const out = {
@@ -678,8 +764,18 @@ function endpointBody({ basics, request, body, delivery, signing, validate }, cr
     if (request.password.value) a.password = request.password.value;
   } else if (a.type === "bearer") {
     if (request.token.value) a.token = request.token.value;
+  } else if (a.type === "oauth2") {
+    a.token_url = request.tokenURL.value.trim();
+    a.client_id = request.clientID.value.trim();
+    a.scopes = request.scopes.value.split(/\s+/).filter(Boolean);
+    if (request.clientSecret.value) a.client_secret = request.clientSecret.value;
   }
   out.auth = a;
+  out.proxy = proxyURL(connection.proxy.value, connection.proxyPassword.value);
+  out.tls = { ca_pem: connection.caPEM.value.trim(), client_cert_pem: connection.certPEM.value.trim(), server_name: connection.serverName.value.trim() };
+  if (out.tls.ca_pem) out.tls.ca_pem += "\n";
+  if (out.tls.client_cert_pem) out.tls.client_cert_pem += "\n";
+  if (connection.keyPEM.value.trim()) out.tls.client_key_pem = connection.keyPEM.value.trim() + "\n";
   const filter = basics.filter.value.trim();
   if (filter) {
     let parsed;
