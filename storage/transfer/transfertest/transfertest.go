@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	mathrand "math/rand/v2"
 	"net/url"
@@ -48,7 +49,8 @@ type Fixture struct {
 // compressible, binary, empty), two DEDUPE keys, two endpoints (one with
 // every secret, disabled by its health), an event with four deliveries
 // (pending, delivered, failed after a retry, a callback replayed), two
-// settings and three audit entries.
+// settings, two declared event types (one with an example and a schema)
+// and three audit entries.
 func Fill(t testing.TB, st storage.Store, n int) Fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -146,6 +148,13 @@ func Fill(t testing.TB, st storage.Store, n int) Fixture {
 	f.Endpoints = []string{full.ID, plain.ID}
 
 	f.Events, f.Deliveries = fillOutbound(t, st, now, full.ID, plain.ID)
+
+	_, _, err = st.PutEventType(ctx, storage.EventType{Type: "alarm.host_lost", Kind: storage.KindAlarm, Description: "a host stopped answering",
+		Example: json.RawMessage(`{"severity":"critical","n":12345678901234567890}`),
+		Schema:  json.RawMessage(`{"type":"object","required":["severity"]}`)}, true)
+	check(err)
+	_, _, err = st.PutEventType(ctx, storage.EventType{Type: "cloud.resource.synced", Kind: storage.KindEvent}, true)
+	check(err)
 
 	check(st.PutSetting(ctx, "outbound_paused", []byte("true")))
 	check(st.PutSetting(ctx, "empty", nil))
@@ -314,6 +323,7 @@ func SameReads(t testing.TB, want, got storage.Store, f Fixture) {
 	}
 	same("pending messages", func(s storage.Store) (any, error) { return s.PendingMessages(ctx, "", 1000) })
 	same("endpoints", func(s storage.Store) (any, error) { return s.ListEndpoints(ctx) })
+	same("event types", func(s storage.Store) (any, error) { return s.ListEventTypes(ctx) })
 	for _, id := range f.Events {
 		same("event "+id, func(s storage.Store) (any, error) { return s.GetEvent(ctx, id) })
 	}
