@@ -162,3 +162,51 @@ func TestEventTypeCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// TestAlarmCatalogueWorkedExample runs docs/notifications.md's "an alarm
+// catalogue with a filter": two alarms declared with a schema, a pager
+// subscribed to alarm.* with a filter; a critical db alarm is delivered,
+// a web host's is filtered out, and an alarm with a severity the schema
+// does not know is refused before anything is stored.
+func TestAlarmCatalogueWorkedExample(t *testing.T) {
+	t.Parallel()
+	in := start(t, allowPrivate)
+	s := newSink(t)
+	schema := map[string]any{"type": "object", "required": []string{"severity", "host"},
+		"properties": map[string]any{"severity": map[string]any{"enum": []string{"critical", "major", "minor"}}, "host": map[string]any{"type": "string"}}}
+	for name, desc := range map[string]string{"alarm.host_lost": "A monitored host stopped answering", "alarm.recovery_timeout": "A host did not recover in time"} {
+		in.api("PUT", "/event-types/"+name, map[string]any{"kind": "alarm", "description": desc,
+			"example": map[string]any{"severity": "critical", "host": "db-01"}, "schema": schema}, http.StatusCreated, nil)
+	}
+	cat := in.catalogue()
+	for _, name := range []string{"alarm.host_lost", "alarm.recovery_timeout"} {
+		if e := cat[name]; e.Kind != "alarm" || e.Source != "declared" {
+			t.Fatalf("%s: %+v", name, e)
+		}
+	}
+	e := in.endpoint(map[string]any{"name": "DB pager", "url": s.URL + "/hook", "event_types": []string{"alarm.*"},
+		"filter": map[string]any{"data.severity": map[string]any{"$in": []string{"critical"}}, "data.host": map[string]any{"$regex": "^db-"}}})
+	publish := func(host, severity string, want int) int {
+		var pub struct {
+			Deliveries int `json:"deliveries"`
+			Error      string
+		}
+		in.api("POST", "/events", map[string]any{"type": "alarm.host_lost", "title": host + " lost",
+			"data": map[string]any{"severity": severity, "host": host}}, want, &pub)
+		if want == http.StatusBadRequest && !strings.Contains(pub.Error, `data.severity: value must be one of 'critical', 'major', 'minor'`) {
+			t.Fatalf("refusal: %q", pub.Error)
+		}
+		return pub.Deliveries
+	}
+	if n := publish("db-01", "critical", http.StatusAccepted); n != 1 {
+		t.Fatalf("db-01: %d deliveries", n)
+	}
+	if n := publish("web-03", "critical", http.StatusAccepted); n != 0 {
+		t.Fatalf("web-03: %d deliveries", n)
+	}
+	publish("db-02", "urgent", http.StatusBadRequest)
+	in.settled(e.ID, 1)
+	if bodies, _ := s.received(); len(bodies) != 1 || bodies[0]["data"].(map[string]any)["host"] != "db-01" {
+		t.Fatalf("received: %v", bodies)
+	}
+}
