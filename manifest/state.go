@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/client"
 	"github.com/switchyard-dev/switchyard/internal/field"
+	"github.com/switchyard-dev/switchyard/notify"
 	"github.com/switchyard-dev/switchyard/server/access"
 )
 
@@ -45,6 +46,11 @@ type (
 			Secret bool `json:"secret"`
 		} `json:"signing"`
 	}
+	serverEventType struct {
+		EventType
+		Type   string `json:"type"`
+		Source string `json:"source"`
+	}
 )
 
 // State is what a server holds, in the providers' order.
@@ -52,6 +58,8 @@ type State struct {
 	Providers []serverProvider
 	Functions []serverFunction
 	Endpoints []serverEndpoint
+	// EventTypes are the declared ones, by name.
+	EventTypes []serverEventType
 }
 
 // Fetch reads the server's providers, functions and endpoints. It needs
@@ -86,6 +94,15 @@ func fetch(ctx context.Context, c *client.Client, need access.Permission) (*Stat
 	}
 	if err := listAll(ctx, c, "/endpoints", &st.Endpoints); err != nil {
 		return nil, err
+	}
+	var types []serverEventType
+	if err := listAll(ctx, c, "/event-types", &types); err != nil {
+		return nil, err
+	}
+	for _, t := range types {
+		if t.Source == notify.SourceDeclared {
+			st.EventTypes = append(st.EventTypes, t)
+		}
 	}
 	return &st, nil
 }
@@ -147,7 +164,7 @@ func (st *State) checkUnique() error {
 // (envNames).
 func (st *State) Config() *Config {
 	env := envNames{}
-	cfg := &Config{Providers: []Provider{}, Functions: []Function{}, Endpoints: []Endpoint{}}
+	cfg := &Config{Providers: []Provider{}, Functions: []Function{}, Endpoints: []Endpoint{}, EventTypes: []EventType{}}
 	provName := map[string]string{}
 	for _, sp := range st.Providers {
 		p := sp.Provider
@@ -199,6 +216,12 @@ func (st *State) Config() *Config {
 		e.SigningSecret = &signing
 		fill(&e)
 		cfg.Endpoints = append(cfg.Endpoints, e)
+	}
+	for _, st := range st.EventTypes {
+		t := st.EventType
+		t.Type = st.Type
+		fill(&t)
+		cfg.EventTypes = append(cfg.EventTypes, t)
 	}
 	return cfg
 }

@@ -320,8 +320,8 @@ func CheckEventType(name string, ch EventTypeChange) (storage.EventType, error) 
 	return t, nil
 }
 
-// jsonObject checks that raw, if given (not absent, not null), is a JSON
-// object of at most max bytes, and returns it compacted (nil if not
+// jsonObject checks that raw, if given (not absent, null or {}), is a
+// JSON object of at most max bytes, and returns it compacted (nil if not
 // given).
 func jsonObject(name string, raw json.RawMessage, max int) (json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
@@ -331,12 +331,15 @@ func jsonObject(name string, raw json.RawMessage, max int) (json.RawMessage, err
 	if len(raw) > max {
 		return nil, invalid("%s: at most %d bytes of JSON, got %d", name, max, len(raw))
 	}
-	if raw[0] != '{' {
-		return nil, invalid("%s: must be a JSON object", name)
-	}
 	var out bytes.Buffer
 	if err := json.Compact(&out, raw); err != nil {
 		return nil, invalid("%s: %v", name, err)
+	}
+	if raw[0] != '{' {
+		return nil, invalid("%s: must be a JSON object", name)
+	}
+	if out.String() == "{}" {
+		return nil, nil // an empty object is none, as "filter": {} is
 	}
 	return out.Bytes(), nil
 }
