@@ -371,12 +371,95 @@ func compileSchema(raw json.RawMessage) (*jsonschema.Schema, error) {
 		return nil, err
 	}
 	sch, err := c.Compile(schemaURL)
+	if err == nil {
+		_, err = schemaSize(sch, map[*jsonschema.Schema]int{}, map[*jsonschema.Schema]bool{})
+	}
 	if err != nil {
-		// The library's message names its made-up URL; the editor
-		// knows the schema as "schema".
-		return nil, errors.New(strings.ReplaceAll(err.Error(), schemaURL, "schema"))
+		// The library's message names its made-up URL (the editor
+		// knows the schema as "schema") and may take several lines.
+		var lines []string
+		for _, l := range strings.Split(strings.ReplaceAll(err.Error(), schemaURL, "schema"), "\n") {
+			if l = strings.TrimPrefix(strings.TrimSpace(l), "- "); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		return nil, errors.New(strings.Join(lines, "; "))
 	}
 	return sch, nil
+}
+
+// MaxSchemaNodes bounds a schema's size with every $ref unrolled: the
+// subschemas a check may apply to one place of the data. A check's
+// work is at most this many times the data's size.
+const MaxSchemaNodes = 2000
+
+// schemaSize counts the subschemas of s with every reference unrolled
+// (memo holds those counted, onPath those being counted). It refuses a
+// schema that refers to itself, whose check could apply it to the data's
+// every level over and over (twice per level makes 2^depth checks), a
+// $dynamicRef or $recursiveRef, which resolve only while checking, and
+// one over MaxSchemaNodes (a few definitions that each use the previous
+// twice are exponential too).
+func schemaSize(s *jsonschema.Schema, memo map[*jsonschema.Schema]int, onPath map[*jsonschema.Schema]bool) (int, error) {
+	if s == nil {
+		return 0, nil
+	}
+	if n, ok := memo[s]; ok {
+		return n, nil
+	}
+	if onPath[s] {
+		return 0, fmt.Errorf("%s refers to itself: a schema may not be recursive (a check could apply it to every level of the data, again and again)", s.Location)
+	}
+	if s.DynamicRef != nil || s.RecursiveRef != nil {
+		return 0, fmt.Errorf("%s: $dynamicRef and $recursiveRef are not supported", s.Location)
+	}
+	onPath[s] = true
+	defer delete(onPath, s)
+	n := 1
+	for _, c := range subschemas(s) {
+		m, err := schemaSize(c, memo, onPath)
+		if err != nil {
+			return 0, err
+		}
+		if n += m; n > MaxSchemaNodes {
+			return 0, fmt.Errorf("%s: too large: more than %d subschemas once its references are unrolled", s.Location, MaxSchemaNodes)
+		}
+	}
+	memo[s] = n
+	return n, nil
+}
+
+// subschemas lists the schemas s applies to the data or a part of it.
+func subschemas(s *jsonschema.Schema) []*jsonschema.Schema {
+	out := []*jsonschema.Schema{s.Ref, s.Not, s.If, s.Then, s.Else, s.PropertyNames, s.UnevaluatedProperties,
+		s.Contains, s.Items2020, s.UnevaluatedItems, s.ContentSchema}
+	out = append(out, s.AllOf...)
+	out = append(out, s.AnyOf...)
+	out = append(out, s.OneOf...)
+	out = append(out, s.PrefixItems...)
+	for _, c := range s.Properties {
+		out = append(out, c)
+	}
+	for _, c := range s.PatternProperties {
+		out = append(out, c)
+	}
+	for _, c := range s.DependentSchemas {
+		out = append(out, c)
+	}
+	for _, v := range s.Dependencies {
+		if c, ok := v.(*jsonschema.Schema); ok {
+			out = append(out, c)
+		}
+	}
+	for _, v := range []any{s.AdditionalProperties, s.AdditionalItems, s.Items} {
+		switch c := v.(type) {
+		case *jsonschema.Schema:
+			out = append(out, c)
+		case []*jsonschema.Schema:
+			out = append(out, c...)
+		}
+	}
+	return out
 }
 
 // validateData checks a JSON document against sch.
