@@ -160,9 +160,11 @@ func (s *seenTypes) recent(now time.Time) map[string]time.Time {
 	return out
 }
 
-// reloadCatalogue rebuilds the declared types from the store. A stored
-// schema that no longer compiles (saved by another version) is logged
-// and not enforced.
+// reloadCatalogue rebuilds the declared types from the store. A schema
+// is compiled when it changed: the reloads of the endpoints' kind (an
+// endpoint's health moving, on another node) keep the compiled ones. A
+// stored schema that no longer compiles (saved by another version) is
+// logged and not enforced.
 func (e *Engine) reloadCatalogue(ctx context.Context) error {
 	types, err := e.store.ListEventTypes(ctx)
 	if err != nil {
@@ -171,7 +173,9 @@ func (e *Engine) reloadCatalogue(ctx context.Context) error {
 	m := make(map[string]*declaredType, len(types))
 	for _, t := range types {
 		d := &declaredType{t: t}
-		if len(t.Schema) > 0 {
+		if old := e.catalogue.get(t.Type); old != nil && bytes.Equal(old.t.Schema, t.Schema) {
+			d.schema = old.schema
+		} else if len(t.Schema) > 0 {
 			if d.schema, err = compileSchema(t.Schema); err != nil {
 				e.log.Error("event type's schema cannot be used", "event_type", t.Type, "err", err)
 			}
