@@ -30,10 +30,9 @@ import (
 
 // Catalogue limits.
 const (
-	MaxEventTypes      = 1000     // declared types
-	MaxSchemaBytes     = 64 << 10 // a declared type's schema, as JSON
-	MaxExampleBytes    = 64 << 10 // a declared type's example, as JSON
-	MaxTypeDescription = 2000     // characters
+	MaxEventTypes   = 1000     // declared types
+	MaxSchemaBytes  = 64 << 10 // a declared type's schema, as JSON
+	MaxExampleBytes = 64 << 10 // a declared type's example, as JSON
 	// MaxSeenTypes bounds the undeclared types a node remembers having
 	// seen; SeenWindow is how long it remembers one.
 	MaxSeenTypes = 1000
@@ -299,7 +298,7 @@ func CheckEventType(name string, ch EventTypeChange) (storage.EventType, error) 
 	default:
 		return t, invalid("kind: must be %q or %q, got %s", storage.KindEvent, storage.KindAlarm, field.Quote(t.Kind))
 	}
-	if err := field.Text("description", t.Description, MaxTypeDescription); err != nil {
+	if err := field.Text("description", t.Description, field.MaxDescription); err != nil {
 		return t, err
 	}
 	var err error
