@@ -60,6 +60,7 @@ func TestEventTypePicker(t *testing.T) {
 	js(t, ctx, "pick cloud.resource.synced", `document.querySelector('input[data-event-type="cloud.resource.synced"]').click()`)
 	waitJS(t, ctx, "the box holds the wildcard and both picks", `document.querySelector('textarea[name="event_types"]').value === "message.*\nalarm.host_lost\ncloud.resource.synced"`)
 	checkA11y(t, ctx, "new endpoint with the catalogue")
+	screenshot(t, ctx, "endpoint-event-type-picker")
 
 	clickText(t, ctx, "Create endpoint")
 	waitJS(t, ctx, "the endpoint page", `/^#\/outbound\/endpoints\/[0-9a-f-]{36}$/.test(location.hash)`)
@@ -99,6 +100,7 @@ func TestEventTypePicker(t *testing.T) {
 	clickText(t, ctx, "Save event type")
 	waitJS(t, ctx, "the declared type listed", `[...document.querySelectorAll("td")].some(td => td.textContent === "alarm.disk_full")`)
 	checkA11y(t, ctx, "event type catalogue")
+	screenshot(t, ctx, "event-type-catalogue")
 	var got struct {
 		Kind   string         `json:"kind"`
 		Schema map[string]any `json:"schema"`
