@@ -1,5 +1,6 @@
 // Package manifest is Switchyard's configuration as code: a directory
-// that holds providers (in their order), functions and endpoints, the
+// that holds providers (in their order), functions, endpoints and the
+// declared event types of the outbound catalogue, the
 // plan that takes a server from its state to the directory's, and
 // export and apply over the admin API (package client).
 //
@@ -24,6 +25,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +63,36 @@ type Config struct {
 	Providers []Provider `yaml:"providers"`
 	Functions []Function `yaml:"functions"`
 	Endpoints []Endpoint `yaml:"endpoints"`
+	// EventTypes are the declared types of the outbound catalogue.
+	EventTypes []EventType `yaml:"event_types"`
+}
+
+// EventType is a declared event type (notify.CheckEventType); Type is its
+// name, which is case-sensitive. Example and Schema are JSON objects,
+// written in YAML.
+type EventType struct {
+	Type        string         `yaml:"type" json:"-"`
+	Kind        *string        `yaml:"kind" json:"kind"`
+	Description *string        `yaml:"description" json:"description"`
+	Example     map[string]any `yaml:"example" json:"example"`
+	Schema      map[string]any `yaml:"schema" json:"schema"`
+}
+
+// change is the declaration as the API takes it.
+func (t *EventType) change() (notify.EventTypeChange, error) {
+	ch := notify.EventTypeChange{Kind: deref(t.Kind), Description: deref(t.Description)}
+	var err error
+	if t.Example != nil {
+		if ch.Example, err = json.Marshal(t.Example); err != nil {
+			return ch, fmt.Errorf("example: %w", err)
+		}
+	}
+	if t.Schema != nil {
+		if ch.Schema, err = json.Marshal(t.Schema); err != nil {
+			return ch, fmt.Errorf("schema: %w", err)
+		}
+	}
+	return ch, nil
 }
 
 // Provider is a provider; its list order is the providers' order. The
@@ -297,6 +329,21 @@ func (cfg *Config) check() error {
 		}
 	}
 	unique("endpoint", names)
+	types := map[string]bool{}
+	for i := range cfg.EventTypes {
+		t := &cfg.EventTypes[i]
+		if types[t.Type] {
+			errs = append(errs, fmt.Errorf("event type %q is declared twice", t.Type))
+		}
+		types[t.Type] = true
+		ch, err := t.change()
+		if err == nil {
+			_, err = notify.CheckEventType(t.Type, ch)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("event type %q: %w", t.Type, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 

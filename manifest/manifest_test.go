@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -97,14 +98,18 @@ func (in *instance) get(path string, out any) {
 func (in *instance) snapshot() string {
 	in.t.Helper()
 	var b bytes.Buffer
-	for _, p := range []string{"/providers", "/functions", "/endpoints"} {
+	for _, p := range []string{"/providers", "/functions", "/endpoints", "/event-types"} {
 		var raw []byte
 		var out struct {
 			Items []map[string]any `json:"items"`
 		}
 		in.get(p, &out)
 		for _, it := range out.Items {
-			raw = append(raw, []byte(strings.Join([]string{p, it["name"].(string), jsonString(it)}, " "))...)
+			name, _ := it["name"].(string)
+			if p == "/event-types" {
+				name = it["type"].(string)
+			}
+			raw = append(raw, []byte(strings.Join([]string{p, name, jsonString(it)}, " "))...)
 			raw = append(raw, '\n')
 		}
 		b.Write(raw)
@@ -144,6 +149,17 @@ func seed(in *instance) {
 			"client_secret": "s3cr3t-client", "scopes": []string{"hooks.write"}},
 		"tls": map[string]any{"ca_pem": certs.CAPEM, "client_cert_pem": certs.ClientCertPEM, "client_key_pem": certs.ClientKeyPEM,
 			"server_name": "hooks.internal"}})
+	for name, body := range map[string]any{
+		"alarm.host_lost": map[string]any{"kind": "alarm", "description": "A monitored host stopped answering",
+			"example": map[string]any{"severity": "critical", "host": "db-01", "load": 2.5},
+			"schema": map[string]any{"type": "object", "required": []string{"severity"},
+				"properties": map[string]any{"severity": map[string]any{"enum": []string{"critical", "major"}}, "load": map[string]any{"type": "number", "maximum": 100}}}},
+		"cloud.resource.synced": map[string]any{"description": "A resource was synced"},
+	} {
+		if err := in.c.Put(context.Background(), "/event-types/"+name, body, nil); err != nil {
+			in.t.Fatal(err)
+		}
+	}
 }
 
 // certs are the reach endpoint's TLS certificates, made once.
@@ -237,7 +253,8 @@ func TestExportApplyExportIsIdentical(t *testing.T) {
 	}
 	for _, want := range []string{"${env:SWITCHYARD_PROVIDER_GITHUB_WEBHOOK_SECRET}", "${env:SWITCHYARD_ENDPOINT_ALERTS_SIGNING_SECRET}",
 		"client_secret: ${env:SWITCHYARD_ENDPOINT_REACH_CLIENT_SECRET}", "proxy_password: ${env:SWITCHYARD_ENDPOINT_REACH_PROXY_PASSWORD}",
-		"client_key_pem: ${env:SWITCHYARD_ENDPOINT_REACH_TLS_CLIENT_KEY}", "proxy: http://squid@proxy.example.net:3128", "token_url: https://auth.example.net/token", "provider: github", "data.severity:", "body_templates:"} {
+		"client_key_pem: ${env:SWITCHYARD_ENDPOINT_REACH_TLS_CLIENT_KEY}", "proxy: http://squid@proxy.example.net:3128", "token_url: https://auth.example.net/token", "provider: github", "data.severity:", "body_templates:",
+		"event_types:\n  - type: alarm.host_lost\n    kind: alarm", "enum:"} {
 		if !strings.Contains(yml, want) {
 			t.Fatalf("switchyard.yaml has no %s:\n%s", want, yml)
 		}
@@ -245,7 +262,8 @@ func TestExportApplyExportIsIdentical(t *testing.T) {
 
 	dst := start(t, "")
 	out := apply(t, dst, dir1, manifest.Options{}, false)
-	if !strings.Contains(out, `+ create provider "github"`) || !strings.Contains(out, `+ create endpoint "alerts"`) {
+	if !strings.Contains(out, `+ create provider "github"`) || !strings.Contains(out, `+ create endpoint "alerts"`) ||
+		!strings.Contains(out, `+ create event type "alarm.host_lost"`) || !strings.Contains(out, `+ create event type "cloud.resource.synced"`) {
 		t.Fatalf("plan:\n%s", out)
 	}
 	if _, err := manifest.Export(ctx, dst.c, dir2); err != nil {
@@ -319,14 +337,31 @@ func TestApplyUpdates(t *testing.T) {
 	yml = strings.Replace(yml, "uri: hello", "uri: hello2", 1)
 	yml = strings.Replace(yml, "^db-", "^pg-", 1)
 	yml = strings.Replace(yml, "告警", "警报", 1)
+	yml = strings.Replace(yml, "description: A resource was synced", "description: A cloud resource was synced", 1)
+	// The schema's enum gains a value (the endpoint's filter, above, has
+	// a "- major" too).
+	head, types, _ := strings.Cut(yml, "event_types:")
+	yml = head + "event_types:" + regexp.MustCompile(`( +)- major\n`).ReplaceAllString(types, "$1- major\n$1- minor\n")
 	write("switchyard.yaml", yml)
 	out := apply(t, in, dir, manifest.Options{}, false)
-	for _, want := range []string{`~ update provider "anyone" (description)`, `~ update function "greet" (uri, script)`, `~ update endpoint "alerts" (filter, body_templates)`} {
+	for _, want := range []string{`~ update provider "anyone" (description)`, `~ update function "greet" (uri, script)`, `~ update endpoint "alerts" (filter, body_templates)`,
+		`~ update event type "cloud.resource.synced" (description)`, `~ update event type "alarm.host_lost" (schema)`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan has no %q:\n%s", want, out)
 		}
 	}
-	if n := strings.Count(out, "~ update"); n != 3 {
+	var lost struct {
+		Schema struct {
+			Properties struct {
+				Severity struct{ Enum []string } `json:"severity"`
+			} `json:"properties"`
+		} `json:"schema"`
+	}
+	in.get("/event-types/alarm.host_lost", &lost)
+	if strings.Join(lost.Schema.Properties.Severity.Enum, ",") != "critical,major,minor" {
+		t.Fatalf("the schema after the update: %+v\n%s", lost, yml)
+	}
+	if n := strings.Count(out, "~ update"); n != 5 {
 		t.Errorf("%d updates:\n%s", n, out)
 	}
 	if out := apply(t, in, dir, manifest.Options{}, false); strings.TrimSpace(out) != "no changes" {
@@ -373,15 +408,18 @@ func TestApplyPruneAndDryRun(t *testing.T) {
 	extra := in.post("/providers", map[string]any{"name": "extra", "match_script": "return false"})
 	in.post("/functions", map[string]any{"name": "extra-fn", "provider_id": extra, "uri": "extra", "script": "return 1"})
 	in.post("/endpoints", map[string]any{"name": "extra-ep", "url": "https://example.net/", "event_types": []string{"*"}})
+	if err := in.c.Put(ctx, "/event-types/extra.type", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	out := apply(t, in, dir, manifest.Options{}, false)
 	if !strings.Contains(out, "no changes") || !strings.Contains(out, `note: provider "extra" is on the server but not in the directory`) ||
-		!strings.Contains(out, `note: function "extra-fn"`) || !strings.Contains(out, `note: endpoint "extra-ep"`) {
+		!strings.Contains(out, `note: function "extra-fn"`) || !strings.Contains(out, `note: endpoint "extra-ep"`) || !strings.Contains(out, `note: event type "extra.type"`) {
 		t.Fatalf("without --prune:\n%s", out)
 	}
 	before := in.snapshot()
 	out = apply(t, in, dir, manifest.Options{Prune: true}, true)
-	want := "- delete function \"extra-fn\"\n- delete endpoint \"extra-ep\"\n- delete provider \"extra\"\ndry run: nothing was changed\n"
+	want := "- delete function \"extra-fn\"\n- delete endpoint \"extra-ep\"\n- delete provider \"extra\"\n- delete event type \"extra.type\"\ndry run: nothing was changed\n"
 	if out != want {
 		t.Fatalf("dry run with --prune:\n%s\nwant:\n%s", out, want)
 	}
@@ -390,7 +428,7 @@ func TestApplyPruneAndDryRun(t *testing.T) {
 	}
 	apply(t, in, dir, manifest.Options{Prune: true}, false)
 	after := in.snapshot()
-	if strings.Contains(after, "/providers extra ") || strings.Contains(after, "extra-fn") || strings.Contains(after, "extra-ep") {
+	if strings.Contains(after, "/providers extra ") || strings.Contains(after, "extra-fn") || strings.Contains(after, "extra-ep") || strings.Contains(after, "extra.type") {
 		t.Fatalf("--prune left:\n%s", after)
 	}
 	if out := apply(t, in, dir, manifest.Options{Prune: true}, false); strings.TrimSpace(out) != "no changes" {
@@ -485,6 +523,9 @@ func TestReadRefusesMistakes(t *testing.T) {
 		{"unknown provider", "functions:\n  - name: f\n    provider: nope\n", map[string]string{"functions/f.js": "return 1"}, `provider "nope" is not in the directory`},
 		{"duplicate", "endpoints:\n  - name: a\n  - name: A\n", nil, "have one name"},
 		{"broker password in the url", "endpoints:\n  - name: q\n    url: amqp://guest:pw@rabbit:5672/?routing_key=q\n", nil, "a broker url's password belongs in auth.password"},
+		{"wildcard type", "event_types:\n  - type: alarm.*\n", nil, `event type "alarm.*": invalid: type must not hold spaces or '*'`},
+		{"remote schema", "event_types:\n  - type: a\n    schema: {$ref: 'https://example.com/s.json'}\n", nil, "may not refer to another document"},
+		{"type twice", "event_types:\n  - type: a\n  - type: a\n", nil, `event type "a" is declared twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -41,7 +41,7 @@ type Options struct {
 // Change is one step of a plan.
 type Change struct {
 	Op     string   // "+", "~" or "-"
-	Kind   string   // "provider", "function", "endpoint", "providers" (the order)
+	Kind   string   // "provider", "function", "endpoint", "event type", "providers" (the order)
 	Name   string   // the record's name
 	Fields []string // what an update changes
 	do     func(ctx context.Context) error
@@ -81,8 +81,8 @@ func (c Change) String() string {
 }
 
 // Plan is what apply does, in the order it does it: creates and updates
-// of providers, their order, functions and endpoints; then deletes of
-// functions, endpoints and providers. Notes name what the server holds
+// of providers, their order, functions, endpoints and event types; then
+// deletes of functions, endpoints, providers and event types. Notes name what the server holds
 // and the directory does not, when it is not pruned.
 type Plan struct {
 	Changes []Change
@@ -192,6 +192,7 @@ func MakePlan(c *client.Client, cfg *Config, st *State, opts Options) (*Plan, er
 	pl.order(cfg, st)
 	pl.functions(cfg, st)
 	pl.endpoints(cfg, st)
+	pl.eventTypes(cfg, st)
 	pl.deletes(cfg, st)
 	return &pl.plan, nil
 }
@@ -539,6 +540,39 @@ func (pl *planner) endpoints(cfg *Config, st *State) {
 	}
 }
 
+// eventTypes plans the declarations of the directory's event types. The
+// API replaces a declaration whole (PUT), so an update sends the
+// server's fields with the directory's over them: a field left out
+// keeps the server's value.
+func (pl *planner) eventTypes(cfg *Config, st *State) {
+	have := map[string]*serverEventType{}
+	for i := range st.EventTypes {
+		have[st.EventTypes[i].Type] = &st.EventTypes[i]
+	}
+	for i := range cfg.EventTypes {
+		t := &cfg.EventTypes[i]
+		path := "/event-types/" + url.PathEscape(t.Type)
+		se := have[t.Type]
+		if se == nil {
+			_, body := diff(t, nil)
+			pl.add(Change{Op: "+", Kind: "event type", Name: t.Type, do: func(ctx context.Context) error {
+				return pl.c.Put(ctx, path, body, nil)
+			}})
+			continue
+		}
+		changed, _ := diff(t, &se.EventType)
+		if len(changed) == 0 {
+			continue
+		}
+		_, body := diff(&se.EventType, nil)
+		_, mine := diff(t, nil)
+		maps.Copy(body, mine)
+		pl.add(Change{Op: "~", Kind: "event type", Name: t.Type, Fields: changed, do: func(ctx context.Context) error {
+			return pl.c.Put(ctx, path, body, nil)
+		}})
+	}
+}
+
 // endpointSecrets compares the fields of e that hold secrets with se (nil
 // on create) and adds to body what must be sent. A secret's value is
 // never shown by the API: its presence is compared, and the value sent
@@ -733,6 +767,23 @@ func (pl *planner) deletes(cfg *Config, st *State) {
 		names, ids = append(names, p.Name), append(ids, p.ID)
 	}
 	one("provider", "/providers/", names, ids)
+	declared := map[string]bool{}
+	for _, t := range cfg.EventTypes {
+		declared[t.Type] = true
+	}
+	for _, t := range st.EventTypes {
+		if declared[t.Type] {
+			continue
+		}
+		if !pl.opts.Prune {
+			pl.plan.Notes = append(pl.plan.Notes, fmt.Sprintf("event type %q is declared on the server but not in the directory (kept; --prune deletes it)", t.Type))
+			continue
+		}
+		path := "/event-types/" + url.PathEscape(t.Type)
+		pl.add(Change{Op: "-", Kind: "event type", Name: t.Type, do: func(ctx context.Context) error {
+			return pl.c.Delete(ctx, path)
+		}})
+	}
 }
 
 // Apply reads the directory dir, plans the changes that take the
@@ -742,7 +793,7 @@ func Apply(ctx context.Context, c *client.Client, dir string, opts Options, dryR
 	if err != nil {
 		return err
 	}
-	if opts.Prune && len(cfg.Providers)+len(cfg.Functions)+len(cfg.Endpoints) == 0 {
+	if opts.Prune && len(cfg.Providers)+len(cfg.Functions)+len(cfg.Endpoints)+len(cfg.EventTypes) == 0 {
 		// Most likely the wrong directory, or a file emptied by mistake.
 		return fmt.Errorf("%s holds no provider, function or endpoint: --prune would delete everything on the server; refusing (delete them by hand if that is meant)", dir)
 	}

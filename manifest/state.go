@@ -56,6 +56,11 @@ type (
 			Type   string `json:"type"` // v1, v1a or "" (a secret for {{sign}} only)
 		} `json:"signing"`
 	}
+	serverEventType struct {
+		EventType
+		Type   string `json:"type"`
+		Source string `json:"source"`
+	}
 )
 
 // State is what a server holds, in the providers' order.
@@ -63,6 +68,8 @@ type State struct {
 	Providers []serverProvider
 	Functions []serverFunction
 	Endpoints []serverEndpoint
+	// EventTypes are the declared ones, by name.
+	EventTypes []serverEventType
 }
 
 // Fetch reads the server's providers, functions and endpoints. It needs
@@ -97,6 +104,15 @@ func fetch(ctx context.Context, c *client.Client, need access.Permission) (*Stat
 	}
 	if err := listAll(ctx, c, "/endpoints", &st.Endpoints); err != nil {
 		return nil, err
+	}
+	var types []serverEventType
+	if err := listAll(ctx, c, "/event-types", &types); err != nil {
+		return nil, err
+	}
+	for _, t := range types {
+		if t.Source == notify.SourceDeclared {
+			st.EventTypes = append(st.EventTypes, t)
+		}
 	}
 	return &st, nil
 }
@@ -158,7 +174,7 @@ func (st *State) checkUnique() error {
 // (envNames).
 func (st *State) Config() *Config {
 	env := envNames{}
-	cfg := &Config{Providers: []Provider{}, Functions: []Function{}, Endpoints: []Endpoint{}}
+	cfg := &Config{Providers: []Provider{}, Functions: []Function{}, Endpoints: []Endpoint{}, EventTypes: []EventType{}}
 	provName := map[string]string{}
 	for _, sp := range st.Providers {
 		p := sp.Provider
@@ -229,6 +245,12 @@ func (st *State) Config() *Config {
 		e.SigningSecret = &signing
 		fill(&e)
 		cfg.Endpoints = append(cfg.Endpoints, e)
+	}
+	for _, st := range st.EventTypes {
+		t := st.EventType
+		t.Type = st.Type
+		fill(&t)
+		cfg.EventTypes = append(cfg.EventTypes, t)
 	}
 	return cfg
 }

@@ -91,10 +91,15 @@ type Engine struct {
 	dial      broker.Dialer
 	brokers   *broker.Pool // a connection for each enabled broker endpoint
 
-	endpoints endpoints  // every endpoint, ready to send to
-	events    eventCache // the events of pending deliveries
-	sched     *scheduler // the lanes and the deliveries in hand
-	healthMu  sync.Mutex // serialises endpoint health changes
+	endpoints endpoints // every endpoint, ready to send to
+	catalogue catalogue // the declared event types (catalogue.go)
+	seen      seenTypes // the event types published recently
+	// catalogueMu makes a declaration's count check, its save and the
+	// reload that follows one step.
+	catalogueMu sync.Mutex
+	events      eventCache // the events of pending deliveries
+	sched       *scheduler // the lanes and the deliveries in hand
+	healthMu    sync.Mutex // serialises endpoint health changes
 	// reloadMu orders what writes the endpoints snapshot from the store:
 	// a reload (list, build, replace) and a health change (store, update)
 	// never interleave, so an older list cannot replace a newer state.
@@ -264,7 +269,8 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 }
 
-// Reload rebuilds the engine's view of the endpoints after a change.
+// Reload rebuilds the engine's view of the endpoints and of the declared
+// event types after a change.
 func (e *Engine) Reload(ctx context.Context) error {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
@@ -288,7 +294,9 @@ func (e *Engine) Reload(ctx context.Context) error {
 	e.endpoints.replace(targets, e.sched)
 	e.reach.prune(targets)
 	e.sched.rescan()
-	return nil
+	e.catalogueMu.Lock()
+	defer e.catalogueMu.Unlock()
+	return e.reloadCatalogue(ctx)
 }
 
 // Paused reports whether outbound delivery is paused.

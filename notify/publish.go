@@ -104,6 +104,10 @@ func (e *Engine) prepare(ev storage.Event) (storage.Event, []storage.Delivery, e
 		if err := CheckEvent(ev); err != nil {
 			return ev, nil, err
 		}
+		if err := e.checkData(&ev); err != nil {
+			return ev, nil, err
+		}
+		e.seen.saw(ev.Type, time.Now())
 	}
 	id, err := uuid.NewV7()
 	if err != nil {

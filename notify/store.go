@@ -19,6 +19,11 @@ type Store interface {
 	DeleteEndpoint(ctx context.Context, id string) error
 	SetEndpointHealth(ctx context.Context, id string, h storage.EndpointHealth) (storage.Endpoint, error)
 
+	ListEventTypes(ctx context.Context) ([]storage.EventType, error)
+	GetEventType(ctx context.Context, name string) (storage.EventType, error)
+	PutEventType(ctx context.Context, t storage.EventType, create bool) (storage.EventType, bool, error)
+	DeleteEventType(ctx context.Context, name string) error
+
 	AppendEvent(ctx context.Context, ev storage.EncodedEvent, ds []storage.Delivery) error
 	AppendEventOnce(ctx context.Context, key storage.Idempotency, ev storage.EncodedEvent, ds []storage.Delivery) (storage.Idempotency, bool, error)
 	GetEvent(ctx context.Context, id string) (storage.EncodedEvent, error)

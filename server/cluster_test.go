@@ -24,8 +24,8 @@ func within(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // Two nodes on one PostgreSQL schema: what is saved through one node's
 // API takes effect on the other within a second (the change feed):
-// a provider and its function, an endpoint created, then disabled, and
-// the outbound pause.
+// a provider and its function, an endpoint created, then disabled, the
+// outbound pause, and a declared event type's schema.
 func TestClusterChangesReachTheOtherNode(t *testing.T) {
 	t.Parallel()
 	pg := onPostgres(t)
@@ -65,6 +65,17 @@ func TestClusterChangesReachTheOtherNode(t *testing.T) {
 		b.api("GET", "/outbound", nil, http.StatusOK, &st)
 		return !st.Paused
 	})
+
+	// A type declared on A: B enforces its schema, and forgets it when
+	// A deletes it.
+	a.api("PUT", "/event-types/cluster.alarm", map[string]any{"kind": "alarm", "schema": map[string]any{"required": []string{"host"}}}, http.StatusCreated, nil)
+	publishAlarmOnB := func() int {
+		code, _ := b.as(testToken, "POST", "/events", []byte(`{"type": "cluster.alarm", "data": {}}`), nil)
+		return code
+	}
+	within(t, time.Second, "a schema declared on A is enforced on B", func() bool { return publishAlarmOnB() == http.StatusBadRequest })
+	a.api("DELETE", "/event-types/cluster.alarm", nil, http.StatusNoContent, nil)
+	within(t, time.Second, "a type deleted on A is not enforced on B", func() bool { return publishAlarmOnB() == http.StatusAccepted })
 }
 
 // A periodic job runs on one node at a time: while another holds its

@@ -606,6 +606,21 @@ func TestOpenAPIAnswersFitTheDocument(t *testing.T) {
 	c.call("GET", api+"/endpoint-templates", nil, 200, nil)
 	c.call("PUT", api+"/outbound", map[string]any{"paused": true}, 200, nil)
 	c.call("GET", api+"/outbound", nil, 200, nil)
+	eventType := map[string]any{"kind": "alarm", "description": "A host stopped answering", "example": map[string]any{"severity": "critical"},
+		"schema": map[string]any{"type": "object", "properties": map[string]any{"severity": map[string]any{"enum": []string{"critical", "major"}}}}}
+	c.call("POST", api+"/event-types/alarm.host_lost", eventType, 201, nil)
+	c.call("POST", api+"/event-types/alarm.host_lost", eventType, 409, nil)
+	c.call("PUT", api+"/event-types/alarm.host_lost", eventType, 200, nil)
+	c.call("PUT", api+"/event-types/cloud.resource.created", map[string]any{"description": "made"}, 201, nil)
+	c.call("PUT", api+"/event-types/bad", map[string]any{"schema": map[string]any{"$ref": "https://example.com/x.json"}}, 400, nil)
+	c.call("POST", api+"/events", map[string]any{"type": "alarm.host_lost", "data": map[string]any{"severity": "low"}}, 400, nil)
+	c.call("POST", api+"/events", map[string]any{"type": "seen.type"}, 202, nil)
+	c.call("GET", api+"/event-types", nil, 200, nil)
+	c.call("GET", api+"/event-types/alarm.host_lost", nil, 200, nil)
+	c.call("GET", api+"/event-types/message.failed", nil, 200, nil)
+	c.call("GET", api+"/event-types/nope", nil, 404, nil)
+	c.call("DELETE", api+"/event-types/cloud.resource.created", nil, 204, nil)
+	c.call("DELETE", api+"/event-types/message.failed", nil, 409, nil)
 	var ev record
 	c.call("POST", api+"/events", map[string]any{"type": "deploy.finished", "title": "api", "data": map[string]any{"v": 1}}, 202, &ev)
 	var deliveries page

@@ -127,6 +127,11 @@ func (s *Server) apiRoutes() []apiRoute {
 		r("GET", "/endpoint-presets", read, "", s.listEndpointPresets),
 		r("GET", "/endpoint-templates", read, "", s.listEndpointPresets), // the old name
 		r("POST", "/events", edit, "event.publish", s.publishEvent),
+		r("GET", "/event-types", read, "", s.listEventTypes),
+		r("GET", "/event-types/:type", read, "", s.getEventType),
+		r("POST", "/event-types/:type", edit, "event_type.create", s.createEventType),
+		r("PUT", "/event-types/:type", edit, "event_type.update", s.putEventType),
+		r("DELETE", "/event-types/:type", edit, "event_type.delete", s.deleteEventType),
 		r("GET", "/deliveries", read, "", s.listDeliveries),
 		r("GET", "/deliveries/:id", read, "", s.getDelivery), // details redacted below operate
 		r("POST", "/deliveries/:id/retry", operate, "delivery.retry", s.retryDelivery),

@@ -326,3 +326,26 @@ func CheckIdempotency(k Idempotency, eventID string) error {
 	}
 	return nil
 }
+
+// The kinds of event type in the catalogue: an event tells that something
+// happened, an alarm that something needs attention. The kind only groups
+// types for the people picking them; delivery treats both alike.
+const (
+	KindEvent = "event"
+	KindAlarm = "alarm"
+)
+
+// EventType is a type declared in the outbound catalogue: a name events
+// are published under, what it means, an example of its data and,
+// optionally, a JSON Schema its data must satisfy. Example and Schema are
+// JSON objects kept as given (nil when absent); package notify checks
+// them before the store is asked to keep them.
+type EventType struct {
+	Type        string          `json:"type"`
+	Kind        string          `json:"kind"`
+	Description string          `json:"description"`
+	Example     json.RawMessage `json:"example,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}

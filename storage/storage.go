@@ -294,6 +294,17 @@ type Store interface {
 	// failing since) without touching its configuration.
 	SetEndpointHealth(ctx context.Context, id string, h EndpointHealth) (Endpoint, error)
 
+	// The outbound catalogue: declared event types, by name. Changes are
+	// ChangeEndpoints (the engine that uses them reloads with endpoints).
+	ListEventTypes(ctx context.Context) ([]EventType, error) // by Type
+	GetEventType(ctx context.Context, name string) (EventType, error)
+	// PutEventType stores t under t.Type with UpdatedAt now: a new one
+	// (CreatedAt now) or, unless create is set (then ErrConflict), in
+	// place of the one stored, whose CreatedAt it keeps. It answers what
+	// it stored and whether it was new.
+	PutEventType(ctx context.Context, t EventType, create bool) (EventType, bool, error)
+	DeleteEventType(ctx context.Context, name string) error
+
 	// AppendEvent durably records an event and its deliveries (PENDING,
 	// due at their NextAt) in one write. The event's data is written as
 	// ev.DataJSON holds it, not encoded again.

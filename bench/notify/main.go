@@ -72,6 +72,7 @@ type options struct {
 	out         string
 	profile     bool
 	filter      bool
+	catalogue   bool
 	concurrency int    // per endpoint: the engine's default
 	broker      string // broker mode: amqp, nats, redis or all (broker.go)
 }
@@ -94,6 +95,7 @@ func run() int {
 	flag.DurationVar(&o.drain, "drain-timeout", 60*time.Second, "how long to wait for a run's deliveries to complete")
 	flag.StringVar(&o.out, "out", "bench/out", "directory of the report (and profiles)")
 	flag.BoolVar(&o.filter, "filter", true, "give every engine endpoint a filter that each event matches (three conditions, one a regex), so the engine's runs pay for filtering")
+	flag.BoolVar(&o.catalogue, "catalogue", false, "declare the event's type in the catalogue with a small JSON Schema that each event satisfies, so every Publish checks its data; compare a run with it to one without")
 	flag.BoolVar(&o.profile, "cpuprofile", false, "write a CPU profile of each run to <out>/notify-<date>-<run>.pprof")
 	flag.StringVar(&o.broker, "broker", "", "broker mode instead of HTTP: amqp, nats, redis or all (a comma-separated list too); each broker destination's deliveries/s against a plain client of that broker publishing with confirms (see broker.go)")
 	flag.Parse()
@@ -481,6 +483,16 @@ func event(seq int64, sent time.Time) storage.Event {
 	}
 }
 
+// benchDeclaration declares eventType with a schema every event of
+// event() satisfies: the kind of schema a monitoring source declares.
+var benchDeclaration = notify.EventTypeChange{
+	Kind: storage.KindAlarm, Description: "A disk is almost full",
+	Schema: json.RawMessage(`{"type": "object", "required": ["host", "mount", "used_pct", "seq", "sent"],
+		"properties": {"host": {"type": "string", "pattern": "^[a-z]+-[0-9]+$"}, "mount": {"type": "string", "minLength": 1},
+			"used_pct": {"type": "number", "minimum": 0, "maximum": 100}, "seq": {"type": "integer", "minimum": 0},
+			"sent": {"type": "string", "maxLength": 32}}}`),
+}
+
 // benchFilter matches every event of event().
 var benchFilter = map[string]any{
 	"data.host":     map[string]any{"$regex": "^web-"},
@@ -576,6 +588,11 @@ func (e *engineEnv) open(ctx context.Context, b *bench, run string, targets []ta
 	}
 	if e.eng, err = notify.New(notify.Options{Store: e.store, Client: e.eg.HTTPClient(), Dial: e.eg.DialContext, Logger: b.log, Observer: e.obs}); err != nil {
 		return err
+	}
+	if b.o.catalogue {
+		if _, _, err := e.eng.DeclareEventType(ctx, eventType, benchDeclaration, true); err != nil {
+			return err
+		}
 	}
 	e.keys = map[string][]byte{}
 	for i, t := range targets {
@@ -1087,6 +1104,7 @@ func (b *bench) report(plain, eng []tput, lats []latency) string {
 		gogc = "200 (Switchyard's default)"
 	}
 	p("- GOGC %s; store in %s; sink %s\n", gogc, os.TempDir(), strings.Join(b.sink.urls, ", "))
+	p("- engine endpoints filtered: %v; event type declared with a schema (-catalogue): %v\n", b.o.filter, b.o.catalogue)
 	hosts := "one host:port for all endpoints"
 	if b.o.distinct {
 		hosts = "one loopback address per endpoint"

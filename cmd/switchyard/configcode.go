@@ -30,8 +30,9 @@ operator's token or above.`,
 	if err != nil {
 		return c.apiFail(err)
 	}
-	fmt.Fprintf(c.stdout, "wrote %s, %s and %s to %s\n",
-		counted(len(cfg.Providers), "provider"), counted(len(cfg.Functions), "function"), counted(len(cfg.Endpoints), "endpoint"), dir)
+	fmt.Fprintf(c.stdout, "wrote %s, %s, %s and %s to %s\n",
+		counted(len(cfg.Providers), "provider"), counted(len(cfg.Functions), "function"), counted(len(cfg.Endpoints), "endpoint"),
+		counted(len(cfg.EventTypes), "event type"), dir)
 	return 0
 }
 

@@ -66,7 +66,7 @@ func TestExportAndApplyCommands(t *testing.T) {
 		code := run(ctx, args, getenv, &out, &errOut)
 		return code, out.String(), errOut.String()
 	}
-	if code, out, errOut := cmd("export", "--server", src, dir); code != 0 || !strings.Contains(out, "wrote 1 provider, 1 function and 0 endpoints") {
+	if code, out, errOut := cmd("export", "--server", src, dir); code != 0 || !strings.Contains(out, "wrote 1 provider, 1 function, 0 endpoints and 0 event types") {
 		t.Fatalf("export: %d %s %s", code, out, errOut)
 	}
 	yml, err := os.ReadFile(filepath.Join(dir, "switchyard.yaml"))

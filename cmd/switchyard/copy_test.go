@@ -83,7 +83,7 @@ func TestCopyStoreToPostgres(t *testing.T) {
 			t.Errorf("the progress does not say %q:\n%s", want, errOut.String())
 		}
 	}
-	for _, want := range []string{"messages     40 (40 payloads)  40 (40 payloads)", "providers    2 (4 versions)", "idempotency  2 ", "every record of the source"} {
+	for _, want := range []string{"messages     40 (40 payloads)  40 (40 payloads)", "providers    2 (4 versions)", "idempotency  2 ", "event_types  2", "every record of the source"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report does not say %q:\n%s", want, out.String())
 		}

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"encoding/json"
 	"net/url"
 	"time"
 
@@ -375,4 +376,15 @@ type diskAudit struct {
 	Target string    `json:"target,omitempty"`
 	Detail string    `json:"detail,omitempty"`
 	IP     string    `json:"ip,omitempty"`
+}
+
+// diskEventType is a declared event type as stored, keyed by its name.
+type diskEventType struct {
+	Type        string          `json:"type"`
+	Kind        string          `json:"kind"`
+	Description string          `json:"description"`
+	Example     json.RawMessage `json:"example,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }

@@ -25,6 +25,8 @@
 //	           id -> empty (time index of PENDING deliveries, per lane)
 //	delivery_by_endpoint  endpoint id + delivery id -> empty
 //	settings   name -> value (the caller's bytes, as given)
+//	event_types  type name -> diskEventType (the outbound catalogue; see
+//	           eventtypes.go)
 //	users, user_names  users and their lower-cased names (see access.go)
 //	tokens, token_hashes  API tokens and their hashes (see access.go)
 //	sessions, session_exp  UI sessions and their expiry index (see access.go)
@@ -74,6 +76,7 @@ var (
 	bucketSettings           = []byte("settings")
 	bucketIdempotency        = []byte("idempotency")
 	bucketIdempotencyExp     = []byte("idempotency_exp")
+	bucketEventTypes         = []byte("event_types")
 
 	bucketUsers       = []byte("users")
 	bucketUserNames   = []byte("user_names")
@@ -85,10 +88,10 @@ var (
 
 	// laterBuckets were added after the first release: a file from
 	// before lacks them (Open creates them), and is a store all the same.
-	laterBuckets = [][]byte{bucketIdempotency, bucketIdempotencyExp}
+	laterBuckets = [][]byte{bucketIdempotency, bucketIdempotencyExp, bucketEventTypes}
 	allBuckets   = [][]byte{
 		bucketProviders, bucketFunctions, bucketMessages, bucketPayloads, bucketOutcomes, bucketDetails, bucketPending, bucketVersions, bucketSeen, bucketSeenExp,
-		bucketEndpoints, bucketEvents, bucketDeliveries, bucketAttempts, bucketDeliveryDue, bucketDeliveryByEndpoint, bucketSettings, bucketIdempotency, bucketIdempotencyExp,
+		bucketEndpoints, bucketEvents, bucketDeliveries, bucketAttempts, bucketDeliveryDue, bucketDeliveryByEndpoint, bucketSettings, bucketIdempotency, bucketIdempotencyExp, bucketEventTypes,
 		bucketUsers, bucketUserNames, bucketTokens, bucketTokenHashes, bucketSessions, bucketSessionExp, bucketAudit,
 	}
 )

@@ -37,6 +37,7 @@ var kindBuckets = map[transfer.Kind]struct {
 	transfer.Providers:   {bucketProviders, true},
 	transfer.Functions:   {bucketFunctions, true},
 	transfer.Endpoints:   {bucketEndpoints, true},
+	transfer.EventTypes:  {bucketEventTypes, false},
 	transfer.Events:      {bucketEvents, true},
 	transfer.Deliveries:  {bucketDeliveries, true},
 	transfer.Idempotency: {bucketIdempotency, false},
@@ -114,6 +115,12 @@ func (s *Store) exportRecord(tx *bolt.Tx, b *transfer.Batch, key, v []byte) (int
 	switch b.Kind {
 	case transfer.Settings:
 		b.Settings = append(b.Settings, transfer.Setting{Name: string(key), Value: bytes.Clone(v)})
+	case transfer.EventTypes:
+		var r diskEventType
+		if err := decodeRecord(v, &r); err != nil {
+			return 0, err
+		}
+		b.EventTypes = append(b.EventTypes, storage.EventType(r))
 	case transfer.Users:
 		var r diskUser
 		if err := decodeRecord(v, &r); err != nil {
@@ -337,6 +344,8 @@ func (im *importer) record(b *transfer.Batch, i int) error {
 			v = []byte{}
 		}
 		im.put(bucketSettings, k, v, true)
+	case transfer.EventTypes:
+		return im.encoded(bucketEventTypes, k, diskEventType(b.EventTypes[i]))
 	case transfer.Users:
 		u := b.Users[i]
 		im.put(bucketUserNames, nameKey(u.Name), k, true)

@@ -33,6 +33,7 @@ var kindTables = map[transfer.Kind]struct{ table, parts string }{
 	transfer.Providers:   {"providers", "provider_versions"},
 	transfer.Functions:   {"functions", "function_versions"},
 	transfer.Endpoints:   {"endpoints", ""},
+	transfer.EventTypes:  {"event_types", ""},
 	transfer.Events:      {"events", ""},
 	transfer.Deliveries:  {"deliveries", "attempts"},
 	transfer.Idempotency: {"event_idempotency", ""},
@@ -68,7 +69,7 @@ func (s *Store) Export(ctx context.Context, k transfer.Kind, after string, limit
 	}
 	var id uuid.UUID // uuid keys start after it; the nil uuid is nobody's id
 	switch k {
-	case transfer.Settings, transfer.Sessions, transfer.Seen, transfer.Idempotency:
+	case transfer.Settings, transfer.Sessions, transfer.Seen, transfer.Idempotency, transfer.EventTypes:
 	default:
 		if after != "" {
 			u, err := uuid.Parse(after)
@@ -83,6 +84,9 @@ func (s *Store) Export(ctx context.Context, k transfer.Kind, after string, limit
 	case transfer.Settings:
 		b.Settings, err = queryAll(ctx, s.db(), scanSetting,
 			`SELECT name, value FROM settings WHERE name COLLATE "C" > $1 ORDER BY name COLLATE "C" LIMIT $2`, after, limit)
+	case transfer.EventTypes:
+		b.EventTypes, err = queryAll(ctx, s.db(), scanEventType,
+			`SELECT `+eventTypeColumns+` FROM event_types WHERE type COLLATE "C" > $1 ORDER BY type COLLATE "C" LIMIT $2`, after, limit)
 	case transfer.Users:
 		b.Users, err = exportPage(ctx, s, "users", userColumns, id, limit, scanUser)
 	case transfer.Tokens:
@@ -349,6 +353,12 @@ func (s *Store) importTables(b *transfer.Batch) ([]*copyTable, error) {
 				v = []byte{}
 			}
 			t.add(st.Name, v)
+		}
+		return []*copyTable{t}, nil
+	case transfer.EventTypes:
+		t := table("event_types", eventTypeColumns)
+		for _, et := range b.EventTypes {
+			t.add(et.Type, et.Kind, et.Description, jsonArg(et.Example), jsonArg(et.Schema), nanos(et.CreatedAt), nanos(et.UpdatedAt))
 		}
 		return []*copyTable{t}, nil
 	case transfer.Users:

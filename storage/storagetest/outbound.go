@@ -35,6 +35,7 @@ type Notify interface {
 func RunNotify(t *testing.T, open func(t *testing.T) Notify) {
 	run(t, open, []test[Notify]{
 		{"EndpointCRUD", testEndpointCRUD},
+		{"EventTypes", testEventTypes},
 		{"AppendEvent", testAppendEvent},
 		{"DueDeliveries", testDueDeliveries},
 		{"CountPendingDeliveries", testCountPendingDeliveries},

@@ -37,6 +37,7 @@ const (
 	Providers  Kind = "providers"
 	Functions  Kind = "functions"
 	Endpoints  Kind = "endpoints"
+	EventTypes Kind = "event_types"
 	Events     Kind = "events"
 	Deliveries Kind = "deliveries"
 	// Idempotency keys of POST /events, with the answer they gave.
@@ -49,7 +50,7 @@ const (
 // Kinds lists every kind in the order Copy copies them: a record comes
 // after what it refers to (a token after its user, a function after its
 // provider).
-var Kinds = []Kind{Settings, Users, Tokens, Sessions, Providers, Functions, Endpoints, Events, Deliveries, Idempotency, Messages, Seen, Audit}
+var Kinds = []Kind{Settings, Users, Tokens, Sessions, Providers, Functions, Endpoints, EventTypes, Events, Deliveries, Idempotency, Messages, Seen, Audit}
 
 // Check says whether k is one of Kinds: nil, or an error that wraps
 // storage.ErrInvalid.
@@ -117,7 +118,8 @@ type Setting struct {
 
 // Batch is a run of records of one kind, in key order: only the slice of
 // its Kind is used. A record's key is its ID, or a DEDUPE or idempotency
-// key's Key, or a setting's Name; keys sort byte by byte.
+// key's Key, a setting's Name or an event type's Type; keys sort byte by
+// byte.
 type Batch struct {
 	Kind       Kind
 	Settings   []Setting
@@ -127,6 +129,7 @@ type Batch struct {
 	Providers  []Provider
 	Functions  []Function
 	Endpoints  []storage.Endpoint
+	EventTypes []storage.EventType
 	Events     []storage.EncodedEvent
 	Deliveries []storage.DeliveryDetail
 	// Idempotency records travel whole, expired or not: the target's
@@ -155,6 +158,8 @@ func (b *Batch) records() (n int, key func(i int) string, rec func(i int) any) {
 		return view(b.Functions, func(r *Function) string { return r.ID })
 	case Endpoints:
 		return view(b.Endpoints, func(r *storage.Endpoint) string { return r.ID })
+	case EventTypes:
+		return view(b.EventTypes, func(r *storage.EventType) string { return r.Type })
 	case Events:
 		return view(b.Events, func(r *storage.EncodedEvent) string { return r.ID })
 	case Deliveries:

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	mathrand "math/rand/v2"
 	"net/url"
@@ -52,8 +53,8 @@ type Fixture struct {
 // compressible, binary, empty), two DEDUPE keys, two endpoints (one with
 // every secret, disabled by its health), an event with four deliveries
 // (pending, delivered, failed after a retry, a callback replayed), two
-// events published under idempotency keys, two settings and three audit
-// entries.
+// events published under idempotency keys, two settings, two declared
+// event types (one with an example and a schema) and three audit entries.
 func Fill(t testing.TB, st storage.Store, n int) Fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -167,6 +168,13 @@ func Fill(t testing.TB, st storage.Store, n int) Fixture {
 		}
 		f.Events, f.IdempotencyKeys = append(f.Events, ev.ID), append(f.IdempotencyKeys, key)
 	}
+
+	_, _, err = st.PutEventType(ctx, storage.EventType{Type: "alarm.host_lost", Kind: storage.KindAlarm, Description: "a host stopped answering",
+		Example: json.RawMessage(`{"severity":"critical","n":12345678901234567890}`),
+		Schema:  json.RawMessage(`{"type":"object","required":["severity"]}`)}, true)
+	check(err)
+	_, _, err = st.PutEventType(ctx, storage.EventType{Type: "cloud.resource.synced", Kind: storage.KindEvent}, true)
+	check(err)
 
 	check(st.PutSetting(ctx, "outbound_paused", []byte("true")))
 	check(st.PutSetting(ctx, "empty", nil))
@@ -335,6 +343,7 @@ func SameReads(t testing.TB, want, got storage.Store, f Fixture) {
 	}
 	same("pending messages", func(s storage.Store) (any, error) { return s.PendingMessages(ctx, "", 1000) })
 	same("endpoints", func(s storage.Store) (any, error) { return s.ListEndpoints(ctx) })
+	same("event types", func(s storage.Store) (any, error) { return s.ListEventTypes(ctx) })
 	for _, id := range f.Events {
 		same("event "+id, func(s storage.Store) (any, error) { return s.GetEvent(ctx, id) })
 	}

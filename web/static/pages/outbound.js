@@ -1,16 +1,19 @@
 // Outbound notifications: the global pause switch, endpoints (list, create,
-// edit, test, replay), deliveries (list, detail, retry).
+// edit, test, replay), deliveries (list, detail, retry), the event type
+// catalogue (outbound_catalogue.js).
 //
 // Routes: #/outbound, #/outbound/endpoints/new, #/outbound/endpoints/:id,
-// #/outbound/deliveries, #/deliveries/:id.
+// #/outbound/deliveries, #/deliveries/:id, #/outbound/event-types.
 import {
   h, append, clear, api, can, toast, showFormError, clearFormErrors, table, pager, field, pageHeader, navigate, badge, fmtTime, fmtAgo, listAll,
 } from "../app.js";
+import { eventTypePicker, renderCatalogue, typesOf } from "./outbound_catalogue.js";
 
 export async function render(ctx) {
   if (ctx.hash.startsWith("#/deliveries/")) return renderDelivery(ctx, decodeURIComponent(ctx.params[0]));
   const [section, id] = ctx.params;
   if (section === "deliveries") return renderDeliveries(ctx);
+  if (section === "event-types") return renderCatalogue(ctx, subnav);
   if (section === "endpoints" && id === "new") return renderNewEndpoint(ctx);
   if (section === "endpoints" && id) return renderEndpoint(ctx, decodeURIComponent(id));
   return renderIndex(ctx);
@@ -22,6 +25,7 @@ function subnav(current) {
   const links = [
     ["#/outbound", "Endpoints", "endpoints"],
     ["#/outbound/deliveries", "Deliveries", "deliveries"],
+    ["#/outbound/event-types", "Event types", "event-types"],
   ];
   return h(
     "nav.ob-subnav",
@@ -432,7 +436,8 @@ function basicsSection(ep) {
       ),
       methodField,
     ),
-    field("Event types", eventTypes, "One per line or comma separated; * matches anything: alarm.*, *.failed, *"),
+    field("Event types", eventTypes, "One per line or comma separated; * matches anything: alarm.*, *.failed, *. Or pick them from the catalogue below."),
+    eventTypePicker(eventTypes),
     field(
       "Filter",
       filter,
@@ -739,7 +744,7 @@ function endpointBody({ basics, request, connection, body, delivery, signing, va
     description: basics.description.value,
     url: basics.url.value.trim(),
     method: basics.method.value,
-    event_types: basics.eventTypes.value.split(/[\n,]+/).map((s) => s.trim()).filter(Boolean),
+    event_types: typesOf(basics.eventTypes),
     headers: request.headers.get(),
     cookies: request.cookies.get(),
     body_template: body.bodyTemplate.value,
