@@ -164,6 +164,14 @@ func TestStoreFullBetweenMeasures(t *testing.T) {
 		o.MaxStoreBytes = 1 << 20
 		server.SetStoreSizeEvery(o, time.Hour) // measured once, at start
 	})
+	// With --max-store-bytes the measured size is exported. Waiting for
+	// it also lets the one measure come first: one taken while accepted
+	// webhooks are still on their way to disk would count them as neither
+	// measured nor added (a loaded machine let 17 in).
+	eventually(t, "switchyard_store_bytes is the measured size", func() bool {
+		got, ok := sample(in.scrape(), "switchyard_store_bytes", nil)
+		return ok && got > 0
+	})
 	accepted := 0
 	for range 40 {
 		code, _ := in.send("fill", randomBody(64<<10), false, nil)
@@ -179,11 +187,6 @@ func TestStoreFullBetweenMeasures(t *testing.T) {
 	if accepted == 0 || accepted > 16 {
 		t.Fatalf("%d webhooks of 64 KiB accepted into a store of 1 MiB before a 507, want 1 to 16", accepted)
 	}
-	// With --max-store-bytes the measured size is exported.
-	eventually(t, "switchyard_store_bytes is the measured size", func() bool {
-		got, ok := sample(in.scrape(), "switchyard_store_bytes", nil)
-		return ok && got > 0
-	})
 }
 
 // When the purge frees space, webhooks are accepted again.
