@@ -146,6 +146,7 @@ func New(opts Options) (_ *Server, err error) {
 		Store:     st,
 		Client:    s.egress.HTTPClient(),
 		Dial:      s.egress.DialContext, // broker endpoints' connections
+		Routes:    s.egress,             // endpoints with a proxy or TLS settings
 		Logger:    s.log,
 		Observer:  s.metrics,
 		OnDisable: s.auditDisabled,
