@@ -87,10 +87,17 @@ func (c *Client) Delete(ctx context.Context, path string) error {
 
 // Do calls method path (below /api/v1, as "/providers") with query, in
 // as a JSON body when it is not nil, and decodes a JSON answer into out
-// when out is not nil. An answer of 400 or above is an *Error.
+// when out is not nil. An answer of 400 or above is an *Error. The path
+// is sent as given, so a name in it must be escaped once by the caller
+// (url.PathEscape).
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	plain, err := url.PathUnescape(path)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
 	u := *c.base
-	u.Path += "/api/v1" + path
+	u.RawPath = u.EscapedPath() + "/api/v1" + path
+	u.Path += "/api/v1" + plain
 	u.RawQuery = query.Encode()
 	var body io.Reader
 	if in != nil {

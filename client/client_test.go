@@ -101,3 +101,26 @@ func TestListFollowsPagesAndStopsALoop(t *testing.T) {
 		}
 	}
 }
+
+// A name escaped once by the caller reaches the server escaped once: a
+// type named "café.x" or "a/b" is not escaped again.
+func TestDoSendsThePathEscapedOnce(t *testing.T) {
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.EscapedPath()
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL+"/base", "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"café.x", "a/b"} {
+		if err := c.Get(context.Background(), "/event-types/"+url.PathEscape(name), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if p, want := <-got, "/base/api/v1/event-types/"+url.PathEscape(name); p != want {
+			t.Fatalf("the server was asked for %s, want %s", p, want)
+		}
+	}
+}

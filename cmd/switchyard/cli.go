@@ -24,6 +24,7 @@ import (
 
 	"github.com/switchyard-dev/switchyard/client"
 	"github.com/switchyard-dev/switchyard/internal/field"
+	"github.com/switchyard-dev/switchyard/manifest"
 )
 
 // The commands that group subcommands (messages, deliveries, user) share
@@ -204,6 +205,12 @@ func (c *apiCommand) json() bool { return *c.output == "json" }
 // apiFail prints an API error: the server's message, and what to do
 // about a 401 without a token. Code 1.
 func (c *apiCommand) apiFail(err error) int {
+	var ce *manifest.ChangeError
+	if errors.As(err, &ce) {
+		// It names the record, its file and what was applied; the
+		// server's message is in it already.
+		return c.fail(err)
+	}
 	var e *client.Error
 	if errors.As(err, &e) {
 		msg := fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), printable(e.Message))

@@ -83,6 +83,18 @@ func TestExportAndApplyCommands(t *testing.T) {
 	if code, out, errOut := cmd("apply", "--server", dst, dir); code != 0 || out != "no changes\n" {
 		t.Fatalf("apply again: %d\n%s%s", code, out, errOut)
 	}
+	// A change the server refuses names its record and what was applied.
+	bad := filepath.Join(t.TempDir(), "bad")
+	if err := os.MkdirAll(bad, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, "switchyard.yaml"), []byte("endpoints:\n  - name: pager\n    url: https://pager.example.com/hook\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := cmd("apply", "--server", dst, bad); code != 1 || !strings.Contains(errOut, `endpoint "pager"`) ||
+		!strings.Contains(errOut, "event_types") || !strings.Contains(errOut, "fix it and run apply again") {
+		t.Fatalf("apply of an endpoint the server refuses: %d %s", code, errOut)
+	}
 	delete(env, "SWITCHYARD_PROVIDER_GITHUB_KEY")
 	if code, _, errOut := cmd("apply", "--server", dst, "--update-secrets", dir); code != 1 || !strings.Contains(errOut, "SWITCHYARD_PROVIDER_GITHUB_KEY") {
 		t.Fatalf("apply without the variable: %d %s", code, errOut)
