@@ -584,8 +584,13 @@ func (pl *planner) endpointSecrets(e *Endpoint, se *serverEndpoint, body map[str
 	// (notify.Secrets): a new url sends them all again (the signing
 	// secret may stay), a new proxy its password (below) and a new
 	// token_url the client secret (auth differs, and is sent whole).
+	// A proxy may read what goes to the url: a new proxy, or new
+	// certificates trusted, send the url's secrets again too.
 	resend := all
-	if _, moved := body["url"]; moved && se != nil {
+	_, moved := body["url"]
+	_, newProxy := body["proxy"]
+	newTrust := e.TLS != nil && se != nil && (e.TLS.CAPEM != se.TLSState.TLS.CAPEM || e.TLS.ServerName != se.TLSState.TLS.ServerName)
+	if (moved || newProxy || newTrust) && se != nil {
 		resend = true
 	}
 	if e.Headers != nil {

@@ -119,7 +119,9 @@ func TestApplyMovesAnEndpointWithItsSecrets(t *testing.T) {
 
 // A directory that moves an endpoint's proxy or its token endpoint to
 // another host sends the proxy's password or the client secret again:
-// the server sends neither to a new destination.
+// the server sends neither to a new destination. (The endpoint trusts a
+// CA of its own, so its proxy could read its requests: a new proxy needs
+// the client secret too.)
 func TestApplyMovesAProxyAndATokenURLWithTheirSecrets(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -147,7 +149,7 @@ func TestApplyMovesAProxyAndATokenURLWithTheirSecrets(t *testing.T) {
 		}
 	}
 	move("proxy: http://squid@proxy.example.net:3128", "proxy: http://squid@proxy2.example.net:3128",
-		`~ update endpoint "reach" (proxy, proxy_password)`)
+		`~ update endpoint "reach" (proxy, auth, proxy_password)`)
 	move("token_url: https://auth.example.net/token", "token_url: https://auth2.example.net/token",
 		`~ update endpoint "reach" (auth)`)
 	var got struct {

@@ -418,4 +418,26 @@ func TestSecretsListsEverySecret(t *testing.T) {
 			t.Errorf("%s is sent to %q, want %q", s.Field, s.To, to)
 		}
 	}
+	// Through a proxy, what goes to the url is bound to the certificates
+	// trusted, and to the proxy when it can read it (an http url, or
+	// trust of the endpoint's own).
+	for _, c := range []struct {
+		url, serverName, want string
+	}{
+		{"https://r.example.com", "", "url tls"},
+		{"https://r.example.com", "r.internal", "url tls proxy"},
+		{"http://r.example.com", "", "url tls proxy"},
+	} {
+		ep := storage.Endpoint{URL: c.url, Proxy: "http://p.example.com:3128", TLS: storage.TLS{ServerName: c.serverName},
+			Auth: storage.Auth{Password: "pw", ClientSecret: "cs"}}
+		for _, s := range notify.Secrets(&ep) {
+			want := c.want
+			if s.Field == "auth.client_secret" {
+				want = "auth.token_url " + want
+			}
+			if got := strings.Join(s.To, " "); got != want {
+				t.Errorf("%s, server name %q: %s is sent to %q, want %q", c.url, c.serverName, s.Field, got, want)
+			}
+		}
+	}
 }

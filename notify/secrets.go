@@ -20,8 +20,9 @@ type Secret struct {
 	Field string
 	Value string
 	// To names the endpoint's fields whose origin receives the secret:
-	// "url" (its receiver, or its broker), "proxy", "auth.token_url".
-	// None for a secret sent to no one: the signing secrets (a receiver
+	// "url" (its receiver, or its broker), "proxy", "auth.token_url";
+	// "tls" binds it to the certificates trusted (see Secrets). None
+	// for a secret sent to no one: the signing secrets (a receiver
 	// learns only signatures made with them) and the TLS client key
 	// (the TLS handshake proves that Switchyard holds it; the key
 	// itself never leaves).
@@ -33,18 +34,31 @@ type Secret struct {
 
 // Destinations a secret may be sent to, the fields whose origin is its
 // destination, in the order checkDestination reports them.
-var destinations = []string{"url", "proxy", "auth.token_url"}
+var destinations = []string{"url", "proxy", "auth.token_url", "tls"}
 
-// destination is the URL of ep that the field to names.
+// destination is where ep sends what is bound to to: the origin of the
+// URL that to names; for "tls", the certificates trusted.
 func destination(ep *storage.Endpoint, to string) string {
 	switch to {
 	case "url":
-		return ep.URL
+		return origin(ep.URL)
 	case "proxy":
-		return ep.Proxy
+		return origin(ep.Proxy)
+	case "auth.token_url":
+		return origin(ep.Auth.TokenURL)
 	default:
-		return ep.Auth.TokenURL
+		return ep.TLS.CAPEM + "\x00" + ep.TLS.ServerName
 	}
+}
+
+// proxyReads reports whether ep's proxy can read the requests it
+// carries: those of an http:// url, and those of an https:// one whose
+// server is checked against the endpoint's own trust (tls.ca_pem or
+// tls.server_name), which may accept a certificate the proxy presents.
+// Through a CONNECT tunnel, to a server checked against the system's
+// roots under its own name, it sees only encrypted bytes.
+func proxyReads(ep *storage.Endpoint) bool {
+	return ep.Proxy != "" && (strings.HasPrefix(strings.ToLower(ep.URL), "http://") || ep.TLS.CAPEM != "" || ep.TLS.ServerName != "")
 }
 
 // Secrets lists ep's stored secrets that have a value, each with where
@@ -59,6 +73,11 @@ func destination(ep *storage.Endpoint, to string) string {
 //   - proxy_password goes to the proxy;
 //   - auth.client_secret goes to auth.token_url, and the access token
 //     it earns goes to the url: it is bound to both;
+//   - what goes to the url and the token endpoint passes the proxy, if
+//     there is one: it is bound to the proxy too when the proxy can
+//     read it (proxyReads), and, while there is a proxy, to the
+//     certificates trusted (a new tls.ca_pem or tls.server_name could
+//     let the proxy read it);
 //   - signing_secret, the rotated-out signing secrets and
 //     tls.client_key_pem are sent to no one.
 func Secrets(ep *storage.Endpoint) []Secret {
@@ -68,7 +87,16 @@ func Secrets(ep *storage.Endpoint) []Secret {
 			out = append(out, Secret{Field: field, Value: v, To: to, set: set})
 		}
 	}
-	toURL, toProxy, toTokenAndURL := []string{"url"}, []string{"proxy"}, []string{"auth.token_url", "url"}
+	var route []string
+	if ep.Proxy != "" {
+		route = append(route, "tls")
+		if proxyReads(ep) {
+			route = append(route, "proxy")
+		}
+	}
+	toURL := append([]string{"url"}, route...)
+	toTokenAndURL := append([]string{"auth.token_url", "url"}, route...)
+	toProxy := []string{"proxy"}
 	add("auth.password", ep.Auth.Password, toURL, func(ep *storage.Endpoint, v string) { ep.Auth.Password = v })
 	add("auth.token", ep.Auth.Token, toURL, func(ep *storage.Endpoint, v string) { ep.Auth.Token = v })
 	add("auth.client_secret", ep.Auth.ClientSecret, toTokenAndURL, func(ep *storage.Endpoint, v string) { ep.Auth.ClientSecret = v })
@@ -120,26 +148,30 @@ func (ch *EndpointChange) checkDestination(stored storage.Endpoint, now time.Tim
 	}
 	kept := Secrets(&probe)
 	for _, to := range destinations {
-		from, dest := origin(destination(&stored, to)), origin(destination(&probe, to))
+		from, dest := destination(&stored, to), destination(&probe, to)
 		if from == dest {
 			continue
 		}
 		var again []string
 		for _, s := range kept {
 			if slices.Contains(s.To, to) && strings.Contains(s.Value, storedMark) {
-				again = append(again, s.Field)
+				name := s.Field
+				if name == "proxy_password" {
+					// The API takes it in the proxy's url.
+					name += " (in the proxy url, http://user:password@host:port)"
+				}
+				again = append(again, name)
 			}
 		}
 		if len(again) == 0 {
 			continue
 		}
-		if to == "proxy" {
-			// The API takes the proxy's password in its url.
-			return invalid("proxy: the destination changed from %s to %s; send proxy_password again, in the proxy url (http://user:password@host:port) (stored secrets are not sent to a new destination)",
-				from, dest)
+		if to == "tls" {
+			return invalid("tls: the certificates trusted (ca_pem, server_name) changed while a proxy carries the requests, which it could then read; send %s again (stored secrets are not sent to a new destination)",
+				joinAnd(again))
 		}
 		return invalid("%s: the destination changed from %s to %s; send %s again (stored secrets are not sent to a new destination)",
-			to, from, dest, joinAnd(again))
+			to, shownOrigin(from), shownOrigin(dest), joinAnd(again))
 	}
 	return nil
 }
@@ -166,6 +198,14 @@ func origin(raw string) string {
 		host += ":" + port
 	}
 	return scheme + "://" + host
+}
+
+// shownOrigin is an origin as a message shows it: "none" for none.
+func shownOrigin(o string) string {
+	if o == "" {
+		return "none"
+	}
+	return o
 }
 
 // joinAnd joins names as "a", "a and b", "a, b and c".

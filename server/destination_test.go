@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/switchyard-dev/switchyard/internal/testcert"
 )
 
 // credSink is a receiver that keeps each request's headers.
@@ -119,7 +121,7 @@ func TestNewProxyNeedsItsPasswordAgain(t *testing.T) {
 		"proxy": "http://squid:pr0xy-s3cret@proxy-a.example.com:3128"})
 	want := func(to string) string {
 		return "proxy: the destination changed from http://proxy-a.example.com:3128 to " + to +
-			"; send proxy_password again, in the proxy url (http://user:password@host:port) (stored secrets are not sent to a new destination)"
+			"; send proxy_password (in the proxy url, http://user:password@host:port) again (stored secrets are not sent to a new destination)"
 	}
 	refused(t, in, e.ID, map[string]any{"proxy": "http://squid@proxy-b.example.com:3128"}, want("http://proxy-b.example.com:3128"))
 	refused(t, in, e.ID, map[string]any{"proxy": "http://squid@proxy-a.example.com:8080"}, want("http://proxy-a.example.com:8080"))
@@ -138,6 +140,43 @@ func TestNewProxyNeedsItsPasswordAgain(t *testing.T) {
 	if got.Proxy != "http://squid@proxy-b.example.com:3128" || !got.ProxyPasswordSet {
 		t.Fatalf("after the move: %+v", got)
 	}
+}
+
+// A proxy reads the requests of an http url, and those of an https one
+// whose trust is the endpoint's own: the url's secrets are then bound to
+// the proxy too, and, while there is a proxy, to the certificates
+// trusted.
+func TestAProxyThatCanReadNeedsTheSecretsAgain(t *testing.T) {
+	t.Parallel()
+	in := start(t, allowPrivate)
+	certs := testcert.New(t)
+	plain := in.endpoint(map[string]any{"name": "plain", "url": "http://hooks.example.com/x", "event_types": []string{"*"},
+		"auth": map[string]any{"type": "basic", "username": "u", "password": "hunter2"}})
+	// A proxy added to an http url.
+	refused(t, in, plain.ID, map[string]any{"proxy": "http://proxy.example.com:3128"},
+		"proxy: the destination changed from none to http://proxy.example.com:3128; send auth.password again (stored secrets are not sent to a new destination)")
+	in.api("PUT", "/endpoints/"+plain.ID, map[string]any{"proxy": "http://proxy.example.com:3128",
+		"auth": map[string]any{"type": "basic", "username": "u", "password": "p2"}}, http.StatusOK, nil)
+	// Another one, with a password of its own.
+	in.api("PUT", "/endpoints/"+plain.ID, map[string]any{"proxy": "http://sq:pw@proxy.example.com:3128"}, http.StatusOK, nil)
+	refused(t, in, plain.ID, map[string]any{"proxy": "http://sq@proxy2.example.com:3128"},
+		"send auth.password and proxy_password (in the proxy url, http://user:password@host:port) again")
+	// Removing the proxy needs nothing.
+	in.api("PUT", "/endpoints/"+plain.ID, map[string]any{"proxy": ""}, http.StatusOK, nil)
+
+	// An https url through a proxy: the proxy sees only a tunnel, until
+	// the endpoint trusts certificates of its own choosing.
+	tunnel := in.endpoint(map[string]any{"name": "tunnel", "url": "https://hooks.example.com/x", "event_types": []string{"*"},
+		"proxy": "http://proxy.example.com:3128", "headers": map[string]string{"X-Api-Key": "k-123"}})
+	in.api("PUT", "/endpoints/"+tunnel.ID, map[string]any{"proxy": "http://proxy2.example.com:3128"}, http.StatusOK, nil)
+	refused(t, in, tunnel.ID, map[string]any{"tls": map[string]any{"ca_pem": certs.CAPEM}},
+		"tls: the certificates trusted (ca_pem, server_name) changed while a proxy carries the requests, which it could then read; send headers.X-Api-Key again")
+	refused(t, in, tunnel.ID, map[string]any{"tls": map[string]any{"server_name": "hooks.internal"}}, "send headers.X-Api-Key again")
+	in.api("PUT", "/endpoints/"+tunnel.ID, map[string]any{"tls": map[string]any{"ca_pem": certs.CAPEM},
+		"headers": map[string]string{"X-Api-Key": "k-new"}}, http.StatusOK, nil)
+	// Now the proxy could read: a new proxy needs them too.
+	refused(t, in, tunnel.ID, map[string]any{"proxy": "http://proxy3.example.com:3128"},
+		"proxy: the destination changed from http://proxy2.example.com:3128 to http://proxy3.example.com:3128; send headers.X-Api-Key again")
 }
 
 // The OAuth 2.0 client secret is sent to the token endpoint, and the
