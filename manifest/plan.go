@@ -580,10 +580,17 @@ func (pl *planner) eventTypes(cfg *Config, st *State) {
 func (pl *planner) endpointSecrets(e *Endpoint, se *serverEndpoint, body map[string]any) []string {
 	var changed []string
 	all := pl.opts.UpdateSecrets
-	// The server sends no stored credential to a new url's host: a move
-	// sends them all again (the signing secret may stay).
+	// The server sends no stored secret to a new destination
+	// (notify.Secrets): a new url sends them all again (the signing
+	// secret may stay), a new proxy its password (below) and a new
+	// token_url the client secret (auth differs, and is sent whole).
+	// A proxy may read what goes to the url: a new proxy, or new
+	// certificates trusted, send the url's secrets again too.
 	resend := all
-	if _, moved := body["url"]; moved && se != nil {
+	_, moved := body["url"]
+	_, newProxy := body["proxy"]
+	newTrust := e.TLS != nil && se != nil && (e.TLS.CAPEM != se.TLSState.TLS.CAPEM || e.TLS.ServerName != se.TLSState.TLS.ServerName)
+	if (moved || newProxy || newTrust) && se != nil {
 		resend = true
 	}
 	if e.Headers != nil {
@@ -661,7 +668,9 @@ func (pl *planner) endpointSecrets(e *Endpoint, se *serverEndpoint, body map[str
 	}
 	if pw := e.ProxyPassword; pw != nil {
 		set := *pw != ""
-		if se == nil || set != se.ProxyPasswordSet || all && set {
+		// Nor is the proxy's password sent to a new proxy.
+		_, proxyMoved := body["proxy"]
+		if se == nil || set != se.ProxyPasswordSet || (all || proxyMoved) && set {
 			proxy := ""
 			if e.Proxy != nil {
 				proxy = *e.Proxy

@@ -116,3 +116,58 @@ func TestApplyMovesAnEndpointWithItsSecrets(t *testing.T) {
 		t.Fatalf("after the move:\n%s", out)
 	}
 }
+
+// A directory that moves an endpoint's proxy or its token endpoint to
+// another host sends the proxy's password or the client secret again:
+// the server sends neither to a new destination. (The endpoint trusts a
+// CA of its own, so its proxy could read its requests: a new proxy needs
+// the client secret too.)
+func TestApplyMovesAProxyAndATokenURLWithTheirSecrets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	in := start(t, "")
+	seed(in)
+	dir := t.TempDir()
+	if _, err := manifest.Export(ctx, in.c, dir); err != nil {
+		t.Fatal(err)
+	}
+	move := func(from, to, want string) {
+		t.Helper()
+		yml := readTree(t, dir)["switchyard.yaml"]
+		if !strings.Contains(yml, from) {
+			t.Fatalf("no %q in:\n%s", from, yml)
+		}
+		yml = strings.Replace(yml, from, to, 1)
+		if err := os.WriteFile(filepath.Join(dir, "switchyard.yaml"), []byte(yml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := apply(t, in, dir, manifest.Options{}, false); !strings.Contains(out, want) {
+			t.Fatalf("plan:\n%s\nwant %q", out, want)
+		}
+		if out := apply(t, in, dir, manifest.Options{}, false); strings.TrimSpace(out) != "no changes" {
+			t.Fatalf("after the move:\n%s", out)
+		}
+	}
+	move("proxy: http://squid@proxy.example.net:3128", "proxy: http://squid@proxy2.example.net:3128",
+		`~ update endpoint "reach" (proxy, auth, proxy_password)`)
+	move("token_url: https://auth.example.net/token", "token_url: https://auth2.example.net/token",
+		`~ update endpoint "reach" (auth)`)
+	var got struct {
+		Items []struct {
+			Name             string         `json:"name"`
+			Proxy            string         `json:"proxy"`
+			ProxyPasswordSet bool           `json:"proxy_password_set"`
+			Auth             map[string]any `json:"auth"`
+		} `json:"items"`
+	}
+	in.get("/endpoints", &got)
+	if len(got.Items) != 3 {
+		t.Fatalf("%d endpoints", len(got.Items))
+	}
+	for _, e := range got.Items {
+		if e.Name == "reach" && (e.Proxy != "http://squid@proxy2.example.net:3128" || !e.ProxyPasswordSet ||
+			e.Auth["token_url"] != "https://auth2.example.net/token" || e.Auth["client_secret_set"] != true) {
+			t.Fatalf("reach after the moves: %+v", e)
+		}
+	}
+}

@@ -201,7 +201,19 @@ func TestNormalizeBroker(t *testing.T) {
 			e := base("redis://h/0?stream=s")
 			e.Auth = storage.Auth{Type: "bearer", Token: "x"}
 			return e
-		}(), "not a bearer token"},
+		}(), "not auth type bearer"},
+		{func() storage.Endpoint {
+			e := base("amqp://h/?routing_key=q")
+			e.Auth = storage.Auth{Type: "oauth2", TokenURL: "https://auth.example.com/t", ClientID: "c", ClientSecret: "s"}
+			return e
+		}(), "auth: a amqp url logs in with a user and password (auth type basic, or user:password@ in the url), not auth type oauth2"},
+		{func() storage.Endpoint { e := base("nats://h/s"); e.Proxy = "http://proxy.example.com:3128"; return e }(), "proxy: a nats destination is reached directly"},
+		{func() storage.Endpoint { e := base("nats://h/s"); e.ProxyPassword = "pw"; return e }(), "proxy: a nats destination is reached directly"},
+		{func() storage.Endpoint {
+			e := base("redis://h/0?stream=s")
+			e.TLS.ServerName = "r.example.com"
+			return e
+		}(), "tls: a redis destination takes no tls settings"},
 		{base("ftp://h/"), "amqp://, nats:// or redis://"},
 	}
 	for _, c := range bad {

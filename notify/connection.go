@@ -29,27 +29,6 @@ const (
 	maxScope  = 200
 )
 
-// Secret is one of an endpoint's secrets: where the API names it, and
-// its value.
-type Secret struct {
-	Field string
-	Value *string
-}
-
-// Secrets lists ep's single-valued secrets, each with its field: the one
-// place that knows them all (secret header and cookie values, and
-// rotated-out signing secrets, are kept by name beside them).
-func Secrets(ep *storage.Endpoint) []Secret {
-	return []Secret{
-		{"auth.password", &ep.Auth.Password},
-		{"auth.token", &ep.Auth.Token},
-		{"auth.client_secret", &ep.Auth.ClientSecret},
-		{"signing_secret", &ep.SigningSecret},
-		{"proxy (its password)", &ep.ProxyPassword},
-		{"tls.client_key_pem", &ep.TLS.ClientKeyPEM},
-	}
-}
-
 // SplitProxy parts a proxy URL into the URL without its password and the
 // password ("" when it has none; a URL that does not parse is returned
 // as it is, for the check to refuse).

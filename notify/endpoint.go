@@ -272,23 +272,13 @@ func checkURL(raw string) error {
 // they are sealed like every password: the url is stored and shown
 // without them. A url given back as shown, with the user but no password,
 // keeps the stored password. HTTP's own fields are refused: headers,
-// cookies, verify and a bearer token; method is ignored.
+// cookies, verify, a bearer or OAuth 2.0 token, a proxy and tls; method
+// is ignored.
 func normalizeBroker(e *storage.Endpoint) error {
 	if err := field.Line("url", e.URL, field.MaxURI); err != nil {
 		return err
 	}
-	clean, c, found := broker.SplitCredentials(e.URL)
-	if found {
-		if c.Username == "" {
-			c.Username = "default" // redis://:password@host: Redis's default user
-		}
-		kept := e.Auth.Type == "basic" && e.Auth.Username == c.Username
-		if c.Password == "" && kept {
-			c.Password = e.Auth.Password
-		}
-		e.Auth = storage.Auth{Type: "basic", Username: c.Username, Password: c.Password}
-		e.URL = clean
-	}
+	takeBrokerCredentials(e)
 	e.Method = "" // ignored: POST
 	d, err := broker.Parse(e.URL)
 	if err != nil {
@@ -300,8 +290,12 @@ func normalizeBroker(e *storage.Endpoint) error {
 		}
 	}
 	switch {
-	case e.Auth.Type == "bearer":
-		return invalid("auth: a %s url logs in with a user and password (auth type basic, or user:password@ in the url), not a bearer token", d.Kind)
+	case e.Auth.Type == "bearer" || e.Auth.Type == "oauth2":
+		return invalid("auth: a %s url logs in with a user and password (auth type basic, or user:password@ in the url), not auth type %s", d.Kind, e.Auth.Type)
+	case e.Proxy != "" || e.ProxyPassword != "":
+		return invalid("proxy: a %s destination is reached directly; proxy applies to HTTP urls only", d.Kind)
+	case e.TLS != (storage.TLS{}):
+		return invalid("tls: a %s destination takes no tls settings; they apply to HTTPS urls only", d.Kind)
 	case len(e.Headers) > 0:
 		return invalid("headers: a %s destination carries no HTTP headers (webhook-id, the event type and the signature travel as message headers by themselves)", d.Kind)
 	case len(e.Cookies) > 0:
@@ -310,6 +304,25 @@ func normalizeBroker(e *storage.Endpoint) error {
 		return invalid("verify: a %s destination succeeds when the broker confirms the message; verify applies to HTTP answers only", d.Kind)
 	}
 	return nil
+}
+
+// takeBrokerCredentials moves the user and password of a broker url to
+// e's auth (basic). A url with the stored user and no password keeps the
+// stored password.
+func takeBrokerCredentials(e *storage.Endpoint) {
+	clean, c, found := broker.SplitCredentials(e.URL)
+	if !found {
+		return
+	}
+	if c.Username == "" {
+		c.Username = "default" // redis://:password@host: Redis's default user
+	}
+	kept := e.Auth.Type == "basic" && e.Auth.Username == c.Username
+	if c.Password == "" && kept {
+		c.Password = e.Auth.Password
+	}
+	e.Auth = storage.Auth{Type: "basic", Username: c.Username, Password: c.Password}
+	e.URL = clean
 }
 
 // checkHost checks the url's host name against DNS's limits (253

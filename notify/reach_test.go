@@ -352,32 +352,92 @@ func TestEndpointConnectionChecks(t *testing.T) {
 	}
 }
 
-// TestSecretsListsEverySecret: every single-valued field that the JSON
-// of an endpoint leaves out (json:"-") is in notify.Secrets, the one list
-// that rules about secrets are written against.
+// TestSecretsListsEverySecret: every string field that the JSON of an
+// endpoint leaves out (json:"-"), a secret, is in notify.Secrets, the one
+// list that rules about secrets are written against; so are secret
+// header and cookie values. Each is listed once, with where it is sent.
 func TestSecretsListsEverySecret(t *testing.T) {
 	t.Parallel()
-	var ep storage.Endpoint
-	listed := map[*string]bool{}
-	for _, s := range notify.Secrets(&ep) {
-		listed[s.Value] = true
+	ep := storage.Endpoint{
+		Headers:         map[string]string{"X-Token": "secret:headers.X-Token", "X-Team": "ops"},
+		SecretHeaders:   []string{"X-Token"},
+		Cookies:         map[string]string{"session": "secret:cookies.session"},
+		PreviousSecrets: []storage.OldSecret{{}},
 	}
+	var secrets []string
 	var walk func(v reflect.Value, path string)
 	walk = func(v reflect.Value, path string) {
-		for i := range v.NumField() {
-			f, fv := v.Type().Field(i), v.Field(i)
-			switch {
-			case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Time{}):
-				walk(fv, path+f.Name+".")
-			case f.Tag.Get("json") == "-" && f.Type.Kind() == reflect.String:
-				if !listed[fv.Addr().Interface().(*string)] {
-					t.Errorf("%s%s is a secret that notify.Secrets does not list", path, f.Name)
+		switch v.Kind() {
+		case reflect.Struct:
+			if v.Type() == reflect.TypeOf(time.Time{}) {
+				return
+			}
+			for i := range v.NumField() {
+				f := v.Type().Field(i)
+				if f.Type.Kind() == reflect.String && f.Tag.Get("json") == "-" {
+					v.Field(i).SetString("secret:" + path + f.Name)
+					secrets = append(secrets, "secret:"+path+f.Name)
+					continue
 				}
+				walk(v.Field(i), path+f.Name+".")
+			}
+		case reflect.Slice:
+			for i := range v.Len() {
+				walk(v.Index(i), fmt.Sprintf("%s%d.", path, i))
 			}
 		}
 	}
 	walk(reflect.ValueOf(&ep).Elem(), "")
-	if len(listed) != 6 {
-		t.Errorf("notify.Secrets lists %d fields", len(listed))
+	secrets = append(secrets, "secret:headers.X-Token", "secret:cookies.session")
+	if len(secrets) != 9 {
+		t.Fatalf("found %d secret fields: %v", len(secrets), secrets)
+	}
+	listed := map[string]notify.Secret{}
+	for _, s := range notify.Secrets(&ep) {
+		if _, dup := listed[s.Value]; dup {
+			t.Errorf("%s is listed twice", s.Value)
+		}
+		listed[s.Value] = s
+	}
+	for _, v := range secrets {
+		if _, ok := listed[v]; !ok {
+			t.Errorf("%s is a secret that notify.Secrets does not list", strings.TrimPrefix(v, "secret:"))
+		}
+	}
+	if len(listed) != len(secrets) {
+		t.Errorf("notify.Secrets lists %d values, want %d", len(listed), len(secrets))
+	}
+	// Where each is sent.
+	want := map[string]string{
+		"auth.password": "url", "auth.token": "url", "headers.X-Token": "url", "cookies.session": "url",
+		"auth.client_secret": "auth.token_url url", "proxy_password": "proxy",
+		"tls.client_key_pem": "", "signing_secret": "", "previous signing secret 1": "",
+	}
+	for _, s := range listed {
+		if to, ok := want[s.Field]; !ok || strings.Join(s.To, " ") != to {
+			t.Errorf("%s is sent to %q, want %q", s.Field, s.To, to)
+		}
+	}
+	// Through a proxy, what goes to the url is bound to the certificates
+	// trusted, and to the proxy when it can read it (an http url, or
+	// trust of the endpoint's own).
+	for _, c := range []struct {
+		url, serverName, want string
+	}{
+		{"https://r.example.com", "", "url tls"},
+		{"https://r.example.com", "r.internal", "url tls proxy"},
+		{"http://r.example.com", "", "url tls proxy"},
+	} {
+		ep := storage.Endpoint{URL: c.url, Proxy: "http://p.example.com:3128", TLS: storage.TLS{ServerName: c.serverName},
+			Auth: storage.Auth{Password: "pw", ClientSecret: "cs"}}
+		for _, s := range notify.Secrets(&ep) {
+			want := c.want
+			if s.Field == "auth.client_secret" {
+				want = "auth.token_url " + want
+			}
+			if got := strings.Join(s.To, " "); got != want {
+				t.Errorf("%s, server name %q: %s is sent to %q, want %q", c.url, c.serverName, s.Field, got, want)
+			}
+		}
 	}
 }

@@ -87,7 +87,7 @@ func TestEndpointConnectionOverAPI(t *testing.T) {
 	// the auth without its secret, tls without the key.
 	raw := in.api("PUT", "/endpoints/"+e.ID, map[string]any{"name": "full 2", "proxy": got.Proxy,
 		"auth": map[string]any{"type": "oauth2", "token_url": tokens.URL + "/token", "client_id": "switchyard"},
-		"tls":  map[string]any{"server_name": "hooks2.internal"}}, http.StatusOK, nil)
+		"tls":  map[string]any{"server_name": "hooks.internal"}}, http.StatusOK, nil)
 	check(raw, true, true)
 	// Clearing the client certificate takes its key; another proxy user
 	// drops the password.

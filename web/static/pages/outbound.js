@@ -104,6 +104,7 @@ const ERROR_ALIASES = [
   ["auth.client_secret", "auth.client_secret"],
   ["auth.scopes", "auth.scopes"],
   ["tls applies", "tls.ca_pem"],
+  ["tls: a ", "tls.ca_pem"], // a broker takes no tls settings
   ["validate_on_create", "validate_on_create"],
   ["the password", "password"],
 ];
