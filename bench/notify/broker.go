@@ -262,7 +262,9 @@ func (b *bench) brokerEngineRun(ctx context.Context, run string, d *destination)
 		return tput{}, fmt.Errorf("engine run %s: %d of %d deliveries confirmed after %s (%d retries, %d failed)",
 			run, e.obs.success.Load(), want, b.o.drain, e.obs.retry.Load(), e.obs.failed.Load())
 	}
-	end := time.Now()
+	// The CPU time stops with the clock: reading every delivery back
+	// from the store is the benchmark's check, not the engine's work.
+	end, cpu := time.Now(), usage()-c0
 	for {
 		ok, err := e.allSuccess(ctx, b.o.events)
 		if err != nil {
@@ -275,9 +277,9 @@ func (b *bench) brokerEngineRun(ctx context.Context, run string, d *destination)
 			return tput{}, fmt.Errorf("engine run %s: not every delivery is SUCCESS in the store after %s", run, b.o.drain)
 		}
 		time.Sleep(10 * time.Millisecond)
-		end = time.Now()
+		end, cpu = time.Now(), usage()-c0
 	}
-	t := tput{n: want, wall: end.Sub(t0), cpu: usage() - c0, publish: published}
+	t := tput{n: want, wall: end.Sub(t0), cpu: cpu, publish: published}
 	for _, m := range b.logs.take() {
 		b.problems = append(b.problems, "engine run "+run+": "+m)
 	}
