@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,7 +44,19 @@ type cluster struct {
 	held     map[string]string        // the deliveries claimed, by id, with their lane
 	inflight map[string]int           // how many deliveries each lane holds
 	buckets  map[string]*rate.Limiter // the token buckets of lanes with a rate limit
+	limits   map[string]decodedLimits // the lanes' limits as last decoded, by lane
 }
+
+// decodedLimits are a lane's limits with the endpoint record they were
+// decoded from: a claim decodes a record again only when it changed.
+type decodedLimits struct {
+	raw []byte
+	l   laneLimits
+}
+
+// maxDecodedLimits bounds the decoded limits kept; past it they are
+// dropped and decoded again as claims need them.
+const maxDecodedLimits = 4096
 
 func newCluster() cluster {
 	return cluster{
@@ -52,6 +65,7 @@ func newCluster() cluster {
 		held:     map[string]string{},
 		inflight: map[string]int{},
 		buckets:  map[string]*rate.Limiter{},
+		limits:   map[string]decodedLimits{},
 	}
 }
 
@@ -138,8 +152,11 @@ type laneLimits struct {
 
 // readLimits reads the limits of the endpoint whose lane is lane (its
 // record decoded into the two fields it needs); a
-// callback's lane, or a deleted endpoint's, has none.
-func readLimits(endpoints *bolt.Bucket, lane string) (laneLimits, error) {
+// callback's lane, or a deleted endpoint's, has none. A claim reads them
+// for every lane it asks of, so the record is decoded again only when it
+// is not the one last decoded for the lane (comparing the bytes costs
+// far less than decoding them). Called with c.mu held.
+func (c *cluster) readLimits(endpoints *bolt.Bucket, lane string) (laneLimits, error) {
 	var l laneLimits
 	k, err := key(lane)
 	if err != nil {
@@ -147,11 +164,19 @@ func readLimits(endpoints *bolt.Bucket, lane string) (laneLimits, error) {
 	}
 	v := endpoints.Get(k)
 	if v == nil {
+		delete(c.limits, lane)
 		return l, nil
+	}
+	if d, ok := c.limits[lane]; ok && bytes.Equal(d.raw, v) {
+		return d.l, nil
 	}
 	if err := decodeRecord(v, &l); err != nil {
 		return l, fmt.Errorf("endpoint %s: %w", lane, err)
 	}
+	if len(c.limits) >= maxDecodedLimits {
+		clear(c.limits)
+	}
+	c.limits[lane] = decodedLimits{raw: bytes.Clone(v), l: l}
 	return l, nil
 }
 
@@ -220,7 +245,7 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, take func(lane stri
 			if n <= 0 || limitsErr != nil {
 				return 0
 			}
-			l, err := readLimits(endpoints, lane)
+			l, err := c.readLimits(endpoints, lane)
 			if err != nil {
 				limitsErr = err
 				return 0

@@ -206,7 +206,10 @@ func (s *Store) prepareEvent(ev storage.EncodedEvent, ds []storage.Delivery) (fu
 	return func(tx *bolt.Tx) error {
 		eb, db := tx.Bucket(bucketEvents), tx.Bucket(bucketDeliveries)
 		due, byEp := tx.Bucket(bucketDeliveryDue), tx.Bucket(bucketDeliveryByEndpoint)
-		eb.FillPercent = appendFill
+		// Every key written here is time-ordered within its range (UUIDv7
+		// ids; a lane's or endpoint's entries by time), so pages fill from
+		// the right: fuller pages are fewer pages written per commit.
+		eb.FillPercent, db.FillPercent, due.FillPercent, byEp.FillPercent = appendFill, appendFill, appendFill, appendFill
 		if eb.Get(ek) != nil {
 			return fmt.Errorf("%w: event exists", storage.ErrConflict)
 		}
@@ -484,7 +487,9 @@ func (s *Store) RecordAttempt(ctx context.Context, id string, a storage.Attempt,
 		if n > math.MaxUint16 {
 			return fmt.Errorf("%w: too many attempts", storage.ErrConflict)
 		}
-		if err := tx.Bucket(bucketAttempts).Put(attemptKey(k, n), attempt); err != nil {
+		ab := tx.Bucket(bucketAttempts)
+		ab.FillPercent = appendFill // keys are delivery ids (UUIDv7), then the number
+		if err := ab.Put(attemptKey(k, n), attempt); err != nil {
 			return err
 		}
 		if r.NextAt != nil {

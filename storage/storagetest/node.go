@@ -206,6 +206,13 @@ func testClaimDueConcurrency(t *testing.T, s Node) {
 	if got := must(s.ClaimDue(ctx(t), time.Now().Add(-3*time.Hour), func(string) int { return 10 })); len(got) != 0 {
 		t.Fatalf("claimed %v before they were due", ids(got))
 	}
+	// A new limit applies to the next claim (bbolt keeps the limits it
+	// decoded while the endpoint's record stays the same).
+	ep.Concurrency = 4
+	must(s.UpdateEndpoint(ctx(t), ep))
+	if got := claimAll(t, s); !sameIDs(got, ds[2].ID, ds[3].ID, ds[4].ID) {
+		t.Fatalf("concurrency raised to 4 with one held: claimed %v, want the other three", ids(got))
+	}
 }
 
 func testClaimDueRateLimit(t *testing.T, s Node) {
