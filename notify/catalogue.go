@@ -378,15 +378,7 @@ func compileSchema(raw json.RawMessage) (*jsonschema.Schema, error) {
 		_, err = schemaSize(sch, map[*jsonschema.Schema]int{}, map[*jsonschema.Schema]bool{})
 	}
 	if err != nil {
-		// The library's message names its made-up URL (the editor
-		// knows the schema as "schema") and may take several lines.
-		var lines []string
-		for _, l := range strings.Split(strings.ReplaceAll(err.Error(), schemaURL, "schema"), "\n") {
-			if l = strings.TrimPrefix(strings.TrimSpace(l), "- "); l != "" {
-				lines = append(lines, l)
-			}
-		}
-		return nil, errors.New(strings.Join(lines, "; "))
+		return nil, compileError(err)
 	}
 	return sch, nil
 }

@@ -56,7 +56,9 @@ func TestEventTypeCatalogue(t *testing.T) {
 	if saved.Type != "alarm.host_lost" || saved.Kind != "alarm" || saved.Source != "declared" {
 		t.Fatalf("declared: %+v", saved)
 	}
-	in.api("POST", "/event-types/alarm.host_lost", map[string]any{"kind": "alarm"}, http.StatusConflict, nil)
+	if msg := string(in.api("POST", "/event-types/alarm.host_lost", map[string]any{"kind": "alarm"}, http.StatusConflict, nil)); strings.Contains(msg, "put") {
+		t.Fatalf("declaring it again: %s, a POST", msg)
+	}
 	in.api("PUT", "/event-types/cloud.resource.created", map[string]any{"description": "A resource was created"}, http.StatusCreated, &saved)
 	if saved.Kind != "event" {
 		t.Fatalf("default kind: %+v", saved)

@@ -72,6 +72,9 @@ func (s *Store) PutEventType(ctx context.Context, t storage.EventType, create bo
 		t = storage.EventType(r)
 		return putRecord(b, k, r)
 	})
+	if errors.Is(err, storage.ErrConflict) {
+		return storage.EventType{}, false, err // it names the type; "put" would misname a POST
+	}
 	if err != nil {
 		return storage.EventType{}, false, fmt.Errorf("put event type %q: %w", t.Type, err)
 	}

@@ -81,7 +81,8 @@ func (s *Store) PutEventType(ctx context.Context, t storage.EventType, create bo
 	if err != nil {
 		err = s.mapErr(err)
 		if create && err == storage.ErrNotFound {
-			err = fmt.Errorf("%w: event type %q is declared already", storage.ErrConflict, t.Type)
+			// it names the type; "put" would misname a POST
+			return storage.EventType{}, false, fmt.Errorf("%w: event type %q is declared already", storage.ErrConflict, t.Type)
 		}
 		return storage.EventType{}, false, fmt.Errorf("put event type %q: %w", t.Type, err)
 	}

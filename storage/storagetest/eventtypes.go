@@ -3,6 +3,7 @@ package storagetest
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/switchyard-dev/switchyard/storage"
@@ -39,6 +40,9 @@ func testEventTypes(t *testing.T, s Notify) {
 	}
 	_, _, err = s.PutEventType(ctx(t), lost, true)
 	wantErr(t, "creating a declared type again", err, storage.ErrConflict)
+	if msg := err.Error(); strings.Contains(msg, "put") || !strings.Contains(msg, `"alarm.host_lost" is declared already`) {
+		t.Fatalf("creating a declared type again: %q, want it to say the type is declared already, naming no verb", msg)
+	}
 
 	synced := storage.EventType{Type: "cloud.resource.synced", Kind: storage.KindEvent, Description: "synced"}
 	_, created, err = s.PutEventType(ctx(t), synced, false)

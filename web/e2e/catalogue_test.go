@@ -11,6 +11,9 @@ import (
 // types declared through the API are listed under the event types box,
 // grouped by kind; a search narrows them; ticking one adds it to the box
 // beside a wildcard typed by hand, and the saved endpoint has them all.
+// On a new form, a wildcard ticks the types it covers (greyed out, saying
+// which), ticking keeps the box's separators, and "alarm" finds the
+// alarm-kind types.
 // Then an editor declares a type on the catalogue page: a schema that
 // loads another document is refused beside the Schema box, a good one is
 // saved and listed.
@@ -74,11 +77,53 @@ func TestEventTypePicker(t *testing.T) {
 		t.Fatalf("saved endpoints: %+v", eps.Items)
 	}
 
-	// The endpoint's form shows the saved picks ticked.
+	// The endpoint's form shows the saved picks ticked, and the types
+	// message.* covers ticked and greyed out (not message.succeeded,
+	// which only its exact name subscribes to).
 	waitJS(t, ctx, "the picks ticked on the endpoint's form", `(() => {
-		const ticked = [...document.querySelectorAll("input[data-event-type]")].filter(b => b.checked).map(b => b.dataset.eventType).sort();
-		return ticked.join(",") === "alarm.host_lost,cloud.resource.synced";
+		const boxes = [...document.querySelectorAll("input[data-event-type]")];
+		const ticked = boxes.filter(b => b.checked && !b.disabled).map(b => b.dataset.eventType).sort();
+		const covered = boxes.filter(b => b.checked && b.disabled).map(b => b.dataset.eventType).sort();
+		return ticked.join(",") === "alarm.host_lost,cloud.resource.synced" && covered.join(",") === "message.failed,message.unmatched";
 	})()`)
+	// A wildcard typed in the box ticks the types it covers, greyed out
+	// and saying which; ticking keeps the box's commas; the search finds
+	// a type by its kind.
+	run(t, ctx, "another new endpoint",
+		chromedp.Navigate(in.url+"/ui/#/outbound/endpoints/new"),
+		chromedp.WaitVisible(`input[name="event_type_search"]`),
+	)
+	waitJS(t, ctx, "the catalogue listed", `!!document.querySelector('input[data-event-type="alarm.host_lost"]')`)
+	js(t, ctx, "type a wildcard, comma separated", `(() => {
+		const i = document.querySelector('textarea[name="event_types"]');
+		i.value = "cloud.resource.created, alarm.*";
+		i.dispatchEvent(new Event("input", {bubbles: true}));
+	})()`)
+	waitJS(t, ctx, "the alarms covered by alarm.*", `(() => {
+		const box = (type) => document.querySelector('input[data-event-type="' + type + '"]');
+		const covered = (type) => box(type).checked && box(type).disabled && box(type).closest("label").textContent.includes("covered by alarm.*");
+		return covered("alarm.host_lost") && covered("alarm.recovery_timeout") &&
+			box("cloud.resource.created").checked && !box("cloud.resource.created").disabled && !box("cloud.resource.created").closest("label").textContent.includes("covered by") &&
+			!box("cloud.resource.synced").checked && !box("cloud.resource.synced").disabled &&
+			!box("message.failed").checked && !box("message.failed").disabled;
+	})()`)
+	js(t, ctx, "tick cloud.resource.synced", `document.querySelector('input[data-event-type="cloud.resource.synced"]').click()`)
+	waitJS(t, ctx, "the box keeps its commas", `document.querySelector('textarea[name="event_types"]').value === "cloud.resource.created, alarm.*, cloud.resource.synced"`)
+	js(t, ctx, "untick cloud.resource.created", `document.querySelector('input[data-event-type="cloud.resource.created"]').click()`)
+	waitJS(t, ctx, "the rest of the box as typed", `document.querySelector('textarea[name="event_types"]').value === "alarm.*, cloud.resource.synced"`)
+	js(t, ctx, "search by kind", `(() => {
+		const s = document.querySelector('input[name="event_type_search"]');
+		s.value = "alarm";
+		s.dispatchEvent(new Event("input", {bubbles: true}));
+	})()`)
+	waitJS(t, ctx, "the alarm-kind types listed, a system one too", `(() => {
+		const shown = [...document.querySelectorAll("input[data-event-type]")].map(b => b.dataset.eventType);
+		return shown.includes("alarm.host_lost") && shown.includes("message.failed") && shown.includes("endpoint.disabled") &&
+			!shown.includes("cloud.resource.synced") && !shown.includes("message.succeeded") &&
+			document.querySelector('input[data-event-type="alarm.host_lost"]').disabled;
+	})()`)
+	checkA11y(t, ctx, "the catalogue with a wildcard")
+
 	run(t, ctx, "the catalogue page", chromedp.Navigate(in.url+"/ui/#/outbound/event-types"), chromedp.WaitVisible(`input[name="type"]`))
 	js(t, ctx, "a schema with a remote $ref", `(() => {
 		const set = (sel, v) => { const i = document.querySelector(sel); i.value = v; i.dispatchEvent(new Event("input", {bubbles: true})); };

@@ -437,7 +437,7 @@ function basicsSection(ep) {
       ),
       methodField,
     ),
-    field("Event types", eventTypes, "One per line or comma separated; * matches anything: alarm.*, *.failed, *. Or pick them from the catalogue below."),
+    field("Event types", eventTypes, "One per line or comma separated; * matches anything: alarm.*, *.failed, *. Or tick them in the catalogue below, which ticks what a wildcard covers."),
     eventTypePicker(eventTypes),
     field(
       "Filter",

@@ -1,5 +1,6 @@
 // The outbound event catalogue: the picker on the endpoint form (search,
-// grouped by kind, click to subscribe; wildcards still typed by hand) and
+// grouped by kind, click to subscribe; wildcards typed by hand tick the
+// types they cover) and
 // the page where editors declare event types (#/outbound/event-types).
 import { h, append, clear, api, can, toast, showFormError, clearFormErrors, table, field, pageHeader, listAll } from "../app.js";
 
@@ -17,16 +18,58 @@ export function typesOf(textarea) {
     .filter(Boolean);
 }
 
+// A separator between two types in the box, spaces around it included.
+const SEPARATOR = /(\s*[\n,][\s,]*)/;
+
+// withType adds type to the box's text after what is there, with the
+// separator the text already uses (a new line when it has none yet).
+function withType(value, type) {
+  const parts = value.split(SEPARATOR);
+  const head = value.replace(/[\s,]+$/, "");
+  return head ? head + (parts.length > 1 ? parts[1] : "\n") + type : type;
+}
+
+// withoutType takes type out of the box's text, leaving the rest as it
+// was typed.
+function withoutType(value, type) {
+  const parts = value.split(SEPARATOR); // items at even indexes, separators between
+  const out = [];
+  for (let i = 0; i < parts.length; i += 2) {
+    if (parts[i].trim() === type) continue;
+    if (out.length) out.push(parts[i - 1]);
+    out.push(parts[i]);
+  }
+  return out.join("");
+}
+
+// EXACT_ONLY are the types no wildcard subscribes to (notify.ExactOnly).
+const EXACT_ONLY = new Set(["message.succeeded"]);
+
+// coveringPattern answers the first wildcard among patterns that
+// subscribes to type, as the server matches them: "*" stands for any run
+// of characters, dots included.
+function coveringPattern(patterns, type) {
+  if (EXACT_ONLY.has(type)) return null;
+  return (
+    patterns.find((p) => {
+      const re = p.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+      return new RegExp(`^${re}$`).test(type);
+    }) || null
+  );
+}
+
 // eventTypePicker lists the catalogue under the endpoint form's event
 // types box: a search box, then the types grouped by kind, each a
-// checkbox that adds its type to the box or takes it out. The box stays
-// the truth: what is typed there (wildcards such as alarm.* included) is
-// what is saved, and the checkboxes follow it.
+// checkbox that adds its type to the box or takes it out (the rest of
+// the box is left as typed, and an added type uses the box's separator).
+// The box stays the truth: what is typed there (wildcards such as
+// alarm.* included) is what is saved, and the checkboxes follow it; a
+// type a wildcard already covers is ticked, greyed out, and says which.
 export function eventTypePicker(textarea, { disabled = false } = {}) {
   const search = h("input", {
     type: "search",
     name: "event_type_search",
-    placeholder: "Search the catalogue: host, alarm, synced…",
+    placeholder: "Search the catalogue by name, description or kind: host, alarm, synced…",
     autocomplete: "off",
     "aria-label": "Search the event type catalogue",
     disabled,
@@ -39,23 +82,37 @@ export function eventTypePicker(textarea, { disabled = false } = {}) {
     list,
   );
   let entries = [];
-  const boxes = new Map(); // type -> checkbox
+  const boxes = new Map(); // type -> {box, note}
 
   function sync() {
-    const chosen = new Set(typesOf(textarea));
-    for (const [type, box] of boxes) box.checked = chosen.has(type);
+    const typed = typesOf(textarea);
+    const chosen = new Set(typed);
+    const patterns = typed.filter((t) => t.includes("*"));
+    for (const [type, { box, note }] of boxes) {
+      const by = chosen.has(type) ? null : coveringPattern(patterns, type);
+      box.checked = chosen.has(type) || !!by;
+      box.disabled = disabled || !!by;
+      note.textContent = by ? ` · covered by ${by}` : "";
+    }
   }
 
   function toggle(type, on) {
-    const types = typesOf(textarea).filter((t) => t !== type);
-    if (on) types.push(type);
-    textarea.value = types.join("\n");
+    const v = textarea.value;
+    textarea.value = on ? (typesOf(textarea).includes(type) ? v : withType(v, type)) : withoutType(v, type);
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  // matches: the search finds a type by its name, its description or
+  // its kind ("alarm" or the group's title, "Alarms").
+  function matches(e, q) {
+    const kind = e.kind || "event";
+    const title = (KINDS.find(([k]) => k === kind) || [kind, kind])[1];
+    return [e.type, e.description || "", kind, title].some((s) => s.toLowerCase().includes(q));
   }
 
   function draw() {
     const q = search.value.trim().toLowerCase();
-    const shown = entries.filter((e) => !q || e.type.toLowerCase().includes(q) || (e.description || "").toLowerCase().includes(q));
+    const shown = entries.filter((e) => !q || matches(e, q));
     boxes.clear();
     clear(list);
     if (!entries.length) {
@@ -78,8 +135,9 @@ export function eventTypePicker(textarea, { disabled = false } = {}) {
             "ul.ob-catalogue-items",
             group.map((e) => {
               const box = h("input", { type: "checkbox", value: e.type, disabled, "data-event-type": e.type });
+              const note = h("span.muted.ob-catalogue-covered");
               box.addEventListener("change", () => toggle(e.type, box.checked));
-              boxes.set(e.type, box);
+              boxes.set(e.type, { box, note });
               return h(
                 "li",
                 h(
@@ -89,6 +147,7 @@ export function eventTypePicker(textarea, { disabled = false } = {}) {
                     "span",
                     h("code", e.type),
                     e.source !== "declared" ? h("span.muted", ` · ${e.source}`) : null,
+                    note,
                     e.description ? h("span.hint.ob-catalogue-desc", e.description) : null,
                   ),
                 ),
