@@ -162,7 +162,7 @@ func TestSchemaPatternsAreBounded(t *testing.T) {
 		prop(strings.Repeat("[ab]{1000}", 20) + "c"):   "too large once its repeats are expanded",
 		prop(strings.Repeat("[ab]{1000}", 3000) + "c"): "at most 1024 characters",
 		`{"patternProperties": {"[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}": {}}}`: "too large once",
-		`{"propertyNames": {"pattern": "` + strings.Repeat("[ab]{1000}", 11) + `"}}`: "too large once",
+		`{"propertyNames": {"pattern": "` + strings.Repeat("[ab]{1000}", 11) + `"}}`:                                                                    "too large once",
 		`{"properties": {"a": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "b": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "c": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "d": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "e": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "f": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}}}`: "patterns are too large together",
 	} {
 		_, err := CheckEventType("t", EventTypeChange{Schema: json.RawMessage(s)})
