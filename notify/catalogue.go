@@ -370,6 +370,7 @@ func compileSchema(raw json.RawMessage) (*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(noLoader{})
+	c.UseRegexpEngine(boundedRegexpEngine())
 	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, err
 	}

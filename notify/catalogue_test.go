@@ -149,3 +149,35 @@ func BenchmarkCheckData(b *testing.B) {
 		})
 	}
 }
+
+// TestSchemaPatternsAreBounded: Go's regexp expands counted repeats, so
+// a schema's patterns are refused when their compiled program is large
+// (one pattern or all together), and are not run on long strings.
+func TestSchemaPatternsAreBounded(t *testing.T) {
+	prop := func(pattern string) string {
+		p, _ := json.Marshal(pattern)
+		return `{"type": "object", "properties": {"s": {"type": "string", "pattern": ` + string(p) + `}}}`
+	}
+	for s, want := range map[string]string{
+		prop(strings.Repeat("[ab]{1000}", 20) + "c"):   "too large once its repeats are expanded",
+		prop(strings.Repeat("[ab]{1000}", 3000) + "c"): "at most 1024 characters",
+		`{"patternProperties": {"[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}": {}}}`: "too large once",
+		`{"propertyNames": {"pattern": "` + strings.Repeat("[ab]{1000}", 11) + `"}}`:                                                                    "too large once",
+		`{"properties": {"a": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "b": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "c": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "d": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "e": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}, "f": {"pattern": "[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{1000}[ab]{900}"}}}`: "patterns are too large together",
+	} {
+		_, err := CheckEventType("t", EventTypeChange{Schema: json.RawMessage(s)})
+		if err == nil || !errors.Is(err, storage.ErrInvalid) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%.80s: %v, want it refused saying %q", s, err, want)
+		}
+	}
+	e := engineWith(t, storage.EventType{Type: "t", Schema: json.RawMessage(prop(`^a*$`))})
+	for s, ok := range map[string]bool{
+		strings.Repeat("a", MaxPatternInput):   true,
+		strings.Repeat("a", MaxPatternInput+1): false,
+	} {
+		err := e.checkData(&storage.Event{Type: "t", Data: map[string]any{"s": s}})
+		if (err == nil) != ok {
+			t.Errorf("a string of %d characters: %v, want accepted %v", len(s), err, ok)
+		}
+	}
+}

@@ -19,6 +19,11 @@ const (
 	MaxEventType    = 200
 	MaxEventTitle   = 1000
 	MaxEventMessage = 64 << 10
+	// MaxNumberLength bounds a number in an event's data, as written:
+	// every 64-bit integer (20 digits) and float64 (17 significant
+	// digits and an exponent) fits, while a number of a million digits
+	// would cost a schema's checks (exact arithmetic) seconds.
+	MaxNumberLength = 100
 )
 
 // CheckEvent checks what a publisher (an API caller or a script) gives an
@@ -55,7 +60,8 @@ func CheckEvent(ev storage.Event) error {
 // checkNumbers refuses a number in an event's data that no receiver could
 // read as a number: one past float64's range (1e400: JSON allows it, but
 // it would reach filters and most receivers as infinity), or NaN or an
-// infinity from a script. The error names the value's path (data.x,
+// infinity from a script, or one written with more than MaxNumberLength
+// characters. The error names the value's path (data.x,
 // data.list.2), as filters write it.
 func checkNumbers(path string, v any) error {
 	switch x := v.(type) {
@@ -72,6 +78,9 @@ func checkNumbers(path string, v any) error {
 			}
 		}
 	case json.Number:
+		if len(x) > MaxNumberLength {
+			return invalid("%s: a number of at most %d characters, got %d", field.Clip(path, 200), MaxNumberLength, len(x))
+		}
 		if _, err := strconv.ParseFloat(string(x), 64); errors.Is(err, strconv.ErrRange) {
 			return invalid("%s: number %s is out of range (at most about 1.8e308)", field.Clip(path, 200), field.Clip(string(x), 40))
 		} else if err != nil {

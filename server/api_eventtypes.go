@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,7 +28,11 @@ func (s *Server) listEventTypes(c echo.Context) error {
 
 // getEventType: GET /event-types/{type}, a system or declared type.
 func (s *Server) getEventType(c echo.Context) error {
-	t, err := s.notify.EventType(c.Request().Context(), c.Param("type"))
+	name, err := typeParam(c)
+	if err != nil {
+		return err
+	}
+	t, err := s.notify.EventType(c.Request().Context(), name)
 	if err != nil {
 		return err
 	}
@@ -49,7 +55,10 @@ func (s *Server) createEventType(c echo.Context) error { return s.declareEventTy
 func (s *Server) putEventType(c echo.Context) error { return s.declareEventType(c, false) }
 
 func (s *Server) declareEventType(c echo.Context, create bool) error {
-	name := c.Param("type")
+	name, err := typeParam(c)
+	if err != nil {
+		return err
+	}
 	var in eventTypeInput
 	if err := decode(c, &in); err != nil {
 		return err
@@ -71,10 +80,33 @@ func (s *Server) declareEventType(c echo.Context, create bool) error {
 
 // deleteEventType: DELETE /event-types/{type}.
 func (s *Server) deleteEventType(c echo.Context) error {
-	name := c.Param("type")
+	name, err := typeParam(c)
+	if err != nil {
+		return err
+	}
 	if err := s.notify.DeleteEventType(c.Request().Context(), name); err != nil {
 		return err
 	}
 	setAudit(c, "", name, "")
 	return c.NoContent(http.StatusNoContent)
+}
+
+// typeParam is the {type} of an /event-types/{type} path, decoded once:
+// Echo routes on the escaped path when the request's differs from the
+// decoded one's escaping (a%2Fb, %41), handing over the parameter
+// undecoded, and on the decoded path otherwise (a%25b). A '/' cannot be
+// in a type named by a path (the path would not find it again), so one
+// written as %2F is refused.
+func typeParam(c echo.Context) (string, error) {
+	name := c.Param("type")
+	if c.Request().URL.RawPath != "" {
+		var err error
+		if name, err = url.PathUnescape(name); err != nil {
+			return "", fmt.Errorf("%w: type: the path's type is not well escaped: %s", storage.ErrInvalid, field.Quote(c.Param("type")))
+		}
+	}
+	if strings.Contains(name, "/") {
+		return "", fmt.Errorf("%w: type: a type named in a path may not hold '/', got %s", storage.ErrInvalid, field.Quote(name))
+	}
+	return name, nil
 }

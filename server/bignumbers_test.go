@@ -96,10 +96,12 @@ func TestEventDataErrorsNameThePath(t *testing.T) {
 	t.Parallel()
 	in := start(t)
 	for raw, want := range map[string]string{
-		`{"type": "a.b", "data": {"x": 1e400}}`:                 "data.x: number 1e400 is out of range",
-		`{"type": "a.b", "data": {"list": [1, {"y": -2e999}]}}`: "data.list.1.y: number -2e999 is out of range",
-		`{"type": "a.b", "data": [1]}`:                          "data must be an object, got an array",
-		`{"type": "a.b", "data": {"x": 1}, "id": ""}`:           "id must not be empty",
+		`{"type": "a.b", "data": {"x": 1e400}}`:                                    "data.x: number 1e400 is out of range",
+		`{"type": "a.b", "data": {"list": [1, {"y": -2e999}]}}`:                    "data.list.1.y: number -2e999 is out of range",
+		`{"type": "a.b", "data": {"n": 1.` + strings.Repeat("3", 200) + `7}}`:      "data.n: a number of at most 100 characters, got 203",
+		`{"type": "a.b", "data": {"list": [1, ` + strings.Repeat("9", 101) + `]}}`: "data.list.1: a number of at most 100 characters, got 101",
+		`{"type": "a.b", "data": [1]}`:                                             "data must be an object, got an array",
+		`{"type": "a.b", "data": {"x": 1}, "id": ""}`:                              "id must not be empty",
 	} {
 		code, body, _, err := publishKeyed(in.url, "", []byte(raw))
 		if err != nil || code != http.StatusBadRequest || !strings.Contains(string(body), want) {

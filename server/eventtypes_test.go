@@ -212,3 +212,30 @@ func TestAlarmCatalogueWorkedExample(t *testing.T) {
 		t.Fatalf("received: %v", bodies)
 	}
 }
+
+// TestEventTypePathIsDecodedOnce: the {type} of /event-types/{type} is
+// decoded once whatever its escapes: %25 is '%', %41 is 'A', and a '/'
+// (%2F) is refused, as no path could name that type again.
+func TestEventTypePathIsDecodedOnce(t *testing.T) {
+	t.Parallel()
+	in := start(t)
+	var e catalogueEntry
+	in.api("PUT", "/event-types/a%25b", map[string]any{"kind": "event"}, http.StatusCreated, &e)
+	if e.Type != "a%b" {
+		t.Errorf("PUT /event-types/a%%25b declared %q, want a%%b", e.Type)
+	}
+	in.api("PUT", "/event-types/x%41y", map[string]any{"kind": "event"}, http.StatusCreated, &e)
+	if e.Type != "xAy" {
+		t.Errorf("PUT /event-types/x%%41y declared %q, want xAy", e.Type)
+	}
+	for _, p := range []string{"/event-types/a%25b", "/event-types/%61%25b", "/event-types/xAy"} {
+		in.api("GET", p, nil, http.StatusOK, &e)
+	}
+	body := in.api("PUT", "/event-types/a%2Fb", map[string]any{"kind": "event"}, http.StatusBadRequest, nil)
+	if !strings.Contains(string(body), "may not hold '/'") {
+		t.Errorf("PUT /event-types/a%%2Fb: %s", body)
+	}
+	if _, ok := in.catalogue()["a%2Fb"]; ok {
+		t.Error("a%2Fb was declared literally")
+	}
+}

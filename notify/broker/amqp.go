@@ -35,49 +35,90 @@ type amqpWait struct {
 	result   chan error
 }
 
+// amqpSetupTimeout bounds an AMQP connection's setup (TCP, handshake,
+// channel, confirm mode) when the context has no deadline, as amqp091's
+// own dial does.
+const amqpSetupTimeout = 30 * time.Second
+
 func openAMQP(ctx context.Context, d Destination, c Credentials, dial Dialer) (Publisher, error) {
+	ctx, cancel := context.WithTimeout(ctx, amqpSetupTimeout)
+	defer cancel()
+	// The library dials through cfg.Dial, so its own handshake deadline
+	// does not apply: the dial sets one (the library clears it once the
+	// connection is open), and until the setup ends, ctx's end closes the
+	// socket, which fails whatever call waits on a silent broker.
+	var (
+		mu        sync.Mutex
+		raw       net.Conn
+		abandoned bool
+	)
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		abandoned = true
+		if raw != nil {
+			raw.Close()
+		}
+		mu.Unlock()
+	})
 	u := url.URL{Scheme: "amqp", Host: d.Addr, Path: "/" + d.VHost}
 	cfg := amqp.Config{
 		Vhost:     d.VHost,
 		Heartbeat: 10 * time.Second,
 		Locale:    "en_US",
-		Dial:      ctxDial(ctx, dial),
+		Dial: func(network, addr string) (net.Conn, error) {
+			conn, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			deadline, _ := ctx.Deadline()
+			if err := conn.SetDeadline(deadline); err != nil {
+				conn.Close()
+				return nil, err
+			}
+			mu.Lock()
+			raw = conn
+			if abandoned {
+				conn.Close()
+			}
+			mu.Unlock()
+			return conn, nil
+		},
 	}
 	if c.Username != "" || c.Password != "" {
 		cfg.SASL = []amqp.Authentication{&amqp.PlainAuth{Username: c.Username, Password: c.Password}}
 	}
-	type opened struct {
-		conn *amqp.Connection
-		err  error
-	}
-	res := make(chan opened, 1)
-	go func() {
-		conn, err := amqp.DialConfig(u.String(), cfg)
-		res <- opened{conn, err}
-	}()
-	var conn *amqp.Connection
-	select {
-	case o := <-res:
-		if o.err != nil {
-			return nil, amqpError("connecting", o.err)
+	// failed names why a step failed: the context's end when it closed
+	// the socket, else the step's own error.
+	failed := func(doing string, err error) error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", doing, ctx.Err())
 		}
-		conn = o.conn
-	case <-ctx.Done():
-		go func() { // the dial ends by itself (its own timeouts); close what it made
-			if o := <-res; o.conn != nil {
-				o.conn.Close()
-			}
-		}()
-		return nil, fmt.Errorf("connecting: %w", ctx.Err())
+		return amqpError(doing, err)
+	}
+	conn, err := amqp.DialConfig(u.String(), cfg)
+	if err != nil {
+		stop()
+		mu.Lock()
+		if raw != nil {
+			raw.Close()
+		}
+		mu.Unlock()
+		return nil, failed("connecting", err)
 	}
 	ch, err := conn.Channel()
 	if err != nil {
-		conn.Close()
-		return nil, amqpError("opening a channel", err)
+		stop()
+		closeAMQP(conn)
+		return nil, failed("opening a channel", err)
 	}
 	if err := ch.Confirm(false); err != nil {
-		conn.Close()
-		return nil, amqpError("turning on publisher confirms", err)
+		stop()
+		closeAMQP(conn)
+		return nil, failed("turning on publisher confirms", err)
+	}
+	if !stop() { // ctx ended as the setup did: the socket is closed
+		closeAMQP(conn)
+		return nil, fmt.Errorf("connecting: %w", ctx.Err())
 	}
 	p := &amqpPublisher{
 		d: d, conn: conn, ch: ch,
@@ -208,7 +249,7 @@ func (p *amqpPublisher) Broken() bool {
 }
 
 func (p *amqpPublisher) Close() error {
-	err := p.conn.Close()
+	err := closeAMQP(p.conn)
 	<-p.done
 	if errors.Is(err, amqp.ErrClosed) {
 		return nil
@@ -228,3 +269,12 @@ func amqpError(doing string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", doing, err)
 }
+
+// closeAMQP closes conn, waiting at most amqpCloseTimeout for the
+// broker's close-ok (a silent broker would keep amqp091 waiting until
+// the heartbeats time out).
+func closeAMQP(conn *amqp.Connection) error {
+	return conn.CloseDeadline(time.Now().Add(amqpCloseTimeout))
+}
+
+const amqpCloseTimeout = 5 * time.Second

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"runtime"
 	"strings"
 	"testing"
@@ -427,4 +429,65 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) accepted %+v", raw, d)
 		}
 	})
+}
+
+// TestSilentBrokerLeavesNothing: a server that accepts and never speaks
+// fails the connect within its context, and the socket is closed (the
+// server reads EOF) and the client's goroutines end.
+func TestSilentBrokerLeavesNothing(t *testing.T) {
+	for _, scheme := range []string{"amqp://%s/?routing_key=q", "nats://%s/subject", "redis://%s?stream=s"} {
+		t.Run(strings.SplitN(scheme, ":", 2)[0], func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			accepted := make(chan net.Conn, 16)
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					accepted <- c
+				}
+			}()
+			before := runtime.NumGoroutine()
+			d, err := broker.Parse(fmt.Sprintf(scheme, ln.Addr()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 3 {
+				c, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+				p, err := broker.Open(c, d, broker.Credentials{}, nil, 1)
+				cancel()
+				if err == nil {
+					p.Close()
+					t.Fatal("a silent server: connected")
+				}
+				var conn net.Conn
+				select {
+				case conn = <-accepted:
+				case <-time.After(10 * time.Second):
+					t.Fatal("no connection reached the server")
+				}
+				// The client's socket is closed: the server reads to EOF,
+				// long before its own deadline.
+				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, err = io.Copy(io.Discard, conn)
+				conn.Close()
+				if err != nil {
+					t.Fatalf("the client kept its socket open: %v", err)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+				runtime.Gosched()
+				time.Sleep(10 * time.Millisecond) // polling, not synchronising
+			}
+			if n := runtime.NumGoroutine(); n > before {
+				t.Errorf("%d goroutines before, %d after", before, n)
+			}
+		})
+	}
 }

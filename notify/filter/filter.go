@@ -35,6 +35,7 @@ import (
 	"maps"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,9 @@ const (
 	// MaxRegexInput is the longest value a $regex is run on (bytes); a
 	// longer one does not match.
 	MaxRegexInput = 64 << 10
+	// MaxRegexProgram bounds a $regex's compiled program (instructions),
+	// as a schema's patterns are bounded.
+	MaxRegexProgram = 10_000
 )
 
 // Roots are the event fields a path may start with.
@@ -266,6 +270,20 @@ func parseOp(path, name string, v any) (op, error) {
 		}
 		if len(s) > MaxRegex {
 			return op{}, errf(path, "$regex may be at most %d characters", MaxRegex)
+		}
+		// Go's regexp expands counted repeats ("[ab]{1000}" is a
+		// thousand steps), and a match costs the program's size times
+		// the value's length: measure the program before compiling.
+		parsed, err := syntax.Parse(s, syntax.Perl)
+		if err != nil {
+			return op{}, errf(path, "$regex: %v", err)
+		}
+		prog, err := syntax.Compile(parsed.Simplify())
+		if err != nil {
+			return op{}, errf(path, "$regex: %v", err)
+		}
+		if len(prog.Inst) > MaxRegexProgram {
+			return op{}, errf(path, "$regex is too large once its repeats are expanded (%d instructions, at most %d)", len(prog.Inst), MaxRegexProgram)
 		}
 		re, err := regexp.Compile(s)
 		if err != nil {

@@ -197,6 +197,7 @@ func TestParseErrors(t *testing.T) {
 		{"exists string", `{"data.x": {"$exists": "yes"}}`, `$exists needs true or false, got a string`},
 		{"regex number", `{"data.x": {"$regex": 5}}`, `$regex needs a string`},
 		{"bad regex", `{"data.x": {"$regex": "(a"}}`, `$regex: error parsing regexp`},
+		{"regex expands", `{"data.x": {"$regex": "` + strings.Repeat("[ab]{1000}", 20) + `c"}}`, `$regex is too large once its repeats are expanded`},
 		{"regex backreference", `{"data.x": {"$regex": "(a)\\1"}}`, `$regex: error parsing regexp`},
 		{"long regex", `{"data.x": {"$regex": "` + strings.Repeat("a", filter.MaxRegex+1) + `"}}`, `at most 512 characters`},
 		{"long string", `{"data.x": "` + strings.Repeat("a", filter.MaxString+1) + `"}`, `at most 1024 characters`},
